@@ -17,7 +17,12 @@
 /* Bumped whenever a struct or constant below changes incompatibly. */
 #define KMESH_ABI_VERSION	1
 
-/* ---- Module capabilities (kmesh_caps kfunc, sysfs "hooks") ---- */
+/* Release of the module and tools built from this tree. */
+#define KMESH_VERSION_MAJOR	0
+#define KMESH_VERSION_MINOR	1
+#define KMESH_VERSION_PATCH	0
+
+/* ---- Module capabilities (bpf_kmesh_get_caps kfunc, sysfs caps/) ---- */
 
 /*
  * Program types the module's kfunc set was registered for. The loader
@@ -35,5 +40,23 @@ struct kmesh_caps {
 	__u32 version_patch;
 	__u32 reserved;
 };
+
+#ifdef __bpf__
+/*
+ * The module's kfuncs as BPF programs see them (include after
+ * <bpf/bpf_helpers.h>). Defined in kmod/kfuncs.c.
+ */
+extern int bpf_kmesh_get_caps(struct kmesh_caps *caps, __u32 caps__sz) __ksym;
+#endif
+
+/* ---- HTTP limits (module parameters range within these) ---- */
+
+/* Spans into the head are __u16, so a head can never exceed 64 KiB. */
+#define KMESH_HTTP_MIN_HEAD_BYTES	256
+#define KMESH_HTTP_MAX_HEAD_BYTES	65535
+#define KMESH_HTTP_DEFAULT_HEAD_BYTES	8192
+/* The parse result holds at most this many header spans. */
+#define KMESH_HTTP_MAX_HEADERS		32
+#define KMESH_HTTP_DEFAULT_HEADERS	32
 
 #endif /* KMESH_ABI_H */

@@ -58,6 +58,12 @@ bool tap_check(bool cond, const char *file, int line, const char *fmt, ...)
 	return false;
 }
 
+/* Has the current test failed so far? Lets a test add context once. */
+bool tap_failed_now(void)
+{
+	return test_failed;
+}
+
 void tap_skip(const char *fmt, ...)
 {
 	va_list ap;

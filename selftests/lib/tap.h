@@ -24,6 +24,7 @@ void tap_end(void);
 int tap_finish(void);
 bool tap_check(bool cond, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+bool tap_failed_now(void);
 void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define EXPECT(cond) \

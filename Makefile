@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# kmesh top-level build. Everything lands in $(O) (default build/), except
+# what kbuild writes next to the module sources, which we keep out of the
+# tree by building from a mirror of symlinks under $(O)/kmod/.
+#
+#   make                 module (against KDIR) + BPF objects + kmeshctl + selftests
+#   make KDIR=/path      build the module against another kernel tree
+#   make unit            host unit tests (no VM)
+#   make vmtest          selftests in QEMU on the stock Debian 6.1 kernel
+#   make check           everything CI runs: deps, build, unit, host tests, VM lanes
+#   make dkms-install    register, build and install the module with DKMS
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+O ?= build
+override O := $(abspath $(O))
+
+KMESH_KABI := $(shell . scripts/env.sh && echo $$KMESH_KABI)
+KMESH_CACHE := $(shell . scripts/env.sh && echo $$KMESH_CACHE)
+STOCK_OBJTREE := $(KMESH_CACHE)/$(KMESH_KABI)/objtree
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+
+# The module is built for the running kernel when its headers are there,
+# otherwise for the stock Debian kernel the VM lane boots.
+RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
+KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(STOCK_OBJTREE))
+override KDIR := $(abspath $(KDIR))
+KMOD_O := $(O)/kmod/$(shell echo '$(KDIR)' | md5sum | cut -c1-12)
+
+# BPF objects are CO-RE; their vmlinux.h comes from the oldest kernel we
+# support, so nothing newer can sneak in.
+VMLINUX_BTF ?= $(STOCK_OBJTREE)/vmlinux
+BPF_O := $(O)/bpf
+CLANG ?= clang
+BPFTOOL ?= bpftool
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+	-I$(BPF_O) -Ibpf/include -Ikmod -I/usr/include/x86_64-linux-gnu
+
+CC ?= cc
+USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I$(BPF_O) -Ikmod \
+	-Iuserspace/lib -Iselftests/lib
+USER_LDLIBS := -static -lbpf -lelf -lz
+
+ABI_H := kmod/kmesh_abi.h
+BPF_HDRS := $(wildcard bpf/include/*.h) $(ABI_H)
+LIB_SRCS := $(wildcard userspace/lib/*.c)
+KMESHCTL_SRCS := $(wildcard userspace/kmeshctl/*.c) $(LIB_SRCS)
+SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
+	$(wildcard selftests/lib/*.c) $(LIB_SRCS)
+
+.PHONY: all module bpf userspace selftests print-module unit vmtest check \
+	dkms-install dkms-uninstall clean stock-kernel
+
+all: module userspace selftests
+
+# Keep the BPF objects: they are what the skeletons embed, handy to inspect.
+.SECONDARY:
+
+# ---- kernel module ----
+
+$(STOCK_OBJTREE)/.kmesh-ready:
+	scripts/prepare-kernel.sh >/dev/null
+
+stock-kernel: $(STOCK_OBJTREE)/.kmesh-ready
+
+module: $(if $(filter $(STOCK_OBJTREE),$(KDIR)),stock-kernel)
+	@test -f '$(KDIR)/Makefile' || { echo "no kernel build tree at $(KDIR): install linux-headers-$$(uname -r) or pass KDIR=" >&2; exit 1; }
+	@mkdir -p $(KMOD_O)
+	@cp -rsf $(CURDIR)/Kbuild $(CURDIR)/kmod $(KMOD_O)/
+	$(MAKE) -C $(KDIR) M=$(KMOD_O) modules
+
+print-module:
+	@echo $(KMOD_O)/kmesh.ko
+
+# ---- BPF ----
+
+$(BPF_O)/vmlinux.h: | stock-kernel
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp
+	@mv $@.tmp $@
+
+$(BPF_O)/%.bpf.o: bpf/%.bpf.c $(BPF_O)/vmlinux.h $(BPF_HDRS)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(BPFTOOL) gen object $@ $@.tmp
+	@rm -f $@.tmp
+
+$(BPF_O)/%.bpf.o: selftests/progs/%.bpf.c $(BPF_O)/vmlinux.h $(BPF_HDRS)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(BPFTOOL) gen object $@ $@.tmp
+	@rm -f $@.tmp
+
+$(BPF_O)/%.skel.h: $(BPF_O)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp
+	@mv $@.tmp $@
+
+bpf: $(BPF_O)/kfunc_probe.skel.h
+
+# ---- userspace ----
+
+$(O)/kmeshctl: $(KMESHCTL_SRCS) $(wildcard userspace/*/*.h) $(ABI_H) \
+		$(BPF_O)/kfunc_probe.skel.h
+	$(CC) $(USER_CFLAGS) -o $@ $(KMESHCTL_SRCS) $(USER_LDLIBS)
+
+userspace: $(O)/kmeshctl
+
+$(O)/kmesh_selftests: $(SELFTEST_SRCS) $(wildcard selftests/*/*.h) \
+		$(wildcard userspace/lib/*.h) $(ABI_H) \
+		$(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kfunc_caps.skel.h
+	$(CC) $(USER_CFLAGS) -Iselftests/prog_tests -o $@ $(SELFTEST_SRCS) $(USER_LDLIBS)
+
+selftests: $(O)/kmesh_selftests
+
+# ---- tests ----
+
+unit:
+	$(MAKE) -C selftests/unit O=$(O) run
+
+LANE ?= stock
+vmtest:
+	scripts/vmtest.sh --lane $(LANE)
+
+check:
+	scripts/check.sh
+
+# ---- DKMS ----
+
+dkms-install:
+	scripts/dkms.sh install
+
+dkms-uninstall:
+	scripts/dkms.sh uninstall
+
+clean:
+	rm -rf $(O)

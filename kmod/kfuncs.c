@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kfuncs exported to eBPF and their registration.
+ *
+ * One set, registered for every hook the running kernel offers:
+ *  - BPF_PROG_TYPE_UNSPEC: the common hook of Linux >= 6.2, which makes the
+ *    set callable from every program type (sk_msg, sockops, sock_addr);
+ *  - BPF_PROG_TYPE_SYSCALL and BPF_PROG_TYPE_SCHED_CLS: what Linux 6.1
+ *    allows for module kfuncs (syscall programs also serve the selftests).
+ */
+
+#include <linux/bpf.h>
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
+#include <linux/errno.h>
+
+#include "kmesh.h"
+
+u32 kmesh_kfunc_hooks;
+
+__bpf_kfunc_start_defs();
+
+/**
+ * bpf_kmesh_get_caps - describe this module to a BPF program
+ * @caps: where to write the description
+ * @caps__sz: size of @caps; must be exactly sizeof(struct kmesh_caps)
+ *
+ * Return: 0, or -EINVAL when @caps__sz does not match this module's ABI.
+ */
+__bpf_kfunc int bpf_kmesh_get_caps(struct kmesh_caps *caps, u32 caps__sz)
+{
+	if (caps__sz != sizeof(*caps))
+		return -EINVAL;
+	*caps = (struct kmesh_caps) {
+		.abi_version = KMESH_ABI_VERSION,
+		.hooks = READ_ONCE(kmesh_kfunc_hooks),
+		.version_major = KMESH_VERSION_MAJOR,
+		.version_minor = KMESH_VERSION_MINOR,
+		.version_patch = KMESH_VERSION_PATCH,
+	};
+	return 0;
+}
+
+__bpf_kfunc_end_defs();
+
+BTF_KFUNCS_START(kmesh_kfunc_ids)
+BTF_ID_FLAGS(func, bpf_kmesh_get_caps)
+BTF_KFUNCS_END(kmesh_kfunc_ids)
+
+static const struct btf_kfunc_id_set kmesh_kfunc_set = {
+	.owner = THIS_MODULE,
+	.set = &kmesh_kfunc_ids,
+};
+
+static const struct {
+	enum bpf_prog_type type;
+	u32 hook;
+	const char *name;
+} kmesh_kfunc_hook_types[] = {
+	/*
+	 * The common hook must come first: on Linux 6.1 registering for
+	 * UNSPEC fails with -EINVAL *and frees the module's whole kfunc
+	 * table*, silently undoing any registration made before it.
+	 */
+	{ BPF_PROG_TYPE_UNSPEC, KMESH_HOOK_COMMON, "common" },
+	{ BPF_PROG_TYPE_SYSCALL, KMESH_HOOK_SYSCALL, "syscall" },
+	{ BPF_PROG_TYPE_SCHED_CLS, KMESH_HOOK_SCHED_CLS, "sched_cls" },
+};
+
+/**
+ * kmesh_kfuncs_register - register the kfunc set for every available hook
+ *
+ * The common hook is optional (absent before 6.2); the per-type hooks are
+ * not: without them no BPF program could reach us.
+ *
+ * Return: 0, or the error of a failed mandatory registration.
+ */
+int kmesh_kfuncs_register(void)
+{
+	u32 hooks = 0;
+	int i, err;
+
+	for (i = 0; i < ARRAY_SIZE(kmesh_kfunc_hook_types); i++) {
+		err = register_btf_kfunc_id_set(kmesh_kfunc_hook_types[i].type,
+						&kmesh_kfunc_set);
+		if (!err) {
+			hooks |= kmesh_kfunc_hook_types[i].hook;
+			continue;
+		}
+		if (kmesh_kfunc_hook_types[i].hook == KMESH_HOOK_COMMON) {
+			pr_info("no common kfunc hook on this kernel (%d): sk_msg, sockops and connect programs use the eBPF fallback\n",
+				err);
+			continue;
+		}
+		pr_err("registering kfuncs for %s programs failed: %d\n",
+		       kmesh_kfunc_hook_types[i].name, err);
+		return err;
+	}
+	WRITE_ONCE(kmesh_kfunc_hooks, hooks);
+	return 0;
+}
+
+/**
+ * kmesh_kfunc_hooks_show - print the registered hooks by name
+ * @buf: sysfs page
+ *
+ * Return: bytes written.
+ */
+ssize_t kmesh_kfunc_hooks_show(char *buf)
+{
+	u32 hooks = READ_ONCE(kmesh_kfunc_hooks);
+	ssize_t len = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(kmesh_kfunc_hook_types); i++) {
+		if (!(hooks & kmesh_kfunc_hook_types[i].hook))
+			continue;
+		len += sysfs_emit_at(buf, len, "%s%s", len ? " " : "",
+				     kmesh_kfunc_hook_types[i].name);
+	}
+	len += sysfs_emit_at(buf, len, "\n");
+	return len;
+}

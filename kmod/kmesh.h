@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Declarations shared by the module's own files (not part of the ABI). */
+#ifndef KMESH_H
+#define KMESH_H
+
+#include <linux/types.h>
+
+#include "kmesh_abi.h"
+
+/* Module parameters; read with READ_ONCE(), they may change at runtime. */
+extern unsigned int kmesh_max_head_bytes;
+extern unsigned int kmesh_max_headers;
+
+/* KMESH_HOOK_* bits for the program types our kfunc set is callable from. */
+extern u32 kmesh_kfunc_hooks;
+
+int kmesh_kfuncs_register(void);
+ssize_t kmesh_kfunc_hooks_show(char *buf);
+
+#endif /* KMESH_H */

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kmesh: in-kernel helpers for a sidecarless service mesh.
+ *
+ * The module gives eBPF programs what they cannot do well on their own
+ * (HTTP/1.1 parsing, L7 route matching) as kfuncs. It reports what it could
+ * register under /sys/module/kmesh/caps/ so the loader can pick kfunc or
+ * fallback mode without guessing from kernel versions.
+ */
+
+#include <linux/kobject.h>
+#include <linux/module.h>
+#include <linux/sysfs.h>
+
+#include "kmesh.h"
+
+static struct kobject *kmesh_caps_kobj;
+
+static ssize_t kfunc_hooks_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	return kmesh_kfunc_hooks_show(buf);
+}
+
+static ssize_t abi_version_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", KMESH_ABI_VERSION);
+}
+
+static struct kobj_attribute kfunc_hooks_attr = __ATTR_RO(kfunc_hooks);
+static struct kobj_attribute abi_version_attr = __ATTR_RO(abi_version);
+
+static struct attribute *kmesh_caps_attrs[] = {
+	&kfunc_hooks_attr.attr,
+	&abi_version_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group kmesh_caps_group = {
+	.attrs = kmesh_caps_attrs,
+};
+
+static int kmesh_caps_sysfs_add(void)
+{
+	int err;
+
+	kmesh_caps_kobj = kobject_create_and_add("caps",
+						 &THIS_MODULE->mkobj.kobj);
+	if (!kmesh_caps_kobj)
+		return -ENOMEM;
+	err = sysfs_create_group(kmesh_caps_kobj, &kmesh_caps_group);
+	if (err)
+		kobject_put(kmesh_caps_kobj);
+	return err;
+}
+
+static int __init kmesh_init(void)
+{
+	int err;
+
+	err = kmesh_kfuncs_register();
+	if (err)
+		return err;
+	err = kmesh_caps_sysfs_add();
+	if (err) {
+		pr_err("creating /sys/module/kmesh/caps failed: %d\n", err);
+		return err;
+	}
+	pr_info("loaded: abi %u, max_head_bytes=%u max_headers=%u\n",
+		KMESH_ABI_VERSION, kmesh_max_head_bytes, kmesh_max_headers);
+	return 0;
+}
+
+static void __exit kmesh_exit(void)
+{
+	/* The kfunc sets go away with the module's BTF; nothing to undo. */
+	kobject_put(kmesh_caps_kobj);
+	pr_info("unloaded\n");
+}
+
+module_init(kmesh_init);
+module_exit(kmesh_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The kmesh authors");
+MODULE_DESCRIPTION("kmesh: HTTP/1.1 parsing and L7 routing kfuncs for a sidecarless service mesh");
+MODULE_VERSION(__stringify(KMESH_VERSION_MAJOR) "." __stringify(KMESH_VERSION_MINOR) "." __stringify(KMESH_VERSION_PATCH));

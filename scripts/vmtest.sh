@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Boot a kernel in QEMU (TCG) with an initramfs holding the module, kmeshctl
+# and the selftests; run the selftests inside; decide pass/fail from the
+# console (QEMU exits 0 whatever happens inside).
+#
+#   scripts/vmtest.sh [--lane stock|kfunc] [--timeout SEC] [--keep] [-- TEST_AREA...]
+#
+# Lanes:
+#   stock  Debian's own 6.1 kernel (what a Debian 12 node runs): kfuncs only
+#          from syscall/tc programs, so kmesh runs its eBPF fallback.
+#   kfunc  our 6.1 test kernel with the common kfunc hook backported
+#          (scripts/build-test-kernel.sh): kfunc mode everywhere.
+#
+# Fails on any "not ok", a missing summary line, a kernel oops/BUG/WARN or
+# a timeout. Prints "vmtest-LANE: N passed, M failed, K skipped" last.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+. "$here/env.sh"
+
+lane=stock
+timeout=600
+areas=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--lane) lane=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--) shift; areas=("$@"); break ;;
+	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	*) echo "vmtest: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+
+log() { printf 'vmtest[%s]: %s\n' "$lane" "$*" >&2; }
+die() { log "error: $*"; echo "vmtest-$lane: 0 passed, 1 failed"; exit 1; }
+
+case "$lane" in
+stock)
+	kdir=$("$here/prepare-kernel.sh")
+	kernel="$kdir/vmlinux"		# PVH entry: boots without SeaBIOS/decompression
+	kver=$KMESH_KVER
+	builtin_dir="$KMESH_CACHE/$KMESH_KABI/image/lib/modules/$kver"
+	;;
+kfunc)
+	kdir=$("$here/build-test-kernel.sh" --variant plain | tail -n1)
+	kernel="$kdir/vmlinux"
+	kver=$(cat "$kdir/include/config/kernel.release")
+	builtin_dir="$kdir"
+	;;
+*)
+	die "unknown lane '$lane' (stock or kfunc)"
+	;;
+esac
+
+out="$top/build/vm/$lane"
+mkdir -p "$out"
+
+log "building for $kver"
+make -s -C "$top" KDIR="$kdir" module userspace selftests >"$out/build.log" 2>&1 ||
+	{ tail -30 "$out/build.log" >&2; die "build failed (log: $out/build.log)"; }
+ko=$(make -s --no-print-directory -C "$top" KDIR="$kdir" print-module)
+
+# ---- initramfs ----
+root="$out/root"
+rm -rf "$root"
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,run,etc,usr/bin} \
+	"$root/lib/modules/$kver/extra"
+cp /bin/busybox "$root/bin/busybox"
+mknod -m 600 "$root/dev/console" c 5 1	# /init writes here before devtmpfs
+mknod -m 666 "$root/dev/null" c 1 3
+cp "$ko" "$root/lib/modules/$kver/extra/"
+for f in modules.builtin modules.builtin.modinfo modules.order; do
+	[ -f "$builtin_dir/$f" ] && cp "$builtin_dir/$f" "$root/lib/modules/$kver/"
+done
+depmod -b "$root" "$kver"
+cp "$top/build/kmeshctl" "$top/build/kmesh_selftests" "$root/usr/bin/"
+
+cat >"$root/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+mount -t bpf bpf /sys/fs/bpf
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+ip link set lo up
+echo "kmesh-vm: lane=\$KMESH_LANE kernel=\$(uname -r) cpus=\$(nproc)"
+kmesh_selftests ${areas[*]}
+echo "kmesh-vm: selftests exited \$?"
+dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|KASAN|general protection fault|kmemleak:' |
+	sed 's/^/kmesh-vm: kernel-problem: /'
+echo "kmesh-vm: done"
+poweroff -f
+INIT
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet) >"$out/initramfs.cpio"
+
+# ---- boot ----
+console="$out/console.log"
+log "booting $(basename "$kernel") under TCG (timeout ${timeout}s)"
+start=$(date +%s)
+set +e
+timeout --foreground "$timeout" qemu-system-x86_64 \
+	-accel tcg,thread=multi -cpu max -smp 2 -m 1G \
+	-kernel "$kernel" -initrd "$out/initramfs.cpio" \
+	-nographic -no-reboot -nodefaults -serial stdio \
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=5 KMESH_LANE=$lane" \
+	</dev/null 2>&1 | tr -d '\r' | tee "$console"
+qemu_rc=${PIPESTATUS[0]}
+set -e
+log "VM finished in $(($(date +%s) - start))s (qemu exit $qemu_rc)"
+
+# ---- verdict ----
+problems=0
+if [ "$qemu_rc" = 124 ]; then
+	log "FAIL: timed out after ${timeout}s"
+	problems=$((problems + 1))
+fi
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$console" | tail -n1 || true)
+if [ -z "$summary" ]; then
+	log "FAIL: no summary line from the selftests"
+	problems=$((problems + 1))
+fi
+if grep -qE 'kmesh-vm: kernel-problem|Kernel panic|^\[ *[0-9.]+\] (BUG|WARNING):' "$console"; then
+	log "FAIL: the kernel reported a problem:"
+	grep -E 'kmesh-vm: kernel-problem|Kernel panic|(BUG|WARNING):' "$console" | head -20 >&2
+	problems=$((problems + 1))
+fi
+if ! grep -q '^kmesh-vm: done' "$console"; then
+	log "FAIL: the VM did not finish its run"
+	problems=$((problems + 1))
+fi
+
+passed=$(sed -n 's/^\([0-9]*\) passed.*/\1/p' <<<"$summary")
+failed=$(sed -n 's/.* \([0-9]*\) failed.*/\1/p' <<<"$summary")
+skipped=$(sed -n 's/.* \([0-9]*\) skipped.*/\1/p' <<<"$summary")
+failed=$((${failed:-0} + problems))
+echo "vmtest-$lane: ${passed:-0} passed, $failed failed, ${skipped:-0} skipped"
+[ "$failed" = 0 ]

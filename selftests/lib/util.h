@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Small helpers the VM selftests share. */
+#ifndef KMESH_SELFTEST_UTIL_H
+#define KMESH_SELFTEST_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Run a shell command, capture stdout+stderr into @out (may be NULL).
+ * Return: the exit status, or -1 if it could not run or was killed.
+ */
+int run_cmd(char *out, size_t out_size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Read a whole small file, NUL-terminated, trailing newline dropped. */
+int read_text(const char *path, char *buf, size_t size);
+
+bool path_exists(const char *path);
+
+/* Lane the VM booted: "stock" or "kfunc" (from KMESH_LANE), or NULL. */
+const char *vm_lane(void);
+
+
+
+/*
+ * Collect libbpf's messages (verifier log included) between begin and end,
+ * so a test can assert why a program was refused.
+ */
+void bpf_log_capture_begin(void);
+const char *bpf_log_capture_end(void);
+
+/* Load the kmesh module with @params; unload it (retrying while BPF
+ * programs that use it are still being freed). Return the exit status. */
+int kmesh_modprobe(const char *params);
+int kmesh_rmmod(void);
+bool kmesh_loaded(void);
+#endif

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* One entry point per area; each file in prog_tests/ defines one. */
+#ifndef KMESH_PROG_TESTS_H
+#define KMESH_PROG_TESTS_H
+
+void test_module(void);
+void test_btf(void);
+void test_kfunc(void);
+void test_kmeshctl(void);
+void test_unload(void);
+
+#endif

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* kmeshctl status: what this node can do and how kmesh will run on it. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "caps.h"
+#include "kmeshctl.h"
+#include "kmesh_abi.h"
+
+static void print_hooks(unsigned int hooks)
+{
+	if (hooks & KMESH_HOOK_COMMON)
+		printf(" common");
+	if (hooks & KMESH_HOOK_SYSCALL)
+		printf(" syscall");
+	if (hooks & KMESH_HOOK_SCHED_CLS)
+		printf(" sched_cls");
+	printf("\n");
+}
+
+/*
+ * L7 work happens in sk_msg (per request) and sock_addr/sockops (deferred
+ * connect): kfunc mode needs all of them, otherwise the eBPF fallback runs.
+ */
+static bool l7_kfunc_mode(const struct kmesh_node_caps *caps)
+{
+	return caps->kfunc_callable[KMESH_PROBE_SK_MSG] &&
+	       caps->kfunc_callable[KMESH_PROBE_SOCKOPS] &&
+	       caps->kfunc_callable[KMESH_PROBE_CONNECT4];
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct kmesh_node_caps caps;
+	int c, i;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			printf("usage: kmeshctl status\n");
+			return 0;
+		}
+		return 2;
+	}
+
+	kmesh_caps_detect(&caps);
+	printf("kernel:        %s\n", caps.kernel);
+	if (caps.module_loaded) {
+		printf("kmesh module:  loaded (version %s, abi %u%s)\n",
+		       caps.module_version, caps.abi_version,
+		       caps.abi_version == KMESH_ABI_VERSION ? "" :
+		       ", MISMATCH with kmeshctl");
+		printf("kfunc hooks:  ");
+		print_hooks(caps.hooks);
+	} else {
+		printf("kmesh module:  not loaded (modprobe kmesh)\n");
+	}
+	printf("kfunc calls by program type:\n");
+	for (i = 0; i < KMESH_PROBE_COUNT; i++) {
+		if (caps.kfunc_callable[i])
+			printf("  %-16s yes\n", kmesh_probe_name(i));
+		else
+			printf("  %-16s no: %s\n", kmesh_probe_name(i),
+			       caps.refusal[i]);
+	}
+	printf("l7 mode:       %s\n", l7_kfunc_mode(&caps) ?
+	       "kfunc (HTTP parsing and routing in the kmesh module)" :
+	       "fallback (HTTP parsing in eBPF; kfuncs not callable from sk_msg/sockops/connect)");
+	return 0;
+}
