@@ -8,6 +8,7 @@
 #   make KDIR=/path      build the module against another kernel tree
 #   make unit            host unit tests (no VM)
 #   make vmtest          selftests in QEMU on the stock Debian 6.1 kernel
+#   make demo            the demo: module + kmeshctl up in a VM
 #   make check           everything CI runs: deps, build, unit, host tests, VM lanes
 #   make dkms-install    register, build and install the module with DKMS
 
@@ -50,7 +51,7 @@ KMESHCTL_SRCS := $(wildcard userspace/kmeshctl/*.c) $(LIB_SRCS)
 SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
 	$(wildcard selftests/lib/*.c) $(LIB_SRCS)
 
-.PHONY: all module bpf userspace selftests print-module unit vmtest check \
+.PHONY: demo all module bpf userspace selftests print-module unit vmtest check \
 	dkms-install dkms-uninstall clean stock-kernel
 
 all: module userspace selftests
@@ -120,6 +121,9 @@ unit:
 LANE ?= stock
 vmtest:
 	scripts/vmtest.sh --lane $(LANE)
+
+demo:
+	scripts/demo.sh --lane $(LANE)
 
 check:
 	scripts/check.sh

@@ -3,7 +3,10 @@
 # and the selftests; run the selftests inside; decide pass/fail from the
 # console (QEMU exits 0 whatever happens inside).
 #
-#   scripts/vmtest.sh [--lane stock|kfunc] [--timeout SEC] [--keep] [-- TEST_AREA...]
+#   scripts/vmtest.sh [--lane stock|kfunc] [--timeout SEC] [--guest SCRIPT] [-- TEST_AREA...]
+#
+# --guest runs SCRIPT (a busybox sh script) in the guest instead of the
+# selftests; the run then passes when SCRIPT exits 0 (the demo uses this).
 #
 # Lanes:
 #   stock  Debian's own 6.1 kernel (what a Debian 12 node runs): kfuncs only
@@ -21,12 +24,14 @@ top=$(cd "$here/.." && pwd)
 lane=stock
 timeout=600
 areas=()
+guest=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--lane) lane=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--guest) guest=$(readlink -f "$2"); shift 2 ;;
 	--) shift; areas=("$@"); break ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
 	*) echo "vmtest: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -74,6 +79,12 @@ for f in modules.builtin modules.builtin.modinfo modules.order; do
 done
 depmod -b "$root" "$kver"
 cp "$top/build/kmeshctl" "$top/build/kmesh_selftests" "$root/usr/bin/"
+if [ -n "$guest" ]; then
+	cp "$guest" "$root/usr/bin/kmesh-guest"
+	run_in_guest="sh /usr/bin/kmesh-guest"
+else
+	run_in_guest="kmesh_selftests ${areas[*]}"
+fi
 
 cat >"$root/init" <<INIT
 #!/bin/busybox sh
@@ -88,8 +99,8 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 ip link set lo up
 echo "kmesh-vm: lane=\$KMESH_LANE kernel=\$(uname -r) cpus=\$(nproc)"
-kmesh_selftests ${areas[*]}
-echo "kmesh-vm: selftests exited \$?"
+$run_in_guest
+echo "kmesh-vm: guest exited \$?"
 dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|KASAN|general protection fault|kmemleak:' |
 	sed 's/^/kmesh-vm: kernel-problem: /'
 echo "kmesh-vm: done"
@@ -120,7 +131,15 @@ if [ "$qemu_rc" = 124 ]; then
 	problems=$((problems + 1))
 fi
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$console" | tail -n1 || true)
-if [ -z "$summary" ]; then
+if [ -n "$guest" ]; then
+	if grep -q '^kmesh-vm: guest exited 0$' "$console"; then
+		summary="1 passed, 0 failed"
+	else
+		log "FAIL: $(basename "$guest") failed in the guest"
+		summary="0 passed, 0 failed"
+		problems=$((problems + 1))
+	fi
+elif [ -z "$summary" ]; then
 	log "FAIL: no summary line from the selftests"
 	problems=$((problems + 1))
 fi
