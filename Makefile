@@ -42,11 +42,12 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 CC ?= cc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I$(BPF_O) -Ikmod \
 	-Iuserspace/lib -Iselftests/lib
-USER_LDLIBS := -static -lbpf -lelf -lz
+USER_LDLIBS := -static -lbpf -lelf -lz -lyaml
 
 ABI_H := kmod/kmesh_abi.h
 BPF_HDRS := $(wildcard bpf/include/*.h) $(ABI_H)
-LIB_SRCS := $(wildcard userspace/lib/*.c)
+# The plain-C cores (parser, matcher) link into userspace too: one source.
+LIB_SRCS := $(wildcard userspace/lib/*.c) $(wildcard kmod/core/*.c)
 KMESHCTL_SRCS := $(wildcard userspace/kmeshctl/*.c) $(LIB_SRCS)
 SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
 	$(wildcard selftests/lib/*.c) $(LIB_SRCS)
@@ -96,19 +97,31 @@ $(BPF_O)/%.skel.h: $(BPF_O)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp
 	@mv $@.tmp $@
 
-bpf: $(BPF_O)/kfunc_probe.skel.h
+# L4 data plane: one entry file per attach point (plus l4_maps, which
+# defines the maps the others declare extern), linked into one object.
+# -mcpu=v3 for atomic fetch-and-add (round robin, circuit breaker).
+L4_BPF_OBJS := $(BPF_O)/l4_maps.bpf.o $(patsubst bpf/%.bpf.c,$(BPF_O)/%.bpf.o,\
+	$(filter-out bpf/l4_maps.bpf.c,$(wildcard bpf/l4_*.bpf.c)))
+$(L4_BPF_OBJS): BPF_CFLAGS += -mcpu=v3
+
+$(BPF_O)/kmesh_l4.bpf.o: $(L4_BPF_OBJS)
+	$(BPFTOOL) gen object $@ $^
+
+bpf: $(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kmesh_l4.skel.h
 
 # ---- userspace ----
 
 $(O)/kmeshctl: $(KMESHCTL_SRCS) $(wildcard userspace/*/*.h) $(ABI_H) \
-		$(BPF_O)/kfunc_probe.skel.h
+		$(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kmesh_l4.skel.h
 	$(CC) $(USER_CFLAGS) -o $@ $(KMESHCTL_SRCS) $(USER_LDLIBS)
 
 userspace: $(O)/kmeshctl
 
 $(O)/kmesh_selftests: $(SELFTEST_SRCS) $(wildcard selftests/*/*.h) \
 		$(wildcard userspace/lib/*.h) $(ABI_H) \
-		$(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kfunc_caps.skel.h
+		$(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kfunc_caps.skel.h \
+		$(BPF_O)/http_parse.skel.h $(BPF_O)/route_match.skel.h \
+		$(BPF_O)/kmesh_l4.skel.h
 	$(CC) $(USER_CFLAGS) -Iselftests/prog_tests -o $@ $(SELFTEST_SRCS) $(USER_LDLIBS)
 
 selftests: $(O)/kmesh_selftests

@@ -13,8 +13,11 @@
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
 #include <linux/errno.h>
+#include <linux/skmsg.h>
 
 #include "kmesh.h"
+#include "core/http1.h"
+#include "core/route.h"
 
 u32 kmesh_kfunc_hooks;
 
@@ -41,10 +44,106 @@ __bpf_kfunc int bpf_kmesh_get_caps(struct kmesh_caps *caps, u32 caps__sz)
 	return 0;
 }
 
+static void kmesh_http_limits(struct kmesh_http1_limits *lim)
+{
+	*lim = (struct kmesh_http1_limits) {
+		.max_head_bytes = READ_ONCE(kmesh_max_head_bytes),
+		.max_headers = READ_ONCE(kmesh_max_headers),
+	};
+}
+
+/**
+ * bpf_kmesh_http_parse - parse (more of) an HTTP/1.1 request head
+ * @req: struct kmesh_http_req holding the parse state and result
+ * @req__sz: size of @req; must be exactly sizeof(struct kmesh_http_req)
+ * @buf: the head bytes received so far
+ * @buf__sz: how many
+ *
+ * Call again with the grown buffer while it returns KMESH_HTTP_NEED_MORE.
+ * @req is void * because the verifier of 6.1 accepts a sized pointer only
+ * to void or to a struct of plain scalars, and the result holds an array
+ * of span structs.
+ *
+ * Return: enum kmesh_http_status, or -EINVAL for a size mismatch.
+ */
+__bpf_kfunc int bpf_kmesh_http_parse(void *req, u32 req__sz,
+				     const void *buf, u32 buf__sz)
+{
+	struct kmesh_http1_limits lim;
+
+	if (req__sz != sizeof(struct kmesh_http_req))
+		return -EINVAL;
+	kmesh_http_limits(&lim);
+	return kmesh_http1_parse(req, buf, buf__sz, &lim);
+}
+
+/**
+ * bpf_kmesh_msg_parse - parse the request head at the start of an sk_msg
+ * @md: the sk_msg program's context
+ * @req: as for bpf_kmesh_http_parse()
+ * @req__sz: as for bpf_kmesh_http_parse()
+ *
+ * Zero-copy: parses msg->data..data_end in place, i.e. the first
+ * scatterlist element, or what bpf_msg_pull_data() made linear. A head
+ * longer than that returns NEED_MORE; the program may pull more and retry.
+ * Callable only where the verifier lets sk_msg programs call module kfuncs.
+ *
+ * Return: enum kmesh_http_status, or -EINVAL for a size mismatch.
+ */
+__bpf_kfunc int bpf_kmesh_msg_parse(struct sk_msg_md *md, void *req,
+				    u32 req__sz)
+{
+	struct sk_msg *msg = (struct sk_msg *)md;
+	struct kmesh_http1_limits lim;
+	u32 len;
+
+	if (req__sz != sizeof(struct kmesh_http_req))
+		return -EINVAL;
+	if (!msg->data || msg->data_end < msg->data)
+		return -EINVAL;
+	len = min_t(size_t, msg->data_end - msg->data, U16_MAX);
+	kmesh_http_limits(&lim);
+	return kmesh_http1_parse(req, msg->data, len, &lim);
+}
+
+/**
+ * bpf_kmesh_route_match - choose a route for a parsed request
+ * @req: a struct kmesh_http_req that parsed to KMESH_HTTP_OK
+ * @req__sz: size of @req; must be exactly sizeof(struct kmesh_http_req)
+ * @head: the head bytes @req was parsed from
+ * @head__sz: how many
+ * @query: table id and random number in, verdict out
+ *
+ * Return: 0 with @query->verdict filled, -ENOENT when no table has that
+ * id, -EINVAL for a size mismatch, or a negated enum kmesh_rt_err when
+ * @req is not a valid parse result.
+ */
+__bpf_kfunc int bpf_kmesh_route_match(const void *req, u32 req__sz,
+				      const void *head, u32 head__sz,
+				      struct kmesh_route_query *query)
+{
+	const void *table;
+	u32 len;
+	int ret;
+
+	if (req__sz != sizeof(struct kmesh_http_req))
+		return -EINVAL;
+	/* Syscall programs are sleepable and hold only RCU-tasks-trace. */
+	rcu_read_lock();
+	table = kmesh_table_get(query->table_id, &len);
+	ret = table ? kmesh_route_match(table, req, head, head__sz,
+					query->rand, &query->verdict) : -ENOENT;
+	rcu_read_unlock();
+	return ret;
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(kmesh_kfunc_ids)
 BTF_ID_FLAGS(func, bpf_kmesh_get_caps)
+BTF_ID_FLAGS(func, bpf_kmesh_http_parse)
+BTF_ID_FLAGS(func, bpf_kmesh_msg_parse)
+BTF_ID_FLAGS(func, bpf_kmesh_route_match)
 BTF_KFUNCS_END(kmesh_kfunc_ids)
 
 static const struct btf_kfunc_id_set kmesh_kfunc_set = {

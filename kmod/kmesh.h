@@ -10,11 +10,17 @@
 /* Module parameters; read with READ_ONCE(), they may change at runtime. */
 extern unsigned int kmesh_max_head_bytes;
 extern unsigned int kmesh_max_headers;
+extern unsigned int kmesh_max_tables;
+extern unsigned int kmesh_max_table_kbytes;
 
 /* KMESH_HOOK_* bits for the program types our kfunc set is callable from. */
 extern u32 kmesh_kfunc_hooks;
 
 int kmesh_kfuncs_register(void);
+
+int kmesh_tables_init(void);
+void kmesh_tables_exit(void);
+const void *kmesh_table_get(u32 id, u32 *len);
 ssize_t kmesh_kfunc_hooks_show(char *buf);
 
 #endif /* KMESH_H */

@@ -59,23 +59,37 @@ static int __init kmesh_init(void)
 {
 	int err;
 
-	err = kmesh_kfuncs_register();
-	if (err)
+	err = kmesh_tables_init();
+	if (err) {
+		pr_err("registering /dev/%s failed: %d\n", KMESH_DEV_NAME, err);
 		return err;
+	}
 	err = kmesh_caps_sysfs_add();
 	if (err) {
 		pr_err("creating /sys/module/kmesh/caps failed: %d\n", err);
-		return err;
+		goto err_tables;
 	}
+	/* Last: once registered, kfuncs can be called, and there is no
+	 * way to unregister them short of unloading the module. */
+	err = kmesh_kfuncs_register();
+	if (err)
+		goto err_caps;
 	pr_info("loaded: abi %u, max_head_bytes=%u max_headers=%u\n",
 		KMESH_ABI_VERSION, kmesh_max_head_bytes, kmesh_max_headers);
 	return 0;
+
+err_caps:
+	kobject_put(kmesh_caps_kobj);
+err_tables:
+	kmesh_tables_exit();
+	return err;
 }
 
 static void __exit kmesh_exit(void)
 {
 	/* The kfunc sets go away with the module's BTF; nothing to undo. */
 	kobject_put(kmesh_caps_kobj);
+	kmesh_tables_exit();
 	pr_info("unloaded\n");
 }
 

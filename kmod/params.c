@@ -59,3 +59,11 @@ unsigned int kmesh_max_headers = KMESH_HTTP_DEFAULT_HEADERS;
 KMESH_UINT_PARAM(max_headers, kmesh_max_headers,
 		 1, KMESH_HTTP_MAX_HEADERS,
 		 "Most header fields accepted in one HTTP request head");
+
+unsigned int kmesh_max_tables = 16384;
+KMESH_UINT_PARAM(max_tables, kmesh_max_tables, 1, 1048576,
+		 "Most route tables (one per HTTP service) held at once");
+
+unsigned int kmesh_max_table_kbytes = 65536;
+KMESH_UINT_PARAM(max_table_kbytes, kmesh_max_table_kbytes, 64, 4194304,
+		 "Kernel memory all route tables together may hold, in KiB");

@@ -77,6 +77,19 @@ cp "$ko" "$root/lib/modules/$kver/extra/"
 for f in modules.builtin modules.builtin.modinfo modules.order; do
 	[ -f "$builtin_dir/$f" ] && cp "$builtin_dir/$f" "$root/lib/modules/$kver/"
 done
+# Drivers the selftests need that Debian builds as modules (veth: the L4
+# tests' netns topology), with their dependencies; built in on the test kernel.
+copy_kmod() {
+	local f dep
+	f=$(find "$builtin_dir/kernel" -name "$1.ko*" 2>/dev/null | head -n1)
+	[ -n "$f" ] || return 0
+	mkdir -p "$root/lib/modules/$kver/$(dirname "${f#"$builtin_dir"/}")"
+	cp "$f" "$root/lib/modules/$kver/${f#"$builtin_dir"/}"
+	for dep in $(modinfo -F depends "$f" | tr ',' ' '); do
+		copy_kmod "$dep"
+	done
+}
+copy_kmod veth
 depmod -b "$root" "$kver"
 cp "$top/build/kmeshctl" "$top/build/kmesh_selftests" "$root/usr/bin/"
 if [ -n "$guest" ]; then

@@ -17,7 +17,10 @@ static const struct {
 	{ "module", test_module },
 	{ "btf", test_btf },
 	{ "kfunc", test_kfunc },
+	{ "http", test_http },
+	{ "routes", test_routes },
 	{ "kmeshctl", test_kmeshctl },
+	{ "l4", test_l4 },
 	{ "unload", test_unload },
 };
 

@@ -6,7 +6,10 @@
 void test_module(void);
 void test_btf(void);
 void test_kfunc(void);
+void test_http(void);
+void test_routes(void);
 void test_kmeshctl(void);
+void test_l4(void);
 void test_unload(void);
 
 #endif

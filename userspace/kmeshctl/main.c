@@ -12,6 +12,12 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "status", cmd_status, "show the kernel, the module and which mode each feature runs in" },
+	{ "up", cmd_up, "load and attach the data plane (or adopt the pinned one)" },
+	{ "down", cmd_down, "detach the data plane and remove every pin" },
+	{ "apply", cmd_apply, "switch atomically to the config in a mesh file" },
+	{ "dump", cmd_dump, "print the live config as the kernel holds it" },
+	{ "stats", cmd_stats, "print counters (--prometheus for Prometheus text)" },
+	{ "log", cmd_log, "stream access-log records (--json)" },
 };
 
 static void usage(FILE *out)

@@ -69,5 +69,6 @@ int cmd_status(int argc, char **argv)
 	printf("l7 mode:       %s\n", l7_kfunc_mode(&caps) ?
 	       "kfunc (HTTP parsing and routing in the kmesh module)" :
 	       "fallback (HTTP parsing in eBPF; kfuncs not callable from sk_msg/sockops/connect)");
+	l4_status_print();
 	return 0;
 }

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * L4 connect: a TCP connect to a service address (VIP:port) is rewritten
+ * to one endpoint of the service's cluster before the kernel routes it.
+ * Shared by cgroup/connect4 and cgroup/connect6; getpeername undoes the
+ * rewrite for the application.
+ */
+#ifndef KMESH_L4_CONNECT_H
+#define KMESH_L4_CONNECT_H
+
+#include "l4_lb.h"
+
+/*
+ * Fail the connect with ECONNREFUSED, what a client gets from a host with
+ * nothing listening. Returning 0 alone would make it EPERM; bpf_set_retval
+ * (5.18+) replaces that errno for cgroup hooks.
+ */
+static __always_inline int kmesh_refuse(void)
+{
+	bpf_set_retval(-KMESH_ECONNREFUSED);
+	return 0;
+}
+
+static __always_inline void kmesh_cluster_release(__u32 cluster_id)
+{
+	struct kmesh_cluster_state *st;
+
+	st = bpf_map_lookup_elem(&kmesh_cluster_state, &cluster_id);
+	if (st)
+		__sync_fetch_and_add(&st->active, -1);
+}
+
+/*
+ * Take an active-connection slot of the cluster; false when the circuit
+ * breaker is open. Every connection is counted, limit or not, so that a
+ * limit set by a later apply sees the connections already open.
+ */
+static __always_inline bool kmesh_cluster_acquire(const struct kmesh_cluster *c)
+{
+	struct kmesh_cluster_state *st;
+	__s64 before;
+
+	st = bpf_map_lookup_elem(&kmesh_cluster_state, &c->cluster_id);
+	if (!st)
+		return true;
+	before = __sync_fetch_and_add(&st->active, 1);
+	if (c->max_connections && before >= (__s64)c->max_connections) {
+		__sync_fetch_and_add(&st->active, -1);
+		return false;
+	}
+	return true;
+}
+
+/* What the hook knows about the connect being made. */
+struct kmesh_dial {
+	__u32 dst[4];		/* dialed address */
+	__u32 src[4];		/* bound source address, or zeros */
+	__u16 dst_port;
+	__u16 src_port;		/* bound source port, or 0 */
+	bool v4;		/* connect4: the endpoint must be IPv4 too */
+};
+
+static __always_inline void kmesh_sk_state_init(struct kmesh_sk_state *s,
+						const struct kmesh_dial *d,
+						const struct kmesh_service *svc,
+						const struct kmesh_endpoint *ep,
+						__u64 generation)
+{
+	/* A retried connect on the same socket: give back its old slot. */
+	if (s->flags & KMESH_SK_F_COUNTED)
+		kmesh_cluster_release(s->cluster_id);
+	kmesh_addr_copy(s->svc_addr, d->dst);
+	s->svc_port = d->dst_port;
+	s->redir = KMESH_REDIR_UNDECIDED;
+	s->flags = KMESH_SK_F_SERVICE | KMESH_SK_F_COUNTED;
+	s->service_id = svc->service_id;
+	s->cluster_id = svc->cluster_id;
+	s->endpoint_id = ep->endpoint_id;
+	s->generation = generation;
+	s->start_ns = bpf_ktime_get_ns();
+	s->tx_redir = 0;
+}
+
+/*
+ * Decide the connect. Returns the hook's verdict: 1 lets it proceed
+ * (rewritten or not), 0 fails it with the errno set by kmesh_refuse().
+ * On success *ep_out is the endpoint to write into the context.
+ */
+static __always_inline int kmesh_l4_connect(struct bpf_sock_addr *ctx,
+					    const struct kmesh_dial *d,
+					    struct kmesh_endpoint *ep_out)
+{
+	struct kmesh_service_key key = {};
+	struct kmesh_l4_counters cnt;
+	struct kmesh_endpoint_key ek;
+	struct kmesh_endpoint *ep;
+	struct kmesh_service *svc;
+	struct kmesh_cluster *c;
+	struct kmesh_l4_cfg cfg;
+	struct kmesh_sk_state *s;
+	__u32 flags_port;
+	int idx;
+
+	if (ctx->type != KMESH_SOCK_STREAM || ctx->protocol != KMESH_PROTO_TCP)
+		return 1;
+	if (kmesh_l4_cfg_get(&cfg)) {
+		kmesh_global_add(KMESH_L4_G_NO_CONFIG, 1);
+		return 1;
+	}
+	kmesh_addr_copy(key.addr, d->dst);
+	key.port = d->dst_port;
+	key.protocol = KMESH_PROTO_TCP;
+	svc = bpf_map_lookup_elem(cfg.services, &key);
+	if (!svc) {
+		kmesh_global_add(KMESH_L4_G_PASSTHROUGH, 1);
+		return 1;
+	}
+	c = bpf_map_lookup_elem(cfg.clusters, &svc->cluster_id);
+	if (!c)
+		return 1;	/* userspace never writes such a generation */
+
+	flags_port = c->flags & KMESH_CLUSTER_F_HASH_SRC_PORT ? d->src_port : 0;
+	idx = kmesh_lb_pick(&cfg, c, kmesh_src_hash(d->src, flags_port));
+	ek.cluster_id = c->cluster_id;
+	ek.index = idx;
+	ep = idx < 0 ? NULL : bpf_map_lookup_elem(cfg.endpoints, &ek);
+	if (!ep) {
+		kmesh_counters_get(&cnt, svc->service_id, c->cluster_id, 0);
+		KMESH_COUNT(&cnt, refused_no_endpoint, 1);
+		return kmesh_refuse();
+	}
+	if (d->v4 && !kmesh_addr_is_v4(ep->addr)) {
+		kmesh_global_add(KMESH_L4_G_FAMILY, 1);
+		return 1;
+	}
+	if (!kmesh_cluster_acquire(c)) {
+		kmesh_counters_get(&cnt, svc->service_id, c->cluster_id, 0);
+		KMESH_COUNT(&cnt, refused_overflow, 1);
+		return kmesh_refuse();
+	}
+
+	s = bpf_sk_storage_get(&kmesh_sk_state, ctx->sk, 0,
+			       BPF_SK_STORAGE_GET_F_CREATE);
+	if (s) {
+		kmesh_sk_state_init(s, d, svc, ep, cfg.generation);
+	} else {
+		/* Connect anyway; it just goes unaccounted. */
+		kmesh_cluster_release(c->cluster_id);
+		kmesh_global_add(KMESH_L4_G_NO_STORAGE, 1);
+	}
+	kmesh_counters_get(&cnt, svc->service_id, c->cluster_id, ep->endpoint_id);
+	KMESH_COUNT(&cnt, connects, 1);
+
+	*ep_out = *ep;
+	if (!ep_out->port)
+		ep_out->port = d->dst_port;
+	return 1;
+}
+
+/* getpeername: the application sees the service address it dialed. */
+static __always_inline struct kmesh_sk_state *
+kmesh_dialed_service(struct bpf_sock_addr *ctx)
+{
+	struct kmesh_sk_state *s;
+
+	s = bpf_sk_storage_get(&kmesh_sk_state, ctx->sk, 0, 0);
+	if (!s || !(s->flags & KMESH_SK_F_SERVICE))
+		return NULL;
+	return s;
+}
+
+#endif /* KMESH_L4_CONNECT_H */

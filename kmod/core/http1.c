@@ -1,0 +1,826 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * HTTP/1.1 request-head parser; the contract is in http1.h.
+ *
+ * Every line goes through two steps. scan_line() walks the bytes not seen
+ * before, rejecting those no continuation could make valid and looking for
+ * CRLF; its position is saved in the request, so each byte is scanned once
+ * however the head is delivered. Only a complete line is then parsed, once.
+ */
+#include "http1.h"
+
+enum {
+	ST_START = 0,	/* before the request line: an all-zero req is valid */
+	ST_HEADERS,
+	ST_DONE,
+	ST_ERROR,
+};
+
+/* Largest Content-Length: what a signed 64-bit off_t backend can hold. */
+#define CL_MAX		0x7fffffffffffffffULL
+
+#define C_TCHAR		0x01	/* token (RFC 9110 5.6.2) */
+#define C_PATH		0x02	/* pchar except '%', and '/' (RFC 3986) */
+#define C_QUERY		0x04	/* C_PATH and '?' */
+#define C_HOST		0x08	/* unreserved: all a host name may hold here */
+#define C_DIGIT		0x10
+#define C_HEX		0x20
+#define C_CTL		0x40	/* CTL but HTAB, and DEL: never in a head */
+#define C_VCHAR		0x80	/* visible ASCII */
+
+#define C_ALNUM		(C_TCHAR | C_PATH | C_QUERY | C_HOST | C_VCHAR)
+#define C_TSUB		(C_TCHAR | C_PATH | C_QUERY | C_VCHAR)
+#define C_SUB		(C_PATH | C_QUERY | C_VCHAR)
+#define C_TOK		(C_TCHAR | C_VCHAR)
+
+static const __u8 cls[256] = {
+	[0x00 ... 0x08] = C_CTL,
+	[0x0a ... 0x1f] = C_CTL,
+	[0x7f] = C_CTL,
+	['0' ... '9'] = C_ALNUM | C_DIGIT | C_HEX,
+	['A' ... 'F'] = C_ALNUM | C_HEX,
+	['G' ... 'Z'] = C_ALNUM,
+	['a' ... 'f'] = C_ALNUM | C_HEX,
+	['g' ... 'z'] = C_ALNUM,
+	['-'] = C_ALNUM, ['.'] = C_ALNUM, ['_'] = C_ALNUM, ['~'] = C_ALNUM,
+	/* sub-delims that are also tchars */
+	['!'] = C_TSUB, ['$'] = C_TSUB, ['&'] = C_TSUB, ['\''] = C_TSUB,
+	['*'] = C_TSUB, ['+'] = C_TSUB,
+	/* the other sub-delims, and the rest of pchar */
+	['('] = C_SUB, [')'] = C_SUB, [','] = C_SUB, [';'] = C_SUB,
+	['='] = C_SUB, [':'] = C_SUB, ['@'] = C_SUB, ['/'] = C_SUB,
+	['?'] = C_QUERY | C_VCHAR,
+	/* '%' is a tchar, but valid in a target only as %XX: checked apart */
+	['%'] = C_TOK, ['#'] = C_TOK, ['^'] = C_TOK, ['`'] = C_TOK,
+	['|'] = C_TOK,
+	['"'] = C_VCHAR, ['<'] = C_VCHAR, ['>'] = C_VCHAR, ['['] = C_VCHAR,
+	[']'] = C_VCHAR, ['\\'] = C_VCHAR, ['{'] = C_VCHAR, ['}'] = C_VCHAR,
+};
+
+/* Limits of one call, defaults applied and clamped. */
+struct lims {
+	__u32 head;
+	__u32 line;
+	__u32 headers;
+	__u32 opts;
+};
+
+/* A host[:port] as found in a target authority or a Host value. */
+struct hostport {
+	__u32 off;
+	__u32 len;
+	__u32 port;
+	bool has_port;
+	bool ipv6;
+};
+
+_Static_assert(sizeof(struct kmesh_http_req) == 312,
+	       "struct kmesh_http_req is ABI: update users when it changes");
+_Static_assert(__builtin_offsetof(struct kmesh_http_req,
+				 content_length) % 8 == 0,
+	       "content_length must be naturally aligned for BPF");
+_Static_assert(KMESH_HTTP_MAX_HEAD_BYTES <= 0xffff,
+	       "spans and offsets are __u16");
+_Static_assert(KMESH_HTTP_MAX_HEADERS <= 0xff, "nr_headers is __u8");
+
+static inline bool cls_is(__u8 c, __u8 mask)
+{
+	return cls[c] & mask;
+}
+
+static inline bool ows(__u8 c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static inline __u8 lower(__u8 c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/* @lc is lower case; header names and codings are case-insensitive. */
+static bool eq_lower(const __u8 *p, __u32 n, const char *lc, __u32 lcn)
+{
+	__u32 i;
+
+	if (n != lcn)
+		return false;
+	for (i = 0; i < n; i++)
+		if (lower(p[i]) != (__u8)lc[i])
+			return false;
+	return true;
+}
+
+#define EQ_LOWER(p, n, lit)	eq_lower(p, n, lit, sizeof(lit) - 1)
+
+static inline struct kmesh_http_span span(__u32 s, __u32 e)
+{
+	return (struct kmesh_http_span){ .off = s, .len = e - s };
+}
+
+/* Note where a rejection was found; kmesh_http1_parse() makes it final. */
+static int bad(struct kmesh_http_req *req, int status, __u32 off)
+{
+	req->err_off = off;
+	return status;
+}
+
+/*
+ * Find the CRLF ending the line that starts at req->consumed, scanning
+ * from req->scan. On OK, *eol is the offset of its CR.
+ */
+static int scan_line(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
+		     const struct lims *l, __u32 *eol)
+{
+	__u32 end = len < l->head ? len : l->head;
+	__u32 line_end = 0xffffffff;
+	__u32 i;
+	__u8 c;
+
+	/* Header lines are bounded by the head limit alone. */
+	if (req->state == ST_START)
+		line_end = req->consumed + l->line;
+	for (i = req->scan; i < end; i++) {
+		c = buf[i];
+		if (!cls_is(c, C_CTL)) {
+			if (i >= line_end)
+				return bad(req, KMESH_HTTP_E_LINE_TOO_LONG, i);
+			continue;
+		}
+		if (c == '\n')
+			return bad(req, KMESH_HTTP_E_BARE_LF, i);
+		if (c != '\r')
+			return bad(req, c ? KMESH_HTTP_E_CTL :
+					    KMESH_HTTP_E_NUL, i);
+		/* the LF would be past the limit, whatever follows */
+		if (i + 1 >= l->head)
+			return bad(req, KMESH_HTTP_E_HEAD_TOO_LARGE, i + 1);
+		if (i + 1 >= len)
+			break;	/* see this CR again with the next byte */
+		if (buf[i + 1] != '\n')
+			return bad(req, KMESH_HTTP_E_BARE_CR, i);
+		*eol = i;
+		return KMESH_HTTP_OK;
+	}
+	req->scan = i;
+	if (i >= l->head)
+		return bad(req, KMESH_HTTP_E_HEAD_TOO_LARGE, i);
+	return KMESH_HTTP_NEED_MORE;
+}
+
+static const struct {
+	char name[8];
+	__u8 len;
+	__u8 code;
+} methods[] = {
+	{ "GET", 3, KMESH_HTTP_M_GET },
+	{ "HEAD", 4, KMESH_HTTP_M_HEAD },
+	{ "POST", 4, KMESH_HTTP_M_POST },
+	{ "PUT", 3, KMESH_HTTP_M_PUT },
+	{ "DELETE", 6, KMESH_HTTP_M_DELETE },
+	{ "CONNECT", 7, KMESH_HTTP_M_CONNECT },
+	{ "OPTIONS", 7, KMESH_HTTP_M_OPTIONS },
+	{ "TRACE", 5, KMESH_HTTP_M_TRACE },
+	{ "PATCH", 5, KMESH_HTTP_M_PATCH },
+};
+
+/* Methods are case-sensitive (RFC 9110 9.1): "get" is some other method. */
+static __u8 method_code(const __u8 *p, __u32 n)
+{
+	__u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(methods); i++)
+		if (methods[i].len == n && !memcmp(p, methods[i].name, n))
+			return methods[i].code;
+	return KMESH_HTTP_M_OTHER;
+}
+
+static int parse_version(struct kmesh_http_req *req, const __u8 *buf,
+			 __u32 s, __u32 e)
+{
+	const __u8 *p = buf + s;
+
+	if (e - s != 8 || memcmp(p, "HTTP/", 5) || !cls_is(p[5], C_DIGIT) ||
+	    p[6] != '.' || !cls_is(p[7], C_DIGIT))
+		return bad(req, KMESH_HTTP_E_BAD_VERSION, s);
+	if (p[5] != '1' || (p[7] != '0' && p[7] != '1'))
+		return bad(req, KMESH_HTTP_E_UNSUPPORTED_VERSION, s);
+	req->version = p[7] == '1' ? KMESH_HTTP_V_11 : KMESH_HTTP_V_10;
+	return 0;
+}
+
+static bool parse_port(const __u8 *buf, __u32 s, __u32 e, struct hostport *hp)
+{
+	__u32 port = 0;
+	__u32 i;
+
+	for (i = s; i < e; i++) {
+		if (!cls_is(buf[i], C_DIGIT))
+			return false;
+		port = port * 10 + (buf[i] - '0');
+		if (port > 0xffff)
+			return false;
+	}
+	/* "host:" is allowed by RFC 3986 and means no port. */
+	hp->has_port = s < e;
+	hp->port = port;
+	return true;
+}
+
+/* dec-octet "." dec-octet "." dec-octet "." dec-octet, no leading zeros */
+static bool valid_ipv4(const __u8 *p, __u32 n)
+{
+	__u32 i = 0, octets = 0, v, d;
+
+	for (;;) {
+		for (v = 0, d = 0; i < n && d < 4 && cls_is(p[i], C_DIGIT); d++)
+			v = v * 10 + (p[i++] - '0');
+		if (!d || d > 3 || v > 255 || (d > 1 && p[i - d] == '0'))
+			return false;
+		if (++octets == 4)
+			return i == n;
+		if (i == n || p[i] != '.')
+			return false;
+		i++;
+	}
+}
+
+/* IPv6address of RFC 3986 3.2.2, the inside of an IP-literal. */
+static bool valid_ipv6(const __u8 *p, __u32 n)
+{
+	__u32 i = 0, groups = 0, start;
+	bool gap = false;
+
+	if (n >= 2 && p[0] == ':' && p[1] == ':') {
+		gap = true;
+		i = 2;
+	}
+	while (i < n) {
+		if (groups == 8)
+			return false;
+		start = i;
+		while (i < n && i - start < 5 && cls_is(p[i], C_HEX))
+			i++;
+		if (i < n && p[i] == '.') {
+			/* an embedded IPv4 address ends it: 2 groups */
+			if (!valid_ipv4(p + start, n - start))
+				return false;
+			groups += 2;
+			break;
+		}
+		if (i == start || i - start > 4)
+			return false;
+		groups++;
+		if (i == n)
+			break;
+		if (p[i] != ':' || ++i == n)
+			return false;
+		if (p[i] == ':') {
+			if (gap)
+				return false;
+			gap = true;
+			i++;
+		}
+	}
+	/* "::" stands for at least one group */
+	return gap ? groups <= 7 : groups == 8;
+}
+
+/* host [ ":" port ], host being an [IPv6] literal or unreserved bytes. */
+static bool parse_hostport(const __u8 *buf, __u32 s, __u32 e,
+			   struct hostport *hp)
+{
+	const __u8 *rb;
+	__u32 i = s;
+
+	memset(hp, 0, sizeof(*hp));
+	if (i < e && buf[i] == '[') {
+		/* from s + 1: no underflow even if buf changes under us */
+		rb = memchr(buf + s + 1, ']', e - s - 1);
+		if (!rb || !valid_ipv6(buf + s + 1, rb - buf - s - 1))
+			return false;
+		i = rb - buf + 1;
+		hp->ipv6 = true;
+	} else {
+		while (i < e && cls_is(buf[i], C_HOST))
+			i++;
+	}
+	hp->off = s;
+	hp->len = i - s;
+	if (i == e)
+		return true;
+	if (buf[i] != ':' || i == s)
+		return false;
+	return parse_port(buf, i + 1, e, hp);
+}
+
+static void set_host(struct kmesh_http_req *req, const struct hostport *hp)
+{
+	req->host = span(hp->off, hp->off + hp->len);
+	req->port = hp->port;
+	if (hp->has_port)
+		req->flags |= KMESH_HTTP_F_HAS_PORT;
+	if (hp->ipv6)
+		req->flags |= KMESH_HTTP_F_HOST_IPV6;
+}
+
+/* absolute-path [ "?" query ], or path-abempty after an authority */
+static int parse_path_query(struct kmesh_http_req *req, const __u8 *buf,
+			    __u32 s, __u32 e, const struct lims *l)
+{
+	bool lax = l->opts & KMESH_HTTP1_OPT_LAX_TARGET;
+	__u8 want = C_PATH;
+	__u32 q = e, i;
+	__u8 c;
+
+	for (i = s; i < e; i++) {
+		c = buf[i];
+		if (c == '?' && q == e) {
+			q = i;
+			want = C_QUERY;
+		} else if (lax) {
+			/* '#' would end the target for the backend */
+			if (!cls_is(c, C_VCHAR) || c == '#')
+				return bad(req, KMESH_HTTP_E_BAD_TARGET, i);
+		} else if (c == '%') {
+			if (e - i < 3 || !cls_is(buf[i + 1], C_HEX) ||
+			    !cls_is(buf[i + 2], C_HEX))
+				return bad(req, KMESH_HTTP_E_BAD_TARGET, i);
+			i += 2;
+		} else if (!cls_is(c, want)) {
+			return bad(req, KMESH_HTTP_E_BAD_TARGET, i);
+		}
+	}
+	req->path = span(s, q);
+	if (q < e) {
+		req->flags |= KMESH_HTTP_F_HAS_QUERY;
+		req->query = span(q + 1, e);
+	}
+	return 0;
+}
+
+/* Length of a leading "http://" or "https://" (case-insensitive), or 0. */
+static __u32 http_scheme(struct kmesh_http_req *req, const __u8 *p, __u32 n)
+{
+	if (n >= 7 && EQ_LOWER(p, 7, "http://"))
+		return 7;
+	if (n >= 8 && EQ_LOWER(p, 8, "https://")) {
+		req->flags |= KMESH_HTTP_F_HTTPS;
+		return 8;
+	}
+	return 0;
+}
+
+static int parse_absolute(struct kmesh_http_req *req, const __u8 *buf,
+			  __u32 s, __u32 e, const struct lims *l)
+{
+	struct hostport hp;
+	__u32 i = s;
+
+	while (i < e && buf[i] != '/' && buf[i] != '?')
+		i++;
+	/* userinfo and empty hosts fail here (RFC 9110 4.2.1, 4.2.4) */
+	if (!parse_hostport(buf, s, i, &hp) || !hp.len)
+		return bad(req, KMESH_HTTP_E_BAD_AUTHORITY, s);
+	set_host(req, &hp);
+	req->target_form = KMESH_HTTP_FORM_ABSOLUTE;
+	return parse_path_query(req, buf, i, e, l);
+}
+
+static int parse_target(struct kmesh_http_req *req, const __u8 *buf,
+			__u32 s, __u32 e, const struct lims *l)
+{
+	bool connect = req->method == KMESH_HTTP_M_CONNECT;
+	struct hostport hp;
+	__u32 n;
+
+	req->target = span(s, e);
+	if (buf[s] == '/') {
+		if (connect)
+			return bad(req, KMESH_HTTP_E_TARGET_FORM, s);
+		req->target_form = KMESH_HTTP_FORM_ORIGIN;
+		return parse_path_query(req, buf, s, e, l);
+	}
+	if (buf[s] == '*' && e - s == 1) {
+		if (req->method != KMESH_HTTP_M_OPTIONS)
+			return bad(req, KMESH_HTTP_E_TARGET_FORM, s);
+		req->target_form = KMESH_HTTP_FORM_ASTERISK;
+		return 0;
+	}
+	n = http_scheme(req, buf + s, e - s);
+	if (n) {
+		if (connect)
+			return bad(req, KMESH_HTTP_E_TARGET_FORM, s);
+		return parse_absolute(req, buf, s + n, e, l);
+	}
+	if (!connect)
+		return bad(req, KMESH_HTTP_E_BAD_TARGET, s);
+	if (!parse_hostport(buf, s, e, &hp) || !hp.len || !hp.has_port)
+		return bad(req, KMESH_HTTP_E_BAD_AUTHORITY, s);
+	set_host(req, &hp);
+	req->target_form = KMESH_HTTP_FORM_AUTHORITY;
+	return 0;
+}
+
+/* method SP request-target SP HTTP-version, exactly one SP each */
+static int parse_request_line(struct kmesh_http_req *req, const __u8 *buf,
+			      __u32 s, __u32 e, const struct lims *l)
+{
+	const __u8 *sp;
+	__u32 i = s, t, v;
+	int rc;
+
+	while (i < e && cls_is(buf[i], C_TCHAR))
+		i++;
+	if (i == e || buf[i] == '\t' || (buf[i] == ' ' && i == s))
+		return bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
+	if (buf[i] != ' ')
+		return bad(req, KMESH_HTTP_E_BAD_METHOD, i);
+	req->method_tok = span(s, i);
+	req->method = method_code(buf + s, i - s);
+
+	t = i + 1;
+	sp = memchr(buf + t, ' ', e - t);
+	if (!sp || sp == buf + t)
+		return bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, t);
+	v = sp - buf + 1;
+	sp = memchr(buf + v, ' ', e - v);
+	if (sp)
+		return bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, sp - buf);
+
+	rc = parse_version(req, buf, v, e);
+	if (rc)
+		return rc;
+	return parse_target(req, buf, t, v - 1, l);
+}
+
+static bool same_host(const struct kmesh_http_req *req, const __u8 *buf,
+		      const struct hostport *hp)
+{
+	const __u8 *a = buf + req->host.off, *b = buf + hp->off;
+	bool has_port = req->flags & KMESH_HTTP_F_HAS_PORT;
+	__u32 i;
+
+	if (req->host.len != hp->len || has_port != hp->has_port ||
+	    (has_port && req->port != hp->port))
+		return false;
+	for (i = 0; i < hp->len; i++)
+		if (lower(a[i]) != lower(b[i]))
+			return false;
+	return true;
+}
+
+static int host_header(struct kmesh_http_req *req, const __u8 *buf,
+		       __u32 vs, __u32 ve)
+{
+	struct hostport hp;
+
+	if (req->flags & KMESH_HTTP_F_HAS_HOST)
+		return bad(req, KMESH_HTTP_E_DUP_HOST, vs);
+	if (!parse_hostport(buf, vs, ve, &hp))
+		return bad(req, KMESH_HTTP_E_BAD_HOST, vs);
+	req->flags |= KMESH_HTTP_F_HAS_HOST;
+	if (req->target_form != KMESH_HTTP_FORM_ABSOLUTE &&
+	    req->target_form != KMESH_HTTP_FORM_AUTHORITY) {
+		set_host(req, &hp);
+		return 0;
+	}
+	/* The target's authority wins (RFC 9112 3.2.2); note disagreement. */
+	if (req->host.off + req->host.len > req->consumed)
+		return bad(req, KMESH_HTTP_E_INVAL, vs); /* req corrupted */
+	if (!same_host(req, buf, &hp))
+		req->flags |= KMESH_HTTP_F_HOST_MISMATCH;
+	return 0;
+}
+
+static int cl_header(struct kmesh_http_req *req, const __u8 *v, __u32 n,
+		     __u32 off)
+{
+	__u64 cl = 0;
+	__u32 i, d;
+
+	if (req->flags & KMESH_HTTP_F_HAS_CL)
+		return bad(req, KMESH_HTTP_E_DUP_CL, off);
+	if (req->flags & KMESH_HTTP_F_CHUNKED)
+		return bad(req, KMESH_HTTP_E_CL_AND_TE, off);
+	if (!n)
+		return bad(req, KMESH_HTTP_E_BAD_CL, off);
+	for (i = 0; i < n; i++) {
+		if (!cls_is(v[i], C_DIGIT))
+			return bad(req, KMESH_HTTP_E_BAD_CL, off + i);
+		d = v[i] - '0';
+		/* constants only: no 64-bit division on 32-bit kernels */
+		if (cl > CL_MAX / 10 || (cl == CL_MAX / 10 && d > CL_MAX % 10))
+			return bad(req, KMESH_HTTP_E_CL_OVERFLOW, off + i);
+		cl = cl * 10 + d;
+	}
+	req->content_length = cl;
+	req->flags |= KMESH_HTTP_F_HAS_CL;
+	return 0;
+}
+
+/* 1#token with OWS around commas; true if the last one alone is chunked */
+static bool te_chunked_last(const __u8 *v, __u32 n)
+{
+	bool chunked;
+	__u32 i = 0, s;
+
+	for (;;) {
+		s = i;
+		while (i < n && cls_is(v[i], C_TCHAR))
+			i++;
+		if (i == s)
+			return false;
+		chunked = EQ_LOWER(v + s, i - s, "chunked");
+		while (i < n && ows(v[i]))
+			i++;
+		if (i == n)
+			return chunked;
+		if (v[i] != ',' || chunked)
+			return false;
+		i++;
+		while (i < n && ows(v[i]))
+			i++;
+	}
+}
+
+static int te_header(struct kmesh_http_req *req, const __u8 *v, __u32 n,
+		     __u32 off)
+{
+	/* RFC 9112 6.1: HTTP/1.0 framing with TE cannot be trusted */
+	if (req->version != KMESH_HTTP_V_11)
+		return bad(req, KMESH_HTTP_E_TE_HTTP10, off);
+	/* F_CHUNKED is set by the first (valid) TE line */
+	if (req->flags & KMESH_HTTP_F_CHUNKED)
+		return bad(req, KMESH_HTTP_E_DUP_TE, off);
+	if (req->flags & KMESH_HTTP_F_HAS_CL)
+		return bad(req, KMESH_HTTP_E_CL_AND_TE, off);
+	if (!te_chunked_last(v, n))
+		return bad(req, KMESH_HTTP_E_BAD_TE, off);
+	req->flags |= KMESH_HTTP_F_CHUNKED;
+	return 0;
+}
+
+/* Connection options are advisory: unknown or malformed ones are ignored. */
+static void connection_header(struct kmesh_http_req *req, const __u8 *v,
+			      __u32 n)
+{
+	__u32 i = 0, s, e;
+
+	while (i < n) {
+		s = i;
+		while (i < n && v[i] != ',')
+			i++;
+		e = i++;
+		while (s < e && ows(v[s]))
+			s++;
+		while (e > s && ows(v[e - 1]))
+			e--;
+		if (EQ_LOWER(v + s, e - s, "close"))
+			req->flags |= KMESH_HTTP_F_CONN_CLOSE;
+		else if (EQ_LOWER(v + s, e - s, "keep-alive"))
+			req->flags |= KMESH_HTTP_F_CONN_KEEP_ALIVE;
+		else if (EQ_LOWER(v + s, e - s, "upgrade"))
+			req->flags |= KMESH_HTTP_F_CONN_UPGRADE;
+	}
+}
+
+static void expect_header(struct kmesh_http_req *req, const __u8 *v, __u32 n)
+{
+	if (!EQ_LOWER(v, n, "100-continue"))
+		req->flags |= KMESH_HTTP_F_EXPECT_OTHER;
+	else if (req->version == KMESH_HTTP_V_11)	/* RFC 9110 10.1.1 */
+		req->flags |= KMESH_HTTP_F_EXPECT_CONTINUE;
+}
+
+static int known_header(struct kmesh_http_req *req, const __u8 *buf,
+			const struct kmesh_http_hdr *h)
+{
+	const __u8 *n = buf + h->name.off, *v = buf + h->value.off;
+	__u32 vs = h->value.off, vn = h->value.len;
+
+	switch (h->name.len) {
+	case 4:
+		if (EQ_LOWER(n, 4, "host"))
+			return host_header(req, buf, vs, vs + vn);
+		break;
+	case 6:
+		if (EQ_LOWER(n, 6, "expect"))
+			expect_header(req, v, vn);
+		break;
+	case 7:
+		if (EQ_LOWER(n, 7, "upgrade"))
+			req->flags |= KMESH_HTTP_F_UPGRADE;
+		break;
+	case 10:
+		if (EQ_LOWER(n, 10, "connection"))
+			connection_header(req, v, vn);
+		break;
+	case 14:
+		if (EQ_LOWER(n, 14, "content-length"))
+			return cl_header(req, v, vn, vs);
+		break;
+	case 17:
+		if (EQ_LOWER(n, 17, "transfer-encoding"))
+			return te_header(req, v, vn, vs);
+		break;
+	}
+	return 0;
+}
+
+/* field-name ":" OWS field-value OWS; value bytes were vetted by the scan */
+static int parse_field_line(struct kmesh_http_req *req, const __u8 *buf,
+			    __u32 s, __u32 e, const struct lims *l)
+{
+	struct kmesh_http_hdr *h;
+	__u32 i = s, vs, ve;
+
+	if (ows(buf[s]))
+		return bad(req, KMESH_HTTP_E_OBS_FOLD, s);
+	while (i < e && cls_is(buf[i], C_TCHAR))
+		i++;
+	if (i == e)
+		return bad(req, KMESH_HTTP_E_NO_COLON, e);
+	if (ows(buf[i]))
+		return bad(req, KMESH_HTTP_E_WS_BEFORE_COLON, i);
+	if (buf[i] != ':')
+		return bad(req, KMESH_HTTP_E_BAD_HEADER_NAME, i);
+	if (i == s)
+		return bad(req, KMESH_HTTP_E_EMPTY_HEADER_NAME, s);
+	/* an over-full head is an error, never a silent truncation */
+	if (req->nr_headers >= l->headers)
+		return bad(req, KMESH_HTTP_E_TOO_MANY_HEADERS, s);
+
+	vs = i + 1;
+	ve = e;
+	while (vs < ve && ows(buf[vs]))
+		vs++;
+	while (ve > vs && ows(buf[ve - 1]))
+		ve--;
+	h = &req->hdrs[req->nr_headers++];
+	h->name = span(s, i);
+	h->value = span(vs, ve);
+	return known_header(req, buf, h);
+}
+
+/* The empty line: checks that need the whole head, then the verdict. */
+static int finish(struct kmesh_http_req *req, __u32 end)
+{
+	__u32 f = req->flags;
+	bool persist;
+
+	if (req->version == KMESH_HTTP_V_11 && !(f & KMESH_HTTP_F_HAS_HOST))
+		return bad(req, KMESH_HTTP_E_NO_HOST, end - 2);
+	/* RFC 9112 9.3, as the client asked */
+	if (req->version == KMESH_HTTP_V_11)
+		persist = !(f & KMESH_HTTP_F_CONN_CLOSE);
+	else
+		persist = (f & KMESH_HTTP_F_CONN_KEEP_ALIVE) &&
+			  !(f & KMESH_HTTP_F_CONN_CLOSE);
+	if (persist)
+		f |= KMESH_HTTP_F_PERSISTENT;
+	if ((f & KMESH_HTTP_F_CHUNKED) || req->content_length)
+		f |= KMESH_HTTP_F_HAS_BODY;
+	req->flags = f;
+	req->head_len = end;
+	req->consumed = end;
+	req->scan = end;
+	req->state = ST_DONE;
+	return KMESH_HTTP_OK;
+}
+
+static int parse_lines(struct kmesh_http_req *req, const __u8 *buf,
+		       __u32 len, const struct lims *l)
+{
+	__u32 s, eol;
+	int rc;
+
+	/* ends: every line moves consumed on, the head limit stops scan */
+	for (;;) {
+		rc = scan_line(req, buf, len, l, &eol);
+		if (rc != KMESH_HTTP_OK)
+			return rc;
+		s = req->consumed;
+		if (req->state == ST_HEADERS) {
+			if (eol == s)
+				return finish(req, eol + 2);
+			rc = parse_field_line(req, buf, s, eol, l);
+		} else if (eol != s) {	/* else: empty line before request */
+			rc = parse_request_line(req, buf, s, eol, l);
+			req->state = ST_HEADERS;
+		}
+		if (rc)
+			return rc;
+		req->consumed = eol + 2;
+		req->scan = eol + 2;
+	}
+}
+
+static void get_limits(struct lims *l, const struct kmesh_http1_limits *lim)
+{
+	struct kmesh_http1_limits z = { 0 };
+
+	if (!lim)
+		lim = &z;
+	l->head = lim->max_head_bytes ?: KMESH_HTTP_DEFAULT_HEAD_BYTES;
+	if (l->head > KMESH_HTTP_MAX_HEAD_BYTES)
+		l->head = KMESH_HTTP_MAX_HEAD_BYTES;
+	l->line = lim->max_line_bytes ?: KMESH_HTTP1_DEFAULT_LINE_BYTES;
+	if (l->line > l->head)
+		l->line = l->head;
+	l->headers = lim->max_headers ?: KMESH_HTTP_DEFAULT_HEADERS;
+	if (l->headers > KMESH_HTTP_MAX_HEADERS)
+		l->headers = KMESH_HTTP_MAX_HEADERS;
+	l->opts = lim->opts;
+}
+
+/* Everything the parser will use as an index must be sane. */
+static bool resumable(const struct kmesh_http_req *req, __u32 len)
+{
+	return req->state <= ST_HEADERS && req->consumed <= req->scan &&
+	       req->scan <= len && req->nr_headers <= KMESH_HTTP_MAX_HEADERS;
+}
+
+void kmesh_http1_init(struct kmesh_http_req *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->status = KMESH_HTTP_NEED_MORE;
+}
+
+int kmesh_http1_parse(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
+		      const struct kmesh_http1_limits *lim)
+{
+	struct kmesh_http_req r;
+	struct lims l;
+	int rc;
+
+	if (!req || (!buf && len))
+		return KMESH_HTTP_E_INVAL;
+	/*
+	 * @req may be BPF memory that another CPU writes meanwhile: parse a
+	 * private snapshot, so that what was validated is what gets used.
+	 */
+	memcpy(&r, req, sizeof(r));
+	if (r.state == ST_DONE)
+		return KMESH_HTTP_OK;
+	if (r.state == ST_ERROR)
+		return r.status > KMESH_HTTP_NEED_MORE &&
+		       r.status < KMESH_HTTP_STATUS_MAX ?
+		       r.status : KMESH_HTTP_E_INVAL;
+	if (!resumable(&r, len))
+		return KMESH_HTTP_E_INVAL;
+	get_limits(&l, lim);
+
+	rc = parse_lines(&r, buf, len, &l);
+	if (rc != KMESH_HTTP_OK && rc != KMESH_HTTP_NEED_MORE) {
+		/* how far an earlier call scanned must not show */
+		r.scan = r.consumed;
+		r.state = ST_ERROR;
+	}
+	r.status = rc;
+	memcpy(req, &r, sizeof(r));
+	return rc;
+}
+
+static const char *const status_str[KMESH_HTTP_STATUS_MAX] = {
+	[KMESH_HTTP_OK] = "ok",
+	[KMESH_HTTP_NEED_MORE] = "need more",
+	[KMESH_HTTP_E_INVAL] = "invalid argument or state",
+	[KMESH_HTTP_E_HEAD_TOO_LARGE] = "head too large",
+	[KMESH_HTTP_E_LINE_TOO_LONG] = "request line too long",
+	[KMESH_HTTP_E_TOO_MANY_HEADERS] = "too many headers",
+	[KMESH_HTTP_E_NUL] = "NUL byte",
+	[KMESH_HTTP_E_CTL] = "control byte",
+	[KMESH_HTTP_E_BARE_CR] = "bare CR",
+	[KMESH_HTTP_E_BARE_LF] = "bare LF",
+	[KMESH_HTTP_E_BAD_METHOD] = "bad method",
+	[KMESH_HTTP_E_BAD_REQUEST_LINE] = "bad request line",
+	[KMESH_HTTP_E_BAD_TARGET] = "bad request target",
+	[KMESH_HTTP_E_TARGET_FORM] = "target form not allowed for method",
+	[KMESH_HTTP_E_BAD_AUTHORITY] = "bad authority in target",
+	[KMESH_HTTP_E_BAD_VERSION] = "bad HTTP version",
+	[KMESH_HTTP_E_UNSUPPORTED_VERSION] = "unsupported HTTP version",
+	[KMESH_HTTP_E_OBS_FOLD] = "obsolete line folding",
+	[KMESH_HTTP_E_EMPTY_HEADER_NAME] = "empty header name",
+	[KMESH_HTTP_E_BAD_HEADER_NAME] = "bad header name",
+	[KMESH_HTTP_E_WS_BEFORE_COLON] = "whitespace before colon",
+	[KMESH_HTTP_E_NO_COLON] = "header line without colon",
+	[KMESH_HTTP_E_NO_HOST] = "missing Host",
+	[KMESH_HTTP_E_DUP_HOST] = "duplicate Host",
+	[KMESH_HTTP_E_BAD_HOST] = "bad Host",
+	[KMESH_HTTP_E_BAD_CL] = "bad Content-Length",
+	[KMESH_HTTP_E_CL_OVERFLOW] = "Content-Length overflow",
+	[KMESH_HTTP_E_DUP_CL] = "duplicate Content-Length",
+	[KMESH_HTTP_E_CL_AND_TE] = "Content-Length with Transfer-Encoding",
+	[KMESH_HTTP_E_BAD_TE] = "bad Transfer-Encoding",
+	[KMESH_HTTP_E_DUP_TE] = "duplicate Transfer-Encoding",
+	[KMESH_HTTP_E_TE_HTTP10] = "Transfer-Encoding in HTTP/1.0",
+};
+
+const char *kmesh_http1_strstatus(int status)
+{
+	if (status < 0 || status >= KMESH_HTTP_STATUS_MAX ||
+	    !status_str[status])
+		return "unknown";
+	return status_str[status];
+}

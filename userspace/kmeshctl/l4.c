@@ -1,0 +1,672 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kmeshctl up, down, apply, dump, stats, log: the L4 data plane. The
+ * state is all pinned (userspace/lib/l4_bpf.h); these commands only load,
+ * switch and read it, so any of them may be killed at any time.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/libbpf.h>
+
+#include "kmeshctl.h"
+#include "l4_bpf.h"
+#include "mesh_config.h"
+
+static int silent_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	/* libbpf's warnings go to stderr; debug chatter does not. */
+	if (level == LIBBPF_WARN)
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static void summary(const struct mesh_config *cfg, char *buf, size_t size)
+{
+	size_t i, vips = 0, eps = 0;
+
+	for (i = 0; i < cfg->nr_services; i++)
+		vips += cfg->services[i].nr_addrs * cfg->services[i].nr_ports;
+	for (i = 0; i < cfg->nr_clusters; i++)
+		eps += cfg->clusters[i].nr_endpoints;
+	snprintf(buf, size, "%zu services (%zu address:ports), %zu clusters, %zu endpoints",
+		 cfg->nr_services, vips, cfg->nr_clusters, eps);
+}
+
+static int apply_file(const char *file, bool parsed, struct mesh_config *cfg)
+{
+	char err[512], sum[160];
+	__u64 gen;
+
+	if (!parsed && mesh_config_load(file, cfg, err, sizeof(err))) {
+		fprintf(stderr, "kmeshctl: %s\n", err);
+		return 1;
+	}
+	if (l4_apply(cfg, &gen, err, sizeof(err))) {
+		fprintf(stderr, "kmeshctl: apply %s: %s (the running config is unchanged)\n",
+			file, err);
+		mesh_config_free(cfg);
+		return 1;
+	}
+	summary(cfg, sum, sizeof(sum));
+	printf("applied %s as generation %llu: %s\n", file,
+	       (unsigned long long)gen, sum);
+	mesh_config_free(cfg);
+	return 0;
+}
+
+/* ---- up / down / apply ---- */
+
+int cmd_up(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *file = NULL;
+	char cgroup[4096] = "", err[512];
+	struct mesh_config cfg;
+	bool adopted;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			snprintf(cgroup, sizeof(cgroup), "%s", optarg);
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'h':
+			printf("usage: kmeshctl up [--cgroup PATH] [-f mesh.yaml]\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (!cgroup[0] && l4_default_cgroup(cgroup, sizeof(cgroup))) {
+		fprintf(stderr, "kmeshctl: no cgroup2 mount found; pass --cgroup\n");
+		return 1;
+	}
+	/* A bad file must not leave a half-done up behind. */
+	if (file && mesh_config_load(file, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "kmeshctl: %s\n", err);
+		return 1;
+	}
+	libbpf_set_print(silent_print);
+	if (l4_up(cgroup, &adopted, err, sizeof(err))) {
+		fprintf(stderr, "kmeshctl: up: %s\n", err);
+		if (file)
+			mesh_config_free(&cfg);
+		return 1;
+	}
+	if (adopted)
+		printf("kmesh up: adopted the pinned state under %s (cgroup %s); programs replaced in place\n",
+		       l4_pin_dir(), cgroup);
+	else
+		printf("kmesh up: attached to cgroup %s, pinned under %s\n",
+		       cgroup, l4_pin_dir());
+	return file ? apply_file(file, true, &cfg) : 0;
+}
+
+int cmd_down(int argc, char **argv)
+{
+	char err[512];
+	bool was_up;
+
+	if (argc > 1) {
+		printf("usage: kmeshctl down\n");
+		return strcmp(argv[1], "-h") && strcmp(argv[1], "--help") ? 2 : 0;
+	}
+	if (l4_down(&was_up, err, sizeof(err))) {
+		fprintf(stderr, "kmeshctl: down: %s\n", err);
+		return 1;
+	}
+	printf(was_up ? "kmesh down: detached and unpinned %s\n" :
+	       "kmesh was not up (nothing under %s)\n", l4_pin_dir());
+	return 0;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *file = NULL;
+	struct mesh_config cfg;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			file = optarg;
+			break;
+		case 'h':
+			printf("usage: kmeshctl apply -f mesh.yaml\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (!file) {
+		fprintf(stderr, "usage: kmeshctl apply -f mesh.yaml\n");
+		return 2;
+	}
+	return apply_file(file, false, &cfg);
+}
+
+/* ---- dump ---- */
+
+static const char *name_or(const struct l4_gen *g, __u32 kind, __u32 id)
+{
+	const char *n = l4_id_name(g->ids, g->nr_ids, kind, id);
+
+	return n ? n : "?";
+}
+
+static void dump_maglev(const struct l4_gen *g, const struct kmesh_cluster *c)
+{
+	static unsigned int count[KMESH_L4_MAX_CLUSTER_ENDPOINTS];
+	size_t i;
+
+	for (i = 0; i < g->nr_maglev; i++) {
+		const struct l4_maglev *m = &g->maglev[i];
+		size_t s;
+
+		if (m->cluster_id != c->cluster_id)
+			continue;
+		memset(count, 0, sizeof(count));
+		for (s = 0; s < KMESH_L4_MAGLEV_SIZE; s++)
+			if (m->table->index[s] < KMESH_L4_MAX_CLUSTER_ENDPOINTS)
+				count[m->table->index[s]]++;
+		printf("  maglev %d slots:", KMESH_L4_MAGLEV_SIZE);
+		for (s = 0; s < c->nr_healthy; s++)
+			printf(" %zu=%.1f%%", s, 100.0 * count[s] / KMESH_L4_MAGLEV_SIZE);
+		printf("\n");
+	}
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	static const char *const states[] = { "healthy", "draining" };
+	struct l4_handle h;
+	struct l4_gen g;
+	char err[512], a[80];
+	size_t i, j;
+
+	if (argc > 1) {
+		printf("usage: kmeshctl dump\n");
+		return strcmp(argv[1], "-h") && strcmp(argv[1], "--help") ? 2 : 0;
+	}
+	if (l4_open(&h, err, sizeof(err))) {
+		fprintf(stderr, "kmeshctl: %s\n", err);
+		return 1;
+	}
+	if (l4_read_active(&h, &g)) {
+		fprintf(stderr, "kmeshctl: cannot read the live generation\n");
+		l4_close(&h);
+		return 1;
+	}
+	printf("generation %llu\n", (unsigned long long)g.generation);
+	for (i = 0; i < g.nr_vips; i++) {
+		const struct l4_vip *v = &g.vips[i];
+
+		mesh_addr_format(v->key.addr, v->key.port, true, a, sizeof(a));
+		printf("service %s (id %u) %s/%s -> cluster %s (id %u)\n",
+		       name_or(&g, KMESH_L4_KIND_SERVICE, v->val.service_id),
+		       v->val.service_id, a,
+		       v->val.flags & KMESH_SVC_F_HTTP ? "http" : "tcp",
+		       name_or(&g, KMESH_L4_KIND_CLUSTER, v->val.cluster_id),
+		       v->val.cluster_id);
+	}
+	for (i = 0; i < g.nr_clusters; i++) {
+		const struct kmesh_cluster *c = &g.clusters[i];
+		struct kmesh_cluster_state st;
+
+		l4_read_cluster_state(&h, c->cluster_id, &st);
+		printf("cluster %s (id %u) lb %s max_connections %u active %lld endpoints %u healthy %u%s\n",
+		       name_or(&g, KMESH_L4_KIND_CLUSTER, c->cluster_id),
+		       c->cluster_id, mesh_lb_name(c->lb), c->max_connections,
+		       (long long)st.active, c->nr_endpoints, c->nr_healthy,
+		       c->flags & KMESH_CLUSTER_F_HASH_SRC_PORT ?
+		       " hash_key source_ip_port" : "");
+		for (j = 0; j < g.nr_eps; j++) {
+			const struct l4_ep *e = &g.eps[j];
+
+			if (e->key.cluster_id != c->cluster_id)
+				continue;
+			mesh_addr_format(e->val.addr, e->val.port, true, a, sizeof(a));
+			printf("  endpoint %u %s (id %u) weight %u %s\n", e->key.index,
+			       a, e->val.endpoint_id, e->val.weight,
+			       states[e->val.state & 1]);
+		}
+		dump_maglev(&g, c);
+	}
+	l4_gen_free(&g);
+	l4_close(&h);
+	return 0;
+}
+
+/* ---- stats ---- */
+
+static const struct {
+	const char *name;
+	const char *help;
+	size_t off;
+} stat_fields[] = {
+#define F(n, h) { #n, h, offsetof(struct kmesh_l4_stats, n) }
+	F(connects, "Connects sent to an endpoint."),
+	F(refused_overflow, "Connects refused: the cluster was at max_connections."),
+	F(refused_no_endpoint, "Connects refused: no healthy endpoint."),
+	F(connect_failed, "Connects sent to an endpoint that never got established."),
+	F(closed, "Established connections closed."),
+	F(redirected, "Closed connections whose data went socket to socket."),
+	F(bytes_sent, "Bytes sent by clients."),
+	F(bytes_received, "Bytes received by clients."),
+	F(duration_ns, "Lifetime of closed connections, summed, in nanoseconds."),
+	F(retransmits, "TCP retransmits of closed connections."),
+#undef F
+};
+
+static const char *const global_names[KMESH_L4_G_MAX] = {
+	[KMESH_L4_G_PASSTHROUGH] = "passthrough",
+	[KMESH_L4_G_NO_CONFIG] = "no_config",
+	[KMESH_L4_G_FAMILY] = "family_mismatch",
+	[KMESH_L4_G_NO_STORAGE] = "no_socket_storage",
+	[KMESH_L4_G_SOCKHASH] = "sockhash_failed",
+	[KMESH_L4_G_LOG_DROPPED] = "log_dropped",
+	[KMESH_L4_G_REDIRECT_MSGS] = "redirect_msgs",
+	[KMESH_L4_G_REDIRECT_BYTES] = "redirect_bytes",
+};
+
+static const char *const kind_names[] = {
+	[KMESH_L4_KIND_SERVICE] = "service",
+	[KMESH_L4_KIND_CLUSTER] = "cluster",
+	[KMESH_L4_KIND_ENDPOINT] = "endpoint",
+};
+
+static __u64 field(const struct kmesh_l4_stats *s, size_t i)
+{
+	return *(const __u64 *)((const char *)s + stat_fields[i].off);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	const struct l4_id_entry *x = a, *y = b;
+
+	if (x->key.kind != y->key.kind)
+		return x->key.kind < y->key.kind ? -1 : 1;
+	return x->val.id < y->val.id ? -1 : x->val.id > y->val.id;
+}
+
+/* Prometheus label value: escape backslash and quote. */
+static void prom_label(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			putchar('\\');
+		putchar(*s);
+	}
+}
+
+static void prom_labels(const struct l4_id_entry *e)
+{
+	const char *slash = strchr(e->key.name, '/');
+
+	printf("{");
+	if (e->key.kind == KMESH_L4_KIND_ENDPOINT && slash) {
+		printf("cluster=\"%.*s\",endpoint=\"", (int)(slash - e->key.name),
+		       e->key.name);
+		prom_label(slash + 1);
+	} else {
+		printf("%s=\"", kind_names[e->key.kind]);
+		prom_label(e->key.name);
+	}
+	printf("\"}");
+}
+
+static void stats_prometheus(struct l4_handle *h, struct l4_id_entry *ids,
+			     size_t n, const __u64 *global)
+{
+	struct kmesh_l4_stats s;
+	__u32 kind;
+	size_t f, i;
+
+	for (kind = KMESH_L4_KIND_SERVICE; kind <= KMESH_L4_KIND_ENDPOINT; kind++) {
+		for (f = 0; f < sizeof(stat_fields) / sizeof(stat_fields[0]); f++) {
+			printf("# HELP kmesh_%s_%s_total %s\n", kind_names[kind],
+			       stat_fields[f].name, stat_fields[f].help);
+			printf("# TYPE kmesh_%s_%s_total counter\n", kind_names[kind],
+			       stat_fields[f].name);
+			for (i = 0; i < n; i++) {
+				if (ids[i].key.kind != kind)
+					continue;
+				l4_read_stats(h, kind, ids[i].val.id, &s);
+				printf("kmesh_%s_%s_total", kind_names[kind],
+				       stat_fields[f].name);
+				prom_labels(&ids[i]);
+				printf(" %llu\n", (unsigned long long)field(&s, f));
+			}
+		}
+	}
+	printf("# HELP kmesh_cluster_active_connections Connections counted against max_connections.\n");
+	printf("# TYPE kmesh_cluster_active_connections gauge\n");
+	for (i = 0; i < n; i++) {
+		struct kmesh_cluster_state st;
+
+		if (ids[i].key.kind != KMESH_L4_KIND_CLUSTER)
+			continue;
+		l4_read_cluster_state(h, ids[i].val.id, &st);
+		printf("kmesh_cluster_active_connections");
+		prom_labels(&ids[i]);
+		printf(" %lld\n", (long long)st.active);
+	}
+	for (f = 0; f < KMESH_L4_G_MAX; f++) {
+		printf("# TYPE kmesh_node_%s_total counter\n", global_names[f]);
+		printf("kmesh_node_%s_total %llu\n", global_names[f],
+		       (unsigned long long)global[f]);
+	}
+}
+
+static void stats_text(struct l4_handle *h, struct l4_id_entry *ids, size_t n,
+		       const __u64 *global)
+{
+	struct kmesh_l4_stats s;
+	size_t f, i;
+
+	for (i = 0; i < n; i++) {
+		__u32 kind = ids[i].key.kind;
+
+		if (kind < KMESH_L4_KIND_SERVICE || kind > KMESH_L4_KIND_ENDPOINT)
+			continue;
+		l4_read_stats(h, kind, ids[i].val.id, &s);
+		printf("%s %s (id %u):", kind_names[kind], ids[i].key.name,
+		       ids[i].val.id);
+		if (kind == KMESH_L4_KIND_CLUSTER) {
+			struct kmesh_cluster_state st;
+
+			l4_read_cluster_state(h, ids[i].val.id, &st);
+			printf(" active %lld", (long long)st.active);
+		}
+		for (f = 0; f < sizeof(stat_fields) / sizeof(stat_fields[0]); f++)
+			printf(" %s %llu", stat_fields[f].name,
+			       (unsigned long long)field(&s, f));
+		printf("\n");
+	}
+	printf("node:");
+	for (f = 0; f < KMESH_L4_G_MAX; f++)
+		printf(" %s %llu", global_names[f], (unsigned long long)global[f]);
+	printf("\n");
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "prometheus", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	__u64 global[KMESH_L4_G_MAX];
+	struct l4_id_entry *ids;
+	struct l4_handle h;
+	bool prom = false;
+	char err[512];
+	size_t n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "ph", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			prom = true;
+			break;
+		case 'h':
+			printf("usage: kmeshctl stats [--prometheus]\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (l4_open(&h, err, sizeof(err))) {
+		fprintf(stderr, "kmeshctl: %s\n", err);
+		return 1;
+	}
+	if (l4_read_registry(&h, &ids, &n)) {
+		l4_close(&h);
+		return 1;
+	}
+	qsort(ids, n, sizeof(*ids), cmp_id);
+	l4_read_global(&h, global);
+	if (prom)
+		stats_prometheus(&h, ids, n, global);
+	else
+		stats_text(&h, ids, n, global);
+	free(ids);
+	l4_close(&h);
+	return 0;
+}
+
+/* ---- log ---- */
+
+struct log_ctx {
+	struct l4_handle *h;
+	struct l4_id_entry *ids;
+	size_t nr_ids;
+	bool json;
+	long count;		/* records printed */
+	long max;		/* stop after this many, 0: never */
+	__s64 mono_to_real;	/* add to CLOCK_MONOTONIC ns for wall time */
+};
+
+static const char *log_name(struct log_ctx *lc, __u32 kind, __u32 id)
+{
+	const char *n = l4_id_name(lc->ids, lc->nr_ids, kind, id);
+
+	if (!n) {
+		/* An apply since we started: read the registry again. */
+		free(lc->ids);
+		lc->ids = NULL;
+		lc->nr_ids = 0;
+		l4_read_registry(lc->h, &lc->ids, &lc->nr_ids);
+		n = l4_id_name(lc->ids, lc->nr_ids, kind, id);
+	}
+	return n ? n : "?";
+}
+
+static void log_time(__u64 mono, __s64 offset, char *buf, size_t size)
+{
+	__s64 ns = (__s64)mono + offset;
+	time_t sec = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (int)((ns / 1000000) % 1000));
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	const struct kmesh_access_log *r = data;
+	struct log_ctx *lc = ctx;
+	char when[64], vip[80], src[80], ep[80];
+	const char *svc, *cluster, *endpoint, *result;
+
+	if (size < sizeof(*r))
+		return 0;
+	log_time(r->timestamp_ns, lc->mono_to_real, when, sizeof(when));
+	mesh_addr_format(r->service_addr, r->service_port, true, vip, sizeof(vip));
+	mesh_addr_format(r->source_addr, r->source_port, true, src, sizeof(src));
+	mesh_addr_format(r->endpoint_addr, r->endpoint_port, true, ep, sizeof(ep));
+	svc = log_name(lc, KMESH_L4_KIND_SERVICE, r->service_id);
+	cluster = log_name(lc, KMESH_L4_KIND_CLUSTER, r->cluster_id);
+	endpoint = log_name(lc, KMESH_L4_KIND_ENDPOINT, r->endpoint_id);
+	result = r->result == KMESH_CONN_CLOSED ? "closed" : "failed";
+	if (lc->json)
+		printf("{\"time\":\"%s\",\"service\":\"%s\",\"service_id\":%u,"
+		       "\"service_address\":\"%s\",\"source\":\"%s\","
+		       "\"cluster\":\"%s\",\"cluster_id\":%u,\"endpoint\":\"%s\","
+		       "\"endpoint_id\":%u,\"endpoint_name\":\"%s\",\"result\":\"%s\","
+		       "\"bytes_sent\":%llu,\"bytes_received\":%llu,"
+		       "\"duration_ns\":%llu,\"srtt_us\":%u,\"retransmits\":%u,"
+		       "\"redirected\":%s,\"generation\":%llu}\n",
+		       when, svc, r->service_id, vip, src, cluster, r->cluster_id,
+		       ep, r->endpoint_id, endpoint, result,
+		       (unsigned long long)r->bytes_sent,
+		       (unsigned long long)r->bytes_received,
+		       (unsigned long long)r->duration_ns, r->srtt_us,
+		       r->retransmits,
+		       r->flags & KMESH_LOG_F_REDIRECTED ? "true" : "false",
+		       (unsigned long long)r->generation);
+	else
+		printf("%s %s %s -> %s via %s src %s %s sent %llu received %llu duration %.3fms srtt %uus retrans %u%s gen %llu\n",
+		       when, svc, vip, ep, cluster, src, result,
+		       (unsigned long long)r->bytes_sent,
+		       (unsigned long long)r->bytes_received,
+		       r->duration_ns / 1e6, r->srtt_us, r->retransmits,
+		       r->flags & KMESH_LOG_F_REDIRECTED ? " redirected" : "",
+		       (unsigned long long)r->generation);
+	lc->count++;
+	/* Stop consuming once the caller has what it asked for. */
+	return lc->max && lc->count >= lc->max ? 1 : 0;
+}
+
+static volatile sig_atomic_t log_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	log_stop = 1;
+}
+
+int cmd_log(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct log_ctx lc = {};
+	struct ring_buffer *rb;
+	struct timespec mono, real;
+	struct l4_handle h;
+	double wait = -1, idle = 0;
+	char err[512];
+	int c, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "jn:w:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			lc.json = true;
+			break;
+		case 'n':
+			lc.max = strtol(optarg, NULL, 10);
+			break;
+		case 'w':
+			wait = strtod(optarg, NULL);
+			break;
+		case 'h':
+			printf("usage: kmeshctl log [--json] [--count N] [--wait SEC]\n"
+			       "  one line per closed service connection, as they happen;\n"
+			       "  --count: stop after N records; --wait: stop after SEC idle\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (l4_open(&h, err, sizeof(err))) {
+		fprintf(stderr, "kmeshctl: %s\n", err);
+		return 1;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	lc.mono_to_real = ((__s64)real.tv_sec - mono.tv_sec) * 1000000000LL +
+			  (real.tv_nsec - mono.tv_nsec);
+	lc.h = &h;
+	l4_read_registry(&h, &lc.ids, &lc.nr_ids);
+	rb = ring_buffer__new(h.fd[L4_MAP_ACCESS_LOG], on_record, &lc, NULL);
+	if (!rb) {
+		fprintf(stderr, "kmeshctl: access log: %s\n", strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	while (!log_stop && !(lc.max && lc.count >= lc.max)) {
+		int n = ring_buffer__poll(rb, 100);
+
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "kmeshctl: access log: %s\n", strerror(-n));
+			rc = 1;
+			break;
+		}
+		idle = n > 0 ? 0 : idle + 0.1;
+		if (wait >= 0 && n <= 0 && idle >= wait)
+			break;
+	}
+	ring_buffer__free(rb);
+out:
+	free(lc.ids);
+	l4_close(&h);
+	return rc;
+}
+
+/* ---- status ---- */
+
+void l4_status_print(void)
+{
+	struct kmesh_l4_generation g;
+	struct l4_link_info li;
+	struct l4_handle h;
+	struct l4_gen gen;
+	char err[512];
+	__s64 active = 0;
+	size_t i;
+	int p;
+
+	if (l4_open(&h, err, sizeof(err))) {
+		printf("l4 data plane: down (kmeshctl up)\n");
+		return;
+	}
+	l4_read_generation(&h, &g);
+	printf("l4 data plane: up, pinned under %s, generation %llu\n",
+	       l4_pin_dir(), (unsigned long long)g.generation);
+	for (p = 0; p < L4_NR_PROGS; p++) {
+		if (p == L4_PROG_SK_MSG) {
+			printf("  %-20s on the sockhash\n", l4_prog_name(p));
+			continue;
+		}
+		if (l4_link_info(p, &li))
+			printf("  %-20s NOT ATTACHED\n", l4_prog_name(p));
+		else
+			printf("  %-20s prog %u, link %u, cgroup id %llu\n",
+			       l4_prog_name(p), li.prog_id, li.link_id,
+			       (unsigned long long)li.cgroup_id);
+	}
+	if (!l4_read_active(&h, &gen)) {
+		for (i = 0; i < gen.nr_clusters; i++) {
+			struct kmesh_cluster_state st;
+
+			if (!l4_read_cluster_state(&h, gen.clusters[i].cluster_id, &st))
+				active += st.active;
+		}
+		printf("  config: %zu service address:ports, %zu clusters, %zu endpoints; %lld active connections\n",
+		       gen.nr_vips, gen.nr_clusters, gen.nr_eps, (long long)active);
+		l4_gen_free(&gen);
+	}
+	l4_close(&h);
+}

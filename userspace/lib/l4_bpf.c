@@ -1,0 +1,862 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The L4 data plane's kernel side, through libbpf and the pinned state. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "l4_bpf.h"
+#include "kmesh_l4.skel.h"
+
+static const char *const map_names[L4_NR_MAPS] = {
+	[L4_MAP_SERVICES] = "kmesh_services",
+	[L4_MAP_CLUSTERS] = "kmesh_clusters",
+	[L4_MAP_ENDPOINTS] = "kmesh_endpoints",
+	[L4_MAP_MAGLEV] = "kmesh_maglev",
+	[L4_MAP_GENERATION] = "kmesh_generation",
+	[L4_MAP_CLUSTER_STATE] = "kmesh_cluster_state",
+	[L4_MAP_SERVICE_STATS] = "kmesh_service_stats",
+	[L4_MAP_CLUSTER_STATS] = "kmesh_cluster_stats",
+	[L4_MAP_ENDPOINT_STATS] = "kmesh_endpoint_stats",
+	[L4_MAP_GLOBAL] = "kmesh_l4_global",
+	[L4_MAP_IDS] = "kmesh_l4_ids",
+	[L4_MAP_SK_STATE] = "kmesh_sk_state",
+	[L4_MAP_SOCKHASH] = "kmesh_sockhash",
+	[L4_MAP_LOCAL_SOCKS] = "kmesh_local_socks",
+	[L4_MAP_ACCESS_LOG] = "kmesh_access_log",
+};
+
+static const char *const prog_names[L4_NR_PROGS] = {
+	[L4_PROG_CONNECT4] = "kmesh_connect4",
+	[L4_PROG_CONNECT6] = "kmesh_connect6",
+	[L4_PROG_GETPEERNAME4] = "kmesh_getpeername4",
+	[L4_PROG_GETPEERNAME6] = "kmesh_getpeername6",
+	[L4_PROG_SOCKOPS] = "kmesh_sockops",
+	[L4_PROG_SK_MSG] = "kmesh_sk_msg",
+};
+
+/*
+ * Attach order for `up`: sk_msg before sockops (a socket filed in the
+ * sockhash takes the programs attached at that moment), sockops before
+ * the connect hooks (every rewritten connect is then accounted).
+ */
+static const enum l4_prog attach_order[L4_NR_PROGS] = {
+	L4_PROG_SK_MSG, L4_PROG_SOCKOPS, L4_PROG_GETPEERNAME4,
+	L4_PROG_GETPEERNAME6, L4_PROG_CONNECT4, L4_PROG_CONNECT6,
+};
+
+static const char *const subdirs[] = { "maps", "progs", "links" };
+
+const char *l4_map_name(enum l4_map map)
+{
+	return map < L4_NR_MAPS ? map_names[map] : "?";
+}
+
+const char *l4_prog_name(enum l4_prog prog)
+{
+	return prog < L4_NR_PROGS ? prog_names[prog] : "?";
+}
+
+const char *l4_pin_dir(void)
+{
+	const char *dir = getenv("KMESH_PIN_DIR");
+
+	return dir && dir[0] ? dir : KMESH_PIN_DIR_DEFAULT;
+}
+
+static void pin_path(char *buf, size_t size, const char *sub, const char *name)
+{
+	snprintf(buf, size, "%s/%s/%s", l4_pin_dir(), sub, name);
+}
+
+int l4_default_cgroup(char *buf, size_t size)
+{
+	char dev[256], dir[4096], type[64];
+	FILE *f = fopen("/proc/self/mounts", "r");
+	int rc = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%255s %4095s %63s %*[^\n]\n", dev, dir, type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(buf, size, "%s", dir);
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+/* ---- pinned state ---- */
+
+bool l4_is_up(void)
+{
+	char path[512];
+
+	pin_path(path, sizeof(path), "maps", map_names[L4_MAP_GENERATION]);
+	return access(path, F_OK) == 0;
+}
+
+int l4_open(struct l4_handle *h, char *err, size_t err_size)
+{
+	char path[512];
+	int i;
+
+	for (i = 0; i < L4_NR_MAPS; i++)
+		h->fd[i] = -1;
+	if (!l4_is_up()) {
+		snprintf(err, err_size, "kmesh is not up (nothing pinned under %s): run kmeshctl up",
+			 l4_pin_dir());
+		return -ENOENT;
+	}
+	for (i = 0; i < L4_NR_MAPS; i++) {
+		pin_path(path, sizeof(path), "maps", map_names[i]);
+		h->fd[i] = bpf_obj_get(path);
+		if (h->fd[i] < 0) {
+			int e = -errno;
+
+			snprintf(err, err_size, "%s: %s (run kmeshctl up to repair)",
+				 path, strerror(-e));
+			l4_close(h);
+			return e;
+		}
+	}
+	return 0;
+}
+
+void l4_close(struct l4_handle *h)
+{
+	int i;
+
+	for (i = 0; i < L4_NR_MAPS; i++) {
+		if (h->fd[i] >= 0)
+			close(h->fd[i]);
+		h->fd[i] = -1;
+	}
+}
+
+/* Applies and ups exclude each other: flock on the pin directory. */
+static int lock_pins(char *err, size_t err_size)
+{
+	int fd = open(l4_pin_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, err_size, "%s: %s", l4_pin_dir(), strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX)) {
+		snprintf(err, err_size, "lock %s: %s", l4_pin_dir(), strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int make_dirs(char *err, size_t err_size)
+{
+	char path[512], parent[512], *slash;
+	struct statfs st;
+	size_t i;
+
+	snprintf(parent, sizeof(parent), "%s", l4_pin_dir());
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	if (statfs(parent, &st) || st.f_type != BPF_FS_MAGIC) {
+		snprintf(err, err_size, "%s is not a BPF filesystem (mount -t bpf bpf %s)",
+			 parent, parent);
+		return -1;
+	}
+	if (mkdir(l4_pin_dir(), 0700) && errno != EEXIST)
+		goto fail;
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", l4_pin_dir(), subdirs[i]);
+		if (mkdir(path, 0700) && errno != EEXIST)
+			goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, err_size, "mkdir under %s: %s", l4_pin_dir(), strerror(errno));
+	return -1;
+}
+
+/* ---- up ---- */
+
+static struct bpf_program *skel_prog(struct kmesh_l4_bpf *skel, enum l4_prog p)
+{
+	return bpf_object__find_program_by_name(skel->obj, prog_names[p]);
+}
+
+static int cgroup_id_of(int cg_fd, __u64 *id)
+{
+	struct stat st;
+
+	/* On cgroup2 a cgroup's id is its directory's inode number. */
+	if (fstat(cg_fd, &st))
+		return -errno;
+	*id = st.st_ino;
+	return 0;
+}
+
+int l4_link_info(enum l4_prog prog, struct l4_link_info *info)
+{
+	struct bpf_link_info li = {};
+	__u32 len = sizeof(li);
+	char path[512];
+	int fd;
+
+	memset(info, 0, sizeof(*info));
+	if (prog == L4_PROG_SK_MSG)
+		return -EINVAL;
+	pin_path(path, sizeof(path), "links", prog_names[prog]);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &li, &len)) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	close(fd);
+	info->attached = true;
+	info->prog_id = li.prog_id;
+	info->link_id = li.id;
+	info->cgroup_id = li.cgroup.cgroup_id;
+	return 0;
+}
+
+/*
+ * Attach one cgroup program: through its pinned link when there is one
+ * (replacing the program in place, no gap), else with a new pinned link.
+ */
+static int attach_cgroup_prog(struct bpf_program *prog, enum l4_prog p,
+			      int cg_fd, __u64 cg_id, char *err, size_t err_size)
+{
+	struct l4_link_info info;
+	struct bpf_link *link;
+	char path[512];
+	int fd, rc;
+
+	pin_path(path, sizeof(path), "links", prog_names[p]);
+	if (!l4_link_info(p, &info)) {
+		if (info.cgroup_id != cg_id) {
+			snprintf(err, err_size,
+				 "kmesh is up on another cgroup (id %llu): run kmeshctl down first",
+				 (unsigned long long)info.cgroup_id);
+			return -EEXIST;
+		}
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			goto fail;
+		rc = bpf_link_update(fd, bpf_program__fd(prog), NULL);
+		close(fd);
+		if (rc)
+			goto fail;
+		return 0;
+	}
+	link = bpf_program__attach_cgroup(prog, cg_fd);
+	if (!link)
+		goto fail;
+	rc = bpf_link__pin(link, path);
+	bpf_link__destroy(link);	/* the pin keeps it attached */
+	if (rc) {
+		errno = -rc;
+		goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, err_size, "attach %s: %s", prog_names[p], strerror(errno));
+	return -1;
+}
+
+static int pin_prog(struct bpf_program *prog, enum l4_prog p, char *err,
+		    size_t err_size)
+{
+	char path[512];
+	int rc;
+
+	pin_path(path, sizeof(path), "progs", prog_names[p]);
+	unlink(path);	/* an adopted state's older program */
+	rc = bpf_program__pin(prog, path);
+	if (rc) {
+		snprintf(err, err_size, "pin %s: %s", path, strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
+{
+	struct kmesh_l4_bpf *skel = NULL;
+	struct bpf_map *map;
+	int lock_fd, cg_fd = -1, rc = -1, i;
+	char path[512];
+	__u64 cg_id = 0;
+
+	*adopted = false;
+	if (make_dirs(err, err_size))
+		return -1;
+	lock_fd = lock_pins(err, err_size);
+	if (lock_fd < 0)
+		return -1;
+	*adopted = l4_is_up();
+	cg_fd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg_fd < 0 || cgroup_id_of(cg_fd, &cg_id)) {
+		snprintf(err, err_size, "cgroup %s: %s", cgroup, strerror(errno));
+		goto out;
+	}
+	/* Refuse another cgroup before touching anything. */
+	for (i = 0; i < L4_NR_PROGS; i++) {
+		struct l4_link_info info;
+
+		if (i != L4_PROG_SK_MSG && !l4_link_info(i, &info) &&
+		    info.cgroup_id != cg_id) {
+			snprintf(err, err_size,
+				 "kmesh is up on another cgroup (id %llu): run kmeshctl down first",
+				 (unsigned long long)info.cgroup_id);
+			goto out;
+		}
+	}
+	skel = kmesh_l4_bpf__open();
+	if (!skel) {
+		snprintf(err, err_size, "open BPF object: %s", strerror(errno));
+		goto out;
+	}
+	/* Pinned maps are reused as they are: counters, sockets, config. */
+	bpf_object__for_each_map(map, skel->obj) {
+		pin_path(path, sizeof(path), "maps", bpf_map__name(map));
+		bpf_map__set_pin_path(map, path);
+	}
+	rc = kmesh_l4_bpf__load(skel);
+	if (rc) {
+		snprintf(err, err_size, "load BPF programs: %s%s", strerror(-rc),
+			 *adopted ? " (pinned maps from an incompatible kmeshctl? run kmeshctl down)" : "");
+		rc = -1;
+		goto out;
+	}
+	rc = -1;
+	for (i = 0; i < L4_NR_PROGS; i++) {
+		enum l4_prog p = attach_order[i];
+		struct bpf_program *prog = skel_prog(skel, p);
+
+		if (p == L4_PROG_SK_MSG) {
+			/* Replaces an adopted state's program for new sockets. */
+			if (bpf_prog_attach(bpf_program__fd(prog),
+					    bpf_map__fd(skel->maps.kmesh_sockhash),
+					    BPF_SK_MSG_VERDICT, 0)) {
+				snprintf(err, err_size, "attach %s: %s",
+					 prog_names[p], strerror(errno));
+				goto out;
+			}
+		} else if (attach_cgroup_prog(prog, p, cg_fd, cg_id, err, err_size)) {
+			goto out;
+		}
+		if (pin_prog(prog, p, err, err_size))
+			goto out;
+	}
+	rc = 0;
+out:
+	kmesh_l4_bpf__destroy(skel);
+	if (cg_fd >= 0)
+		close(cg_fd);
+	close(lock_fd);
+	return rc;
+}
+
+/* ---- down ---- */
+
+static int remove_tree(char *err, size_t err_size)
+{
+	char path[768];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		char dir[256];
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(dir, sizeof(dir), "%s/%s", l4_pin_dir(), subdirs[i]);
+		d = opendir(dir);
+		if (!d)
+			continue;
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			if (unlink(path) && !rc) {
+				snprintf(err, err_size, "unlink %s: %s", path, strerror(errno));
+				rc = -1;
+			}
+		}
+		closedir(d);
+		rmdir(dir);
+	}
+	if (rmdir(l4_pin_dir()) && errno != ENOENT && !rc) {
+		snprintf(err, err_size, "rmdir %s: %s", l4_pin_dir(), strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+int l4_down(bool *was_up, char *err, size_t err_size)
+{
+	char path[512];
+	int i, fd, prog_fd, map_fd, rc = 0;
+
+	*was_up = access(l4_pin_dir(), F_OK) == 0;
+	if (!*was_up)
+		return 0;
+	/* Connect hooks first, so no new connection is half-handled. */
+	for (i = L4_NR_PROGS - 1; i >= 0; i--) {
+		enum l4_prog p = attach_order[i];
+
+		if (p == L4_PROG_SK_MSG)
+			continue;
+		pin_path(path, sizeof(path), "links", prog_names[p]);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		if (bpf_link_detach(fd) && errno != ENOLINK && !rc) {
+			snprintf(err, err_size, "detach %s: %s", prog_names[p],
+				 strerror(errno));
+			rc = -1;
+		}
+		close(fd);
+	}
+	pin_path(path, sizeof(path), "progs", prog_names[L4_PROG_SK_MSG]);
+	prog_fd = bpf_obj_get(path);
+	pin_path(path, sizeof(path), "maps", map_names[L4_MAP_SOCKHASH]);
+	map_fd = bpf_obj_get(path);
+	if (prog_fd >= 0 && map_fd >= 0)
+		bpf_prog_detach2(prog_fd, map_fd, BPF_SK_MSG_VERDICT);
+	if (prog_fd >= 0)
+		close(prog_fd);
+	if (map_fd >= 0)
+		close(map_fd);
+	if (remove_tree(err, err_size))
+		rc = -1;
+	return rc;
+}
+
+/* ---- reading ---- */
+
+int l4_read_generation(struct l4_handle *h, struct kmesh_l4_generation *g)
+{
+	__u32 zero = 0;
+
+	memset(g, 0, sizeof(*g));
+	return bpf_map_lookup_elem(h->fd[L4_MAP_GENERATION], &zero, g) ? -errno : 0;
+}
+
+int l4_read_registry(struct l4_handle *h, struct l4_id_entry **v, size_t *n)
+{
+	struct kmesh_l4_id_key key, next;
+	struct l4_id_entry *arr = NULL, *na;
+	size_t cnt = 0, cap = 0;
+	void *prev = NULL;
+	int fd = h->fd[L4_MAP_IDS];
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 64;
+			na = realloc(arr, cap * sizeof(*arr));
+			if (!na) {
+				free(arr);
+				return -ENOMEM;
+			}
+			arr = na;
+		}
+		arr[cnt].key = next;
+		if (!bpf_map_lookup_elem(fd, &next, &arr[cnt].val))
+			cnt++;
+		key = next;
+		prev = &key;
+	}
+	*v = arr;
+	*n = cnt;
+	return 0;
+}
+
+const char *l4_id_name(const struct l4_id_entry *v, size_t n, __u32 kind,
+		       __u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].key.kind == kind && v[i].val.id == id)
+			return v[i].key.name;
+	return NULL;
+}
+
+static int stats_map(__u32 kind)
+{
+	switch (kind) {
+	case KMESH_L4_KIND_SERVICE:
+		return L4_MAP_SERVICE_STATS;
+	case KMESH_L4_KIND_CLUSTER:
+		return L4_MAP_CLUSTER_STATS;
+	default:
+		return L4_MAP_ENDPOINT_STATS;
+	}
+}
+
+int l4_read_stats(struct l4_handle *h, __u32 kind, __u32 id,
+		  struct kmesh_l4_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	struct kmesh_l4_stats *per;
+	__u64 *dst = (__u64 *)out;
+	size_t f;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu <= 0)
+		return -EINVAL;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (!bpf_map_lookup_elem(h->fd[stats_map(kind)], &id, per)) {
+		for (c = 0; c < ncpu; c++) {
+			const __u64 *src = (const __u64 *)&per[c];
+
+			for (f = 0; f < sizeof(*out) / sizeof(__u64); f++)
+				dst[f] += src[f];
+		}
+	}
+	free(per);
+	return 0;
+}
+
+int l4_read_global(struct l4_handle *h, __u64 out[KMESH_L4_G_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	__u32 i;
+	__u64 *per;
+
+	memset(out, 0, sizeof(__u64) * KMESH_L4_G_MAX);
+	if (ncpu <= 0)
+		return -EINVAL;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	for (i = 0; i < KMESH_L4_G_MAX; i++) {
+		if (bpf_map_lookup_elem(h->fd[L4_MAP_GLOBAL], &i, per))
+			continue;
+		for (c = 0; c < ncpu; c++)
+			out[i] += per[c];
+	}
+	free(per);
+	return 0;
+}
+
+int l4_read_cluster_state(struct l4_handle *h, __u32 id,
+			  struct kmesh_cluster_state *out)
+{
+	memset(out, 0, sizeof(*out));
+	return bpf_map_lookup_elem(h->fd[L4_MAP_CLUSTER_STATE], &id, out) ?
+	       -errno : 0;
+}
+
+/* The inner map of @outer in @slot, or -1 when the slot is empty. */
+static int inner_fd(int outer, __u32 slot)
+{
+	__u32 id;
+
+	if (bpf_map_lookup_elem(outer, &slot, &id))
+		return -1;
+	return bpf_map_get_fd_by_id(id);
+}
+
+static int cmp_vip(const void *a, const void *b)
+{
+	const struct l4_vip *x = a, *y = b;
+
+	if (x->val.service_id != y->val.service_id)
+		return x->val.service_id < y->val.service_id ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+static int cmp_cluster(const void *a, const void *b)
+{
+	const struct kmesh_cluster *x = a, *y = b;
+
+	return x->cluster_id < y->cluster_id ? -1 : x->cluster_id > y->cluster_id;
+}
+
+static int cmp_ep(const void *a, const void *b)
+{
+	const struct l4_ep *x = a, *y = b;
+
+	if (x->key.cluster_id != y->key.cluster_id)
+		return x->key.cluster_id < y->key.cluster_id ? -1 : 1;
+	return x->key.index < y->key.index ? -1 : x->key.index > y->key.index;
+}
+
+/* Every entry of a hash map into a growing array of key+value records. */
+static int dump_hash(int fd, size_t ksz, size_t vsz, size_t rec, size_t voff,
+		     void **out, size_t *n)
+{
+	char key[256], next[256];
+	size_t cnt = 0, cap = 0;
+	char *arr = NULL, *na;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			na = realloc(arr, cap * rec);
+			if (!na) {
+				free(arr);
+				return -ENOMEM;
+			}
+			arr = na;
+		}
+		memset(arr + cnt * rec, 0, rec);
+		memcpy(arr + cnt * rec, next, ksz);
+		if (!bpf_map_lookup_elem(fd, next, arr + cnt * rec + voff))
+			cnt++;
+		memcpy(key, next, ksz);
+		prev = key;
+	}
+	(void)vsz;
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
+int l4_read_active(struct l4_handle *h, struct l4_gen *gen)
+{
+	struct kmesh_l4_generation g;
+	int fd[4] = { -1, -1, -1, -1 }, rc = -ENOENT, i;
+	void *arr;
+	size_t n;
+
+	memset(gen, 0, sizeof(*gen));
+	if (l4_read_generation(h, &g))
+		return -errno;
+	gen->generation = g.generation;
+	if (l4_read_registry(h, &gen->ids, &gen->nr_ids))
+		return -ENOMEM;
+	if (!g.generation)
+		return 0;
+	for (i = 0; i < 4; i++) {
+		fd[i] = inner_fd(h->fd[L4_MAP_SERVICES + i], g.slot);
+		if (fd[i] < 0)
+			goto out;
+	}
+	rc = -ENOMEM;
+	if (dump_hash(fd[0], sizeof(struct kmesh_service_key),
+		      sizeof(struct kmesh_service), sizeof(struct l4_vip),
+		      offsetof(struct l4_vip, val), &arr, &n))
+		goto out;
+	gen->vips = arr;
+	gen->nr_vips = n;
+	qsort(gen->vips, n, sizeof(*gen->vips), cmp_vip);
+
+	{
+		struct cl_rec { __u32 key; struct kmesh_cluster val; } *cr;
+
+		if (dump_hash(fd[1], sizeof(__u32), sizeof(struct kmesh_cluster),
+			      sizeof(*cr), offsetof(struct cl_rec, val), &arr, &n))
+			goto out;
+		cr = arr;
+		gen->clusters = calloc(n + 1, sizeof(*gen->clusters));
+		if (!gen->clusters) {
+			free(cr);
+			goto out;
+		}
+		for (i = 0; i < (int)n; i++)
+			gen->clusters[i] = cr[i].val;
+		gen->nr_clusters = n;
+		free(cr);
+		qsort(gen->clusters, n, sizeof(*gen->clusters), cmp_cluster);
+	}
+	if (dump_hash(fd[2], sizeof(struct kmesh_endpoint_key),
+		      sizeof(struct kmesh_endpoint), sizeof(struct l4_ep),
+		      offsetof(struct l4_ep, val), &arr, &n))
+		goto out;
+	gen->eps = arr;
+	gen->nr_eps = n;
+	qsort(gen->eps, n, sizeof(*gen->eps), cmp_ep);
+
+	{
+		__u32 key, next;
+		void *prev = NULL;
+
+		gen->maglev = calloc(gen->nr_clusters + 1, sizeof(*gen->maglev));
+		if (!gen->maglev)
+			goto out;
+		while (!bpf_map_get_next_key(fd[3], prev, &next) &&
+		       gen->nr_maglev < gen->nr_clusters) {
+			struct l4_maglev *m = &gen->maglev[gen->nr_maglev];
+
+			m->table = malloc(sizeof(*m->table));
+			if (!m->table)
+				goto out;
+			m->cluster_id = next;
+			if (!bpf_map_lookup_elem(fd[3], &next, m->table))
+				gen->nr_maglev++;
+			else
+				free(m->table);
+			key = next;
+			prev = &key;
+		}
+	}
+	rc = 0;
+out:
+	for (i = 0; i < 4; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	if (rc)
+		l4_gen_free(gen);
+	return rc;
+}
+
+/* ---- apply ---- */
+
+static int new_inner(const char *name, __u32 ksz, __u32 vsz, __u32 max)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
+
+	return bpf_map_create(BPF_MAP_TYPE_HASH, name, ksz, vsz, max, &opts);
+}
+
+/* Fill the four inner maps of generation @gen; fds in @fd. */
+static int fill_inner(const struct l4_gen *gen, int fd[4], char *err,
+		      size_t err_size)
+{
+	size_t i;
+
+	fd[0] = new_inner("kmesh_svc_gen", sizeof(struct kmesh_service_key),
+			  sizeof(struct kmesh_service), KMESH_L4_MAX_VIPS);
+	fd[1] = new_inner("kmesh_clu_gen", sizeof(__u32),
+			  sizeof(struct kmesh_cluster), KMESH_L4_MAX_CLUSTERS);
+	fd[2] = new_inner("kmesh_ep_gen", sizeof(struct kmesh_endpoint_key),
+			  sizeof(struct kmesh_endpoint), KMESH_L4_MAX_ENDPOINTS);
+	fd[3] = new_inner("kmesh_mag_gen", sizeof(__u32),
+			  sizeof(struct kmesh_maglev), KMESH_L4_MAX_MAGLEV_CLUSTERS);
+	for (i = 0; i < 4; i++)
+		if (fd[i] < 0)
+			goto fail;
+	for (i = 0; i < gen->nr_vips; i++)
+		if (bpf_map_update_elem(fd[0], &gen->vips[i].key,
+					&gen->vips[i].val, BPF_NOEXIST))
+			goto fail;
+	for (i = 0; i < gen->nr_clusters; i++)
+		if (bpf_map_update_elem(fd[1], &gen->clusters[i].cluster_id,
+					&gen->clusters[i], BPF_NOEXIST))
+			goto fail;
+	for (i = 0; i < gen->nr_eps; i++)
+		if (bpf_map_update_elem(fd[2], &gen->eps[i].key,
+					&gen->eps[i].val, BPF_NOEXIST))
+			goto fail;
+	for (i = 0; i < gen->nr_maglev; i++)
+		if (bpf_map_update_elem(fd[3], &gen->maglev[i].cluster_id,
+					gen->maglev[i].table, BPF_NOEXIST))
+			goto fail;
+	return 0;
+fail:
+	snprintf(err, err_size, "build generation %llu maps: %s",
+		 (unsigned long long)gen->generation, strerror(errno));
+	return -1;
+}
+
+/* Ids handed to new objects start from zero counters and state. */
+static void reset_fresh(struct l4_handle *h, const struct l4_gen *gen)
+{
+	struct kmesh_cluster_state zero = {};
+	size_t i;
+
+	for (i = 0; i < gen->nr_evicted; i++)
+		bpf_map_delete_elem(h->fd[L4_MAP_IDS], &gen->evicted[i].key);
+	for (i = 0; i < gen->nr_fresh; i++) {
+		__u32 kind = gen->fresh[i].key.kind, id = gen->fresh[i].val.id;
+
+		bpf_map_delete_elem(h->fd[stats_map(kind)], &id);
+		if (kind == KMESH_L4_KIND_CLUSTER)
+			bpf_map_update_elem(h->fd[L4_MAP_CLUSTER_STATE], &id,
+					    &zero, BPF_ANY);
+	}
+}
+
+int l4_apply(const struct mesh_config *cfg, __u64 *generation,
+	     char *err, size_t err_size)
+{
+	struct kmesh_l4_generation cur, next;
+	struct l4_id_entry *reg = NULL;
+	struct l4_handle h;
+	struct l4_gen gen = {};
+	int fd[4] = { -1, -1, -1, -1 }, lock_fd, rc = -1;
+	size_t nr_reg = 0, i;
+	__u32 zero = 0;
+
+	if (l4_open(&h, err, err_size))
+		return -1;
+	lock_fd = lock_pins(err, err_size);
+	if (lock_fd < 0) {
+		l4_close(&h);
+		return -1;
+	}
+	if (l4_read_generation(&h, &cur) || l4_read_registry(&h, &reg, &nr_reg)) {
+		snprintf(err, err_size, "read pinned state: %s", strerror(errno));
+		goto out;
+	}
+	next.generation = cur.generation + 1;
+	next.slot = (cur.slot + 1) % KMESH_L4_SLOTS;
+	next.reserved = 0;
+	if (l4_build(cfg, reg, nr_reg, next.generation, &gen, err, err_size) ||
+	    fill_inner(&gen, fd, err, err_size))
+		goto out;
+	/* Registry and counters are outside generations: safe before the flip. */
+	for (i = 0; i < gen.nr_ids; i++) {
+		if (bpf_map_update_elem(h.fd[L4_MAP_IDS], &gen.ids[i].key,
+					&gen.ids[i].val, BPF_ANY)) {
+			snprintf(err, err_size, "update id registry: %s", strerror(errno));
+			goto out;
+		}
+	}
+	reset_fresh(&h, &gen);
+	/*
+	 * The inactive slot takes the new maps, then the flip makes it live.
+	 * The maps this replaces went out of use at the previous flip; BPF
+	 * programs run for microseconds, so none can still hold them (6.1
+	 * frees a replaced inner map without waiting for RCU readers).
+	 */
+	for (i = 0; i < 4; i++) {
+		if (bpf_map_update_elem(h.fd[L4_MAP_SERVICES + i], &next.slot,
+					&fd[i], BPF_ANY)) {
+			snprintf(err, err_size, "install generation %llu: %s",
+				 (unsigned long long)next.generation, strerror(errno));
+			goto out;
+		}
+	}
+	if (bpf_map_update_elem(h.fd[L4_MAP_GENERATION], &zero, &next, BPF_ANY)) {
+		snprintf(err, err_size, "switch to generation %llu: %s",
+			 (unsigned long long)next.generation, strerror(errno));
+		goto out;
+	}
+	*generation = next.generation;
+	rc = 0;
+out:
+	for (i = 0; i < 4; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	l4_gen_free(&gen);
+	free(reg);
+	close(lock_fd);
+	l4_close(&h);
+	return rc;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The L4 data plane in the kernel: load and attach (up), adopt what an
+ * earlier kmeshctl left pinned, detach (down), switch generations
+ * (apply), and read it all back (dump, stats, log, status).
+ *
+ * Everything lives pinned under the pin directory (KMESH_PIN_DIR, default
+ * /sys/fs/bpf/kmesh): maps/ (every map), progs/ (every program), links/
+ * (the cgroup attachments). kmeshctl itself holds no state: it can die at
+ * any moment and traffic goes on; the next `up` adopts what is pinned.
+ */
+#ifndef KMESH_L4_BPF_H
+#define KMESH_L4_BPF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "kmesh_abi.h"
+#include "l4_build.h"
+#include "mesh_config.h"
+
+#define KMESH_PIN_DIR_DEFAULT	"/sys/fs/bpf/kmesh"
+
+enum l4_map {
+	L4_MAP_SERVICES,
+	L4_MAP_CLUSTERS,
+	L4_MAP_ENDPOINTS,
+	L4_MAP_MAGLEV,
+	L4_MAP_GENERATION,
+	L4_MAP_CLUSTER_STATE,
+	L4_MAP_SERVICE_STATS,
+	L4_MAP_CLUSTER_STATS,
+	L4_MAP_ENDPOINT_STATS,
+	L4_MAP_GLOBAL,
+	L4_MAP_IDS,
+	L4_MAP_SK_STATE,
+	L4_MAP_SOCKHASH,
+	L4_MAP_LOCAL_SOCKS,
+	L4_MAP_ACCESS_LOG,
+	L4_NR_MAPS,
+};
+
+enum l4_prog {
+	L4_PROG_CONNECT4,
+	L4_PROG_CONNECT6,
+	L4_PROG_GETPEERNAME4,
+	L4_PROG_GETPEERNAME6,
+	L4_PROG_SOCKOPS,
+	L4_PROG_SK_MSG,		/* attached to the sockhash, no link */
+	L4_NR_PROGS,
+};
+
+/* Pinned maps, opened by name. */
+struct l4_handle {
+	int fd[L4_NR_MAPS];
+};
+
+const char *l4_pin_dir(void);
+const char *l4_map_name(enum l4_map map);
+const char *l4_prog_name(enum l4_prog prog);
+/* Root of the first cgroup2 mount, for `up` without --cgroup. */
+int l4_default_cgroup(char *buf, size_t size);
+
+/* Load, attach and pin; or adopt a pinned state (*adopted), replacing
+ * its programs in place. Traffic never stops. */
+int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size);
+/* Detach everything and remove every pin. *was_up false: nothing to do. */
+int l4_down(bool *was_up, char *err, size_t err_size);
+/* Build the next generation of @cfg aside and switch to it atomically. */
+int l4_apply(const struct mesh_config *cfg, __u64 *generation,
+	     char *err, size_t err_size);
+
+/* Is kmesh up (anything pinned)? */
+bool l4_is_up(void);
+int l4_open(struct l4_handle *h, char *err, size_t err_size);
+void l4_close(struct l4_handle *h);
+
+int l4_read_generation(struct l4_handle *h, struct kmesh_l4_generation *g);
+int l4_read_registry(struct l4_handle *h, struct l4_id_entry **v, size_t *n);
+/* The live generation's contents as the kernel holds them (ids too). */
+int l4_read_active(struct l4_handle *h, struct l4_gen *gen);
+/* Counters of one id summed over CPUs; zeros when it has none. */
+int l4_read_stats(struct l4_handle *h, __u32 kind, __u32 id,
+		  struct kmesh_l4_stats *out);
+int l4_read_global(struct l4_handle *h, __u64 out[KMESH_L4_G_MAX]);
+int l4_read_cluster_state(struct l4_handle *h, __u32 id,
+			  struct kmesh_cluster_state *out);
+
+/* A pinned link's program id and cgroup id, for status. */
+struct l4_link_info {
+	bool attached;
+	__u32 prog_id;
+	__u32 link_id;
+	__u64 cgroup_id;
+};
+int l4_link_info(enum l4_prog prog, struct l4_link_info *info);
+
+/* Name of an id from the registry, or NULL. */
+const char *l4_id_name(const struct l4_id_entry *v, size_t n, __u32 kind,
+		       __u32 id);
+
+#endif /* KMESH_L4_BPF_H */
