@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 cd "$top"
 
-all_suites=(deps build unit fuzz host vm-stock)
+all_suites=(deps build unit fuzz host vm-stock vm-kfunc)
 suites=("${@:-${all_suites[@]}}")
 logs="$top/build/check"
 mkdir -p "$logs"
