@@ -478,8 +478,10 @@ struct kmesh_route_verdict {
 #define KMESH_L4_MAX_ENDPOINTS		8192	/* endpoint ids, and per generation */
 #define KMESH_L4_MAX_CLUSTER_ENDPOINTS	256	/* endpoints in one cluster */
 #define KMESH_L4_MAX_MAGLEV_CLUSTERS	256	/* maglev clusters per generation */
-/* Prime, about 64 slots per endpoint at the cluster maximum: keeps maglev's
- * imbalance small while one table stays 32 KiB. */
+/*
+ * Prime, about 64 slots per endpoint at the cluster maximum: keeps maglev's
+ * imbalance small while one table stays 32 KiB.
+ */
 #define KMESH_L4_MAGLEV_SIZE		16381
 #define KMESH_L4_MAX_WEIGHT		65535
 #define KMESH_L4_MAX_LOCAL_SOCKS	65536	/* sockets in the sockhash */

@@ -69,8 +69,10 @@ static int __init kmesh_init(void)
 		pr_err("creating /sys/module/kmesh/caps failed: %d\n", err);
 		goto err_tables;
 	}
-	/* Last: once registered, kfuncs can be called, and there is no
-	 * way to unregister them short of unloading the module. */
+	/*
+	 * Last: once registered, kfuncs can be called, and there is no
+	 * way to unregister them short of unloading the module.
+	 */
 	err = kmesh_kfuncs_register();
 	if (err)
 		goto err_caps;

@@ -57,8 +57,10 @@ static int kmesh_table_copy_in(const struct kmesh_table_io *io,
 
 	if (!io->len || io->len > KMESH_ROUTE_MAX_BLOB)
 		return -EMSGSIZE;
-	/* Accounted to the writer's memory cgroup, like any other kernel
-	 * memory a process makes the kernel hold for it. */
+	/*
+	 * Accounted to the writer's memory cgroup, like any other kernel
+	 * memory a process makes the kernel hold for it.
+	 */
 	t = kvmalloc(kmesh_table_cost(io->len), GFP_KERNEL_ACCOUNT);
 	if (!t)
 		return -ENOMEM;
@@ -235,8 +237,10 @@ void kmesh_tables_exit(void)
 	unsigned long id;
 
 	misc_deregister(&kmesh_dev);
-	/* No BPF program can call us any more: the module is going away
-	 * only once nothing references its kfuncs. */
+	/*
+	 * No BPF program can call us any more: the module is going away
+	 * only once nothing references its kfuncs.
+	 */
 	xa_for_each(&kmesh_tables, id, t) {
 		xa_erase(&kmesh_tables, id);
 		kvfree(t);

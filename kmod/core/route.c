@@ -102,7 +102,7 @@ static int check_sections(const struct kmesh_rt_table *t, __u32 len)
 	__u32 prev = sizeof(*t), i;
 	__u64 end;
 
-	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(s); i++) {
 		if (s[i]->off & 3)
 			return RTE(SECT_ALIGN);
 		end = (__u64)s[i]->off + (__u64)s[i]->count * sect_rec_size[i];
