@@ -11,6 +11,8 @@
 #   make demo            the demo: module + kmeshctl up in a VM
 #   make check           everything CI runs: deps, build, unit, host tests, VM lanes
 #   make dkms-install    register, build and install the module with DKMS
+#   make install         kmeshctl, man page, systemd units, completion, /etc examples
+#                        (DESTDIR=, PREFIX=/usr; make uninstall undoes it)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -43,6 +45,10 @@ CC ?= cc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I$(BPF_O) -Ikmod \
 	-Iuserspace/lib -Iselftests/lib
 USER_LDLIBS := -static -lbpf -lelf -lz -lyaml
+# kmeshctl links dynamically: its metrics server uses libmicrohttpd, whose
+# static archive needs gnutls and p11-kit, and Debian ships no static
+# p11-kit. The VM harness copies its shared libraries (ldd) into the guest.
+KMESHCTL_LDLIBS := -lbpf -lelf -lz -lyaml -lmicrohttpd
 
 ABI_H := kmod/kmesh_abi.h
 BPF_HDRS := $(wildcard bpf/include/*.h) $(ABI_H)
@@ -53,7 +59,7 @@ SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
 	$(wildcard selftests/lib/*.c) $(LIB_SRCS)
 
 .PHONY: demo all module bpf userspace selftests print-module unit vmtest check \
-	dkms-install dkms-uninstall clean stock-kernel
+	dkms-install dkms-uninstall clean stock-kernel install uninstall
 
 all: module userspace selftests
 
@@ -113,7 +119,7 @@ bpf: $(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kmesh_l4.skel.h
 
 $(O)/kmeshctl: $(KMESHCTL_SRCS) $(wildcard userspace/*/*.h) $(ABI_H) \
 		$(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kmesh_l4.skel.h
-	$(CC) $(USER_CFLAGS) -o $@ $(KMESHCTL_SRCS) $(USER_LDLIBS)
+	$(CC) $(USER_CFLAGS) -o $@ $(KMESHCTL_SRCS) $(KMESHCTL_LDLIBS)
 
 userspace: $(O)/kmeshctl
 
@@ -140,6 +146,44 @@ demo:
 
 check:
 	scripts/check.sh
+
+# ---- node install (DESTDIR and PREFIX aware; the module goes through DKMS) ----
+
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+UNITS := kmesh.service kmesh-metrics.service
+# Config files are the operator's: installed when absent, never overwritten
+# and left in place by uninstall.
+ETC_FILES := packaging/etc/mesh.yaml:kmesh/mesh.yaml \
+	packaging/etc/default-kmesh:default/kmesh \
+	packaging/modprobe.d/kmesh.conf:modprobe.d/kmesh.conf
+
+install: $(O)/kmeshctl
+	install -D -m 0755 $(O)/kmeshctl $(DESTDIR)$(SBINDIR)/kmeshctl
+	install -D -m 0644 docs/kmeshctl.8 $(DESTDIR)$(MANDIR)/man8/kmeshctl.8
+	install -D -m 0644 packaging/completion/kmeshctl.bash $(DESTDIR)$(BASHCOMPDIR)/kmeshctl
+	@for u in $(UNITS); do \
+		mkdir -p $(DESTDIR)$(UNITDIR); \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+			packaging/systemd/$$u.in >$(DESTDIR)$(UNITDIR)/$$u; \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; \
+		echo "installed $(DESTDIR)$(UNITDIR)/$$u"; \
+	done
+	@for f in $(ETC_FILES); do \
+		dst=$(DESTDIR)$(SYSCONFDIR)/$${f#*:}; \
+		if [ -e $$dst ]; then echo "kept $$dst (yours)"; \
+		else install -D -m 0644 $${f%%:*} $$dst && echo "installed $$dst"; fi; \
+	done
+	@echo "kmesh installed. Next: make dkms-install (the module), then systemctl daemon-reload && systemctl enable --now kmesh"
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/kmeshctl $(DESTDIR)$(MANDIR)/man8/kmeshctl.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/kmeshctl $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/kmesh, default/kmesh and modprobe.d/kmesh.conf (remove them by hand); the running data plane, if any, is untouched (kmeshctl down)"
 
 # ---- DKMS ----
 

@@ -16,7 +16,7 @@ step "Installing missing Debian packages and the $lane kernel (quiet when presen
 "$here/install-deps.sh"
 step "Building the module, BPF objects and kmeshctl"
 make -s -C "$here/.." all
-step "Booting the $lane-lane VM under QEMU/TCG (about 15 s)"
+step "Booting the $lane-lane VM under QEMU/TCG and running the demo mesh in it (about a minute)"
 "$here/vmtest.sh" --lane "$lane" --guest "$here/demo-guest.sh" 2>&1 |
 	grep -vE '^\[ *[0-9]+\.[0-9]+\]'	# kernel log lines: see build/vm/*/console.log
 step "Done. Full console log: build/vm/$lane/console.log"

@@ -10,9 +10,9 @@ die() { log "error: $*"; exit 1; }
 
 packages=(
 	build-essential make gcc clang llvm pkg-config
-	libbpf-dev bpftool dwarves libelf-dev zlib1g-dev libyaml-dev
+	libbpf-dev bpftool dwarves libelf-dev zlib1g-dev libyaml-dev libmicrohttpd-dev
 	qemu-system-x86 busybox-static cpio kmod xz-utils dkms
-	flex bison bc libssl-dev python3 rsync
+	flex bison bc libssl-dev python3 rsync curl
 	"linux-headers-$KMESH_KVER" linux-source-6.1
 )
 

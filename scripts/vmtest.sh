@@ -16,6 +16,13 @@
 #
 # Fails on any "not ok", a missing summary line, a kernel oops/BUG/WARN or
 # a timeout. Prints "vmtest-LANE: N passed, M failed, K skipped" last.
+#
+# Environment (both optional; make bench uses them):
+#   KMESH_VM_EXTRA  host files (or directories) to add to the initramfs at the
+#                   same paths, space-separated; the shared libraries of the
+#                   dynamic executables among them come along.
+#   KMESH_VM_OUT    work directory (default build/vm/LANE), so that a second
+#                   run of the same lane does not share it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -57,7 +64,7 @@ kfunc)
 	;;
 esac
 
-out="$top/build/vm/$lane"
+out=${KMESH_VM_OUT:-$top/build/vm/$lane}
 mkdir -p "$out"
 
 log "building for $kver"
@@ -92,6 +99,24 @@ copy_kmod() {
 copy_kmod veth
 depmod -b "$root" "$kver"
 cp "$top/build/kmeshctl" "$top/build/kmesh_selftests" "$root/usr/bin/"
+for f in ${KMESH_VM_EXTRA:-}; do
+	[ -e "$f" ] || die "KMESH_VM_EXTRA: no such file: $f"
+	echo "$f"
+	if [ -f "$f" ] && [ -x "$f" ]; then
+		ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true
+	fi
+done | sort -u | while IFS= read -r f; do
+	mkdir -p "$root$(dirname "$f")"
+	cp -rL "$f" "$root$f"
+done
+# Dynamically linked binaries (kmeshctl) bring their shared libraries and
+# the loader, at the paths ldd names.
+for bin in "$root"/usr/bin/*; do
+	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' || true); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+done
 if [ -n "$guest" ]; then
 	cp "$guest" "$root/usr/bin/kmesh-guest"
 	run_in_guest="sh /usr/bin/kmesh-guest"

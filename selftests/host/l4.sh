@@ -114,7 +114,7 @@ check "host: kmeshctl up -f attaches and applies generation 1" \
 check "host: dump shows the maglev table and its hash key" \
 	sh -c "grep -q 'lb maglev .* hash_key source_ip_port' '$t/dump.out' && grep -q 'maglev 16381 slots: 0=100.0%' '$t/dump.out'"
 check "host: stats --prometheus is Prometheus text" \
-	sh -c "grep -q '^# TYPE kmesh_service_connects_total counter' '$t/prom.out' && grep -q '^kmesh_service_connects_total{service=\"web\"} 0' '$t/prom.out'"
+	sh -c "grep -q '^# TYPE kmesh_service_tcp_connections_opened_total counter' '$t/prom.out' && grep -q '^kmesh_service_tcp_connections_opened_total{service=\"web\"} 0' '$t/prom.out'"
 check "host: down succeeds and removes every pin" \
 	sh -c "test \"\$(cat '$t/down.rc')\" = 0 && ! grep -qx kmesh '$t/after-down.ls'"
 tap_done

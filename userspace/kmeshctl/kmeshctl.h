@@ -9,6 +9,7 @@ int cmd_apply(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
 /* The L4 part of `status`. */
 void l4_status_print(void);
 

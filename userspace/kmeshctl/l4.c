@@ -261,22 +261,30 @@ int cmd_dump(int argc, char **argv)
 
 /* ---- stats ---- */
 
+/*
+ * name: the text output's; prom: the Prometheus metric, kmesh_KIND_PROM_total
+ * (base units: a nanosecond counter is exported in seconds).
+ */
 static const struct {
 	const char *name;
+	const char *prom;
 	const char *help;
 	size_t off;
+	bool ns;
 } stat_fields[] = {
-#define F(n, h) { #n, h, offsetof(struct kmesh_l4_stats, n) }
-	F(connects, "Connects sent to an endpoint."),
-	F(refused_overflow, "Connects refused: the cluster was at max_connections."),
-	F(refused_no_endpoint, "Connects refused: no healthy endpoint."),
-	F(connect_failed, "Connects sent to an endpoint that never got established."),
-	F(closed, "Established connections closed."),
-	F(redirected, "Closed connections whose data went socket to socket."),
-	F(bytes_sent, "Bytes sent by clients."),
-	F(bytes_received, "Bytes received by clients."),
-	F(duration_ns, "Lifetime of closed connections, summed, in nanoseconds."),
-	F(retransmits, "TCP retransmits of closed connections."),
+#define F(n, p, h) { #n, p, h, offsetof(struct kmesh_l4_stats, n), false }
+	F(connects, "tcp_connections_opened", "Connects sent to an endpoint."),
+	F(refused_overflow, "tcp_connections_refused_overflow", "Connects refused: the cluster was at max_connections."),
+	F(refused_no_endpoint, "tcp_connections_refused_no_endpoint", "Connects refused: no healthy endpoint."),
+	F(connect_failed, "tcp_connections_failed", "Connects sent to an endpoint that never got established."),
+	F(closed, "tcp_connections_closed", "Established connections closed."),
+	F(redirected, "tcp_connections_redirected", "Closed connections whose data went socket to socket."),
+	F(bytes_sent, "tcp_sent_bytes", "Bytes sent by clients."),
+	F(bytes_received, "tcp_received_bytes", "Bytes received by clients."),
+	{ "duration_ns", "tcp_connection_duration_seconds",
+	  "Lifetime of closed connections, summed, in seconds.",
+	  offsetof(struct kmesh_l4_stats, duration_ns), true },
+	F(retransmits, "tcp_retransmitted_segments", "TCP retransmits of closed connections."),
 #undef F
 };
 
@@ -347,17 +355,24 @@ static void stats_prometheus(struct l4_handle *h, struct l4_id_entry *ids,
 	for (kind = KMESH_L4_KIND_SERVICE; kind <= KMESH_L4_KIND_ENDPOINT; kind++) {
 		for (f = 0; f < sizeof(stat_fields) / sizeof(stat_fields[0]); f++) {
 			printf("# HELP kmesh_%s_%s_total %s\n", kind_names[kind],
-			       stat_fields[f].name, stat_fields[f].help);
+			       stat_fields[f].prom, stat_fields[f].help);
 			printf("# TYPE kmesh_%s_%s_total counter\n", kind_names[kind],
-			       stat_fields[f].name);
+			       stat_fields[f].prom);
 			for (i = 0; i < n; i++) {
+				unsigned long long v;
+
 				if (ids[i].key.kind != kind)
 					continue;
 				l4_read_stats(h, kind, ids[i].val.id, &s);
 				printf("kmesh_%s_%s_total", kind_names[kind],
-				       stat_fields[f].name);
+				       stat_fields[f].prom);
 				prom_labels(&ids[i]);
-				printf(" %llu\n", (unsigned long long)field(&s, f));
+				v = field(&s, f);
+				if (stat_fields[f].ns)
+					printf(" %llu.%09llu\n", v / 1000000000ULL,
+					       v % 1000000000ULL);
+				else
+					printf(" %llu\n", v);
 			}
 		}
 	}
@@ -639,7 +654,10 @@ void l4_status_print(void)
 	int p;
 
 	if (l4_open(&h, err, sizeof(err))) {
-		printf("l4 data plane: down (kmeshctl up)\n");
+		if (l4_is_up())	/* pinned, but not all of it */
+			printf("l4 data plane: BROKEN: %s\n", err);
+		else
+			printf("l4 data plane: down (kmeshctl up)\n");
 		return;
 	}
 	l4_read_generation(&h, &g);

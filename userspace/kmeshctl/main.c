@@ -18,6 +18,7 @@ static const struct {
 	{ "dump", cmd_dump, "print the live config as the kernel holds it" },
 	{ "stats", cmd_stats, "print counters (--prometheus for Prometheus text)" },
 	{ "log", cmd_log, "stream access-log records (--json)" },
+	{ "metrics", cmd_metrics, "serve the counters to Prometheus over HTTP (--listen ADDR)" },
 };
 
 static void usage(FILE *out)

@@ -318,6 +318,17 @@ int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 		snprintf(err, err_size, "cgroup %s: %s", cgroup, strerror(errno));
 		goto out;
 	}
+	{
+		struct statfs cst;
+
+		/* A cgroup v1 directory or any other one: attach would fail with EBADF. */
+		if (fstatfs(cg_fd, &cst) || cst.f_type != CGROUP2_SUPER_MAGIC) {
+			snprintf(err, err_size,
+				 "%s is not a cgroup2 directory (cgroup v1 or another filesystem): pass one under the cgroup2 mount (grep cgroup2 /proc/mounts)",
+				 cgroup);
+			goto out;
+		}
+	}
 	/* Refuse another cgroup before touching anything. */
 	for (i = 0; i < L4_NR_PROGS; i++) {
 		struct l4_link_info info;

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# `kmeshctl metrics` on the host's own kernel: known HTTP traffic through a
+# service VIP from a child cgroup created here (always removed), then a
+# Prometheus scrape over HTTP with curl whose numbers must match the
+# traffic exactly. Runs in a private mount and network namespace (own
+# bpffs, own loopback), like l4.sh; the root cgroup is never touched.
+#
+#   selftests/host/metrics.sh        (after make; as root)
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+
+kmeshctl=$top/build/kmeshctl
+cg_root=${KMESH_CGROUP2:-$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)}
+cg=$cg_root/kmesh-host-metrics-$$
+t=$(mktemp -d)
+
+cleanup() {
+	if [ -d "$cg" ]; then
+		for pid in $(cat "$cg/cgroup.procs" 2>/dev/null); do
+			kill -9 "$pid" 2>/dev/null
+		done
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			rmdir "$cg" 2>/dev/null && break
+			sleep 0.2
+		done
+	fi
+	rm -rf "$t"
+}
+trap cleanup EXIT
+
+why=
+if [ "$(id -u)" != 0 ]; then
+	why="needs root"
+elif [ -z "$cg_root" ] || [ ! -w "$cg_root/cgroup.procs" ]; then
+	why="no writable cgroup2 mount"
+elif ! command -v unshare >/dev/null || ! unshare -m -n true 2>/dev/null; then
+	why="cannot create mount and network namespaces"
+elif [ ! -x "$kmeshctl" ]; then
+	why="build first (make)"
+elif [ ! -e /sys/kernel/btf/vmlinux ]; then
+	why="kernel without BTF"
+elif ! command -v curl >/dev/null || ! busybox httpd --help >/dev/null 2>&1; then
+	why="needs curl and busybox httpd (scripts/install-deps.sh)"
+fi
+if [ -z "$why" ] && ! mkdir "$cg" 2>/dev/null; then
+	why="cannot create $cg"
+fi
+if [ -n "$why" ]; then
+	. "$here/tap.sh"
+	skip "metrics: kmeshctl metrics serves the counters" "$why"
+	tap_done
+	exit
+fi
+
+# The whole test runs inside the namespaces; it prints the TAP.
+cat >"$t/inner.sh" <<'INNER'
+set -uo pipefail
+. "$here/tap.sh"
+mount -t bpf bpf /sys/fs/bpf || { skip "metrics: kmeshctl metrics serves the counters" "cannot mount a private bpffs"; tap_done; exit; }
+ip link set lo up
+pids=()
+stop_all() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	"$kmeshctl" down >/dev/null 2>&1
+}
+trap stop_all EXIT
+
+# Two endpoints with bodies of known, different sizes.
+for i in 1 2; do
+	mkdir -p "$t/www$i"
+	head -c $((1000 * i)) /dev/zero | tr '\0' "$i" >"$t/www$i/index.html"
+	busybox httpd -f -p 127.0.0.1:1808$i -h "$t/www$i" &
+	pids+=($!)
+done
+cat >"$t/mesh.yaml" <<YAML
+services:
+  - {name: web, addresses: [10.96.0.20], ports: [{port: 80}], cluster: web}
+  - {name: nowhere, addresses: [10.96.0.21], ports: [{port: 80}], cluster: empty}
+clusters:
+  - name: web
+    lb: round_robin
+    endpoints:
+      - {address: 127.0.0.1, port: 18081}
+      - {address: 127.0.0.1, port: 18082}
+  - {name: empty, endpoints: []}
+YAML
+check "metrics: kmeshctl up -f mesh.yaml" "$kmeshctl" up --cgroup "$cg" -f "$t/mesh.yaml"
+
+port=15020
+"$kmeshctl" metrics --listen 127.0.0.1:$port >"$t/metrics.out" 2>&1 &
+mpid=$!
+pids+=($mpid)
+for _ in $(seq 50); do
+	grep -q serving "$t/metrics.out" && break
+	sleep 0.1
+done
+check "metrics: kmeshctl metrics says where it listens" \
+	grep -q "serving Prometheus text at http://127.0.0.1:$port/metrics" "$t/metrics.out"
+"$kmeshctl" metrics --listen 127.0.0.1:$port >"$t/second.out" 2>&1
+check "metrics: a second server on the same port exits 1" test $? = 1
+check "metrics: ...naming the address and errno" \
+	grep -q "cannot listen on 127.0.0.1:$port: Address already in use" "$t/second.out"
+check "metrics: a bad --listen is a usage error" \
+	sh -c "'$kmeshctl' metrics --listen nonsense 2>&1 | grep -q 'expected HOST:PORT'"
+
+# Known traffic from inside the meshed cgroup: 6 requests through the VIP
+# (round robin: 3 per endpoint), 1 to a service without endpoints.
+in_cg() { bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$@"; }
+sent=0 received=0 ok=0
+for i in 1 2 3 4 5 6; do
+	w=$(in_cg curl -s -o /dev/null --max-time 5 \
+		-w '%{http_code} %{size_request} %{size_header} %{size_download}' \
+		http://10.96.0.20/) || continue
+	read -r code req hdr body <<<"$w"
+	[ "$code" = 200 ] && ok=$((ok + 1))
+	sent=$((sent + req)) received=$((received + hdr + body))
+done
+check "metrics: 6 requests through the VIP got 200" test "$ok" = 6
+check "metrics: a connect to a service without endpoints is refused" \
+	sh -c "! bash -c 'echo \$\$ >\"$cg/cgroup.procs\" && exec curl -s --max-time 5 http://10.96.0.21/'"
+
+scrape() { curl -s --max-time 5 "$@" "http://127.0.0.1:$port/metrics"; }
+value() { awk -v m="$1" '$1 == m { print $2 }' "$t/scrape.txt"; }
+# Closes are counted when the kernel closes the sockets: poll briefly.
+for _ in $(seq 50); do
+	scrape >"$t/scrape.txt"
+	[ "$(value 'kmesh_service_tcp_connections_closed_total{service="web"}')" = 6 ] && break
+	sleep 0.1
+done
+
+curl -s -o /dev/null -D "$t/headers.txt" "http://127.0.0.1:$port/metrics"
+check "metrics: /metrics answers 200 with the Prometheus text content type" \
+	sh -c "grep -q '^HTTP/1.1 200' '$t/headers.txt' && grep -qi '^Content-Type: text/plain; version=0.0.4; charset=utf-8' '$t/headers.txt'"
+expect() {	# NAME METRIC VALUE
+	local got
+	got=$(value "$2")
+	check "metrics: $1 = $3" sh -c "[ '$got' = '$3' ] || { echo 'got \"$got\" for $2'; false; }"
+}
+expect "connections opened to web" 'kmesh_service_tcp_connections_opened_total{service="web"}' 6
+expect "connections closed for web" 'kmesh_service_tcp_connections_closed_total{service="web"}' 6
+expect "endpoint 18081 got 3 (round robin)" 'kmesh_endpoint_tcp_connections_opened_total{cluster="web",endpoint="127.0.0.1:18081"}' 3
+expect "endpoint 18082 got 3 (round robin)" 'kmesh_endpoint_tcp_connections_opened_total{cluster="web",endpoint="127.0.0.1:18082"}' 3
+expect "bytes sent by the client (curl's size_request summed)" 'kmesh_service_tcp_sent_bytes_total{service="web"}' "$sent"
+expect "bytes received by the client (curl's headers + bodies summed)" 'kmesh_service_tcp_received_bytes_total{service="web"}' "$received"
+expect "refused, no endpoint, for nowhere" 'kmesh_service_tcp_connections_refused_no_endpoint_total{service="nowhere"}' 1
+expect "cluster web has no active connection left" 'kmesh_cluster_active_connections{cluster="web"}' 0
+check "metrics: durations are exported in seconds" \
+	sh -c "value=\$(awk '\$1 == \"kmesh_service_tcp_connection_duration_seconds_total{service=\\\"web\\\"}\" { print \$2 }' '$t/scrape.txt'); echo \"\$value\" | grep -qE '^[0-9]+\.[0-9]{9}\$' && [ \"\$value\" != 0.000000000 ]"
+
+# Valid exposition format: every sample has a TYPE, every TYPE is known,
+# names and values are well-formed, no name is declared twice.
+check "metrics: the scrape is well-formed Prometheus text" awk '
+	/^# TYPE / { if ($3 in type) { print "TYPE twice: " $3; bad = 1 }
+		     type[$3] = $4
+		     if ($4 !~ /^(counter|gauge|untyped)$/) { print "bad type: " $0; bad = 1 }
+		     next }
+	/^# HELP / || /^$/ { next }
+	/^#/ { print "stray comment: " $0; bad = 1; next }
+	{ name = $1; sub(/\{.*/, "", name)
+	  if ($0 !~ /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*")*\})? [0-9.eE+-]+$/) { print "bad sample: " $0; bad = 1 }
+	  if (!(name in type)) { print "no TYPE for " name; bad = 1 }
+	  if (type[name] == "counter" && name !~ /_total$/) { print "counter without _total: " name; bad = 1 } }
+	END { exit bad }' "$t/scrape.txt"
+"$kmeshctl" stats --prometheus >"$t/stats.txt"
+scrape >"$t/scrape2.txt"
+check "metrics: the scrape is exactly what kmeshctl stats --prometheus prints" \
+	diff "$t/stats.txt" "$t/scrape2.txt"
+
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+check "metrics: other paths are 404" test "$(code "http://127.0.0.1:$port/nope")" = 404
+check "metrics: POST is 405" test "$(code -X POST "http://127.0.0.1:$port/metrics")" = 405
+check "metrics: HEAD works" test "$(code -I "http://127.0.0.1:$port/metrics")" = 200
+
+"$kmeshctl" down >/dev/null 2>&1
+check "metrics: with kmesh down a scrape is 503, saying why" \
+	sh -c "[ \"\$(curl -s -o '$t/down.txt' -w '%{http_code}' http://127.0.0.1:$port/metrics)\" = 503 ] && grep -q 'kmesh is not up' '$t/down.txt'"
+kill -TERM "$mpid"
+wait "$mpid"
+check "metrics: SIGTERM stops the server cleanly (exit 0)" test $? = 0
+tap_done
+INNER
+here=$here kmeshctl=$kmeshctl cg=$cg t=$t \
+	unshare -m -n --propagation private bash "$t/inner.sh"
