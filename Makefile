@@ -11,6 +11,10 @@
 #   make demo            the demo: module + kmeshctl up in a VM
 #   make check           everything CI runs: deps, build, unit, host tests, VM lanes
 #   make dkms-install    register, build and install the module with DKMS
+#   make bench-parser    host micro-benchmark of the parser (vs http-parser) and
+#                        the route matcher; writes bench/parser/results.md + PNG
+#   make fuzz            the libFuzzer targets, long and time-bounded (see
+#                        selftests/fuzz/Makefile; CI runs the short `run`)
 #   make install         kmeshctl, man page, systemd units, completion, /etc examples
 #                        (DESTDIR=, PREFIX=/usr; make uninstall undoes it)
 
@@ -59,7 +63,8 @@ SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
 	$(wildcard selftests/lib/*.c) $(LIB_SRCS)
 
 .PHONY: demo all module bpf userspace selftests print-module unit vmtest check \
-	dkms-install dkms-uninstall clean stock-kernel install uninstall
+	dkms-install dkms-uninstall clean stock-kernel install uninstall \
+	bench-parser fuzz
 
 all: module userspace selftests
 
@@ -146,6 +151,12 @@ demo:
 
 check:
 	scripts/check.sh
+
+bench-parser:
+	O=$(O) bench/parser/run.sh
+
+fuzz:
+	$(MAKE) -C selftests/fuzz O=$(O) long
 
 # ---- node install (DESTDIR and PREFIX aware; the module goes through DKMS) ----
 

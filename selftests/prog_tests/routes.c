@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "kmesh_abi.h"
+#include "core/http1.h"
 #include "core/route.h"
 #include "route_build.h"
 #include "route_match.skel.h"
@@ -225,6 +226,317 @@ static void test_missing_table(struct route_match_bpf *skel)
 	tap_end();
 }
 
+/* ---- kfunc verdicts against kmesh_route_match() run here ---- */
+
+#define EQ_TABLE_BASE	5000	/* ids of the equivalence tables */
+#define EQ_RANDOM	24	/* random tables */
+#define EQ_REQUESTS	48	/* random requests per table, two rands each */
+
+static __u32 eq_rng_state;
+
+static __u32 eq_rng(void)
+{
+	eq_rng_state ^= eq_rng_state << 13;
+	eq_rng_state ^= eq_rng_state >> 17;
+	eq_rng_state ^= eq_rng_state << 5;
+	return eq_rng_state;
+}
+
+#define PICK(a)	((a)[eq_rng() % (sizeof(a) / sizeof((a)[0]))])
+
+static const char *const eq_hosts[] = {
+	"shop.example.com", "*.example.com", "*", "api.internal",
+	"*.internal", "a.b.example.com",
+};
+static const char *const eq_prefixes[] = {
+	"/", "/api", "/api/v1", "/users", "/static", "/adm",
+};
+static const char *const eq_exact[] = {
+	"/", "/api", "/admin", "/health", "/users/42/orders",
+};
+static const char *const eq_templates[] = {
+	"/users/{id}/orders", "/static/{f=**}", "/api/*/items", "/*/v1/**",
+	"/{a}/{b}",
+};
+static const char *const eq_hdr_names[] = {
+	"x-canary", "X-Env", "user-agent", "cookie",
+};
+static const char *const eq_hdr_values[] = {
+	"1", "prod", "curl/8", "a=1", "",
+};
+static const char *const eq_query[][2] = {
+	{ "debug", "1" }, { "v", "2" }, { "a", "" }, { "debug", "0" },
+};
+static const char *const eq_methods[] = {
+	"GET", "POST", "DELETE", "PUT", "HEAD", "PROPFIND", "PATCH",
+};
+
+/* One random condition into the current block. */
+static void eq_cond(struct kmesh_rtb *b)
+{
+	int q;
+
+	switch (eq_rng() % 8) {
+	case 0: kmesh_rtb_path_prefix(b, PICK(eq_prefixes), eq_rng() & 1); break;
+	case 1: kmesh_rtb_path_exact(b, PICK(eq_exact)); break;
+	case 2: kmesh_rtb_path_template(b, PICK(eq_templates)); break;
+	case 3: kmesh_rtb_methods(b, kmesh_rtb_method_bit(PICK(eq_methods)) |
+				     kmesh_rtb_method_bit(PICK(eq_methods))); break;
+	case 4: kmesh_rtb_header(b, KMESH_RT_M_HEADER_EXACT, PICK(eq_hdr_names),
+				 PICK(eq_hdr_values)); break;
+	case 5: kmesh_rtb_header(b, KMESH_RT_M_HEADER_PREFIX, PICK(eq_hdr_names),
+				 PICK(eq_hdr_values)); break;
+	case 6: kmesh_rtb_header(b, eq_rng() & 1 ? KMESH_RT_M_HEADER_PRESENT :
+				 KMESH_RT_M_HEADER_ABSENT, PICK(eq_hdr_names), NULL);
+		break;
+	default:
+		q = eq_rng() % 4;
+		kmesh_rtb_query(b, eq_query[q][0], eq_query[q][1]);
+		break;
+	}
+}
+
+static void eq_action(struct kmesh_rtb *b, __u32 id)
+{
+	unsigned int k, n;
+
+	switch (eq_rng() % 6) {
+	case 0: kmesh_rtb_deny(b, eq_rng() & 1 ? 403 : 503); break;
+	case 1: kmesh_rtb_direct(b, 200, "ok\n", 3); break;
+	default:
+		n = 1 + eq_rng() % 3;
+		for (k = 0; k < n; k++)
+			kmesh_rtb_cluster(b, 100 * id + k, k ? eq_rng() % 50 : 1 + eq_rng() % 50);
+		break;
+	}
+}
+
+/* A random table: 1-3 hosts, 1-10 routes of 1-3 blocks of 1-3 conditions. */
+static int eq_build_random(__u32 vhost, void **blob, __u32 *len)
+{
+	struct kmesh_rtb *b = kmesh_rtb_new(vhost);
+	unsigned int h, r, k, c, nr_routes, nr_blocks, nr_conds, hosts, seen = 0;
+	int rc;
+
+	hosts = 1 + eq_rng() % 3;
+	for (h = 0; h < hosts; h++) {
+		k = eq_rng() % 6;
+		if (!(seen & (1U << k)))
+			kmesh_rtb_host(b, eq_hosts[k]);
+		seen |= 1U << k;
+	}
+	nr_routes = 1 + eq_rng() % 10;
+	for (r = 0; r < nr_routes; r++) {
+		kmesh_rtb_route(b, r + 1);
+		nr_blocks = 1 + eq_rng() % 3;
+		for (k = 0; k < nr_blocks; k++) {
+			if (k)
+				kmesh_rtb_match(b);
+			nr_conds = 1 + eq_rng() % 3;
+			for (c = 0; c < nr_conds; c++)
+				eq_cond(b);
+		}
+		eq_action(b, r + 1);
+	}
+	if (eq_rng() & 1) {
+		kmesh_rtb_default_route(b, 99);
+		eq_action(b, 99);
+	}
+	rc = kmesh_rtb_finish(b, blob, len);
+	if (rc)
+		tap_diag("random table %u not built: %s", vhost, kmesh_rtb_error(b));
+	kmesh_rtb_free(b);
+	return rc;
+}
+
+/* The ABI's largest route list: 256 segment prefixes, and a default. */
+static int eq_build_big(__u32 vhost, void **blob, __u32 *len)
+{
+	struct kmesh_rtb *b = kmesh_rtb_new(vhost);
+	char path[32];
+	unsigned int r;
+	int rc;
+
+	kmesh_rtb_host(b, "shop.example.com");
+	for (r = 0; r < KMESH_RT_MAX_ROUTES; r++) {
+		kmesh_rtb_route(b, r + 1);
+		snprintf(path, sizeof(path), "/r%u", r);
+		kmesh_rtb_path_prefix(b, path, true);
+		kmesh_rtb_cluster(b, 1000 + r, 1);
+	}
+	kmesh_rtb_default_route(b, 99);
+	kmesh_rtb_deny(b, 404);
+	rc = kmesh_rtb_finish(b, blob, len);
+	if (rc)
+		tap_diag("256-route table not built: %s", kmesh_rtb_error(b));
+	kmesh_rtb_free(b);
+	return rc;
+}
+
+static size_t eq_request(char *buf, size_t size, bool big_table)
+{
+	static const char *const paths[] = {
+		"/", "/api", "/api/", "/api/v1", "/api/v1/items", "/apix",
+		"/users/42/orders", "/users//orders", "/users/42/orders/",
+		"/static", "/static/a/b.css", "/admin", "/health", "/x/v1/y",
+		"/a/b",
+	};
+	static const char *const queries[] = {
+		"", "", "?debug=1", "?v=2&debug=0", "?debug", "?a&debug=1", "?",
+	};
+	static const char *const hosts[] = {
+		"shop.example.com", "SHOP.Example.com.", "x.example.com:8080",
+		"api.internal", "evil.com", "a.b.example.com", "svc.internal",
+	};
+	static const char *const headers[] = {
+		"X-Canary: 1\r\n", "x-canary: 2\r\n", "x-env: prod\r\n",
+		"X-Env: dev\r\n", "User-Agent: curl/8\r\n", "Cookie: a=1\r\n",
+		"x-env: pro\r\n",
+	};
+	char path[32];
+	size_t n;
+	unsigned int i, nh;
+
+	switch (eq_rng() % 16) {
+	case 0:
+		return snprintf(buf, size, "GET http://%s/api/v1?debug=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+				PICK(hosts));
+	case 1:
+		return snprintf(buf, size, "CONNECT api.internal:443 HTTP/1.1\r\nHost: api.internal:443\r\n\r\n");
+	case 2:
+		return snprintf(buf, size, "OPTIONS * HTTP/1.1\r\nHost: %s\r\n\r\n", PICK(hosts));
+	}
+	if (big_table)
+		snprintf(path, sizeof(path), "/r%u%s", eq_rng() % 300,
+			 eq_rng() & 1 ? "/x" : "");
+	else
+		snprintf(path, sizeof(path), "%s", PICK(paths));
+	n = snprintf(buf, size, "%s %s%s HTTP/1.1\r\nHost: %s\r\n",
+		     PICK(eq_methods), path, PICK(queries), PICK(hosts));
+	nh = eq_rng() % 4;
+	for (i = 0; i < nh; i++)
+		n += snprintf(buf + n, size - n, "%s", PICK(headers));
+	n += snprintf(buf + n, size - n, "\r\n");
+	return n;
+}
+
+struct route_equiv {
+	struct route_match_bpf *skel;
+	struct kmesh_http1_limits lim;
+	unsigned int tables, matches, mismatches;
+	bool kinds[KMESH_RT_V_DIRECT + 1];
+	bool took_default, split_beyond_first;
+};
+
+static unsigned int eq_param(const char *name)
+{
+	char path[128], text[32] = "";
+
+	snprintf(path, sizeof(path), "/sys/module/kmesh/parameters/%s", name);
+	if (read_text(path, text, sizeof(text)))
+		return 0;
+	return strtoul(text, NULL, 10);
+}
+
+/* One request against table @id: the kfunc's verdict and ours. */
+static void eq_compare(struct route_equiv *e, __u32 id, const void *blob,
+		       const char *head, __u32 rand)
+{
+	struct kmesh_route_verdict u = {};
+	const struct kmesh_route_verdict *k = &e->skel->bss->query.verdict;
+	struct kmesh_http_req req = {};
+	size_t n = strlen(head);
+	int kret, uret, pret;
+
+	kret = match(e->skel, id, head, rand);
+	pret = kmesh_http1_parse(&req, (const __u8 *)head, n, &e->lim);
+	if (pret != KMESH_HTTP_OK)
+		uret = -2000 - pret;
+	else
+		uret = kmesh_route_match(blob, &req, (const __u8 *)head, n,
+					 rand, &u);
+	e->matches++;
+	if (kret == uret && (kret < -1000 || !memcmp(k, &u, sizeof(u)))) {
+		if (!kret && k->kind <= KMESH_RT_V_DIRECT)
+			e->kinds[k->kind] = true;
+		if (!kret && (k->flags & KMESH_RT_VF_DEFAULT))
+			e->took_default = true;
+		if (!kret && k->kind == KMESH_RT_V_ROUTE && k->split_idx)
+			e->split_beyond_first = true;
+		return;
+	}
+	if (e->mismatches++ < 10)
+		tap_diag("table %u, rand %#x: kfunc %d (kind %u route %u cluster %u), here %d (kind %u route %u cluster %u): %.60s",
+			 id, rand, kret, k->kind, k->route_id, k->cluster_id,
+			 uret, u.kind, u.route_id, u.cluster_id, head);
+}
+
+static void eq_table(struct route_equiv *e, int fd, __u32 id, void *blob,
+		     __u32 len, bool big)
+{
+	static const __u32 rands[] = { 0, 0x7fffffff, 0x80000000, 0xffffffff };
+	char head[512];
+	unsigned int i;
+	int ferr;
+
+	if (!EXPECT_EQ(kmesh_table_set(fd, id, blob, len, &ferr), 0)) {
+		tap_diag("table %u refused: %s", id, kmesh_route_strerror(ferr));
+		return;
+	}
+	e->tables++;
+	for (i = 0; i < EQ_REQUESTS; i++) {
+		eq_request(head, sizeof(head), big);
+		eq_compare(e, id, blob, head, PICK(rands));
+		eq_compare(e, id, blob, head, eq_rng());
+	}
+}
+
+static void test_equivalence(int fd, struct route_match_bpf *skel)
+{
+	struct route_equiv e = { .skel = skel };
+	unsigned int t, k;
+	void *blob;
+	__u32 len;
+
+	tap_begin("routes: kfunc verdict == userspace kmesh_route_match, byte for byte, on route_build tables (shop, 256 routes, %d random) x random requests and rands",
+		  EQ_RANDOM);
+	eq_rng_state = 0x9e3779b9;
+	e.lim = (struct kmesh_http1_limits) {
+		.max_head_bytes = eq_param("max_head_bytes"),
+		.max_headers = eq_param("max_headers"),
+	};
+	if (EXPECT_EQ(build_shop(10, &blob, &len), 0)) {
+		eq_table(&e, fd, EQ_TABLE_BASE, blob, len, false);
+		for (k = 0; k < sizeof(shop_cases) / sizeof(shop_cases[0]); k++)
+			eq_compare(&e, EQ_TABLE_BASE, blob, shop_cases[k].head,
+				   shop_cases[k].rand);
+		free(blob);
+	}
+	if (EXPECT_EQ(eq_build_big(EQ_TABLE_BASE + 1, &blob, &len), 0)) {
+		eq_table(&e, fd, EQ_TABLE_BASE + 1, blob, len, true);
+		free(blob);
+	}
+	for (t = 0; t < EQ_RANDOM; t++) {
+		if (eq_build_random(EQ_TABLE_BASE + 2 + t, &blob, &len))
+			continue;
+		eq_table(&e, fd, EQ_TABLE_BASE + 2 + t, blob, len, false);
+		free(blob);
+	}
+	EXPECT_EQ(e.mismatches, 0);
+	EXPECT(e.tables >= EQ_RANDOM / 2 + 2);
+	/* The sample is worth something: every verdict kind came up. */
+	for (k = KMESH_RT_V_NO_VHOST; k <= KMESH_RT_V_DIRECT; k++)
+		if (!EXPECT(e.kinds[k]))
+			tap_diag("no request got verdict kind %u", k);
+	EXPECT(e.took_default);
+	EXPECT(e.split_beyond_first);
+	tap_diag("%u tables, %u requests matched, %u mismatches",
+		 e.tables, e.matches, e.mismatches);
+	for (t = 0; t < EQ_RANDOM + 2; t++)
+		kmesh_table_del(fd, EQ_TABLE_BASE + t);
+	tap_end();
+}
+
 static int set_param(const char *name, unsigned int v)
 {
 	return run_cmd(NULL, 0, "echo %u > /sys/module/kmesh/parameters/%s",
@@ -314,6 +626,9 @@ void test_routes(void)
 	struct route_match_bpf *skel;
 	int fd;
 
+	/* Run alone (vmtest.sh -- routes), the area loads the module itself. */
+	if (!kmesh_loaded())
+		kmesh_modprobe(NULL);
 	tap_begin("routes: /dev/kmesh opens and the match program loads");
 	fd = kmesh_dev_open();
 	EXPECT(fd >= 0);
@@ -328,6 +643,7 @@ void test_routes(void)
 	test_replace(fd, skel);
 	test_bad_table_keeps_old(fd, skel);
 	test_missing_table(skel);
+	test_equivalence(fd, skel);
 	test_limits(fd);
 	test_unprivileged();
 	kmesh_table_del(fd, SHOP_TABLE);
