@@ -15,9 +15,14 @@
 # A finished build leaves .kmesh-build-done in the output directory; a run
 # that finds it does nothing but print the directory.
 #
-# The last line of stdout is the output directory (boot <dir>/vmlinux with
-# qemu -kernel; build out-of-tree modules with make -C <dir> M=...); all
-# other messages go to stderr.
+# The last line of stdout is the output directory; all other messages go to
+# stderr. In it:
+#   kmesh-boot-image  what to pass to qemu -kernel: a symlink to vmlinux
+#                     (plain: ELF, PVH entry, fastest under TCG) or to
+#                     arch/x86/boot/bzImage (debug: the PVH entry code runs
+#                     KASAN-instrumented C before the KASAN shadow exists and
+#                     triple-faults, so the debug kernel boots the classic way)
+#   out-of-tree modules build (with BTF) by make -C <dir> M=$PWD/mod modules
 #
 # --print-dir  print the output directory without building; exit status 0
 #              if it holds a finished build, 2 if not.
@@ -51,8 +56,8 @@ kdir="$here/kernel"
 patch_file="$kdir/0001-bpf-common-kfunc-hook.patch"
 fragments=("$kdir/test.config")
 case "$variant" in
-plain) ;;
-debug) fragments+=("$kdir/debug.config") ;;
+plain) boot_image=vmlinux ;;
+debug) fragments+=("$kdir/debug.config"); boot_image=arch/x86/boot/bzImage ;;
 *) die "unknown variant '$variant' (expected plain or debug)" ;;
 esac
 for f in "$patch_file" "${fragments[@]}"; do
@@ -183,13 +188,15 @@ log "configuration ok ($(grep -c '=y$' "$out/.config") options =y)"
 # --- build ------------------------------------------------------------------
 # vmlinux (with .BTF), modules (writes Module.symvers; no in-tree module is
 # enabled) and modules_prepare (resolve_btfids etc.) so that out-of-tree
-# modules build with `make -C $out M=...` and get module BTF.
+# modules build with `make -C $out M=...` and get module BTF; plus the boot
+# image when it is not vmlinux itself.
+targets=(vmlinux modules modules_prepare)
+[ "$boot_image" = vmlinux ] || targets+=("$(basename "$boot_image")")
 log "building $variant kernel with -j$jobs (log: $buildlog)"
 start=$(date +%s)
 # make itself in the background (not a function: $! must be make's pid, so
 # that an interrupted run stops the build instead of leaving it behind).
-make -C "$src" O="$out" ARCH=x86_64 -j"$jobs" vmlinux modules modules_prepare \
-	>>"$buildlog" 2>&1 &
+make -C "$src" O="$out" ARCH=x86_64 -j"$jobs" "${targets[@]}" >>"$buildlog" 2>&1 &
 make_pid=$!
 trap 'kill "$make_pid" 2>/dev/null || true' EXIT INT TERM
 while kill -0 "$make_pid" 2>/dev/null; do
@@ -214,11 +221,13 @@ if [ "$rc" -ne 0 ]; then
 	die "kernel build failed after ${el}s (exit $rc)"
 fi
 
-for f in vmlinux tools/bpf/resolve_btfids/resolve_btfids Module.symvers; do
+for f in vmlinux "$boot_image" tools/bpf/resolve_btfids/resolve_btfids Module.symvers; do
 	[ -e "$out/$f" ] || die "build finished but $out/$f is missing"
 done
 readelf -S --wide "$out/vmlinux" | grep -q ' \.BTF ' ||
 	die "$out/vmlinux has no .BTF section"
+
+ln -sfn "$boot_image" "$out/kmesh-boot-image"
 
 kver=$(cat "$out/include/config/kernel.release")
 {
@@ -226,6 +235,7 @@ kver=$(cat "$out/include/config/kernel.release")
 	echo "kernel.release=$kver"
 	echo "source=$src_pkg $src_version"
 	echo "srctree=$src"
+	echo "boot_image=$boot_image"
 	echo "build_seconds=$el"
 	echo "finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$stamp"
