@@ -11,6 +11,8 @@
 #   make demo            the demo: module + kmeshctl up in a VM
 #   make check           everything CI runs: deps, build, unit, host tests, VM lanes
 #   make dkms-install    register, build and install the module with DKMS
+#   make bench           benchmarks: kmesh vs no mesh vs HAProxy (bench/; never
+#                        part of check; BENCH_QUICK=1 for a 2-minute smoke run)
 #   make bench-parser    host micro-benchmark of the parser (vs http-parser) and
 #                        the route matcher; writes bench/parser/results.md + PNG
 #   make fuzz            the libFuzzer targets, long and time-bounded (see
@@ -64,7 +66,7 @@ SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
 
 .PHONY: demo all module bpf userspace selftests print-module unit vmtest check \
 	dkms-install dkms-uninstall clean stock-kernel install uninstall \
-	bench-parser fuzz
+	bench-parser fuzz bench
 
 all: module userspace selftests
 
@@ -151,6 +153,10 @@ demo:
 
 check:
 	scripts/check.sh
+
+bench:
+	scripts/install-bench-deps.sh
+	bench/run.sh
 
 bench-parser:
 	O=$(O) bench/parser/run.sh

@@ -1,0 +1,657 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# kmesh benchmark library: POSIX sh, sourced by bench/run.sh on the host
+# (bash) and by the VM guest script (busybox sh). One process tree per run:
+# every server, proxy and load generator is started here, in child cgroups
+# of $CG, and stopped by bench_cleanup (call it from a trap).
+#
+# Inputs (set before sourcing or before bench_init):
+#   LANE      host | stock | kfunc        (written into every row)
+#   BIN       directory with loadgen, benchsrv, bpfmem (static)
+#   KMESHCTL  kmeshctl to run
+#   CG        cgroup2 directory to create and use (must not exist)
+#   WORK      scratch directory
+#   ROWS      CSV file to append rows to; empty: print "kmesh-bench-row: ..."
+#   D_TPUT D_LAT D_STREAM WARMUP REPS CONCS   durations (s), repetitions
+#   HAPROXY_BIN NGINX_BIN   binaries, or empty when absent
+#
+# A path is a name with a setup (path_setup_NAME: start what it needs; on
+# success sets T_NAME=ADDR:PORT and C_NAME=client cgroup, else prints the
+# reason and returns 1). Paths run interleaved: every repetition runs every
+# path once, in the same order (A B C A B C ...), and the report takes
+# medians. Add a path by writing path_setup_NAME and listing NAME.
+
+CSV_HEADER=lane,kind,path,n,conc,rate,rep,requests,seconds,rps,p50_us,p90_us,p99_us,p999_us,errors,mbps,client_cpu_us,client_sys_us,server_cpu_us,server_sys_us,proxy_cpu_us,proxy_sys_us,value,note
+
+# Ports, all on loopback: servers 1808x, proxies 1809x; VIPs are loopback
+# addresses too, so nothing ever targets an address outside 127.0.0.0/8.
+SRV_A=127.0.0.1:18081		# HTTP backend, unmeshed cgroup
+SRV_B=127.0.0.1:18082		# HTTP backend, meshed cgroup (sk_msg redirect)
+SINK_PLAIN=127.0.0.1:18083	# stream sink, unmeshed
+SINK_MESH=127.0.0.1:18084	# stream sink, meshed
+ECHO_PLAIN=127.0.0.1:18085
+ECHO_MESH=127.0.0.1:18086
+SRV_PROBE=127.0.0.1:18087	# HTTP backend tagged "probe": only an L7 route reaches it
+PROBE_PATH=/kmesh-bench-probe/
+HAPROXY_ADDR=127.0.0.1:18090
+NGINX_ADDR=127.0.0.1:18091
+VIP_L4=127.77.0.10		# -> SRV_A
+VIP_REDIR=127.77.0.11		# -> SRV_B
+VIP_L7=127.77.0.12		# -> SRV_A (and SRV_PROBE by route), protocol http
+VIP_SINK=127.77.0.13		# -> SINK_MESH
+VIP_ECHO=127.77.0.14		# -> ECHO_MESH
+# Request mix: every path sees the same rotation; the routes below send
+# them to the same backend (one server keeps the comparison like for like).
+REQ_PATHS=/api/v1/items,/static/app.js,/index.html,/api/v1/users/42
+
+PIDS=
+KMESH_IS_UP=
+
+log() { echo "bench[$LANE]: $*" >&2; }
+
+# row KIND PATH N CONC RATE REP "LOADGEN OUTPUT" "CPU FIELDS" VALUE NOTE
+# Every row goes to $WORK/rows.csv; with ROWS empty (the VM) it is printed
+# too, prefixed, for the host to collect from the console.
+row() {
+	_line=$(echo "$7" | awk -v pre="$LANE,$1,$2,$3,$4,$5,$6" -v cpu="${8:-,,,,,}" \
+		-v val="$9" -v note="${10}" '{
+			for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		} END {
+			n = split("requests seconds rps p50_us p90_us p99_us p999_us errors mbps", k, " ")
+			line = pre
+			for (i = 1; i <= n; i++) line = line "," v[k[i]]
+			print line "," cpu "," val "," note
+		}')
+	echo "$_line" >>"$WORK/rows.csv"
+	if [ -n "$ROWS" ]; then
+		echo "$_line" >>"$ROWS"
+	else
+		echo "kmesh-bench-row: $_line"
+	fi
+}
+
+skip_row() {	# KIND PATH REASON [N]
+	row "$1" "$2" "${4:-}" "" "" "" "" "" "" "skipped: $3"
+	log "$1 $2: skipped: $3"
+}
+
+# ---- cgroups and processes ----
+
+bench_init() {
+	mkdir "$CG" || return 1
+	for d in plain plain/client plain/server plain/proxy plain/memprobe mesh mesh/client mesh/server; do
+		mkdir "$CG/$d" || return 1
+	done
+	mkdir -p "$WORK"
+}
+
+# cg_exec CGROUP CMD...: run CMD (foreground) inside CGROUP.
+cg_exec() {
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$@"
+}
+
+# cg_spawn CGROUP LOG CMD...: start CMD in the background inside CGROUP.
+cg_spawn() {
+	_cg=$1 _log=$2
+	shift 2
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$_cg" "$@" >"$_log" 2>&1 &
+	PIDS="$PIDS $!"
+	LAST_PID=$!
+}
+
+# wait_port ADDR:PORT: until something accepts there (at most 5 s).
+wait_port() {
+	_i=0
+	while [ $_i -lt 50 ]; do
+		"$BIN/loadgen" http --target "$1" --conns 1 --duration 0.05 --warmup 0 \
+			>/dev/null 2>&1 && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+wait_ready() {	# LOG: until benchsrv printed "ready" (at most 5 s)
+	_i=0
+	while [ $_i -lt 50 ]; do
+		grep -q 'benchsrv: ready' "$1" 2>/dev/null && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	log "server did not start: $(cat "$1")"
+	return 1
+}
+
+cpu_snap() {	# CLIENT_CG -> "client_u client_s server_u server_s proxy_u proxy_s"
+	awk 'FNR == 1 { f++ } $1 == "usage_usec" { u[f] = $2 } $1 == "system_usec" { s[f] = $2 }
+		END { print u[1] + 0, s[1] + 0, u[2] + u[3], s[2] + s[3], u[4] + 0, s[4] + 0 }' \
+		"$1/cpu.stat" "$CG/plain/server/cpu.stat" "$CG/mesh/server/cpu.stat" \
+		"$CG/plain/proxy/cpu.stat"
+}
+
+cpu_delta() {	# BEFORE AFTER -> CSV fields
+	echo "$1 $2" | awk '{ printf "%d,%d,%d,%d,%d,%d", $7-$1, $8-$2, $9-$3, $10-$4, $11-$5, $12-$6 }'
+}
+
+bench_cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	sleep 0.2
+	for p in $PIDS; do
+		kill -9 "$p" 2>/dev/null
+	done
+	if [ -n "$KMESH_IS_UP" ]; then
+		"$KMESHCTL" down >/dev/null 2>&1
+		KMESH_IS_UP=
+	fi
+	if [ -d "$CG" ]; then
+		for d in plain/client plain/server plain/proxy plain/memprobe mesh/client mesh/server plain mesh ""; do
+			[ -d "$CG/$d" ] || continue
+			for p in $(cat "$CG/$d/cgroup.procs" 2>/dev/null); do
+				kill -9 "$p" 2>/dev/null
+			done
+			_i=0
+			while [ $_i -lt 20 ] && ! rmdir "$CG/$d" 2>/dev/null; do
+				sleep 0.1
+				_i=$((_i + 1))
+			done
+		done
+	fi
+}
+
+# ---- kmesh ----
+
+# mesh_yaml [EXTRA_SERVICES]: the benchmark's mesh, plus N filler services
+# that only size the config (loopback VIPs and endpoints nothing dials).
+mesh_yaml() {
+	cat <<EOF
+services:
+  - {name: bench-l4, addresses: [$VIP_L4], ports: [{port: 80}], cluster: srv-a}
+  - {name: bench-redir, addresses: [$VIP_REDIR], ports: [{port: 80}], cluster: srv-b}
+  - {name: bench-sink, addresses: [$VIP_SINK], ports: [{port: 80}], cluster: sink}
+  - {name: bench-echo, addresses: [$VIP_ECHO], ports: [{port: 80}], cluster: echo}
+EOF
+	_i=0
+	while [ "$_i" -lt "${1:-0}" ]; do
+		echo "  - {name: fill-$_i, addresses: [127.100.$((_i / 250)).$((_i % 250 + 1))], ports: [{port: 80}], cluster: fill-$_i}"
+		_i=$((_i + 1))
+	done
+	cat <<EOF
+clusters:
+  - {name: srv-a, endpoints: [{address: ${SRV_A%:*}, port: ${SRV_A#*:}}]}
+  - {name: srv-b, endpoints: [{address: ${SRV_B%:*}, port: ${SRV_B#*:}}]}
+  - {name: sink, endpoints: [{address: ${SINK_MESH%:*}, port: ${SINK_MESH#*:}}]}
+  - {name: echo, endpoints: [{address: ${ECHO_MESH%:*}, port: ${ECHO_MESH#*:}}]}
+EOF
+	_i=0
+	while [ "$_i" -lt "${1:-0}" ]; do
+		echo "  - {name: fill-$_i, endpoints: [{address: 127.200.$((_i / 250)).$((_i % 250 + 1)), port: 8080}]}"
+		_i=$((_i + 1))
+	done
+}
+
+# The L7 part: an http service on VIP_L7 with the routes HAProxy and nginx
+# get too (docs/config.md, `routes:`). Until kmeshctl accepts them the L7
+# paths print "skipped" with kmeshctl's own message.
+l7_yaml() {
+	cat <<EOF
+  - {name: bench-l7, addresses: [$VIP_L7], ports: [{port: 80, protocol: http}], cluster: web}
+EOF
+	echo "clusters:"
+	for c in web api static canary; do
+		echo "  - {name: $c, endpoints: [{address: ${SRV_A%:*}, port: ${SRV_A#*:}}]}"
+	done
+	echo "  - {name: probe, endpoints: [{address: ${SRV_PROBE%:*}, port: ${SRV_PROBE#*:}}]}"
+	cat <<EOF
+routes:
+  - service: bench-l7
+    hosts: ["*"]
+    http:
+      - {name: probe, match: [{uri: {prefix: $PROBE_PATH}}], route: [{cluster: probe}]}
+      - {name: canary, match: [{headers: {x-canary: {exact: "1"}}}], route: [{cluster: canary}]}
+      - {name: api, match: [{uri: {prefix: /api/}}], route: [{cluster: api}]}
+      - {name: static, match: [{uri: {prefix: /static/}}], route: [{cluster: static}]}
+      - {name: default, route: [{cluster: web}]}
+EOF
+}
+
+# SERVICES http services with ROUTES_PER_SERVICE routes each, for the
+# apply time of 1,000 services / 10,000 routes.
+l7_scale_yaml() {	# SERVICES ROUTES_PER_SERVICE
+	echo "services:"
+	_i=0
+	while [ "$_i" -lt "$1" ]; do
+		echo "  - {name: s$_i, addresses: [127.100.$((_i / 250)).$((_i % 250 + 1))], ports: [{port: 80, protocol: http}], cluster: c$_i}"
+		_i=$((_i + 1))
+	done
+	echo "clusters:"
+	_i=0
+	while [ "$_i" -lt "$1" ]; do
+		echo "  - {name: c$_i, endpoints: [{address: 127.200.$((_i / 250)).$((_i % 250 + 1)), port: 8080}]}"
+		_i=$((_i + 1))
+	done
+	echo "routes:"
+	_i=0
+	while [ "$_i" -lt "$1" ]; do
+		echo "  - service: s$_i"
+		echo "    http:"
+		_j=0
+		while [ "$_j" -lt "$2" ]; do
+			echo "      - {name: r$_j, match: [{uri: {prefix: /r$_j/}}], route: [{cluster: c$_i}]}"
+			_j=$((_j + 1))
+		done
+		_i=$((_i + 1))
+	done
+}
+
+# Both: the L4 mesh with the L7 service and routes merged in.
+mesh_l7_yaml() {
+	mesh_yaml | sed '/^clusters:/,$d'
+	l7_yaml | sed '/^clusters:/,$d'
+	echo "clusters:"
+	mesh_yaml | sed '1,/^clusters:/d'
+	l7_yaml | sed '1,/^clusters:/d' | sed '/^routes:/,$d'
+	l7_yaml | sed -n '/^routes:/,$p'
+}
+
+kmesh_up() {
+	mesh_yaml >"$WORK/mesh.yaml"
+	if ! "$KMESHCTL" up --cgroup "$CG/mesh" -f "$WORK/mesh.yaml" >"$WORK/up.out" 2>&1; then
+		KMESH_UP_ERR=$(tr '\n' ' ' <"$WORK/up.out")
+		"$KMESHCTL" down >/dev/null 2>&1
+		return 1
+	fi
+	KMESH_IS_UP=1
+}
+
+# L7 mode as kmeshctl status reports it: kfunc | fallback | "" (unknown)
+l7_mode() {
+	"$KMESHCTL" status 2>/dev/null | sed -n 's/^l7 mode: *\([a-z]*\).*/\1/p'
+}
+
+# ---- paths: setup ----
+
+start_backends() {
+	cg_spawn "$CG/plain/server" "$WORK/srv-a.log" "$BIN/benchsrv" http ${SRV_A%:*} ${SRV_A#*:} --tag a --max-seconds 3600
+	wait_ready "$WORK/srv-a.log" || return 1
+	cg_spawn "$CG/mesh/server" "$WORK/srv-b.log" "$BIN/benchsrv" http ${SRV_B%:*} ${SRV_B#*:} --tag b --max-seconds 3600
+	wait_ready "$WORK/srv-b.log" || return 1
+	cg_spawn "$CG/plain/server" "$WORK/srv-probe.log" "$BIN/benchsrv" http ${SRV_PROBE%:*} ${SRV_PROBE#*:} --tag probe --max-seconds 3600
+	wait_ready "$WORK/srv-probe.log" || return 1
+	for s in "sink $SINK_PLAIN plain" "sink $SINK_MESH mesh" "echo $ECHO_PLAIN plain" "echo $ECHO_MESH mesh"; do
+		set -- $s
+		cg_spawn "$CG/$3/server" "$WORK/$1-$3.log" "$BIN/benchsrv" "$1" ${2%:*} ${2#*:} --max-seconds 3600
+		wait_ready "$WORK/$1-$3.log" || return 1
+	done
+}
+
+path_setup_direct() {
+	T_direct=$SRV_A
+	C_direct=$CG/plain/client
+}
+
+path_setup_l4() {
+	[ -n "$KMESH_IS_UP" ] || { echo "kmeshctl up failed: $KMESH_UP_ERR"; return 1; }
+	T_l4=$VIP_L4:80
+	C_l4=$CG/mesh/client
+}
+
+path_setup_l4redir() {
+	[ -n "$KMESH_IS_UP" ] || { echo "kmeshctl up failed: $KMESH_UP_ERR"; return 1; }
+	T_l4redir=$VIP_REDIR:80
+	C_l4redir=$CG/mesh/client
+}
+
+# L7: one path, named after the mode kmeshctl status reports (kfunc on
+# the kfunc lane, fallback on the stock lane and wherever kfuncs are not
+# callable from sk_msg). Available when kmeshctl accepts the routes.
+path_setup_l7() {
+	[ -n "$KMESH_IS_UP" ] || { echo "kmeshctl up failed: $KMESH_UP_ERR"; return 1; }
+	_mode=$(l7_mode)
+	[ -n "$_mode" ] || { echo "kmeshctl status reports no l7 mode"; return 1; }
+	mesh_l7_yaml >"$WORK/mesh-l7.yaml"
+	if ! "$KMESHCTL" apply -f "$WORK/mesh-l7.yaml" >"$WORK/apply-l7.out" 2>&1; then
+		echo "l7 $_mode: kmeshctl apply refuses the routes: $(head -n1 "$WORK/apply-l7.out" | sed 's/^kmeshctl: //; s/^[^ ]*\.yaml:[0-9]*: //' | cut -c1-110)"
+		# Put the plain mesh back (a refused apply changes nothing, but be sure).
+		"$KMESHCTL" apply -f "$WORK/mesh.yaml" >/dev/null 2>&1
+		return 1
+	fi
+	# Accepted is not enough: a request for the probe prefix must reach the
+	# probe backend, which nothing but the HTTP route leads to.
+	if ! cg_exec "$CG/mesh/client" "$BIN/loadgen" http --target "$VIP_L7:80" --conns 1 \
+		--duration 0.3 --warmup 0 --paths "${PROBE_PATH}x" --expect "x-backend: probe" \
+		>/dev/null 2>&1; then
+		echo "l7 $_mode: kmeshctl accepts the routes but requests are not routed by them yet (no answer from the probe route's backend)"
+		"$KMESHCTL" apply -f "$WORK/mesh.yaml" >/dev/null 2>&1
+		return 1
+	fi
+	T_l7=$VIP_L7:80
+	C_l7=$CG/mesh/client
+	L7_MODE=$_mode
+}
+
+haproxy_cfg() {	# LISTEN [EXTRA_ROUTES]
+	cat <<EOF
+global
+    maxconn 4096
+    nbthread 1
+    pidfile $WORK/haproxy.pid
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 120s
+    timeout server 120s
+    option http-keep-alive
+frontend fe
+    bind $1
+    acl probe path_beg $PROBE_PATH
+    acl canary req.hdr(x-canary) -m str 1
+    acl api path_beg /api/
+    acl static path_beg /static/
+    use_backend probe if probe
+    use_backend canary if canary
+    use_backend api if api
+    use_backend static if static
+EOF
+	_i=0
+	while [ "$_i" -lt "${2:-0}" ]; do
+		echo "    use_backend fill$_i if { path_beg /r$_i/ }"
+		_i=$((_i + 1))
+	done
+	echo "    default_backend web"
+	for b in web api static canary; do
+		printf 'backend %s\n    server s1 %s\n' $b $SRV_A
+	done
+	printf 'backend probe\n    server s1 %s\n' $SRV_PROBE
+	_i=0
+	while [ "$_i" -lt "${2:-0}" ]; do
+		printf 'backend fill%d\n    server s1 %s\n' $_i $SRV_A
+		_i=$((_i + 1))
+	done
+}
+
+path_setup_haproxy() {
+	[ -n "$HAPROXY_BIN" ] || { echo "haproxy not installed (scripts/install-bench-deps.sh)"; return 1; }
+	haproxy_cfg "$HAPROXY_ADDR" >"$WORK/haproxy.cfg"
+	cg_spawn "$CG/plain/proxy" "$WORK/haproxy.log" "$HAPROXY_BIN" -db -f "$WORK/haproxy.cfg"
+	wait_port "$HAPROXY_ADDR" || { echo "haproxy did not start: $(tail -n2 "$WORK/haproxy.log" | tr '\n' ' ')"; return 1; }
+	T_haproxy=$HAPROXY_ADDR
+	C_haproxy=$CG/plain/client
+}
+
+nginx_cfg() {	# LISTEN [EXTRA_ROUTES]
+	cat <<EOF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx-tmp;
+    proxy_temp_path $WORK/nginx-tmp;
+    upstream a { server $SRV_A; keepalive 512; }
+    upstream probe { server $SRV_PROBE; keepalive 16; }
+    keepalive_requests 1000000;
+    server {
+        listen $1;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_buffering off;
+        location $PROBE_PATH { proxy_pass http://probe; }
+        location /api/ { proxy_pass http://a; }
+        location /static/ { proxy_pass http://a; }
+EOF
+	_i=0
+	while [ "$_i" -lt "${2:-0}" ]; do
+		echo "        location /r$_i/ { proxy_pass http://a; }"
+		_i=$((_i + 1))
+	done
+	cat <<EOF
+        location / {
+            if (\$http_x_canary = "1") { proxy_pass http://a; }
+            proxy_pass http://a;
+        }
+    }
+}
+EOF
+}
+
+path_setup_nginx() {
+	[ -n "$NGINX_BIN" ] || { echo "nginx not installed (scripts/install-bench-deps.sh)"; return 1; }
+	mkdir -p "$WORK/nginx-tmp"
+	nginx_cfg "$NGINX_ADDR" >"$WORK/nginx.conf"
+	cg_spawn "$CG/plain/proxy" "$WORK/nginx.log" "$NGINX_BIN" -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log"
+	wait_port "$NGINX_ADDR" || { echo "nginx did not start: $(tail -n2 "$WORK/nginx-error.log" | tr '\n' ' ')"; return 1; }
+	T_nginx=$NGINX_ADDR
+	C_nginx=$CG/plain/client
+}
+
+# setup_paths KIND NAME...: set up each; AVAIL lists the ready ones, the
+# others get a skipped row of KIND.
+setup_paths() {
+	_kind=$1
+	shift
+	AVAIL=
+	for p in "$@"; do
+		if path_setup_$p >"$WORK/why" 2>&1; then
+			AVAIL="$AVAIL $p"
+		else
+			skip_row "$_kind" "$p" "$(head -n1 "$WORK/why" | tr ',' ';')"
+		fi
+	done
+}
+
+# ---- measurements ----
+
+# measure KIND PATH CONC RATE REP LOADGEN_ARGS...
+measure() {
+	_kind=$1 _path=$2 _conc=$3 _rate=$4 _rep=$5
+	shift 5
+	eval "_t=\$T_$_path _c=\$C_$_path"
+	_before=$(cpu_snap "$_c")
+	_out=$(cg_exec "$_c" "$BIN/loadgen" "$@" --target "$_t" 2>"$WORK/loadgen.err")
+	_rc=$?
+	_after=$(cpu_snap "$_c")
+	if [ -z "$_out" ]; then
+		row "$_kind" "$_path" "" "$_conc" "$_rate" "$_rep" "" "" "" \
+			"error: $(head -c 120 "$WORK/loadgen.err" | tr ',\n' ';;')"
+		return 1
+	fi
+	_note=
+	case "$_out" in *saturated=1*) _note=saturated ;; esac
+	[ $_rc = 0 ] || _note="error: no request succeeded"
+	row "$_kind" "$_path" "" "$_conc" "$_rate" "$_rep" "$_out" "$(cpu_delta "$_before" "$_after")" "" "$_note"
+	LAST_OUT=$_out
+}
+
+# Throughput at fixed concurrency, closed loop, interleaved.
+run_tput() {	# PATHS...
+	_r=1
+	while [ $_r -le "$REPS" ]; do
+		for c in $CONCS; do
+			for p in "$@"; do
+				measure tput "$p" "$c" "" "$_r" http --conns "$c" --duration "$D_TPUT" \
+					--warmup "$WARMUP" --paths "$REQ_PATHS"
+			done
+		done
+		log "throughput: repetition $_r/$REPS done"
+		_r=$((_r + 1))
+	done
+}
+
+# New connection per request: connect-time LB is paid per connect.
+run_conn() {	# PATHS...
+	_r=1
+	while [ $_r -le "$REPS" ]; do
+		for p in "$@"; do
+			measure conn "$p" 16 "" "$_r" http --new-conn --conns 16 --duration "$D_TPUT" \
+				--warmup "$WARMUP" --paths "$REQ_PATHS"
+		done
+		_r=$((_r + 1))
+	done
+}
+
+# Latency at a fixed rate, open loop, interleaved.
+run_lat() {	# RATE PATHS...
+	_rate=$1
+	shift
+	_r=1
+	while [ $_r -le "$REPS" ]; do
+		for p in "$@"; do
+			measure lat "$p" 16 "$_rate" "$_r" http --rate "$_rate" --conns 16 \
+				--duration "$D_LAT" --warmup "$WARMUP" --paths "$REQ_PATHS"
+		done
+		log "latency: repetition $_r/$REPS done"
+		_r=$((_r + 1))
+	done
+}
+
+# Same-node stream: plain loopback vs kmesh's sk_msg redirect, 1 KB
+# writes (throughput), and 1 KB ping-pong (round trips).
+run_stream() {
+	C_loopback=$CG/plain/client C_skmsg=$CG/mesh/client
+	_paths="loopback skmsg"
+	if [ -z "$KMESH_IS_UP" ]; then
+		skip_row stream skmsg "kmeshctl up failed: $KMESH_UP_ERR"
+		skip_row rr skmsg "kmeshctl up failed: $KMESH_UP_ERR"
+		_paths=loopback
+	fi
+	_r=1
+	while [ $_r -le "$REPS" ]; do
+		T_loopback=$SINK_PLAIN T_skmsg=$VIP_SINK:80
+		for p in $_paths; do
+			measure stream "$p" 1 "" "$_r" stream --size 1024 --duration "$D_STREAM" --warmup "$WARMUP"
+		done
+		T_loopback=$ECHO_PLAIN T_skmsg=$VIP_ECHO:80
+		for p in $_paths; do
+			measure rr "$p" 1 "" "$_r" rr --size 1024 --duration "$D_STREAM" --warmup "$WARMUP"
+		done
+		log "stream: repetition $_r/$REPS done"
+		_r=$((_r + 1))
+	done
+}
+
+# Median of the rps of tput rows of PATH at CONC in ROWS-like text on stdin.
+# (Used to pick the latency run's rate: a fraction of the slowest path's
+# throughput, so every path is below saturation.)
+pick_rate() {	# FRACTION MIN MAX PATHS...
+	_file=$WORK/rows.csv _frac=$1 _min=$2 _max=$3
+	shift 3
+	_list=$(echo "$*" | tr ' ' '|')
+	awk -F, -v paths="^($_list)\$" -v frac="$_frac" \
+		-v lo="$_min" -v hi="$_max" '
+		$2 == "tput" && $5 == 16 && $3 ~ paths && $10 != "" { v[$3] = v[$3] " " $10 }
+		END {
+			best = -1
+			for (p in v) {
+				n = split(v[p], a, " ")
+				for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+				m = a[int((n + 1) / 2)]
+				if (best < 0 || m < best) best = m
+			}
+			r = best * frac
+			if (best < 0 || r < lo) r = lo
+			if (r > hi) r = hi
+			printf "%d\n", int(r / 10) * 10
+		}' "$_file"
+}
+
+# ---- the traffic part, the same on the host and in the VM ----
+
+# bench_traffic HTTP_PATHS: every measurement (backends and kmesh are up).
+bench_traffic() {
+	setup_paths tput $1
+	_avail=$AVAIL
+	log "paths ready:$_avail"
+	run_tput $_avail
+	_conn=
+	for p in $_avail; do
+		case $p in direct|l4|l4redir|haproxy) _conn="$_conn $p" ;; esac
+	done
+	[ "${RUN_CONN:-1}" = 1 ] && run_conn $_conn
+	# Latency at LAT_FRACTION (10%) of the slowest path's closed-loop throughput at 16
+	# connections: below saturation for every path, the same rate for all.
+	LAT_RATE=$(pick_rate "$LAT_FRACTION" 50 20000 $_avail)
+	log "latency at $LAT_RATE requests/s"
+	run_lat "$LAT_RATE" $_avail
+	run_stream
+	# Evidence that the kmesh paths took the kernel path they claim.
+	if [ -n "$KMESH_IS_UP" ]; then
+		row info kmeshctl-stats "" "" "" "" "" "" "" \
+			"$("$KMESHCTL" stats 2>&1 | grep -E '^node:|^service bench-(l4|redir|sink|l7) ' | sed 's/ refused_[a-z_]* 0//g; s/ duration_ns [0-9]*//; s/ retransmits 0//' | tr '\n,' '|;')"
+	fi
+	row info load "" "" "" "" "" "" "" "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# RSS in bytes of every process of a cgroup.
+cg_rss() {
+	_sum=0
+	for _p in $(cat "$1/cgroup.procs"); do
+		_kb=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$_p/status" 2>/dev/null)
+		_sum=$((_sum + ${_kb:-0}))
+	done
+	echo $((_sum * 1024))
+}
+
+# Proxy memory at N routes: its own instance in plain/memprobe, warmed up
+# with a second of traffic spread over its routes (backends must be up),
+# then the RSS of its processes.
+proxy_mem() {	# haproxy|nginx N
+	_port=18093
+	case $1 in
+	haproxy)
+		[ -n "$HAPROXY_BIN" ] || { skip_row mem haproxy "haproxy not installed" "$2"; return; }
+		haproxy_cfg "127.0.0.1:$_port" "$2" >"$WORK/memprobe.cfg"
+		cg_spawn "$CG/plain/memprobe" "$WORK/memprobe.log" "$HAPROXY_BIN" -db -f "$WORK/memprobe.cfg" ;;
+	nginx)
+		[ -n "$NGINX_BIN" ] || { skip_row mem nginx "nginx not installed" "$2"; return; }
+		mkdir -p "$WORK/nginx-tmp"
+		nginx_cfg "127.0.0.1:$_port" "$2" | sed "s|$WORK/nginx.pid|$WORK/memprobe.pid|" >"$WORK/memprobe.cfg"
+		cg_spawn "$CG/plain/memprobe" "$WORK/memprobe.log" "$NGINX_BIN" -c "$WORK/memprobe.cfg" -e "$WORK/memprobe-error.log" ;;
+	esac
+	if wait_port "127.0.0.1:$_port"; then
+		_paths=/r0/x
+		_i=1
+		while [ $_i -lt "$2" ] && [ $_i -lt 64 ]; do
+			_paths="$_paths,/r$((_i * $2 / 64))/x"
+			_i=$((_i + 1))
+		done
+		"$BIN/loadgen" http --target "127.0.0.1:$_port" --conns 16 --duration 1 --warmup 0 \
+			--paths "$_paths,$REQ_PATHS" >/dev/null 2>&1
+		row mem "$1" "$2" "" "" "" "" "" "$(cg_rss "$CG/plain/memprobe")" "RSS of all its processes"
+	else
+		skip_row mem "$1" "did not start with $2 routes" "$2"
+	fi
+	for _p in $(cat "$CG/plain/memprobe/cgroup.procs"); do
+		kill "$_p" 2>/dev/null
+	done
+	_i=0
+	while [ -n "$(cat "$CG/plain/memprobe/cgroup.procs")" ] && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	for _p in $(cat "$CG/plain/memprobe/cgroup.procs"); do
+		kill -9 "$_p" 2>/dev/null
+	done
+}
+
+# kmesh's BPF objects with N services applied (N <= 1023: the L4 limit).
+kmesh_mem() {	# N
+	if [ -z "$KMESH_IS_UP" ]; then
+		skip_row mem kmesh_l4 "kmeshctl up failed: $KMESH_UP_ERR" "$1"
+		return
+	fi
+	if [ "$1" -gt 1023 ]; then
+		skip_row mem kmesh_l4 "L4 holds at most 1023 services (docs/config.md limits)" "$1"
+		return
+	fi
+	mesh_yaml $(($1 - 4)) >"$WORK/mesh-$1.yaml"
+	if ! "$KMESHCTL" apply -f "$WORK/mesh-$1.yaml" >"$WORK/apply.out" 2>&1; then
+		skip_row mem kmesh_l4 "apply failed: $(head -n1 "$WORK/apply.out" | tr ',' ';')" "$1"
+		return
+	fi
+	_m=$("$BIN/bpfmem" "${KMESH_PIN_DIR:-/sys/fs/bpf/kmesh}")
+	_b=$(echo "$_m" | tr ' ' '\n' | awk -F= '$1 == "map_bytes" || $1 == "prog_bytes" { s += $2 } END { print s + 0 }')
+	row mem kmesh_l4 "$1" "" "" "" "" "" "$_b" "BPF maps and programs: $_m"
+}

@@ -1,0 +1,711 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Turn the rows of a `make bench` run into bench/results/: summary.md,
+results.csv, PNG plots (gnuplot), and print the headline figures as
+"kmesh-figure: NAME VALUE" lines.
+
+Every figure is a median over the run's repetitions, and every comparison
+is between paths of one lane (one machine or one VM, interleaved), never
+across lanes.
+
+    report.py --out bench/results --run build/bench/run-X rows-*.csv
+"""
+import argparse
+import csv
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+FIELDS = ("lane,kind,path,n,conc,rate,rep,requests,seconds,rps,p50_us,p90_us,"
+          "p99_us,p999_us,errors,mbps,client_cpu_us,client_sys_us,server_cpu_us,"
+          "server_sys_us,proxy_cpu_us,proxy_sys_us,value,note").split(",")
+
+LABEL = {
+    "direct": "direct (no mesh)",
+    "l4": "kmesh L4 (VIP, connect-time LB)",
+    "l4redir": "kmesh L4 + sk_msg redirect",
+    "l7": "kmesh L7",
+    "haproxy": "HAProxy (sidecar stand-in)",
+    "nginx": "nginx (second proxy)",
+    "loopback": "plain loopback",
+    "skmsg": "kmesh sk_msg redirect",
+}
+SHORT = {"direct": "direct", "l4": "kmesh L4", "l4redir": "kmesh L4+redirect",
+         "l7": "kmesh L7", "haproxy": "HAProxy", "nginx": "nginx"}
+PATH_ORDER = ["direct", "l4", "l4redir", "l7", "haproxy", "nginx"]
+LANE_TITLE = {
+    "host": "host lane (native, this machine's kernel, no module)",
+    "stock": "stock lane (QEMU/TCG, Debian 6.1 + module, L7 fallback)",
+    "kfunc": "kfunc lane (QEMU/TCG, 6.1 + kfunc hook + module, L7 kfunc)",
+}
+
+
+def num(s):
+    try:
+        return float(s)
+    except (TypeError, ValueError):
+        return None
+
+
+def med(vals):
+    vals = [v for v in vals if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def fmt(v, digits=2):
+    if v is None:
+        return "n/a"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 100:
+        return f"{v:.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.{digits}f}"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+class Lane:
+    def __init__(self, name, rows):
+        self.name = name
+        self.rows = rows
+        self.skips = {}
+        for r in rows:
+            if r["note"].startswith("skipped:"):
+                self.skips.setdefault((r["kind"], r["path"], r["n"]), r["note"][9:])
+
+    def sel(self, kind, path=None, conc=None, n=None):
+        out = []
+        for r in self.rows:
+            if r["kind"] != kind or r["note"].startswith("skipped"):
+                continue
+            if path is not None and r["path"] != path:
+                continue
+            if conc is not None and r["conc"] != str(conc):
+                continue
+            if n is not None and r["n"] != str(n):
+                continue
+            out.append(r)
+        return out
+
+    def m(self, kind, path, field, conc=None, n=None):
+        return med([num(r[field]) for r in self.sel(kind, path, conc, n)])
+
+    def reps(self, kind, path, conc=None):
+        return len([r for r in self.sel(kind, path, conc) if r["requests"]])
+
+    def paired(self, kind, path, field, conc=None):
+        """Per-repetition ratios path/direct (each repetition ran both back to
+        back): (min, max), the spread behind a median ratio."""
+        base = {r["rep"]: num(r[field]) for r in self.sel(kind, "direct", conc)}
+        rs = [num(r[field]) / base[r["rep"]] for r in self.sel(kind, path, conc)
+              if base.get(r["rep"]) and num(r[field]) is not None]
+        return (min(rs), max(rs)) if rs else None
+
+    def has_traffic(self):
+        return any(r["kind"] in ("tput", "lat", "stream", "rr") and r["requests"]
+                   for r in self.rows)
+
+    def skip_reason(self, path):
+        for (kind, p, _n), why in self.skips.items():
+            if p == path and kind in ("tput", "lat", "stream", "rr"):
+                return why
+        return None
+
+    def cpu_per_req(self, path, conc=16, kind="tput"):
+        """Median CPU microseconds per request: (client, server, proxy, sys)."""
+        per = {"client": [], "server": [], "proxy": [], "sys": [], "total": []}
+        for r in self.sel(kind, path, conc):
+            req = num(r["requests"])
+            if not req:
+                continue
+            c, s, p = (num(r["client_cpu_us"]) or 0, num(r["server_cpu_us"]) or 0,
+                       num(r["proxy_cpu_us"]) or 0)
+            sy = sum(num(r[k]) or 0 for k in ("client_sys_us", "server_sys_us",
+                                               "proxy_sys_us"))
+            per["client"].append(c / req)
+            per["server"].append(s / req)
+            per["proxy"].append(p / req)
+            per["sys"].append(sy / req)
+            per["total"].append((c + s + p) / req)
+        return {k: med(v) for k, v in per.items()}
+
+
+def load(files):
+    lanes = {}
+    for f in files:
+        with open(f, newline="") as fh:
+            for rec in csv.reader(fh):
+                if not rec or rec[0] == "lane":
+                    continue
+                if len(rec) < len(FIELDS):
+                    rec += [""] * (len(FIELDS) - len(rec))
+                if len(rec) > len(FIELDS):  # a note with commas
+                    rec = rec[:len(FIELDS) - 1] + [",".join(rec[len(FIELDS) - 1:])]
+                r = dict(zip(FIELDS, rec))
+                lanes.setdefault(r["lane"], []).append(r)
+    order = [l for l in ("host", "stock", "kfunc") if l in lanes]
+    order += sorted(set(lanes) - set(order))
+    return [Lane(name, lanes[name]) for name in order]
+
+
+# ---------------------------------------------------------------- figures
+
+class Figures:
+    def __init__(self):
+        self.items = []
+
+    def add(self, name, value, unit="", skipped=None, digits=2):
+        self.items.append((name, value, unit, skipped, digits))
+
+    def lines(self):
+        out = []
+        for name, value, _unit, skipped, digits in self.items:
+            if value is None:
+                out.append(f"kmesh-figure: {name} n/a" +
+                           (f" (skipped: {skipped})" if skipped else ""))
+            else:
+                v = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+                out.append(f"kmesh-figure: {name} {v}")
+        return out
+
+    def get(self, name):
+        for n, v, *_ in self.items:
+            if n == name:
+                return v
+        return None
+
+
+def lane_figures(lane, fig, prefix):
+    """Ratios inside one lane."""
+    if not lane.has_traffic():
+        why = next(iter(lane.skips.values()), "no measurements")
+        fig.add(f"{prefix}lane", None, skipped=why)
+        return
+    d50 = lane.m("lat", "direct", "p50_us")
+    d99 = lane.m("lat", "direct", "p99_us")
+    h50 = lane.m("lat", "haproxy", "p50_us")
+    for p in ("l4", "l4redir", "l7", "haproxy", "nginx"):
+        why = lane.skip_reason(p)
+        if why and not lane.sel("lat", p):
+            if p == "l7":
+                fig.add(f"{prefix}l7_p50_ratio_vs_direct", None, skipped=why)
+            continue
+        if not lane.sel("lat", p):
+            continue
+        fig.add(f"{prefix}{p}_p50_ratio_vs_direct", ratio(lane.m("lat", p, "p50_us"), d50))
+        fig.add(f"{prefix}{p}_p99_ratio_vs_direct", ratio(lane.m("lat", p, "p99_us"), d99))
+        if p not in ("haproxy", "nginx") and h50 is not None and d50 is not None:
+            added = lane.m("lat", p, "p50_us") - d50
+            fig.add(f"{prefix}{p}_added_p50_vs_haproxy_added", ratio(added, h50 - d50))
+    for c in (1, 16, 256):
+        base = lane.m("tput", "direct", "rps", conc=c)
+        for p in ("l4", "l4redir", "l7", "haproxy", "nginx"):
+            v = lane.m("tput", p, "rps", conc=c)
+            if v is not None:
+                fig.add(f"{prefix}{p}_rps_ratio_vs_direct_c{c}", ratio(v, base))
+    base = lane.m("conn", "direct", "rps", conc=16)
+    for p in ("l4", "l4redir", "haproxy"):
+        v = lane.m("conn", p, "rps", conc=16)
+        if v is not None:
+            fig.add(f"{prefix}{p}_newconn_rps_ratio_vs_direct", ratio(v, base))
+    cpu = {p: lane.cpu_per_req(p) for p in PATH_ORDER}
+    for p in PATH_ORDER:
+        if cpu[p]["total"] is not None:
+            fig.add(f"{prefix}cpu_s_per_10k_req_{p}", cpu[p]["total"] * 1e4 / 1e6, digits=3)
+    hp = cpu["haproxy"]["total"]
+    dt = cpu["direct"]["total"]
+    for p in ("l4", "l4redir", "l7"):
+        t = cpu[p]["total"]
+        if t is None or hp is None:
+            continue
+        # requests per CPU-second, everything counted (client, server, proxy)
+        fig.add(f"{prefix}{p}_req_per_cpu_s_vs_haproxy", ratio(hp, t))
+        # the data plane alone: what each adds over direct
+        if dt is not None and hp - dt > 0:
+            fig.add(f"{prefix}{p}_dataplane_req_per_cpu_s_vs_haproxy",
+                    ratio(hp - dt, max(t - dt, 1e-9)) if t - dt > 0 else None,
+                    skipped="this path uses less CPU than direct: nothing added to divide by"
+                    if t - dt <= 0 else None)
+    s_l = lane.m("stream", "loopback", "mbps")
+    s_k = lane.m("stream", "skmsg", "mbps")
+    fig.add(f"{prefix}skmsg_vs_loopback_1k", ratio(s_k, s_l),
+            skipped=lane.skip_reason("skmsg"))
+    fig.add(f"{prefix}skmsg_rr_vs_loopback_1k",
+            ratio(lane.m("rr", "skmsg", "rps"), lane.m("rr", "loopback", "rps")),
+            skipped=lane.skip_reason("skmsg"))
+
+
+def mem_value(lanes, path, n, prefer=("host", "kfunc", "stock")):
+    by = {l.name: l for l in lanes}
+    for name in prefer:
+        l = by.get(name)
+        if not l:
+            continue
+        v = l.m("mem", path, "value", n=n)
+        if v is not None:
+            return v, name
+    return None, None
+
+
+def mem_skip(lanes, path, n):
+    for l in lanes:
+        why = l.skips.get(("mem", path, str(n)))
+        if why:
+            return why
+    return None
+
+
+# ---------------------------------------------------------------- plots
+
+def gnuplot(script, workdir):
+    if not shutil.which("gnuplot"):
+        return False
+    p = subprocess.run(["gnuplot"], input=script.encode(), cwd=workdir,
+                       capture_output=True)
+    if p.returncode or p.stderr:
+        sys.stderr.write("report: gnuplot: " + p.stderr[-2000:].decode(errors="replace"))
+        return not p.returncode
+    return True
+
+
+TERM = "set terminal pngcairo size 1000,600 font 'DejaVu Sans,11' noenhanced\n"
+
+
+def plot_latency(lane, out, tmp, rate):
+    paths = [p for p in PATH_ORDER if lane.sel("lat", p)]
+    if not paths:
+        return None
+    dat = os.path.join(tmp, f"lat-{lane.name}.dat")
+    with open(dat, "w") as f:
+        for p in paths:
+            f.write('"%s" %s %s %s\n' % (SHORT.get(p, p), lane.m("lat", p, "p50_us"),
+                                        lane.m("lat", p, "p90_us"), lane.m("lat", p, "p99_us")))
+    png = f"latency-{lane.name}.png"
+    reps = max(lane.reps("lat", p) for p in paths)
+    tcg = "  [TCG: compare ratios only]" if lane.name != "host" else ""
+    gnuplot(TERM + f"""set output '{os.path.join(out, png)}'
+set title "Request latency at {int(rate or 0)} req/s, open loop, 16 connections - {lane.name} lane\\n(median of {reps} interleaved runs; latency counted from each request's scheduled start){tcg}"
+set ylabel 'latency (microseconds, log scale)'
+set xlabel 'path'
+set logscale y
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set key top left
+set grid ytics
+set yrange [*:*]
+plot '{dat}' using 2:xtic(1) title 'p50' lc rgb '#4477aa', '' using 3 title 'p90' lc rgb '#ddaa33', '' using 4 title 'p99' lc rgb '#bb5566'
+""", tmp)
+    return png
+
+
+def plot_throughput(lane, out, tmp):
+    paths = [p for p in PATH_ORDER if lane.sel("tput", p)]
+    if not paths:
+        return None
+    concs = sorted({int(r["conc"]) for r in lane.sel("tput")})
+    dat = os.path.join(tmp, f"tput-{lane.name}.dat")
+    with open(dat, "w") as f:
+        for p in paths:
+            f.write(f'# {p}\n')
+            for c in concs:
+                f.write(f"{c} {lane.m('tput', p, 'rps', conc=c)}\n")
+            f.write("\n\n")
+    png = f"throughput-{lane.name}.png"
+    reps = max(lane.reps("tput", p, conc=16) for p in paths)
+    tcg = "  [TCG: compare ratios only]" if lane.name != "host" else ""
+    plots = ", ".join(f"'{dat}' index {i} using 1:2 with linespoints lw 2 pt 7 title '{SHORT.get(p, p)}'"
+                      for i, p in enumerate(paths))
+    gnuplot(TERM + f"""set output '{os.path.join(out, png)}'
+set title "Throughput vs concurrency, closed loop, HTTP/1.1 keep-alive - {lane.name} lane\\n(median of {reps} interleaved runs){tcg}"
+set xlabel 'concurrent connections (log scale)'
+set ylabel 'requests per second'
+set logscale x
+set xtics ({", ".join(str(c) for c in concs)})
+set xrange [{concs[0] * 0.7}:{concs[-1] * 1.4}]
+set yrange [0:*]
+set format y '%.0f'
+set key outside right
+set grid
+plot {plots}
+""", tmp)
+    return png
+
+
+def plot_cpu(lane, out, tmp):
+    paths = [p for p in PATH_ORDER if lane.sel("tput", p, conc=16)]
+    if not paths:
+        return None
+    dat = os.path.join(tmp, f"cpu-{lane.name}.dat")
+    with open(dat, "w") as f:
+        for p in paths:
+            c = lane.cpu_per_req(p)
+            f.write('"%s" %.4f %.4f %.4f\n' % (SHORT.get(p, p), (c["client"] or 0) * 1e-2,
+                                              (c["server"] or 0) * 1e-2, (c["proxy"] or 0) * 1e-2))
+    png = f"cpu-{lane.name}.png"
+    gnuplot(TERM + f"""set output '{os.path.join(out, png)}'
+set title "CPU per 10,000 requests at 16 connections, by cgroup - {lane.name} lane\\n(client = load generator, server = backend, proxy = HAProxy/nginx; kernel time of each included)"
+set ylabel 'CPU seconds per 10,000 requests'
+set style data histograms
+set style histogram rowstacked
+set style fill solid 0.85 border -1
+set boxwidth 0.6
+set key top left
+set grid ytics
+set yrange [0:*]
+plot '{dat}' using 2:xtic(1) title 'client' lc rgb '#4477aa', '' using 3 title 'server' lc rgb '#228833', '' using 4 title 'proxy' lc rgb '#bb5566'
+""", tmp)
+    return png
+
+
+def plot_memory(lanes, out, tmp):
+    series = [("kmesh_l4", "kmesh L4 BPF maps+progs (N services)"),
+              ("kmesh_l7_tables", "kmesh L7 route tables in the module (N routes)"),
+              ("haproxy", "HAProxy RSS (N routes)"),
+              ("nginx", "nginx RSS (N routes)")]
+    ns = sorted({int(r["n"]) for l in lanes for r in l.sel("mem") if r["n"]})
+    blocks = []
+    dat = os.path.join(tmp, "mem.dat")
+    with open(dat, "w") as f:
+        for path, title in series:
+            pts = []
+            for n in ns:
+                v, src = mem_value(lanes, path, n)
+                if v is not None:
+                    pts.append((n, v / 2**20, src))
+            if not pts:
+                continue
+            src = pts[0][2]
+            blocks.append(title + ("" if src == "host" else f" [{src} VM]"))
+            for n, v, _ in pts:
+                f.write(f"{n} {v}\n")
+            f.write("\n\n")
+    if not blocks:
+        return None
+    png = "memory.png"
+    plots = ", ".join(f"'{dat}' index {i} using 1:2 with linespoints lw 2 pt 7 title '{t}'"
+                      for i, t in enumerate(blocks))
+    gnuplot(TERM + f"""set output '{os.path.join(out, png)}'
+set title "Memory vs config size (kmesh: kernel memory; proxies: resident memory after warm-up)\\n(missing points: see summary.md - kmesh L4 holds at most 1023 services)"
+set xlabel 'routes / services (log scale)'
+set ylabel 'MiB (log scale)'
+set logscale xy
+set xrange [{ns[0] * 0.6}:{ns[-1] * 1.6}]
+set key bottom right
+set grid
+plot {plots}
+""", tmp)
+    return png
+
+
+# ---------------------------------------------------------------- summary
+
+def target_rows(lanes, fig):
+    """(target, figure, value text, verdict)"""
+    rows = []
+
+    def verdict(v, ok):
+        if v is None:
+            return "not measured"
+        return "met" if ok(v) else "missed"
+
+    host = next((l for l in lanes if l.name == "host"), None)
+    l7 = [l for l in lanes if l.name in ("kfunc", "stock") and l.sel("lat", "l7")]
+    l7_lane = l7[0] if l7 else None
+    l7_why = None
+    for l in lanes:
+        l7_why = l7_why or l.skip_reason("l7")
+    pre = f"vm_{l7_lane.name}_" if l7_lane else "vm_kfunc_"
+    for metric, limit in (("p50", 1.10), ("p99", 1.20)):
+        name = f"{pre}l7_{metric}_ratio_vs_direct"
+        v = fig.get(name)
+        rows.append((f"kmesh L7 vs direct {metric} <= {limit:.2f}x", name,
+                     fmt(v) + ("x" if v else f" (skipped: {l7_why})"),
+                     verdict(v, lambda x, lim=limit: x <= lim)))
+        for p in ("l4", "l4redir"):
+            v4 = fig.get(f"{p}_{metric}_ratio_vs_direct")
+            rng = host.paired("lat", p, f"{metric}_us") if host else None
+            rows.append((f"  (for reference) {SHORT[p]} vs direct {metric}, host",
+                         f"{p}_{metric}_ratio_vs_direct",
+                         fmt(v4) + "x" + (f" (runs: {fmt(rng[0])}..{fmt(rng[1])})" if rng else ""),
+                         verdict(v4, lambda x, lim=limit: x <= lim)))
+    v = fig.get(f"{pre}l7_added_p50_vs_haproxy_added")
+    rows.append(("kmesh L7 added latency <= 0.3x HAProxy's (p50)", f"{pre}l7_added_p50_vs_haproxy_added",
+                 fmt(v) if v is not None else f"n/a (skipped: {l7_why})", verdict(v, lambda x: x <= 0.3)))
+    for p in ("l4", "l4redir"):
+        v = fig.get(f"{p}_added_p50_vs_haproxy_added")
+        rows.append((f"  (for reference) {SHORT[p]} added p50 vs HAProxy's, host",
+                     f"{p}_added_p50_vs_haproxy_added", fmt(v), verdict(v, lambda x: x <= 0.3)))
+    v = fig.get(f"{pre}l7_req_per_cpu_s_vs_haproxy")
+    rows.append((">= 3x HAProxy's requests per CPU-second (L7)", f"{pre}l7_req_per_cpu_s_vs_haproxy",
+                 fmt(v) if v is not None else f"n/a (skipped: {l7_why})", verdict(v, lambda x: x >= 3)))
+    for p in ("l4", "l4redir"):
+        for kind, label in (("req_per_cpu_s_vs_haproxy", "all CPU"),
+                            ("dataplane_req_per_cpu_s_vs_haproxy", "data plane only")):
+            v = fig.get(f"{p}_{kind}")
+            less = (v is None and host and host.cpu_per_req(p)["total"] is not None and
+                    host.cpu_per_req("direct")["total"] is not None and
+                    host.cpu_per_req(p)["total"] <= host.cpu_per_req("direct")["total"])
+            rows.append((f"  {SHORT[p]} requests per CPU-second vs HAProxy ({label}), host",
+                         f"{p}_{kind}",
+                         "uses less CPU than direct" if less else fmt(v) + ("x" if v is not None else ""),
+                         "met" if less else verdict(v, lambda x: x >= 3)))
+    v = fig.get("skmsg_vs_loopback_1k")
+    rng = None
+    if host:
+        base = {r["rep"]: num(r["mbps"]) for r in host.sel("stream", "loopback")}
+        rs = [num(r["mbps"]) / base[r["rep"]] for r in host.sel("stream", "skmsg") if base.get(r["rep"])]
+        rng = (min(rs), max(rs)) if rs else None
+    rows.append(("sk_msg redirect >= 1.3x loopback, 1 KB stream", "skmsg_vs_loopback_1k",
+                 fmt(v) + "x" + (f" (runs: {fmt(rng[0])}..{fmt(rng[1])})" if rng else ""),
+                 verdict(v, lambda x: x >= 1.3)))
+    v = fig.get("skmsg_rr_vs_loopback_1k")
+    rows.append(("  same, 1 KB request/response (round trips/s)", "skmsg_rr_vs_loopback_1k",
+                 fmt(v) + "x", verdict(v, lambda x: x >= 1.3)))
+    v = fig.get("kernel_mem_mb_1000svc_10000routes")
+    _, l4src = mem_value(lanes, "kmesh_l4", 1000)
+    note = ("BPF maps+progs at 1,000 services (host, real usage) + route tables at 10,000 routes"
+            " + kmesh.ko (VM)" if l4src == "host" else
+            "BPF maps from Linux 6.1's max_entries estimate (no host lane) + route tables + kmesh.ko")
+    rows.append(("<= 25 MB kernel memory at 1,000 services / 10,000 routes",
+                 "kernel_mem_mb_1000svc_10000routes",
+                 (fmt(v) + f" MiB ({note})") if v is not None else "n/a (parts missing, see memory)",
+                 verdict(v, lambda x: x <= 25 * 1e6 / 2**20)))
+    v = fig.get("apply_1000svc_10000routes_ms")
+    rows.append(("kmeshctl apply <= 100 ms (1,000 services / 10,000 routes)",
+                 "apply_1000svc_10000routes_ms",
+                 (fmt(v) + " ms") if v is not None else "n/a (routes not accepted yet)",
+                 verdict(v, lambda x: x <= 100)))
+    v = fig.get("apply_1000svc_ms")
+    rows.append(("  kmeshctl apply, 1,000 services (L4 only), host", "apply_1000svc_ms",
+                 fmt(v) + " ms", verdict(v, lambda x: x <= 100)))
+    return rows
+
+
+def lane_tables(lane, md, rate):
+    md.append(f"### {LANE_TITLE.get(lane.name, lane.name)}\n")
+    if lane.name != "host":
+        md.append("QEMU/TCG emulates every instruction: absolute times here are meaningless; "
+                  "compare the ratios, which are taken between paths of this same VM.\n")
+    info = [r for r in lane.rows if r["kind"] == "info"]
+    for r in info:
+        md.append(f"- {r['path']}: {r['note']}")
+    if info:
+        md.append("")
+    paths = [p for p in PATH_ORDER if lane.sel("tput", p) or lane.sel("lat", p)]
+    if paths:
+        concs = sorted({int(r["conc"]) for r in lane.sel("tput")})
+        md.append("Throughput, closed loop (requests/s; ratio to direct):\n")
+        md.append("| path | " + " | ".join(f"c={c}" for c in concs) + " | new conn/req, c=16 |")
+        md.append("|---|" + "---|" * (len(concs) + 1))
+        for p in paths:
+            cells = []
+            for c in concs:
+                v = lane.m("tput", p, "rps", conc=c)
+                b = lane.m("tput", "direct", "rps", conc=c)
+                cells.append(f"{fmt(v)} ({fmt(ratio(v, b))}x)" if v is not None else "n/a")
+            v = lane.m("conn", p, "rps", conc=16)
+            b = lane.m("conn", "direct", "rps", conc=16)
+            cells.append(f"{fmt(v)} ({fmt(ratio(v, b))}x)" if v is not None else "-")
+            md.append(f"| {LABEL.get(p, p)} | " + " | ".join(cells) + " |")
+        md.append("")
+        md.append(f"Latency at {int(rate or 0)} requests/s, open loop (microseconds; ratio to direct):\n")
+        md.append("| path | p50 | p90 | p99 | p99.9 | errors |")
+        md.append("|---|---|---|---|---|---|")
+        for p in paths:
+            cells = []
+            for q in ("p50_us", "p90_us", "p99_us", "p999_us"):
+                v = lane.m("lat", p, q)
+                b = lane.m("lat", "direct", q)
+                cells.append(f"{fmt(v)} ({fmt(ratio(v, b))}x)" if v is not None else "n/a")
+            errs = sum(int(num(r["errors"]) or 0) for r in lane.sel("lat", p))
+            md.append(f"| {LABEL.get(p, p)} | " + " | ".join(cells) + f" | {errs} |")
+        md.append("")
+        md.append("CPU per 10,000 requests at 16 connections (CPU-seconds, from the cgroups' "
+                  "cpu.stat; kernel share in brackets):\n")
+        md.append("| path | client | server | proxy | total | requests per CPU-second |")
+        md.append("|---|---|---|---|---|---|")
+        for p in paths:
+            c = lane.cpu_per_req(p)
+            if c["total"] is None:
+                continue
+            k = lambda v: fmt(v * 1e-2, 3) if v is not None else "n/a"
+            md.append(f"| {LABEL.get(p, p)} | {k(c['client'])} | {k(c['server'])} | {k(c['proxy'])} | "
+                      f"{k(c['total'])} ({fmt(100 * c['sys'] / c['total'], 0)}% kernel) | "
+                      f"{fmt(1e6 / c['total'])} |")
+        md.append("")
+    if lane.sel("stream") or lane.sel("rr"):
+        md.append("Same-node stream, 1 KB messages (medians):\n")
+        md.append("| path | stream Mbit/s | messages/s | 1 KB ping-pong round trips/s | rr p50 us |")
+        md.append("|---|---|---|---|---|")
+        for p in ("loopback", "skmsg"):
+            if not lane.sel("stream", p) and not lane.sel("rr", p):
+                continue
+            md.append(f"| {LABEL[p]} | {fmt(lane.m('stream', p, 'mbps'))} | "
+                      f"{fmt(lane.m('stream', p, 'rps'))} | {fmt(lane.m('rr', p, 'rps'))} | "
+                      f"{fmt(lane.m('rr', p, 'p50_us'))} |")
+        md.append("")
+    skipped = sorted({(k[0], k[1], k[2], why) for k, why in lane.skips.items()})
+    if skipped:
+        md.append("Skipped:\n")
+        for kind, path, n, why in skipped:
+            md.append(f"- {kind} {path}{(' N=' + n) if n else ''}: {why}")
+        md.append("")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--tree", default="", help="what was measured (git describe)")
+    ap.add_argument("files", nargs="+")
+    a = ap.parse_args()
+    lanes = load(a.files)
+    a.out = os.path.abspath(a.out)
+    os.makedirs(a.out, exist_ok=True)
+    tmp = os.path.join(a.run, "plot")
+    os.makedirs(tmp, exist_ok=True)
+
+    fig = Figures()
+    by = {l.name: l for l in lanes}
+    rates = {l.name: med([num(r["rate"]) for r in l.sel("lat")]) for l in lanes}
+    if "host" in by:
+        lane_figures(by["host"], fig, "")
+    for l in lanes:
+        if l.name != "host":
+            lane_figures(l, fig, f"vm_{l.name}_")
+    # memory
+    for path, label in (("kmesh_l4", "kmesh_l4_mem_mb"), ("haproxy", "haproxy_rss_mb"),
+                        ("nginx", "nginx_rss_mb"), ("kmesh_l7_tables", "kmesh_l7_tables_mb")):
+        unit = "svc" if path == "kmesh_l4" else "routes"
+        for n in (10, 1000, 10000):
+            v, _src = mem_value(lanes, path, n)
+            fig.add(f"{label}_{n}{unit}", v / 2**20 if v is not None else None,
+                    skipped=mem_skip(lanes, path, n))
+    mod, _ = mem_value(lanes, "kmesh_module", "")
+    fig.add("kmesh_module_mb", mod / 2**20 if mod is not None else None,
+            skipped=mem_skip(lanes, "kmesh_module", "") or "needs a VM lane")
+    l4m, l4src = mem_value(lanes, "kmesh_l4", 1000)
+    l7m, _ = mem_value(lanes, "kmesh_l7_tables", 10000)
+    total = None
+    if l4m is not None and l7m is not None:
+        total = (l4m + l7m + (mod or 0)) / 2**20
+    fig.add("kernel_mem_mb_1000svc_10000routes", total,
+            skipped=None if total is not None else "needs the host lane (maps) and a VM lane (route tables)")
+    # apply
+    host = by.get("host")
+    for n, name in ((10, "apply_10svc_ms"), (1000, "apply_1000svc_ms")):
+        v = host.m("apply", "kmeshctl", "value", n=n) if host else None
+        fig.add(name, v, skipped=host and host.skips.get(("apply", "kmeshctl", str(n))))
+    v = host.m("apply", "kmeshctl_routes", "value", n=10000) if host else None
+    fig.add("apply_1000svc_10000routes_ms", v,
+            skipped=host and host.skips.get(("apply", "kmeshctl_routes", "10000")))
+
+    # plots
+    for f in os.listdir(a.out):
+        if f.endswith(".png"):
+            os.remove(os.path.join(a.out, f))
+    pngs = []
+    for l in lanes:
+        for fn in (lambda: plot_latency(l, a.out, tmp, rates[l.name]),
+                   lambda: plot_throughput(l, a.out, tmp), lambda: plot_cpu(l, a.out, tmp)):
+            p = fn()
+            if p:
+                pngs.append(p)
+    p = plot_memory(lanes, a.out, tmp)
+    if p:
+        pngs.append(p)
+
+    # results.csv: every row of the run
+    with open(os.path.join(a.out, "results.csv"), "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(FIELDS)
+        for l in lanes:
+            for r in l.rows:
+                w.writerow([r[k] for k in FIELDS])
+
+    # summary.md
+    quick = os.environ.get("BENCH_QUICK") == "1"
+    try:
+        load_avg = open("/proc/loadavg").read().split()[:3]
+    except OSError:
+        load_avg = ["?"]
+    md = ["# kmesh benchmark results", ""]
+    md.append(f"Run {time.strftime('%Y-%m-%d %H:%M')} ({'quick smoke run: BENCH_QUICK=1' if quick else 'full run'})"
+              + (f" of {a.tree}" if a.tree else "") + ", "
+              f"`make bench`; {os.cpu_count()} CPUs, kernel {platform.release()}, load average at the end "
+              f"{' '.join(load_avg)} (other work shared the machine: only ratios between paths measured "
+              "in the same lane, interleaved A B C A B C ..., mean anything; every number is a median over "
+              "the repetitions).")
+    md.append("")
+    md.append("**The VM lanes run under QEMU/TCG: their absolute times are meaningless, their ratios are the result.**")
+    md.append("")
+    md.append("## Targets\n")
+    md.append("| target | figure | value | verdict |")
+    md.append("|---|---|---|---|")
+    for t, name, val, verdict in target_rows(lanes, fig):
+        md.append(f"| {t} | `{name}` | {val} | {verdict} |")
+    md.append("")
+    md.append("## Plots\n")
+    for p in pngs:
+        md.append(f"![{p}]({p})")
+    md.append("")
+    md.append("## Per lane\n")
+    for l in lanes:
+        lane_tables(l, md, rates[l.name])
+    md.append("## Memory (bytes as MiB)\n")
+    md.append("| what | N=10 | N=1,000 | N=10,000 |")
+    md.append("|---|---|---|---|")
+    for path, label in (("kmesh_l4", "kmesh L4: BPF maps + programs, N services (memlock)"),
+                        ("kmesh_l7_tables", "kmesh L7: module route tables, N routes"),
+                        ("haproxy", "HAProxy RSS, N routes + backends"),
+                        ("nginx", "nginx RSS (master + worker), N locations")):
+        cells = []
+        for n in (10, 1000, 10000):
+            v, src = mem_value(lanes, path, n)
+            if v is None:
+                why = mem_skip(lanes, path, n)
+                cells.append("n/a" + (f" ({why})" if why else ""))
+            else:
+                cells.append(f"{v / 2**20:.2f}" + ("" if src == "host" else f" ({src} VM)"))
+        md.append(f"| {label} | " + " | ".join(cells) + " |")
+    if mod is not None:
+        md.append(f"| kmesh.ko text + data | {mod / 2**20:.2f} | | |")
+    md.append("")
+    md.append("## kmeshctl apply (wall time, host)\n")
+    if host:
+        for n in (10, 1000):
+            v = host.m("apply", "kmeshctl", "value", n=n)
+            md.append(f"- {n} services: {fmt(v)} ms (median of {len(host.sel('apply', 'kmeshctl', n=n))})")
+        why = host.skips.get(("apply", "kmeshctl_routes", "10000"))
+        if why:
+            md.append(f"- 1,000 services + 10,000 routes: skipped: {why}")
+    md.append("")
+    md.append("## Headline figures\n")
+    md.append("```")
+    md.extend(fig.lines())
+    md.append("```")
+    md.append("")
+    md.append("## How each path is measured\n")
+    md.append(open(os.path.join(os.path.dirname(__file__), "METHOD.md")).read().strip())
+    md.append("")
+    with open(os.path.join(a.out, "summary.md"), "w") as fh:
+        fh.write("\n".join(md))
+    for line in fig.lines():
+        print(line)
+    print(f"bench: results in {a.out}/summary.md ({len(pngs)} plots)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
