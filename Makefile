@@ -65,8 +65,8 @@ SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
 	$(wildcard selftests/lib/*.c) $(LIB_SRCS)
 
 .PHONY: demo all module bpf userspace selftests print-module unit vmtest check \
-	dkms-install dkms-uninstall clean stock-kernel install uninstall \
-	bench-parser fuzz bench
+	dkms-install dkms-uninstall clean stock-kernel bench install uninstall \
+	bench-parser fuzz
 
 all: module userspace selftests
 
@@ -113,7 +113,8 @@ $(BPF_O)/%.skel.h: $(BPF_O)/%.bpf.o
 # L4 data plane: one entry file per attach point (plus l4_maps, which
 # defines the maps the others declare extern), linked into one object.
 # -mcpu=v3 for atomic fetch-and-add (round robin, circuit breaker).
-L4_BPF_OBJS := $(BPF_O)/l4_maps.bpf.o $(patsubst bpf/%.bpf.c,$(BPF_O)/%.bpf.o,\
+L4_BPF_OBJS := $(BPF_O)/l4_maps.bpf.o $(BPF_O)/l7_maps.bpf.o \
+	$(patsubst bpf/%.bpf.c,$(BPF_O)/%.bpf.o,\
 	$(filter-out bpf/l4_maps.bpf.c,$(wildcard bpf/l4_*.bpf.c)))
 $(L4_BPF_OBJS): BPF_CFLAGS += -mcpu=v3
 
@@ -134,6 +135,7 @@ $(O)/kmesh_selftests: $(SELFTEST_SRCS) $(wildcard selftests/*/*.h) \
 		$(wildcard userspace/lib/*.h) $(ABI_H) \
 		$(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kfunc_caps.skel.h \
 		$(BPF_O)/http_parse.skel.h $(BPF_O)/route_match.skel.h \
+		$(BPF_O)/l7_parse.skel.h \
 		$(BPF_O)/kmesh_l4.skel.h
 	$(CC) $(USER_CFLAGS) -Iselftests/prog_tests -o $@ $(SELFTEST_SRCS) $(USER_LDLIBS)
 

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* cgroup/connect4 and cgroup/connect6: service address -> endpoint. */
-#include "l4_connect.h"
+/*
+ * cgroup/connect4 and cgroup/connect6: service address -> endpoint.
+ * Two variants of each, one loaded by `kmeshctl up`: the plain one, and
+ * in kfunc mode the _l7 one, which routes HTTP services on their first
+ * request (include/l4_defer.h). They differ in nothing else.
+ */
+#include "l4_defer.h"
 
-SEC("cgroup/connect4")
-int kmesh_connect4(struct bpf_sock_addr *ctx)
+static __always_inline int kmesh_connect4_run(struct bpf_sock_addr *ctx,
+					      bool l7)
 {
 	struct kmesh_dial d = { .v4 = true };
 	struct kmesh_endpoint ep = {};
@@ -16,7 +21,7 @@ int kmesh_connect4(struct bpf_sock_addr *ctx)
 		kmesh_addr_set_v4(d.src, sk->src_ip4);
 		d.src_port = sk->src_port;
 	}
-	ret = kmesh_l4_connect(ctx, &d, &ep);
+	ret = l7 ? kmesh_l7_connect(ctx, &d, &ep) : kmesh_l4_connect(ctx, &d, &ep);
 	if (ret == 1 && ep.endpoint_id) {
 		ctx->user_ip4 = ep.addr[3];
 		ctx->user_port = bpf_htons(ep.port);
@@ -24,8 +29,8 @@ int kmesh_connect4(struct bpf_sock_addr *ctx)
 	return ret;
 }
 
-SEC("cgroup/connect6")
-int kmesh_connect6(struct bpf_sock_addr *ctx)
+static __always_inline int kmesh_connect6_run(struct bpf_sock_addr *ctx,
+					      bool l7)
 {
 	struct kmesh_dial d = {};
 	struct kmesh_endpoint ep = {};
@@ -44,7 +49,7 @@ int kmesh_connect6(struct bpf_sock_addr *ctx)
 		d.src[3] = sk->src_ip6[3];
 		d.src_port = sk->src_port;
 	}
-	ret = kmesh_l4_connect(ctx, &d, &ep);
+	ret = l7 ? kmesh_l7_connect(ctx, &d, &ep) : kmesh_l4_connect(ctx, &d, &ep);
 	if (ret == 1 && ep.endpoint_id) {
 		KMESH_CTX_STORE(ctx, user_ip6[0], ep.addr[0]);
 		KMESH_CTX_STORE(ctx, user_ip6[1], ep.addr[1]);
@@ -53,6 +58,30 @@ int kmesh_connect6(struct bpf_sock_addr *ctx)
 		ctx->user_port = bpf_htons(ep.port);
 	}
 	return ret;
+}
+
+SEC("cgroup/connect4")
+int kmesh_connect4(struct bpf_sock_addr *ctx)
+{
+	return kmesh_connect4_run(ctx, false);
+}
+
+SEC("cgroup/connect6")
+int kmesh_connect6(struct bpf_sock_addr *ctx)
+{
+	return kmesh_connect6_run(ctx, false);
+}
+
+SEC("cgroup/connect4")
+int kmesh_connect4_l7(struct bpf_sock_addr *ctx)
+{
+	return kmesh_connect4_run(ctx, true);
+}
+
+SEC("cgroup/connect6")
+int kmesh_connect6_l7(struct bpf_sock_addr *ctx)
+{
+	return kmesh_connect6_run(ctx, true);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

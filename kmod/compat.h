@@ -37,4 +37,31 @@
 #define __bpf_kfunc_end_defs()	__diag_pop()
 #endif
 
+/* ---- deferred connect (kmod/defer*.c) ---- */
+
+/* 6.5 dropped proto_ops.sendpage: splice reaches sendmsg (MSG_SPLICE_PAGES). */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+#define KMESH_HAVE_OPS_SENDPAGE	1
+#endif
+
+/* 6.6 turned inet_sock's flag bitfields into atomic bits. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define kmesh_set_defer_connect(sk, v)	inet_assign_bit(DEFER_CONNECT, sk, v)
+#else
+#define kmesh_set_defer_connect(sk, v)	(inet_sk(sk)->defer_connect = (v))
+#endif
+
+/*
+ * A reference on a file unless its last one is already gone (the close
+ * then wins). get_file_rcu() meant exactly that until 6.7 changed it, and
+ * 6.13 moved the count to file_ref_t.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define kmesh_get_file_live(f)	file_ref_get(&(f)->f_ref)
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#define kmesh_get_file_live(f)	atomic_long_inc_not_zero(&(f)->f_count)
+#else
+#define kmesh_get_file_live(f)	get_file_rcu(f)
+#endif
+
 #endif /* KMESH_COMPAT_H */

@@ -700,6 +700,302 @@ struct kmesh_access_log {
 	__u32 reserved;
 };
 
+/* ---- L7 policy (bpf/l7_*.bpf.c, bpf/include/l7_*.h, userspace/lib/l7_*.c) ---- */
+
+/*
+ * Per-request work on established meshed connections, in the sk_msg
+ * program: every request head of an http port is parsed, checked against
+ * the service's authorization rules (and routes), counted, and answered
+ * or dropped when refused; responses of local servers are matched to
+ * their requests for status classes and latency. Userspace compiles the
+ * config (userspace/lib/l7_build.h) into one struct kmesh_l7_policy per
+ * service and one LPM trie of source/destination CIDRs, both per
+ * generation slot like the L4 maps. The same form is evaluated in kfunc
+ * and fallback mode; only parsing (and, in kfunc mode, route matching,
+ * which then uses the module's route table) differs.
+ */
+#define KMESH_L7_MAX_HEAD		8192	/* largest head kmesh can police */
+#define KMESH_L7_MAX_RULES		64	/* routes + authorization rules, per service */
+#define KMESH_L7_MAX_BLOCKS		64	/* match blocks (OR), per service */
+#define KMESH_L7_MAX_CONDS		64	/* conditions (AND), per service */
+#define KMESH_L7_MAX_ITEMS		128	/* condition values (OR), per service */
+#define KMESH_L7_MAX_HDRS		8	/* header names conditions look at */
+#define KMESH_L7_MAX_TSEGS		64	/* path template segments, per service */
+#define KMESH_L7_TEMPLATE_SEGS		16	/* segments of one path template */
+#define KMESH_L7_STR_BYTES		8192	/* strings of one service */
+#define KMESH_L7_STR_MAX		256	/* one compared string */
+#define KMESH_L7_HDR_NAME		64	/* header name */
+#define KMESH_L7_HDR_VALUE		256	/* joined header value bytes kept */
+#define KMESH_L7_MAX_HOST		255
+#define KMESH_L7_PATH_SEGS		(KMESH_L7_TEMPLATE_SEGS + 1)
+#define KMESH_L7_QUERY_PARAMS		32	/* query parameters looked at */
+#define KMESH_L7_MAX_RESP		2048	/* a local reply (deny, direct response) */
+#define KMESH_L7_MAX_CIDR_SETS		64	/* CIDR lists, per service */
+#define KMESH_L7_MAX_CIDRS		16384	/* LPM entries per generation */
+#define KMESH_L7_MAX_STATS		65536	/* (service, route, method) counters */
+#define KMESH_L7_MAX_NAMES		16384	/* route and policy names */
+#define KMESH_L7_LAT_BUCKETS		24	/* log2 latency: < 1us .. < 4.2s, +Inf */
+#define KMESH_L7_LOG_PATH		64	/* path bytes kept in the access log */
+#define KMESH_L7_LOG_BYTES		(256 * 1024)	/* request-log ring buffer */
+#define KMESH_L7_FIFO			8	/* requests awaiting a response */
+
+/* Condition value kinds (kmesh_l7_item.kind); 0 is invalid. */
+enum kmesh_l7_item_kind {
+	KMESH_L7_I_TRUE		= 1,	/* always holds */
+	KMESH_L7_I_METHOD	= 2,	/* arg: KMESH_RT_METHOD_BIT()s */
+	KMESH_L7_I_PATH_EXACT	= 3,	/* str == path */
+	KMESH_L7_I_PATH_PREFIX	= 4,	/* str starts path; KMESH_L7_IF_SEGMENT */
+	KMESH_L7_I_PATH_SUFFIX	= 5,	/* str ends path */
+	KMESH_L7_I_PATH_TEMPLATE = 6,	/* arg: first tsegs[], len: how many */
+	KMESH_L7_I_HOST_EXACT	= 7,	/* str (lower-case) == host */
+	KMESH_L7_I_HOST_PREFIX	= 8,	/* str starts host */
+	KMESH_L7_I_HOST_SUFFIX	= 9,	/* str ends host; KMESH_L7_IF_LONGER */
+	KMESH_L7_I_HDR_EXACT	= 10,	/* hdr: slot; joined values == str */
+	KMESH_L7_I_HDR_PREFIX	= 11,
+	KMESH_L7_I_HDR_SUFFIX	= 12,
+	KMESH_L7_I_HDR_PRESENT	= 13,
+	KMESH_L7_I_QUERY_EXACT	= 14,	/* str: name; arg: value off << 16 | len */
+	KMESH_L7_I_SRC_SET	= 15,	/* arg: CIDR set bit of the source address */
+	KMESH_L7_I_DST_SET	= 16,	/* arg: CIDR set bit of the endpoint address */
+	KMESH_L7_I_PORT		= 17,	/* arg: service port the client dialed */
+	KMESH_L7_I_MAX,
+};
+
+/* kmesh_l7_item.flags */
+#define KMESH_L7_IF_SEGMENT	(1U << 0)	/* PATH_PREFIX ends at a segment */
+#define KMESH_L7_IF_LONGER	(1U << 1)	/* HOST_SUFFIX: host longer than str */
+#define KMESH_L7_IF_ROUTE	(1U << 2)	/* used by routes only (fallback) */
+
+/* One value of a condition: the condition holds when any of its items does. */
+struct kmesh_l7_item {
+	__u8 kind;		/* enum kmesh_l7_item_kind */
+	__u8 cond;		/* index of its condition */
+	__u8 hdr;		/* header slot (HDR_*) */
+	__u8 flags;		/* KMESH_L7_IF_* */
+	__u16 off;		/* string at strings[off, off + len) */
+	__u16 len;
+	__u32 arg;
+};
+
+/* One literal or wildcard segment of a path template. */
+enum kmesh_l7_tseg_kind {
+	KMESH_L7_TS_LIT		= 0,	/* these bytes */
+	KMESH_L7_TS_ONE		= 1,	/* one non-empty segment */
+	KMESH_L7_TS_REST	= 2,	/* the rest of the path, even nothing */
+};
+
+struct kmesh_l7_tseg {
+	__u8 kind;		/* enum kmesh_l7_tseg_kind */
+	__u8 pad;
+	__u16 len;
+	__u16 off;		/* LIT: bytes at strings[off, off + len) */
+	__u16 pad2;
+};
+
+/* Rule kinds (kmesh_l7_rule.kind): ordered routes first, then policies. */
+enum kmesh_l7_rule_kind {
+	KMESH_L7_RK_ROUTE	= 1,
+	KMESH_L7_RK_ALLOW	= 2,
+	KMESH_L7_RK_DENY	= 3,
+};
+
+/* A route or an authorization rule: holds when any of its blocks does. */
+struct kmesh_l7_rule {
+	__u64 blocks;		/* bit i: blocks[i] */
+	__u32 id;		/* route id, or policy id */
+	__u8 kind;		/* enum kmesh_l7_rule_kind */
+	__u8 action;		/* routes: enum kmesh_rt_action */
+	__u16 index;		/* policies: the rule's index in the policy */
+	/* DENY and DIRECT routes: the reply at strings[resp_off...]: its
+	 * head without the blank line, then "\r\n" and the body. */
+	__u16 resp_off;
+	__u16 resp_head;	/* bytes of the head part */
+	__u16 resp_len;		/* bytes in all */
+	__u16 status;
+};
+
+/* kmesh_l7_policy.flags */
+#define KMESH_L7_PF_HAS_ALLOW	(1U << 0)	/* an ALLOW policy exists */
+#define KMESH_L7_PF_HAS_ROUTES	(1U << 1)	/* routes: unmatched requests get 404 */
+#define KMESH_L7_PF_DEFAULT	(1U << 2)	/* dflt holds a default route */
+#define KMESH_L7_PF_VHOST_ANY	(1U << 3)	/* routes take every host */
+#define KMESH_L7_PF_TEMPLATES	(1U << 4)	/* items need path segments */
+#define KMESH_L7_PF_QUERY	(1U << 5)	/* items need query parameters */
+#define KMESH_L7_PF_SRC_SETS	(1U << 6)	/* items need the source's CIDR sets */
+#define KMESH_L7_PF_DST_SETS	(1U << 7)	/* items need the endpoint's CIDR sets */
+
+/*
+ * The compiled L7 config of one service (per generation: inner map keyed
+ * by service id). A condition holds when any of its items holds (or, in
+ * neg_conds, when none does); a block when all conditions in its mask
+ * hold; a rule when any block in its mask holds. Items of authorization
+ * conditions come first: kfunc mode, which routes with the module's
+ * table, evaluates only those (nr_authz_items).
+ */
+struct kmesh_l7_policy {
+	__u32 service_id;
+	__u32 flags;		/* KMESH_L7_PF_* */
+	__u8 nr_rules;
+	__u8 nr_routes;		/* rules [0, nr_routes) are the ordered routes */
+	__u8 nr_blocks;
+	__u8 nr_conds;
+	__u8 nr_items;
+	__u8 nr_authz_items;
+	__u8 nr_hdrs;
+	__u8 vhost_cond;	/* condition "host is one of the routes' hosts" */
+	__u64 neg_conds;
+	__u64 block_conds[KMESH_L7_MAX_BLOCKS];
+	struct kmesh_l7_rule dflt;	/* with KMESH_L7_PF_DEFAULT */
+	struct kmesh_l7_rule rules[KMESH_L7_MAX_RULES];
+	struct kmesh_l7_item items[KMESH_L7_MAX_ITEMS];
+	struct kmesh_l7_tseg tsegs[KMESH_L7_MAX_TSEGS];
+	__u8 hdr_len[KMESH_L7_MAX_HDRS];
+	char hdr_name[KMESH_L7_MAX_HDRS][KMESH_L7_HDR_NAME];	/* lower-case */
+	/* The authorization deny reply (403), same layout as a rule's. */
+	__u16 deny_off;
+	__u16 deny_head;
+	__u16 deny_len;
+	__u16 pad;
+	__u8 strings[KMESH_L7_STR_BYTES];
+};
+
+/* CIDR sets: LPM trie per generation; value: bitmask of the sets. */
+enum kmesh_l7_dir {
+	KMESH_L7_DIR_SRC	= 0,	/* the client's address */
+	KMESH_L7_DIR_DST	= 1,	/* the endpoint's address */
+};
+
+struct kmesh_l7_cidr_key {
+	__u32 prefixlen;	/* 64 + bits of addr */
+	__u32 service_id;	/* network byte order: matched in full */
+	__u32 dir;		/* enum kmesh_l7_dir, network byte order */
+	__u32 addr[4];		/* as everywhere: IPv4 v4-mapped */
+};
+
+/* Why a request was refused, or KMESH_L7_R_ALLOW. Values are fixed. */
+enum kmesh_l7_reason {
+	KMESH_L7_R_ALLOW	= 0,
+	KMESH_L7_R_DENY_POLICY	= 1,	/* a DENY rule matched (403) */
+	KMESH_L7_R_NO_ALLOW	= 2,	/* ALLOW policies exist, none matched (403) */
+	KMESH_L7_R_ROUTE_DENY	= 3,	/* the route's action is deny */
+	KMESH_L7_R_DIRECT	= 4,	/* the route answers directly */
+	KMESH_L7_R_NO_ROUTE	= 5,	/* routes exist, none takes it (404) */
+	KMESH_L7_R_BAD_REQUEST	= 6,	/* head not valid HTTP/1.x (400) */
+	KMESH_L7_R_TOO_LARGE	= 7,	/* head over KMESH_L7_MAX_HEAD (431) */
+	KMESH_L7_R_BAD_BODY	= 8,	/* chunked framing broken */
+	KMESH_L7_R_UNDECIDABLE	= 9,	/* a condition could not be evaluated */
+	KMESH_L7_R_CLOSED	= 10,	/* sending after a refusal */
+	KMESH_L7_R_MAX,
+};
+
+/* Per-route counters (per-CPU hash; userspace sums the CPUs). */
+struct kmesh_l7_stats_key {
+	__u32 service_id;
+	__u32 route_id;		/* 0: no route (service without routes, refused early) */
+	__u8 method;		/* enum kmesh_http_method */
+	__u8 pad[3];
+};
+
+struct kmesh_l7_stats {
+	__u64 allowed;		/* requests passed to the server */
+	__u64 denied;		/* refused by authorization, framing or routes */
+	__u64 direct;		/* answered by a direct-response route */
+	__u64 status[5];	/* responses seen: 1xx (101 only) .. 5xx */
+	__u64 latency_ns;	/* summed over responses seen */
+	/* bucket i < KMESH_L7_LAT_BUCKETS - 1: latency < 2^i us, else +Inf */
+	__u64 latency[KMESH_L7_LAT_BUCKETS];
+};
+
+/* Node-wide L7 counters (per-CPU array indexed by this enum). */
+enum kmesh_l7_global {
+	KMESH_L7_G_REQUESTS	= 0,	/* request heads checked */
+	KMESH_L7_G_DENIED	= 1,
+	KMESH_L7_G_REPLIED	= 2,	/* refusals answered with a response */
+	KMESH_L7_G_DROPPED	= 3,	/* refusals answered by dropping (EACCES) */
+	KMESH_L7_G_CORKED	= 4,	/* messages held for the rest of a head */
+	KMESH_L7_G_RESPONSES	= 5,	/* responses matched to requests */
+	KMESH_L7_G_UNTRACKED	= 6,	/* requests whose response kmesh cannot see */
+	KMESH_L7_G_FIFO_FULL	= 7,	/* pipelined beyond KMESH_L7_FIFO */
+	KMESH_L7_G_RESP_ERROR	= 8,	/* response tracking gave up on a connection */
+	KMESH_L7_G_SCRATCH_BUSY	= 9,	/* no per-CPU scratch (fails closed) */
+	KMESH_L7_G_LOG_DROPPED	= 10,	/* request-log ring buffer full */
+	KMESH_L7_G_MAX,
+};
+
+/* Names of routes and policies, for stats and logs (userspace only). */
+enum kmesh_l7_name_kind {
+	KMESH_L7_NAME_ROUTE	= 1,
+	KMESH_L7_NAME_POLICY	= 2,
+};
+
+struct kmesh_l7_name_key {
+	__u32 kind;		/* enum kmesh_l7_name_kind */
+	__u32 service_id;
+	__u32 id;
+};
+
+struct kmesh_l7_name {
+	char name[KMESH_NAME_MAX];
+};
+
+/* Request log: one record per request, when its fate is known. */
+#define KMESH_L7_LOG_F_TRACKED	(1U << 0)	/* status and latency are real */
+#define KMESH_L7_LOG_F_REPLIED	(1U << 1)	/* kmesh answered (status is kmesh's) */
+
+struct kmesh_l7_log {
+	__u64 timestamp_ns;	/* CLOCK_MONOTONIC */
+	__u64 latency_ns;	/* request head to response head, if tracked */
+	__u32 source_addr[4];
+	__u32 service_addr[4];
+	__u16 source_port;
+	__u16 service_port;
+	__u32 service_id;
+	__u32 route_id;
+	__u32 policy_id;	/* DENY_POLICY: the policy that matched */
+	__u16 status;		/* response status, 0: none seen */
+	__u8 method;		/* enum kmesh_http_method */
+	__u8 reason;		/* enum kmesh_l7_reason */
+	__u8 flags;		/* KMESH_L7_LOG_F_* */
+	__u8 path_len;		/* bytes in path (truncated) */
+	__u16 pad;
+	char path[KMESH_L7_LOG_PATH];
+};
+
+/* ---- Chunked body scanner (kmod/core/chunk.h) ---- */
+
+/*
+ * Incremental scan of a chunked body (RFC 9112 7.1) to find where it
+ * ends: chunk-size lines and trailers are read and checked, chunk data is
+ * skipped by count. Strict like the head parser: CRLF only, hex digits
+ * only, at most 15 of them (no overflow), extensions of plain visible
+ * bytes, no bare CR or LF anywhere. All-zero is a fresh state.
+ */
+enum kmesh_chunk_status {
+	KMESH_CHUNK_NEED_MORE	= 0,	/* every byte given was consumed */
+	KMESH_CHUNK_DONE	= 1,	/* the body ends after @consumed bytes */
+	KMESH_CHUNK_E_SIZE	= 2,	/* no hex digit, or a bad byte after it */
+	KMESH_CHUNK_E_OVERFLOW	= 3,	/* more than 15 hex digits */
+	KMESH_CHUNK_E_EXT	= 4,	/* bad byte in a chunk extension */
+	KMESH_CHUNK_E_CRLF	= 5,	/* bare CR or LF, or no CRLF after data */
+	KMESH_CHUNK_E_TRAILER	= 6,	/* bad byte in a trailer line */
+	KMESH_CHUNK_E_TOO_LONG	= 7,	/* size line or trailers over the limit */
+	KMESH_CHUNK_E_INVAL	= 8,	/* bad arguments or state */
+	KMESH_CHUNK_STATUS_MAX,
+};
+
+#define KMESH_CHUNK_MAX_LINE		4096	/* size line with extensions */
+#define KMESH_CHUNK_MAX_TRAILERS	8192	/* all trailer lines */
+
+struct kmesh_chunk_state {
+	__u64 remaining;	/* data bytes left in the current chunk */
+	__u32 consumed;		/* out: bytes of the last call's input used */
+	__u32 line;		/* bytes of the current size line / trailers */
+	__u8 state;		/* scanner-private */
+	__u8 status;		/* enum kmesh_chunk_status of the last call */
+	__u8 digits;		/* hex digits of the current size */
+	__u8 pad[5];
+};
+
 /* ---- Route lookup through the kfunc ---- */
 
 /* In and out of bpf_kmesh_route_match(). */
@@ -709,6 +1005,52 @@ struct kmesh_route_query {
 	struct kmesh_route_verdict verdict;	/* out */
 };
 
+/* ---- Deferred connect (kfunc mode, kmod/defer.c, docs/deferred-connect.md) ---- */
+
+/*
+ * A connect to an HTTP service with a route table is held by the module
+ * until the application has written its first request head; the head then
+ * picks the route, and BPF the endpoint, before the real connect:
+ *
+ *  1. cgroup/connect4|6 (BPF) calls bpf_kmesh_defer_connect(ctx): connect()
+ *     returns 0 at once, no SYN leaves, getpeername() reports the dialed
+ *     address and poll() says writable.
+ *  2. Writes are kept (reported as written) until the request head parses
+ *     (max_head_bytes, max_headers). A head the parser rejects fails the
+ *     write with EBADMSG, one over the limits with EMSGSIZE.
+ *  3. The module runs the connect hook again for the dialed address. There
+ *     bpf_kmesh_deferred_route() matches the kept head against a route
+ *     table; BPF balances the verdict's cluster and rewrites the address
+ *     as for any connect, or calls bpf_kmesh_deferred_reply() to have the
+ *     module answer the request itself (deny, direct response, 404, 503).
+ *  4. The module connects for real and sends the kept bytes first, through
+ *     the socket's own send path (sockhash and sk_msg included).
+ *
+ * Every function returns 0 or a negative errno. The context must be the
+ * connect program's own (the verifier refuses anything else); the module
+ * also checks that it is a TCP socket in the state each step needs.
+ * bpf_kmesh_deferred_route() returns -ESRCH when the hook runs for an
+ * ordinary connect (nothing is being routed), which is how one program
+ * tells step 1 from step 3; -ENOENT when no table has query->table_id.
+ */
+
+/* bpf_kmesh_deferred_reply() status: take the route's (DENY, DIRECT). */
+#define KMESH_DEFER_REPLY_ROUTE		0
+
+#ifdef __bpf__
+/*
+ * Weak: the L4 object carries the kfunc-mode connect programs beside the
+ * plain ones and must still open where the module is absent; only the
+ * programs that are loaded need these resolved.
+ */
+struct bpf_sock_addr;
+extern int bpf_kmesh_defer_connect(struct bpf_sock_addr *ctx) __ksym __weak;
+extern int bpf_kmesh_deferred_route(struct bpf_sock_addr *ctx,
+				    struct kmesh_route_query *query) __ksym __weak;
+extern int bpf_kmesh_deferred_reply(struct bpf_sock_addr *ctx,
+				    __u32 status) __ksym __weak;
+#endif
+
 #ifdef __bpf__
 /*
  * The module's kfuncs as BPF programs see them (include after
@@ -717,13 +1059,22 @@ struct kmesh_route_query {
  * the only form the 6.1 verifier accepts for them.
  */
 extern int bpf_kmesh_get_caps(struct kmesh_caps *caps, __u32 caps__sz) __ksym;
+/*
+ * Weak: an object holding programs that call them still loads without the
+ * module, as long as those programs are not loaded (kmesh_sk_msg_l7 in the
+ * L4 object is loaded only in kfunc mode).
+ */
 extern int bpf_kmesh_http_parse(void *req, __u32 req__sz, const void *buf,
-				__u32 buf__sz) __ksym;
+				__u32 buf__sz) __ksym __weak;
 extern int bpf_kmesh_msg_parse(struct sk_msg_md *md, void *req,
-			       __u32 req__sz) __ksym;
+			       __u32 req__sz) __ksym __weak;
 extern int bpf_kmesh_route_match(const void *req, __u32 req__sz,
 				 const void *head, __u32 head__sz,
-				 struct kmesh_route_query *query) __ksym;
+				 struct kmesh_route_query *query) __ksym __weak;
+extern int bpf_kmesh_chunk_scan(void *st, __u32 st__sz, const void *buf,
+				__u32 buf__sz) __ksym __weak;
+extern int bpf_kmesh_msg_chunks(struct sk_msg_md *md, __u32 off, void *st,
+				__u32 st__sz) __ksym __weak;
 #endif
 
 #endif /* KMESH_ABI_H */

@@ -13,6 +13,7 @@
 #include <linux/sysfs.h>
 
 #include "kmesh.h"
+#include "defer.h"
 
 static struct kobject *kmesh_caps_kobj;
 
@@ -69,17 +70,22 @@ static int __init kmesh_init(void)
 		pr_err("creating /sys/module/kmesh/caps failed: %d\n", err);
 		goto err_tables;
 	}
+	err = kmesh_defer_init();
+	if (err)
+		goto err_caps;
 	/*
 	 * Last: once registered, kfuncs can be called, and there is no
 	 * way to unregister them short of unloading the module.
 	 */
 	err = kmesh_kfuncs_register();
 	if (err)
-		goto err_caps;
+		goto err_defer;
 	pr_info("loaded: abi %u, max_head_bytes=%u max_headers=%u\n",
 		KMESH_ABI_VERSION, kmesh_max_head_bytes, kmesh_max_headers);
 	return 0;
 
+err_defer:
+	kmesh_defer_exit();
 err_caps:
 	kobject_put(kmesh_caps_kobj);
 err_tables:
@@ -90,6 +96,7 @@ err_tables:
 static void __exit kmesh_exit(void)
 {
 	/* The kfunc sets go away with the module's BTF; nothing to undo. */
+	kmesh_defer_exit();
 	kobject_put(kmesh_caps_kobj);
 	kmesh_tables_exit();
 	pr_info("unloaded\n");

@@ -99,6 +99,9 @@ copy_kmod() {
 copy_kmod veth
 depmod -b "$root" "$kver"
 cp "$top/build/kmeshctl" "$top/build/kmesh_selftests" "$root/usr/bin/"
+# A real HTTP client for the defer selftests, when the host has one
+# (its libraries come with the loop below).
+if command -v curl >/dev/null; then cp "$(command -v curl)" "$root/usr/bin/"; fi
 for f in ${KMESH_VM_EXTRA:-}; do
 	[ -e "$f" ] || die "KMESH_VM_EXTRA: no such file: $f"
 	echo "$f"

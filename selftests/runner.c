@@ -21,6 +21,8 @@ static const struct {
 	{ "routes", test_routes },
 	{ "kmeshctl", test_kmeshctl },
 	{ "l4", test_l4 },
+	{ "l7", test_l7 },
+	{ "defer", test_defer },
 	{ "unload", test_unload },
 };
 

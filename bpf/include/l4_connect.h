@@ -63,6 +63,7 @@ struct kmesh_dial {
 static __always_inline void kmesh_sk_state_init(struct kmesh_sk_state *s,
 						const struct kmesh_dial *d,
 						const struct kmesh_service *svc,
+						__u32 cluster_id,
 						const struct kmesh_endpoint *ep,
 						__u64 generation)
 {
@@ -74,7 +75,7 @@ static __always_inline void kmesh_sk_state_init(struct kmesh_sk_state *s,
 	s->redir = KMESH_REDIR_UNDECIDED;
 	s->flags = KMESH_SK_F_SERVICE | KMESH_SK_F_COUNTED;
 	s->service_id = svc->service_id;
-	s->cluster_id = svc->cluster_id;
+	s->cluster_id = cluster_id;
 	s->endpoint_id = ep->endpoint_id;
 	s->generation = generation;
 	s->start_ns = bpf_ktime_get_ns();
@@ -82,48 +83,63 @@ static __always_inline void kmesh_sk_state_init(struct kmesh_sk_state *s,
 }
 
 /*
- * Decide the connect. Returns the hook's verdict: 1 lets it proceed
- * (rewritten or not), 0 fails it with the errno set by kmesh_refuse().
- * On success *ep_out is the endpoint to write into the context.
+ * The service of the dialed address in the live generation @cfg, or NULL
+ * (counted) when the connect is none of the mesh's business.
  */
-static __always_inline int kmesh_l4_connect(struct bpf_sock_addr *ctx,
-					    const struct kmesh_dial *d,
-					    struct kmesh_endpoint *ep_out)
+static __always_inline struct kmesh_service *
+kmesh_l4_service(struct bpf_sock_addr *ctx, const struct kmesh_dial *d,
+		 struct kmesh_l4_cfg *cfg)
 {
 	struct kmesh_service_key key = {};
-	struct kmesh_l4_counters cnt;
-	struct kmesh_endpoint_key ek;
-	struct kmesh_endpoint *ep;
 	struct kmesh_service *svc;
-	struct kmesh_cluster *c;
-	struct kmesh_l4_cfg cfg;
-	struct kmesh_sk_state *s;
-	__u32 flags_port;
-	int idx;
 
 	if (ctx->type != KMESH_SOCK_STREAM || ctx->protocol != KMESH_PROTO_TCP)
-		return 1;
-	if (kmesh_l4_cfg_get(&cfg)) {
+		return NULL;
+	if (kmesh_l4_cfg_get(cfg)) {
 		kmesh_global_add(KMESH_L4_G_NO_CONFIG, 1);
-		return 1;
+		return NULL;
 	}
 	kmesh_addr_copy(key.addr, d->dst);
 	key.port = d->dst_port;
 	key.protocol = KMESH_PROTO_TCP;
-	svc = bpf_map_lookup_elem(cfg.services, &key);
-	if (!svc) {
+	svc = bpf_map_lookup_elem(cfg->services, &key);
+	if (!svc)
 		kmesh_global_add(KMESH_L4_G_PASSTHROUGH, 1);
-		return 1;
-	}
-	c = bpf_map_lookup_elem(cfg.clusters, &svc->cluster_id);
+	return svc;
+}
+
+/*
+ * Send a connect to service @svc to an endpoint of cluster @cluster_id
+ * (the service's own, or the one an L7 route chose). Returns the hook's
+ * verdict: 1 lets it proceed (rewritten or not), 0 fails it with the
+ * errno set by kmesh_refuse(). On success *ep_out is the endpoint to
+ * write into the context; ep_out->endpoint_id stays 0 when the connect
+ * goes on unchanged.
+ */
+static __always_inline int kmesh_l4_connect_to(struct bpf_sock_addr *ctx,
+					       const struct kmesh_dial *d,
+					       const struct kmesh_l4_cfg *cfg,
+					       const struct kmesh_service *svc,
+					       __u32 cluster_id,
+					       struct kmesh_endpoint *ep_out)
+{
+	struct kmesh_l4_counters cnt;
+	struct kmesh_endpoint_key ek;
+	struct kmesh_endpoint *ep;
+	struct kmesh_cluster *c;
+	struct kmesh_sk_state *s;
+	__u32 flags_port;
+	int idx;
+
+	c = bpf_map_lookup_elem(cfg->clusters, &cluster_id);
 	if (!c)
 		return 1;	/* userspace never writes such a generation */
 
 	flags_port = c->flags & KMESH_CLUSTER_F_HASH_SRC_PORT ? d->src_port : 0;
-	idx = kmesh_lb_pick(&cfg, c, kmesh_src_hash(d->src, flags_port));
+	idx = kmesh_lb_pick(cfg, c, kmesh_src_hash(d->src, flags_port));
 	ek.cluster_id = c->cluster_id;
 	ek.index = idx;
-	ep = idx < 0 ? NULL : bpf_map_lookup_elem(cfg.endpoints, &ek);
+	ep = idx < 0 ? NULL : bpf_map_lookup_elem(cfg->endpoints, &ek);
 	if (!ep) {
 		kmesh_counters_get(&cnt, svc->service_id, c->cluster_id, 0);
 		KMESH_COUNT(&cnt, refused_no_endpoint, 1);
@@ -142,7 +158,7 @@ static __always_inline int kmesh_l4_connect(struct bpf_sock_addr *ctx,
 	s = bpf_sk_storage_get(&kmesh_sk_state, ctx->sk, 0,
 			       BPF_SK_STORAGE_GET_F_CREATE);
 	if (s) {
-		kmesh_sk_state_init(s, d, svc, ep, cfg.generation);
+		kmesh_sk_state_init(s, d, svc, c->cluster_id, ep, cfg->generation);
 	} else {
 		/* Connect anyway; it just goes unaccounted. */
 		kmesh_cluster_release(c->cluster_id);
@@ -155,6 +171,20 @@ static __always_inline int kmesh_l4_connect(struct bpf_sock_addr *ctx,
 	if (!ep_out->port)
 		ep_out->port = d->dst_port;
 	return 1;
+}
+
+/* Decide a connect at L4: the service's own cluster. */
+static __always_inline int kmesh_l4_connect(struct bpf_sock_addr *ctx,
+					    const struct kmesh_dial *d,
+					    struct kmesh_endpoint *ep_out)
+{
+	struct kmesh_service *svc;
+	struct kmesh_l4_cfg cfg;
+
+	svc = kmesh_l4_service(ctx, d, &cfg);
+	if (!svc)
+		return 1;
+	return kmesh_l4_connect_to(ctx, d, &cfg, svc, svc->cluster_id, ep_out);
 }
 
 /* getpeername: the application sees the service address it dialed. */

@@ -9,6 +9,7 @@
 #define KMESH_L4_SOCK_H
 
 #include "l4_connect.h"
+#include "l7_maps.h"
 
 /*
  * Loopback addresses repeat in every netns: key them with the netns so a
@@ -68,12 +69,15 @@ static __always_inline void kmesh_sock_add(struct bpf_sock_ops *ops,
 {
 	struct kmesh_local_sock zero = {};
 
+	/*
+	 * Sockhash first: a peer's sk_msg that finds us in kmesh_local_socks
+	 * redirects through the sockhash at once, and would drop the message
+	 * (EACCES to its sender) if we were not there yet.
+	 */
+	if (bpf_sock_hash_update(ops, &kmesh_sockhash, k, BPF_ANY))
+		goto fail;
 	if (bpf_map_update_elem(&kmesh_local_socks, k, &zero, BPF_ANY))
 		goto fail;
-	if (bpf_sock_hash_update(ops, &kmesh_sockhash, k, BPF_ANY)) {
-		bpf_map_delete_elem(&kmesh_local_socks, k);
-		goto fail;
-	}
 	s->flags |= KMESH_SK_F_LOCAL;
 	return;
 fail:
@@ -187,6 +191,7 @@ static __always_inline __u64 kmesh_sock_remove(struct bpf_sock_ops *ops)
 	if (l)
 		rx = l->rx_redir;
 	bpf_map_delete_elem(&kmesh_local_socks, &k);
+	bpf_map_delete_elem(&kmesh_l7_conns, &k);	/* L7 request/response pairing */
 	return rx;
 }
 
@@ -299,12 +304,12 @@ static __always_inline void kmesh_key_from_msg(struct sk_msg_md *msg,
  * first message, so bytes sent through TCP can never be overtaken by bytes
  * redirected later.
  */
-static __always_inline int kmesh_msg_verdict(struct sk_msg_md *msg)
+static __always_inline int kmesh_msg_verdict_n(struct sk_msg_md *msg,
+					       __u32 size)
 {
 	struct kmesh_local_sock *peer;
 	struct kmesh_sock_key k;
 	struct kmesh_sk_state *s;
-	__u32 size = msg->size;
 
 	s = bpf_sk_storage_get(&kmesh_sk_state, msg->sk, 0, 0);
 	if (!s)
@@ -327,6 +332,13 @@ static __always_inline int kmesh_msg_verdict(struct sk_msg_md *msg)
 	kmesh_global_add(KMESH_L4_G_REDIRECT_BYTES, size);
 	return bpf_msg_redirect_hash(msg, &kmesh_sockhash, &s->peer,
 				     BPF_F_INGRESS);
+}
+
+/* The verdict for the whole message (@size: the bytes it covers, which
+ * the L7 plane may cut short with bpf_msg_apply_bytes()). */
+static __always_inline int kmesh_msg_verdict(struct sk_msg_md *msg)
+{
+	return kmesh_msg_verdict_n(msg, msg->size);
 }
 
 #endif /* KMESH_L4_SOCK_H */

@@ -10,6 +10,8 @@ void test_http(void);
 void test_routes(void);
 void test_kmeshctl(void);
 void test_l4(void);
+void test_l7(void);
+void test_defer(void);
 void test_unload(void);
 
 #endif

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/route.h"
 #include "l4_build.h"
+#include "l7_build.h"
 #include "mesh_config.h"
 #include "tap.h"
 
@@ -144,7 +146,7 @@ static const struct {
 	  "t.yaml:4: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence" },
 	{ "", "t.yaml:1: empty file: expected a mapping with services: and clusters:" },
 	{ "- a\n- b\n", "t.yaml:1: expected a mapping" },
-	{ "routes: []\n", "t.yaml:1: routes: not supported yet (L7 configuration)" },
+	{ "routes: {}\n", "t.yaml:1: routes: expected a list" },
 	{ "services: {name: x}\n", "t.yaml:1: services: expected a list" },
 };
 
@@ -327,6 +329,397 @@ static void test_maglev(void)
 	tap_end();
 }
 
+/* ---- L7: routes and authorization ---- */
+
+/* Services, clusters and a line count the L7 cases below build on. */
+#define L7_HEAD								\
+	"services:\n"							\
+	"  - {name: web, addresses: [10.96.0.10], ports: [{port: 80, protocol: http}, {port: 81}], cluster: c}\n" \
+	"  - {name: tcp, addresses: [10.96.0.11], ports: [{port: 80}], cluster: c}\n" \
+	"clusters:\n"							\
+	"  - {name: c, endpoints: [{address: 10.0.0.1}]}\n"		\
+	"  - {name: d, endpoints: [{address: 10.0.0.2}]}\n"
+/* L7_HEAD is 6 lines: L7 sections start on line 7. */
+
+static const char l7_good[] =
+	L7_HEAD
+	"routes:\n"						/* 7 */
+	"  - service: web\n"
+	"    hosts: [Web.Example.COM., \"*.web.svc\"]\n"
+	"    http:\n"						/* 10 */
+	"      - name: api\n"
+	"        match:\n"
+	"          - uri: {prefix: /api}\n"
+	"            methods: [GET, POST]\n"
+	"            headers:\n"				/* 15 */
+	"              X-Canary: {exact: \"1\"}\n"
+	"              x-debug: {absent: true}\n"
+	"            query_params: {v: {exact: \"2\"}}\n"
+	"          - uri: {template: \"/users/{id}/orders\"}\n"
+	"        route: [{cluster: c, weight: 9}, {cluster: d}]\n"	/* 20 */
+	"      - name: old\n"
+	"        match: [{uri: {segment_prefix: /legacy}}]\n"
+	"        deny: {status: 410}\n"
+	"      - name: health\n"
+	"        match: [{uri: {exact: /healthz}}]\n"		/* 25 */
+	"        direct_response: {status: 200, body: \"ok\\n\"}\n"
+	"      - route: [{cluster: c}]\n"
+	"authorization:\n"
+	"  - name: no-admin\n"
+	"    service: web\n"					/* 30 */
+	"    action: DENY\n"
+	"    rules:\n"
+	"      - from: [{source: {ip_blocks: [10.0.0.0/8]}}, {source: {not_ip_blocks: [\"fd00::/8\"]}}]\n"
+	"        to: [{operation: {paths: [\"/admin*\", \"*.php\"], not_methods: [GET]}}]\n"
+	"        when:\n"					/* 35 */
+	"          - {key: \"request.headers[X-User]\", not_values: [root]}\n"
+	"          - {key: destination.ip, values: [10.0.0.1]}\n"
+	"  - name: allow-all\n"
+	"    service: web\n"
+	"    rules: [{}]\n";					/* 40 */
+
+static void test_l7_parse(void)
+{
+	struct mesh_config cfg;
+	const struct mesh_http_route *r;
+	const struct mesh_authz_rule *ar;
+	char err[512] = "";
+
+	tap_begin("config: routes and authorization parse into the model, defaults filled in");
+	if (!EXPECT_EQ(parse(l7_good, &cfg, err, sizeof(err)), 0)) {
+		tap_diag("%s", err);
+		tap_end();
+		return;
+	}
+	EXPECT_EQ(cfg.nr_routes, 1);
+	EXPECT_EQ(cfg.routes[0].service, 0);
+	EXPECT_EQ(cfg.routes[0].nr_hosts, 2);
+	EXPECT_STR_EQ(cfg.routes[0].hosts[0], "web.example.com");	/* lower, no dot */
+	EXPECT_EQ(cfg.routes[0].nr_http, 4);
+	r = &cfg.routes[0].http[0];
+	EXPECT_STR_EQ(r->name, "api");
+	EXPECT_EQ(r->id, mesh_l7_id("web", "api"));
+	EXPECT_EQ(r->nr_match, 2);
+	EXPECT_EQ(r->match[0].uri.kind, MESH_M_PREFIX);
+	EXPECT_EQ(r->match[0].methods, KMESH_RT_METHOD_BIT(KMESH_HTTP_M_GET) |
+		  KMESH_RT_METHOD_BIT(KMESH_HTTP_M_POST));
+	EXPECT_EQ(r->match[0].nr_headers, 2);
+	EXPECT_STR_EQ(r->match[0].headers[0].name, "x-canary");
+	EXPECT_EQ(r->match[0].headers[1].value.kind, MESH_M_ABSENT);
+	EXPECT_STR_EQ(r->match[0].query[0].value, "2");
+	EXPECT_EQ(r->match[1].uri.kind, MESH_M_TEMPLATE);
+	EXPECT_EQ(r->action, KMESH_RT_A_ROUTE);
+	EXPECT_EQ(r->nr_dests, 2);
+	EXPECT_EQ(r->dests[0].weight, 9);
+	EXPECT_EQ(r->dests[1].weight, 1);
+	EXPECT_EQ(r->dests[1].cluster, 1);
+	EXPECT_EQ(cfg.routes[0].http[1].status, 410);
+	EXPECT_EQ(cfg.routes[0].http[2].action, KMESH_RT_A_DIRECT);
+	EXPECT_EQ(cfg.routes[0].http[2].body_len, 3);
+	EXPECT_STR_EQ(cfg.routes[0].http[3].name, "default");
+	EXPECT_EQ(cfg.routes[0].http[3].nr_match, 0);
+	EXPECT_EQ(cfg.nr_authz, 2);
+	EXPECT_EQ(cfg.authz[0].action, MESH_AUTHZ_DENY);
+	EXPECT_EQ(cfg.authz[1].action, MESH_AUTHZ_ALLOW);	/* the default */
+	ar = &cfg.authz[0].rules[0];
+	EXPECT_EQ(ar->nr_from, 2);
+	EXPECT_EQ(ar->from[0].ip_blocks.v[0].bits, 96 + 8);
+	EXPECT_EQ(ar->from[1].not_ip_blocks.v[0].bits, 8);
+	EXPECT_EQ(ar->to[0].paths.n, 2);
+	EXPECT_EQ(ar->to[0].paths.v[0].kind, MESH_M_PREFIX);
+	EXPECT_STR_EQ(ar->to[0].paths.v[0].text, "/admin");
+	EXPECT_EQ(ar->to[0].paths.v[1].kind, MESH_M_SUFFIX);
+	EXPECT_STR_EQ(ar->to[0].paths.v[1].text, ".php");
+	EXPECT_EQ(ar->to[0].not_methods, KMESH_RT_METHOD_BIT(KMESH_HTTP_M_GET));
+	EXPECT_EQ(ar->nr_when, 2);
+	EXPECT_EQ(ar->when[0].key, MESH_WHEN_HEADER);
+	EXPECT_STR_EQ(ar->when[0].header, "x-user");
+	EXPECT_EQ(ar->when[1].key, MESH_WHEN_DEST_IP);
+	EXPECT_EQ(cfg.authz[1].nr_rules, 1);
+	EXPECT_EQ(cfg.authz[1].rules[0].nr_from + cfg.authz[1].rules[0].nr_to, 0);
+	mesh_config_free(&cfg);
+	tap_end();
+}
+
+static const struct {
+	const char *yaml;
+	const char *error;
+} l7_bad[] = {
+	{ L7_HEAD "routes:\n  - service: nope\n    http: [{route: [{cluster: c}]}]\n",
+	  "t.yaml:8: routes[0].service: unknown service 'nope'" },
+	{ L7_HEAD "routes:\n  - service: tcp\n    http: [{route: [{cluster: c}]}]\n",
+	  "t.yaml:8: routes[0].service: service 'tcp' has no http port (L7 rules apply to ports with protocol: http)" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - match: [{uri: {prefix: /a}}]\n",
+	  "t.yaml:10: routes[0].http[0]: missing an action: route, deny or direct_response" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - route: [{cluster: c}]\n        deny: {}\n",
+	  "t.yaml:11: routes[0].http[0].deny: a route has one action: route, deny or direct_response" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - route: [{cluster: c}]\n"
+	  "      - {match: [{uri: {prefix: /}}], route: [{cluster: c}]}\n",
+	  "t.yaml:10: routes[0].http[0]: a route without match is the default route: it must be the last" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [], route: [{cluster: c}]}\n",
+	  "t.yaml:10: routes[0].http[0].match: expected at least one match (leave match out for the default route)" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [{uri: {prefix: api}}], route: [{cluster: c}]}\n",
+	  "t.yaml:10: routes[0].http[0].match[0].uri.prefix: \"api\" does not start with '/'" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [{uri: {prefix: /a, exact: /b}}], route: [{cluster: c}]}\n",
+	  "t.yaml:10: routes[0].http[0].match[0].uri.exact: give only one of exact, prefix, segment_prefix, template" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [{uri: {template: \"/a/**/b\"}}], route: [{cluster: c}]}\n",
+	  "t.yaml:10: routes[0].http[0]: match 0, condition 0 (path template): \"/a/**/b\" has ** before its last segment (segment 1)" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [{methods: [get]}], route: [{cluster: c}]}\n",
+	  "t.yaml:10: routes[0].http[0].match[0].methods[0]: expected an HTTP method such as GET (a token; methods are case-sensitive)" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [{headers: {x: {present: false}}}], route: [{cluster: c}]}\n",
+	  "t.yaml:10: routes[0].http[0].match[0].headers.x.present: expected true (leave the header out instead)" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [{uri: {prefix: /}}], deny: {status: 302}}\n",
+	  "t.yaml:10: routes[0].http[0].deny.status: expected an integer 400..599" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [{uri: {prefix: /}}], direct_response: {body: x}}\n",
+	  "t.yaml:10: routes[0].http[0].direct_response: missing required field 'status'" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [{uri: {prefix: /}}], route: [{cluster: c, weight: 1000001}]}\n",
+	  "t.yaml:10: routes[0].http[0].route[0].weight: expected an integer 0..1000000" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [{uri: {prefix: /}}], route: [{cluster: c, weight: 0}]}\n",
+	  "t.yaml:10: routes[0].http[0].route: weights sum to 0: give at least one cluster a weight" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {name: a, match: [{uri: {prefix: /}}], route: [{cluster: c}]}\n"
+	  "      - {name: a, route: [{cluster: c}]}\n",
+	  "t.yaml:11: routes[0].http[1]: name 'a' is also routes[0].http.http[0]" },
+	{ L7_HEAD "routes:\n  - {service: web, http: [{route: [{cluster: c}]}]}\n  - {service: web, http: [{route: [{cluster: c}]}]}\n",
+	  "t.yaml:9: routes[1].service: service 'web' already has routes (routes[0])" },
+	{ L7_HEAD "routes:\n  - {service: web, hosts: [\"a.com:80\"], http: [{route: [{cluster: c}]}]}\n",
+	  "t.yaml:8: routes[0].hosts[0]: \"a.com:80\" has a port (ports are not part of the host here; leave it out)" },
+	{ L7_HEAD "authorization:\n  - {name: p, service: web, rules: [{to: [{operation: {paths: [\"/a*b\"]}}]}]}\n",
+	  "t.yaml:8: authorization[0].rules[0].to[0].operation.paths[0]: \"/a*b\" has a '*' that is neither leading nor trailing" },
+	{ L7_HEAD "authorization:\n  - {name: p, service: web, rules: [{from: [{source: {ip_blocks: [10.0.0.1/8]}}]}]}\n",
+	  "t.yaml:8: authorization[0].rules[0].from[0].source.ip_blocks[0]: expected an IPv4 or IPv6 address or CIDR (10.0.0.0/8, fd00::/16) without host bits" },
+	{ L7_HEAD "authorization:\n  - {name: p, service: web, rules: [{from: [{src: {}}]}]}\n",
+	  "t.yaml:8: authorization[0].rules[0].from[0].src: unknown field (expected one of: source)" },
+	{ L7_HEAD "authorization:\n  - {name: p, service: web, rules: [{when: [{key: request.cookie}]}]}\n",
+	  "t.yaml:8: authorization[0].rules[0].when[0].key: expected request.headers[NAME], source.ip, destination.ip or destination.port" },
+	{ L7_HEAD "authorization:\n  - {name: p, service: web, rules: [{when: [{key: \"request.headers[x]\"}]}]}\n",
+	  "t.yaml:8: authorization[0].rules[0].when[0]: expected values or not_values" },
+	{ L7_HEAD "authorization:\n  - {name: p, service: web, action: AUDIT}\n",
+	  "t.yaml:8: authorization[0].action: expected one of: ALLOW, DENY" },
+	{ L7_HEAD "authorization:\n  - {name: p, service: web}\n  - {name: p, service: web}\n",
+	  "t.yaml:9: authorization[1].name: 'p' is also authorization[0] of service 'web'" },
+	{ L7_HEAD "authorization:\n  - {name: p, service: web, rules: [{to: [{operation: {hosts: [\"a:1\"]}}]}]}\n",
+	  "t.yaml:8: authorization[0].rules[0].to[0].operation.hosts[0]: \"a:1\" has a port (ports are not part of the host here; leave it out)" },
+	{ L7_HEAD "authorization:\n  - {name: p, service: web, rules: [{to: [{operation: {ports: [0]}}]}]}\n",
+	  "t.yaml:8: authorization[0].rules[0].to[0].operation.ports[0]: expected an integer 1..65535" },
+	{ L7_HEAD "authorization:\n  - {name: p, service: web, rules: [{to: [{operation: {methods: []}}]}]}\n",
+	  "t.yaml:8: authorization[0].rules[0].to[0].operation.methods: expected at least one method" },
+};
+
+static void test_l7_bad(void)
+{
+	struct mesh_config cfg;
+	char err[512];
+	size_t i;
+
+	tap_begin("config: bad routes and authorization are refused with file:line: field: what");
+	for (i = 0; i < sizeof(l7_bad) / sizeof(l7_bad[0]); i++) {
+		err[0] = '\0';
+		if (!EXPECT(parse(l7_bad[i].yaml, &cfg, err, sizeof(err)) != 0)) {
+			tap_diag("case %zu was accepted", i);
+			mesh_config_free(&cfg);
+			continue;
+		}
+		if (!EXPECT_STR_EQ(err, l7_bad[i].error))
+			tap_diag("case %zu", i);
+	}
+	tap_end();
+}
+
+static void test_l7_limits(void)
+{
+	size_t size = 64 * 1024, len, i;
+	struct mesh_config cfg;
+	char *text = malloc(size), err[512];
+
+	tap_begin("config: more than %d conditions for a service is refused where it happens",
+		  KMESH_L7_MAX_CONDS);
+	len = (size_t)snprintf(text, size, L7_HEAD "authorization:\n"
+			       "  - name: many\n    service: web\n    rules:\n");
+	/* two distinct conditions per rule: rule 32 makes the 65th */
+	for (i = 0; i < 40; i++)
+		len += (size_t)snprintf(text + len, size - len,
+					"      - to: [{operation: {paths: [/p%zu], ports: [%zu]}}]\n",
+					i, i + 1);
+	EXPECT(parse(text, &cfg, err, sizeof(err)) != 0);
+	EXPECT_STR_EQ(err, "t.yaml:43: authorization[0].rules[32]: service 'web': more than 64 distinct conditions in its routes and authorization");
+	free(text);
+	tap_end();
+}
+
+static const struct kmesh_l7_item *item_of(const struct kmesh_l7_policy *p,
+					   __u8 kind, const char *str)
+{
+	size_t i, n = str ? strlen(str) : 0;
+
+	for (i = 0; i < p->nr_items; i++)
+		if (p->items[i].kind == kind && (!str ||
+		    (p->items[i].len == n && !memcmp(p->strings + p->items[i].off, str, n))))
+			return &p->items[i];
+	return NULL;
+}
+
+static void test_l7_compile(void)
+{
+	struct kmesh_l7_policy *p = calloc(1, sizeof(*p));
+	const struct kmesh_l7_item *it;
+	struct l7_cidrs cidrs = {};
+	struct l7_check_err ce;
+	struct mesh_config cfg;
+	__u32 ids[2] = { 5, 6 };
+	char err[512];
+	void *blob = NULL;
+	__u32 len = 0, i, nroute = 0;
+
+	tap_begin("build: the policy form (rules, blocks, conditions, CIDR sets) and the route table");
+	if (!EXPECT_EQ(parse(l7_good, &cfg, err, sizeof(err)), 0) || !p) {
+		tap_diag("%s", err);
+		free(p);
+		tap_end();
+		return;
+	}
+	EXPECT_EQ(l7_build_policy(&cfg, 0, 7, p, &cidrs, &ce), 0);
+	EXPECT_EQ(p->service_id, 7);
+	EXPECT_EQ(p->flags & (KMESH_L7_PF_HAS_ALLOW | KMESH_L7_PF_HAS_ROUTES |
+			      KMESH_L7_PF_DEFAULT | KMESH_L7_PF_VHOST_ANY),
+		  KMESH_L7_PF_HAS_ALLOW | KMESH_L7_PF_HAS_ROUTES | KMESH_L7_PF_DEFAULT);
+	EXPECT(p->flags & KMESH_L7_PF_TEMPLATES);
+	EXPECT(p->flags & KMESH_L7_PF_QUERY);
+	EXPECT(p->flags & KMESH_L7_PF_SRC_SETS);
+	EXPECT(p->flags & KMESH_L7_PF_DST_SETS);
+	/* three ordered routes first (default apart), then two policies' rules */
+	EXPECT_EQ(p->nr_routes, 3);
+	EXPECT_EQ(p->nr_rules, 5);
+	for (i = 0; i < p->nr_rules; i++)
+		nroute += p->rules[i].kind == KMESH_L7_RK_ROUTE;
+	EXPECT_EQ(nroute, 3);
+	EXPECT_EQ(p->rules[0].id, mesh_l7_id("web", "api"));
+	EXPECT_EQ(p->rules[1].action, KMESH_RT_A_DENY);
+	EXPECT_EQ(p->rules[1].status, 410);
+	EXPECT_EQ(p->rules[3].kind, KMESH_L7_RK_DENY);
+	EXPECT_EQ(p->rules[4].kind, KMESH_L7_RK_ALLOW);
+	EXPECT_EQ(p->dflt.id, mesh_l7_id("web", "default"));
+	/* two match blocks for api: prefix+methods+headers+query, template */
+	EXPECT_EQ(__builtin_popcountll(p->rules[0].blocks), 2);
+	/* the DENY rule: 2 sources x 1 operation = 2 blocks */
+	EXPECT_EQ(__builtin_popcountll(p->rules[3].blocks), 2);
+	/* allow-all's empty rule: an empty block, which always holds */
+	EXPECT_EQ(p->block_conds[__builtin_ctzll(p->rules[4].blocks)], 0);
+	/* authorization items lead, route items are marked */
+	EXPECT(p->nr_authz_items > 0 && p->nr_authz_items < p->nr_items);
+	for (i = 0; i < p->nr_items; i++)
+		EXPECT_EQ(!!(p->items[i].flags & KMESH_L7_IF_ROUTE),
+			  i >= p->nr_authz_items);
+	/* negated conditions: not_ip_blocks, not_methods, not_values, absent */
+	EXPECT_EQ(__builtin_popcountll(p->neg_conds), 4);
+	it = item_of(p, KMESH_L7_I_HOST_SUFFIX, ".web.svc");
+	EXPECT(it && (it->flags & KMESH_L7_IF_LONGER));
+	EXPECT(item_of(p, KMESH_L7_I_HOST_EXACT, "web.example.com"));
+	it = item_of(p, KMESH_L7_I_PATH_SUFFIX, ".php");
+	EXPECT(it && !(it->flags & KMESH_L7_IF_ROUTE));
+	it = item_of(p, KMESH_L7_I_PATH_TEMPLATE, "/users/{id}/orders");
+	if (EXPECT(it)) {
+		EXPECT_EQ(it->arg >> 16, 3);	/* users, {id}, orders */
+		EXPECT_EQ(p->tsegs[it->arg & 0xffff].kind, KMESH_L7_TS_LIT);
+		EXPECT_EQ(p->tsegs[(it->arg & 0xffff) + 1].kind, KMESH_L7_TS_ONE);
+	}
+	/* header slots, lower-case: x-user (authz), x-canary, x-debug */
+	EXPECT_EQ(p->nr_hdrs, 3);
+	EXPECT(!memcmp(p->hdr_name[0], "x-user", 6));
+	/* the 403 reply */
+	EXPECT(p->deny_len > p->deny_head);
+	EXPECT(!memcmp(p->strings + p->deny_off, "HTTP/1.1 403 Forbidden\r\n", 24));
+	EXPECT(!memcmp(p->strings + p->deny_off + p->deny_len - 19,
+		       "RBAC: access denied", 19));
+	/* LPM: 10.0.0.0/8 (src), fd00::/8 (src, negated set), 10.0.0.1 (dst) */
+	EXPECT_EQ(cidrs.n, 3);
+	for (i = 0; i < cidrs.n; i++) {
+		EXPECT_EQ(cidrs.v[i].key.service_id, htonl(7));
+		EXPECT(cidrs.v[i].sets != 0);
+	}
+	/* the module's table: validates, carries the same route ids */
+	EXPECT_EQ(l7_build_table(&cfg, 0, 7, ids, &blob, &len, &ce), 0);
+	if (EXPECT(blob)) {
+		const struct kmesh_rt_table *t = blob;
+		const struct kmesh_rt_route *rt = (const void *)((const char *)blob +
+								 t->routes.off);
+
+		EXPECT_EQ(kmesh_route_validate(blob, len), 0);
+		EXPECT_EQ(t->vhost_id, 7);
+		EXPECT_EQ(t->routes.count, 3);
+		EXPECT_EQ(rt[0].route_id, mesh_l7_id("web", "api"));
+		EXPECT(t->flags & KMESH_RT_F_DEFAULT);
+		EXPECT_EQ(t->dflt.route_id, mesh_l7_id("web", "default"));
+	}
+	free(blob);
+	l7_cidrs_free(&cidrs);
+	mesh_config_free(&cfg);
+	free(p);
+	tap_end();
+}
+
+static void test_l7_cidr_sets(void)
+{
+	const char *yaml = L7_HEAD
+		"authorization:\n"
+		"  - name: p\n"
+		"    service: web\n"
+		"    action: DENY\n"
+		"    rules:\n"
+		"      - from: [{source: {ip_blocks: [10.0.0.0/8]}}]\n"
+		"      - from: [{source: {ip_blocks: [10.1.0.0/16, 192.168.0.1]}}]\n";
+	struct kmesh_l7_policy *p = calloc(1, sizeof(*p));
+	struct l7_cidrs cidrs = {};
+	struct l7_check_err ce;
+	struct mesh_config cfg;
+	char err[256];
+	__u64 s16 = 0, s8 = 0, s32 = 0;
+	size_t i;
+
+	tap_begin("build: an LPM entry holds every set containing it, so one lookup finds them all");
+	EXPECT_EQ(parse(yaml, &cfg, err, sizeof(err)), 0);
+	EXPECT_EQ(l7_build_policy(&cfg, 0, 1, p, &cidrs, &ce), 0);
+	for (i = 0; i < cidrs.n; i++) {
+		__u32 bits = cidrs.v[i].key.prefixlen - 64;
+
+		if (bits == 96 + 16)
+			s16 = cidrs.v[i].sets;
+		else if (bits == 96 + 8)
+			s8 = cidrs.v[i].sets;
+		else if (bits == 128)
+			s32 = cidrs.v[i].sets;
+	}
+	EXPECT_EQ(cidrs.n, 3);
+	EXPECT_EQ(__builtin_popcountll(s8), 1);		/* only its own set */
+	EXPECT_EQ(__builtin_popcountll(s16), 2);	/* inside the /8 too */
+	EXPECT_EQ(s16 & s8, s8);
+	EXPECT_EQ(__builtin_popcountll(s32), 1);
+	mesh_config_free(&cfg);
+	l7_cidrs_free(&cidrs);
+	free(p);
+	tap_end();
+}
+
+static void test_l7_cidr_parse(void)
+{
+	struct mesh_cidr c;
+
+	tap_begin("config: CIDR parsing: v4 as v4-mapped bits, bare addresses, host bits refused");
+	EXPECT_EQ(mesh_cidr_parse("10.0.0.0/8", &c), 0);
+	EXPECT_EQ(c.bits, 104);
+	EXPECT_EQ(mesh_cidr_parse("10.1.2.3", &c), 0);
+	EXPECT_EQ(c.bits, 128);
+	EXPECT_EQ(mesh_cidr_parse("fd00::/8", &c), 0);
+	EXPECT_EQ(c.bits, 8);
+	EXPECT_EQ(mesh_cidr_parse("0.0.0.0/0", &c), 0);
+	EXPECT_EQ(c.bits, 96);
+	EXPECT(mesh_cidr_parse("10.0.0.1/8", &c) != 0);
+	EXPECT(mesh_cidr_parse("10.0.0.0/33", &c) != 0);
+	EXPECT(mesh_cidr_parse("10.0.0.0/", &c) != 0);
+	EXPECT(mesh_cidr_parse("10.0.0.0/08", &c) != 0);
+	EXPECT(mesh_cidr_parse("fd00::/129", &c) != 0);
+	tap_end();
+}
+
 int main(void)
 {
 	tap_header();
@@ -336,5 +729,11 @@ int main(void)
 	test_build();
 	test_ids_stable();
 	test_maglev();
+	test_l7_parse();
+	test_l7_bad();
+	test_l7_limits();
+	test_l7_compile();
+	test_l7_cidr_sets();
+	test_l7_cidr_parse();
 	return tap_finish();
 }

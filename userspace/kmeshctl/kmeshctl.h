@@ -13,4 +13,14 @@ int cmd_metrics(int argc, char **argv);
 /* The L4 part of `status`. */
 void l4_status_print(void);
 
+/* The L7 per-request plane (l7.c): status, stats, request log. */
+#include <stdbool.h>
+#include <linux/types.h>
+struct ring_buffer;
+void l7_status_print(void);
+void l7_stats_print(bool prometheus);
+int l7_log_add(struct ring_buffer *rb, bool json, __s64 mono_to_real,
+	       long *count, long max);
+void l7_log_done(void);
+
 #endif /* KMESHCTL_H */

@@ -467,6 +467,7 @@ int cmd_stats(int argc, char **argv)
 		stats_prometheus(&h, ids, n, global);
 	else
 		stats_text(&h, ids, n, global);
+	l7_stats_print(prom);	/* per-route HTTP counters (l7.c) */
 	free(ids);
 	l4_close(&h);
 	return 0;
@@ -621,6 +622,8 @@ int cmd_log(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	/* per-request HTTP records (l7.c) share the loop and --count */
+	l7_log_add(rb, lc.json, lc.mono_to_real, &lc.count, lc.max);
 	while (!log_stop && !(lc.max && lc.count >= lc.max)) {
 		int n = ring_buffer__poll(rb, 100);
 
@@ -634,6 +637,7 @@ int cmd_log(int argc, char **argv)
 			break;
 	}
 	ring_buffer__free(rb);
+	l7_log_done();
 out:
 	free(lc.ids);
 	l4_close(&h);

@@ -70,5 +70,6 @@ int cmd_status(int argc, char **argv)
 	       "kfunc (HTTP parsing and routing in the kmesh module)" :
 	       "fallback (HTTP parsing in eBPF; kfuncs not callable from sk_msg/sockops/connect)");
 	l4_status_print();
+	l7_status_print();
 	return 0;
 }

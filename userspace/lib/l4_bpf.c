@@ -16,7 +16,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "caps.h"
 #include "l4_bpf.h"
+#include "l7_bpf.h"
 #include "kmesh_l4.skel.h"
 
 static const char *const map_names[L4_NR_MAPS] = {
@@ -194,9 +196,69 @@ fail:
 
 /* ---- up ---- */
 
+/*
+ * Kfunc mode: connect programs that route HTTP services on their first
+ * request (bpf/include/l4_defer.h) stand in for the plain ones, under the
+ * same pin and link names, where the module's kfuncs are callable from
+ * connect programs. KMESH_L7_CONNECT=0 keeps the plain ones.
+ */
+static bool l7_connect;
+
+static bool want_l7_connect(void)
+{
+	const char *env = getenv("KMESH_L7_CONNECT");
+	struct kmesh_node_caps caps;
+
+	if (env && !strcmp(env, "0"))
+		return false;
+	return !kmesh_caps_detect(&caps) &&
+	       caps.kfunc_callable[KMESH_PROBE_CONNECT4];
+}
+
+static struct bpf_program *find_prog(struct kmesh_l4_bpf *skel, enum l4_prog p,
+				     bool l7)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s%s", prog_names[p], l7 ? "_l7" : "");
+	return bpf_object__find_program_by_name(skel->obj, name);
+}
+
+static bool has_l7_variant(enum l4_prog p)
+{
+	return p == L4_PROG_CONNECT4 || p == L4_PROG_CONNECT6;
+}
+
+/* sk_msg: kmesh_sk_msg_l7 (module's parser, routes, chunk scanner) where
+ * sk_msg programs may call kfuncs, else the eBPF fallback (l7_bpf.h). */
+static bool l7_msg;
+
 static struct bpf_program *skel_prog(struct kmesh_l4_bpf *skel, enum l4_prog p)
 {
-	return bpf_object__find_program_by_name(skel->obj, prog_names[p]);
+	if (p == L4_PROG_SK_MSG)
+		return find_prog(skel, p, l7_msg);
+	return find_prog(skel, p, l7_connect && has_l7_variant(p));
+}
+
+static void select_msg_variant(struct kmesh_l4_bpf *skel)
+{
+	l7_msg = l7_msg_kfunc_wanted();
+	bpf_program__set_autoload(find_prog(skel, L4_PROG_SK_MSG, false), !l7_msg);
+	bpf_program__set_autoload(find_prog(skel, L4_PROG_SK_MSG, true), l7_msg);
+}
+
+/* Load only the variant that will be attached. */
+static void select_connect_variant(struct kmesh_l4_bpf *skel)
+{
+	int p;
+
+	l7_connect = want_l7_connect();
+	for (p = 0; p < L4_NR_PROGS; p++) {
+		if (!has_l7_variant(p))
+			continue;
+		bpf_program__set_autoload(find_prog(skel, p, false), !l7_connect);
+		bpf_program__set_autoload(find_prog(skel, p, true), l7_connect);
+	}
 }
 
 static int cgroup_id_of(int cg_fd, __u64 *id)
@@ -346,8 +408,13 @@ int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 		snprintf(err, err_size, "open BPF object: %s", strerror(errno));
 		goto out;
 	}
+	select_connect_variant(skel);
+	select_msg_variant(skel);
 	/* Pinned maps are reused as they are: counters, sockets, config. */
 	bpf_object__for_each_map(map, skel->obj) {
+		/* .rodata & co. are the programs' own (bpffs refuses the dot) */
+		if (bpf_map__is_internal(map))
+			continue;
 		pin_path(path, sizeof(path), "maps", bpf_map__name(map));
 		bpf_map__set_pin_path(map, path);
 	}
@@ -810,6 +877,7 @@ int l4_apply(const struct mesh_config *cfg, __u64 *generation,
 	struct l4_id_entry *reg = NULL;
 	struct l4_handle h;
 	struct l4_gen gen = {};
+	struct l7_apply l7 = { .policy_fd = -1, .cidrs_fd = -1, .dev_fd = -1 };
 	int fd[4] = { -1, -1, -1, -1 }, lock_fd, rc = -1;
 	size_t nr_reg = 0, i;
 	__u32 zero = 0;
@@ -828,7 +896,10 @@ int l4_apply(const struct mesh_config *cfg, __u64 *generation,
 	next.generation = cur.generation + 1;
 	next.slot = (cur.slot + 1) % KMESH_L4_SLOTS;
 	next.reserved = 0;
+	/* L7 (policies, route tables into this slot's ids) sets route_table_id
+	 * in gen's services, so it comes before the services map is filled. */
 	if (l4_build(cfg, reg, nr_reg, next.generation, &gen, err, err_size) ||
+	    l7_prepare(cfg, &gen, next.slot, &l7, err, err_size) ||
 	    fill_inner(&gen, fd, err, err_size))
 		goto out;
 	/* Registry and counters are outside generations: safe before the flip. */
@@ -854,6 +925,8 @@ int l4_apply(const struct mesh_config *cfg, __u64 *generation,
 			goto out;
 		}
 	}
+	if (l7_install(&l7, next.slot, err, err_size))
+		goto out;
 	if (bpf_map_update_elem(h.fd[L4_MAP_GENERATION], &zero, &next, BPF_ANY)) {
 		snprintf(err, err_size, "switch to generation %llu: %s",
 			 (unsigned long long)next.generation, strerror(errno));
@@ -865,6 +938,7 @@ out:
 	for (i = 0; i < 4; i++)
 		if (fd[i] >= 0)
 			close(fd[i]);
+	l7_apply_free(&l7);
 	l4_gen_free(&gen);
 	free(reg);
 	close(lock_fd);

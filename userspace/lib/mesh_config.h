@@ -58,11 +58,159 @@ struct mesh_service {
 	int line;
 };
 
+/* ---- L7: routes (VirtualService-like) and authorization ---- */
+
+/* How a string pattern matches (uri, hosts, paths, header values). */
+enum mesh_match {
+	MESH_M_EXACT,
+	MESH_M_PREFIX,
+	MESH_M_SEGMENT_PREFIX,	/* prefix ending at a '/' or the path's end */
+	MESH_M_SUFFIX,
+	MESH_M_TEMPLATE,	/* "/users/{id}/orders", "/static/{rest=**}" */
+	MESH_M_PRESENT,		/* anything, as long as it is there */
+	MESH_M_ABSENT,		/* headers only */
+};
+
+struct mesh_pattern {
+	__u8 kind;		/* enum mesh_match */
+	char *text;		/* malloc'd; NULL for PRESENT and ABSENT */
+};
+
+struct mesh_header_match {
+	char name[KMESH_RT_MAX_NAME_LEN + 1];	/* lower-case */
+	struct mesh_pattern value;
+};
+
+struct mesh_query_match {
+	char *name;
+	char *value;		/* exact */
+};
+
+/* One entry of a route's match list: every field given must hold. */
+struct mesh_route_match {
+	struct mesh_pattern uri;
+	bool has_uri;
+	__u32 methods;		/* KMESH_RT_METHOD_BIT()s; 0: any */
+	struct mesh_header_match *headers;
+	size_t nr_headers;
+	struct mesh_query_match *query;
+	size_t nr_query;
+	int line;
+};
+
+struct mesh_destination {
+	int cluster;		/* index into mesh_config.clusters */
+	__u32 weight;
+};
+
+struct mesh_http_route {
+	char name[KMESH_NAME_MAX];
+	__u32 id;		/* stable: from the service and route names */
+	struct mesh_route_match *match;	/* any of them; none: default route */
+	size_t nr_match;
+	__u8 action;		/* enum kmesh_rt_action */
+	struct mesh_destination *dests;
+	size_t nr_dests;
+	__u16 status;		/* deny and direct_response */
+	char *body;		/* direct_response, malloc'd, may be NULL */
+	size_t body_len;
+	int line;
+	char path[160];		/* "routes[0].http[2]", for messages */
+};
+
+struct mesh_routes {
+	int service;		/* index into mesh_config.services */
+	char **hosts;		/* lower-case; default {"*"} */
+	size_t nr_hosts;
+	struct mesh_http_route *http;	/* in match order, default last */
+	size_t nr_http;
+	int line;
+};
+
+struct mesh_cidr {
+	__u32 addr[4];		/* network order, IPv4 v4-mapped, host bits 0 */
+	__u8 bits;		/* of the 128-bit form: IPv4 /n is 96 + n */
+};
+
+struct mesh_cidr_list {
+	struct mesh_cidr *v;
+	size_t n;
+};
+
+struct mesh_pattern_list {
+	struct mesh_pattern *v;
+	size_t n;
+};
+
+struct mesh_port_list {
+	__u16 *v;
+	size_t n;
+};
+
+/* from[].source: fields AND, values OR. */
+struct mesh_authz_source {
+	struct mesh_cidr_list ip_blocks, not_ip_blocks;
+};
+
+/* to[].operation */
+struct mesh_authz_operation {
+	__u32 methods, not_methods;	/* KMESH_RT_METHOD_BIT()s, 0: not given */
+	struct mesh_pattern_list paths, not_paths;
+	struct mesh_pattern_list hosts, not_hosts;	/* lower-case */
+	struct mesh_port_list ports, not_ports;
+};
+
+enum mesh_when_key {
+	MESH_WHEN_HEADER,	/* request.headers[NAME] */
+	MESH_WHEN_SOURCE_IP,	/* source.ip */
+	MESH_WHEN_DEST_IP,	/* destination.ip: the endpoint */
+	MESH_WHEN_DEST_PORT,	/* destination.port: the service port */
+};
+
+struct mesh_authz_when {
+	__u8 key;		/* enum mesh_when_key */
+	char header[KMESH_RT_MAX_NAME_LEN + 1];	/* lower-case */
+	struct mesh_pattern_list values, not_values;	/* headers */
+	struct mesh_cidr_list cidrs, not_cidrs;		/* source/destination.ip */
+	struct mesh_port_list ports, not_ports;		/* destination.port */
+	int line;
+};
+
+struct mesh_authz_rule {
+	struct mesh_authz_source *from;		/* any of them; none: any source */
+	size_t nr_from;
+	struct mesh_authz_operation *to;	/* any of them; none: any request */
+	size_t nr_to;
+	struct mesh_authz_when *when;		/* all of them */
+	size_t nr_when;
+	int line;
+};
+
+enum mesh_authz_action {
+	MESH_AUTHZ_ALLOW,
+	MESH_AUTHZ_DENY,
+};
+
+struct mesh_authz {
+	char name[KMESH_NAME_MAX];
+	__u32 id;		/* stable: from the service and policy names */
+	int service;		/* index into mesh_config.services */
+	__u8 action;		/* enum mesh_authz_action */
+	struct mesh_authz_rule *rules;	/* any of them; none: matches nothing */
+	size_t nr_rules;
+	int line;
+	char path[160];		/* "authorization[1]", for messages */
+};
+
 struct mesh_config {
 	struct mesh_service *services;
 	size_t nr_services;
 	struct mesh_cluster *clusters;
 	size_t nr_clusters;
+	struct mesh_routes *routes;	/* at most one per service */
+	size_t nr_routes;
+	struct mesh_authz *authz;
+	size_t nr_authz;
 };
 
 /* 0 or -1 with @err filled ("FILE:LINE: PATH: message"). */
@@ -82,5 +230,10 @@ void mesh_addr_format(const __u32 addr[4], __u16 port, bool with_port,
 bool mesh_addr_is_v4(const __u32 addr[4]);
 
 const char *mesh_lb_name(unsigned int lb);
+
+/* "10.0.0.0/8", "fd00::/16" or a bare address (a /32 or /128). */
+int mesh_cidr_parse(const char *text, struct mesh_cidr *out);
+/* Stable 31-bit id of a route or policy name within a service, never 0. */
+__u32 mesh_l7_id(const char *service, const char *name);
 
 #endif /* KMESH_MESH_CONFIG_H */

@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Fallback HTTP/1.x head parser in plain eBPF, for kernels where sk_msg
+ * programs cannot call the module's parser (Linux 6.1). It fills the same
+ * struct kmesh_http_req and returns the same enum kmesh_http_status codes
+ * as kmod/core/http1.c, and takes the same decisions on everything policy
+ * and framing depend on: CRLF-only lines, no NUL/CTL bytes, exactly one SP
+ * in the request line, token methods, RFC 3986 targets with valid %XX,
+ * HTTP/1.0 and 1.1 only, token header names, no whitespace before the
+ * colon, no obs-fold, at most 32 header lines, one valid Host (required in
+ * 1.1), Content-Length digits only below 2^63, no duplicate CL or TE, no
+ * CL with TE, TE a token list ending in chunked (and only in 1.1).
+ *
+ * What it refuses that the core takes (rather than guessing): absolute-
+ * and authority-form targets (proxy requests, CONNECT), and heads over
+ * KMESH_L7_MAX_HEAD. It also parses response heads
+ * (status line, Content-Length, Transfer-Encoding) for telemetry.
+ *
+ * One bpf_loop callback per byte over the copied head; all state is in
+ * the per-CPU scratch (map memory), so the verifier sees the callback once.
+ */
+#ifndef KMESH_L7_HTTP_H
+#define KMESH_L7_HTTP_H
+
+#include "l7_maps.h"
+
+#define C_TCHAR		0x01
+#define C_PATH		0x02
+#define C_QUERY		0x04
+#define C_HOST		0x08
+#define C_DIGIT		0x10
+#define C_HEX		0x20
+#define C_CTL		0x40
+#define C_VCHAR		0x80
+#define C_ALNUM		(C_TCHAR | C_PATH | C_QUERY | C_HOST | C_VCHAR)
+#define C_TSUB		(C_TCHAR | C_PATH | C_QUERY | C_VCHAR)
+#define C_SUB		(C_PATH | C_QUERY | C_VCHAR)
+#define C_TOK		(C_TCHAR | C_VCHAR)
+
+/* The core's byte classes (kmod/core/http1.c), byte for byte. */
+static const __u8 l7_cls[256] = {
+	[0x00 ... 0x08] = C_CTL,
+	[0x0a ... 0x1f] = C_CTL,
+	[0x7f] = C_CTL,
+	['0' ... '9'] = C_ALNUM | C_DIGIT | C_HEX,
+	['A' ... 'F'] = C_ALNUM | C_HEX,
+	['G' ... 'Z'] = C_ALNUM,
+	['a' ... 'f'] = C_ALNUM | C_HEX,
+	['g' ... 'z'] = C_ALNUM,
+	['-'] = C_ALNUM, ['.'] = C_ALNUM, ['_'] = C_ALNUM, ['~'] = C_ALNUM,
+	['!'] = C_TSUB, ['$'] = C_TSUB, ['&'] = C_TSUB, ['\''] = C_TSUB,
+	['*'] = C_TSUB, ['+'] = C_TSUB,
+	['('] = C_SUB, [')'] = C_SUB, [','] = C_SUB, [';'] = C_SUB,
+	['='] = C_SUB, [':'] = C_SUB, ['@'] = C_SUB, ['/'] = C_SUB,
+	['?'] = C_QUERY | C_VCHAR,
+	['%'] = C_TOK, ['#'] = C_TOK, ['^'] = C_TOK, ['`'] = C_TOK,
+	['|'] = C_TOK,
+	['"'] = C_VCHAR, ['<'] = C_VCHAR, ['>'] = C_VCHAR, ['['] = C_VCHAR,
+	[']'] = C_VCHAR, ['\\'] = C_VCHAR, ['{'] = C_VCHAR, ['}'] = C_VCHAR,
+};
+
+/*
+ * Known header names, and the coding "chunked". One table: clang 14 puts
+ * a small lone constant in a mergeable section (.rodata.cst8) but
+ * describes it in .rodata's BTF, which the kernel then refuses.
+ */
+static const char l7_known[4][32] = {
+	"host", "content-length", "transfer-encoding", "chunked",
+};
+
+enum {
+	HK_NONE = 0,
+	HK_HOST = 1,
+	HK_CL = 2,
+	HK_TE = 3,
+};
+
+/* Parser states. */
+enum {
+	P_START = 0,	/* empty lines before the request line */
+	P_START_LF,
+	P_METHOD,
+	P_TARGET0,	/* first byte of the target */
+	P_PATH,
+	P_QUERY,
+	P_ASTERISK,
+	P_VERSION,
+	P_RL_LF,
+	P_HDR,		/* start of a header line, or the final CR */
+	P_NAME,
+	P_OWS,		/* whitespace before the value */
+	P_VALUE,
+	P_HDR_LF,
+	P_END_LF,
+	/* response status line */
+	R_VERSION,
+	R_STATUS,
+	R_REASON,
+};
+
+/* Host value sub-states. */
+enum { H_START = 0, H_NAME, H_V6, H_V6END, H_PORT, H_TRAIL, H_BAD };
+/* IPv6 literal sub-states (RFC 3986 IPv6address, as the core checks it). */
+enum { V6_START = 0, V6_LEAD, V6_GROUP, V6_COLON, V6_SEP, V6_V4 };
+
+/*
+ * One byte inside "[...]" (@c is not ']'): 0, or -1 when no address can
+ * follow. The core walks groups of 1..4 hex digits split by ':', one
+ * "::" at most, maybe a dotted IPv4 address last (two groups); at the
+ * ']' l7_v6_end() counts the groups.
+ */
+static __always_inline int l7_v6_byte(struct l7_pstate *ps, __u8 c, __u8 k)
+{
+	switch (ps->v6) {
+	case V6_START:
+		if (c == ':') {
+			ps->v6 = V6_LEAD;
+			return 0;
+		}
+		/* fall through: a first group */
+	case V6_COLON:
+	case V6_SEP:
+		if (c == ':') {
+			/* "::" (once), never ":::" */
+			if (ps->v6 != V6_COLON || ps->v6_gap)
+				return -1;
+			ps->v6_gap = 1;
+			ps->v6 = V6_SEP;
+			return 0;
+		}
+		if (!(k & C_HEX) || ps->v6_groups >= 8)
+			return -1;
+		ps->v6 = V6_GROUP;
+		ps->v6_digits = 0;
+		ps->v6_nondec = 0;
+		ps->v6_dec = 0;
+		ps->v6_first = c;
+		/* fall through: its first digit */
+	case V6_GROUP:
+		if (k & C_HEX) {
+			/* up to 5: a 4-digit group or a 3-digit octet + '.' */
+			if (++ps->v6_digits > 5)
+				return -1;
+			if (k & C_DIGIT)
+				ps->v6_dec = ps->v6_dec * 10 + (c - '0');
+			else
+				ps->v6_nondec = 1;
+			return 0;
+		}
+		if (c == ':') {
+			if (ps->v6_digits > 4)
+				return -1;
+			ps->v6_groups++;
+			ps->v6 = V6_COLON;
+			return 0;
+		}
+		if (c == '.') {
+			/* an IPv4 address ends it: this group is its first octet */
+			if (ps->v6_nondec || ps->v6_digits > 3 || ps->v6_dec > 255 ||
+			    (ps->v6_digits > 1 && ps->v6_first == '0'))
+				return -1;
+			ps->v6_octets = 1;
+			ps->v6_digits = 0;
+			ps->v6_dec = 0;
+			ps->v6 = V6_V4;
+			return 0;
+		}
+		return -1;
+	case V6_LEAD:
+		if (c != ':')
+			return -1;
+		ps->v6_gap = 1;
+		ps->v6 = V6_SEP;
+		return 0;
+	case V6_V4:
+		if (k & C_DIGIT) {
+			if (!ps->v6_digits)
+				ps->v6_first = c;
+			if (++ps->v6_digits > 3)
+				return -1;
+			ps->v6_dec = ps->v6_dec * 10 + (c - '0');
+			if (ps->v6_dec > 255 || (ps->v6_digits > 1 && ps->v6_first == '0'))
+				return -1;
+			return 0;
+		}
+		if (c == '.' && ps->v6_digits && ps->v6_octets < 3) {
+			ps->v6_octets++;
+			ps->v6_digits = 0;
+			ps->v6_dec = 0;
+			return 0;
+		}
+		return -1;
+	}
+	return -1;
+}
+
+/* The ']': is what came a whole address? */
+static __always_inline bool l7_v6_end(struct l7_pstate *ps)
+{
+	__u32 groups = ps->v6_groups;
+
+	switch (ps->v6) {
+	case V6_GROUP:
+		if (ps->v6_digits > 4)
+			return false;
+		groups++;
+		break;
+	case V6_V4:
+		if (ps->v6_octets != 3 || !ps->v6_digits)
+			return false;
+		groups += 2;
+		break;
+	case V6_SEP:		/* ends in "::" */
+		break;
+	default:		/* "[]", "[:", "[1:" */
+		return false;
+	}
+	return ps->v6_gap ? groups <= 7 : groups == 8;
+}
+/* Content-Length sub-states. */
+enum { L_START = 0, L_DIGITS, L_TRAIL };
+/* Transfer-Encoding sub-states. */
+enum { T_START = 0, T_TOKEN, T_OWS, T_COMMA };
+
+#define L7_METHOD(a)	((__u64)(a))
+
+static __always_inline __u8 l7_lower(__u8 c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static __always_inline bool l7_ows(__u8 c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static __always_inline __u8 l7_method_code(__u64 w, __u32 n)
+{
+	/* bytes shifted in big-endian order: "GET" is 0x474554 */
+	switch (n) {
+	case 3:
+		if (w == 0x474554)
+			return KMESH_HTTP_M_GET;
+		if (w == 0x505554)
+			return KMESH_HTTP_M_PUT;
+		break;
+	case 4:
+		if (w == 0x48454144)
+			return KMESH_HTTP_M_HEAD;
+		if (w == 0x504f5354)
+			return KMESH_HTTP_M_POST;
+		break;
+	case 5:
+		if (w == 0x5452414345ULL)
+			return KMESH_HTTP_M_TRACE;
+		if (w == 0x5041544348ULL)
+			return KMESH_HTTP_M_PATCH;
+		break;
+	case 6:
+		if (w == 0x44454c455445ULL)
+			return KMESH_HTTP_M_DELETE;
+		break;
+	case 7:
+		if (w == 0x434f4e4e454354ULL)
+			return KMESH_HTTP_M_CONNECT;
+		if (w == 0x4f5054494f4e53ULL)
+			return KMESH_HTTP_M_OPTIONS;
+		break;
+	}
+	return KMESH_HTTP_M_OTHER;
+}
+
+struct l7_parse_ctx {
+	struct l7_scratch *sc;
+};
+
+static __always_inline long l7_bad(struct kmesh_http_req *req, __u16 status,
+				   __u32 off)
+{
+	req->status = status;
+	req->err_off = (__u16)off;
+	return 1;
+}
+
+static __always_inline __u8 l7_byte(const struct l7_scratch *sc, __u32 off)
+{
+	return sc->buf[off & L7_BUF_MASK];
+}
+
+/* "HTTP/D.D" at [s, e): 0 (req->version set) or a status. */
+static __always_inline __u16 l7_version(struct l7_scratch *sc, __u32 s,
+					__u32 e)
+{
+	__u8 c5 = l7_byte(sc, s + 5), c7 = l7_byte(sc, s + 7);
+
+	if (e - s != 8 || l7_byte(sc, s) != 'H' || l7_byte(sc, s + 1) != 'T' ||
+	    l7_byte(sc, s + 2) != 'T' || l7_byte(sc, s + 3) != 'P' ||
+	    l7_byte(sc, s + 4) != '/' || !(l7_cls[c5] & C_DIGIT) ||
+	    l7_byte(sc, s + 6) != '.' || !(l7_cls[c7] & C_DIGIT))
+		return KMESH_HTTP_E_BAD_VERSION;
+	if (c5 != '1' || (c7 != '0' && c7 != '1'))
+		return KMESH_HTTP_E_UNSUPPORTED_VERSION;
+	sc->req.version = c7 == '1' ? KMESH_HTTP_V_11 : KMESH_HTTP_V_10;
+	return 0;
+}
+
+/* A header line ends (CR seen at @i): record it, apply known headers. */
+static __always_inline long l7_header_end(struct l7_scratch *sc, __u32 i)
+{
+	struct kmesh_http_req *req = &sc->req;
+	struct l7_pstate *ps = &sc->ps;
+	__u32 n = req->nr_headers, vs = ps->vstart, ve = ps->vend;
+
+	if (ps->st == P_OWS)
+		vs = ve = i;	/* empty value */
+	if (!ps->resp) {
+		struct kmesh_http_hdr *h = &req->hdrs[n & (KMESH_HTTP_MAX_HEADERS - 1)];
+
+		h->name.off = ps->line;
+		h->name.len = ps->tok - ps->line;
+		h->value.off = (__u16)vs;
+		h->value.len = (__u16)(ve - vs);
+		req->nr_headers = n + 1;
+	}
+	switch (ps->hkind) {
+	case HK_HOST:
+		if (ps->sub == H_V6 || ps->sub == H_BAD)
+			return l7_bad(req, KMESH_HTTP_E_BAD_HOST, vs);
+		if (ps->sub == H_START)
+			req->host.off = (__u16)vs;	/* empty: RFC 9112 allows it */
+		break;
+	case HK_CL:
+		if (ps->sub == L_START)
+			return l7_bad(req, KMESH_HTTP_E_BAD_CL, vs);
+		req->content_length = ps->cl;
+		req->flags |= KMESH_HTTP_F_HAS_CL;
+		break;
+	case HK_TE:
+		if ((ps->sub != T_TOKEN && ps->sub != T_OWS) ||
+		    !(ps->sub == T_TOKEN ? ps->te_match == 7 : ps->te_chunked))
+			return l7_bad(req, KMESH_HTTP_E_BAD_TE, vs);
+		req->flags |= KMESH_HTTP_F_CHUNKED;
+		break;
+	}
+	return 0;
+}
+
+/* The name just ended at ':' (@i): which known header, and its checks. */
+static __always_inline long l7_name_end(struct l7_scratch *sc, __u32 i)
+{
+	struct kmesh_http_req *req = &sc->req;
+	struct l7_pstate *ps = &sc->ps;
+	__u32 len = i - ps->line;
+
+	ps->tok = (__u16)i;
+	ps->hkind = HK_NONE;
+	ps->sub = 0;
+	if ((ps->known & 1) && len == 4 && !ps->resp) {
+		if (req->flags & KMESH_HTTP_F_HAS_HOST)
+			return l7_bad(req, KMESH_HTTP_E_DUP_HOST, i + 1);
+		req->flags |= KMESH_HTTP_F_HAS_HOST;
+		ps->hkind = HK_HOST;
+	} else if ((ps->known & 2) && len == 14) {
+		if (req->flags & KMESH_HTTP_F_HAS_CL)
+			return l7_bad(req, KMESH_HTTP_E_DUP_CL, i + 1);
+		if (req->flags & KMESH_HTTP_F_CHUNKED)
+			return l7_bad(req, KMESH_HTTP_E_CL_AND_TE, i + 1);
+		ps->hkind = HK_CL;
+		ps->cl = 0;
+	} else if ((ps->known & 4) && len == 17) {
+		if (!ps->resp && req->version != KMESH_HTTP_V_11)
+			return l7_bad(req, KMESH_HTTP_E_TE_HTTP10, i + 1);
+		if (req->flags & KMESH_HTTP_F_CHUNKED)
+			return l7_bad(req, KMESH_HTTP_E_DUP_TE, i + 1);
+		if (req->flags & KMESH_HTTP_F_HAS_CL)
+			return l7_bad(req, KMESH_HTTP_E_CL_AND_TE, i + 1);
+		ps->hkind = HK_TE;
+		ps->te_match = 0;
+		ps->te_chunked = 0;
+	}
+	return 0;
+}
+
+/* One byte of a known header's value (after leading OWS). */
+static __always_inline long l7_value_byte(struct l7_scratch *sc, __u32 i,
+					  __u8 c)
+{
+	struct kmesh_http_req *req = &sc->req;
+	struct l7_pstate *ps = &sc->ps;
+	__u8 k = l7_cls[c];
+
+	switch (ps->hkind) {
+	case HK_HOST:
+		switch (ps->sub) {
+		case H_START:
+			if (c == '[') {
+				ps->sub = H_V6;
+				ps->v6 = V6_START;
+				ps->v6_groups = 0;
+				ps->v6_gap = 0;
+			} else if (k & C_HOST)
+				ps->sub = H_NAME;
+			else
+				ps->sub = H_BAD;
+			break;
+		case H_NAME:
+			if (c == ':') {
+				ps->sub = H_PORT;
+				ps->port = 0;
+				req->host.len = i - req->host.off;
+			} else if (l7_ows(c)) {
+				ps->sub = H_TRAIL;
+				req->host.len = i - req->host.off;
+			} else if (!(k & C_HOST)) {
+				ps->sub = H_BAD;
+			}
+			break;
+		case H_V6:
+			if (c == ']') {
+				if (!l7_v6_end(ps)) {
+					ps->sub = H_BAD;
+					break;
+				}
+				ps->sub = H_V6END;
+				req->host.len = i + 1 - req->host.off;
+				req->flags |= KMESH_HTTP_F_HOST_IPV6;
+			} else if (l7_v6_byte(ps, c, k)) {
+				ps->sub = H_BAD;
+			}
+			break;
+		case H_V6END:
+			if (c == ':') {
+				ps->sub = H_PORT;
+				ps->port = 0;
+			} else {
+				ps->sub = l7_ows(c) ? H_TRAIL : H_BAD;
+			}
+			break;
+		case H_PORT:
+			if (k & C_DIGIT) {
+				ps->port = ps->port * 10 + (c - '0');
+				if (ps->port > 0xffff)
+					ps->sub = H_BAD;
+				req->port = (__u16)ps->port;
+				req->flags |= KMESH_HTTP_F_HAS_PORT;
+			} else {
+				ps->sub = l7_ows(c) ? H_TRAIL : H_BAD;
+			}
+			break;
+		case H_TRAIL:
+			if (!l7_ows(c))
+				ps->sub = H_BAD;
+			break;
+		}
+		break;
+	case HK_CL:
+		if (k & C_DIGIT) {
+			__u64 d = c - '0';
+
+			if (ps->sub == L_TRAIL)
+				return l7_bad(req, KMESH_HTTP_E_BAD_CL, i);
+			if (ps->cl > 0x7fffffffffffffffULL / 10 ||
+			    (ps->cl == 0x7fffffffffffffffULL / 10 && d > 7))
+				return l7_bad(req, KMESH_HTTP_E_CL_OVERFLOW, i);
+			ps->cl = ps->cl * 10 + d;
+			ps->sub = L_DIGITS;
+		} else if (l7_ows(c) && ps->sub == L_DIGITS) {
+			ps->sub = L_TRAIL;
+		} else if (!l7_ows(c) || ps->sub != L_TRAIL) {
+			return l7_bad(req, KMESH_HTTP_E_BAD_CL, i);
+		}
+		break;
+	case HK_TE:
+		if (k & C_TCHAR) {
+			if (ps->sub == T_OWS)
+				return l7_bad(req, KMESH_HTTP_E_BAD_TE, i);
+			if (ps->sub != T_TOKEN) {
+				ps->sub = T_TOKEN;
+				ps->te_match = 0;
+			}
+			/* count matched bytes of "chunked"; 8 means no match */
+			if (ps->te_match < 7 &&
+			    l7_lower(c) == (__u8)l7_known[3][ps->te_match & 7])
+				ps->te_match++;
+			else
+				ps->te_match = 8;
+		} else if (c == ',') {
+			if (ps->sub == T_START || ps->sub == T_COMMA)
+				return l7_bad(req, KMESH_HTTP_E_BAD_TE, i);
+			/* chunked must be the last coding */
+			if (ps->sub == T_TOKEN ? ps->te_match == 7 : ps->te_chunked)
+				return l7_bad(req, KMESH_HTTP_E_BAD_TE, i);
+			ps->sub = T_COMMA;
+		} else if (l7_ows(c)) {
+			if (ps->sub == T_TOKEN) {
+				ps->te_chunked = ps->te_match == 7;
+				ps->sub = T_OWS;
+			}
+		} else {
+			return l7_bad(req, KMESH_HTTP_E_BAD_TE, i);
+		}
+		break;
+	}
+	return 0;
+}
+
+/* The final CRLF: checks that need the whole head. */
+static __always_inline long l7_finish(struct l7_scratch *sc, __u32 i)
+{
+	struct kmesh_http_req *req = &sc->req;
+	struct l7_pstate *ps = &sc->ps;
+
+	if (!ps->resp && req->version == KMESH_HTTP_V_11 &&
+	    !(req->flags & KMESH_HTTP_F_HAS_HOST))
+		return l7_bad(req, KMESH_HTTP_E_NO_HOST, i - 1);
+	if ((req->flags & KMESH_HTTP_F_CHUNKED) || req->content_length)
+		req->flags |= KMESH_HTTP_F_HAS_BODY;
+	req->head_len = (__u16)(i + 1);
+	req->consumed = (__u16)(i + 1);
+	req->status = KMESH_HTTP_OK;
+	return 1;
+}
+
+static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
+{
+	struct l7_scratch *sc = ctx->sc;
+	struct kmesh_http_req *req;
+	struct l7_pstate *ps;
+	__u8 c, k;
+	__u32 j;
+
+	if (!sc)
+		return 1;
+	req = &sc->req;
+	ps = &sc->ps;
+	c = sc->buf[i & L7_BUF_MASK];
+	k = l7_cls[c];
+
+	/* bytes that no line may hold, wherever they are */
+	if ((k & C_CTL) && c != '\n' && c != '\r')
+		return l7_bad(req, c ? KMESH_HTTP_E_CTL : KMESH_HTTP_E_NUL, i);
+	if (c == '\n' && ps->st != P_START_LF && ps->st != P_RL_LF &&
+	    ps->st != P_HDR_LF && ps->st != P_END_LF)
+		return l7_bad(req, KMESH_HTTP_E_BARE_LF, i);
+
+	switch (ps->st) {
+	case P_START:
+		if (c == '\r') {
+			ps->st = P_START_LF;
+			break;
+		}
+		ps->line = (__u16)i;
+		ps->word = 0;
+		ps->st = P_METHOD;
+		/* fall through: this byte starts the method */
+		if (!(k & C_TCHAR))
+			return l7_bad(req, c == ' ' || c == '\t' ?
+				      KMESH_HTTP_E_BAD_REQUEST_LINE :
+				      KMESH_HTTP_E_BAD_METHOD, i);
+		ps->word = c;
+		break;
+	case P_START_LF:
+		if (c != '\n')
+			return l7_bad(req, KMESH_HTTP_E_BARE_CR, i - 1);
+		ps->st = P_START;
+		break;
+	case P_METHOD:
+		if (k & C_TCHAR) {
+			ps->word = ps->word << 8 | c;
+			break;
+		}
+		if (c != ' ')
+			return l7_bad(req, c == '\t' || c == '\r' ?
+				      KMESH_HTTP_E_BAD_REQUEST_LINE :
+				      KMESH_HTTP_E_BAD_METHOD, i);
+		req->method_tok.off = ps->line;
+		req->method_tok.len = (__u16)(i - ps->line);
+		req->method = l7_method_code(ps->word, i - ps->line);
+		ps->st = P_TARGET0;
+		break;
+	case P_TARGET0:
+		ps->tok = (__u16)i;
+		if (c == '/') {
+			if (req->method == KMESH_HTTP_M_CONNECT)
+				return l7_bad(req, KMESH_HTTP_E_TARGET_FORM, i);
+			req->target_form = KMESH_HTTP_FORM_ORIGIN;
+			ps->qmark = 0;
+			ps->st = P_PATH;
+		} else if (c == '*') {
+			ps->st = P_ASTERISK;
+		} else if (c == ' ' || c == '\r') {
+			return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
+		} else {
+			/* absolute- and authority-form: not in the fallback */
+			return l7_bad(req, KMESH_HTTP_E_TARGET_FORM, i);
+		}
+		break;
+	case P_PATH:
+	case P_QUERY:
+		if (c == ' ') {
+			if (ps->pct)
+				return l7_bad(req, KMESH_HTTP_E_BAD_TARGET, i);
+			req->target.off = ps->tok;
+			req->target.len = (__u16)(i - ps->tok);
+			req->path.off = ps->tok;
+			if (ps->qmark) {
+				req->path.len = ps->qmark - ps->tok;
+				req->query.off = ps->qmark + 1;
+				req->query.len = (__u16)(i - ps->qmark - 1);
+				req->flags |= KMESH_HTTP_F_HAS_QUERY;
+			} else {
+				req->path.len = (__u16)(i - ps->tok);
+			}
+			ps->tok = (__u16)(i + 1);
+			ps->st = P_VERSION;
+			break;
+		}
+		if (c == '\r' || c == '\t')
+			return l7_bad(req, c == '\r' ?
+				      KMESH_HTTP_E_BAD_REQUEST_LINE :
+				      KMESH_HTTP_E_BAD_TARGET, i);
+		if (ps->pct) {
+			if (!(k & C_HEX))
+				return l7_bad(req, KMESH_HTTP_E_BAD_TARGET, i);
+			ps->pct--;
+		} else if (c == '%') {
+			ps->pct = 2;
+		} else if (c == '?' && ps->st == P_PATH) {
+			ps->qmark = (__u16)i;
+			ps->st = P_QUERY;
+		} else if (!(k & (ps->st == P_PATH ? C_PATH : C_QUERY))) {
+			return l7_bad(req, KMESH_HTTP_E_BAD_TARGET, i);
+		}
+		break;
+	case P_ASTERISK:
+		if (c != ' ')
+			return l7_bad(req, c == '\r' ?
+				      KMESH_HTTP_E_BAD_REQUEST_LINE :
+				      KMESH_HTTP_E_BAD_TARGET, i);
+		if (req->method != KMESH_HTTP_M_OPTIONS)
+			return l7_bad(req, KMESH_HTTP_E_TARGET_FORM, i - 1);
+		req->target_form = KMESH_HTTP_FORM_ASTERISK;
+		req->target.off = ps->tok;
+		req->target.len = 1;
+		ps->tok = (__u16)(i + 1);
+		ps->st = P_VERSION;
+		break;
+	case P_VERSION:
+		if (c == ' ')
+			return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
+		if (c != '\r')
+			break;
+		j = l7_version(sc, ps->tok, i);
+		if (j)
+			return l7_bad(req, (__u16)j, ps->tok);
+		ps->st = P_RL_LF;
+		break;
+	case P_RL_LF:
+	case P_HDR_LF:
+		if (c != '\n')
+			return l7_bad(req, KMESH_HTTP_E_BARE_CR, i - 1);
+		ps->st = P_HDR;
+		break;
+	case P_HDR:
+		ps->line = (__u16)i;
+		if (c == '\r') {
+			ps->st = P_END_LF;
+			break;
+		}
+		if (l7_ows(c))
+			return l7_bad(req, KMESH_HTTP_E_OBS_FOLD, i);
+		if (c == ':')
+			return l7_bad(req, KMESH_HTTP_E_EMPTY_HEADER_NAME, i);
+		if (!(k & C_TCHAR))
+			return l7_bad(req, KMESH_HTTP_E_BAD_HEADER_NAME, i);
+		if (!ps->resp && req->nr_headers >= KMESH_HTTP_MAX_HEADERS)
+			return l7_bad(req, KMESH_HTTP_E_TOO_MANY_HEADERS, i);
+		ps->known = 7;
+		ps->st = P_NAME;
+		goto name_byte;
+	case P_NAME:
+		if (c == ':') {
+			if (l7_name_end(sc, i))
+				return 1;
+			ps->st = P_OWS;
+			break;
+		}
+		if (l7_ows(c))
+			return l7_bad(req, KMESH_HTTP_E_WS_BEFORE_COLON, i);
+		if (c == '\r')
+			return l7_bad(req, KMESH_HTTP_E_NO_COLON, i);
+		if (!(k & C_TCHAR))
+			return l7_bad(req, KMESH_HTTP_E_BAD_HEADER_NAME, i);
+name_byte:
+		j = i - ps->line;
+		if (j >= 17) {
+			ps->known = 0;
+			break;
+		}
+		j &= 31;
+		barrier_var(j);	/* index with the masked value, not a copy */
+		if (l7_lower(c) != (__u8)l7_known[0][j & 31])
+			ps->known &= ~1;
+		if (l7_lower(c) != (__u8)l7_known[1][j & 31])
+			ps->known &= ~2;
+		if (l7_lower(c) != (__u8)l7_known[2][j & 31])
+			ps->known &= ~4;
+		break;
+	case P_OWS:
+		if (l7_ows(c))
+			break;
+		if (c == '\r') {
+			if (l7_header_end(sc, i))
+				return 1;
+			ps->st = P_HDR_LF;
+			break;
+		}
+		ps->vstart = (__u16)i;
+		ps->vend = (__u16)(i + 1);
+		if (ps->hkind == HK_HOST) {
+			req->host.off = (__u16)i;
+			req->host.len = 0;
+		}
+		ps->st = P_VALUE;
+		if (l7_value_byte(sc, i, c))
+			return 1;
+		if (ps->hkind == HK_HOST && ps->sub == H_NAME)
+			req->host.len = 1;
+		break;
+	case P_VALUE:
+		if (c == '\r') {
+			if (ps->hkind == HK_HOST && ps->sub == H_NAME)
+				req->host.len = ps->vend - req->host.off;
+			if (l7_header_end(sc, i))
+				return 1;
+			ps->st = P_HDR_LF;
+			break;
+		}
+		if (!l7_ows(c))
+			ps->vend = (__u16)(i + 1);
+		if (l7_value_byte(sc, i, c))
+			return 1;
+		break;
+	case P_END_LF:
+		if (c != '\n')
+			return l7_bad(req, KMESH_HTTP_E_BARE_CR, i - 1);
+		return l7_finish(sc, i);
+	case R_VERSION:
+		if (c != ' ')
+			break;
+		if (l7_version(sc, 0, i))
+			return l7_bad(req, KMESH_HTTP_E_BAD_VERSION, 0);
+		ps->status = 0;
+		ps->tok = (__u16)(i + 1);
+		ps->st = R_STATUS;
+		break;
+	case R_STATUS:
+		if (k & C_DIGIT) {
+			if (i - ps->tok >= 3)
+				return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
+			ps->status = ps->status * 10 + (c - '0');
+			break;
+		}
+		if (i - ps->tok != 3 || (c != ' ' && c != '\r'))
+			return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
+		ps->st = c == ' ' ? R_REASON : P_RL_LF;
+		break;
+	case R_REASON:
+		if (c == '\r')
+			ps->st = P_RL_LF;
+		break;
+	default:
+		return l7_bad(req, KMESH_HTTP_E_INVAL, i);
+	}
+	return 0;
+}
+
+/*
+ * Parse the head in sc->buf[0, sc->len): a request, or with @resp a
+ * response. Returns the enum kmesh_http_status also left in req->status.
+ * NEED_MORE means every byte was valid so far and the head goes on.
+ * Global: the verifier checks it once, not once per path to it.
+ */
+__noinline int kmesh_l7_parse(struct l7_scratch *sc, __u32 resp)
+{
+	struct l7_parse_ctx ctx = { .sc = sc };
+	__u32 len;
+
+	if (!sc)
+		return KMESH_HTTP_E_INVAL;
+	len = sc->len;
+
+	L7_ZERO(&sc->req, sizeof(sc->req));
+	L7_ZERO(&sc->ps, sizeof(sc->ps));
+	sc->req.status = KMESH_HTTP_NEED_MORE;
+	sc->ps.resp = resp;
+	sc->ps.st = resp ? R_VERSION : P_START;
+	if (len > KMESH_L7_MAX_HEAD)
+		len = KMESH_L7_MAX_HEAD;
+	bpf_loop(len, l7_parse_byte, &ctx, 0);
+	if (sc->req.status == KMESH_HTTP_NEED_MORE && len == KMESH_L7_MAX_HEAD)
+		sc->req.status = KMESH_HTTP_E_HEAD_TOO_LARGE;
+	return sc->req.status;
+}
+
+#endif /* KMESH_L7_HTTP_H */

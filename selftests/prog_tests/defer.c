@@ -1,0 +1,1741 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Deferred connect (kfunc lane): a connect to an HTTP service with routes
+ * is held until the first request head is written; the head picks the
+ * route, BPF the endpoint, then the module connects and replays.
+ *
+ * Real sockets end to end: small HTTP servers on loopback (each answers
+ * every request with its own name, the request line, and the length and
+ * FNV-1a of the body it read), run in a meshed cgroup together with this
+ * process; `kmeshctl up` + `apply` for services and clusters; route tables
+ * built with route_build and handed over through /dev/kmesh; the services'
+ * route_table_id set in the live generation directly (the config file
+ * cannot name tables yet).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "l4_bpf.h"
+#include "route_build.h"
+#include "route_tables.h"
+#include "tap.h"
+#include "tests.h"
+#include "util.h"
+
+#define MESH_FILE	"/tmp/kmesh-defer.yaml"
+#define VIP4		"10.96.7.10"
+#define VIP6		"fd00:96::7:10"
+#define VIP_PLAIN	"10.96.7.20"
+#define TABLE_WEB	7001
+#define TABLE_WEB6	7002
+#define HOST		"web.test"
+
+#ifndef TCP_ULP
+#define TCP_ULP		31
+#endif
+
+static const char mesh_yaml[] =
+	"services:\n"
+	"  - name: dweb\n"
+	"    addresses: [" VIP4 "]\n"
+	"    ports: [{port: 80, protocol: http}]\n"
+	"    cluster: dv1\n"
+	"  - name: dweb6\n"
+	"    addresses: [\"" VIP6 "\"]\n"
+	"    ports: [{port: 80, protocol: http}]\n"
+	"    cluster: dv6\n"
+	"  - name: dplain\n"
+	"    addresses: [" VIP_PLAIN "]\n"
+	"    ports: [{port: 80}]\n"
+	"    cluster: dv2\n"
+	"clusters:\n"
+	"  - name: dv1\n"
+	"    lb: round_robin\n"
+	"    endpoints:\n"
+	"      - {address: 127.0.0.1, port: 19001}\n"
+	"      - {address: 127.0.0.1, port: 19002}\n"
+	"  - name: dv2\n"
+	"    endpoints: [{address: 127.0.0.1, port: 19003}]\n"
+	"  - name: dcanary\n"
+	"    endpoints: [{address: 127.0.0.1, port: 19004}]\n"
+	"  - name: dv6\n"
+	"    endpoints: [{address: \"::1\", port: 19011}]\n"
+	"  - name: ddead\n"
+	"    endpoints: [{address: 127.0.0.1, port: 19099}]\n"
+	"  - name: dempty\n"
+	"    endpoints: []\n"
+	"  - name: dslow\n"
+	"    endpoints: [{address: 127.0.0.1, port: 19005}]\n";
+
+static char cgroup[512], home_cgroup[1024];
+static pid_t servers[8];
+static int nr_servers;
+static bool is_up;
+
+/* ---- small helpers ---- */
+
+static unsigned int fnv(unsigned int h, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+
+	while (n--) {
+		h ^= *p++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+#define FNV0 2166136261u
+
+static unsigned char pattern(size_t i)
+{
+	return (unsigned char)(i * 7 + 3);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+static int join_cgroup(const char *path)
+{
+	char file[1100], pid[32];
+	int fd, n;
+
+	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
+	fd = open(file, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	n = snprintf(pid, sizeof(pid), "%d", getpid());
+	n = write(fd, pid, (size_t)n) == n ? 0 : -1;
+	close(fd);
+	return n;
+}
+
+/* Header @name's value in a head (case-insensitive name), or NULL. */
+static const char *header(const char *head, size_t len, const char *name,
+			  char *out, size_t size)
+{
+	size_t nl = strlen(name);
+	const char *p = head, *end = head + len;
+
+	while (p < end) {
+		const char *eol = memmem(p, end - p, "\r\n", 2);
+
+		if (!eol)
+			break;
+		if ((size_t)(eol - p) > nl && !strncasecmp(p, name, nl) &&
+		    p[nl] == ':') {
+			const char *v = p + nl + 1;
+			size_t n;
+
+			while (v < eol && *v == ' ')
+				v++;
+			n = eol - v < (long)size - 1 ? (size_t)(eol - v) : size - 1;
+			memcpy(out, v, n);
+			out[n] = '\0';
+			return out;
+		}
+		p = eol + 2;
+	}
+	return NULL;
+}
+
+/* ---- servers ---- */
+
+struct srv_conn {
+	int fd;
+	char name[16];
+};
+
+/* Answer every request on one connection until it closes. */
+static void *srv_conn_run(void *arg)
+{
+	struct srv_conn *c = arg;
+	size_t cap = 1 << 16, have = 0;
+	char *buf = malloc(cap), tmp[16384], val[64], out[512], text[400];
+
+	while (buf) {
+		char method[16] = "", path[256] = "", *end;
+		size_t head_len, got;
+		long clen = 0;
+		unsigned int h = FNV0;
+		bool close_after;
+		ssize_t n;
+		int len;
+
+		while (!(end = memmem(buf, have, "\r\n\r\n", 4))) {
+			if (have == cap)
+				goto out;
+			n = read(c->fd, buf + have, cap - have);
+			if (n <= 0)
+				goto out;
+			have += (size_t)n;
+		}
+		head_len = (size_t)(end + 4 - buf);
+		sscanf(buf, "%15s %255s", method, path);
+		if (header(buf, head_len, "content-length", val, sizeof(val)))
+			clen = strtol(val, NULL, 10);
+		close_after = header(buf, head_len, "connection", val, sizeof(val)) &&
+			      !strcasecmp(val, "close");
+		got = have - head_len < (size_t)clen ? have - head_len : (size_t)clen;
+		h = fnv(h, buf + head_len, got);
+		memmove(buf, buf + head_len + got, have - head_len - got);
+		have -= head_len + got;
+		for (clen -= (long)got; clen > 0; clen -= n) {
+			n = read(c->fd, tmp, clen < (long)sizeof(tmp) ? (size_t)clen : sizeof(tmp));
+			if (n <= 0)
+				goto out;
+			h = fnv(h, tmp, (size_t)n);
+			got += (size_t)n;
+		}
+		snprintf(text, sizeof(text), "%s %s %s %zu %u\n", c->name, method,
+			 path, got, h);
+		len = snprintf(out, sizeof(out),
+			       "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nX-Server: %s\r\n\r\n%s",
+			       strlen(text), c->name, text);
+		if (write(c->fd, out, (size_t)len) != len || close_after)
+			goto out;
+	}
+out:
+	free(buf);
+	close(c->fd);
+	free(c);
+	return NULL;
+}
+
+static int listen_backlog(int family, const char *addr, int port, int backlog)
+{
+	struct sockaddr_storage ss = {};
+	socklen_t len;
+	int fd, one = 1;
+
+	if (family == AF_INET) {
+		struct sockaddr_in *s = (void *)&ss;
+
+		s->sin_family = AF_INET;
+		s->sin_port = htons(port);
+		inet_pton(AF_INET, addr, &s->sin_addr);
+		len = sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (void *)&ss;
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(port);
+		inet_pton(AF_INET6, addr, &s->sin6_addr);
+		len = sizeof(*s);
+	}
+	fd = socket(family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (void *)&ss, len) || listen(fd, backlog)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int listen_on(int family, const char *addr, int port)
+{
+	return listen_backlog(family, addr, port, 1024);
+}
+
+/* Fork an HTTP server named @name in the meshed cgroup. */
+static int server_start(int family, const char *addr, int port, const char *name)
+{
+	int pipefd[2], fd;
+	char ok = 0;
+	pid_t pid;
+
+	if (pipe(pipefd))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		close(pipefd[0]);
+		if (join_cgroup(cgroup))
+			_exit(1);
+		fd = listen_on(family, addr, port);
+		if (fd < 0)
+			_exit(1);
+		ok = 1;
+		if (write(pipefd[1], &ok, 1) != 1)
+			_exit(1);
+		close(pipefd[1]);
+		for (;;) {
+			struct srv_conn *c = malloc(sizeof(*c));
+			pthread_t t;
+
+			c->fd = accept(fd, NULL, NULL);
+			if (c->fd < 0) {
+				free(c);
+				continue;
+			}
+			snprintf(c->name, sizeof(c->name), "%s", name);
+			if (pthread_create(&t, NULL, srv_conn_run, c)) {
+				close(c->fd);
+				free(c);
+				continue;
+			}
+			pthread_detach(t);
+		}
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &ok, 1) != 1 || !ok) {
+		close(pipefd[0]);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	close(pipefd[0]);
+	servers[nr_servers++] = pid;
+	return 0;
+}
+
+/* ---- clients ---- */
+
+/* The module's recent messages, to explain a failure. */
+static void kernel_log_diag(void)
+{
+	char out[2048];
+
+	run_cmd(out, sizeof(out), "dmesg | grep 'kmesh:' | tail -n 8");
+	tap_diag("kernel log:\n%s", out);
+}
+
+
+static socklen_t vip_addr(const char *addr, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(addr, ':')) {
+		struct sockaddr_in6 *s = (void *)ss;
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(80);
+		inet_pton(AF_INET6, addr, &s->sin6_addr);
+		return sizeof(*s);
+	} else {
+		struct sockaddr_in *s = (void *)ss;
+
+		s->sin_family = AF_INET;
+		s->sin_port = htons(80);
+		inet_pton(AF_INET, addr, &s->sin_addr);
+		return sizeof(*s);
+	}
+}
+
+/* A socket connected to @addr:80; -errno on failure. */
+static int dial(const char *addr, bool nonblock)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	struct sockaddr_storage ss;
+	socklen_t len = vip_addr(addr, &ss);
+	int fd, e;
+
+	fd = socket(ss.ss_family, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (void *)&ss, len)) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+/* recv() after waiting up to 5 s for data; bytes, 0 at EOF, or -errno. */
+static ssize_t recv_wait(int fd, void *buf, size_t size)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, 5000) <= 0)
+		return -ETIMEDOUT;
+	n = recv(fd, buf, size, 0);
+	return n < 0 ? -errno : n;
+}
+
+/* Write everything, waiting for POLLOUT when the socket is non-blocking. */
+static int send_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		struct pollfd pf = { .fd = fd, .events = POLLOUT };
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EAGAIN) {
+			if (poll(&pf, 1, 5000) <= 0)
+				return -ETIMEDOUT;
+			continue;
+		}
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+struct resp {
+	int status;
+	long clen;
+	char body[2048];
+	size_t body_len;
+	/* what our servers put in the body */
+	char server[16];
+	char method[16];
+	char path[128];
+	long req_body;
+	unsigned int req_fnv;
+};
+
+/* Read one response; the body only when @has_body. 0 or -errno. */
+static int read_resp(int fd, struct resp *r, bool has_body)
+{
+	char buf[8192], val[32], *end;
+	size_t have = 0, head_len;
+	ssize_t n;
+
+	memset(r, 0, sizeof(*r));
+	r->clen = -1;
+	/* Byte by byte up to the blank line: never into the next response. */
+	while (!(end = memmem(buf, have, "\r\n\r\n", 4))) {
+		if (have == sizeof(buf))
+			return -EMSGSIZE;
+		n = recv_wait(fd, buf + have, 1);
+		if (n <= 0)
+			return n ? (int)n : -ECONNRESET;
+		have += (size_t)n;
+	}
+	head_len = (size_t)(end + 4 - buf);
+	if (sscanf(buf, "HTTP/1.1 %d", &r->status) != 1)
+		return -EPROTO;
+	if (header(buf, head_len, "content-length", val, sizeof(val)))
+		r->clen = strtol(val, NULL, 10);
+	r->body_len = have - head_len;
+	memcpy(r->body, buf + head_len, r->body_len);
+	while (has_body && r->clen >= 0 && (long)r->body_len < r->clen &&
+	       r->body_len < sizeof(r->body) - 1) {
+		size_t want = (size_t)r->clen - r->body_len;
+
+		if (want > sizeof(r->body) - 1 - r->body_len)
+			want = sizeof(r->body) - 1 - r->body_len;
+		n = recv_wait(fd, r->body + r->body_len, want);
+		if (n <= 0)
+			return n ? (int)n : -ECONNRESET;
+		r->body_len += (size_t)n;
+	}
+	r->body[r->body_len] = '\0';
+	sscanf(r->body, "%15s %15s %127s %ld %u", r->server, r->method, r->path,
+	       &r->req_body, &r->req_fnv);
+	return 0;
+}
+
+/* One GET on a fresh connection; the answering server's name in @r. */
+static int get(const char *addr, const char *path, const char *extra,
+	       struct resp *r)
+{
+	char req[512];
+	int fd, rc, len;
+
+	fd = dial(addr, false);
+	if (fd < 0)
+		return fd;
+	len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n",
+		       path, HOST, extra ? extra : "");
+	rc = send_all(fd, req, (size_t)len);
+	if (!rc)
+		rc = read_resp(fd, r, true);
+	if (rc) {
+		struct tcp_info ti = {};
+		socklen_t tlen = sizeof(ti);
+
+		getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen);
+		tap_diag("GET %s: %s; state %u, segs out %u in %u, acked %llu, received %llu",
+			 path, strerror(-rc), ti.tcpi_state, ti.tcpi_segs_out,
+			 ti.tcpi_segs_in, (unsigned long long)ti.tcpi_bytes_acked,
+			 (unsigned long long)ti.tcpi_bytes_received);
+		kernel_log_diag();
+	}
+	close(fd);
+	return rc;
+}
+
+/* A request head plus @body_len patterned body bytes, malloc'd. */
+static char *post_request(const char *path, size_t body_len, size_t *len)
+{
+	char head[256];
+	size_t hl, i;
+	char *buf;
+
+	hl = (size_t)snprintf(head, sizeof(head),
+			      "POST %s HTTP/1.1\r\nHost: " HOST "\r\nContent-Length: %zu\r\n\r\n",
+			      path, body_len);
+	buf = malloc(hl + body_len);
+	if (!buf)
+		return NULL;
+	memcpy(buf, head, hl);
+	for (i = 0; i < body_len; i++)
+		buf[hl + i] = (char)pattern(i);
+	*len = hl + body_len;
+	return buf;
+}
+
+static unsigned int body_fnv(size_t body_len)
+{
+	unsigned int h = FNV0;
+	unsigned char c;
+	size_t i;
+
+	for (i = 0; i < body_len; i++) {
+		c = pattern(i);
+		h = fnv(h, &c, 1);
+	}
+	return h;
+}
+
+static bool is_v1(const char *server)
+{
+	return !strcmp(server, "a1") || !strcmp(server, "a2");
+}
+
+/* ---- setup ---- */
+
+static __u32 cluster_id(const struct l4_gen *gen, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < gen->nr_ids; i++)
+		if (gen->ids[i].key.kind == KMESH_L4_KIND_CLUSTER &&
+		    !strcmp(gen->ids[i].key.name, name))
+			return gen->ids[i].val.id;
+	return 0;
+}
+
+static int build_web_table(const struct l4_gen *gen, void **blob, __u32 *len)
+{
+	struct kmesh_rtb *b = kmesh_rtb_new(1);
+	int rc;
+
+	kmesh_rtb_host(b, HOST);
+	kmesh_rtb_host(b, "*." HOST);
+	kmesh_rtb_route(b, 1);
+	kmesh_rtb_path_prefix(b, "/v2", true);
+	kmesh_rtb_cluster(b, cluster_id(gen, "dv2"), 1);
+	kmesh_rtb_route(b, 2);
+	kmesh_rtb_header(b, KMESH_RT_M_HEADER_EXACT, "x-canary", "1");
+	kmesh_rtb_cluster(b, cluster_id(gen, "dcanary"), 1);
+	kmesh_rtb_route(b, 3);
+	kmesh_rtb_path_prefix(b, "/split", true);
+	kmesh_rtb_cluster(b, cluster_id(gen, "dv1"), 1);
+	kmesh_rtb_cluster(b, cluster_id(gen, "dv2"), 1);
+	kmesh_rtb_route(b, 4);
+	kmesh_rtb_path_exact(b, "/admin");
+	kmesh_rtb_deny(b, 403);
+	kmesh_rtb_route(b, 5);
+	kmesh_rtb_path_exact(b, "/health");
+	kmesh_rtb_direct(b, 200, "ok\n", 3);
+	kmesh_rtb_route(b, 6);
+	kmesh_rtb_path_prefix(b, "/dead", true);
+	kmesh_rtb_cluster(b, cluster_id(gen, "ddead"), 1);
+	kmesh_rtb_route(b, 7);
+	kmesh_rtb_path_prefix(b, "/empty", true);
+	kmesh_rtb_cluster(b, cluster_id(gen, "dempty"), 1);
+	kmesh_rtb_route(b, 8);
+	kmesh_rtb_path_prefix(b, "/unknown", true);
+	kmesh_rtb_cluster(b, 999, 1);
+	kmesh_rtb_route(b, 9);
+	kmesh_rtb_path_prefix(b, "/slow", true);
+	kmesh_rtb_cluster(b, cluster_id(gen, "dslow"), 1);
+	kmesh_rtb_default_route(b, 99);
+	kmesh_rtb_cluster(b, cluster_id(gen, "dv1"), 1);
+	rc = kmesh_rtb_finish(b, blob, len);
+	if (rc)
+		tap_diag("route build: %s", kmesh_rtb_error(b));
+	kmesh_rtb_free(b);
+	return rc;
+}
+
+/* IPv6 service: one route, no default (other paths get 404). */
+static int build_web6_table(const struct l4_gen *gen, void **blob, __u32 *len)
+{
+	struct kmesh_rtb *b = kmesh_rtb_new(2);
+	int rc;
+
+	kmesh_rtb_host(b, "*");
+	kmesh_rtb_route(b, 1);
+	kmesh_rtb_path_prefix(b, "/v6", true);
+	kmesh_rtb_cluster(b, cluster_id(gen, "dv6"), 1);
+	rc = kmesh_rtb_finish(b, blob, len);
+	if (rc)
+		tap_diag("route build: %s", kmesh_rtb_error(b));
+	kmesh_rtb_free(b);
+	return rc;
+}
+
+static int set_table(int dev, __u32 id, int (*build)(const struct l4_gen *,
+						       void **, __u32 *),
+		     const struct l4_gen *gen)
+{
+	void *blob;
+	__u32 len;
+	int rc, ferr = 0;
+
+	if (build(gen, &blob, &len))
+		return -1;
+	rc = kmesh_table_set(dev, id, blob, len, &ferr);
+	if (rc)
+		tap_diag("table %u refused: %d (format error %d)", id, rc, ferr);
+	free(blob);
+	return rc;
+}
+
+/* Give the live generation's services at @vip:80 route table @table. */
+static int attach_table(struct l4_handle *h, const char *vip, __u32 table)
+{
+	struct kmesh_l4_generation g;
+	struct kmesh_service_key key = {};
+	struct kmesh_service val;
+	__u32 id;
+	int fd, rc;
+
+	if (l4_read_generation(h, &g) ||
+	    bpf_map_lookup_elem(h->fd[L4_MAP_SERVICES], &g.slot, &id))
+		return -1;
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return -1;
+	if (mesh_addr_parse(vip, key.addr))
+		return -1;
+	key.port = 80;
+	key.protocol = KMESH_PROTO_TCP;
+	rc = bpf_map_lookup_elem(fd, &key, &val);
+	if (!rc) {
+		val.route_table_id = table;
+		rc = bpf_map_update_elem(fd, &key, &val, BPF_EXIST);
+	}
+	close(fd);
+	return rc;
+}
+
+static int mesh_setup(void)
+{
+	struct l4_handle h;
+	struct l4_gen gen;
+	char out[4096], err[256];
+	int dev, rc = -1;
+
+	if (write_file(MESH_FILE, mesh_yaml))
+		return -1;
+	run_cmd(NULL, 0, "kmeshctl down");
+	if (run_cmd(out, sizeof(out), "kmeshctl up --cgroup %s -f " MESH_FILE, cgroup)) {
+		tap_diag("kmeshctl up: %s", out);
+		return -1;
+	}
+	is_up = true;
+	if (l4_open(&h, err, sizeof(err))) {
+		tap_diag("%s", err);
+		return -1;
+	}
+	dev = kmesh_dev_open();
+	if (dev >= 0 && !l4_read_active(&h, &gen)) {
+		rc = set_table(dev, TABLE_WEB, build_web_table, &gen) ||
+		     set_table(dev, TABLE_WEB6, build_web6_table, &gen) ||
+		     attach_table(&h, VIP4, TABLE_WEB) ||
+		     attach_table(&h, VIP6, TABLE_WEB6) ? -1 : 0;
+		l4_gen_free(&gen);
+	}
+	if (dev >= 0)
+		close(dev);
+	l4_close(&h);
+	return rc;
+}
+
+static int cgroup_setup(void)
+{
+	char line[256], root[256];
+	FILE *f;
+
+	if (l4_default_cgroup(root, sizeof(root)))
+		return -1;
+	f = fopen("/proc/self/cgroup", "r");
+	if (!f)
+		return -1;
+	home_cgroup[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(home_cgroup, sizeof(home_cgroup), "%s%s", root,
+				 strcmp(line + 3, "/") ? line + 3 : "");
+		}
+	}
+	fclose(f);
+	snprintf(cgroup, sizeof(cgroup), "%s/kmesh-defer-test", root);
+	if (!home_cgroup[0] || (mkdir(cgroup, 0755) && errno != EEXIST))
+		return -1;
+	return 0;
+}
+
+static void cleanup(void)
+{
+	int i;
+
+	if (is_up)
+		run_cmd(NULL, 0, "kmeshctl down");
+	is_up = false;
+	join_cgroup(home_cgroup);
+	for (i = 0; i < nr_servers; i++) {
+		kill(servers[i], SIGKILL);
+		waitpid(servers[i], NULL, 0);
+	}
+	nr_servers = 0;
+	rmdir(cgroup);
+}
+
+/* ---- tests ---- */
+
+static void test_l7_program(void)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	struct l4_link_info li;
+	int fd;
+
+	tap_begin("defer: kmeshctl up attaches the kfunc-mode connect programs");
+	EXPECT_EQ(l4_link_info(L4_PROG_CONNECT4, &li), 0);
+	fd = bpf_prog_get_fd_by_id(li.prog_id);
+	if (EXPECT(fd >= 0)) {
+		EXPECT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+		/* BPF_OBJ_NAME_LEN cuts "kmesh_connect4_l7" to 15 bytes. */
+		EXPECT_STR_EQ(info.name, "kmesh_connect4_");
+		close(fd);
+	}
+	tap_end();
+}
+
+static void test_connect_returns_at_once(void)
+{
+	struct sockaddr_in peer;
+	socklen_t len = sizeof(peer);
+	struct tcp_info ti = {};
+	socklen_t tlen = sizeof(ti);
+	struct pollfd p;
+	struct resp r;
+	char addr[32];
+	int fd;
+
+	tap_begin("defer: connect() returns 0 without a SYN; getpeername shows the VIP; poll says writable");
+	fd = dial(VIP4, false);
+	if (!EXPECT(fd >= 0)) {
+		tap_diag("connect: %s", strerror(-fd));
+		tap_end();
+		return;
+	}
+	EXPECT_EQ(getpeername(fd, (void *)&peer, &len), 0);
+	inet_ntop(AF_INET, &peer.sin_addr, addr, sizeof(addr));
+	EXPECT_STR_EQ(addr, VIP4);
+	EXPECT_EQ(ntohs(peer.sin_port), 80);
+	EXPECT_EQ(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen), 0);
+	EXPECT_EQ(ti.tcpi_state, 2);		/* TCP_SYN_SENT, as for fast open */
+	EXPECT_EQ(ti.tcpi_segs_out, 0);		/* nothing left the host */
+	p = (struct pollfd){ .fd = fd, .events = POLLIN | POLLOUT };
+	EXPECT_EQ(poll(&p, 1, 0), 1);
+	EXPECT_EQ(p.revents, POLLOUT);
+	EXPECT_EQ(send_all(fd, "GET / HTTP/1.1\r\nHost: " HOST "\r\n\r\n", 34), 0);
+	EXPECT_EQ(read_resp(fd, &r, true), 0);
+	EXPECT_EQ(r.status, 200);
+	EXPECT(is_v1(r.server));
+	len = sizeof(peer);
+	EXPECT_EQ(getpeername(fd, (void *)&peer, &len), 0);
+	EXPECT_EQ(peer.sin_addr.s_addr, inet_addr(VIP4));
+	tlen = sizeof(ti);
+	EXPECT_EQ(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen), 0);
+	EXPECT_EQ(ti.tcpi_state, 1);		/* TCP_ESTABLISHED */
+	close(fd);
+	tap_end();
+}
+
+static void expect_route(const char *path, const char *extra, const char *want)
+{
+	struct resp r;
+	int rc = get(VIP4, path, extra, &r);
+
+	if (!EXPECT_EQ(rc, 0) || !EXPECT_EQ(r.status, 200) ||
+	    !(want ? EXPECT_STR_EQ(r.server, want) : EXPECT(is_v1(r.server))))
+		tap_diag("GET %s (%s): rc %d, status %d, server '%s'", path,
+			 extra ? extra : "", rc, r.status, r.server);
+	else
+		EXPECT_STR_EQ(r.path, path);
+}
+
+static void test_routes_pick_cluster(void)
+{
+	tap_begin("defer: the request's path and headers pick the cluster");
+	expect_route("/v2", NULL, "b1");
+	expect_route("/v2/items?x=1", NULL, "b1");
+	expect_route("/v2x", NULL, NULL);		/* segment prefix */
+	expect_route("/", "x-canary: 1\r\n", "c1");
+	expect_route("/v2/a", "x-canary: 1\r\n", "b1");	/* first match wins */
+	expect_route("/anything", NULL, NULL);		/* default route */
+	tap_end();
+}
+
+static void test_no_vhost(void)
+{
+	char req[] = "GET /v2 HTTP/1.1\r\nHost: other.test\r\n\r\n";
+	struct resp r;
+	int fd;
+
+	tap_begin("defer: a Host the table does not serve goes to the service's own cluster");
+	fd = dial(VIP4, false);
+	if (EXPECT(fd >= 0)) {
+		EXPECT_EQ(send_all(fd, req, strlen(req)), 0);
+		EXPECT_EQ(read_resp(fd, &r, true), 0);
+		EXPECT(is_v1(r.server));
+		close(fd);
+	}
+	tap_end();
+}
+
+static void test_weighted_split(void)
+{
+	int i, v1 = 0, v2 = 0, fails = 0;
+	struct resp r;
+
+	tap_begin("defer: a 1:1 split spreads 200 connections over both clusters (100 +- 35 each)");
+	for (i = 0; i < 200; i++) {
+		if (get(VIP4, "/split", NULL, &r) || r.status != 200) {
+			fails++;
+			continue;
+		}
+		if (is_v1(r.server))
+			v1++;
+		else if (!strcmp(r.server, "b1"))
+			v2++;
+	}
+	EXPECT_EQ(fails, 0);
+	EXPECT_EQ(v1 + v2, 200);
+	if (!EXPECT(v1 >= 65 && v1 <= 135))
+		tap_diag("v1 %d, v2 %d", v1, v2);
+	tap_end();
+}
+
+static void test_split_head(void)
+{
+	static const char *const parts[] = {
+		"GET /v2/three HT", "TP/1.1\r\nHost: " HOST "\r\n", "x-a: 1\r\n\r\n",
+	};
+	struct resp r;
+	size_t i;
+	int fd;
+
+	tap_begin("defer: a head written in three pieces routes like a whole one");
+	fd = dial(VIP4, false);
+	if (!EXPECT(fd >= 0)) {
+		tap_end();
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(write(fd, parts[i], strlen(parts[i])), (ssize_t)strlen(parts[i]));
+		usleep(20000);
+	}
+	EXPECT_EQ(read_resp(fd, &r, true), 0);
+	EXPECT_STR_EQ(r.server, "b1");
+	EXPECT_STR_EQ(r.path, "/v2/three");
+	close(fd);
+	tap_end();
+}
+
+/* POST @body_len bytes in writes of @chunk; check what the server read. */
+static void post_blocking(const char *path, size_t body_len, size_t chunk,
+			  const char *want)
+{
+	size_t len = 0, off = 0;
+	struct resp r;
+	char *req;
+	int fd;
+
+	req = post_request(path, body_len, &len);
+	fd = dial(VIP4, false);
+	if (!EXPECT(fd >= 0) || !EXPECT(req)) {
+		free(req);
+		return;
+	}
+	while (off < len) {
+		size_t n = len - off < chunk ? len - off : chunk;
+		ssize_t w = write(fd, req + off, n);
+
+		/* Blocking: every write goes out whole, the first included. */
+		if (!EXPECT_EQ(w, (ssize_t)n))
+			break;
+		off += n;
+	}
+	EXPECT_EQ(read_resp(fd, &r, true), 0);
+	if (!(want ? EXPECT_STR_EQ(r.server, want) : EXPECT(is_v1(r.server))))
+		tap_diag("POST %s: server '%s'", path, r.server);
+	EXPECT_EQ(r.req_body, (long)body_len);
+	EXPECT_EQ(r.req_fnv, body_fnv(body_len));
+	close(fd);
+	free(req);
+}
+
+static void test_blocking_body(void)
+{
+	tap_begin("defer: blocking client, a 300 KiB body in 64 KiB writes (head in the first)");
+	post_blocking("/v2/upload", 300000, 65536, "b1");
+	post_blocking("/v2/one", 1000, 1 << 20, "b1");	/* head and body in one */
+	post_blocking("/upload", 70000, 100, NULL);	/* many small writes */
+	tap_end();
+}
+
+/* The same over a non-blocking socket and epoll, as event loops do. */
+static void test_nonblocking_epoll(void)
+{
+	size_t len = 0, off = 0, body_len = 200000, head_len;
+	struct epoll_event ev = {}, out;
+	int fd, ep, eagain = 0, n;
+	struct resp r;
+	char *req;
+
+	tap_begin("defer: non-blocking client with epoll, head in two writes, 200 KB body");
+	req = post_request("/v2/nb", body_len, &len);
+	fd = dial(VIP4, true);
+	ep = epoll_create1(0);
+	if (!EXPECT(fd >= 0) || !EXPECT(req) || !EXPECT(ep >= 0))
+		goto out;
+	ev.events = EPOLLOUT | EPOLLIN;
+	ev.data.fd = fd;
+	EXPECT_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
+	EXPECT_EQ(epoll_wait(ep, &out, 1, 1000), 1);
+	EXPECT(out.events & EPOLLOUT);
+	/* The first piece is kept and reported written. */
+	EXPECT_EQ(send(fd, req, 10, 0), 10);
+	off = 10;
+	/* The write that completes the head stops at its end. */
+	head_len = (size_t)((char *)memmem(req, len, "\r\n\r\n", 4) - req) + 4;
+	EXPECT_EQ(send(fd, req + off, len - off, 0), (ssize_t)(head_len - off));
+	off = head_len;
+	while (off < len) {
+		ssize_t w = send(fd, req + off, len - off, 0);
+
+		if (w < 0 && errno == EAGAIN) {
+			eagain++;
+			n = epoll_wait(ep, &out, 1, 5000);
+			if (!EXPECT_EQ(n, 1))
+				break;
+			continue;
+		}
+		if (!EXPECT(w > 0))
+			break;
+		off += (size_t)w;
+	}
+	EXPECT_EQ(off, len);
+	tap_diag("%d EAGAIN while sending the body", eagain);
+	EXPECT_EQ(read_resp(fd, &r, true), 0);
+	EXPECT_STR_EQ(r.server, "b1");
+	EXPECT_EQ(r.req_body, (long)body_len);
+	EXPECT_EQ(r.req_fnv, body_fnv(body_len));
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ep >= 0)
+		close(ep);
+	free(req);
+	tap_end();
+}
+
+static void test_keepalive(void)
+{
+	const char *req1 = "GET /first HTTP/1.1\r\nHost: " HOST "\r\n\r\n";
+	const char *req2 = "GET /v2/second HTTP/1.1\r\nHost: " HOST "\r\n\r\n";
+	struct resp r1, r2;
+	int fd;
+
+	tap_begin("defer: keep-alive: the second request goes where the first went (routing is per connection)");
+	fd = dial(VIP4, false);
+	if (EXPECT(fd >= 0)) {
+		EXPECT_EQ(send_all(fd, req1, strlen(req1)), 0);
+		EXPECT_EQ(read_resp(fd, &r1, true), 0);
+		EXPECT(is_v1(r1.server));
+		EXPECT_EQ(send_all(fd, req2, strlen(req2)), 0);
+		EXPECT_EQ(read_resp(fd, &r2, true), 0);
+		EXPECT_STR_EQ(r2.server, r1.server);
+		EXPECT_STR_EQ(r2.path, "/v2/second");
+		close(fd);
+	}
+	tap_end();
+}
+
+static void test_dead_endpoint(void)
+{
+	const char *req = "GET /dead HTTP/1.1\r\nHost: " HOST "\r\n\r\n";
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	int fd, ep, err = 0;
+	socklen_t elen = sizeof(err);
+	char c;
+
+	tap_begin("defer: an endpoint nobody listens on gives ECONNREFUSED, blocking or not");
+	fd = dial(VIP4, false);
+	if (EXPECT(fd >= 0)) {
+		errno = 0;
+		EXPECT_EQ(send(fd, req, strlen(req), MSG_NOSIGNAL), -1);
+		EXPECT_EQ(errno, ECONNREFUSED);
+		close(fd);
+	}
+	fd = dial(VIP4, true);
+	ep = epoll_create1(0);
+	if (EXPECT(fd >= 0)) {
+		EXPECT_EQ(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+		ev.data.fd = fd;
+		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+		EXPECT_EQ(epoll_wait(ep, &out, 1, 5000), 1);
+		EXPECT(out.events & EPOLLERR);
+		EXPECT_EQ(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen), 0);
+		EXPECT_EQ(err, ECONNREFUSED);
+		EXPECT_EQ(recv(fd, &c, 1, 0), 0);	/* then it is closed */
+		close(fd);
+	}
+	close(ep);
+	tap_end();
+}
+
+/* Send @req, expect the module's @status with @body (NULL: no body check). */
+static void expect_reply(const char *addr, const char *req, int status,
+			 const char *body, bool has_body)
+{
+	struct resp r;
+	char c;
+	int fd;
+
+	fd = dial(addr, false);
+	if (!EXPECT(fd >= 0))
+		return;
+	EXPECT_EQ(send_all(fd, req, strlen(req)), 0);
+	if (!EXPECT_EQ(read_resp(fd, &r, has_body), 0)) {
+		close(fd);
+		return;
+	}
+	EXPECT_EQ(r.status, status);
+	if (body) {
+		EXPECT_EQ(r.clen, (long)strlen(body));
+		if (has_body)
+			EXPECT_STR_EQ(r.body, body);
+	}
+	/* connection: close, and it is */
+	EXPECT_EQ(recv_wait(fd, &c, 1), 0);
+	close(fd);
+}
+
+static void test_replies(void)
+{
+	size_t len;
+	char *post;
+	int fd;
+	struct resp r;
+
+	tap_begin("defer: deny, direct response, no route, no endpoint: the application reads an HTTP response");
+	expect_reply(VIP4, "DELETE /admin HTTP/1.1\r\nHost: " HOST "\r\n\r\n",
+		     403, "403 Forbidden\n", true);
+	expect_reply(VIP4, "GET /health HTTP/1.1\r\nHost: " HOST "\r\n\r\n",
+		     200, "ok\n", true);
+	expect_reply(VIP4, "HEAD /health HTTP/1.1\r\nHost: " HOST "\r\n\r\n",
+		     200, "ok\n", false);
+	expect_reply(VIP6, "GET /nothing HTTP/1.1\r\nHost: " HOST "\r\n\r\n",
+		     404, "404 Not Found\n", true);
+	expect_reply(VIP4, "GET /empty HTTP/1.1\r\nHost: " HOST "\r\n\r\n",
+		     503, "503 Service Unavailable\n", true);
+	expect_reply(VIP4, "GET /unknown HTTP/1.1\r\nHost: " HOST "\r\n\r\n",
+		     503, NULL, true);
+	/* A body after a denied head is drained, then the 403 is read. */
+	post = post_request("/admin", 100000, &len);
+	fd = dial(VIP4, false);
+	if (EXPECT(fd >= 0) && EXPECT(post)) {
+		EXPECT_EQ(send_all(fd, post, len), 0);
+		EXPECT_EQ(read_resp(fd, &r, true), 0);
+		EXPECT_EQ(r.status, 403);
+		close(fd);
+	}
+	free(post);
+	tap_end();
+}
+
+static void test_ipv6(void)
+{
+	const char *req = "GET /v6/x HTTP/1.1\r\nHost: " HOST "\r\n\r\n";
+	struct sockaddr_in6 peer;
+	socklen_t len = sizeof(peer);
+	char addr[64];
+	struct resp r;
+	int fd;
+
+	tap_begin("defer: IPv6: routed on the first request, getpeername shows the VIP");
+	fd = dial(VIP6, false);
+	if (EXPECT(fd >= 0)) {
+		EXPECT_EQ(getpeername(fd, (void *)&peer, &len), 0);
+		inet_ntop(AF_INET6, &peer.sin6_addr, addr, sizeof(addr));
+		EXPECT_STR_EQ(addr, VIP6);
+		EXPECT_EQ(send_all(fd, req, strlen(req)), 0);
+		EXPECT_EQ(read_resp(fd, &r, true), 0);
+		EXPECT_STR_EQ(r.server, "s6");
+		len = sizeof(peer);
+		EXPECT_EQ(getpeername(fd, (void *)&peer, &len), 0);
+		inet_ntop(AF_INET6, &peer.sin6_addr, addr, sizeof(addr));
+		EXPECT_STR_EQ(addr, VIP6);
+		close(fd);
+	}
+	/* A dual-stack socket dialing the IPv4 VIP (v4-mapped). */
+	fd = dial("::ffff:" VIP4, false);
+	if (EXPECT(fd >= 0)) {
+		const char *req4 = "GET /v2/mapped HTTP/1.1\r\nHost: " HOST "\r\n\r\n";
+
+		EXPECT_EQ(send_all(fd, req4, strlen(req4)), 0);
+		EXPECT_EQ(read_resp(fd, &r, true), 0);
+		EXPECT_STR_EQ(r.server, "b1");
+		close(fd);
+	}
+	tap_end();
+}
+
+static void test_sockhash_redirect(void)
+{
+	size_t len = 0, body_len = 100000;
+	struct tcp_info ti = {};
+	socklen_t tlen = sizeof(ti);
+	struct resp r;
+	char *req;
+	int fd;
+
+	tap_begin("defer: after the real connect the socket is in the sockhash: head and body go socket to socket");
+	req = post_request("/v2/redirect", body_len, &len);
+	fd = dial(VIP4, false);
+	if (EXPECT(fd >= 0) && EXPECT(req)) {
+		EXPECT_EQ(send_all(fd, req, len), 0);
+		EXPECT_EQ(read_resp(fd, &r, true), 0);
+		EXPECT_STR_EQ(r.server, "b1");
+		EXPECT_EQ(r.req_fnv, body_fnv(body_len));
+		EXPECT_EQ(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen), 0);
+		/* TCP carried the handshake only: sk_msg redirected the rest. */
+		EXPECT_EQ(ti.tcpi_bytes_received, 0);
+		EXPECT(ti.tcpi_bytes_acked <= 1);
+		if (tap_failed_now())
+			tap_diag("bytes_acked %llu, bytes_received %llu",
+				 (unsigned long long)ti.tcpi_bytes_acked,
+				 (unsigned long long)ti.tcpi_bytes_received);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(req);
+	tap_end();
+}
+
+static void test_socket_calls_while_deferred(void)
+{
+	const char *req = "GET /v2 HTTP/1.1\r\nHost: " HOST "\r\n\r\n";
+	struct sockaddr_storage ss;
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+	struct tcp_info ti;
+	socklen_t len;
+	int fd, i, one = 1, err;
+	struct resp r;
+	char c;
+
+	tap_begin("defer: close before any write, socket options, reads, shutdown, reconnect while deferred");
+	for (i = 0; i < 50; i++) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		fd = dial(VIP4, i % 2);
+		if (!EXPECT(fd >= 0))
+			break;
+		/* Every third one aborts (SO_LINGER 0): tcp_disconnect on close. */
+		if (i % 3 == 0)
+			EXPECT_EQ(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+		close(fd);
+	}
+	fd = dial(VIP4, false);
+	if (!EXPECT(fd >= 0)) {
+		tap_end();
+		return;
+	}
+	EXPECT_EQ(setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	len = sizeof(ti);
+	EXPECT_EQ(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+	len = sizeof(err);
+	EXPECT_EQ(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	EXPECT_EQ(err, 0);
+	errno = 0;
+	EXPECT_EQ(setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", 3), -1);
+	EXPECT_EQ(errno, EOPNOTSUPP);
+	/* Nothing to read before the request: EAGAIN now, timeout when blocking. */
+	errno = 0;
+	EXPECT_EQ(recv(fd, &c, 1, MSG_DONTWAIT), -1);
+	EXPECT_EQ(errno, EAGAIN);
+	{
+		struct timeval tv = { .tv_usec = 100000 };
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		errno = 0;
+		EXPECT_EQ(recv(fd, &c, 1, 0), -1);
+		EXPECT_EQ(errno, EAGAIN);
+	}
+	/* connect() again: already connected, as far as anyone can tell. */
+	len = vip_addr(VIP4, &ss);
+	errno = 0;
+	EXPECT_EQ(connect(fd, (void *)&ss, len), -1);
+	EXPECT_EQ(errno, EISCONN);
+	/* A disconnect drops the deferral; the next connect is plain L4. */
+	EXPECT_EQ(connect(fd, &sa, sizeof(sa)), 0);
+	EXPECT_EQ(connect(fd, (void *)&ss, len), 0);
+	EXPECT_EQ(send_all(fd, req, strlen(req)), 0);
+	EXPECT_EQ(read_resp(fd, &r, true), 0);
+	EXPECT(is_v1(r.server));	/* the service's own cluster */
+	close(fd);
+	/* shutdown() before the head is complete: nothing can be routed. */
+	fd = dial(VIP4, false);
+	if (EXPECT(fd >= 0)) {
+		EXPECT_EQ(send(fd, "GET / HT", 8, 0), 8);
+		errno = 0;
+		EXPECT_EQ(shutdown(fd, SHUT_WR), -1);
+		EXPECT_EQ(errno, ENOTCONN);
+		errno = 0;
+		EXPECT_EQ(send(fd, "TP/1.1\r\n", 8, MSG_NOSIGNAL), -1);
+		EXPECT_EQ(errno, EPIPE);
+		close(fd);
+	}
+	tap_end();
+}
+
+static void test_shutdown_after_request(void)
+{
+	const char *req = "GET /v2/half HTTP/1.0\r\nHost: " HOST "\r\n\r\n";
+	struct resp r;
+	int fd, k;
+
+	tap_begin("defer: shutdown(SHUT_WR) right after the request waits for it to go out");
+	for (k = 0; k < 2; k++) {
+		fd = dial(VIP4, k);
+		if (!EXPECT(fd >= 0))
+			break;
+		EXPECT_EQ(send_all(fd, req, strlen(req)), 0);
+		EXPECT_EQ(shutdown(fd, SHUT_WR), 0);
+		EXPECT_EQ(read_resp(fd, &r, true), 0);
+		EXPECT_STR_EQ(r.server, "b1");
+		close(fd);
+	}
+	tap_end();
+}
+
+static void test_bad_heads(void)
+{
+	static const char tls_hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03";
+	const char *bare_lf = "GET / HTTP/1.1\nHost: " HOST "\n\n";
+	char *huge;
+	int fd;
+	char c;
+
+	tap_begin("defer: malformed heads fail the write with EBADMSG, over-long ones with EMSGSIZE");
+	fd = dial(VIP4, false);
+	if (EXPECT(fd >= 0)) {
+		errno = 0;
+		EXPECT_EQ(send(fd, bare_lf, strlen(bare_lf), MSG_NOSIGNAL), -1);
+		EXPECT_EQ(errno, EBADMSG);
+		errno = 0;
+		EXPECT_EQ(send(fd, "x", 1, MSG_NOSIGNAL), -1);
+		EXPECT_EQ(errno, EPIPE);
+		EXPECT_EQ(recv(fd, &c, 1, 0), 0);
+		close(fd);
+	}
+	fd = dial(VIP4, false);
+	if (EXPECT(fd >= 0)) {
+		errno = 0;
+		EXPECT_EQ(send(fd, tls_hello, sizeof(tls_hello) - 1, MSG_NOSIGNAL), -1);
+		EXPECT_EQ(errno, EBADMSG);
+		close(fd);
+	}
+	huge = malloc(20000);
+	fd = dial(VIP4, false);
+	if (EXPECT(fd >= 0) && EXPECT(huge)) {
+		int n = snprintf(huge, 20000, "GET / HTTP/1.1\r\nHost: " HOST "\r\nx-big: ");
+
+		memset(huge + n, 'a', 20000 - n);
+		/* The first 4 KiB are kept, the limit (8 KiB) falls in the second. */
+		EXPECT_EQ(send(fd, huge, 4096, MSG_NOSIGNAL), 4096);
+		errno = 0;
+		EXPECT_EQ(send(fd, huge + 4096, 20000 - 4096, MSG_NOSIGNAL), -1);
+		EXPECT_EQ(errno, EMSGSIZE);
+		close(fd);
+	}
+	free(huge);
+	tap_end();
+}
+
+static void test_sendfile(void)
+{
+	const char *req = "GET /v2/file HTTP/1.1\r\nHost: " HOST "\r\n\r\n";
+	const char *path = "/tmp/kmesh-defer-req";
+	struct resp r;
+	int fd, file;
+
+	tap_begin("defer: a request sent with sendfile() is routed too");
+	EXPECT_EQ(write_file(path, req), 0);
+	file = open(path, O_RDONLY);
+	fd = dial(VIP4, false);
+	if (EXPECT(fd >= 0) && EXPECT(file >= 0)) {
+		EXPECT_EQ(sendfile(fd, file, NULL, strlen(req)), (ssize_t)strlen(req));
+		EXPECT_EQ(read_resp(fd, &r, true), 0);
+		EXPECT_STR_EQ(r.server, "b1");
+		EXPECT_STR_EQ(r.path, "/v2/file");
+	}
+	if (fd >= 0)
+		close(fd);
+	if (file >= 0)
+		close(file);
+	unlink(path);
+	tap_end();
+}
+
+static void test_plain_service(void)
+{
+	struct resp r;
+
+	tap_begin("defer: a tcp (non-HTTP) service is not deferred: balanced at connect");
+	{
+		struct tcp_info ti = {};
+		socklen_t len = sizeof(ti);
+		int fd = dial(VIP_PLAIN, false);
+
+		if (EXPECT(fd >= 0)) {
+			EXPECT_EQ(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+			EXPECT_EQ(ti.tcpi_state, 1);	/* TCP_ESTABLISHED at once */
+			close(fd);
+		}
+	}
+	EXPECT_EQ(get(VIP_PLAIN, "/whatever", NULL, &r), 0);
+	EXPECT_STR_EQ(r.server, "b1");
+	tap_end();
+}
+
+/* A plain connection to 127.0.0.1:@port (no VIP: the mesh lets it be). */
+static int dial_direct(int port)
+{
+	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	s.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && connect(fd, (void *)&s, sizeof(s))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Hold a deferred connection in CONNECTING: its endpoint's accept queue is
+ * full (backlog 0, one connection waiting), so the SYN is dropped and
+ * retried a second later.
+ */
+static void test_connecting_phase(void)
+{
+	const char *req = "GET /slow HTTP/1.1\r\nHost: " HOST "\r\n\r\n";
+	const char *answer = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow";
+	struct timeval tv = { .tv_sec = 5 };
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof(peer);
+	struct tcp_info ti = {};
+	socklen_t tlen = sizeof(ti);
+	int lfd, filler, fd = -1, c = -1, a;
+	char got[512];
+	size_t have = 0;
+	struct pollfd p;
+	struct resp r;
+	ssize_t n;
+
+	tap_begin("defer: while the real connect is under way, writes wait, poll hides POLLOUT, shutdown waits for the head");
+	lfd = listen_backlog(AF_INET, "127.0.0.1", 19005, 0);
+	filler = dial_direct(19005);
+	if (!EXPECT(lfd >= 0) || !EXPECT(filler >= 0))
+		goto out;
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	fd = dial(VIP4, true);
+	if (!EXPECT(fd >= 0))
+		goto out;
+	EXPECT_EQ(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+	usleep(100000);
+	EXPECT_EQ(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen), 0);
+	EXPECT_EQ(ti.tcpi_state, 2);		/* SYN_SENT for real now */
+	EXPECT(ti.tcpi_segs_out >= 1);
+	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	EXPECT_EQ(poll(&p, 1, 0), 0);
+	errno = 0;
+	EXPECT_EQ(send(fd, "x", 1, 0), -1);
+	EXPECT_EQ(errno, EAGAIN);
+	EXPECT_EQ(getpeername(fd, (void *)&peer, &plen), 0);
+	EXPECT_EQ(peer.sin_addr.s_addr, inet_addr(VIP4));
+	/* Half-close now: the FIN must come after the kept head. */
+	EXPECT_EQ(shutdown(fd, SHUT_WR), 0);
+	/* Make room: the retried SYN gets through. */
+	a = accept(lfd, NULL, NULL);
+	if (a >= 0)
+		close(a);
+	c = accept(lfd, NULL, NULL);
+	if (!EXPECT(c >= 0))
+		goto out;
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while ((n = read(c, got + have, sizeof(got) - 1 - have)) > 0)
+		have += (size_t)n;
+	got[have] = '\0';
+	if (!EXPECT_EQ(n, 0))			/* the FIN */
+		tap_diag("server read: %s", strerror(errno));
+	EXPECT_STR_EQ(got, req);
+	EXPECT_EQ(write(c, answer, strlen(answer)), (ssize_t)strlen(answer));
+	EXPECT_EQ(read_resp(fd, &r, true), 0);
+	EXPECT_EQ(r.status, 200);
+	EXPECT_STR_EQ(r.body, "slow");
+	if (tap_failed_now())
+		kernel_log_diag();
+out:
+	if (c >= 0)
+		close(c);
+	if (fd >= 0)
+		close(fd);
+	if (filler >= 0)
+		close(filler);
+	if (lfd >= 0)
+		close(lfd);
+	tap_end();
+}
+
+static void test_pipelined(void)
+{
+	const char *reqs = "GET /v2/one HTTP/1.1\r\nHost: " HOST "\r\n\r\n"
+			   "GET /two HTTP/1.1\r\nHost: " HOST "\r\n\r\n";
+	struct resp r1, r2;
+	int fd;
+
+	tap_begin("defer: two pipelined requests in one write: both answered, by the first one's backend");
+	fd = dial(VIP4, false);
+	if (EXPECT(fd >= 0)) {
+		EXPECT_EQ(write(fd, reqs, strlen(reqs)), (ssize_t)strlen(reqs));
+		EXPECT_EQ(read_resp(fd, &r1, true), 0);
+		EXPECT_EQ(read_resp(fd, &r2, true), 0);
+		EXPECT_STR_EQ(r1.server, "b1");
+		EXPECT_STR_EQ(r1.path, "/v2/one");
+		EXPECT_STR_EQ(r2.server, "b1");
+		EXPECT_STR_EQ(r2.path, "/two");
+		close(fd);
+	}
+	tap_end();
+}
+
+static void test_fastopen_left_alone(void)
+{
+	const char *req = "GET /v2/tfo HTTP/1.1\r\nHost: " HOST "\r\n\r\n";
+	struct sockaddr_storage ss;
+	socklen_t len = vip_addr(VIP4, &ss);
+	struct resp r;
+	int fd, one = 1;
+
+	tap_begin("defer: a TCP_FASTOPEN_CONNECT socket is not deferred (the kernel defers it its own way)");
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (!EXPECT(fd >= 0)) {
+		tap_end();
+		return;
+	}
+	if (setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one))) {
+		tap_skip("TCP_FASTOPEN_CONNECT: %s", strerror(errno));
+		close(fd);
+		tap_end();
+		return;
+	}
+	EXPECT_EQ(connect(fd, (void *)&ss, len), 0);
+	EXPECT_EQ(send_all(fd, req, strlen(req)), 0);
+	EXPECT_EQ(read_resp(fd, &r, true), 0);
+	/* Balanced at connect like any L4 service: the path did not count. */
+	EXPECT(is_v1(r.server));
+	close(fd);
+	tap_end();
+}
+
+/* curl, when the VM has it: a real client, its own connect and writes. */
+static void test_curl(void)
+{
+	char out[4096], *body;
+	size_t i;
+	FILE *f;
+
+	tap_begin("defer: curl (a real client) is routed by path, header and method, and reads module replies");
+	if (!path_exists("/usr/bin/curl")) {
+		tap_skip("no curl in this VM");
+		tap_end();
+		return;
+	}
+	EXPECT_EQ(run_cmd(out, sizeof(out),
+			  "curl -sS --max-time 10 -H 'Host: " HOST "' http://" VIP4 "/v2/curl"), 0);
+	EXPECT(!strncmp(out, "b1 GET /v2/curl 0 ", 18));
+	for (i = 0; i < 10; i++) {
+		if (!EXPECT_EQ(run_cmd(out, sizeof(out),
+				       "curl -sS --max-time 10 -H 'Host: " HOST "' -H 'x-canary: 1' http://" VIP4 "/"), 0) ||
+		    !EXPECT(!strncmp(out, "c1 GET / 0 ", 11))) {
+			tap_diag("curl #%zu said: %s", i, out);
+			run_cmd(out, sizeof(out), "netstat -tn");
+			tap_diag("%s", out);
+			kernel_log_diag();
+			break;
+		}
+	}
+	EXPECT_EQ(run_cmd(out, sizeof(out),
+			  "curl -sS --max-time 10 -o /dev/null -w '%%{http_code}' -X DELETE -H 'Host: " HOST "' http://" VIP4 "/admin"), 0);
+	EXPECT_STR_EQ(out, "403");
+	EXPECT_EQ(run_cmd(out, sizeof(out),
+			  "curl -sS --max-time 10 -H 'Host: " HOST "' http://[" VIP6 "]/v6/curl"), 0);
+	EXPECT(!strncmp(out, "s6 GET /v6/curl 0 ", 18));
+	/* A 100 KB upload (curl sends head and body in separate writes). */
+	body = malloc(100000);
+	f = fopen("/tmp/kmesh-defer-body", "w");
+	if (EXPECT(body && f)) {
+		for (i = 0; i < 100000; i++)
+			body[i] = (char)pattern(i);
+		EXPECT_EQ(fwrite(body, 1, 100000, f), 100000);
+	}
+	if (f)
+		fclose(f);
+	free(body);
+	EXPECT_EQ(run_cmd(out, sizeof(out),
+			  "curl -sS --max-time 10 -H 'Host: " HOST "' -H 'Expect:' --data-binary @/tmp/kmesh-defer-body http://" VIP4 "/v2/up"), 0);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "b1 POST /v2/up 100000 %u\n", body_fnv(100000));
+		EXPECT_STR_EQ(out, want);
+	}
+	if (tap_failed_now())
+		tap_diag("curl said: %s", out);
+	unlink("/tmp/kmesh-defer-body");
+	tap_end();
+}
+
+/* Non-blocking clients as event loops (curl) use them, many times over. */
+static void test_nonblocking_many(void)
+{
+	const char *req = "GET /v2/nb HTTP/1.1\r\nHost: " HOST "\r\n\r\n";
+	int i, fd, bad = 0;
+	struct resp r;
+
+	tap_begin("defer: 200 non-blocking connections: connect, one write, poll for the answer");
+	for (i = 0; i < 200; i++) {
+		struct tcp_info ti = {};
+		socklen_t len = sizeof(ti);
+		ssize_t n;
+		int rc;
+
+		fd = dial(VIP4, true);
+		if (fd < 0) {
+			bad++;
+			continue;
+		}
+		n = send(fd, req, strlen(req), MSG_NOSIGNAL);
+		rc = n == (ssize_t)strlen(req) ? read_resp(fd, &r, true) : -EIO;
+		if (rc || strcmp(r.server, "b1")) {
+			getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len);
+			tap_diag("connection %d: send %zd, rc %d, server '%s'; state %u, segs out %u in %u, acked %llu, received %llu",
+				 i, n, rc, r.server, ti.tcpi_state, ti.tcpi_segs_out,
+				 ti.tcpi_segs_in, (unsigned long long)ti.tcpi_bytes_acked,
+				 (unsigned long long)ti.tcpi_bytes_received);
+			if (++bad == 3)
+				break;
+		}
+		close(fd);
+	}
+	if (!EXPECT_EQ(bad, 0))
+		kernel_log_diag();
+	tap_end();
+}
+
+struct hammer {
+	int ok, bad;
+};
+
+static void *hammer_run(void *arg)
+{
+	struct hammer *h = arg;
+	struct resp r;
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		bool v2 = i % 2;
+
+		int rc = get(VIP4, v2 ? "/v2/h" : "/h", NULL, &r);
+
+		if (!rc && r.status == 200 &&
+		    (v2 ? !strcmp(r.server, "b1") : is_v1(r.server))) {
+			h->ok++;
+		} else {
+			h->bad++;
+			tap_diag("request %d: rc %d, status %d, server '%s'", i,
+				 rc, r.status, r.server);
+		}
+	}
+	return NULL;
+}
+
+static void test_concurrent(void)
+{
+	struct hammer h[4] = {};
+	pthread_t t[4];
+	int i, ok = 0, bad = 0;
+
+	tap_begin("defer: 4 threads x 40 deferred connections, each routed right");
+	for (i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, hammer_run, &h[i]);
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ok += h[i].ok;
+		bad += h[i].bad;
+	}
+	EXPECT_EQ(ok, 160);
+	if (!EXPECT_EQ(bad, 0))
+		kernel_log_diag();
+	tap_end();
+}
+
+static void test_rmmod_refused(void)
+{
+	char out[512];
+	int fd;
+
+	tap_begin("defer: rmmod is refused while a deferred socket is open, and works once it is closed");
+	fd = dial(VIP4, false);
+	EXPECT(fd >= 0);
+	/* The connect programs pin the module too: take them away first. */
+	EXPECT_EQ(run_cmd(out, sizeof(out), "kmeshctl down"), 0);
+	is_up = false;
+	usleep(200000);
+	EXPECT(run_cmd(out, sizeof(out), "rmmod kmesh") != 0);
+	EXPECT(kmesh_loaded());
+	/* Still usable as a socket (now plain: nothing routes the VIP). */
+	if (fd >= 0)
+		close(fd);
+	EXPECT_EQ(kmesh_rmmod(), 0);
+	EXPECT(!kmesh_loaded());
+	EXPECT_EQ(kmesh_modprobe(NULL), 0);
+	tap_end();
+}
+
+static void test_kmemleak(void)
+{
+	char out[8192];
+
+	tap_begin("defer: kmemleak finds nothing of ours");
+	if (!path_exists("/sys/kernel/debug/kmemleak")) {
+		tap_skip("no kmemleak in this kernel (debug lane only)");
+		tap_end();
+		return;
+	}
+	run_cmd(NULL, 0, "echo scan > /sys/kernel/debug/kmemleak");
+	run_cmd(NULL, 0, "echo scan > /sys/kernel/debug/kmemleak");
+	run_cmd(out, sizeof(out), "cat /sys/kernel/debug/kmemleak");
+	if (!EXPECT(!strstr(out, "kmesh")))
+		tap_diag("%s", out);
+	tap_end();
+}
+
+void test_defer(void)
+{
+	static const struct {
+		int family;
+		const char *addr;
+		int port;
+		const char *name;
+	} srv[] = {
+		{ AF_INET, "127.0.0.1", 19001, "a1" },
+		{ AF_INET, "127.0.0.1", 19002, "a2" },
+		{ AF_INET, "127.0.0.1", 19003, "b1" },
+		{ AF_INET, "127.0.0.1", 19004, "c1" },
+		{ AF_INET6, "::1", 19011, "s6" },
+	};
+	const char *lane = vm_lane();
+	size_t i;
+	bool ok = true;
+
+	tap_begin("defer: topology: meshed cgroup, five HTTP servers, routes attached");
+	if (!lane || strcmp(lane, "kfunc")) {
+		tap_skip("needs kfuncs callable from connect programs (kfunc lane); lane is %s",
+			 lane ? lane : "unknown");
+		tap_end();
+		return;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	run_cmd(NULL, 0, "ip link set lo up");
+	if (!kmesh_loaded())
+		EXPECT_EQ(kmesh_modprobe(NULL), 0);
+	if (!EXPECT_EQ(cgroup_setup(), 0)) {
+		tap_end();
+		return;
+	}
+	for (i = 0; i < sizeof(srv) / sizeof(srv[0]); i++)
+		ok &= EXPECT_EQ(server_start(srv[i].family, srv[i].addr,
+					     srv[i].port, srv[i].name), 0);
+	ok &= EXPECT_EQ(mesh_setup(), 0);
+	ok &= EXPECT_EQ(join_cgroup(cgroup), 0);
+	tap_end();
+	if (!ok) {
+		cleanup();
+		return;
+	}
+
+	test_l7_program();
+	test_connect_returns_at_once();
+	test_routes_pick_cluster();
+	test_no_vhost();
+	test_weighted_split();
+	test_split_head();
+	test_blocking_body();
+	test_nonblocking_epoll();
+	test_keepalive();
+	test_dead_endpoint();
+	test_replies();
+	test_ipv6();
+	test_sockhash_redirect();
+	test_socket_calls_while_deferred();
+	test_shutdown_after_request();
+	test_bad_heads();
+	test_sendfile();
+	test_plain_service();
+	test_pipelined();
+	test_connecting_phase();
+	test_fastopen_left_alone();
+	test_curl();
+	test_nonblocking_many();
+	test_concurrent();
+	test_rmmod_refused();
+	cleanup();
+	test_kmemleak();
+}

@@ -1,0 +1,1376 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * L7 per-request policy, end to end: kmeshctl up/apply with routes and
+ * authorization, real HTTP/1.1 over TCP between a client in the meshed
+ * cgroup and small HTTP servers. The servers answer every request they
+ * parse with "METHOD PATH BODYLEN" and note it in a log, so a test can
+ * assert what the server never saw. Local servers run in the meshed cgroup
+ * (socket to socket, responses tracked); a "remote" one sits behind a
+ * veth in another netns (plain TCP, responses unseen).
+ *
+ * Runs on both VM lanes (stock: eBPF fallback; kfunc: the module's
+ * parser, route matcher and chunk scanner) and on the host (fallback),
+ * with the same expectations; only `kmeshctl status` differs.
+ *
+ * Environment (the host lane sets these; the VM needs none):
+ *	KMESH_L4_CGROUP	cgroup to use (created and removed by the caller)
+ *	KMESHCTL	kmeshctl to run (default: from PATH)
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "core/chunk.h"
+#include "core/http1.h"
+#include "l4_bpf.h"
+#include "l7_parse.skel.h"
+#include "tap.h"
+#include "tests.h"
+#include "util.h"
+
+#define MESH_FILE	"/tmp/kmesh-l7.yaml"
+#define SEEN_FILE	"/tmp/kmesh-l7-seen.log"
+#define WEB		"10.96.1.10"	/* ports 80 and 8080 */
+#define OPEN		"10.96.1.11"	/* http, no rules */
+#define FAR		"10.96.1.12"	/* remote endpoint */
+#define GUARDED		"10.96.1.13"	/* http, authorization, no routes */
+#define LOCAL_PORT	18101
+#define REMOTE_ADDR	"10.98.0.2"
+#define REMOTE_PORT	18103
+
+static char cgroup[512], home_cgroup[1024];
+static bool own_cgroup, have_remote;
+static const char *kmeshctl;
+static pid_t servers[8];
+static int nr_servers;
+static pid_t netns_holder;
+
+/* ---- helpers ---- */
+
+static int ctl(char *out, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int ctl(char *out, size_t size, const char *fmt, ...)
+{
+	char args[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	return run_cmd(out, size, "%s %s", kmeshctl, args);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+static int join_cgroup(const char *path)
+{
+	char file[600], pid[32];
+	int fd, n;
+
+	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
+	fd = open(file, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	n = snprintf(pid, sizeof(pid), "%d", getpid());
+	n = write(fd, pid, (size_t)n) == n ? 0 : -1;
+	close(fd);
+	return n;
+}
+
+static int apply(const char *yaml)
+{
+	char out[2048];
+	int rc;
+
+	if (write_file(MESH_FILE, yaml))
+		return -1;
+	rc = ctl(out, sizeof(out), "apply -f " MESH_FILE);
+	if (rc)
+		tap_diag("kmeshctl apply: %s", out);
+	return rc;
+}
+
+/* Did a server parse a request for exactly @path? */
+static bool seen_path(const char *path)
+{
+	char line[512], *p;
+	bool hit = false;
+	FILE *f = fopen(SEEN_FILE, "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		p = strchr(line, ' ');
+		if (p && !strcmp(p + 1, path))
+			hit = true;
+	}
+	fclose(f);
+	return hit;
+}
+
+/* ---- the HTTP server ---- */
+
+struct srv_conn {
+	int fd;
+};
+
+/* Read exactly @n bytes (into @buf when not NULL); 0 or -1. */
+static int read_n(int fd, char *buf, size_t n)
+{
+	char sink[4096];
+	size_t got = 0;
+
+	while (got < n) {
+		size_t want = n - got;
+		ssize_t r;
+
+		if (!buf && want > sizeof(sink))
+			want = sizeof(sink);
+		r = read(fd, buf ? buf + got : sink, want);
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/* One line up to CRLF (without it) into @line; -1 at EOF. */
+static int read_line(int fd, char *line, size_t size)
+{
+	size_t n = 0;
+	char c;
+
+	while (read(fd, &c, 1) == 1) {
+		if (c == '\n') {
+			if (n && line[n - 1] == '\r')
+				n--;
+			line[n] = '\0';
+			return 0;
+		}
+		if (n + 1 < size)
+			line[n++] = c;
+	}
+	return -1;
+}
+
+static void seen_append(const char *method, const char *path)
+{
+	char line[600];
+	int fd = open(SEEN_FILE, O_WRONLY | O_APPEND | O_CREAT, 0644), n;
+
+	if (fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "%s %s\n", method, path);
+	if (write(fd, line, (size_t)n) != n)
+		n = 0;
+	close(fd);
+}
+
+/* Serve HTTP/1.1 requests on @fd until the client goes. */
+static void *serve(void *arg)
+{
+	struct srv_conn *c = arg;
+	char line[4096], method[32], path[2048], out[4500], reply[2100];
+	int fd = c->fd;
+
+	free(c);
+	for (;;) {
+		long cl = 0, body = 0;
+		bool chunked = false, close_after = false;
+		int code = 200, n;
+
+		if (read_line(fd, line, sizeof(line)))
+			break;
+		if (!line[0])
+			continue;
+		if (sscanf(line, "%31s %2047s", method, path) != 2)
+			break;
+		while (!read_line(fd, line, sizeof(line)) && line[0]) {
+			if (!strncasecmp(line, "content-length:", 15))
+				cl = strtol(line + 15, NULL, 10);
+			else if (!strncasecmp(line, "transfer-encoding:", 18) &&
+				 strstr(line, "chunked"))
+				chunked = true;
+			else if (!strncasecmp(line, "connection:", 11) &&
+				 strstr(line, "close"))
+				close_after = true;
+		}
+		if (chunked) {
+			for (;;) {
+				long sz;
+
+				if (read_line(fd, line, sizeof(line)))
+					goto out;
+				sz = strtol(line, NULL, 16);
+				if (!sz)
+					break;
+				if (read_n(fd, NULL, (size_t)sz) ||
+				    read_line(fd, line, sizeof(line)))
+					goto out;
+				body += sz;
+			}
+			while (!read_line(fd, line, sizeof(line)) && line[0])
+				;	/* trailers */
+		} else if (cl) {
+			if (read_n(fd, NULL, (size_t)cl))
+				break;
+			body = cl;
+		}
+		seen_append(method, path);
+		if (!strncmp(path, "/status/", 8))
+			code = atoi(path + 8);
+		n = snprintf(reply, sizeof(reply), "%s %s %ld\n", method, path, body);
+		if (!strcmp(method, "HEAD"))
+			n = snprintf(out, sizeof(out),
+				     "HTTP/1.1 %d X\r\ncontent-length: %d\r\n\r\n",
+				     code, n);
+		else if (code == 204 || code == 304)
+			n = snprintf(out, sizeof(out), "HTTP/1.1 %d X\r\n\r\n", code);
+		else if (!strncmp(path, "/chunked", 8))
+			n = snprintf(out, sizeof(out),
+				     "HTTP/1.1 %d X\r\ntransfer-encoding: chunked\r\n\r\n"
+				     "%x\r\n%s\r\n0\r\n\r\n", code, n, reply);
+		else
+			n = snprintf(out, sizeof(out),
+				     "HTTP/1.1 %d X\r\ncontent-length: %d\r\n\r\n%s",
+				     code, n, reply);
+		if (write(fd, out, (size_t)n) != n || close_after)
+			break;
+	}
+out:
+	close(fd);
+	return NULL;
+}
+
+static int listen_on(const char *addr, int port)
+{
+	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd, one = 1;
+
+	inet_pton(AF_INET, addr, &s.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (void *)&s, sizeof(s)) || listen(fd, 1024)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int server_start(const char *addr, int port, const char *netns,
+			const char *cg)
+{
+	int pipefd[2], fd;
+	char ok = 0;
+	pid_t pid;
+
+	if (pipe(pipefd))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		close(pipefd[0]);
+		if (netns) {
+			int ns = open(netns, O_RDONLY);
+
+			if (ns < 0 || setns(ns, CLONE_NEWNET))
+				_exit(1);
+		}
+		if (cg && join_cgroup(cg))
+			_exit(1);
+		fd = listen_on(addr, port);
+		if (fd < 0)
+			_exit(1);
+		ok = 1;
+		if (write(pipefd[1], &ok, 1) != 1)
+			_exit(1);
+		close(pipefd[1]);
+		for (;;) {
+			struct srv_conn *c = malloc(sizeof(*c));
+			pthread_t t;
+
+			c->fd = accept(fd, NULL, NULL);
+			if (c->fd < 0) {
+				free(c);
+				continue;
+			}
+			if (pthread_create(&t, NULL, serve, c)) {
+				close(c->fd);
+				free(c);
+				continue;
+			}
+			pthread_detach(t);
+		}
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &ok, 1) != 1 || !ok) {
+		close(pipefd[0]);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	close(pipefd[0]);
+	servers[nr_servers++] = pid;
+	return 0;
+}
+
+/* ---- the client ---- */
+
+static int dial(const char *addr, int port, const char *src)
+{
+	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in b = { .sin_family = AF_INET };
+	struct timeval tv = { .tv_sec = 3 };
+	int fd, e;
+
+	inet_pton(AF_INET, addr, &s.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (src) {
+		inet_pton(AF_INET, src, &b.sin_addr);
+		if (bind(fd, (void *)&b, sizeof(b)))
+			goto fail;
+	}
+	if (connect(fd, (void *)&s, sizeof(s)))
+		goto fail;
+	return fd;
+fail:
+	e = -errno;
+	close(fd);
+	return e;
+}
+
+/* Write all of @s; bytes written, or -errno of the first failure. */
+static long send_str(int fd, const char *s, size_t n)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		ssize_t w = write(fd, s + off, n - off);
+
+		if (w < 0)
+			return off ? (long)off : -errno;
+		off += (size_t)w;
+	}
+	return (long)off;
+}
+
+#define SEND(fd, lit)	send_str(fd, lit, strlen(lit))
+
+struct resp {
+	int status;
+	bool close;
+	char body[2048];
+};
+
+/* One response: status, body (Content-Length or chunked); 0 or -1. */
+static int read_resp(int fd, struct resp *r)
+{
+	char line[2048];
+	long cl = -1;
+	bool chunked = false;
+	size_t n = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (read_line(fd, line, sizeof(line)) ||
+	    sscanf(line, "HTTP/1.1 %d", &r->status) != 1)
+		return -1;
+	while (!read_line(fd, line, sizeof(line)) && line[0]) {
+		if (!strncasecmp(line, "content-length:", 15))
+			cl = strtol(line + 15, NULL, 10);
+		else if (!strncasecmp(line, "transfer-encoding:", 18))
+			chunked = true;
+		else if (!strncasecmp(line, "connection:", 11) && strstr(line, "close"))
+			r->close = true;
+	}
+	if (chunked) {
+		for (;;) {
+			long sz;
+
+			if (read_line(fd, line, sizeof(line)))
+				return -1;
+			sz = strtol(line, NULL, 16);
+			if (!sz)
+				break;
+			if (n + (size_t)sz >= sizeof(r->body) ||
+			    read_n(fd, r->body + n, (size_t)sz) ||
+			    read_line(fd, line, sizeof(line)))
+				return -1;
+			n += (size_t)sz;
+		}
+		read_line(fd, line, sizeof(line));
+	} else if (cl > 0) {
+		if ((size_t)cl >= sizeof(r->body) || read_n(fd, r->body, (size_t)cl))
+			return -1;
+	}
+	return 0;
+}
+
+#define REQ(m, p, host, extra) m " " p " HTTP/1.1\r\nHost: " host "\r\n" extra "\r\n"
+
+/* One request on a new connection: its status, or -errno / -1000. */
+static int request(const char *addr, int port, const char *src,
+		   const char *req, struct resp *r)
+{
+	struct resp tmp;
+	long w;
+	int fd = dial(addr, port, src), st;
+
+	if (!r)
+		r = &tmp;
+	if (fd < 0)
+		return fd;
+	w = send_str(fd, req, strlen(req));
+	if (w < 0) {
+		close(fd);
+		return (int)w;
+	}
+	st = read_resp(fd, r) ? -1000 : r->status;
+	close(fd);
+	return st;
+}
+
+static int get(const char *addr, int port, const char *path, const char *host,
+	       const char *extra)
+{
+	char req[1024];
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n",
+		 path, host, extra ? extra : "");
+	return request(addr, port, NULL, req, NULL);
+}
+
+/* A counter from `kmeshctl stats`: the line starting with @prefix. */
+static long long stat_get(const char *prefix, const char *field)
+{
+	static char out[131072];
+	char key[64], *line, *p;
+
+	if (ctl(out, sizeof(out), "stats"))
+		return -1;
+	for (line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, prefix, strlen(prefix)))
+			continue;
+		snprintf(key, sizeof(key), " %s ", field);
+		p = strstr(line, key);
+		return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+	}
+	return 0;	/* no line yet: nothing counted */
+}
+
+/* ---- topology ---- */
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[512], out[1024];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = run_cmd(out, sizeof(out), "%s", cmd);
+	if (rc)
+		tap_diag("'%s' failed: %s", cmd, out);
+	return rc;
+}
+
+static bool remote_setup(void)
+{
+	int pipefd[2];
+	char ns[64], ok;
+
+	run_cmd(NULL, 0, "modprobe veth");
+	if (pipe(pipefd))
+		return false;
+	netns_holder = fork();
+	if (!netns_holder) {
+		ok = unshare(CLONE_NEWNET) ? 0 : 1;
+		if (write(pipefd[1], &ok, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &ok, 1) != 1 || !ok) {
+		close(pipefd[0]);
+		return false;
+	}
+	close(pipefd[0]);
+	snprintf(ns, sizeof(ns), "/proc/%d/ns/net", netns_holder);
+	run_cmd(NULL, 0, "ip link del kml0");
+	if (sh("ip link add name kml0 type veth") ||
+	    sh("ip link set veth0 name kml1") ||
+	    sh("ip link set kml1 netns %d", netns_holder) ||
+	    sh("ip addr add 10.98.0.1/24 dev kml0") ||
+	    sh("ip link set kml0 up") ||
+	    sh("nsenter --net=%s ip link set lo up", ns) ||
+	    sh("nsenter --net=%s ip addr add " REMOTE_ADDR "/24 dev kml1", ns) ||
+	    sh("nsenter --net=%s ip link set kml1 up", ns))
+		return false;
+	return !server_start(REMOTE_ADDR, REMOTE_PORT, ns, home_cgroup);
+}
+
+static int cgroup_setup(void)
+{
+	char line[256], root[256];
+	FILE *f;
+
+	if (l4_default_cgroup(root, sizeof(root)))
+		return -1;
+	f = fopen("/proc/self/cgroup", "r");
+	if (!f)
+		return -1;
+	home_cgroup[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(home_cgroup, sizeof(home_cgroup), "%s%s", root,
+				 strcmp(line + 3, "/") ? line + 3 : "");
+		}
+	}
+	fclose(f);
+	if (!home_cgroup[0])
+		return -1;
+	if (getenv("KMESH_L4_CGROUP")) {
+		snprintf(cgroup, sizeof(cgroup), "%s", getenv("KMESH_L4_CGROUP"));
+		return 0;
+	}
+	snprintf(cgroup, sizeof(cgroup), "%s/kmesh-l7-test", root);
+	if (mkdir(cgroup, 0755) && errno != EEXIST)
+		return -1;
+	own_cgroup = true;
+	return 0;
+}
+
+/* ---- the mesh ---- */
+
+#define MESH_HEAD							\
+	"services:\n"							\
+	"  - name: web\n"						\
+	"    addresses: [" WEB "]\n"					\
+	"    ports: [{port: 80, protocol: http}, {port: 8080, protocol: http}]\n" \
+	"    cluster: local\n"						\
+	"  - name: open\n"						\
+	"    addresses: [" OPEN "]\n"					\
+	"    ports: [{port: 80, protocol: http}]\n"			\
+	"    cluster: local\n"						\
+	"  - name: far\n"						\
+	"    addresses: [" FAR "]\n"					\
+	"    ports: [{port: 80, protocol: http}]\n"			\
+	"    cluster: remote\n"						\
+	"  - name: guarded\n"						\
+	"    addresses: [" GUARDED "]\n"				\
+	"    ports: [{port: 80, protocol: http}]\n"			\
+	"    cluster: local\n"						\
+	"clusters:\n"							\
+	"  - name: local\n"						\
+	"    endpoints: [{address: 127.0.0.1, port: 18101}]\n"	\
+	"  - name: remote\n"						\
+	"    endpoints: [{address: " REMOTE_ADDR ", port: 18103}]\n"
+
+#define MESH_ROUTES							\
+	"routes:\n"							\
+	"  - service: web\n"						\
+	"    http:\n"							\
+	"      - name: api\n"						\
+	"        match: [{uri: {prefix: /api}}]\n"			\
+	"        route: [{cluster: local}]\n"				\
+	"      - name: status\n"					\
+	"        match: [{uri: {template: \"/status/{code}\"}}]\n"	\
+	"        route: [{cluster: local}]\n"				\
+	"      - name: health\n"					\
+	"        match: [{uri: {exact: /healthz}}]\n"			\
+	"        direct_response: {status: 200, body: \"healthy\\n\"}\n" \
+	"      - name: legacy\n"					\
+	"        match: [{uri: {segment_prefix: /legacy}}]\n"		\
+	"        deny: {status: 410}\n"					\
+	"      - name: canary\n"					\
+	"        match: [{headers: {x-canary: {exact: \"1\"}}, query_params: {v: {exact: \"2\"}}}]\n" \
+	"        route: [{cluster: local}]\n"				\
+	"      - name: default\n"					\
+	"        route: [{cluster: local}]\n"
+
+#define MESH_AUTHZ							\
+	"authorization:\n"						\
+	"  - name: deny-admin\n"					\
+	"    service: web\n"						\
+	"    action: DENY\n"						\
+	"    rules:\n"							\
+	"      - to: [{operation: {paths: [\"/admin*\"]}}]\n"		\
+	"      - to: [{operation: {methods: [DELETE], ports: [8080]}}]\n" \
+	"      - when: [{key: \"request.headers[x-evil]\", values: [\"*\"]}]\n" \
+	"      - from: [{source: {ip_blocks: [127.0.0.3/32]}}]\n"	\
+	"  - name: allow-web\n"						\
+	"    service: web\n"						\
+	"    rules:\n"							\
+	"      - to: [{operation: {methods: [GET, HEAD, POST, DELETE], hosts: [web, \"*.web.svc\"]}}]\n" \
+	"      - to: [{operation: {paths: [\"/api/*\"]}}]\n"		\
+	"  - name: deny-secret\n"					\
+	"    service: far\n"						\
+	"    action: DENY\n"						\
+	"    rules:\n"							\
+	"      - to: [{operation: {paths: [/secret]}}]\n"			\
+	"  - name: guard\n"						\
+	"    service: guarded\n"					\
+	"    action: DENY\n"						\
+	"    rules:\n"							\
+	"      - to: [{operation: {paths: [\"/admin*\"]}}]\n"
+
+static const char mesh[] = MESH_HEAD MESH_ROUTES MESH_AUTHZ;
+
+/* ---- tests ---- */
+
+static void test_up(void)
+{
+	static char out[8192];
+	const char *lane = vm_lane();
+
+	tap_begin("l7: up applies routes and authorization; status says which mode runs");
+	run_cmd(NULL, 0, "%s down", kmeshctl);
+	EXPECT_EQ(write_file(MESH_FILE, mesh), 0);
+	EXPECT_EQ(ctl(out, sizeof(out), "up --cgroup %s -f " MESH_FILE, cgroup), 0);
+	if (tap_failed_now())
+		tap_diag("%s", out);
+	EXPECT_EQ(ctl(out, sizeof(out), "status"), 0);
+	if (lane && !strcmp(lane, "kfunc"))
+		EXPECT(strstr(out, "l7 requests:   kfunc mode"));
+	else
+		EXPECT(strstr(out, "l7 requests:   fallback mode"));
+	if (tap_failed_now())
+		tap_diag("%s", out);
+	EXPECT_EQ(join_cgroup(cgroup), 0);
+	unlink(SEEN_FILE);
+	tap_end();
+}
+
+static void test_allow_deny(void)
+{
+	struct resp r;
+	int st;
+
+	tap_begin("l7: allow and deny by path, method+port, host, header, source CIDR");
+	EXPECT_EQ(request(WEB, 80, NULL, REQ("GET", "/api/x", "web", ""), &r), 200);
+	EXPECT_STR_EQ(r.body, "GET /api/x 0\n");
+	/* path: a DENY rule */
+	st = request(WEB, 80, NULL, REQ("GET", "/admin/users", "web", ""), &r);
+	EXPECT_EQ(st, 403);
+	EXPECT_STR_EQ(r.body, "RBAC: access denied");
+	EXPECT(!seen_path("/admin/users"));
+	/* method + port: DELETE is denied on 8080 only */
+	EXPECT_EQ(request(WEB, 80, NULL, REQ("DELETE", "/item", "web", ""), NULL), 200);
+	EXPECT_EQ(request(WEB, 8080, NULL, REQ("DELETE", "/item8080", "web", ""), NULL), 403);
+	EXPECT(!seen_path("/item8080"));
+	EXPECT_EQ(request(WEB, 8080, NULL, REQ("GET", "/item", "web", ""), NULL), 200);
+	/* host: the ALLOW rule takes web and *.web.svc, /api/ from anyone */
+	EXPECT_EQ(get(WEB, 80, "/x", "a.web.svc", NULL), 200);
+	EXPECT_EQ(get(WEB, 80, "/x", "WEB", NULL), 200);	/* case-insensitive */
+	EXPECT_EQ(get(WEB, 80, "/x", "other", NULL), 403);
+	EXPECT_EQ(get(WEB, 80, "/api/y", "other", NULL), 200);
+	/* header present */
+	EXPECT_EQ(get(WEB, 80, "/x", "web", "X-Evil: 0\r\n"), 403);
+	EXPECT_EQ(get(WEB, 80, "/x", "web", "X-Good: 1\r\n"), 200);
+	/* source address */
+	EXPECT_EQ(request(WEB, 80, "127.0.0.3", REQ("GET", "/from3", "web", ""), NULL), 403);
+	EXPECT_EQ(request(WEB, 80, "127.0.0.4", REQ("GET", "/from4", "web", ""), NULL), 200);
+	EXPECT(!seen_path("/from3"));
+	EXPECT(seen_path("/from4"));
+	tap_end();
+}
+
+static void test_deny_wins(void)
+{
+	tap_begin("l7: a DENY match wins over an ALLOW match; ALLOW policies with no match deny");
+	/* /admin on host web matches allow-web and deny-admin */
+	EXPECT_EQ(get(WEB, 80, "/admin", "web", NULL), 403);
+	EXPECT_EQ(get(WEB, 80, "/api/admin-ish", "web", NULL), 200);
+	/* PUT matches no ALLOW rule (methods) and no DENY rule */
+	EXPECT_EQ(request(WEB, 80, NULL, REQ("PUT", "/doc", "web", ""), NULL), 403);
+	EXPECT(!seen_path("/doc"));
+	/* a service without policies allows everything */
+	EXPECT_EQ(request(OPEN, 80, NULL, REQ("PUT", "/doc-open", "anything", ""), NULL), 200);
+	tap_end();
+}
+
+static void test_l7_routes(void)
+{
+	struct resp r;
+
+	tap_begin("l7: route actions: direct response, deny with a status, header+query match");
+	EXPECT_EQ(request(WEB, 80, NULL, REQ("GET", "/healthz", "web", ""), &r), 200);
+	EXPECT_STR_EQ(r.body, "healthy\n");
+	EXPECT(!seen_path("/healthz"));
+	EXPECT_EQ(get(WEB, 80, "/legacy/old", "web", NULL), 410);
+	EXPECT_EQ(get(WEB, 80, "/legacy", "web", NULL), 410);
+	EXPECT_EQ(get(WEB, 80, "/legacyx", "web", NULL), 200);	/* segments */
+	EXPECT_EQ(get(WEB, 80, "/c?v=2", "web", "X-Canary: 1\r\n"), 200);
+	tap_end();
+}
+
+static void test_keepalive(void)
+{
+	struct resp r;
+	long w;
+	int fd;
+
+	tap_begin("l7: keep-alive: allowed requests go on; a refusal after one ends the connection (EACCES)");
+	fd = dial(WEB, 80, NULL);
+	if (!EXPECT(fd >= 0)) {
+		tap_end();
+		return;
+	}
+	EXPECT(SEND(fd, REQ("GET", "/api/ka1", "web", "")) > 0);
+	EXPECT_EQ(read_resp(fd, &r), 0);
+	EXPECT_EQ(r.status, 200);
+	EXPECT(SEND(fd, REQ("POST", "/api/ka2", "web", "Content-Length: 3\r\n") "abc") > 0);
+	EXPECT_EQ(read_resp(fd, &r), 0);
+	EXPECT_STR_EQ(r.body, "POST /api/ka2 3\n");
+	/* denied after requests went through: the write fails */
+	w = SEND(fd, REQ("GET", "/admin/ka3", "web", ""));
+	EXPECT_EQ(w, -EACCES);
+	w = SEND(fd, REQ("GET", "/api/ka4", "web", ""));
+	EXPECT_EQ(w, -EACCES);		/* and so does every later write */
+	close(fd);
+	EXPECT(!seen_path("/admin/ka3"));
+	EXPECT(!seen_path("/api/ka4"));
+	/* a new connection works */
+	EXPECT_EQ(get(WEB, 80, "/api/ka5", "web", NULL), 200);
+
+	/* refused first: a 403 to read, and the connection goes on */
+	fd = dial(WEB, 80, NULL);
+	if (EXPECT(fd >= 0)) {
+		EXPECT(SEND(fd, REQ("GET", "/admin/first", "web", "")) > 0);
+		EXPECT_EQ(read_resp(fd, &r), 0);
+		EXPECT_EQ(r.status, 403);
+		EXPECT(!r.close);
+		EXPECT(SEND(fd, REQ("GET", "/api/after-403", "web", "")) > 0);
+		EXPECT_EQ(read_resp(fd, &r), 0);
+		EXPECT_STR_EQ(r.body, "GET /api/after-403 0\n");
+		close(fd);
+	}
+	tap_end();
+}
+
+static void test_pipelining(void)
+{
+	struct resp r;
+	long w;
+	int fd, i;
+	const char three[] =
+		REQ("GET", "/api/p1", "web", "")
+		REQ("POST", "/api/p2", "web", "Content-Length: 5\r\n") "hello"
+		REQ("GET", "/api/p3", "web", "");
+	const char mixed[] =
+		REQ("GET", "/api/m2", "web", "")
+		REQ("GET", "/admin/m3", "web", "")
+		REQ("GET", "/api/m4", "web", "");
+
+	tap_begin("l7: pipelined requests in one write: each checked; the write stops at a refused one");
+	fd = dial(WEB, 80, NULL);
+	if (!EXPECT(fd >= 0)) {
+		tap_end();
+		return;
+	}
+	EXPECT_EQ(SEND(fd, three), (long)strlen(three));
+	EXPECT_EQ(read_resp(fd, &r), 0);
+	EXPECT_STR_EQ(r.body, "GET /api/p1 0\n");
+	EXPECT_EQ(read_resp(fd, &r), 0);
+	EXPECT_STR_EQ(r.body, "POST /api/p2 5\n");
+	EXPECT_EQ(read_resp(fd, &r), 0);
+	EXPECT_STR_EQ(r.body, "GET /api/p3 0\n");
+	/* the allowed request before the refused one gets through */
+	w = write(fd, mixed, strlen(mixed));
+	EXPECT_EQ(w, (long)strlen(REQ("GET", "/api/m2", "web", "")));
+	EXPECT_EQ(read_resp(fd, &r), 0);
+	EXPECT_STR_EQ(r.body, "GET /api/m2 0\n");
+	EXPECT_EQ(SEND(fd, mixed + w), -EACCES);
+	close(fd);
+	EXPECT(!seen_path("/admin/m3"));
+	EXPECT(!seen_path("/api/m4"));
+
+	/* refused first in a pipeline: its 403, then the others' answers */
+	fd = dial(WEB, 80, NULL);
+	if (EXPECT(fd >= 0)) {
+		const char first[] = REQ("GET", "/admin/f1", "web", "")
+				     REQ("GET", "/api/f2", "web", "")
+				     REQ("GET", "/api/f3", "web", "");
+
+		EXPECT_EQ(SEND(fd, first), (long)strlen(first));
+		for (i = 0; i < 3; i++)
+			EXPECT_EQ(read_resp(fd, &r), 0);
+		EXPECT_STR_EQ(r.body, "GET /api/f3 0\n");
+		close(fd);
+	}
+	tap_end();
+}
+
+static void test_split_heads(void)
+{
+	struct resp r;
+	int fd;
+
+	tap_begin("l7: heads split over several writes are held back and checked whole");
+	fd = dial(WEB, 80, NULL);
+	if (EXPECT(fd >= 0)) {
+		EXPECT(SEND(fd, "GET /api/spl") > 0);
+		usleep(30000);
+		EXPECT(SEND(fd, "it HTTP/1.1\r\nHo") > 0);
+		usleep(30000);
+		EXPECT(SEND(fd, "st: web\r\n") > 0);
+		usleep(30000);
+		EXPECT(SEND(fd, "\r\n") > 0);
+		EXPECT_EQ(read_resp(fd, &r), 0);
+		EXPECT_STR_EQ(r.body, "GET /api/split 0\n");
+		/* a second request split right inside the path */
+		EXPECT(SEND(fd, "GET /adm") > 0);
+		usleep(30000);
+		EXPECT(!seen_path("/adm"));
+		EXPECT_EQ(SEND(fd, "in/split HTTP/1.1\r\nHost: web\r\n\r\n"), -EACCES);
+		close(fd);
+	}
+	EXPECT(!seen_path("/admin/split"));
+	/* the first request of a connection, split: refused with a 403 */
+	fd = dial(WEB, 80, NULL);
+	if (EXPECT(fd >= 0)) {
+		EXPECT(SEND(fd, "GET /admin/split2 HTTP/1.1\r\n") > 0);
+		usleep(30000);
+		EXPECT(SEND(fd, "Host: web\r\n\r\n") > 0);
+		EXPECT_EQ(read_resp(fd, &r), 0);
+		EXPECT_EQ(r.status, 403);
+		close(fd);
+	}
+	tap_end();
+}
+
+static void test_bodies(void)
+{
+	struct resp r;
+	int fd;
+
+	tap_begin("l7: Content-Length and chunked bodies are passed whole, over several writes");
+	fd = dial(WEB, 80, NULL);
+	if (!EXPECT(fd >= 0)) {
+		tap_end();
+		return;
+	}
+	/* a body that looks like a request is still body */
+	EXPECT(SEND(fd, REQ("POST", "/api/cl", "web", "Content-Length: 38\r\n")) > 0);
+	usleep(20000);
+	EXPECT(SEND(fd, "GET /admin/in-body HTTP/1.1\r\nHost: w\r\n") > 0);
+	EXPECT_EQ(read_resp(fd, &r), 0);
+	EXPECT_STR_EQ(r.body, "POST /api/cl 38\n");
+	/* chunked, in pieces, with an extension and a trailer */
+	EXPECT(SEND(fd, REQ("POST", "/api/chunked-in", "web",
+			    "Transfer-Encoding: chunked\r\n") "5\r\nhel") > 0);
+	usleep(20000);
+	EXPECT(SEND(fd, "lo\r\n1b;ext=1\r\nGET /admin HTTP/1.1\r\nX: 1\r") > 0);
+	usleep(20000);
+	EXPECT(SEND(fd, "\n\r\n0\r\nTrailer: t\r\n\r\n") > 0);
+	EXPECT_EQ(read_resp(fd, &r), 0);
+	EXPECT_STR_EQ(r.body, "POST /api/chunked-in 32\n");
+	/* chunked in one write together with the next request */
+	EXPECT(SEND(fd, REQ("POST", "/api/c2", "web", "Transfer-Encoding: chunked\r\n")
+		   "3\r\nabc\r\n0\r\n\r\n" REQ("GET", "/api/c3", "web", "")) > 0);
+	EXPECT_EQ(read_resp(fd, &r), 0);
+	EXPECT_STR_EQ(r.body, "POST /api/c2 3\n");
+	EXPECT_EQ(read_resp(fd, &r), 0);
+	EXPECT_STR_EQ(r.body, "GET /api/c3 0\n");
+	/* a chunked response is framed too: the next one pairs up */
+	EXPECT(SEND(fd, REQ("GET", "/chunked-out", "web", "")) > 0);
+	EXPECT_EQ(read_resp(fd, &r), 0);
+	EXPECT_STR_EQ(r.body, "GET /chunked-out 0\n");
+	EXPECT(SEND(fd, REQ("GET", "/status/201", "web", "")) > 0);
+	EXPECT_EQ(read_resp(fd, &r), 0);
+	EXPECT_EQ(r.status, 201);
+	/* and a refused request after all of it */
+	EXPECT_EQ(SEND(fd, REQ("GET", "/admin/after-bodies", "web", "")), -EACCES);
+	close(fd);
+	EXPECT(!seen_path("/admin/in-body"));
+	EXPECT(!seen_path("/admin"));
+	EXPECT(!seen_path("/admin/after-bodies"));
+	tap_end();
+}
+
+static void test_smuggling(void)
+{
+	static const struct {
+		const char *what;
+		const char *req;
+	} bad[] = {
+		{ "CL and TE", REQ("POST", "/api/s1", "web",
+				   "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n")
+		  "0\r\n\r\n" REQ("GET", "/admin/s1", "web", "") },
+		{ "TE and CL", REQ("POST", "/api/s2", "web",
+				   "Transfer-Encoding: chunked\r\nContent-Length: 40\r\n")
+		  "0\r\n\r\n" REQ("GET", "/admin/s2", "web", "") },
+		{ "obfuscated TE", REQ("POST", "/api/s3", "web",
+				       "Transfer-Encoding: xchunked\r\n")
+		  "0\r\n\r\n" REQ("GET", "/admin/s3", "web", "") },
+		{ "space before colon", REQ("POST", "/api/s4", "web",
+					    "Transfer-Encoding : chunked\r\n")
+		  "0\r\n\r\n" REQ("GET", "/admin/s4", "web", "") },
+		{ "chunked not last", REQ("POST", "/api/s5", "web",
+					  "Transfer-Encoding: chunked, identity\r\n")
+		  "0\r\n\r\n" REQ("GET", "/admin/s5", "web", "") },
+		{ "two TE lines", REQ("POST", "/api/s6", "web",
+				      "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n")
+		  "0\r\n\r\n" REQ("GET", "/admin/s6", "web", "") },
+		{ "two CL", REQ("POST", "/api/s7", "web",
+				"Content-Length: 0\r\nContent-Length: 42\r\n")
+		  REQ("GET", "/admin/s7", "web", "") },
+		{ "bare LF", "GET /api/s8 HTTP/1.1\nHost: web\n\n"
+		  REQ("GET", "/admin/s8", "web", "") },
+		{ "obs-fold", REQ("GET", "/api/s9", "web", "X: a\r\n b\r\n") },
+		{ "TE in HTTP/1.0", "POST /api/s10 HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
+		  "0\r\n\r\n" REQ("GET", "/admin/s10", "web", "") },
+		{ "bad chunk size", REQ("POST", "/api/s11", "web",
+					"Transfer-Encoding: chunked\r\n")
+		  "-1\r\n\r\n" REQ("GET", "/admin/s11", "web", "") },
+	};
+	char what[64];
+	struct resp r;
+	size_t i;
+	int st;
+
+	/*
+	 * Against a service without routes: on the kfunc lane the first
+	 * request to a routed service goes through the deferred connect,
+	 * which refuses such heads itself before any sk_msg runs.
+	 */
+	tap_begin("l7: smuggling attempts (CL+TE, obfuscated TE, bare LF, ...) never pass a DENY rule");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		st = request(GUARDED, 80, NULL, bad[i].req, &r);
+		if (!EXPECT_EQ(st, 400))
+			tap_diag("%s", bad[i].what);
+		snprintf(what, sizeof(what), "/admin/s%zu", i + 1);
+		if (!EXPECT(!seen_path(what)))
+			tap_diag("server saw %s (%s)", what, bad[i].what);
+		snprintf(what, sizeof(what), "/api/s%zu", i + 1);
+		if (!EXPECT(!seen_path(what)))
+			tap_diag("server saw %s (%s)", what, bad[i].what);
+	}
+	/* tab as whitespace is fine: a real chunked body, consistently framed */
+	st = request(GUARDED, 80, NULL, REQ("POST", "/api/s-tab", "web",
+					    "Transfer-Encoding:\tchunked\r\n")
+		     "0\r\n\r\n", &r);
+	EXPECT_EQ(st, 200);
+	EXPECT_STR_EQ(r.body, "POST /api/s-tab 0\n");
+	tap_end();
+}
+
+static void test_counters(void)
+{
+	static char out[262144];
+	long long d2, d4, d5, before2, before4, before5, denied;
+	int i;
+
+	tap_begin("l7: per-route counters and status classes match the traffic; Prometheus text");
+	before2 = stat_get("http web route status GET:", "2xx");
+	before4 = stat_get("http web route status GET:", "4xx");
+	before5 = stat_get("http web route status GET:", "5xx");
+	denied = stat_get("http web route default GET:", "denied");
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(get(WEB, 80, "/status/200", "web", NULL), 200);
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(get(WEB, 80, "/status/503", "web", NULL), 503);
+	EXPECT_EQ(get(WEB, 80, "/status/404", "web", NULL), 404);
+	EXPECT_EQ(get(WEB, 80, "/admin/counted", "web", NULL), 403);
+	d2 = stat_get("http web route status GET:", "2xx") - before2;
+	d4 = stat_get("http web route status GET:", "4xx") - before4;
+	d5 = stat_get("http web route status GET:", "5xx") - before5;
+	EXPECT_EQ(d2, 3);
+	EXPECT_EQ(d5, 2);
+	EXPECT_EQ(d4, 1);
+	EXPECT_EQ(stat_get("http web route default GET:", "denied"), denied + 1);
+	EXPECT(stat_get("http web route status GET:", "latency_avg_us") > 0);
+	EXPECT_EQ(ctl(out, sizeof(out), "stats --prometheus"), 0);
+	EXPECT(strstr(out, "# TYPE kmesh_http_requests_total counter"));
+	EXPECT(strstr(out, "kmesh_http_requests_total{service=\"web\",route=\"status\",method=\"GET\",code=\"5xx\"}"));
+	EXPECT(strstr(out, "kmesh_http_requests_total{service=\"web\",route=\"default\",method=\"GET\",code=\"denied\"}"));
+	EXPECT(strstr(out, "# TYPE kmesh_http_request_duration_seconds histogram"));
+	EXPECT(strstr(out, "kmesh_http_request_duration_seconds_bucket{service=\"web\",route=\"status\",method=\"GET\",le=\"+Inf\"}"));
+	EXPECT(strstr(out, "kmesh_http_request_duration_seconds_count{service=\"web\",route=\"status\",method=\"GET\"}"));
+	tap_end();
+}
+
+static void test_access_log(void)
+{
+	static char out[262144];
+
+	tap_begin("l7: the request log has a record per request: method, path, route, status, decision");
+	ctl(NULL, 0, "log --wait 0");	/* drain */
+	EXPECT_EQ(get(WEB, 80, "/status/202", "web", NULL), 202);
+	EXPECT_EQ(get(WEB, 80, "/admin/logged", "web", NULL), 403);
+	/* two L4 records (the connections) and two L7 ones, in any order */
+	EXPECT_EQ(ctl(out, sizeof(out), "log --json --count 4 --wait 3"), 0);
+	EXPECT(strstr(out, "\"type\":\"http\",") && strstr(out, "\"path\":\"/status/202\""));
+	EXPECT(strstr(out, "\"route\":\"status\",\"status\":202,\"decision\":\"allow\""));
+	EXPECT(strstr(out, "\"response_seen\":true"));
+	EXPECT(strstr(out, "\"path\":\"/admin/logged\""));
+	EXPECT(strstr(out, "\"decision\":\"deny\",\"reason\":\"deny_policy\",\"policy\":\"deny-admin\""));
+	if (tap_failed_now())
+		tap_diag("log said: %s", out);
+	tap_end();
+}
+
+static void test_remote(void)
+{
+	struct resp r;
+	int fd;
+
+	tap_begin("l7: a remote server (plain TCP): same checks, responses not seen (unknown)");
+	if (!have_remote) {
+		tap_skip("no veth + netns here");
+		tap_end();
+		return;
+	}
+	EXPECT_EQ(request(FAR, 80, NULL, REQ("GET", "/far/ok", "far", ""), &r), 200);
+	EXPECT_EQ(request(FAR, 80, NULL, REQ("GET", "/secret", "far", ""), &r), 403);
+	fd = dial(FAR, 80, NULL);
+	if (EXPECT(fd >= 0)) {
+		EXPECT(SEND(fd, REQ("GET", "/far/ka", "far", "")) > 0);
+		EXPECT_EQ(read_resp(fd, &r), 0);
+		EXPECT_EQ(SEND(fd, REQ("GET", "/secret", "far", "")), -EACCES);
+		close(fd);
+	}
+	EXPECT(!seen_path("/secret"));
+	EXPECT(stat_get("http far route - GET:", "unknown") >= 2);
+	tap_end();
+}
+
+static void test_bad_config(void)
+{
+	static char out[4096], bad[16384];
+	const char *tail =
+		"authorization:\n"
+		"  - name: broken\n"
+		"    service: web\n"
+		"    rules:\n"
+		"      - to: [{operation: {paths: [\"/a*b\"]}}]\n";
+	int line = 1;
+	const char *p;
+
+	tap_begin("l7: a bad L7 config is refused with file:line:field; the old policy stays");
+	snprintf(bad, sizeof(bad), "%s%s%s", MESH_HEAD, MESH_ROUTES, tail);
+	for (p = bad; *p; p++)
+		line += *p == '\n';
+	line -= 1;	/* the paths line is the last one */
+	EXPECT_EQ(write_file("/tmp/l7-bad.yaml", bad), 0);
+	EXPECT_EQ(ctl(out, sizeof(out), "apply -f /tmp/l7-bad.yaml"), 1);
+	snprintf(bad, sizeof(bad),
+		 "/tmp/l7-bad.yaml:%d: authorization[0].rules[0].to[0].operation.paths[0]: \"/a*b\" has a '*' that is neither leading nor trailing",
+		 line);
+	if (!EXPECT(strstr(out, bad)))
+		tap_diag("kmeshctl said: %s (wanted %s)", out, bad);
+	snprintf(bad, sizeof(bad), "%s%s", MESH_HEAD,
+		 "routes:\n"
+		 "  - service: web\n"
+		 "    http:\n"
+		 "      - match: [{uri: {prefix: /x}}]\n"
+		 "        route: [{cluster: nowhere}]\n");
+	for (line = 0, p = bad; *p; p++)
+		line += *p == '\n';
+	EXPECT_EQ(write_file("/tmp/l7-bad.yaml", bad), 0);
+	EXPECT_EQ(ctl(out, sizeof(out), "apply -f /tmp/l7-bad.yaml"), 1);
+	snprintf(bad, sizeof(bad),
+		 "/tmp/l7-bad.yaml:%d: routes[0].http[0].route[0].cluster: unknown cluster 'nowhere'",
+		 line);
+	EXPECT(strstr(out, bad));
+	if (tap_failed_now())
+		tap_diag("kmeshctl said: %s", out);
+	/* the running policy is the one before */
+	EXPECT_EQ(get(WEB, 80, "/admin/still", "web", NULL), 403);
+	EXPECT_EQ(get(WEB, 80, "/healthz", "web", NULL), 200);
+	EXPECT_EQ(get(WEB, 80, "/api/still", "web", NULL), 200);
+	tap_end();
+}
+
+static void test_switch(void)
+{
+	char yaml[16384];
+
+	tap_begin("l7: a new policy applies to the next request of an open connection");
+	/* without deny-admin, /admin goes through; with it again, not */
+	snprintf(yaml, sizeof(yaml), "%s%s", MESH_HEAD, MESH_ROUTES);
+	EXPECT_EQ(apply(yaml), 0);
+	EXPECT_EQ(get(WEB, 80, "/admin/open-now", "anyone", NULL), 200);
+	EXPECT_EQ(apply(mesh), 0);
+	EXPECT_EQ(get(WEB, 80, "/admin/closed-again", "web", NULL), 403);
+	tap_end();
+}
+
+/* ---- the fallback parser against the core, byte for byte ---- */
+
+static const char *const parser_cases[] = {
+	"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+	"GET /a/b?c=d&e HTTP/1.1\r\nHost: a.b:8080\r\nX-Y: z \r\n\r\n",
+	"\r\n\r\nGET / HTTP/1.0\r\n\r\n",
+	"OPTIONS * HTTP/1.1\r\nHost: [::1]:80\r\n\r\n",
+	"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n",
+	"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+	"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+	"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+	"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+	"GET /x HTTP/1.1\r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost: [1:2:3:4:5:6:7:8]\r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost: [::ffff:1.2.3.4]\r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost: [1::2::3]\r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost: [::01.2.3.4]\r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost: a b\r\n\r\n",
+	"GET /%zz HTTP/1.1\r\nHost: a\r\n\r\n",
+	"GET /a%2F HTTP/1.1\r\nHost: a\r\n\r\n",
+	"GET /x HTTP/2.0\r\nHost: a\r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost: a\r\nX : y\r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost: a\r\n y\r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost: a\r\nX\r\n\r\n",
+	"GET  /x HTTP/1.1\r\nHost: a\r\n\r\n",
+	"get /x HTTP/1.1\r\nHost: a\r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost: a\r\nX: \x01\r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost: a\r\nX: \x80\xff\r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+	"GET /x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1 2\r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost:\r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost: a:99999\r\n\r\n",
+	"GET /x HTTP/1.1\r\nHost: a\r\n",
+};
+
+static int fallback_parse(struct l7_parse_bpf *skel, const void *buf, size_t n,
+			  struct kmesh_http_req *out)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	memset(out, 0, sizeof(*out));
+	memset(skel->bss->input, 0, sizeof(skel->bss->input));
+	memcpy(skel->bss->input, buf, n);
+	skel->bss->input_len = (__u32)n;
+	skel->bss->resp = 0;
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.parse), &opts))
+		return -1;
+	*out = skel->bss->req;
+	return skel->data->status;
+}
+
+/* Same verdict, same framing and the fields policy uses. */
+static bool same_parse(const struct kmesh_http_req *a, int as,
+		       const struct kmesh_http_req *b, int bs)
+{
+	const __u32 f = KMESH_HTTP_F_CHUNKED | KMESH_HTTP_F_HAS_CL |
+			KMESH_HTTP_F_HAS_QUERY | KMESH_HTTP_F_HAS_HOST |
+			KMESH_HTTP_F_HAS_PORT;
+
+	/* an error the core only reports once the line is complete */
+	if (as == KMESH_HTTP_NEED_MORE && bs > KMESH_HTTP_NEED_MORE)
+		return true;
+	if ((as == KMESH_HTTP_OK) != (bs == KMESH_HTTP_OK))
+		return false;
+	if (as != KMESH_HTTP_OK)
+		return (as == KMESH_HTTP_NEED_MORE) == (bs == KMESH_HTTP_NEED_MORE);
+	return a->head_len == b->head_len && a->method == b->method &&
+	       a->version == b->version && a->content_length == b->content_length &&
+	       (a->flags & f) == (b->flags & f) && a->port == b->port &&
+	       a->path.off == b->path.off && a->path.len == b->path.len &&
+	       a->query.off == b->query.off && a->query.len == b->query.len &&
+	       a->host.off == b->host.off && a->host.len == b->host.len &&
+	       a->nr_headers == b->nr_headers;
+}
+
+static void test_fallback_parser(void)
+{
+	struct l7_parse_bpf *skel;
+	struct kmesh_http_req a, b;
+	unsigned int seed = 1, mism = 0, runs = 0, i, k;
+	char buf[256];
+	int as, bs;
+
+	tap_begin("l7: the eBPF fallback parser takes the core parser's decisions (cases and mutations)");
+	skel = l7_parse_bpf__open_and_load();
+	if (!EXPECT(skel)) {
+		tap_end();
+		return;
+	}
+	for (i = 0; i < sizeof(parser_cases) / sizeof(parser_cases[0]); i++) {
+		size_t n = strlen(parser_cases[i]);
+
+		/* each case, then 60 one-byte mutations of it */
+		for (k = 0; k <= 60; k++) {
+			memcpy(buf, parser_cases[i], n);
+			if (k) {
+				static const char pool[] = " \t\r\n:;,/?%*[]x0Hk\x7f\x80";
+
+				seed = seed * 1103515245 + 12345;
+				buf[(seed >> 8) % n] = pool[(seed >> 20) % (sizeof(pool) - 1)];
+			}
+			memset(&a, 0, sizeof(a));
+			as = kmesh_http1_parse(&a, (const __u8 *)buf, (__u32)n, NULL);
+			bs = fallback_parse(skel, buf, n, &b);
+			runs++;
+			/* by design the fallback refuses absolute/authority form */
+			if (bs == KMESH_HTTP_E_TARGET_FORM &&
+			    (a.target_form == KMESH_HTTP_FORM_ABSOLUTE ||
+			     a.target_form == KMESH_HTTP_FORM_AUTHORITY))
+				continue;
+			if (!same_parse(&a, as, &b, bs)) {
+				if (mism++ < 5)
+					tap_diag("case %u/%u: core %d (%s), fallback %d (%s): %.*s",
+						 i, k, as, kmesh_http1_strstatus(as), bs,
+						 kmesh_http1_strstatus(bs < 0 ? 2 : bs),
+						 (int)n, buf);
+			}
+		}
+	}
+	EXPECT_EQ(mism, 0);
+	tap_diag("%u heads compared", runs);
+	l7_parse_bpf__destroy(skel);
+	tap_end();
+}
+
+static void test_chunk_core(void)
+{
+	static const struct {
+		const char *body;
+		int status;
+		unsigned int consumed;
+	} cases[] = {
+		{ "5\r\nhello\r\n0\r\n\r\nNEXT", KMESH_CHUNK_DONE, 15 },
+		{ "5;a=b\r\nhello\r\n0\r\nT: v\r\n\r\n", KMESH_CHUNK_DONE, 25 },
+		{ "5\r\nhello\r\n", KMESH_CHUNK_NEED_MORE, 10 },
+		{ "-1\r\n", KMESH_CHUNK_E_SIZE, 0 },
+		{ "5\nhello", KMESH_CHUNK_E_CRLF, 1 },
+		{ "1234567890123456\r\n", KMESH_CHUNK_E_OVERFLOW, 15 },
+		{ "5\r\nhelloX", KMESH_CHUNK_E_CRLF, 8 },
+		{ "0\r\nBad Trailer: x\r\n\r\n", KMESH_CHUNK_E_TRAILER, 6 },
+	};
+	struct kmesh_chunk_state st;
+	size_t i, j;
+
+	tap_begin("l7: chunk scanner core: ends, errors, any split gives the same result");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = strlen(cases[i].body);
+
+		kmesh_chunk_init(&st);
+		EXPECT_EQ(kmesh_chunk_scan(&st, (const __u8 *)cases[i].body, (__u32)n),
+			  cases[i].status);
+		EXPECT_EQ(st.consumed, cases[i].consumed);
+		/* byte by byte */
+		kmesh_chunk_init(&st);
+		for (j = 0; j < n; j++)
+			if (kmesh_chunk_scan(&st, (const __u8 *)cases[i].body + j, 1) !=
+			    KMESH_CHUNK_NEED_MORE)
+				break;
+		EXPECT_EQ(st.status, cases[i].status);
+	}
+	tap_end();
+}
+
+static void test_down(void)
+{
+	char out[1024];
+
+	tap_begin("l7: kmeshctl down removes the L7 plane with the rest");
+	EXPECT_EQ(ctl(out, sizeof(out), "down"), 0);
+	EXPECT_EQ(ctl(out, sizeof(out), "status"), 0);
+	EXPECT(strstr(out, "l7 requests:   not running"));
+	tap_end();
+}
+
+static void cleanup(void)
+{
+	int i;
+
+	run_cmd(NULL, 0, "%s down", kmeshctl);
+	join_cgroup(home_cgroup);
+	for (i = 0; i < nr_servers; i++) {
+		kill(servers[i], SIGKILL);
+		waitpid(servers[i], NULL, 0);
+	}
+	nr_servers = 0;
+	if (netns_holder > 0) {
+		kill(netns_holder, SIGKILL);
+		waitpid(netns_holder, NULL, 0);
+		netns_holder = 0;
+	}
+	run_cmd(NULL, 0, "ip link del kml0");
+	if (own_cgroup)
+		rmdir(cgroup);
+	unlink(SEEN_FILE);
+}
+
+void test_l7(void)
+{
+	kmeshctl = getenv("KMESHCTL") ? getenv("KMESHCTL") : "kmeshctl";
+	signal(SIGPIPE, SIG_IGN);
+	test_chunk_core();
+	test_fallback_parser();
+	run_cmd(NULL, 0, "ip link set lo up");
+	tap_begin("l7: topology: meshed cgroup, local and remote HTTP servers");
+	if (!EXPECT_EQ(cgroup_setup(), 0)) {
+		tap_end();
+		return;
+	}
+	unlink(SEEN_FILE);
+	if (!EXPECT_EQ(server_start("127.0.0.1", LOCAL_PORT, NULL, cgroup), 0)) {
+		tap_end();
+		cleanup();
+		return;
+	}
+	have_remote = remote_setup();
+	if (!have_remote)
+		tap_diag("no veth + netns: remote-server checks are skipped");
+	tap_end();
+
+	test_up();
+	test_allow_deny();
+	test_deny_wins();
+	test_l7_routes();
+	test_keepalive();
+	test_pipelining();
+	test_split_heads();
+	test_bodies();
+	test_smuggling();
+	test_counters();
+	test_access_log();
+	test_remote();
+	test_bad_config();
+	test_switch();
+	test_down();
+	cleanup();
+}

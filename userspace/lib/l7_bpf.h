@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The L7 per-request plane's kernel side: the sk_msg variant picked at
+ * `up`, the per-generation policy maps and the module's route tables at
+ * `apply`, and reading counters, names and the request log back. The maps
+ * are pinned with the L4 ones (l4_bpf.h); an apply builds the L7 part of
+ * the next generation aside and installs it in the same slot before L4
+ * flips to it, so requests see either the old or the new config whole.
+ */
+#ifndef KMESH_L7_BPF_H
+#define KMESH_L7_BPF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "kmesh_abi.h"
+#include "l4_build.h"
+#include "mesh_config.h"
+
+/* Route table id of a service in a generation slot (ids are per slot, so
+ * a new generation never rewrites a table the live one uses). */
+static inline __u32 l7_table_id(__u32 slot, __u32 service_id)
+{
+	return 1 + slot * KMESH_L4_MAX_SERVICES + service_id;
+}
+
+/* `up`: should the sk_msg program be the kfunc variant? (probe; env
+ * KMESH_L7_MSG=0 forces the eBPF fallback) */
+bool l7_msg_kfunc_wanted(void);
+
+/* Work of one apply, between l7_prepare() and l7_finish(). */
+struct l7_apply {
+	int policy_fd;		/* new inner maps */
+	int cidrs_fd;
+	int dev_fd;		/* /dev/kmesh, -1 without the module */
+	size_t nr_policies;
+	size_t nr_tables;
+};
+
+/*
+ * Compile the L7 config of @cfg for generation @gen (ids already chosen):
+ * push its route tables into @slot's ids (module present), set the
+ * services' route_table_id in @gen, and fill new inner maps. Nothing live
+ * changes. 0, or -1 with @err.
+ */
+int l7_prepare(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
+	       struct l7_apply *a, char *err, size_t err_size);
+/* Put the inner maps into @slot (before L4 flips to it). */
+int l7_install(struct l7_apply *a, __u32 slot, char *err, size_t err_size);
+void l7_apply_free(struct l7_apply *a);
+
+/* What runs: "kfunc", "fallback", or NULL when kmesh is down. */
+const char *l7_running_mode(void);
+
+/* Pinned L7 map by name (caller closes), or -errno. */
+int l7_map_fd(const char *name);
+
+/* Counters summed over CPUs. */
+struct l7_stat_entry {
+	struct kmesh_l7_stats_key key;
+	struct kmesh_l7_stats val;
+};
+int l7_read_stats(struct l7_stat_entry **v, size_t *n);
+int l7_read_global(__u64 out[KMESH_L7_G_MAX]);
+/* Name of a route or policy, or NULL. */
+const char *l7_name(int names_fd, __u32 kind, __u32 service_id, __u32 id,
+		    char *buf, size_t size);
+
+const char *l7_reason_name(unsigned int reason);
+const char *l7_method_name(unsigned int method);
+
+#endif /* KMESH_L7_BPF_H */

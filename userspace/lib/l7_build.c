@@ -1,0 +1,1060 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* L7 compiler; the model is in l7_build.h, the layout in kmesh_abi.h. */
+#define _GNU_SOURCE	/* memmem */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "l7_build.h"
+#include "route_build.h"
+
+struct cspec {
+	struct kmesh_l7_item items[KMESH_L7_MAX_ITEMS];
+	size_t n;
+	bool neg;
+};
+
+struct cset {
+	__u32 dir;
+	const struct mesh_cidr_list *list;
+};
+
+struct pc {
+	const struct mesh_config *cfg;
+	int svc;
+	struct kmesh_l7_policy *pol;
+	size_t nstr;
+	struct cspec conds[KMESH_L7_MAX_CONDS];
+	size_t nconds;
+	size_t nitems;
+	struct cset sets[KMESH_L7_MAX_CIDR_SETS];
+	size_t nsets;
+	size_t ntsegs;
+	struct kmesh_l7_rule routes[KMESH_L7_MAX_RULES], authz[KMESH_L7_MAX_RULES];
+	size_t nroutes, nauthz;
+	bool route_pass;	/* conditions made now are for routes only */
+	/* where we are, for messages */
+	int line;
+	const char *path;
+	struct l7_check_err *err;
+};
+
+static int fail(struct pc *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(struct pc *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->err->line = c->line;
+	snprintf(c->err->path, sizeof(c->err->path), "%s", c->path);
+	va_start(ap, fmt);
+	vsnprintf(c->err->msg, sizeof(c->err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *svc_name(const struct pc *c)
+{
+	return c->cfg->services[c->svc].name;
+}
+
+/* ---- strings ---- */
+
+static int str_add(struct pc *c, const void *s, size_t n, __u16 *off)
+{
+	const char *found;
+
+	*off = 0;
+	if (!n)
+		return 0;
+	found = c->nstr ? memmem(c->pol->strings, c->nstr, s, n) : NULL;
+	if (found) {
+		*off = (__u16)(found - (const char *)c->pol->strings);
+		return 0;
+	}
+	if (c->nstr + n > KMESH_L7_STR_BYTES)
+		return fail(c, "service '%s': more than %d bytes of strings in its routes and authorization",
+			    svc_name(c), KMESH_L7_STR_BYTES);
+	memcpy(c->pol->strings + c->nstr, s, n);
+	*off = (__u16)c->nstr;
+	c->nstr += n;
+	return 0;
+}
+
+/* A reply in the strings: "HTTP/1.1 ..." head, then "\r\n" and the body. */
+static const char *reason_of(__u16 status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	}
+	return "";
+}
+
+size_t l7_reply(__u16 status, const char *body, size_t body_len, char *buf,
+		size_t size, size_t *head_len)
+{
+	int h, n;
+
+	/* 204 and 304 have no body and no content-length. */
+	if (status == 204 || status == 304)
+		h = snprintf(buf, size, "HTTP/1.1 %u %s\r\n", status,
+			     reason_of(status));
+	else
+		h = snprintf(buf, size,
+			     "HTTP/1.1 %u %s\r\ncontent-length: %zu\r\n%s",
+			     status, reason_of(status), body_len,
+			     body_len ? "content-type: text/plain\r\n" : "");
+	if (h < 0 || (size_t)h + 2 + body_len > size)
+		return 0;
+	n = h;
+	buf[n++] = '\r';
+	buf[n++] = '\n';
+	if (status != 204 && status != 304 && body_len) {
+		memcpy(buf + n, body, body_len);
+		n += (int)body_len;
+	}
+	*head_len = (size_t)h;
+	return (size_t)n;
+}
+
+static int add_reply(struct pc *c, __u16 status, const char *body,
+		     size_t body_len, __u16 *off, __u16 *head, __u16 *len)
+{
+	char buf[KMESH_L7_MAX_RESP];
+	size_t n, h;
+
+	n = l7_reply(status, body, body_len, buf, sizeof(buf), &h);
+	if (!n)
+		return fail(c, "reply of status %u does not fit in %d bytes",
+			    status, KMESH_L7_MAX_RESP);
+	*head = (__u16)h;
+	*len = (__u16)n;
+	return str_add(c, buf, n, off);
+}
+
+/* ---- conditions ---- */
+
+static struct kmesh_l7_item *item_new(struct pc *c, struct cspec *cs, __u8 kind)
+{
+	struct kmesh_l7_item *it;
+
+	if (cs->n == KMESH_L7_MAX_ITEMS) {
+		fail(c, "service '%s': more than %d values in one condition",
+		     svc_name(c), KMESH_L7_MAX_ITEMS);
+		return NULL;
+	}
+	it = &cs->items[cs->n++];
+	memset(it, 0, sizeof(*it));
+	it->kind = kind;
+	if (c->route_pass)
+		it->flags |= KMESH_L7_IF_ROUTE;
+	return it;
+}
+
+static int item_str(struct pc *c, struct cspec *cs, __u8 kind, const char *s,
+		    size_t n, __u8 flags, __u8 hdr)
+{
+	struct kmesh_l7_item *it = item_new(c, cs, kind);
+
+	if (!it)
+		return -1;
+	it->flags |= flags;
+	it->hdr = hdr;
+	it->len = (__u16)n;
+	return str_add(c, s, n, &it->off);
+}
+
+static bool same_items(const struct cspec *a, const struct cspec *b)
+{
+	size_t i;
+
+	if (a->n != b->n || a->neg != b->neg)
+		return false;
+	for (i = 0; i < a->n; i++) {
+		const struct kmesh_l7_item *x = &a->items[i], *y = &b->items[i];
+
+		/* routes-only marks do not make a different condition */
+		if (x->kind != y->kind || x->hdr != y->hdr || x->off != y->off ||
+		    x->len != y->len || x->arg != y->arg ||
+		    (x->flags & ~KMESH_L7_IF_ROUTE) != (y->flags & ~KMESH_L7_IF_ROUTE))
+			return false;
+	}
+	return true;
+}
+
+/* Place a condition (sharing an identical one); its index, or -1. */
+static int cond_put(struct pc *c, const struct cspec *cs)
+{
+	size_t i;
+
+	for (i = 0; i < c->nconds; i++)
+		if (same_items(&c->conds[i], cs))
+			return (int)i;
+	if (c->nconds == KMESH_L7_MAX_CONDS)
+		return fail(c, "service '%s': more than %d distinct conditions in its routes and authorization",
+			    svc_name(c), KMESH_L7_MAX_CONDS);
+	if (c->nitems + cs->n > KMESH_L7_MAX_ITEMS)
+		return fail(c, "service '%s': more than %d condition values in its routes and authorization",
+			    svc_name(c), KMESH_L7_MAX_ITEMS);
+	c->conds[c->nconds] = *cs;
+	c->nitems += cs->n;
+	return (int)c->nconds++;
+}
+
+/* Add condition @cs to block mask @mask. */
+static int cond_add(struct pc *c, struct cspec *cs, __u64 *mask)
+{
+	int i;
+
+	if (!cs->n)
+		return 0;
+	i = cond_put(c, cs);
+	if (i < 0)
+		return -1;
+	*mask |= 1ULL << i;
+	return 0;
+}
+
+static int hdr_slot(struct pc *c, const char *name)
+{
+	struct kmesh_l7_policy *p = c->pol;
+	size_t n = strlen(name), i;
+
+	for (i = 0; i < p->nr_hdrs; i++)
+		if (p->hdr_len[i] == n && !memcmp(p->hdr_name[i], name, n))
+			return (int)i;
+	if (p->nr_hdrs == KMESH_L7_MAX_HDRS)
+		return fail(c, "service '%s': conditions on more than %d different headers",
+			    svc_name(c), KMESH_L7_MAX_HDRS);
+	memcpy(p->hdr_name[p->nr_hdrs], name, n);
+	p->hdr_len[p->nr_hdrs] = (__u8)n;
+	return p->nr_hdrs++;
+}
+
+static bool same_cidrs(const struct mesh_cidr_list *a,
+		       const struct mesh_cidr_list *b)
+{
+	return a->n == b->n && !memcmp(a->v, b->v, a->n * sizeof(*a->v));
+}
+
+static int cidr_set(struct pc *c, __u32 dir, const struct mesh_cidr_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsets; i++)
+		if (c->sets[i].dir == dir && same_cidrs(c->sets[i].list, l))
+			return (int)i;
+	if (c->nsets == KMESH_L7_MAX_CIDR_SETS)
+		return fail(c, "service '%s': more than %d different address lists",
+			    svc_name(c), KMESH_L7_MAX_CIDR_SETS);
+	c->sets[c->nsets].dir = dir;
+	c->sets[c->nsets].list = l;
+	return (int)c->nsets++;
+}
+
+static int cond_cidrs(struct pc *c, __u32 dir, const struct mesh_cidr_list *l,
+		      bool neg, __u64 *mask)
+{
+	struct cspec cs = { .neg = neg };
+	struct kmesh_l7_item *it;
+	int set;
+
+	if (!l->n)
+		return 0;
+	set = cidr_set(c, dir, l);
+	if (set < 0)
+		return -1;
+	it = item_new(c, &cs, dir == KMESH_L7_DIR_SRC ? KMESH_L7_I_SRC_SET :
+			       KMESH_L7_I_DST_SET);
+	if (!it)
+		return -1;
+	it->arg = (__u32)set;
+	return cond_add(c, &cs, mask);
+}
+
+static int cond_methods(struct pc *c, __u32 methods, bool neg, __u64 *mask)
+{
+	struct cspec cs = { .neg = neg };
+	struct kmesh_l7_item *it;
+
+	if (!methods)
+		return 0;
+	it = item_new(c, &cs, KMESH_L7_I_METHOD);
+	if (!it)
+		return -1;
+	it->arg = methods;
+	return cond_add(c, &cs, mask);
+}
+
+static int cond_ports(struct pc *c, const struct mesh_port_list *l, bool neg,
+		      __u64 *mask)
+{
+	struct cspec cs = { .neg = neg };
+	struct kmesh_l7_item *it;
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		it = item_new(c, &cs, KMESH_L7_I_PORT);
+		if (!it)
+			return -1;
+		it->arg = l->v[i];
+	}
+	return cond_add(c, &cs, mask);
+}
+
+/* Istio patterns for paths, hosts and header values. */
+static int item_pattern(struct pc *c, struct cspec *cs, enum kmesh_l7_item_kind base,
+			const struct mesh_pattern *pt, int hdr)
+{
+	/* base is the EXACT kind; PREFIX and SUFFIX follow it */
+	__u8 kind = base;
+
+	switch (pt->kind) {
+	case MESH_M_PRESENT:
+		if (base == KMESH_L7_I_HDR_EXACT)
+			return item_str(c, cs, KMESH_L7_I_HDR_PRESENT, NULL, 0, 0,
+					(__u8)hdr);
+		if (base == KMESH_L7_I_HOST_EXACT)
+			return item_new(c, cs, KMESH_L7_I_TRUE) ? 0 : -1;
+		/* every request with a path */
+		return item_str(c, cs, KMESH_L7_I_PATH_PREFIX, NULL, 0, 0, 0);
+	case MESH_M_PREFIX:
+		kind = base == KMESH_L7_I_PATH_EXACT ? KMESH_L7_I_PATH_PREFIX :
+		       base == KMESH_L7_I_HOST_EXACT ? KMESH_L7_I_HOST_PREFIX :
+		       KMESH_L7_I_HDR_PREFIX;
+		break;
+	case MESH_M_SUFFIX:
+		kind = base == KMESH_L7_I_PATH_EXACT ? KMESH_L7_I_PATH_SUFFIX :
+		       base == KMESH_L7_I_HOST_EXACT ? KMESH_L7_I_HOST_SUFFIX :
+		       KMESH_L7_I_HDR_SUFFIX;
+		break;
+	default:
+		break;
+	}
+	return item_str(c, cs, kind, pt->text, strlen(pt->text), 0,
+			hdr < 0 ? 0 : (__u8)hdr);
+}
+
+static int cond_patterns(struct pc *c, enum kmesh_l7_item_kind base,
+			 const struct mesh_pattern_list *l, int hdr, bool neg,
+			 __u64 *mask)
+{
+	struct cspec cs = { .neg = neg };
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (item_pattern(c, &cs, base, &l->v[i], hdr))
+			return -1;
+	return cond_add(c, &cs, mask);
+}
+
+/* Split a validated template into segments. */
+static int item_template(struct pc *c, struct cspec *cs, const char *t)
+{
+	struct kmesh_l7_policy *p = c->pol;
+	struct kmesh_l7_item *it;
+	size_t n = strlen(t), i = 1, e, first = c->ntsegs, k;
+	__u16 off;
+
+	if (str_add(c, t, n, &off))
+		return -1;
+	/* the same template again: share its segments */
+	for (k = 0; k < c->nconds; k++) {
+		size_t j;
+
+		for (j = 0; j < c->conds[k].n; j++) {
+			const struct kmesh_l7_item *o = &c->conds[k].items[j];
+
+			if (o->kind == KMESH_L7_I_PATH_TEMPLATE &&
+			    o->off == off && o->len == n) {
+				it = item_new(c, cs, KMESH_L7_I_PATH_TEMPLATE);
+				if (!it)
+					return -1;
+				*it = *o;
+				it->flags = (__u8)(o->flags & ~KMESH_L7_IF_ROUTE) |
+					    (c->route_pass ? KMESH_L7_IF_ROUTE : 0);
+				return 0;
+			}
+		}
+	}
+	for (; i <= n; i = e + 1) {
+		struct kmesh_l7_tseg *s;
+		const char *seg = t + i;
+		size_t sl;
+
+		for (e = i; e < n && t[e] != '/'; e++)
+			;
+		sl = e - i;
+		if (c->ntsegs - first == KMESH_L7_TEMPLATE_SEGS)
+			return fail(c, "template \"%s\" has more than %d segments",
+				    t, KMESH_L7_TEMPLATE_SEGS);
+		if (c->ntsegs == KMESH_L7_MAX_TSEGS)
+			return fail(c, "service '%s': more than %d template segments in all",
+				    svc_name(c), KMESH_L7_MAX_TSEGS);
+		s = &p->tsegs[c->ntsegs++];
+		memset(s, 0, sizeof(*s));
+		if ((sl == 2 && !memcmp(seg, "**", 2)) ||
+		    (sl > 4 && seg[0] == '{' && !memcmp(seg + sl - 4, "=**}", 4))) {
+			s->kind = KMESH_L7_TS_REST;
+		} else if ((sl == 1 && seg[0] == '*') || (sl && seg[0] == '{')) {
+			s->kind = KMESH_L7_TS_ONE;
+		} else {
+			s->kind = KMESH_L7_TS_LIT;
+			s->len = (__u16)sl;
+			s->off = (__u16)(off + i);
+		}
+		if (e == n)
+			break;
+	}
+	it = item_new(c, cs, KMESH_L7_I_PATH_TEMPLATE);
+	if (!it)
+		return -1;
+	it->off = off;
+	it->len = (__u16)n;
+	it->arg = (__u32)first | (__u32)(c->ntsegs - first) << 16;
+	return 0;
+}
+
+/* ---- routes ---- */
+
+static int route_block(struct pc *c, const struct mesh_route_match *m,
+		       __u64 *mask)
+{
+	struct cspec cs;
+	size_t i;
+
+	if (m->has_uri) {
+		memset(&cs, 0, sizeof(cs));
+		switch (m->uri.kind) {
+		case MESH_M_EXACT:
+			if (item_str(c, &cs, KMESH_L7_I_PATH_EXACT, m->uri.text,
+				     strlen(m->uri.text), 0, 0))
+				return -1;
+			break;
+		case MESH_M_PREFIX:
+		case MESH_M_SEGMENT_PREFIX:
+			if (item_str(c, &cs, KMESH_L7_I_PATH_PREFIX, m->uri.text,
+				     strlen(m->uri.text),
+				     m->uri.kind == MESH_M_SEGMENT_PREFIX ?
+				     KMESH_L7_IF_SEGMENT : 0, 0))
+				return -1;
+			break;
+		default:
+			if (item_template(c, &cs, m->uri.text))
+				return -1;
+			break;
+		}
+		if (cond_add(c, &cs, mask))
+			return -1;
+	}
+	if (cond_methods(c, m->methods, false, mask))
+		return -1;
+	for (i = 0; i < m->nr_headers; i++) {
+		const struct mesh_header_match *h = &m->headers[i];
+		int slot = hdr_slot(c, h->name);
+		__u8 kind;
+
+		if (slot < 0)
+			return -1;
+		memset(&cs, 0, sizeof(cs));
+		kind = h->value.kind == MESH_M_EXACT ? KMESH_L7_I_HDR_EXACT :
+		       h->value.kind == MESH_M_PREFIX ? KMESH_L7_I_HDR_PREFIX :
+		       KMESH_L7_I_HDR_PRESENT;
+		cs.neg = h->value.kind == MESH_M_ABSENT;
+		if (item_str(c, &cs, kind, h->value.text,
+			     h->value.text ? strlen(h->value.text) : 0, 0,
+			     (__u8)slot) ||
+		    cond_add(c, &cs, mask))
+			return -1;
+	}
+	for (i = 0; i < m->nr_query; i++) {
+		const struct mesh_query_match *q = &m->query[i];
+		struct kmesh_l7_item *it;
+		__u16 voff;
+
+		memset(&cs, 0, sizeof(cs));
+		if (item_str(c, &cs, KMESH_L7_I_QUERY_EXACT, q->name,
+			     strlen(q->name), 0, 0) ||
+		    str_add(c, q->value, strlen(q->value), &voff))
+			return -1;
+		it = &cs.items[cs.n - 1];
+		it->arg = (__u32)voff << 16 | (__u32)strlen(q->value);
+		if (cond_add(c, &cs, mask))
+			return -1;
+	}
+	return 0;
+}
+
+static int block_put(struct pc *c, __u64 mask)
+{
+	struct kmesh_l7_policy *p = c->pol;
+	size_t i;
+
+	for (i = 0; i < p->nr_blocks; i++)
+		if (p->block_conds[i] == mask)
+			return (int)i;
+	if (p->nr_blocks == KMESH_L7_MAX_BLOCKS)
+		return fail(c, "service '%s': more than %d distinct match blocks in its routes and authorization",
+			    svc_name(c), KMESH_L7_MAX_BLOCKS);
+	p->block_conds[p->nr_blocks] = mask;
+	return p->nr_blocks++;
+}
+
+static int route_action(struct pc *c, const struct mesh_http_route *r,
+			struct kmesh_l7_rule *rule)
+{
+	rule->kind = KMESH_L7_RK_ROUTE;
+	rule->id = r->id;
+	rule->action = r->action;
+	rule->status = r->status;
+	if (r->action == KMESH_RT_A_ROUTE)
+		return 0;
+	return add_reply(c, r->status, r->body, r->body_len, &rule->resp_off,
+			 &rule->resp_head, &rule->resp_len);
+}
+
+static int compile_routes(struct pc *c, const struct mesh_routes *rt)
+{
+	struct kmesh_l7_policy *p = c->pol;
+	struct cspec cs;
+	size_t i, j;
+	__u64 vmask = 0;
+
+	p->flags |= KMESH_L7_PF_HAS_ROUTES;
+	c->line = rt->line;
+	c->path = "routes";
+	memset(&cs, 0, sizeof(cs));
+	for (i = 0; i < rt->nr_hosts; i++) {
+		const char *h = rt->hosts[i];
+
+		if (!strcmp(h, "*")) {
+			p->flags |= KMESH_L7_PF_VHOST_ANY;
+			break;
+		}
+		if (h[0] == '*') {
+			if (item_str(c, &cs, KMESH_L7_I_HOST_SUFFIX, h + 1,
+				     strlen(h + 1), KMESH_L7_IF_LONGER, 0))
+				return -1;
+		} else if (item_str(c, &cs, KMESH_L7_I_HOST_EXACT, h, strlen(h),
+				    0, 0)) {
+			return -1;
+		}
+	}
+	if (!(p->flags & KMESH_L7_PF_VHOST_ANY)) {
+		if (cond_add(c, &cs, &vmask))
+			return -1;
+		p->vhost_cond = (__u8)__builtin_ctzll(vmask);
+	}
+	for (i = 0; i < rt->nr_http; i++) {
+		const struct mesh_http_route *r = &rt->http[i];
+		struct kmesh_l7_rule *rule;
+
+		c->line = r->line;
+		c->path = r->path;
+		if (!r->nr_match) {
+			p->flags |= KMESH_L7_PF_DEFAULT;
+			if (route_action(c, r, &p->dflt))
+				return -1;
+			continue;
+		}
+		rule = &c->routes[c->nroutes++];
+		memset(rule, 0, sizeof(*rule));
+		for (j = 0; j < r->nr_match; j++) {
+			__u64 mask = 0;
+			int b;
+
+			c->line = r->match[j].line;
+			if (route_block(c, &r->match[j], &mask))
+				return -1;
+			b = block_put(c, mask);
+			if (b < 0)
+				return -1;
+			rule->blocks |= 1ULL << b;
+		}
+		c->line = r->line;
+		if (route_action(c, r, rule))
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- authorization ---- */
+
+static int source_conds(struct pc *c, const struct mesh_authz_source *s,
+			__u64 *mask)
+{
+	return cond_cidrs(c, KMESH_L7_DIR_SRC, &s->ip_blocks, false, mask) ||
+	       cond_cidrs(c, KMESH_L7_DIR_SRC, &s->not_ip_blocks, true, mask);
+}
+
+static int op_conds(struct pc *c, const struct mesh_authz_operation *o,
+		    __u64 *mask)
+{
+	return cond_methods(c, o->methods, false, mask) ||
+	       cond_methods(c, o->not_methods, true, mask) ||
+	       cond_patterns(c, KMESH_L7_I_PATH_EXACT, &o->paths, -1, false, mask) ||
+	       cond_patterns(c, KMESH_L7_I_PATH_EXACT, &o->not_paths, -1, true, mask) ||
+	       cond_patterns(c, KMESH_L7_I_HOST_EXACT, &o->hosts, -1, false, mask) ||
+	       cond_patterns(c, KMESH_L7_I_HOST_EXACT, &o->not_hosts, -1, true, mask) ||
+	       cond_ports(c, &o->ports, false, mask) ||
+	       cond_ports(c, &o->not_ports, true, mask);
+}
+
+static int when_conds(struct pc *c, const struct mesh_authz_when *w,
+		      __u64 *mask)
+{
+	int slot;
+
+	switch (w->key) {
+	case MESH_WHEN_HEADER:
+		slot = hdr_slot(c, w->header);
+		if (slot < 0)
+			return -1;
+		if (cond_patterns(c, KMESH_L7_I_HDR_EXACT, &w->values, slot,
+				  false, mask) ||
+		    cond_patterns(c, KMESH_L7_I_HDR_EXACT, &w->not_values, slot,
+				  true, mask))
+			return -1;
+		return 0;
+	case MESH_WHEN_DEST_PORT:
+		return cond_ports(c, &w->ports, false, mask) ||
+		       cond_ports(c, &w->not_ports, true, mask);
+	default: {
+		__u32 dir = w->key == MESH_WHEN_SOURCE_IP ? KMESH_L7_DIR_SRC :
+			    KMESH_L7_DIR_DST;
+
+		return cond_cidrs(c, dir, &w->cidrs, false, mask) ||
+		       cond_cidrs(c, dir, &w->not_cidrs, true, mask);
+	}
+	}
+}
+
+static int compile_policy(struct pc *c, const struct mesh_authz *a)
+{
+	static const struct mesh_authz_source any_src;
+	static const struct mesh_authz_operation any_op;
+	char path[192];
+	size_t r, s, o, w;
+
+	if (a->action == MESH_AUTHZ_ALLOW)
+		c->pol->flags |= KMESH_L7_PF_HAS_ALLOW;
+	for (r = 0; r < a->nr_rules; r++) {
+		const struct mesh_authz_rule *ru = &a->rules[r];
+		struct kmesh_l7_rule *rule;
+		__u64 wmask = 0;
+
+		snprintf(path, sizeof(path), "%s.rules[%zu]", a->path, r);
+		c->line = ru->line;
+		c->path = path;
+		if (c->nauthz + c->nroutes == KMESH_L7_MAX_RULES)
+			return fail(c, "service '%s': more than %d routes and authorization rules",
+				    svc_name(c), KMESH_L7_MAX_RULES);
+		rule = &c->authz[c->nauthz++];
+		memset(rule, 0, sizeof(*rule));
+		rule->kind = a->action == MESH_AUTHZ_ALLOW ? KMESH_L7_RK_ALLOW :
+			     KMESH_L7_RK_DENY;
+		rule->id = a->id;
+		rule->index = (__u16)r;
+		for (w = 0; w < ru->nr_when; w++) {
+			c->line = ru->when[w].line;
+			if (when_conds(c, &ru->when[w], &wmask))
+				return -1;
+		}
+		c->line = ru->line;
+		for (s = 0; s < (ru->nr_from ? ru->nr_from : 1); s++) {
+			for (o = 0; o < (ru->nr_to ? ru->nr_to : 1); o++) {
+				__u64 mask = wmask;
+				int b;
+
+				if (source_conds(c, ru->nr_from ? &ru->from[s] : &any_src,
+						 &mask) ||
+				    op_conds(c, ru->nr_to ? &ru->to[o] : &any_op, &mask))
+					return -1;
+				b = block_put(c, mask);
+				if (b < 0)
+					return -1;
+				rule->blocks |= 1ULL << b;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- the service ---- */
+
+const struct mesh_routes *l7_routes_of(const struct mesh_config *cfg, int svc)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nr_routes; i++)
+		if (cfg->routes[i].service == svc)
+			return &cfg->routes[i];
+	return NULL;
+}
+
+bool l7_service_has_rules(const struct mesh_config *cfg, int svc)
+{
+	size_t i;
+
+	if (l7_routes_of(cfg, svc))
+		return true;
+	for (i = 0; i < cfg->nr_authz; i++)
+		if (cfg->authz[i].service == svc)
+			return true;
+	return false;
+}
+
+static bool cidr_contains(const struct mesh_cidr *outer,
+			  const struct mesh_cidr *inner)
+{
+	int i;
+
+	if (outer->bits > inner->bits)
+		return false;
+	for (i = 0; i < 4; i++) {
+		int b = outer->bits - i * 32;
+		__u32 keep = b >= 32 ? 0xffffffffU : b <= 0 ? 0 :
+			     0xffffffffU << (32 - b);
+
+		if ((ntohl(outer->addr[i]) ^ ntohl(inner->addr[i])) & keep)
+			return false;
+	}
+	return true;
+}
+
+static int cidr_push(struct pc *c, struct l7_cidrs *out,
+		     const struct l7_cidr_entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < out->n; i++)
+		if (!memcmp(&out->v[i].key, &e->key, sizeof(e->key)))
+			return 0;
+	if (out->n == KMESH_L7_MAX_CIDRS)
+		return fail(c, "more than %d address list entries in all services",
+			    KMESH_L7_MAX_CIDRS);
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 64;
+		struct l7_cidr_entry *v = realloc(out->v, cap * sizeof(*v));
+
+		if (!v)
+			return fail(c, "out of memory");
+		out->v = v;
+		out->cap = cap;
+	}
+	out->v[out->n++] = *e;
+	return 0;
+}
+
+/*
+ * One LPM entry per listed CIDR; its value holds every set with a CIDR
+ * containing it, so the longest match of an address yields all its sets.
+ */
+static int emit_cidrs(struct pc *c, __u32 service_id, struct l7_cidrs *out)
+{
+	size_t s, i, t, j;
+
+	for (s = 0; s < c->nsets; s++) {
+		for (i = 0; i < c->sets[s].list->n; i++) {
+			const struct mesh_cidr *cd = &c->sets[s].list->v[i];
+			struct l7_cidr_entry e = {};
+
+			e.key.prefixlen = 64 + cd->bits;
+			e.key.service_id = htonl(service_id);
+			e.key.dir = htonl(c->sets[s].dir);
+			memcpy(e.key.addr, cd->addr, 16);
+			for (t = 0; t < c->nsets; t++) {
+				if (c->sets[t].dir != c->sets[s].dir)
+					continue;
+				for (j = 0; j < c->sets[t].list->n; j++)
+					if (cidr_contains(&c->sets[t].list->v[j], cd))
+						e.sets |= 1ULL << t;
+			}
+			if (cidr_push(c, out, &e))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int l7_build_policy(const struct mesh_config *cfg, int svc, __u32 service_id,
+		    struct kmesh_l7_policy *out, struct l7_cidrs *cidrs,
+		    struct l7_check_err *err)
+{
+	static const char deny_body[] = "RBAC: access denied";
+	const struct mesh_routes *rt = l7_routes_of(cfg, svc);
+	struct pc *c = calloc(1, sizeof(*c));
+	size_t i, k, n;
+	int rc = -1;
+
+	memset(err, 0, sizeof(*err));
+	if (!c) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	c->cfg = cfg;
+	c->svc = svc;
+	c->pol = out;
+	c->err = err;
+	c->line = cfg->services[svc].line;
+	c->path = "services";
+	out->service_id = service_id;
+	if (add_reply(c, 403, deny_body, sizeof(deny_body) - 1, &out->deny_off,
+		      &out->deny_head, &out->deny_len))
+		goto out;
+	/* Authorization first: its items lead, for kfunc mode. */
+	for (i = 0; i < cfg->nr_authz; i++)
+		if (cfg->authz[i].service == svc &&
+		    compile_policy(c, &cfg->authz[i]))
+			goto out;
+	for (i = 0, n = 0; i < c->nconds; i++)
+		n += c->conds[i].n;
+	out->nr_authz_items = (__u8)n;
+	c->route_pass = true;
+	if (rt && compile_routes(c, rt))
+		goto out;
+	if (c->nroutes + c->nauthz > KMESH_L7_MAX_RULES) {
+		c->line = rt ? rt->line : c->line;
+		fail(c, "service '%s': more than %d routes and authorization rules",
+		     svc_name(c), KMESH_L7_MAX_RULES);
+		goto out;
+	}
+	/* Rules: ordered routes first, their bit order is match order. */
+	memcpy(out->rules, c->routes, c->nroutes * sizeof(*c->routes));
+	memcpy(out->rules + c->nroutes, c->authz, c->nauthz * sizeof(*c->authz));
+	out->nr_routes = (__u8)c->nroutes;
+	out->nr_rules = (__u8)(c->nroutes + c->nauthz);
+	out->nr_conds = (__u8)c->nconds;
+	for (i = 0, n = 0; i < c->nconds; i++) {
+		if (c->conds[i].neg)
+			out->neg_conds |= 1ULL << i;
+		for (k = 0; k < c->conds[i].n; k++) {
+			out->items[n] = c->conds[i].items[k];
+			out->items[n].cond = (__u8)i;
+			n++;
+		}
+	}
+	out->nr_items = (__u8)n;
+	for (i = 0; i < n; i++) {
+		switch (out->items[i].kind) {
+		case KMESH_L7_I_PATH_TEMPLATE:
+			out->flags |= KMESH_L7_PF_TEMPLATES;
+			break;
+		case KMESH_L7_I_QUERY_EXACT:
+			out->flags |= KMESH_L7_PF_QUERY;
+			break;
+		case KMESH_L7_I_SRC_SET:
+			out->flags |= KMESH_L7_PF_SRC_SETS;
+			break;
+		case KMESH_L7_I_DST_SET:
+			out->flags |= KMESH_L7_PF_DST_SETS;
+			break;
+		}
+	}
+	if (emit_cidrs(c, service_id, cidrs))
+		goto out;
+	rc = 0;
+out:
+	free(c);
+	return rc;
+}
+
+/* ---- the module's route table ---- */
+
+static int table_fail(struct l7_check_err *err, const struct mesh_http_route *r,
+		      int line, struct kmesh_rtb *b)
+{
+	const char *msg = kmesh_rtb_error(b) ? kmesh_rtb_error(b) : "out of memory";
+	const char *p;
+
+	err->line = r ? r->line : line;
+	snprintf(err->path, sizeof(err->path), "%s", r ? r->path : "routes");
+	/* "route 3 (id 42), match 1, ...": the path already says which route */
+	if (r && (!strncmp(msg, "route ", 6) || !strncmp(msg, "default route ", 14)) &&
+	    (p = strstr(msg, ")")) && (p[1] == ',' || p[1] == ':') && p[2] == ' ')
+		msg = p + 3;
+	snprintf(err->msg, sizeof(err->msg), "%s", msg);
+	return -1;
+}
+
+static int table_action(struct kmesh_rtb *b, const struct mesh_http_route *r,
+			const __u32 *cluster_ids)
+{
+	size_t i;
+
+	switch (r->action) {
+	case KMESH_RT_A_ROUTE:
+		for (i = 0; i < r->nr_dests; i++)
+			if (kmesh_rtb_cluster(b, cluster_ids[r->dests[i].cluster],
+					      r->dests[i].weight))
+				return -1;
+		return 0;
+	case KMESH_RT_A_DENY:
+		return kmesh_rtb_deny(b, r->status);
+	default:
+		return kmesh_rtb_direct(b, r->status, r->body, r->body_len);
+	}
+}
+
+int l7_build_table(const struct mesh_config *cfg, int svc, __u32 vhost_id,
+		   const __u32 *cluster_ids, void **blob, __u32 *len,
+		   struct l7_check_err *err)
+{
+	const struct mesh_routes *rt = l7_routes_of(cfg, svc);
+	const struct mesh_http_route *dflt = NULL;
+	struct kmesh_rtb *b;
+	size_t i, j, k, ordered = 0;
+	int rc = -1;
+
+	memset(err, 0, sizeof(*err));
+	*blob = NULL;
+	*len = 0;
+	if (!rt)
+		return 0;
+	b = kmesh_rtb_new(vhost_id);
+	if (!b) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return -1;
+	}
+	for (i = 0; i < rt->nr_hosts; i++)
+		if (kmesh_rtb_host(b, rt->hosts[i]))
+			goto fail;
+	for (i = 0; i < rt->nr_http; i++) {
+		const struct mesh_http_route *r = &rt->http[i];
+
+		if (!r->nr_match) {
+			dflt = r;
+			continue;
+		}
+		ordered++;
+		if (kmesh_rtb_route(b, r->id))
+			goto fail_at;
+		for (j = 0; j < r->nr_match; j++) {
+			const struct mesh_route_match *m = &r->match[j];
+
+			if (j && kmesh_rtb_match(b))
+				goto fail_at;
+			if (m->has_uri) {
+				int e = m->uri.kind == MESH_M_EXACT ?
+					kmesh_rtb_path_exact(b, m->uri.text) :
+					m->uri.kind == MESH_M_TEMPLATE ?
+					kmesh_rtb_path_template(b, m->uri.text) :
+					kmesh_rtb_path_prefix(b, m->uri.text,
+							      m->uri.kind == MESH_M_SEGMENT_PREFIX);
+				if (e)
+					goto fail_at;
+			}
+			if (m->methods && kmesh_rtb_methods(b, m->methods))
+				goto fail_at;
+			for (k = 0; k < m->nr_headers; k++) {
+				const struct mesh_header_match *h = &m->headers[k];
+				enum kmesh_rt_match kind =
+					h->value.kind == MESH_M_EXACT ? KMESH_RT_M_HEADER_EXACT :
+					h->value.kind == MESH_M_PREFIX ? KMESH_RT_M_HEADER_PREFIX :
+					h->value.kind == MESH_M_PRESENT ? KMESH_RT_M_HEADER_PRESENT :
+					KMESH_RT_M_HEADER_ABSENT;
+
+				if (kmesh_rtb_header(b, kind, h->name, h->value.text))
+					goto fail_at;
+			}
+			for (k = 0; k < m->nr_query; k++)
+				if (kmesh_rtb_query(b, m->query[k].name,
+						    m->query[k].value))
+					goto fail_at;
+		}
+		if (table_action(b, r, cluster_ids))
+			goto fail_at;
+		continue;
+fail_at:
+		table_fail(err, r, rt->line, b);
+		goto out;
+	}
+	if (dflt) {
+		/*
+		 * A table needs an ordered route: a lone default becomes a
+		 * catch-all route (every path) plus the default (no path:
+		 * CONNECT, OPTIONS *), both with the default's id and action.
+		 */
+		if (!ordered && (kmesh_rtb_route(b, dflt->id) ||
+				 kmesh_rtb_path_prefix(b, "/", false) ||
+				 table_action(b, dflt, cluster_ids))) {
+			table_fail(err, dflt, rt->line, b);
+			goto out;
+		}
+		if (kmesh_rtb_default_route(b, dflt->id) ||
+		    table_action(b, dflt, cluster_ids)) {
+			table_fail(err, dflt, rt->line, b);
+			goto out;
+		}
+	}
+	if (kmesh_rtb_finish(b, blob, len))
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	table_fail(err, NULL, rt->line, b);
+out:
+	kmesh_rtb_free(b);
+	return rc;
+}
+
+int l7_check(const struct mesh_config *cfg, struct l7_check_err *err)
+{
+	struct kmesh_l7_policy *pol = malloc(sizeof(*pol));
+	struct l7_cidrs cidrs = {};
+	__u32 *ids = calloc(cfg->nr_clusters + 1, sizeof(*ids));
+	size_t i;
+	int rc = -1;
+
+	memset(err, 0, sizeof(*err));
+	if (!pol || !ids) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		goto out;
+	}
+	for (i = 0; i < cfg->nr_clusters; i++)
+		ids[i] = (__u32)i + 1;
+	for (i = 0; i < cfg->nr_services; i++) {
+		void *blob;
+		__u32 len;
+
+		if (!l7_service_has_rules(cfg, (int)i))
+			continue;
+		if (l7_build_policy(cfg, (int)i, (__u32)i + 1, pol, &cidrs, err) ||
+		    l7_build_table(cfg, (int)i, (__u32)i + 1, ids, &blob, &len, err))
+			goto out;
+		free(blob);
+	}
+	rc = 0;
+out:
+	l7_cidrs_free(&cidrs);
+	free(ids);
+	free(pol);
+	return rc;
+}
+
+void l7_cidrs_free(struct l7_cidrs *c)
+{
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}

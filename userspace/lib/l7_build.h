@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * L7 compiler: the routes and authorization of one service (mesh_config.h)
+ * become
+ *  - a struct kmesh_l7_policy, the form the sk_msg program evaluates per
+ *    request in both kfunc and fallback mode (layout in kmesh_abi.h);
+ *  - entries of the CIDR LPM trie (source and destination sets);
+ *  - a route table blob for the module (route_build.h), when the service
+ *    has routes: the deferred connect and kfunc mode route with it.
+ * Pure C, no BPF calls: unit tests check every byte.
+ *
+ * Evaluation model (see kmesh_abi.h): items OR into conditions, conditions
+ * AND into blocks, blocks OR into rules. An authorization rule is
+ * (any from) AND (any to) AND (every when): it becomes one block per
+ * (from, to) pair. Identical conditions and blocks are shared, so the
+ * limits count distinct ones.
+ */
+#ifndef KMESH_L7_BUILD_H
+#define KMESH_L7_BUILD_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "kmesh_abi.h"
+#include "mesh_config.h"
+
+/* Where a config could not be compiled: reported as "file:line: path: msg". */
+struct l7_check_err {
+	int line;
+	char path[192];
+	char msg[320];
+};
+
+struct l7_cidr_entry {
+	struct kmesh_l7_cidr_key key;
+	__u64 sets;
+};
+
+struct l7_cidrs {
+	struct l7_cidr_entry *v;
+	size_t n, cap;
+};
+
+/* Does service @svc have anything for the L7 engine (routes or policies)? */
+bool l7_service_has_rules(const struct mesh_config *cfg, int svc);
+
+/*
+ * Compile service @svc into @out (zeroed first) and append its CIDR
+ * entries to @cidrs. 0, or -1 with @err filled.
+ */
+int l7_build_policy(const struct mesh_config *cfg, int svc, __u32 service_id,
+		    struct kmesh_l7_policy *out, struct l7_cidrs *cidrs,
+		    struct l7_check_err *err);
+
+/*
+ * The route table of service @svc (which has routes): *@blob malloc'd.
+ * @cluster_ids[i] is the id of cfg->clusters[i]. 0, or -1 with @err.
+ */
+int l7_build_table(const struct mesh_config *cfg, int svc, __u32 vhost_id,
+		   const __u32 *cluster_ids, void **blob, __u32 *len,
+		   struct l7_check_err *err);
+
+/* Compile everything once with stand-in ids: the first error, or 0. */
+int l7_check(const struct mesh_config *cfg, struct l7_check_err *err);
+
+/* The routes of @svc, or NULL. */
+const struct mesh_routes *l7_routes_of(const struct mesh_config *cfg, int svc);
+
+void l7_cidrs_free(struct l7_cidrs *c);
+
+/*
+ * A local reply (403, 404, ...): the head, then "\r\n" and the body, as
+ * kmesh_l7_rule.resp_* describe it. Returns the length written (at most
+ * @size), 0 when it does not fit.
+ */
+size_t l7_reply(__u16 status, const char *body, size_t body_len, char *buf,
+		size_t size, size_t *head_len);
+
+#endif /* KMESH_L7_BUILD_H */
