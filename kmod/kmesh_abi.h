@@ -919,6 +919,8 @@ enum kmesh_l7_global {
 	KMESH_L7_G_RESP_ERROR	= 8,	/* response tracking gave up on a connection */
 	KMESH_L7_G_SCRATCH_BUSY	= 9,	/* no per-CPU scratch (fails closed) */
 	KMESH_L7_G_LOG_DROPPED	= 10,	/* request-log ring buffer full */
+	KMESH_L7_G_INTERNAL	= 11,	/* fail-closed drops no policy decided:
+					   storage, pull or redirect failures */
 	KMESH_L7_G_MAX,
 };
 

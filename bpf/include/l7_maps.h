@@ -314,6 +314,4 @@ struct kmesh_l7_names_map {
 };
 KMESH_L7_MAP(kmesh_l7_names_map, kmesh_l7_names);
 
-struct kmesh_l7_dbg_map { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 64); __type(key, __u32); __type(value, __u64); __uint(pinning, LIBBPF_PIN_BY_NAME); }; /* L7_DBG */
-KMESH_L7_MAP(kmesh_l7_dbg_map, kmesh_l7_dbg); /* L7_DBG */
 #endif /* KMESH_L7_MAPS_H */

@@ -66,8 +66,6 @@ static const struct { char s[32]; } l7_conn_close = { L7_CONN_CLOSE };
 
 /* ---- small helpers ---- */
 
-
-static __always_inline void l7_dbg(__u32 i) { __u64 *c = bpf_map_lookup_elem(&kmesh_l7_dbg, &i); if (c) __sync_fetch_and_add(c, 1); } /* L7_DBG */
 static __always_inline void l7_global(__u32 idx)
 {
 	__u64 *c = bpf_map_lookup_elem(&kmesh_l7_global, &idx);
@@ -492,15 +490,17 @@ static __always_inline int l7_refuse(struct sk_msg_md *msg,
 	l7_log_request(st, s4, sc, service_id, d->route_known ? d->route_id : 0,
 		       d->policy_id, method, d->reason, d->status, parsed);
 	if (st->passed || !sc)
-		{ l7_dbg(1); goto drop; } /* L7_DBG */
+		goto drop;
 	/* A corked message must be answered whole (see l7_pass). */
 	close = !consumed || consumed > size || (corked && consumed < size);
 	if (close)
 		consumed = size;
 	r = l7_build_reply(sc, pol, d, close);
 	v = l7_send_reply(msg, st, sc, r, consumed);
-	if (v < 0)
-		{ l7_dbg(2); goto drop; } /* L7_DBG */
+	if (v < 0) {
+		l7_global(KMESH_L7_G_INTERNAL);
+		goto drop;
+	}
 	if (close)
 		st->dead = 1;
 	l7_global(KMESH_L7_G_REPLIED);
@@ -509,7 +509,6 @@ drop:
 	st->dead = 1;
 	l7_global(KMESH_L7_G_DROPPED);
 	bpf_msg_apply_bytes(msg, 0);
-	l7_dbg(3); /* L7_DBG */
 	return SK_DROP;
 }
 
@@ -526,18 +525,18 @@ static __always_inline int l7_pass(struct sk_msg_md *msg,
 	int v;
 
 	if (!n || n > size) {
+		l7_global(KMESH_L7_G_INTERNAL);
 		st->dead = 1;
-		l7_dbg(4); /* L7_DBG */
 		return SK_DROP;
 	}
 	bpf_msg_apply_bytes(msg, n < size ? n : 0);
 	v = kmesh_msg_verdict_n(msg, n);
-	if (v == SK_DROP) l7_dbg(5); /* L7_DBG */
+	if (v == SK_DROP)
+		l7_global(KMESH_L7_G_INTERNAL);	/* the redirect failed */
 	if (corked && n < size && s4->redir == KMESH_REDIR_YES) {
-		l7_global(KMESH_L7_G_DROPPED);
+		l7_global(KMESH_L7_G_INTERNAL);
 		st->dead = 1;
 		bpf_msg_apply_bytes(msg, 0);
-		l7_dbg(6); /* L7_DBG */
 		return SK_DROP;
 	}
 	return v;
@@ -647,12 +646,13 @@ static __always_inline int l7_request(struct sk_msg_md *msg, bool kfunc,
 
 	s4 = bpf_sk_storage_get(&kmesh_sk_state, msg->sk, 0, 0);
 	st = bpf_sk_storage_get(&kmesh_l7_sk, msg->sk, 0, 0);
-	if (!s4 || !st)
-		{ l7_dbg(7); return SK_DROP; } /* L7_DBG */
+	if (!s4 || !st) {
+		l7_global(KMESH_L7_G_INTERNAL);
+		return SK_DROP;
+	}
 	sc = l7_scratch_get();
 	if (!sc) {
 		st->dead = 1;
-		l7_dbg(8); /* L7_DBG */
 		return SK_DROP;
 	}
 	d = &sc->d;
@@ -660,9 +660,9 @@ static __always_inline int l7_request(struct sk_msg_md *msg, bool kfunc,
 	len = size < KMESH_L7_MAX_HEAD ? size : KMESH_L7_MAX_HEAD;
 	sc->len = l7_copy_head(msg, sc, len);
 	if (sc->len != len) {
+		l7_global(KMESH_L7_G_INTERNAL);	/* the pull failed */
 		l7_scratch_put(sc);
 		st->dead = 1;
-		l7_dbg(9); /* L7_DBG */
 		return SK_DROP;
 	}
 	if (kfunc) {
@@ -682,7 +682,6 @@ static __always_inline int l7_request(struct sk_msg_md *msg, bool kfunc,
 		st->corked = 1;
 		l7_global(KMESH_L7_G_CORKED);
 		l7_scratch_put(sc);
-		l7_dbg(10); /* L7_DBG */
 		return SK_DROP;	/* what applies if the kernel cannot cork */
 	}
 	l7_global(KMESH_L7_G_REQUESTS);
@@ -813,13 +812,14 @@ static __always_inline int l7_client(struct sk_msg_md *msg, bool kfunc)
 
 	s4 = bpf_sk_storage_get(&kmesh_sk_state, msg->sk, 0, 0);
 	st = bpf_sk_storage_get(&kmesh_l7_sk, msg->sk, 0, 0);
-	if (!s4 || !st)
-		{ l7_dbg(11); return SK_DROP; } /* L7_DBG */
+	if (!s4 || !st) {
+		l7_global(KMESH_L7_G_INTERNAL);
+		return SK_DROP;
+	}
 	corked = st->corked;
 	st->corked = 0;
 	if (st->dead) {
 		bpf_msg_apply_bytes(msg, 0);
-		l7_dbg(12); /* L7_DBG */
 		return SK_DROP;
 	}
 	if (st->body_left) {
@@ -832,7 +832,6 @@ static __always_inline int l7_client(struct sk_msg_md *msg, bool kfunc)
 			sc = l7_scratch_get();
 			if (!sc) {
 				st->dead = 1;
-				l7_dbg(13); /* L7_DBG */
 				return SK_DROP;
 			}
 		}
@@ -1082,8 +1081,11 @@ static __always_inline int kmesh_l7_msg(struct sk_msg_md *msg, bool kfunc)
 	/* nothing held over from an earlier run on this message */
 	bpf_msg_cork_bytes(msg, 0);
 	role = kmesh_l7_role(msg);
-	if (role < 0)
-		{ l7_dbg(14); return SK_DROP;		/* an http client kmesh cannot police */ } /* L7_DBG */
+	if (role < 0) {
+		/* an http client kmesh cannot police */
+		l7_global(KMESH_L7_G_INTERNAL);
+		return SK_DROP;
+	}
 	if (role == L7_ROLE_CLIENT) {
 		v = kfunc ? kmesh_l7_client_kf(msg) : kmesh_l7_client_fb(msg);
 		if (!(v & L7_AT_HEAD))

@@ -1301,6 +1301,24 @@ static void test_chunk_core(void)
 	tap_end();
 }
 
+/* Every refusal in the run above came from a policy, none from kmesh. */
+static void test_no_internal_drops(void)
+{
+	static char out[65536];
+	char *line;
+
+	tap_begin("l7: no write was refused for want of state (internal_drops 0, scratch_busy 0)");
+	EXPECT_EQ(ctl(out, sizeof(out), "stats"), 0);
+	line = strstr(out, "http node:");
+	if (EXPECT(line)) {
+		*strchrnul(line, '\n') = 0;
+		if (!EXPECT(strstr(line, " internal_drops 0") &&
+			    strstr(line, " scratch_busy 0")))
+			tap_diag("%s", line);
+	}
+	tap_end();
+}
+
 static void test_down(void)
 {
 	char out[1024];
@@ -1371,6 +1389,7 @@ void test_l7(void)
 	test_remote();
 	test_bad_config();
 	test_switch();
+	test_no_internal_drops();
 	test_down();
 	cleanup();
 }
