@@ -97,6 +97,7 @@ void kmesh_defer_wake(struct sock *sk)
 /* Every change wakes the waiters: they wait for the phase, not for data. */
 void kmesh_defer_set_phase(struct kmesh_defer *d, u8 phase)
 {
+	/* Pairs with smp_load_acquire() in kmesh_defer_phase(). */
 	smp_store_release(&d->phase, phase);
 	kmesh_defer_wake(d->sk);
 }

@@ -115,6 +115,17 @@ ssize_t kmesh_defer_sendpage(struct socket *sock, struct page *page,
 #endif
 int kmesh_defer_send_head(struct kmesh_defer *d, struct kmesh_defer_head *h);
 
+/*
+ * The phase, read without the socket lock (poll, getname, the PASS fast
+ * paths). The acquire pairs with the release in kmesh_defer_set_phase():
+ * whoever sees a phase also sees what was set up for it (d->reply).
+ */
+static inline u8 kmesh_defer_phase(const struct kmesh_defer *d)
+{
+	/* Pairs with smp_store_release() in kmesh_defer_set_phase(). */
+	return smp_load_acquire(&d->phase);
+}
+
 static inline struct kmesh_defer *kmesh_defer_sock(struct socket *sock)
 {
 	return container_of(sock->ops, struct kmesh_defer, ops);

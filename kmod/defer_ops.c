@@ -356,12 +356,17 @@ int kmesh_defer_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	struct sock *sk = sock->sk;
 	int ret;
 
-	if (smp_load_acquire(&d->phase) == KMESH_DEFER_PASS)
+	if (kmesh_defer_phase(d) == KMESH_DEFER_PASS)
 		return d->base->sendmsg(sock, msg, size);
 	lock_sock(sk);
 	switch (d->phase) {
 	case KMESH_DEFER_HEAD:
 		ret = kmesh_defer_gather(d, msg, size);
+		if (ret > 0 && d->phase == KMESH_DEFER_REPLY) {
+			/* Answered: the rest of this write is dropped too. */
+			ret += msg_data_left(msg);
+			iov_iter_advance(&msg->msg_iter, msg_data_left(msg));
+		}
 		if (ret <= 0 || d->phase != KMESH_DEFER_CONNECTING)
 			break;
 		if (msg->msg_flags & MSG_DONTWAIT) {
@@ -396,7 +401,7 @@ ssize_t kmesh_defer_sendpage(struct socket *sock, struct page *page,
 	};
 	struct msghdr msg = { .msg_flags = flags & ~MSG_SENDPAGE_NOTLAST };
 
-	if (smp_load_acquire(&d->phase) == KMESH_DEFER_PASS)
+	if (kmesh_defer_phase(d) == KMESH_DEFER_PASS)
 		return d->base->sendpage(sock, page, offset, size, flags);
 	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, size);
 	return kmesh_defer_sendmsg(sock, &msg, size);
@@ -425,7 +430,7 @@ int kmesh_defer_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 	struct sock *sk = sock->sk;
 	int err;
 
-	if (smp_load_acquire(&d->phase) == KMESH_DEFER_PASS ||
+	if (kmesh_defer_phase(d) == KMESH_DEFER_PASS ||
 	    (flags & MSG_ERRQUEUE))
 		return d->base->recvmsg(sock, msg, size, flags);
 	lock_sock(sk);
@@ -449,7 +454,7 @@ __poll_t kmesh_defer_poll(struct file *file, struct socket *sock,
 	__poll_t mask = d->base->poll(file, sock, wait);
 	struct kmesh_defer_reply *r;
 
-	switch (smp_load_acquire(&d->phase)) {
+	switch (kmesh_defer_phase(d)) {
 	case KMESH_DEFER_CONNECTING:
 		/* Writable once the kept head is out, not when TCP is. */
 		return mask & ~(EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
@@ -467,7 +472,7 @@ __poll_t kmesh_defer_poll(struct file *file, struct socket *sock,
 int kmesh_defer_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 {
 	struct kmesh_defer *d = kmesh_defer_sock(sock);
-	u8 phase = smp_load_acquire(&d->phase);
+	u8 phase = kmesh_defer_phase(d);
 
 	/* Connected, as far as the application knows: to what it dialed. */
 	if (peer && phase != KMESH_DEFER_ARMED && phase != KMESH_DEFER_PASS) {
@@ -483,7 +488,7 @@ int kmesh_defer_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 	struct kmesh_defer_reply *r;
 
 	if (cmd == SIOCINQ &&
-	    smp_load_acquire(&d->phase) == KMESH_DEFER_REPLY) {
+	    kmesh_defer_phase(d) == KMESH_DEFER_REPLY) {
 		r = d->reply;
 		return put_user((int)(r->len - READ_ONCE(r->off)),
 				(int __user *)arg);
@@ -521,7 +526,7 @@ int kmesh_defer_connect(struct socket *sock, struct sockaddr *uaddr,
 
 	if (uaddr && addr_len >= (int)sizeof(uaddr->sa_family) &&
 	    uaddr->sa_family == AF_UNSPEC &&
-	    smp_load_acquire(&d->phase) != KMESH_DEFER_PASS) {
+	    kmesh_defer_phase(d) != KMESH_DEFER_PASS) {
 		lock_sock(sk);
 		kmesh_defer_abandon(d);
 		release_sock(sk);
@@ -535,7 +540,7 @@ int kmesh_defer_listen(struct socket *sock, int backlog)
 	struct kmesh_defer *d = kmesh_defer_sock(sock);
 	struct sock *sk = sock->sk;
 
-	if (smp_load_acquire(&d->phase) == KMESH_DEFER_ARMED) {
+	if (kmesh_defer_phase(d) == KMESH_DEFER_ARMED) {
 		lock_sock(sk);
 		kmesh_defer_disarm(d);
 		release_sock(sk);
@@ -551,7 +556,7 @@ int kmesh_defer_shutdown(struct socket *sock, int how)
 	/* Same check and mapping as inet_shutdown(): 0..2 -> 1..3. */
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return -EINVAL;
-	if (smp_load_acquire(&d->phase) == KMESH_DEFER_PASS)
+	if (kmesh_defer_phase(d) == KMESH_DEFER_PASS)
 		return d->base->shutdown(sock, how);
 	lock_sock(sk);
 	switch (d->phase) {
