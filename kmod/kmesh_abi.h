@@ -92,6 +92,7 @@ enum kmesh_http_status {
 	KMESH_HTTP_E_BAD_TE		= 29,	/* not a list ending chunked */
 	KMESH_HTTP_E_DUP_TE		= 30,	/* 2nd Transfer-Encoding line */
 	KMESH_HTTP_E_TE_HTTP10		= 31,	/* TE in HTTP/1.0 */
+	KMESH_HTTP_E_PATH_NOT_CANONICAL	= 32,	/* "//", dot-segment, needless %XX */
 	KMESH_HTTP_STATUS_MAX,			/* number of codes */
 };
 

@@ -6,6 +6,7 @@
  * as kmod/core/http1.c, and takes the same decisions on everything policy
  * and framing depend on: CRLF-only lines, no NUL/CTL bytes, exactly one SP
  * in the request line, token methods, RFC 3986 targets with valid %XX,
+ * canonical paths (no "//", no "." or ".." segment, no needless %XX),
  * HTTP/1.0 and 1.1 only, token header names, no whitespace before the
  * colon, no obs-fold, at most 32 header lines, one valid Host (required in
  * 1.1), Content-Length digits only below 2^63, no duplicate CL or TE, no
@@ -227,6 +228,32 @@ enum { T_START = 0, T_TOKEN, T_OWS, T_COMMA };
 static __always_inline __u8 l7_lower(__u8 c)
 {
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static __always_inline __u8 l7_hex_value(__u8 c)
+{
+	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/*
+ * The core's canonical-path rule (check_canonical_path() in http1.c), a
+ * byte at a time: the segment that ends at @end is "." or "..".
+ */
+static __always_inline bool l7_dot_segment(struct l7_scratch *sc, __u32 end)
+{
+	__u32 seg = sc->ps.seg, n = end - seg - 1;
+
+	if (n == 0 || n > 2 || sc->buf[(seg + 1) & L7_BUF_MASK] != '.')
+		return false;
+	return n == 1 || sc->buf[(seg + 2) & L7_BUF_MASK] == '.';
+}
+
+/* %XX in a path that decodes to unreserved, '/', '\\' or NUL */
+static __always_inline bool l7_pct_not_canonical(__u8 hi, __u8 lo)
+{
+	__u8 v = hi << 4 | l7_hex_value(lo);
+
+	return (l7_cls[v] & C_HOST) || v == '/' || v == '\\' || !v;
 }
 
 static __always_inline bool l7_ows(__u8 c)
@@ -585,6 +612,7 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 				return l7_bad(req, KMESH_HTTP_E_TARGET_FORM, i);
 			req->target_form = KMESH_HTTP_FORM_ORIGIN;
 			ps->qmark = 0;
+			ps->seg = (__u16)i;
 			ps->st = P_PATH;
 		} else if (c == '*') {
 			ps->st = P_ASTERISK;
@@ -600,6 +628,9 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 		if (c == ' ') {
 			if (ps->pct)
 				return l7_bad(req, KMESH_HTTP_E_BAD_TARGET, i);
+			if (ps->st == P_PATH && l7_dot_segment(sc, i))
+				return l7_bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL,
+					      ps->seg);
 			req->target.off = ps->tok;
 			req->target.len = (__u16)(i - ps->tok);
 			req->path.off = ps->tok;
@@ -622,12 +653,26 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 		if (ps->pct) {
 			if (!(k & C_HEX))
 				return l7_bad(req, KMESH_HTTP_E_BAD_TARGET, i);
+			if (ps->pct == 2)
+				ps->pct_hi = l7_hex_value(c);
+			else if (ps->st == P_PATH &&
+				 l7_pct_not_canonical(ps->pct_hi, c))
+				return l7_bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL,
+					      i - 2);
 			ps->pct--;
 		} else if (c == '%') {
 			ps->pct = 2;
 		} else if (c == '?' && ps->st == P_PATH) {
+			if (l7_dot_segment(sc, i))
+				return l7_bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL,
+					      ps->seg);
 			ps->qmark = (__u16)i;
 			ps->st = P_QUERY;
+		} else if (c == '/' && ps->st == P_PATH) {
+			if (i == ps->seg + 1u || l7_dot_segment(sc, i))
+				return l7_bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL,
+					      ps->seg);
+			ps->seg = (__u16)i;
 		} else if (!(k & (ps->st == P_PATH ? C_PATH : C_QUERY))) {
 			return l7_bad(req, KMESH_HTTP_E_BAD_TARGET, i);
 		}

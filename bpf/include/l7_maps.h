@@ -195,7 +195,8 @@ struct l7_pstate {
 	__u8 v6_nondec;		/* the current group has a hex letter */
 	__u16 v6_dec;		/* its decimal value, for an IPv4 octet */
 	__u8 v6_first;		/* its first digit */
-	__u8 pad[3];
+	__u8 pct_hi;		/* target: value of the first hex digit */
+	__u16 seg;		/* path: offset of the last '/' */
 	__u32 port;
 	__u64 word;		/* method bytes */
 	__u64 cl;

@@ -324,6 +324,57 @@ static void set_host(struct kmesh_http_req *req, const struct hostport *hp)
 		req->flags |= KMESH_HTTP_F_HOST_IPV6;
 }
 
+static __u8 hex_value(__u8 c)
+{
+	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/*
+ * An escape a server decodes before it routes (RFC 3986 6.2.2.2: an
+ * unreserved byte), or one servers disagree on ('/', '\\', NUL).
+ */
+static bool pct_not_canonical(const __u8 *p)
+{
+	__u8 v = hex_value(p[1]) << 4 | hex_value(p[2]);
+
+	return cls_is(v, C_HOST) || v == '/' || v == '\\' || !v;
+}
+
+static bool dot_segment(const __u8 *seg, __u32 len)
+{
+	return (len == 1 && seg[0] == '.') ||
+	       (len == 2 && seg[0] == '.' && seg[1] == '.');
+}
+
+/*
+ * Policy compares the path as sent, so it must be the path every server
+ * resolves: refuse empty segments ("//", merged by nginx), "." and ".."
+ * segments (removed by servers, RFC 3986 5.2.4) and escapes that decode
+ * to something significant. The query is left alone.
+ */
+static int check_canonical_path(struct kmesh_http_req *req, const __u8 *buf,
+				__u32 s, __u32 e)
+{
+	__u32 seg = s, i;
+
+	for (i = s; i < e; i++) {
+		if (buf[i] == '\\')	/* a separator on some servers */
+			return bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL, i);
+		if (buf[i] == '%' && e - i >= 3 && cls_is(buf[i + 1], C_HEX) &&
+		    cls_is(buf[i + 2], C_HEX) && pct_not_canonical(buf + i))
+			return bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL, i);
+		if (buf[i] != '/')
+			continue;
+		if (i > s && (i == seg + 1 ||
+			      dot_segment(buf + seg + 1, i - seg - 1)))
+			return bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL, seg);
+		seg = i;
+	}
+	if (e > s && dot_segment(buf + seg + 1, e - seg - 1))
+		return bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL, seg);
+	return 0;
+}
+
 /* absolute-path [ "?" query ], or path-abempty after an authority */
 static int parse_path_query(struct kmesh_http_req *req, const __u8 *buf,
 			    __u32 s, __u32 e, const struct lims *l)
@@ -331,6 +382,7 @@ static int parse_path_query(struct kmesh_http_req *req, const __u8 *buf,
 	bool lax = l->opts & KMESH_HTTP1_OPT_LAX_TARGET;
 	__u8 want = C_PATH;
 	__u32 q = e, i;
+	int rc;
 	__u8 c;
 
 	for (i = s; i < e; i++) {
@@ -351,6 +403,9 @@ static int parse_path_query(struct kmesh_http_req *req, const __u8 *buf,
 			return bad(req, KMESH_HTTP_E_BAD_TARGET, i);
 		}
 	}
+	rc = check_canonical_path(req, buf, s, q);
+	if (rc)
+		return rc;
 	req->path = span(s, q);
 	if (q < e) {
 		req->flags |= KMESH_HTTP_F_HAS_QUERY;
@@ -815,6 +870,7 @@ static const char *const status_str[KMESH_HTTP_STATUS_MAX] = {
 	[KMESH_HTTP_E_BAD_TE] = "bad Transfer-Encoding",
 	[KMESH_HTTP_E_DUP_TE] = "duplicate Transfer-Encoding",
 	[KMESH_HTTP_E_TE_HTTP10] = "Transfer-Encoding in HTTP/1.0",
+	[KMESH_HTTP_E_PATH_NOT_CANONICAL] = "path not canonical",
 };
 
 const char *kmesh_http1_strstatus(int status)

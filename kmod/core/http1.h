@@ -42,6 +42,11 @@
  *    KMESH_HTTP1_OPT_LAX_TARGET relaxes that to any VCHAR except '#'.
  *    Absolute-form takes only http and https, without userinfo, with a
  *    non-empty host; authority-form requires a port.
+ *  - Paths must be canonical (E_PATH_NOT_CANONICAL), because routes and
+ *    authorization compare them as sent and servers resolve them before
+ *    use: no empty segment ("//"), no "." or ".." segment, no %XX that
+ *    decodes to an unreserved byte, '/', '\\' or NUL, no raw '\\'. The
+ *    query is not checked.
  *  - Host names accept only unreserved characters (ALPHA DIGIT - . _ ~),
  *    stricter than reg-name: %-escapes and sub-delims in a name used for
  *    routing would let two parties see two different hosts. IP literals

@@ -16,8 +16,9 @@
  *    default route if there is one (verdict flag KMESH_RT_VF_DEFAULT),
  *    else KMESH_RT_V_NO_ROUTE.
  *  - Paths are matched as sent: no percent-decoding, no dot-segment
- *    removal, no slash merging (normalise before matching if a policy
- *    depends on it). The query is never part of the path. Absolute-form
+ *    removal, no slash merging; the parser refuses paths a server would
+ *    resolve differently (E_PATH_NOT_CANONICAL). The query is never part
+ *    of the path. Absolute-form
  *    without a path is "/"; authority-form (CONNECT) and asterisk-form
  *    (OPTIONS *) have no path, so every path condition fails for them.
  *  - PATH_PREFIX is a byte prefix (Istio "prefix"); with KMESH_RT_CF_SEGMENT

@@ -118,8 +118,8 @@ static int apply(const char *yaml)
 	return rc;
 }
 
-/* Did a server parse a request for exactly @path? */
-static bool seen_path(const char *path)
+/* Did a server parse a request for @path (exactly, or containing it)? */
+static bool seen(const char *path, bool exact)
 {
 	char line[512], *p;
 	bool hit = false;
@@ -130,11 +130,16 @@ static bool seen_path(const char *path)
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		p = strchr(line, ' ');
-		if (p && !strcmp(p + 1, path))
+		if (p && (exact ? !strcmp(p + 1, path) : !!strstr(p + 1, path)))
 			hit = true;
 	}
 	fclose(f);
 	return hit;
+}
+
+static bool seen_path(const char *path)
+{
+	return seen(path, true);
 }
 
 /* ---- the HTTP server ---- */
@@ -994,6 +999,60 @@ static void test_smuggling(void)
 	tap_end();
 }
 
+/*
+ * Paths are matched as sent, so a path a server would resolve to another
+ * one is refused (400) before policy: see "Paths" in docs/config.md.
+ */
+static void test_path_tricks(void)
+{
+	static const struct {
+		const char *path;	/* as sent */
+		const char *tag;	/* a unique part the server log would show */
+	} refused[] = {
+		{ "/api/../admin/p1", "/admin/p1" },
+		{ "/./admin/p2", "/admin/p2" },
+		{ "//admin/p3", "/admin/p3" },
+		{ "/%61dmin/p4", "dmin/p4" },
+		{ "/adm%69n/p5", "n/p5" },
+		{ "/x%2F..%2Fadmin/p6", "admin/p6" },
+		{ "/api/%2e%2e/admin/p7", "admin/p7" },
+		{ "/admin/p8/..", "/admin/p8" },
+	};
+	size_t i;
+	int st;
+
+	tap_begin("l7: dot-segments, needless escapes, //, header case, duplicate Host, absolute-form never pass a DENY rule");
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		if (!EXPECT_EQ(get(GUARDED, 80, refused[i].path, "guarded", NULL), 400))
+			tap_diag("%s", refused[i].path);
+		if (!EXPECT(!seen(refused[i].tag, false)))
+			tap_diag("server saw %s", refused[i].path);
+	}
+	/* the rest of the target is policy's, as sent */
+	EXPECT_EQ(get(GUARDED, 80, "/admin;p9", "guarded", NULL), 403);
+	EXPECT_EQ(get(GUARDED, 80, "/admin?p10", "guarded", NULL), 403);
+	EXPECT_EQ(get(GUARDED, 80, "/ok/p11?next=../admin", "guarded", NULL), 200);
+	EXPECT_EQ(get(GUARDED, 80, "/ADMIN/p12", "guarded", NULL), 200);
+	EXPECT(seen_path("/ADMIN/p12"));	/* paths are case-sensitive */
+	/* absolute-form: refused by the fallback, matched by its path with kfuncs */
+	st = request(GUARDED, 80, NULL, "GET http://guarded/admin/p13 HTTP/1.1\r\n"
+		     "Host: guarded\r\n\r\n", NULL);
+	EXPECT(st == 400 || st == 403);
+	/* RFC 9112 3.2.2: the target's authority wins over Host */
+	st = request(GUARDED, 80, NULL, "GET http://other/admin/p14 HTTP/1.1\r\n"
+		     "Host: guarded\r\n\r\n", NULL);
+	EXPECT(st == 400 || st == 403);
+	EXPECT(!seen("/p13", false) && !seen("/p14", false));
+	/* Host twice: which one would the backend use? refused */
+	EXPECT_EQ(get(GUARDED, 80, "/x15", "guarded", "Host: other\r\n"), 400);
+	EXPECT(!seen_path("/x15"));
+	/* header names are case-insensitive, a second copy is still seen */
+	EXPECT_EQ(get(WEB, 80, "/x16", "web", "X-EVIL: 1\r\n"), 403);
+	EXPECT_EQ(get(WEB, 80, "/x17", "web", "X-Good: 1\r\nx-evil: 0\r\n"), 403);
+	EXPECT(!seen("/x16", false) && !seen("/x17", false));
+	tap_end();
+}
+
 static void test_counters(void)
 {
 	static char out[262144];
@@ -1171,6 +1230,10 @@ static const char *const parser_cases[] = {
 	"GET /x HTTP/1.1\r\nHost:\r\n\r\n",
 	"GET /x HTTP/1.1\r\nHost: a:99999\r\n\r\n",
 	"GET /x HTTP/1.1\r\nHost: a\r\n",
+	"GET /a/./b/../c//d HTTP/1.1\r\nHost: a\r\n\r\n",
+	"GET /.a/b../.../%2C%2e/x%2F?q=/../ HTTP/1.1\r\nHost: a\r\n\r\n",
+	"GET /%61%7E%5C%00%5c%2f%41 HTTP/1.1\r\nHost: a\r\n\r\n",
+	"GET /.. HTTP/1.1\r\nHost: a\r\n\r\n",
 };
 
 static int fallback_parse(struct l7_parse_bpf *skel, const void *buf, size_t n,
@@ -1234,7 +1297,7 @@ static void test_fallback_parser(void)
 		for (k = 0; k <= 60; k++) {
 			memcpy(buf, parser_cases[i], n);
 			if (k) {
-				static const char pool[] = " \t\r\n:;,/?%*[]x0Hk\x7f\x80";
+				static const char pool[] = " \t\r\n:;,/?%*[]x0Hk.2\x7f\x80";
 
 				seed = seed * 1103515245 + 12345;
 				buf[(seed >> 8) % n] = pool[(seed >> 20) % (sizeof(pool) - 1)];
@@ -1384,6 +1447,7 @@ void test_l7(void)
 	test_split_heads();
 	test_bodies();
 	test_smuggling();
+	test_path_tricks();
 	test_counters();
 	test_access_log();
 	test_remote();

@@ -621,7 +621,8 @@ static void test_lax_target(void)
 	static const struct { const char *target; int strict, lax; } c[] = {
 		{ "/?q={\"a\":[1|2]}", E(BAD_TARGET), KMESH_HTTP_OK },
 		{ "/a%zz", E(BAD_TARGET), KMESH_HTTP_OK },
-		{ "/a^b`c\\d", E(BAD_TARGET), KMESH_HTTP_OK },
+		{ "/a^b`c|d", E(BAD_TARGET), KMESH_HTTP_OK },
+		{ "/a\\..\\b", E(BAD_TARGET), E(PATH_NOT_CANONICAL) },
 		{ "/a#b", E(BAD_TARGET), E(BAD_TARGET) },
 		{ "/caf\xc3\xa9", E(BAD_TARGET), E(BAD_TARGET) },
 		{ "http://h/{x}", E(BAD_TARGET), KMESH_HTTP_OK },
