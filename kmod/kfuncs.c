@@ -112,7 +112,8 @@ __bpf_kfunc int bpf_kmesh_msg_parse(struct sk_msg_md *md, void *req,
  * @req__sz: size of @req; must be exactly sizeof(struct kmesh_http_req)
  * @head: the head bytes @req was parsed from
  * @head__sz: how many
- * @query: table id and random number in, verdict out
+ * @query: table id, random number and the connection's cluster in,
+ *	   verdict out
  *
  * Return: 0 with @query->verdict filled, -ENOENT when no table has that
  * id, -EINVAL for a size mismatch, or a negated enum kmesh_rt_err when
@@ -133,6 +134,11 @@ __bpf_kfunc int bpf_kmesh_route_match(const void *req, u32 req__sz,
 	table = kmesh_table_get(query->table_id, &len);
 	ret = table ? kmesh_route_match(table, req, head, head__sz,
 					query->rand, &query->verdict) : -ENOENT;
+	if (!ret && query->stay_cluster &&
+	    query->verdict.kind == KMESH_RT_V_ROUTE &&
+	    !kmesh_route_keeps_cluster(table, &query->verdict,
+				       query->stay_cluster))
+		query->verdict.flags |= KMESH_RT_VF_OTHER_CLUSTER;
 	rcu_read_unlock();
 	return ret;
 }

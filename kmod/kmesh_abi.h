@@ -447,6 +447,7 @@ enum kmesh_rt_verdict {
 
 /* kmesh_route_verdict.flags */
 #define KMESH_RT_VF_DEFAULT	(1U << 0)	/* the default route was taken */
+#define KMESH_RT_VF_OTHER_CLUSTER (1U << 1)	/* ROUTE, not to query.stay_cluster */
 
 /* kmesh_route_verdict.route_idx of the default route */
 #define KMESH_RT_IDX_DEFAULT	0xffffffffU
@@ -824,6 +825,7 @@ struct kmesh_l7_rule {
 #define KMESH_L7_PF_QUERY	(1U << 5)	/* items need query parameters */
 #define KMESH_L7_PF_SRC_SETS	(1U << 6)	/* items need the source's CIDR sets */
 #define KMESH_L7_PF_DST_SETS	(1U << 7)	/* items need the endpoint's CIDR sets */
+#define KMESH_L7_PF_REFUSE_OTHER_CLUSTER (1U << 8)	/* such requests get 421 */
 
 /*
  * The compiled L7 config of one service (per generation: inner map keyed
@@ -886,6 +888,7 @@ enum kmesh_l7_reason {
 	KMESH_L7_R_BAD_BODY	= 8,	/* chunked framing broken */
 	KMESH_L7_R_UNDECIDABLE	= 9,	/* a condition could not be evaluated */
 	KMESH_L7_R_CLOSED	= 10,	/* sending after a refusal */
+	KMESH_L7_R_OTHER_CLUSTER = 11,	/* kept-alive connection, route elsewhere (421) */
 	KMESH_L7_R_MAX,
 };
 
@@ -905,6 +908,9 @@ struct kmesh_l7_stats {
 	__u64 latency_ns;	/* summed over responses seen */
 	/* bucket i < KMESH_L7_LAT_BUCKETS - 1: latency < 2^i us, else +Inf */
 	__u64 latency[KMESH_L7_LAT_BUCKETS];
+	/* requests whose route sends them to another cluster than the one
+	 * their kept-alive connection is open to (kfunc mode) */
+	__u64 other_cluster;
 };
 
 /* Node-wide L7 counters (per-CPU array indexed by this enum). */
@@ -1005,6 +1011,13 @@ struct kmesh_chunk_state {
 struct kmesh_route_query {
 	__u32 table_id;		/* in: the table userspace set under this id */
 	__u32 rand;		/* in: uniformly random; picks within a split */
+	/*
+	 * in, bpf_kmesh_route_match() only: the cluster the request's
+	 * connection is open to, 0 for none. A split that includes it picks
+	 * it; a ROUTE verdict without it gets KMESH_RT_VF_OTHER_CLUSTER.
+	 */
+	__u32 stay_cluster;
+	__u32 pad;
 	struct kmesh_route_verdict verdict;	/* out */
 };
 

@@ -44,6 +44,8 @@
 #define R404_BODY "\r\nno route\n"
 #define R431_HEAD "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 16\r\ncontent-type: text/plain\r\n"
 #define R431_BODY "\r\nhead too large\n"
+#define R421_HEAD "HTTP/1.1 421 Misdirected Request\r\ncontent-length: 12\r\ncontent-type: text/plain\r\n"
+#define R421_BODY "\r\nmisdirected\n"
 
 struct l7_builtin {
 	__u16 head;
@@ -51,15 +53,17 @@ struct l7_builtin {
 	char text[124];
 };
 
-enum { L7_B400 = 0, L7_B404 = 1, L7_B431 = 2 };
+enum { L7_B400 = 0, L7_B404 = 1, L7_B431 = 2, L7_B421 = 3 };
 
-static const struct l7_builtin l7_builtins[3] = {
+static const struct l7_builtin l7_builtins[4] = {
 	[L7_B400] = { sizeof(R400_HEAD) - 1, sizeof(R400_HEAD R400_BODY) - 1,
 		      R400_HEAD R400_BODY },
 	[L7_B404] = { sizeof(R404_HEAD) - 1, sizeof(R404_HEAD R404_BODY) - 1,
 		      R404_HEAD R404_BODY },
 	[L7_B431] = { sizeof(R431_HEAD) - 1, sizeof(R431_HEAD R431_BODY) - 1,
 		      R431_HEAD R431_BODY },
+	[L7_B421] = { sizeof(R421_HEAD) - 1, sizeof(R421_HEAD R421_BODY) - 1,
+		      R421_HEAD R421_BODY },
 };
 
 static const struct { char s[32]; } l7_conn_close = { L7_CONN_CLOSE };
@@ -370,7 +374,8 @@ static __always_inline __u32 l7_build_reply(struct l7_scratch *sc,
 	} else {
 		const struct l7_builtin *b;
 		__u32 which = d->status == 404 ? L7_B404 :
-			      d->status == 431 ? L7_B431 : L7_B400;
+			      d->status == 431 ? L7_B431 :
+			      d->status == 421 ? L7_B421 : L7_B400;
 
 		b = &l7_builtins[which];
 		head = b->head;
@@ -567,6 +572,29 @@ static __always_inline int l7_chunks(struct sk_msg_md *msg,
 	return rc;
 }
 
+/*
+ * The request's route sends it to clusters its kept-alive connection is
+ * not open to. Routing is per connection, so it would go where the
+ * connection goes: count it, and refuse it with 421 if the service says
+ * so (the client then retries on a new connection, routed by it).
+ */
+static __always_inline void l7_other_cluster(__u32 service_id, __u32 pol_flags,
+					     const struct l7_scratch *sc,
+					     struct l7_decision *d)
+{
+	struct kmesh_l7_stats *s;
+
+	if (d->reason || !d->route_known)
+		return;
+	s = l7_stats(service_id, d->route_id, sc->view.method);
+	if (s)
+		__sync_fetch_and_add(&s->other_cluster, 1);
+	if (pol_flags & KMESH_L7_PF_REFUSE_OTHER_CLUSTER) {
+		d->reason = KMESH_L7_R_OTHER_CLUSTER;
+		d->status = 421;
+	}
+}
+
 /* Record an allowed request: counters, and its pending entry or log. */
 static __always_inline void l7_allowed(struct sk_msg_md *msg,
 				       const struct kmesh_sk_state *s4,
@@ -717,6 +745,7 @@ static __always_inline int l7_request(struct sk_msg_md *msg, bool kfunc,
 			__builtin_memset(q, 0, sizeof(*q));
 			q->table_id = svc.route_table_id;
 			q->rand = bpf_get_prandom_u32();
+			q->stay_cluster = s4->cluster_id;
 			rc = bpf_kmesh_route_match(&sc->req, sizeof(sc->req),
 						   sc->buf,
 						   L7_BOUND(sc->len, KMESH_L7_MAX_HEAD * 2 - 1),
@@ -729,6 +758,9 @@ static __always_inline int l7_request(struct sk_msg_md *msg, bool kfunc,
 				}
 			} else {
 				l7_take_route(sc, svc.pol, q->verdict.route_id, d);
+				if (q->verdict.flags & KMESH_RT_VF_OTHER_CLUSTER)
+					l7_other_cluster(svc.service_id,
+							 svc.pol->flags, sc, d);
 			}
 		}
 	}

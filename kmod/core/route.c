@@ -1024,6 +1024,41 @@ int kmesh_route_match(const void *blob, const struct kmesh_http_req *req,
 	return 0;
 }
 
+bool kmesh_route_keeps_cluster(const void *blob, struct kmesh_route_verdict *v,
+			       __u32 cluster_id)
+{
+	const struct kmesh_rt_table *t = blob;
+	const struct kmesh_rt_cluster *c;
+	const struct kmesh_rt_route *r;
+	__u32 idx = v->route_idx, n, i;
+
+	if (v->kind != KMESH_RT_V_ROUTE || !cluster_id)
+		return false;
+	if (idx == KMESH_RT_IDX_DEFAULT) {
+		if (!(t->flags & KMESH_RT_F_DEFAULT))
+			return false;
+		r = &t->dflt;
+	} else if (idx < min_u32(t->routes.count, KMESH_RT_MAX_ROUTES)) {
+		r = (const void *)((const __u8 *)blob + t->routes.off);
+		r += idx;
+	} else {
+		return false;
+	}
+	if (r->action != KMESH_RT_A_ROUTE)
+		return false;
+	c = (const void *)((const __u8 *)blob + t->clusters.off);
+	c += r->first_cluster;
+	n = min_u32(r->nr_clusters, KMESH_RT_MAX_SPLIT);
+	for (i = 0; i < n; i++) {
+		if (c[i].cluster_id == cluster_id && c[i].weight) {
+			v->split_idx = i;
+			v->cluster_id = cluster_id;
+			return true;
+		}
+	}
+	return false;
+}
+
 static const char *const err_names[KMESH_RT_E_MAX] = {
 	[KMESH_RT_OK] = "ok",
 	[KMESH_RT_E_INVAL] = "invalid argument",

@@ -97,6 +97,17 @@ int kmesh_route_match(const void *blob, const struct kmesh_http_req *req,
 		      const __u8 *head, __u32 head_len, __u32 rand,
 		      struct kmesh_route_verdict *out);
 
+/*
+ * For a request on a connection already open to @cluster_id: when @v is a
+ * ROUTE verdict of @blob whose split gives @cluster_id a non-zero weight,
+ * make @cluster_id the verdict's pick (the connection stays where it is,
+ * which the split allows) and return true. Return false when the route
+ * sends the request to other clusters only, or @v is not a ROUTE verdict
+ * of @blob (@v may sit in BPF-writable memory: its indexes are checked).
+ */
+bool kmesh_route_keeps_cluster(const void *blob, struct kmesh_route_verdict *v,
+			       __u32 cluster_id);
+
 /* Short static description of an enum kmesh_rt_err (either sign). */
 const char *kmesh_route_strerror(int err);
 

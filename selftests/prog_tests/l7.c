@@ -53,6 +53,7 @@
 #define OPEN		"10.96.1.11"	/* http, no rules */
 #define FAR		"10.96.1.12"	/* remote endpoint */
 #define GUARDED		"10.96.1.13"	/* http, authorization, no routes */
+#define STICKY		"10.96.1.14"	/* routes to two clusters */
 #define LOCAL_PORT	18101
 #define REMOTE_ADDR	"10.98.0.2"
 #define REMOTE_PORT	18103
@@ -604,6 +605,10 @@ static int cgroup_setup(void)
 	"    addresses: [" GUARDED "]\n"				\
 	"    ports: [{port: 80, protocol: http}]\n"			\
 	"    cluster: local\n"						\
+	"  - name: sticky\n"						\
+	"    addresses: [" STICKY "]\n"					\
+	"    ports: [{port: 80, protocol: http}]\n"			\
+	"    cluster: local\n"						\
 	"clusters:\n"							\
 	"  - name: local\n"						\
 	"    endpoints: [{address: 127.0.0.1, port: 18101}]\n"	\
@@ -630,6 +635,13 @@ static int cgroup_setup(void)
 	"        match: [{headers: {x-canary: {exact: \"1\"}}, query_params: {v: {exact: \"2\"}}}]\n" \
 	"        route: [{cluster: local}]\n"				\
 	"      - name: default\n"					\
+	"        route: [{cluster: local}]\n"				\
+	"  - service: sticky\n"						\
+	"    http:\n"							\
+	"      - name: far\n"						\
+	"        match: [{uri: {prefix: /far}}]\n"			\
+	"        route: [{cluster: remote}]\n"				\
+	"      - name: near\n"						\
 	"        route: [{cluster: local}]\n"
 
 #define MESH_AUTHZ							\
@@ -1194,6 +1206,72 @@ static void test_switch(void)
 	tap_end();
 }
 
+/*
+ * Routing is per connection (the deferred connect picks the cluster from
+ * the first request): a later request whose route picks another cluster
+ * is counted, and kept or refused as the service says.
+ */
+static void test_route_change(void)
+{
+#define OPT "    keepalive_route_change: refuse\n"
+	const char *lane = vm_lane();
+	char yaml[16384], out[2048], *svc;
+	struct resp r;
+	int fd;
+
+	tap_begin("l7: keep-alive: a request routed to another cluster is counted, kept or refused (keepalive_route_change)");
+	if (!lane || strcmp(lane, "kfunc") || !have_remote) {
+		tap_skip(!have_remote ? "no veth + netns here" :
+			 "routing on the first request needs kfunc mode");
+		tap_end();
+		return;
+	}
+	/* keep (the default): the request goes where the connection goes */
+	fd = dial(STICKY, 80, NULL);
+	if (EXPECT(fd >= 0)) {
+		EXPECT(SEND(fd, REQ("GET", "/near/k1", "sticky", "")) > 0);
+		EXPECT(!read_resp(fd, &r) && r.status == 200);
+		EXPECT(SEND(fd, REQ("GET", "/far/k2", "sticky", "")) > 0);
+		EXPECT(!read_resp(fd, &r) && r.status == 200);
+		close(fd);
+	}
+	EXPECT(seen_path("/far/k2"));
+	EXPECT_EQ(stat_get("http sticky route far GET:", "other_cluster"), 1);
+	/* refuse: the write fails; a new connection takes it to its cluster */
+	snprintf(yaml, sizeof(yaml), "%s", mesh);
+	svc = strstr(yaml, "    addresses: [" STICKY "]\n");
+	if (!EXPECT(svc)) {
+		tap_end();
+		return;
+	}
+	memmove(svc + strlen(OPT), svc, strlen(svc) + 1);
+	memcpy(svc, OPT, strlen(OPT));
+	EXPECT_EQ(apply(yaml), 0);
+	fd = dial(STICKY, 80, NULL);
+	if (EXPECT(fd >= 0)) {
+		EXPECT(SEND(fd, REQ("GET", "/near/r1", "sticky", "")) > 0);
+		EXPECT(!read_resp(fd, &r) && r.status == 200);
+		EXPECT_EQ(SEND(fd, REQ("GET", "/far/r2", "sticky", "")), -EACCES);
+		close(fd);
+	}
+	EXPECT(!seen_path("/far/r2"));
+	EXPECT_EQ(get(STICKY, 80, "/far/r3", "sticky", NULL), 200);
+	EXPECT_EQ(stat_get("http sticky route far GET:", "other_cluster"), 2);
+	EXPECT_EQ(stat_get("http sticky route far GET:", "denied"), 1);
+	/* a bad value names the field; the running config stays */
+	svc = strstr(yaml, "refuse\n");
+	if (svc)
+		memcpy(svc, "maybe\n", 6);
+	EXPECT_EQ(write_file(MESH_FILE, yaml), 0);
+	EXPECT(ctl(out, sizeof(out), "apply -f " MESH_FILE) != 0);
+	EXPECT(strstr(out, "keepalive_route_change"));
+	if (tap_failed_now())
+		tap_diag("kmeshctl said: %s", out);
+	EXPECT_EQ(apply(mesh), 0);
+	tap_end();
+#undef OPT
+}
+
 /* ---- the fallback parser against the core, byte for byte ---- */
 
 static const char *const parser_cases[] = {
@@ -1453,6 +1531,7 @@ void test_l7(void)
 	test_remote();
 	test_bad_config();
 	test_switch();
+	test_route_change();
 	test_no_internal_drops();
 	test_down();
 	cleanup();

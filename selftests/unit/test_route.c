@@ -542,6 +542,48 @@ static void test_precedence_actions(void)
 	tap_end();
 }
 
+static void test_keeps_cluster(void)
+{
+	struct kmesh_route_verdict v, w;
+	const char *h = "a.example.com";
+	__u32 len;
+	void *t = shared_table(&len);
+
+	tap_begin("route: a connection's cluster is kept when the route's split holds it");
+	/* split 3:1 over clusters 2 and 3: either may stay */
+	v = match(t, rq("GET", "/u/7?q=1", h, NULL));
+	w = v;
+	EXPECT(kmesh_route_keeps_cluster(t, &w, 3));
+	EXPECT_EQ(w.cluster_id, 3);
+	EXPECT_EQ(w.split_idx, 1);
+	w = v;
+	EXPECT(kmesh_route_keeps_cluster(t, &w, 2));
+	EXPECT_EQ(w.cluster_id, 2);
+	EXPECT_EQ(w.split_idx, 0);
+	/* not in the split: the verdict is left alone */
+	w = v;
+	EXPECT(!kmesh_route_keeps_cluster(t, &w, 1));
+	EXPECT(!memcmp(&w, &v, sizeof(v)));
+	EXPECT(!kmesh_route_keeps_cluster(t, &w, 0));
+	/* one cluster, and the default route */
+	v = match(t, rq("GET", "/api/x", h, NULL));
+	EXPECT(kmesh_route_keeps_cluster(t, &v, 1));
+	EXPECT(!kmesh_route_keeps_cluster(t, &v, 4));
+	v = match(t, rq("GET", "/u/7?q=2", h, NULL));
+	EXPECT(kmesh_route_keeps_cluster(t, &v, 9));
+	EXPECT(!kmesh_route_keeps_cluster(t, &v, 2));
+	/* not a route verdict, or indexes that are not the table's */
+	v = match(t, rq("GET", "/teapot", h, NULL));
+	EXPECT(!kmesh_route_keeps_cluster(t, &v, 1));
+	v = match(t, rq("GET", "/api/x", h, NULL));
+	v.route_idx = 5;
+	EXPECT(!kmesh_route_keeps_cluster(t, &v, 1));
+	v.route_idx = 1u << 31;
+	EXPECT(!kmesh_route_keeps_cluster(t, &v, 1));
+	free(t);
+	tap_end();
+}
+
 static void test_no_route(void)
 {
 	struct kmesh_route_verdict v;
@@ -1841,6 +1883,7 @@ int main(void)
 	test_headers();
 	test_query();
 	test_precedence_actions();
+	test_keeps_cluster();
 	test_no_route();
 	test_split();
 	test_bad_requests();

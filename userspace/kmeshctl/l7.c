@@ -215,6 +215,13 @@ static void stats_prom(struct l7_names *nm, struct l7_stat_entry *v, size_t n,
 		prom_labels(nm, &v[i].key, "code", "unknown");
 		printf(" %llu\n", (unsigned long long)unknown);
 	}
+	printf("# HELP kmesh_http_requests_other_cluster_total Requests on a kept-alive connection whose route picks a cluster the connection is not open to (kfunc mode; refused with 421 under keepalive_route_change: refuse).\n");
+	printf("# TYPE kmesh_http_requests_other_cluster_total counter\n");
+	for (i = 0; i < n; i++) {
+		printf("kmesh_http_requests_other_cluster_total");
+		prom_labels(nm, &v[i].key, NULL, NULL);
+		printf(" %llu\n", (unsigned long long)v[i].val.other_cluster);
+	}
 	printf("# HELP kmesh_http_request_duration_seconds From a request head leaving the client to its response head leaving a local server.\n");
 	printf("# TYPE kmesh_http_request_duration_seconds histogram\n");
 	for (i = 0; i < n; i++) {
@@ -288,8 +295,9 @@ static void stats_text(struct l7_names *nm, struct l7_stat_entry *v, size_t n,
 		       (unsigned long long)s->direct);
 		for (c = 0; c < 5; c++)
 			printf(" %dxx %llu", c + 1, (unsigned long long)s->status[c]);
-		printf(" unknown %llu",
-		       (unsigned long long)(s->allowed > resp ? s->allowed - resp : 0));
+		printf(" unknown %llu other_cluster %llu",
+		       (unsigned long long)(s->allowed > resp ? s->allowed - resp : 0),
+		       (unsigned long long)s->other_cluster);
 		printf(" latency_avg_us %llu p50_us %llu p99_us %llu\n",
 		       (unsigned long long)(resp ? s->latency_ns / resp / 1000 : 0),
 		       quantile_us(s, 0.5), quantile_us(s, 0.99));

@@ -328,6 +328,7 @@ const char *l7_reason_name(unsigned int reason)
 		[KMESH_L7_R_BAD_BODY] = "bad_body",
 		[KMESH_L7_R_UNDECIDABLE] = "undecidable",
 		[KMESH_L7_R_CLOSED] = "closed",
+		[KMESH_L7_R_OTHER_CLUSTER] = "other_cluster",
 	};
 
 	return reason < KMESH_L7_R_MAX && names[reason] ? names[reason] : "?";

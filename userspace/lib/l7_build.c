@@ -541,6 +541,8 @@ static int compile_routes(struct pc *c, const struct mesh_routes *rt)
 	__u64 vmask = 0;
 
 	p->flags |= KMESH_L7_PF_HAS_ROUTES;
+	if (c->cfg->services[c->svc].refuse_route_change)
+		p->flags |= KMESH_L7_PF_REFUSE_OTHER_CLUSTER;
 	c->line = rt->line;
 	c->path = "routes";
 	memset(&cs, 0, sizeof(cs));

@@ -374,10 +374,11 @@ static int cl_field(struct pctx *p, size_t f, yaml_node_t *v, const char *path,
 
 /* ---- services ---- */
 
-enum { SV_NAME, SV_ADDRESSES, SV_PORTS, SV_CLUSTER, SV_NR };
+enum { SV_NAME, SV_ADDRESSES, SV_PORTS, SV_CLUSTER, SV_ROUTE_CHANGE, SV_NR };
 static const char *const sv_fields[SV_NR] = {
-	"name", "addresses", "ports", "cluster",
+	"name", "addresses", "ports", "cluster", "keepalive_route_change",
 };
+static const char *const route_changes[] = { "keep", "refuse" };
 
 enum { PT_PORT, PT_PROTOCOL, PT_CLUSTER, PT_NR };
 static const char *const pt_fields[PT_NR] = { "port", "protocol", "cluster" };
@@ -484,6 +485,11 @@ static int sv_field(struct pctx *p, size_t f, yaml_node_t *v, const char *path,
 					return fail(p, item, ipath, "port %u listed twice",
 						    s->ports[i].port);
 		}
+		return 0;
+	case SV_ROUTE_CHANGE:
+		if (get_enum(p, v, path, route_changes, 2, &seen))
+			return -1;
+		s->refuse_route_change = seen == 1;
 		return 0;
 	default:
 		return get_ref(p, v, path, &sp->ref);

@@ -55,6 +55,9 @@ struct mesh_service {
 	size_t nr_addrs;
 	struct mesh_port *ports;
 	size_t nr_ports;
+	/* keepalive_route_change: refuse (421) a later request on a
+	 * connection whose route picks another cluster, rather than keep it */
+	bool refuse_route_change;
 	int line;
 };
 
