@@ -826,6 +826,7 @@ struct kmesh_l7_rule {
 #define KMESH_L7_PF_SRC_SETS	(1U << 6)	/* items need the source's CIDR sets */
 #define KMESH_L7_PF_DST_SETS	(1U << 7)	/* items need the endpoint's CIDR sets */
 #define KMESH_L7_PF_REFUSE_OTHER_CLUSTER (1U << 8)	/* such requests get 421 */
+#define KMESH_L7_PF_FAIL_OPEN	(1U << 9)	/* pass what cannot be checked */
 
 /*
  * The compiled L7 config of one service (per generation: inner map keyed
@@ -928,6 +929,7 @@ enum kmesh_l7_global {
 	KMESH_L7_G_LOG_DROPPED	= 10,	/* request-log ring buffer full */
 	KMESH_L7_G_INTERNAL	= 11,	/* fail-closed drops no policy decided:
 					   storage, pull or redirect failures */
+	KMESH_L7_G_UNCHECKED	= 12,	/* passed unchecked (failure_mode_allow) */
 	KMESH_L7_G_MAX,
 };
 

@@ -591,7 +591,10 @@ __noinline int kmesh_l7_decide(struct l7_scratch *sc,
 	n = pol->nr_rules;
 	bpf_loop(n > KMESH_L7_MAX_RULES ? KMESH_L7_MAX_RULES : n, l7_rule_cb,
 		 &ctx, 0);
-	if (sc->undecidable) {
+	if (sc->undecidable && (pol->flags & KMESH_L7_PF_FAIL_OPEN)) {
+		/* the operator chose to pass what kmesh cannot check */
+		l7_global(KMESH_L7_G_UNCHECKED);
+	} else if (sc->undecidable) {
 		d->reason = KMESH_L7_R_UNDECIDABLE;
 		d->status = 403;
 	} else if (sc->deny_hit) {

@@ -620,6 +620,7 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 			return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
 		} else {
 			/* absolute- and authority-form: not in the fallback */
+			ps->unsupported = 1;
 			return l7_bad(req, KMESH_HTTP_E_TARGET_FORM, i);
 		}
 		break;

@@ -200,6 +200,8 @@ struct l7_pstate {
 	__u32 port;
 	__u64 word;		/* method bytes */
 	__u64 cl;
+	__u8 unsupported;	/* refused a form only the core parses */
+	__u8 pad2[7];
 };
 
 /* What conditions look at, derived from a parsed head. */
@@ -314,5 +316,14 @@ struct kmesh_l7_names_map {
 	__type(value, struct kmesh_l7_name);
 };
 KMESH_L7_MAP(kmesh_l7_names_map, kmesh_l7_names);
+
+/* Count a node-wide event (enum kmesh_l7_global). */
+static __always_inline void l7_global(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&kmesh_l7_global, &idx);
+
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
 
 #endif /* KMESH_L7_MAPS_H */

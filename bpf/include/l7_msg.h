@@ -42,7 +42,7 @@
 #define R400_BODY "\r\nbad request\n"
 #define R404_HEAD "HTTP/1.1 404 Not Found\r\ncontent-length: 9\r\ncontent-type: text/plain\r\n"
 #define R404_BODY "\r\nno route\n"
-#define R431_HEAD "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 16\r\ncontent-type: text/plain\r\n"
+#define R431_HEAD "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 15\r\ncontent-type: text/plain\r\n"
 #define R431_BODY "\r\nhead too large\n"
 #define R421_HEAD "HTTP/1.1 421 Misdirected Request\r\ncontent-length: 12\r\ncontent-type: text/plain\r\n"
 #define R421_BODY "\r\nmisdirected\n"
@@ -69,14 +69,6 @@ static const struct l7_builtin l7_builtins[4] = {
 static const struct { char s[32]; } l7_conn_close = { L7_CONN_CLOSE };
 
 /* ---- small helpers ---- */
-
-static __always_inline void l7_global(__u32 idx)
-{
-	__u64 *c = bpf_map_lookup_elem(&kmesh_l7_global, &idx);
-
-	if (c)
-		__sync_fetch_and_add(c, 1);
-}
 
 static __always_inline struct l7_scratch *l7_scratch_get(void)
 {
@@ -659,6 +651,34 @@ static __always_inline void l7_allowed(struct sk_msg_md *msg,
 	__sync_fetch_and_add(&c->tail, 1);
 }
 
+/*
+ * A head kmesh cannot check, though a server may take it: over kmesh's
+ * head limit, or a target form the fallback parser does not read.
+ * Invalid HTTP is never among them.
+ */
+static __always_inline bool l7_cannot_check(const struct l7_scratch *sc,
+					    int status, __u32 size, bool kfunc)
+{
+	if (status == KMESH_HTTP_E_HEAD_TOO_LARGE)
+		return true;
+	if (status == KMESH_HTTP_NEED_MORE && size >= KMESH_L7_MAX_HEAD)
+		return true;
+	return !kfunc && sc->ps.unsupported;
+}
+
+/*
+ * failure_mode_allow: pass it, and the rest of the connection, unread
+ * (where its body ends is unknown, so no later head can be found).
+ */
+static __always_inline int l7_unchecked(struct sk_msg_md *msg,
+					struct kmesh_l7_sk *st)
+{
+	l7_global(KMESH_L7_G_UNCHECKED);
+	st->role = L7_ROLE_OFF;
+	bpf_msg_apply_bytes(msg, 0);
+	return kmesh_msg_verdict(msg);
+}
+
 /* A request head at the start of the message. */
 static __always_inline int l7_request(struct sk_msg_md *msg, bool kfunc,
 				      bool corked)
@@ -713,6 +733,12 @@ static __always_inline int l7_request(struct sk_msg_md *msg, bool kfunc,
 		return SK_DROP;	/* what applies if the kernel cannot cork */
 	}
 	l7_global(KMESH_L7_G_REQUESTS);
+	if (status != KMESH_HTTP_OK && svc.pol &&
+	    (svc.pol->flags & KMESH_L7_PF_FAIL_OPEN) &&
+	    l7_cannot_check(sc, status, size, kfunc)) {
+		l7_scratch_put(sc);
+		return l7_unchecked(msg, st);
+	}
 	if (status != KMESH_HTTP_OK) {
 		d->reason = status == KMESH_HTTP_NEED_MORE ||
 			   status == KMESH_HTTP_E_HEAD_TOO_LARGE ?

@@ -54,6 +54,7 @@
 #define FAR		"10.96.1.12"	/* remote endpoint */
 #define GUARDED		"10.96.1.13"	/* http, authorization, no routes */
 #define STICKY		"10.96.1.14"	/* routes to two clusters */
+#define LENIENT		"10.96.1.15"	/* authorization, failure_mode_allow */
 #define LOCAL_PORT	18101
 #define REMOTE_ADDR	"10.98.0.2"
 #define REMOTE_PORT	18103
@@ -609,6 +610,11 @@ static int cgroup_setup(void)
 	"    addresses: [" STICKY "]\n"					\
 	"    ports: [{port: 80, protocol: http}]\n"			\
 	"    cluster: local\n"						\
+	"  - name: lenient\n"						\
+	"    addresses: [" LENIENT "]\n"				\
+	"    ports: [{port: 80, protocol: http}]\n"			\
+	"    cluster: local\n"						\
+	"    failure_mode_allow: true\n"				\
 	"clusters:\n"							\
 	"  - name: local\n"						\
 	"    endpoints: [{address: 127.0.0.1, port: 18101}]\n"	\
@@ -666,6 +672,11 @@ static int cgroup_setup(void)
 	"      - to: [{operation: {paths: [/secret]}}]\n"			\
 	"  - name: guard\n"						\
 	"    service: guarded\n"					\
+	"    action: DENY\n"						\
+	"    rules:\n"							\
+	"      - to: [{operation: {paths: [\"/admin*\"]}}]\n"		\
+	"  - name: guard-lenient\n"					\
+	"    service: lenient\n"					\
 	"    action: DENY\n"						\
 	"    rules:\n"							\
 	"      - to: [{operation: {paths: [\"/admin*\"]}}]\n"
@@ -1272,6 +1283,55 @@ static void test_route_change(void)
 #undef OPT
 }
 
+/* A head of @n bytes or more, in headers of 1000 bytes. */
+static void big_head(char *buf, size_t size, const char *path, const char *host,
+		     size_t n)
+{
+	size_t at = (size_t)snprintf(buf, size, "GET %s HTTP/1.1\r\nHost: %s\r\n",
+				     path, host);
+	int i = 0;
+
+	while (at < n && at + 1010 < size)
+		at += (size_t)snprintf(buf + at, size - at, "X-Pad-%03d: %0*d\r\n",
+				       i++, 986, 0);
+	snprintf(buf + at, size - at, "\r\n");
+}
+
+static void test_failure_mode(void)
+{
+	static char head[12288];
+	long long before, after;
+	const char *lane = vm_lane();
+	bool kfunc = lane && !strcmp(lane, "kfunc");
+	int st;
+
+	tap_begin("l7: what kmesh cannot check is refused, or passed unchecked with failure_mode_allow");
+	before = stat_get("http node:", "unchecked");
+	/* a head over kmesh's 8 KiB: 431 by default, passed if allowed */
+	big_head(head, sizeof(head), "/big/g1", "guarded", 9000);
+	EXPECT_EQ(request(GUARDED, 80, NULL, head, NULL), 431);
+	EXPECT(!seen_path("/big/g1"));
+	big_head(head, sizeof(head), "/big/l1", "lenient", 9000);
+	EXPECT_EQ(request(LENIENT, 80, NULL, head, NULL), 200);
+	EXPECT(seen_path("/big/l1"));
+	/* absolute-form: only the module's parser reads it */
+	st = request(GUARDED, 80, NULL, "GET http://guarded/abs/g2 HTTP/1.1\r\n"
+		     "Host: guarded\r\n\r\n", NULL);
+	EXPECT_EQ(st, kfunc ? 200 : 400);
+	EXPECT_EQ(request(LENIENT, 80, NULL, "GET http://lenient/abs/l2 HTTP/1.1\r\n"
+			  "Host: lenient\r\n\r\n", NULL), 200);
+	/* invalid HTTP and policy are never waived */
+	EXPECT_EQ(request(LENIENT, 80, NULL, "GET /bad/l3 HTTP/1.1\nHost: l\n\n", NULL), 400);
+	EXPECT_EQ(get(LENIENT, 80, "/admin/l4", "lenient", NULL), 403);
+	EXPECT_EQ(get(LENIENT, 80, "/ok/l5", "lenient", NULL), 200);
+	EXPECT(!seen_path("/bad/l3") && !seen_path("/admin/l4"));
+	after = stat_get("http node:", "unchecked");
+	EXPECT_EQ(after - before, kfunc ? 1 : 2);
+	if (tap_failed_now())
+		tap_diag("unchecked %lld -> %lld", before, after);
+	tap_end();
+}
+
 /* ---- the fallback parser against the core, byte for byte ---- */
 
 static const char *const parser_cases[] = {
@@ -1532,6 +1592,7 @@ void test_l7(void)
 	test_bad_config();
 	test_switch();
 	test_route_change();
+	test_failure_mode();
 	test_no_internal_drops();
 	test_down();
 	cleanup();

@@ -134,6 +134,7 @@ static const char *const global_names[KMESH_L7_G_MAX] = {
 	[KMESH_L7_G_SCRATCH_BUSY] = "scratch_busy",
 	[KMESH_L7_G_LOG_DROPPED] = "log_dropped",
 	[KMESH_L7_G_INTERNAL] = "internal_drops",
+	[KMESH_L7_G_UNCHECKED] = "unchecked",
 };
 
 static __u64 seen(const struct kmesh_l7_stats *s)

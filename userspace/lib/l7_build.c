@@ -718,7 +718,8 @@ bool l7_service_has_rules(const struct mesh_config *cfg, int svc)
 {
 	size_t i;
 
-	if (l7_routes_of(cfg, svc))
+	/* failure_mode_allow needs a policy to carry its flag */
+	if (l7_routes_of(cfg, svc) || cfg->services[svc].fail_open)
 		return true;
 	for (i = 0; i < cfg->nr_authz; i++)
 		if (cfg->authz[i].service == svc)
@@ -822,6 +823,8 @@ int l7_build_policy(const struct mesh_config *cfg, int svc, __u32 service_id,
 	c->line = cfg->services[svc].line;
 	c->path = "services";
 	out->service_id = service_id;
+	if (cfg->services[svc].fail_open)
+		out->flags |= KMESH_L7_PF_FAIL_OPEN;
 	if (add_reply(c, 403, deny_body, sizeof(deny_body) - 1, &out->deny_off,
 		      &out->deny_head, &out->deny_len))
 		goto out;

@@ -139,6 +139,19 @@ static int get_name(struct pctx *p, yaml_node_t *node, const char *path,
 	return 0;
 }
 
+static int get_bool(struct pctx *p, yaml_node_t *node, const char *path,
+		    bool *out)
+{
+	const char *s = scalar(node);
+
+	if (s && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    (!strcmp(s, "true") || !strcmp(s, "false"))) {
+		*out = s[0] == 't';
+		return 0;
+	}
+	return fail(p, node, path, "expected true or false");
+}
+
 static int get_enum(struct pctx *p, yaml_node_t *node, const char *path,
 		    const char *const *names, size_t n, unsigned int *out)
 {
@@ -374,9 +387,13 @@ static int cl_field(struct pctx *p, size_t f, yaml_node_t *v, const char *path,
 
 /* ---- services ---- */
 
-enum { SV_NAME, SV_ADDRESSES, SV_PORTS, SV_CLUSTER, SV_ROUTE_CHANGE, SV_NR };
+enum {
+	SV_NAME, SV_ADDRESSES, SV_PORTS, SV_CLUSTER, SV_ROUTE_CHANGE,
+	SV_FAIL_OPEN, SV_NR
+};
 static const char *const sv_fields[SV_NR] = {
 	"name", "addresses", "ports", "cluster", "keepalive_route_change",
+	"failure_mode_allow",
 };
 static const char *const route_changes[] = { "keep", "refuse" };
 
@@ -491,6 +508,8 @@ static int sv_field(struct pctx *p, size_t f, yaml_node_t *v, const char *path,
 			return -1;
 		s->refuse_route_change = seen == 1;
 		return 0;
+	case SV_FAIL_OPEN:
+		return get_bool(p, v, path, &s->fail_open);
 	default:
 		return get_ref(p, v, path, &sp->ref);
 	}
@@ -557,19 +576,6 @@ static int get_text(struct pctx *p, yaml_node_t *node, const char *path,
 	if (!*out)
 		return fail(p, node, path, "out of memory");
 	return 0;
-}
-
-static int get_bool(struct pctx *p, yaml_node_t *node, const char *path,
-		    bool *out)
-{
-	const char *s = scalar(node);
-
-	if (s && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-	    (!strcmp(s, "true") || !strcmp(s, "false"))) {
-		*out = s[0] == 't';
-		return 0;
-	}
-	return fail(p, node, path, "expected true or false");
 }
 
 static bool is_tchar(char c)

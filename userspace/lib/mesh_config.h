@@ -58,6 +58,8 @@ struct mesh_service {
 	/* keepalive_route_change: refuse (421) a later request on a
 	 * connection whose route picks another cluster, rather than keep it */
 	bool refuse_route_change;
+	/* failure_mode_allow: pass (unchecked) requests kmesh cannot check */
+	bool fail_open;
 	int line;
 };
 
