@@ -170,7 +170,7 @@ run 2 http://10.0.9.1:8080/ "10.0.9.1:8080 (no service: left alone)"
 
 step "Waiting for the access log (kmeshctl log --json --wait 3)"
 wait $log_pid || true
-note "$(grep -c '"type":"http"' /tmp/access.log) request records, $(grep -vc '"type":"http"' /tmp/access.log) connection records"
+note "$(grep -c '"type":"http"' /tmp/access.log) request records, $(grep -c '"type":"tcp"' /tmp/access.log) connection records"
 
 # ---------------------------------------------------------------------------
 # The two record kinds of `kmeshctl log --json` (docs/observability.md):
@@ -197,7 +197,7 @@ join_log() {
 		sent[n] = field("decision") == "allow"
 		next
 	}
-	{ s = field("source"); conns[s]++; ep[s] = field("cluster") "\t" field("endpoint") }
+	/"type":"tcp"/ { s = field("source"); conns[s]++; ep[s] = field("cluster") "\t" field("endpoint") }
 	END {
 		for (i = 1; i <= n; i++) {
 			if (!sent[i]) to = "-\t-"
