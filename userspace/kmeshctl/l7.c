@@ -104,7 +104,8 @@ void l7_status_print(void)
 	if (!strcmp(mode, "kfunc"))
 		printf("l7 requests:   kfunc mode (kmesh_sk_msg_l7: the module parses heads, matches routes, scans chunked bodies)\n");
 	else
-		printf("l7 requests:   fallback mode (kmesh_sk_msg: heads, routes and chunked bodies in eBPF)\n");
+		printf("l7 requests:   fallback mode (kmesh_sk_msg: heads, routes and chunked bodies in eBPF)\n"
+		       "  routes are matched and counted per request; endpoints are chosen at connect from the service's own cluster\n");
 	fd = l7_map_fd("kmesh_l7_global");
 	if (fd >= 0) {
 		__u64 g[KMESH_L7_G_MAX];
