@@ -254,8 +254,7 @@ expect() {	# WHAT GOT WANT
 		fail "$1: got '$2', expected '$3'"
 	fi
 }
-count() {	# requests in /tmp/where.tsv with these column values ("" = any):
-	# service route decision reason/policy-status cluster
+count() {	# SERVICE ROUTE DECISION [CLUSTER]: requests so logged ("": any)
 	awk -F'\t' -v s="$1" -v r="$2" -v d="$3" -v c="${4:-}" '
 		(s == "" || $2 == s) && (r == "" || $5 == r) && (d == "" || $6 == d) &&
 		(c == "" || $10 == c) { n += $1 } END { print n + 0 }' /tmp/where.tsv
