@@ -34,8 +34,9 @@ if [ -z "$lane" ]; then
 fi
 step "Building the module, BPF objects and kmeshctl"
 make -s -C "$here/.." all
-step "Booting the $lane-lane VM under QEMU/TCG; the demo mesh runs in it (about a minute)"
-# Kernel log lines stay in the console log; the guest's own lines show.
+step "Booting the $lane-lane VM under QEMU/TCG; the demo mesh runs in it (about two minutes)"
+# Firmware and kernel log lines stay in the console log; the guest's own
+# lines show.
 "$here/vmtest.sh" --lane "$lane" --guest "$here/demo-guest.sh" 2>&1 |
-	grep --line-buffered -vE '^\[ *[0-9]+\.[0-9]+\]'
+	grep --line-buffered -vE '^\[ *[0-9]+\.[0-9]+\]|SeaBIOS|Booting from ROM'
 step "Done in $(($(date +%s) - t0))s. Full console log: build/vm/$lane/console.log"
