@@ -150,8 +150,9 @@ LANE ?= stock
 vmtest:
 	scripts/vmtest.sh --lane $(LANE)
 
+# demo: the kfunc lane when its kernel is built, unless LANE is given
 demo:
-	scripts/demo.sh --lane $(LANE)
+	scripts/demo.sh $(if $(filter file,$(origin LANE)),,--lane $(LANE))
 
 check:
 	scripts/check.sh

@@ -299,6 +299,17 @@ static const char *const global_names[KMESH_L4_G_MAX] = {
 	[KMESH_L4_G_REDIRECT_BYTES] = "redirect_bytes",
 };
 
+static const char *const global_help[KMESH_L4_G_MAX] = {
+	[KMESH_L4_G_PASSTHROUGH] = "TCP connects from the meshed cgroup to addresses that are no service.",
+	[KMESH_L4_G_NO_CONFIG] = "Connects seen before any apply.",
+	[KMESH_L4_G_FAMILY] = "IPv4 connects whose chosen endpoint is IPv6 (passed on unchanged).",
+	[KMESH_L4_G_NO_STORAGE] = "Socket-storage allocations that failed: connections not accounted.",
+	[KMESH_L4_G_SOCKHASH] = "Sockets that could not be put in the sockhash.",
+	[KMESH_L4_G_LOG_DROPPED] = "Connection records lost to a full access-log ring buffer.",
+	[KMESH_L4_G_REDIRECT_MSGS] = "Messages carried socket to socket.",
+	[KMESH_L4_G_REDIRECT_BYTES] = "Bytes carried socket to socket.",
+};
+
 static const char *const kind_names[] = {
 	[KMESH_L4_KIND_SERVICE] = "service",
 	[KMESH_L4_KIND_CLUSTER] = "cluster",
@@ -389,6 +400,8 @@ static void stats_prometheus(struct l4_handle *h, struct l4_id_entry *ids,
 		printf(" %lld\n", (long long)st.active);
 	}
 	for (f = 0; f < KMESH_L4_G_MAX; f++) {
+		printf("# HELP kmesh_node_%s_total %s\n", global_names[f],
+		       global_help[f]);
 		printf("# TYPE kmesh_node_%s_total counter\n", global_names[f]);
 		printf("kmesh_node_%s_total %llu\n", global_names[f],
 		       (unsigned long long)global[f]);
@@ -530,7 +543,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	endpoint = log_name(lc, KMESH_L4_KIND_ENDPOINT, r->endpoint_id);
 	result = r->result == KMESH_CONN_CLOSED ? "closed" : "failed";
 	if (lc->json)
-		printf("{\"time\":\"%s\",\"service\":\"%s\",\"service_id\":%u,"
+		printf("{\"type\":\"tcp\",\"time\":\"%s\",\"service\":\"%s\",\"service_id\":%u,"
 		       "\"service_address\":\"%s\",\"source\":\"%s\","
 		       "\"cluster\":\"%s\",\"cluster_id\":%u,\"endpoint\":\"%s\","
 		       "\"endpoint_id\":%u,\"endpoint_name\":\"%s\",\"result\":\"%s\","
@@ -546,7 +559,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		       r->flags & KMESH_LOG_F_REDIRECTED ? "true" : "false",
 		       (unsigned long long)r->generation);
 	else
-		printf("%s %s %s -> %s via %s src %s %s sent %llu received %llu duration %.3fms srtt %uus retrans %u%s gen %llu\n",
+		printf("%s tcp %s %s -> %s via %s src %s %s sent %llu received %llu duration %.3fms srtt %uus retrans %u%s gen %llu\n",
 		       when, svc, vip, ep, cluster, src, result,
 		       (unsigned long long)r->bytes_sent,
 		       (unsigned long long)r->bytes_received,
@@ -596,7 +609,8 @@ int cmd_log(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: kmeshctl log [--json] [--count N] [--wait SEC]\n"
-			       "  one line per closed service connection, as they happen;\n"
+			       "  one line per HTTP request (http) and per closed service\n"
+			       "  connection (tcp), as they happen;\n"
 			       "  --count: stop after N records; --wait: stop after SEC idle\n");
 			return 0;
 		default:

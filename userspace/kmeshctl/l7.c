@@ -104,7 +104,8 @@ void l7_status_print(void)
 	if (!strcmp(mode, "kfunc"))
 		printf("l7 requests:   kfunc mode (kmesh_sk_msg_l7: the module parses heads, matches routes, scans chunked bodies)\n");
 	else
-		printf("l7 requests:   fallback mode (kmesh_sk_msg: heads, routes and chunked bodies in eBPF)\n");
+		printf("l7 requests:   fallback mode (kmesh_sk_msg: heads, routes and chunked bodies in eBPF)\n"
+		       "  routes are matched and counted per request; endpoints are chosen at connect from the service's own cluster\n");
 	fd = l7_map_fd("kmesh_l7_global");
 	if (fd >= 0) {
 		__u64 g[KMESH_L7_G_MAX];
@@ -135,6 +136,21 @@ static const char *const global_names[KMESH_L7_G_MAX] = {
 	[KMESH_L7_G_LOG_DROPPED] = "log_dropped",
 	[KMESH_L7_G_INTERNAL] = "internal_drops",
 	[KMESH_L7_G_UNCHECKED] = "unchecked",
+};
+
+static const char *const global_help[KMESH_L7_G_MAX] = {
+	[KMESH_L7_G_REQUESTS] = "HTTP request heads checked.",
+	[KMESH_L7_G_DENIED] = "Requests refused by kmesh.",
+	[KMESH_L7_G_REPLIED] = "Refusals answered with a response.",
+	[KMESH_L7_G_DROPPED] = "Refusals answered by failing the write (EACCES).",
+	[KMESH_L7_G_CORKED] = "Writes held back for the rest of a request head.",
+	[KMESH_L7_G_RESPONSES] = "Responses paired with their request.",
+	[KMESH_L7_G_UNTRACKED] = "Requests whose response kmesh cannot pair.",
+	[KMESH_L7_G_FIFO_FULL] = "Requests pipelined too deep to pair their responses.",
+	[KMESH_L7_G_RESP_ERROR] = "Connections on which response pairing gave up.",
+	[KMESH_L7_G_SCRATCH_BUSY] = "Writes refused: no per-CPU scratch (fails closed).",
+	[KMESH_L7_G_LOG_DROPPED] = "Request records lost to a full ring buffer.",
+	[KMESH_L7_G_INTERNAL] = "Writes refused by no policy: storage, pull or redirect failures (fails closed).",
 };
 
 static __u64 seen(const struct kmesh_l7_stats *s)
@@ -232,7 +248,8 @@ static void stats_prom(struct l7_names *nm, struct l7_stat_entry *v, size_t n,
 
 		for (b = 0; b < KMESH_L7_LAT_BUCKETS - 1; b++) {
 			cum += s->latency[b];
-			snprintf(le, sizeof(le), "%g", bucket_le(b));
+			/* 2^b us has at most 6 decimals: exact, unlike %g */
+			snprintf(le, sizeof(le), "%.6f", bucket_le(b));
 			printf("kmesh_http_request_duration_seconds_bucket");
 			prom_labels(nm, &v[i].key, "le", le);
 			printf(" %llu\n", (unsigned long long)cum);
@@ -250,6 +267,8 @@ static void stats_prom(struct l7_names *nm, struct l7_stat_entry *v, size_t n,
 		printf(" %llu\n", (unsigned long long)cum);
 	}
 	for (c = 0; c < KMESH_L7_G_MAX; c++) {
+		printf("# HELP kmesh_http_node_%s_total %s\n", global_names[c],
+		       global_help[c]);
 		printf("# TYPE kmesh_http_node_%s_total counter\n", global_names[c]);
 		printf("kmesh_http_node_%s_total %llu\n", global_names[c],
 		       (unsigned long long)g[c]);
