@@ -969,6 +969,8 @@ struct kmesh_l7_log {
 	__u8 flags;		/* KMESH_L7_LOG_F_* */
 	__u8 path_len;		/* bytes in path (truncated) */
 	__u16 pad;
+	__u32 cluster_id;	/* where the connection went, 0: not yet */
+	__u32 endpoint_id;
 	char path[KMESH_L7_LOG_PATH];
 };
 

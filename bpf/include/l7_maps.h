@@ -111,6 +111,8 @@ struct l7_conn {
 	__u32 svc_addr[4];
 	__u16 src_port;
 	__u16 svc_port;
+	__u32 cluster_id;
+	__u32 endpoint_id;
 	__u32 pad2;
 	struct l7_pending fifo[KMESH_L7_FIFO];
 };

@@ -198,6 +198,8 @@ static __always_inline void l7_log_request(const struct kmesh_l7_sk *st,
 	kmesh_addr_copy(r->service_addr, s4->svc_addr);
 	r->service_port = s4->svc_port;
 	r->service_id = service_id;
+	r->cluster_id = s4->cluster_id;
+	r->endpoint_id = s4->endpoint_id;
 	r->route_id = route_id;
 	r->policy_id = policy_id;
 	r->status = status;
@@ -618,6 +620,8 @@ static __always_inline void l7_allowed(struct sk_msg_md *msg,
 					c->src_port = st->key.local_port;
 					kmesh_addr_copy(c->svc_addr, s4->svc_addr);
 					c->svc_port = s4->svc_port;
+					c->cluster_id = s4->cluster_id;
+					c->endpoint_id = s4->endpoint_id;
 					st->tracked = 1;
 				}
 			}
@@ -1025,6 +1029,8 @@ static __always_inline int l7_response(struct sk_msg_md *msg, bool kfunc)
 			r->source_port = c->src_port;
 			r->service_port = c->svc_port;
 			r->service_id = c->service_id;
+			r->cluster_id = c->cluster_id;
+			r->endpoint_id = c->endpoint_id;
 			r->route_id = p->route_id;
 			r->status = status;
 			r->method = method;

@@ -231,8 +231,8 @@ check "metrics: every metric has a HELP line" awk '
 "$kmeshctl" log --json --wait 1 >"$t/log.json" 2>&1
 http_rec() { grep '"type":"http"' "$t/log.json" | grep '"service":"shop"'; }
 check "log: one request record per HTTP request (8)" test "$(http_rec | wc -l)" = 8
-check "log: GET /items/a: route items, allow, status 200, response seen" \
-	test "$(http_rec | grep -c '"method":"GET","path":"/items/a","path_truncated":false,"route":"items","status":200,"decision":"allow","reason":"allow","response_seen":true')" = 4
+check "log: GET /items/a: route items, allow, status 200, to shop's endpoint, response seen" \
+	test "$(http_rec | grep -c '"method":"GET","path":"/items/a","path_truncated":false,"route":"items","status":200,"decision":"allow","reason":"allow","cluster":"shop","endpoint_name":"shop/127.0.0.1:18083","response_seen":true')" = 4
 check "log: GET /items/none: status 404 from the server" \
 	test "$(http_rec | grep -c '"path":"/items/none",.*"status":404,"decision":"allow"')" = 2
 check "log: GET /admin/x: denied by policy no-admin with 403" \
@@ -251,7 +251,7 @@ text_log() {
 	"$kmeshctl" log --wait 0 >/dev/null
 	in_cg curl -s -o /dev/null --max-time 5 http://10.96.0.22/items/a
 	"$kmeshctl" log --count 2 --wait 2 >"$t/log.txt"
-	grep -q ' http shop GET /items/a route items allow status 200 latency [0-9.]*ms src ' "$t/log.txt" &&
+	grep -q ' http shop GET /items/a route items allow status 200 -> shop/127.0.0.1:18083 latency [0-9.]*ms src ' "$t/log.txt" &&
 		grep -q ' tcp shop 10.96.0.22:80 -> 127.0.0.1:18083 via shop src ' "$t/log.txt" ||
 		{ cat "$t/log.txt"; false; }
 }

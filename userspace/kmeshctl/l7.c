@@ -51,22 +51,29 @@ static void names_close(struct l7_names *nm)
 		close(nm->names_fd);
 }
 
-static const char *service_name(struct l7_names *nm, __u32 id, char *buf,
-				size_t size)
+/* Name of a service, cluster or endpoint id (enum kmesh_l4_kind). */
+static const char *l4_name(struct l7_names *nm, __u32 kind, __u32 id,
+			   char *buf, size_t size)
 {
-	const char *n = l4_id_name(nm->ids, nm->nr_ids, KMESH_L4_KIND_SERVICE, id);
+	const char *n = l4_id_name(nm->ids, nm->nr_ids, kind, id);
 
 	if (!n && nm->have_h) {		/* an apply since we started */
 		free(nm->ids);
 		nm->ids = NULL;
 		nm->nr_ids = 0;
 		l4_read_registry(&nm->h, &nm->ids, &nm->nr_ids);
-		n = l4_id_name(nm->ids, nm->nr_ids, KMESH_L4_KIND_SERVICE, id);
+		n = l4_id_name(nm->ids, nm->nr_ids, kind, id);
 	}
 	if (n)
 		return n;
 	snprintf(buf, size, "id-%u", id);
 	return buf;
+}
+
+static const char *service_name(struct l7_names *nm, __u32 id, char *buf,
+				size_t size)
+{
+	return l4_name(nm, KMESH_L4_KIND_SERVICE, id, buf, size);
 }
 
 static const char *route_name(struct l7_names *nm, __u32 service_id,
@@ -393,8 +400,8 @@ static int on_l7_record(void *ctx, void *data, size_t size)
 {
 	const struct kmesh_l7_log *r = data;
 	struct l7_log_ctx *lc = ctx;
-	char when[64], src[80], svc[80], b1[80], b2[80], b3[80];
-	const char *service, *route, *decision;
+	char when[64], src[80], svc[80], b1[80], b2[80], b3[80], b4[80], b5[160];
+	const char *service, *route, *decision, *cluster = NULL, *endpoint = NULL;
 	size_t plen;
 
 	if (size < sizeof(*r))
@@ -407,6 +414,13 @@ static int on_l7_record(void *ctx, void *data, size_t size)
 	route = route_name(&lc->nm, r->service_id, r->route_id, b2, sizeof(b2));
 	decision = r->reason == KMESH_L7_R_ALLOW ? "allow" :
 		   r->reason == KMESH_L7_R_DIRECT ? "direct" : "deny";
+	/* where an allowed request went: its connection's endpoint */
+	if (r->reason == KMESH_L7_R_ALLOW && r->cluster_id) {
+		cluster = l4_name(&lc->nm, KMESH_L4_KIND_CLUSTER, r->cluster_id,
+				  b4, sizeof(b4));
+		endpoint = l4_name(&lc->nm, KMESH_L4_KIND_ENDPOINT,
+				   r->endpoint_id, b5, sizeof(b5));
+	}
 	if (lc->json) {
 		printf("{\"type\":\"http\",\"time\":\"%s\",\"service\":\"%s\","
 		       "\"service_id\":%u,\"service_address\":\"%s\",\"source\":\"%s\","
@@ -421,6 +435,9 @@ static int on_l7_record(void *ctx, void *data, size_t size)
 			printf(",\"policy\":\"%s\"",
 			       policy_name(&lc->nm, r->service_id, r->policy_id,
 					   b3, sizeof(b3)));
+		if (cluster)
+			printf(",\"cluster\":\"%s\",\"endpoint_name\":\"%s\"",
+			       cluster, endpoint);
 		printf(",\"response_seen\":%s,\"latency_ns\":%llu}\n",
 		       r->flags & KMESH_L7_LOG_F_TRACKED ? "true" : "false",
 		       (unsigned long long)r->latency_ns);
@@ -435,6 +452,8 @@ static int on_l7_record(void *ctx, void *data, size_t size)
 							  r->policy_id, b3, sizeof(b3)));
 		if (r->status)
 			printf(" status %u", r->status);
+		if (cluster)
+			printf(" -> %s", endpoint);
 		if (r->flags & KMESH_L7_LOG_F_TRACKED)
 			printf(" latency %.3fms", r->latency_ns / 1e6);
 		printf(" src %s svc %s\n", src, svc);
