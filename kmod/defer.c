@@ -499,7 +499,7 @@ __bpf_kfunc int bpf_kmesh_defer_connect(struct bpf_sock_addr *ctx)
 /**
  * bpf_kmesh_deferred_route - match the deferred request against routes
  * @ctx: the cgroup/connect4 or connect6 program's context
- * @query: table id and random number in, verdict out
+ * @query: table id and random number in, verdict and method out
  *
  * Return: 0 with @query->verdict filled; -ESRCH when this connect is an
  * ordinary one (no deferred request is being routed); -ENOENT when no
@@ -524,6 +524,7 @@ __bpf_kfunc int bpf_kmesh_deferred_route(struct bpf_sock_addr *ctx,
 	} else {
 		ret = kmesh_route_match(table, &h->req, h->buf, h->req.head_len,
 					query->rand, &query->verdict);
+		query->method = h->req.method;
 		if (!ret)
 			kmesh_defer_keep_verdict(h, table, len, &query->verdict);
 	}

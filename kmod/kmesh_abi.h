@@ -890,6 +890,7 @@ enum kmesh_l7_reason {
 	KMESH_L7_R_UNDECIDABLE	= 9,	/* a condition could not be evaluated */
 	KMESH_L7_R_CLOSED	= 10,	/* sending after a refusal */
 	KMESH_L7_R_OTHER_CLUSTER = 11,	/* kept-alive connection, route elsewhere (421) */
+	KMESH_L7_R_NO_ENDPOINT	= 12,	/* deferred connect: no endpoint to take it (503) */
 	KMESH_L7_R_MAX,
 };
 
@@ -1021,7 +1022,8 @@ struct kmesh_route_query {
 	 * it; a ROUTE verdict without it gets KMESH_RT_VF_OTHER_CLUSTER.
 	 */
 	__u32 stay_cluster;
-	__u32 pad;
+	__u32 method;	/* out, bpf_kmesh_deferred_route(): the request's
+			   enum kmesh_http_method (for counters and logs) */
 	struct kmesh_route_verdict verdict;	/* out */
 };
 

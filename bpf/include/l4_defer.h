@@ -24,14 +24,61 @@
 #define KMESH_L4_DEFER_H
 
 #include "l4_connect.h"
+#include "l7_maps.h"
 
 #define KMESH_EACCES	13
 #define KMESH_ESRCH	3
 
+/*
+ * A first request the module answers never reaches sk_msg: count and log
+ * it here, as sk_msg does the others (no source port exists yet, and the
+ * path stays in the module).
+ */
+static __always_inline void kmesh_l7_answered(const struct kmesh_dial *d,
+					      __u32 service_id,
+					      const struct kmesh_route_query *q,
+					      __u8 reason, __u16 status)
+{
+	struct kmesh_l7_stats *s;
+	struct kmesh_l7_log *r;
+
+	l7_global(KMESH_L7_G_REQUESTS);
+	l7_global(KMESH_L7_G_DENIED);
+	l7_global(KMESH_L7_G_REPLIED);
+	s = l7_stats(service_id, q->verdict.route_id, (__u8)q->method);
+	if (s && reason == KMESH_L7_R_DIRECT)
+		__sync_fetch_and_add(&s->direct, 1);
+	else if (s)
+		__sync_fetch_and_add(&s->denied, 1);
+	r = bpf_ringbuf_reserve(&kmesh_l7_log, sizeof(*r), 0);
+	if (!r) {
+		l7_global(KMESH_L7_G_LOG_DROPPED);
+		return;
+	}
+	L7_ZERO(r, sizeof(*r));
+	r->timestamp_ns = bpf_ktime_get_ns();
+	kmesh_addr_copy(r->source_addr, d->src);
+	r->source_port = d->src_port;
+	kmesh_addr_copy(r->service_addr, d->dst);
+	r->service_port = d->dst_port;
+	r->service_id = service_id;
+	r->route_id = q->verdict.route_id;
+	r->method = (__u8)q->method;
+	r->reason = reason;
+	r->status = status;
+	r->flags = KMESH_L7_LOG_F_REPLIED;
+	bpf_ringbuf_submit(r, 0);
+}
+
 /* Have the module answer; the connect itself is refused. */
 static __always_inline int kmesh_l7_reply(struct bpf_sock_addr *ctx,
-					  __u32 status)
+					  const struct kmesh_dial *d,
+					  __u32 service_id,
+					  const struct kmesh_route_query *q,
+					  __u8 reason, __u32 status)
 {
+	kmesh_l7_answered(d, service_id, q, reason,
+			  status ? status : q->verdict.status);
 	if (bpf_kmesh_deferred_reply(ctx, status))
 		return kmesh_refuse();
 	bpf_set_retval(-KMESH_EACCES);
@@ -70,10 +117,16 @@ static __always_inline int kmesh_l7_connect(struct bpf_sock_addr *ctx,
 				cluster_id = q.verdict.cluster_id;
 				break;
 			case KMESH_RT_V_DENY:
+				return kmesh_l7_reply(ctx, d, svc->service_id, &q,
+						      KMESH_L7_R_ROUTE_DENY,
+						      KMESH_DEFER_REPLY_ROUTE);
 			case KMESH_RT_V_DIRECT:
-				return kmesh_l7_reply(ctx, KMESH_DEFER_REPLY_ROUTE);
+				return kmesh_l7_reply(ctx, d, svc->service_id, &q,
+						      KMESH_L7_R_DIRECT,
+						      KMESH_DEFER_REPLY_ROUTE);
 			case KMESH_RT_V_NO_ROUTE:
-				return kmesh_l7_reply(ctx, 404);
+				return kmesh_l7_reply(ctx, d, svc->service_id, &q,
+						      KMESH_L7_R_NO_ROUTE, 404);
 			default:
 				break;
 			}
@@ -81,7 +134,8 @@ static __always_inline int kmesh_l7_connect(struct bpf_sock_addr *ctx,
 	}
 	ret = kmesh_l4_connect_to(ctx, d, &cfg, svc, cluster_id, ep_out);
 	if (routed && (!ret || !ep_out->endpoint_id))
-		return kmesh_l7_reply(ctx, 503);
+		return kmesh_l7_reply(ctx, d, svc->service_id, &q,
+				      KMESH_L7_R_NO_ENDPOINT, 503);
 	return ret;
 }
 

@@ -328,4 +328,27 @@ static __always_inline void l7_global(__u32 idx)
 		__sync_fetch_and_add(c, 1);
 }
 
+/* The counters of (service, route, method), created on first use. */
+static __always_inline struct kmesh_l7_stats *
+l7_stats(__u32 service_id, __u32 route_id, __u8 method)
+{
+	struct kmesh_l7_stats_key key = {
+		.service_id = service_id,
+		.route_id = route_id,
+		.method = method,
+	};
+	struct kmesh_l7_stats *s;
+	struct l7_zero *z;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&kmesh_l7_stats, &key);
+	if (s)
+		return s;
+	z = bpf_map_lookup_elem(&kmesh_l7_zero, &zero);
+	if (!z)
+		return NULL;
+	bpf_map_update_elem(&kmesh_l7_stats, &key, &z->stats, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&kmesh_l7_stats, &key);
+}
+
 #endif /* KMESH_L7_MAPS_H */

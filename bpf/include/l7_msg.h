@@ -96,28 +96,6 @@ static __always_inline void l7_scratch_put(struct l7_scratch *sc)
 	__sync_lock_test_and_set(&sc->busy, 0);
 }
 
-static __always_inline struct kmesh_l7_stats *
-l7_stats(__u32 service_id, __u32 route_id, __u8 method)
-{
-	struct kmesh_l7_stats_key key = {
-		.service_id = service_id,
-		.route_id = route_id,
-		.method = method,
-	};
-	struct kmesh_l7_stats *s;
-	struct l7_zero *z;
-	__u32 zero = 0;
-
-	s = bpf_map_lookup_elem(&kmesh_l7_stats, &key);
-	if (s)
-		return s;
-	z = bpf_map_lookup_elem(&kmesh_l7_zero, &zero);
-	if (!z)
-		return NULL;
-	bpf_map_update_elem(&kmesh_l7_stats, &key, &z->stats, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&kmesh_l7_stats, &key);
-}
-
 /* Bucket of a latency: i with latency < 2^i us, or the last (+Inf). */
 static __always_inline __u32 l7_bucket(__u64 ns)
 {

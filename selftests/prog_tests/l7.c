@@ -768,6 +768,9 @@ static void test_l7_routes(void)
 	EXPECT_EQ(get(WEB, 80, "/legacy", "web", NULL), 410);
 	EXPECT_EQ(get(WEB, 80, "/legacyx", "web", NULL), 200);	/* segments */
 	EXPECT_EQ(get(WEB, 80, "/c?v=2", "web", "X-Canary: 1\r\n"), 200);
+	/* counted alike whether sk_msg or the deferred connect answered */
+	EXPECT_EQ(stat_get("http web route health GET:", "direct"), 1);
+	EXPECT_EQ(stat_get("http web route legacy GET:", "denied"), 2);
 	tap_end();
 }
 
