@@ -84,6 +84,19 @@ bench_init() {
 	mkdir -p "$WORK"
 }
 
+# The host lane (bench/host.sh, bench/l4.sh), already in private mount and
+# network namespaces: its own bpffs and loopback, the cgroups, and the
+# cleanup however the run ends.
+host_lane_begin() {
+	mount -t bpf bpf /sys/fs/bpf || { log "cannot mount a private bpffs"; exit 1; }
+	ip link set lo up
+	: >"$ROWS"
+	mkdir -p "$WORK"
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+	bench_init || { log "cannot create cgroup $CG"; exit 1; }
+}
+
 # cg_exec CGROUP CMD...: run CMD (foreground) inside CGROUP.
 cg_exec() {
 	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$@"

@@ -254,6 +254,22 @@ def stream_figures(lane, fig, prefix):
         fig.add(f"{prefix}redirect_rr_{q}_vs_loopback_1k",
                 ratio(lane.m("rr", "redirect", f"{q}_us"), lane.m("rr", "loopback", f"{q}_us")),
                 skipped=why)
+    prog = skmsg_prog_ns(lane)
+    if prog is not None:
+        fig.add(f"{prefix}redirect_skmsg_prog_ns_per_msg", prog, digits=0)
+
+
+def skmsg_prog_ns(lane):
+    """Nanoseconds kmesh's sk_msg program takes per 1 KB write (bench-l4)."""
+    return med([num(r["value"]) for r in lane.sel("prog") if r["path"].startswith("kmesh_sk_msg")])
+
+
+def stream_cpu_us(lane, path):
+    """Client + server CPU microseconds per 1 KB message of the stream."""
+    cpu = lane.cpu_per_req(path, conc=1, kind="stream")
+    if cpu["total"] is None:
+        return None
+    return (cpu["client"] or 0) + (cpu["server"] or 0)
 
 
 def paired_stream(lane, kind, field):
@@ -491,6 +507,16 @@ def header(tree, what):
             "the repetitions).")
 
 
+def write_summary(out, md, fig, what):
+    """summary.md, then the figures on stdout."""
+    md.append("")
+    with open(os.path.join(out, "summary.md"), "w") as fh:
+        fh.write("\n".join(md))
+    for line in fig.lines():
+        print(line)
+    print(f"bench: results in {out}/summary.md{what}", file=sys.stderr)
+
+
 def method_item(start):
     """One bullet of METHOD.md, the one beginning with @start."""
     lines = open(os.path.join(os.path.dirname(__file__), "METHOD.md")).read().splitlines()
@@ -529,12 +555,7 @@ def l4_report(lanes, a, tmp):
     md.append("```\n")
     md.append("## How it is measured\n")
     md.append(method_item("- Stream:"))
-    md.append("")
-    with open(os.path.join(a.out, "summary.md"), "w") as fh:
-        fh.write("\n".join(md))
-    for line in fig.lines():
-        print(line)
-    print(f"bench: results in {a.out}/summary.md", file=sys.stderr)
+    write_summary(a.out, md, fig, "")
 
 
 # ---------------------------------------------------------------- summary
@@ -635,12 +656,18 @@ def stream_table(lane, md):
     for p in ("loopback", "redirect"):
         if not lane.sel("stream", p) and not lane.sel("rr", p):
             continue
-        cpu = lane.cpu_per_req(p, conc=1, kind="stream")
-        cpu = (cpu["client"] or 0) + (cpu["server"] or 0) if cpu["total"] is not None else None
+        cpu = stream_cpu_us(lane, p)
         md.append(f"| {LABEL[p]} | {fmt(lane.m('stream', p, 'mbps'))} | "
                   f"{fmt(lane.m('stream', p, 'rps'))} | {fmt(cpu)} | {fmt(lane.m('rr', p, 'rps'))} | "
                   f"{fmt(lane.m('rr', p, 'p50_us'))} | {fmt(lane.m('rr', p, 'p99_us'))} |")
     md.append("")
+    prog, cpu = skmsg_prog_ns(lane), stream_cpu_us(lane, "redirect")
+    if prog is not None:
+        share = f", {100 * prog / 1e3 / cpu:.0f}% of the redirect path's CPU per message" if cpu else ""
+        md.append(f"kmesh's sk_msg program itself: {prog:.0f} ns per message{share} "
+                  "(kernel run-time statistics, one extra stream run); the rest is the "
+                  "kernel's own work: both system calls, the copy in and out, and the "
+                  "redirect into the peer's queue.\n")
 
 
 def lane_tables(lane, md, rate):
@@ -827,12 +854,7 @@ def main():
     md.append("")
     md.append("## How each path is measured\n")
     md.append(open(os.path.join(os.path.dirname(__file__), "METHOD.md")).read().strip())
-    md.append("")
-    with open(os.path.join(a.out, "summary.md"), "w") as fh:
-        fh.write("\n".join(md))
-    for line in fig.lines():
-        print(line)
-    print(f"bench: results in {a.out}/summary.md ({len(pngs)} plots)", file=sys.stderr)
+    write_summary(a.out, md, fig, f" ({len(pngs)} plots)")
 
 
 if __name__ == "__main__":
