@@ -13,6 +13,8 @@
 #   make dkms-install    register, build and install the module with DKMS
 #   make bench           benchmarks: kmesh vs no mesh vs HAProxy (bench/; never
 #                        part of check; BENCH_QUICK=1 for a 2-minute smoke run)
+#   make bench-l4        same-node sk_msg redirect vs plain loopback, 1 KB stream
+#                        and request/response, host only (BENCH_QUICK=1: < 1 min)
 #   make bench-parser    host micro-benchmark of the parser (vs http-parser) and
 #                        the route matcher; writes bench/parser/results.md + PNG
 #   make fuzz            the libFuzzer targets, long and time-bounded (see
@@ -66,7 +68,7 @@ SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
 
 .PHONY: demo all module bpf userspace selftests print-module unit vmtest check \
 	dkms-install dkms-uninstall clean stock-kernel bench install uninstall \
-	bench-parser fuzz
+	bench-parser fuzz bench-l4
 
 all: module userspace selftests
 
@@ -160,6 +162,9 @@ check:
 bench:
 	scripts/install-bench-deps.sh
 	bench/run.sh
+
+bench-l4:
+	bench/l4.sh
 
 bench-parser:
 	O=$(O) bench/parser/run.sh

@@ -14,13 +14,7 @@ WORK=$RUN/host
 ROWS=$RUN/rows-host.csv
 . "$here/lib.sh"
 
-mount -t bpf bpf /sys/fs/bpf || { echo "bench[host]: cannot mount a private bpffs" >&2; exit 1; }
-ip link set lo up
-: >"$ROWS"
-mkdir -p "$WORK"
-trap bench_cleanup EXIT
-trap 'exit 130' INT TERM
-bench_init || { log "cannot create cgroup $CG"; exit 1; }
+host_lane_begin
 
 kmesh_up || log "kmeshctl up failed: $KMESH_UP_ERR"
 start_backends || { log "backends did not start"; exit 1; }

@@ -84,6 +84,19 @@ bench_init() {
 	mkdir -p "$WORK"
 }
 
+# The host lane (bench/host.sh, bench/l4.sh), already in private mount and
+# network namespaces: its own bpffs and loopback, the cgroups, and the
+# cleanup however the run ends.
+host_lane_begin() {
+	mount -t bpf bpf /sys/fs/bpf || { log "cannot mount a private bpffs"; exit 1; }
+	ip link set lo up
+	: >"$ROWS"
+	mkdir -p "$WORK"
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+	bench_init || { log "cannot create cgroup $CG"; exit 1; }
+}
+
 # cg_exec CGROUP CMD...: run CMD (foreground) inside CGROUP.
 cg_exec() {
 	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$@"
@@ -278,6 +291,11 @@ start_backends() {
 	wait_ready "$WORK/srv-b.log" || return 1
 	cg_spawn "$CG/plain/server" "$WORK/srv-probe.log" "$BIN/benchsrv" http ${SRV_PROBE%:*} ${SRV_PROBE#*:} --tag probe --max-seconds 3600
 	wait_ready "$WORK/srv-probe.log" || return 1
+	start_stream_backends
+}
+
+# The sink and echo servers of run_stream, plain and meshed.
+start_stream_backends() {
 	for s in "sink $SINK_PLAIN plain" "sink $SINK_MESH mesh" "echo $ECHO_PLAIN plain" "echo $ECHO_MESH mesh"; do
 		set -- $s
 		cg_spawn "$CG/$3/server" "$WORK/$1-$3.log" "$BIN/benchsrv" "$1" ${2%:*} ${2#*:} --max-seconds 3600
@@ -508,22 +526,24 @@ run_lat() {	# RATE PATHS...
 }
 
 # Same-node stream: plain loopback vs kmesh's sk_msg redirect, 1 KB
-# writes (throughput), and 1 KB ping-pong (round trips).
+# writes (throughput), and 1 KB ping-pong (round trips, latency). Both
+# ends of the redirect path are meshed (client and server cgroups), so
+# both sockets enter the sockhash; the loopback path's are not.
 run_stream() {
-	C_loopback=$CG/plain/client C_skmsg=$CG/mesh/client
-	_paths="loopback skmsg"
+	C_loopback=$CG/plain/client C_redirect=$CG/mesh/client
+	_paths="loopback redirect"
 	if [ -z "$KMESH_IS_UP" ]; then
-		skip_row stream skmsg "kmeshctl up failed: $KMESH_UP_ERR"
-		skip_row rr skmsg "kmeshctl up failed: $KMESH_UP_ERR"
+		skip_row stream redirect "kmeshctl up failed: $KMESH_UP_ERR"
+		skip_row rr redirect "kmeshctl up failed: $KMESH_UP_ERR"
 		_paths=loopback
 	fi
 	_r=1
 	while [ $_r -le "$REPS" ]; do
-		T_loopback=$SINK_PLAIN T_skmsg=$VIP_SINK:80
+		T_loopback=$SINK_PLAIN T_redirect=$VIP_SINK:80
 		for p in $_paths; do
 			measure stream "$p" 1 "" "$_r" stream --size 1024 --duration "$D_STREAM" --warmup "$WARMUP"
 		done
-		T_loopback=$ECHO_PLAIN T_skmsg=$VIP_ECHO:80
+		T_loopback=$ECHO_PLAIN T_redirect=$VIP_ECHO:80
 		for p in $_paths; do
 			measure rr "$p" 1 "" "$_r" rr --size 1024 --duration "$D_STREAM" --warmup "$WARMUP"
 		done

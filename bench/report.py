@@ -32,10 +32,11 @@ LABEL = {
     "haproxy": "HAProxy (sidecar stand-in)",
     "nginx": "nginx (second proxy)",
     "loopback": "plain loopback",
-    "skmsg": "kmesh sk_msg redirect",
+    "redirect": "kmesh sk_msg redirect",
 }
 SHORT = {"direct": "direct", "l4": "kmesh L4", "l4redir": "kmesh L4+redirect",
          "l7": "kmesh L7", "haproxy": "HAProxy", "nginx": "nginx"}
+STREAM_SHORT = {"loopback": "loopback", "redirect": "kmesh redirect"}
 PATH_ORDER = ["direct", "l4", "l4redir", "l7", "haproxy", "nginx"]
 LANE_TITLE = {
     "host": "host lane (native, this machine's kernel, no module)",
@@ -236,13 +237,48 @@ def lane_figures(lane, fig, prefix):
                     ratio(hp - dt, max(t - dt, 1e-9)) if t - dt > 0 else None,
                     skipped="this path uses less CPU than direct: nothing added to divide by"
                     if t - dt <= 0 else None)
-    s_l = lane.m("stream", "loopback", "mbps")
-    s_k = lane.m("stream", "skmsg", "mbps")
-    fig.add(f"{prefix}skmsg_vs_loopback_1k", ratio(s_k, s_l),
-            skipped=lane.skip_reason("skmsg"))
-    fig.add(f"{prefix}skmsg_rr_vs_loopback_1k",
-            ratio(lane.m("rr", "skmsg", "rps"), lane.m("rr", "loopback", "rps")),
-            skipped=lane.skip_reason("skmsg"))
+    stream_figures(lane, fig, prefix)
+
+
+def stream_figures(lane, fig, prefix):
+    """Same-node redirect vs plain loopback, 1 KB: throughput and round
+    trips above 1 are better, latency ratios below 1."""
+    why = lane.skip_reason("redirect")
+    fig.add(f"{prefix}redirect_vs_loopback_1k",
+            ratio(lane.m("stream", "redirect", "mbps"), lane.m("stream", "loopback", "mbps")),
+            skipped=why)
+    fig.add(f"{prefix}redirect_rr_vs_loopback_1k",
+            ratio(lane.m("rr", "redirect", "rps"), lane.m("rr", "loopback", "rps")),
+            skipped=why)
+    for q in ("p50", "p99"):
+        fig.add(f"{prefix}redirect_rr_{q}_vs_loopback_1k",
+                ratio(lane.m("rr", "redirect", f"{q}_us"), lane.m("rr", "loopback", f"{q}_us")),
+                skipped=why)
+    prog = skmsg_prog_ns(lane)
+    if prog is not None:
+        fig.add(f"{prefix}redirect_skmsg_prog_ns_per_msg", prog, digits=0)
+
+
+def skmsg_prog_ns(lane):
+    """Nanoseconds kmesh's sk_msg program takes per 1 KB write (bench-l4)."""
+    return med([num(r["value"]) for r in lane.sel("prog") if r["path"].startswith("kmesh_sk_msg")])
+
+
+def stream_cpu_us(lane, path):
+    """Client + server CPU microseconds per 1 KB message of the stream."""
+    cpu = lane.cpu_per_req(path, conc=1, kind="stream")
+    if cpu["total"] is None:
+        return None
+    return (cpu["client"] or 0) + (cpu["server"] or 0)
+
+
+def paired_stream(lane, kind, field):
+    """Per-repetition ratios redirect/loopback (each repetition ran both
+    back to back): (min, max), the spread behind a median ratio."""
+    base = {r["rep"]: num(r[field]) for r in lane.sel(kind, "loopback")}
+    rs = [num(r[field]) / base[r["rep"]] for r in lane.sel(kind, "redirect")
+          if base.get(r["rep"]) and num(r[field]) is not None]
+    return (min(rs), max(rs)) if rs else None
 
 
 def mem_value(lanes, path, n, prefer=("host", "kfunc", "stock")):
@@ -409,6 +445,119 @@ plot {plots}
     return png
 
 
+def plot_stream(lane, out, tmp, png):
+    """Three panels, one bar per path: stream throughput, round trips,
+    round-trip latency."""
+    paths = [p for p in ("loopback", "redirect") if lane.sel("stream", p) or lane.sel("rr", p)]
+    if not paths:
+        return None
+    dat = os.path.join(tmp, f"stream-{lane.name}.dat")
+    with open(dat, "w") as f:
+        for p in paths:
+            vals = [lane.m("stream", p, "mbps"), lane.m("rr", p, "rps"),
+                    lane.m("rr", p, "p50_us"), lane.m("rr", p, "p99_us")]
+            f.write('"%s" %s\n' % (STREAM_SHORT[p], " ".join("NaN" if v is None else str(v) for v in vals)))
+    reps = max(max(lane.reps("stream", p), lane.reps("rr", p)) for p in paths)
+    panel = """set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.8
+set grid ytics
+set yrange [0:*]
+set xtics scale 0
+"""
+    gnuplot(TERM + f"""set output '{os.path.join(out, png)}'
+set multiplot layout 1,3 title "Same-node 1 KB messages: kmesh sk_msg redirect vs plain loopback - {lane.name} lane\\n(one connection; median of {reps} interleaved runs)"
+{panel}
+set title 'stream throughput'
+set ylabel 'Mbit/s'
+plot '{dat}' using 2:xtic(1) notitle lc rgb '#4477aa'
+set title 'request/response'
+set ylabel 'round trips per second'
+plot '{dat}' using 3:xtic(1) notitle lc rgb '#228833'
+set title 'round-trip latency'
+set ylabel 'microseconds'
+set key top left
+plot '{dat}' using 4:xtic(1) title 'p50' lc rgb '#ddaa33', '' using 5 title 'p99' lc rgb '#bb5566'
+unset multiplot
+""", tmp)
+    return png
+
+
+def write_rows(lanes, path):
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(FIELDS)
+        for l in lanes:
+            for r in l.rows:
+                w.writerow([r[k] for k in FIELDS])
+
+
+def header(tree, what):
+    quick = os.environ.get("BENCH_QUICK") == "1"
+    try:
+        load_avg = open("/proc/loadavg").read().split()[:3]
+    except OSError:
+        load_avg = ["?"]
+    return (f"Run {time.strftime('%Y-%m-%d %H:%M')} ({'quick smoke run: BENCH_QUICK=1' if quick else 'full run'})"
+            + (f" of {tree}" if tree else "") + ", "
+            f"`{what}`; {os.cpu_count()} CPUs, kernel {platform.release()}, load average at the end "
+            f"{' '.join(load_avg)} (other work shared the machine: only ratios between paths measured "
+            "in the same lane, interleaved A B C A B C ..., mean anything; every number is a median over "
+            "the repetitions).")
+
+
+def write_summary(out, md, fig, what):
+    """summary.md, then the figures on stdout."""
+    md.append("")
+    with open(os.path.join(out, "summary.md"), "w") as fh:
+        fh.write("\n".join(md))
+    for line in fig.lines():
+        print(line)
+    print(f"bench: results in {out}/summary.md{what}", file=sys.stderr)
+
+
+def method_item(start):
+    """One bullet of METHOD.md, the one beginning with @start."""
+    lines = open(os.path.join(os.path.dirname(__file__), "METHOD.md")).read().splitlines()
+    i = next(i for i, l in enumerate(lines) if l.startswith(start))
+    j = next((j for j in range(i + 1, len(lines)) if lines[j].startswith("- ")), len(lines))
+    return "\n".join(lines[i:j]).strip()
+
+
+def l4_report(lanes, a, tmp):
+    """`make bench-l4`: the same-node stream alone (host lane)."""
+    fig = Figures()
+    lane = next((l for l in lanes if l.name == "host"), None)
+    if lane is None:
+        sys.exit("report: no host rows")
+    stream_figures(lane, fig, "")
+    png = plot_stream(lane, a.out, tmp, "redirect-vs-loopback.png")
+    write_rows([lane], os.path.join(a.out, "results.csv"))
+    md = ["# kmesh same-node redirect vs loopback", "", header(a.tree, "make bench-l4"), ""]
+    md.append("| target | figure | value | verdict |")
+    md.append("|---|---|---|---|")
+    for t, name, val, verdict in stream_target_rows(lane, fig):
+        md.append(f"| {t.strip()} | `{name}` | {val} | {verdict} |")
+    md.append("")
+    stream_table(lane, md)
+    for r in lane.rows:
+        if r["kind"] == "info":
+            md.append(f"- {r['path']}: {r['note']}")
+    for (kind, path, _n), why in sorted(lane.skips.items()):
+        md.append(f"- skipped {kind} {path}: {why}")
+    md.append("")
+    if png:
+        md.append(f"![{png}]({png})\n")
+    md.append("## Headline figures\n")
+    md.append("```")
+    md.extend(fig.lines())
+    md.append("```\n")
+    md.append("## How it is measured\n")
+    md.append(method_item("- Stream:"))
+    write_summary(a.out, md, fig, "")
+
+
 # ---------------------------------------------------------------- summary
 
 def target_rows(lanes, fig):
@@ -461,18 +610,7 @@ def target_rows(lanes, fig):
                          f"{p}_{kind}",
                          "uses less CPU than direct" if less else fmt(v) + ("x" if v is not None else ""),
                          "met" if less else verdict(v, lambda x: x >= 3)))
-    v = fig.get("skmsg_vs_loopback_1k")
-    rng = None
-    if host:
-        base = {r["rep"]: num(r["mbps"]) for r in host.sel("stream", "loopback")}
-        rs = [num(r["mbps"]) / base[r["rep"]] for r in host.sel("stream", "skmsg") if base.get(r["rep"])]
-        rng = (min(rs), max(rs)) if rs else None
-    rows.append(("sk_msg redirect >= 1.3x loopback, 1 KB stream", "skmsg_vs_loopback_1k",
-                 fmt(v) + "x" + (f" (runs: {fmt(rng[0])}..{fmt(rng[1])})" if rng else ""),
-                 verdict(v, lambda x: x >= 1.3)))
-    v = fig.get("skmsg_rr_vs_loopback_1k")
-    rows.append(("  same, 1 KB request/response (round trips/s)", "skmsg_rr_vs_loopback_1k",
-                 fmt(v) + "x", verdict(v, lambda x: x >= 1.3)))
+    rows.extend(stream_target_rows(host, fig))
     v = fig.get("kernel_mem_mb_1000svc_10000routes")
     _, l4src = mem_value(lanes, "kmesh_l4", 1000)
     note = ("BPF maps+progs at 1,000 services (host, real usage) + route tables at 10,000 routes"
@@ -491,6 +629,45 @@ def target_rows(lanes, fig):
     rows.append(("  kmeshctl apply, 1,000 services (L4 only), host", "apply_1000svc_ms",
                  fmt(v) + " ms", verdict(v, lambda x: x <= 100)))
     return rows
+
+
+def stream_target_rows(host, fig):
+    rows = []
+    for name, kind, field, label in (
+            ("redirect_vs_loopback_1k", "stream", "mbps",
+             "sk_msg redirect >= 1.3x loopback, 1 KB stream"),
+            ("redirect_rr_vs_loopback_1k", "rr", "rps",
+             "  same, 1 KB request/response (round trips/s)")):
+        v = fig.get(name)
+        rng = paired_stream(host, kind, field) if host else None
+        rows.append((label, name,
+                     fmt(v) + "x" + (f" (runs: {fmt(rng[0])}..{fmt(rng[1])})" if rng else ""),
+                     "not measured" if v is None else "met" if v >= 1.3 else "missed"))
+    return rows
+
+
+def stream_table(lane, md):
+    """The same-node stream and ping-pong, one row per path."""
+    md.append("Same-node stream, 1 KB messages (medians; CPU = client + server "
+              "cgroups, kernel time included):\n")
+    md.append("| path | stream Mbit/s | messages/s | CPU us per message | "
+              "1 KB round trips/s | rr p50 us | rr p99 us |")
+    md.append("|---|---|---|---|---|---|---|")
+    for p in ("loopback", "redirect"):
+        if not lane.sel("stream", p) and not lane.sel("rr", p):
+            continue
+        cpu = stream_cpu_us(lane, p)
+        md.append(f"| {LABEL[p]} | {fmt(lane.m('stream', p, 'mbps'))} | "
+                  f"{fmt(lane.m('stream', p, 'rps'))} | {fmt(cpu)} | {fmt(lane.m('rr', p, 'rps'))} | "
+                  f"{fmt(lane.m('rr', p, 'p50_us'))} | {fmt(lane.m('rr', p, 'p99_us'))} |")
+    md.append("")
+    prog, cpu = skmsg_prog_ns(lane), stream_cpu_us(lane, "redirect")
+    if prog is not None:
+        share = f", {100 * prog / 1e3 / cpu:.0f}% of the redirect path's CPU per message" if cpu else ""
+        md.append(f"kmesh's sk_msg program itself: {prog:.0f} ns per message{share} "
+                  "(kernel run-time statistics, one extra stream run); the rest is the "
+                  "kernel's own work: both system calls, the copy in and out, and the "
+                  "redirect into the peer's queue.\n")
 
 
 def lane_tables(lane, md, rate):
@@ -546,16 +723,7 @@ def lane_tables(lane, md, rate):
                       f"{fmt(1e6 / c['total'])} |")
         md.append("")
     if lane.sel("stream") or lane.sel("rr"):
-        md.append("Same-node stream, 1 KB messages (medians):\n")
-        md.append("| path | stream Mbit/s | messages/s | 1 KB ping-pong round trips/s | rr p50 us |")
-        md.append("|---|---|---|---|---|")
-        for p in ("loopback", "skmsg"):
-            if not lane.sel("stream", p) and not lane.sel("rr", p):
-                continue
-            md.append(f"| {LABEL[p]} | {fmt(lane.m('stream', p, 'mbps'))} | "
-                      f"{fmt(lane.m('stream', p, 'rps'))} | {fmt(lane.m('rr', p, 'rps'))} | "
-                      f"{fmt(lane.m('rr', p, 'p50_us'))} |")
-        md.append("")
+        stream_table(lane, md)
     skipped = sorted({(k[0], k[1], k[2], why) for k, why in lane.skips.items()})
     if skipped:
         md.append("Skipped:\n")
@@ -569,13 +737,17 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--run", required=True)
     ap.add_argument("--tree", default="", help="what was measured (git describe)")
+    ap.add_argument("--l4", action="store_true", help="`make bench-l4`: the stream alone")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args()
     lanes = load(a.files)
     a.out = os.path.abspath(a.out)
     os.makedirs(a.out, exist_ok=True)
-    tmp = os.path.join(a.run, "plot")
+    tmp = os.path.join(os.path.abspath(a.run), "plot")
     os.makedirs(tmp, exist_ok=True)
+    if a.l4:
+        l4_report(lanes, a, tmp)
+        return
 
     fig = Figures()
     by = {l.name: l for l in lanes}
@@ -627,27 +799,10 @@ def main():
     if p:
         pngs.append(p)
 
-    # results.csv: every row of the run
-    with open(os.path.join(a.out, "results.csv"), "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(FIELDS)
-        for l in lanes:
-            for r in l.rows:
-                w.writerow([r[k] for k in FIELDS])
+    write_rows(lanes, os.path.join(a.out, "results.csv"))
 
-    # summary.md
-    quick = os.environ.get("BENCH_QUICK") == "1"
-    try:
-        load_avg = open("/proc/loadavg").read().split()[:3]
-    except OSError:
-        load_avg = ["?"]
     md = ["# kmesh benchmark results", ""]
-    md.append(f"Run {time.strftime('%Y-%m-%d %H:%M')} ({'quick smoke run: BENCH_QUICK=1' if quick else 'full run'})"
-              + (f" of {a.tree}" if a.tree else "") + ", "
-              f"`make bench`; {os.cpu_count()} CPUs, kernel {platform.release()}, load average at the end "
-              f"{' '.join(load_avg)} (other work shared the machine: only ratios between paths measured "
-              "in the same lane, interleaved A B C A B C ..., mean anything; every number is a median over "
-              "the repetitions).")
+    md.append(header(a.tree, "make bench"))
     md.append("")
     md.append("**The VM lanes run under QEMU/TCG: their absolute times are meaningless, their ratios are the result.**")
     md.append("")
@@ -699,12 +854,7 @@ def main():
     md.append("")
     md.append("## How each path is measured\n")
     md.append(open(os.path.join(os.path.dirname(__file__), "METHOD.md")).read().strip())
-    md.append("")
-    with open(os.path.join(a.out, "summary.md"), "w") as fh:
-        fh.write("\n".join(md))
-    for line in fig.lines():
-        print(line)
-    print(f"bench: results in {a.out}/summary.md ({len(pngs)} plots)", file=sys.stderr)
+    write_summary(a.out, md, fig, f" ({len(pngs)} plots)")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@
 #define VIP6		"fd00:96::10"
 #define VIP_PORT	80
 #define LOCAL_PORT	18001		/* local endpoints 18001..18004: e1..e4 */
+#define HALF_PORT	18005		/* h1: answers only after the client's FIN */
 #define V6_PORT		18011		/* [::1]:18011, 18012: v6a, v6b */
 #define REMOTE_ADDR	"10.99.0.2"
 #define REMOTE_PORT	18021		/* r1, r2 behind the veth */
@@ -172,6 +173,68 @@ out:
 	return NULL;
 }
 
+/*
+ * read() on a blocking socket, except that EAGAIN before SO_RCVTIMEO's
+ * 5 s is read again (and counted in @spurious): Linux 6.1's sockmap
+ * receive path (tcp_bpf_recvmsg) answers EAGAIN when a wake-up brings no
+ * data, e.g. the state change when our FIN is acked.
+ */
+static ssize_t read_blocking(int fd, void *buf, size_t len, int *spurious)
+{
+	double end = now_s() + 4.5;
+	ssize_t n;
+
+	while ((n = read(fd, buf, len)) < 0 && errno == EAGAIN && now_s() < end)
+		if (spurious)
+			(*spurious)++;
+	return n;
+}
+
+/*
+ * Greet, read everything up to the client's FIN, and only then send it
+ * all back and close: a half-closed connection must still carry data the
+ * other way, and its EOF must come after every byte.
+ */
+static void *serve_at_eof(void *arg)
+{
+	struct conn_arg *c = arg;
+	size_t have = 0, cap = 1 << 20, off = 0;
+	char *buf = malloc(cap), hello[20];
+	ssize_t n;
+	int len;
+
+	len = snprintf(hello, sizeof(hello), "%s\n", c->tag);
+	if (!buf || write(c->fd, hello, (size_t)len) != len)
+		goto out;
+	for (;;) {
+		if (have == cap) {
+			char *more = realloc(buf, cap * 2);
+
+			if (!more)
+				goto out;
+			buf = more;
+			cap *= 2;
+		}
+		n = read_blocking(c->fd, buf + have, cap - have, NULL);
+		if (n < 0)
+			goto out;
+		if (!n)
+			break;
+		have += (size_t)n;
+	}
+	while (off < have) {
+		n = write(c->fd, buf + off, have - off);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+out:
+	free(buf);
+	close(c->fd);
+	free(c);
+	return NULL;
+}
+
 static int listen_on(int family, const char *addr, int port)
 {
 	struct sockaddr_storage ss = {};
@@ -205,11 +268,12 @@ static int listen_on(int family, const char *addr, int port)
 }
 
 /*
- * Fork a tagged echo server. @netns: /proc path of a netns to enter, or
- * NULL; @cg: cgroup to move to (NULL: stay in the caller's).
+ * Fork a tagged server running @serve per connection (serve_conn: echo).
+ * @netns: /proc path of a netns to enter, or NULL; @cg: cgroup to move to
+ * (NULL: stay in the caller's).
  */
 static int server_start(int family, const char *addr, int port, const char *tag,
-			const char *netns, const char *cg)
+			const char *netns, const char *cg, void *(*serve)(void *))
 {
 	int pipefd[2], fd;
 	char ok = 0;
@@ -247,7 +311,7 @@ static int server_start(int family, const char *addr, int port, const char *tag,
 				continue;
 			}
 			snprintf(c->tag, sizeof(c->tag), "%s", tag);
-			if (pthread_create(&t, NULL, serve_conn, c)) {
+			if (pthread_create(&t, NULL, serve, c)) {
 				close(c->fd);
 				free(c);
 				continue;
@@ -446,8 +510,10 @@ static bool remote_setup(void)
 	    sh("nsenter --net=%s ip link set kmv1 up", ns))
 		return false;
 	/* Remote servers live outside the mesh: they stay in the home cgroup. */
-	return !server_start(AF_INET, REMOTE_ADDR, REMOTE_PORT, "r1", ns, home_cgroup) &&
-	       !server_start(AF_INET, REMOTE_ADDR, REMOTE_PORT + 1, "r2", ns, home_cgroup);
+	return !server_start(AF_INET, REMOTE_ADDR, REMOTE_PORT, "r1", ns, home_cgroup,
+			     serve_conn) &&
+	       !server_start(AF_INET, REMOTE_ADDR, REMOTE_PORT + 1, "r2", ns, home_cgroup,
+			     serve_conn);
 }
 
 static int cgroup_setup(void)
@@ -728,13 +794,23 @@ static void test_weighted(void)
 }
 
 #define NR_SOURCES 100
+#define NR_SOURCES_ADD 1000
+/* maglev over e1..e3: LOCAL_CLUSTER's endpoints without e4 */
+#define MAGLEV_E1_E3							\
+	"  - name: local\n"						\
+	"    lb: maglev\n"						\
+	"    endpoints:\n"						\
+	"      - {address: 127.0.0.1, port: 18001}\n"			\
+	"      - {address: 127.0.0.1, port: 18002}\n"			\
+	"      - {address: 127.0.0.1, port: 18003}\n"
 
-static int maglev_round(int *ep_of)
+/* Sources 127.1.0.1, 127.1.0.2, ...: endpoint index of each of @n. */
+static int maglev_round(int *ep_of, int n)
 {
 	char src[32], tag[16];
 	int i, fails = 0;
 
-	for (i = 0; i < NR_SOURCES; i++) {
+	for (i = 0; i < n; i++) {
 		snprintf(src, sizeof(src), "127.1.%d.%d", i / 200, i % 200 + 1);
 		if (which(VIP4, VIP_PORT, src, tag, sizeof(tag))) {
 			fails++;
@@ -753,8 +829,8 @@ static void test_maglev(void)
 
 	tap_begin("l4: maglev keeps a source on one endpoint; removing one moves few others");
 	EXPECT_EQ(apply_cluster(LOCAL_CLUSTER("local", "maglev", "")), 0);
-	EXPECT_EQ(maglev_round(first), 0);
-	EXPECT_EQ(maglev_round(again), 0);
+	EXPECT_EQ(maglev_round(first, NR_SOURCES), 0);
+	EXPECT_EQ(maglev_round(again, NR_SOURCES), 0);
 	for (i = 0; i < NR_SOURCES; i++) {
 		same += first[i] == again[i];
 		if (first[i] >= 0)
@@ -764,13 +840,8 @@ static void test_maglev(void)
 	for (i = 0; i < 4; i++)
 		EXPECT(used[i] >= NR_SOURCES / 10);
 	/* Take e4 out (draining = out of the table). */
-	EXPECT_EQ(apply_cluster("  - name: local\n"
-				"    lb: maglev\n"
-				"    endpoints:\n"
-				"      - {address: 127.0.0.1, port: 18001}\n"
-				"      - {address: 127.0.0.1, port: 18002}\n"
-				"      - {address: 127.0.0.1, port: 18003}\n"), 0);
-	EXPECT_EQ(maglev_round(after), 0);
+	EXPECT_EQ(apply_cluster(MAGLEV_E1_E3), 0);
+	EXPECT_EQ(maglev_round(after, NR_SOURCES), 0);
 	for (i = 0; i < NR_SOURCES; i++) {
 		if (first[i] == 3) {
 			on_removed++;
@@ -783,6 +854,39 @@ static void test_maglev(void)
 	if (!EXPECT(kept * 100 >= (NR_SOURCES - on_removed) * 95))
 		tap_diag("only %d of %d sources kept their endpoint", kept,
 			 NR_SOURCES - on_removed);
+	tap_end();
+}
+
+/*
+ * Adding a 4th endpoint should take over about a quarter of the sources
+ * and leave the rest alone. Maglev's table is near-minimal, not minimal:
+ * a handful of its 16381 slots also change hands between the old
+ * endpoints (0.1% here), hence a 1% allowance for that.
+ */
+static void test_maglev_add(void)
+{
+	static int before[NR_SOURCES_ADD], after[NR_SOURCES_ADD];
+	const int share = NR_SOURCES_ADD / 4, slack = NR_SOURCES_ADD * 6 / 100;
+	int i, to_new = 0, among_old = 0;
+
+	tap_begin("l4: maglev: adding a 4th endpoint moves about 1/4 of 1000 sources, to the new one");
+	EXPECT_EQ(apply_cluster(MAGLEV_E1_E3), 0);
+	EXPECT_EQ(maglev_round(before, NR_SOURCES_ADD), 0);
+	EXPECT_EQ(apply_cluster(LOCAL_CLUSTER("local", "maglev", "")), 0);
+	EXPECT_EQ(maglev_round(after, NR_SOURCES_ADD), 0);
+	for (i = 0; i < NR_SOURCES_ADD; i++) {
+		if (before[i] == after[i])
+			continue;
+		if (after[i] == 3)
+			to_new++;
+		else
+			among_old++;
+	}
+	EXPECT(to_new + among_old <= share + slack);
+	EXPECT(to_new >= share - slack);
+	EXPECT(among_old * 100 <= NR_SOURCES_ADD);
+	tap_diag("%d of %d sources moved to the new endpoint, %d between old ones",
+		 to_new, NR_SOURCES_ADD, among_old);
 	tap_end();
 }
 
@@ -919,34 +1023,229 @@ static void test_redirect(void)
 	tap_end();
 }
 
+/* A service's close counters, to see what a test moved them by. */
+struct svc_counts {
+	long long closed, sent, received, redirected;
+};
+
+static void svc_counts_get(const char *svc, struct svc_counts *c)
+{
+	char prefix[64];
+
+	snprintf(prefix, sizeof(prefix), "service %s ", svc);
+	c->closed = stat_get(prefix, "closed");
+	c->sent = stat_get(prefix, "bytes_sent");
+	c->received = stat_get(prefix, "bytes_received");
+	c->redirected = stat_get(prefix, "redirected");
+}
+
+/*
+ * Once @conns more connections of @svc are accounted (closes are async),
+ * its counters must have moved by exactly these numbers.
+ */
+static void svc_counts_expect(const char *svc, const struct svc_counts *was,
+			      long long conns, long long sent,
+			      long long received, long long redirected)
+{
+	double end = now_s() + 5;
+	struct svc_counts now;
+
+	do {
+		svc_counts_get(svc, &now);
+		if (now.closed >= was->closed + conns)
+			break;
+		usleep(50000);
+	} while (now_s() < end);
+	EXPECT_EQ(now.closed, was->closed + conns);
+	EXPECT_EQ(now.sent, was->sent + sent);
+	EXPECT_EQ(now.received, was->received + received);
+	EXPECT_EQ(now.redirected, was->redirected + redirected);
+}
+
 /* Counters of service @svc move by exactly one connection's bytes. */
 static void accounting_case(const char *vip, const char *svc, size_t n,
 			    bool redirected)
 {
-	long long closed, sent, recvd, redir;
-	char prefix[64], tag[16];
-	double end;
+	struct svc_counts was;
+	char tag[16];
 	int fd;
 
-	snprintf(prefix, sizeof(prefix), "service %s ", svc);
-	closed = stat_get(prefix, "closed");
-	sent = stat_get(prefix, "bytes_sent");
-	recvd = stat_get(prefix, "bytes_received");
-	redir = stat_get(prefix, "redirected");
+	svc_counts_get(svc, &was);
 	fd = dial(vip, VIP_PORT, NULL);
 	if (!EXPECT(fd >= 0))
 		return;
 	EXPECT_EQ(read_tag(fd, tag, sizeof(tag)), 0);
 	EXPECT_EQ(echo_bytes(fd, n), 0);
 	close(fd);
-	end = now_s() + 5;
-	while (stat_get(prefix, "closed") == closed && now_s() < end)
-		usleep(50000);
-	EXPECT_EQ(stat_get(prefix, "closed"), closed + 1);
-	EXPECT_EQ(stat_get(prefix, "bytes_sent"), sent + (long long)n);
-	EXPECT_EQ(stat_get(prefix, "bytes_received"),
-		  recvd + (long long)n + (long long)strlen(tag) + 1);
-	EXPECT_EQ(stat_get(prefix, "redirected"), redir + (redirected ? 1 : 0));
+	svc_counts_expect(svc, &was, 1, (long long)n,
+			  (long long)(n + strlen(tag) + 1), redirected ? 1 : 0);
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = read(fd, (char *)buf + got, len - got);
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+#define NR_LOCAL_CONNS	128
+
+/* Which way TCP itself carried payload: bit 0 out, bit 1 in. */
+static int tcp_carried(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return 3;
+	return (ti.tcpi_bytes_acked > 2) | (ti.tcpi_bytes_received > 1) << 1;
+}
+
+/* Nothing but the handshake (and FINs) went through TCP itself. */
+static bool tcp_carried_nothing(int fd)
+{
+	return !tcp_carried(fd);
+}
+
+/*
+ * NR_LOCAL_CONNS connections to the four local echo endpoints, 64 bytes
+ * each way after the greeting (@client_first: sent before reading it).
+ * Counts into @via_tcp[0] those whose request went through TCP, into
+ * @via_tcp[1] those whose answers did; returns how many were intact.
+ */
+static int local_conns(bool client_first, int via_tcp[2])
+{
+	unsigned char msg[64], back[64];
+	int i, fd, ok = 0, way;
+	char tag[16];
+
+	via_tcp[0] = via_tcp[1] = 0;
+	for (i = 0; i < NR_LOCAL_CONNS; i++) {
+		memset(msg, 'a' + i % 26, sizeof(msg));
+		fd = dial(VIP4, VIP_PORT, NULL);
+		if (fd < 0)
+			continue;
+		if ((!client_first || write(fd, msg, sizeof(msg)) == (ssize_t)sizeof(msg)) &&
+		    !read_tag(fd, tag, sizeof(tag)) && strlen(tag) == 2 &&
+		    (client_first || write(fd, msg, sizeof(msg)) == (ssize_t)sizeof(msg)) &&
+		    !read_full(fd, back, sizeof(back)) && !memcmp(msg, back, sizeof(msg))) {
+			ok++;
+			way = tcp_carried(fd);
+			via_tcp[0] += way & 1;
+			via_tcp[1] += way >> 1;
+		}
+		close(fd);
+	}
+	return ok;
+}
+
+static void test_redirect_every_conn(void)
+{
+	struct svc_counts was;
+	int via_tcp[2];
+
+	tap_begin("l4: between local sockets every connection is redirected both ways (128 of 128)");
+	EXPECT_EQ(apply_cluster(LOCAL_CLUSTER("local", "round_robin", "")), 0);
+	svc_counts_get("web", &was);
+	EXPECT_EQ(local_conns(false, via_tcp), NR_LOCAL_CONNS);
+	EXPECT_EQ(via_tcp[0], 0);
+	EXPECT_EQ(via_tcp[1], 0);
+	/* 64 bytes each way, plus the "eN\n" greeting */
+	svc_counts_expect("web", &was, NR_LOCAL_CONNS, NR_LOCAL_CONNS * 64,
+			  NR_LOCAL_CONNS * (64 + 3), NR_LOCAL_CONNS);
+	tap_end();
+}
+
+/*
+ * A client that sends right after connect (as HTTP clients do) can beat
+ * the server's socket into the sockhash: its own direction then stays on
+ * TCP for the connection's life (one path per direction keeps the bytes
+ * in order). The server's direction is always redirected, so every
+ * connection still counts as redirected.
+ */
+static void test_redirect_client_first(void)
+{
+	struct svc_counts was;
+	int via_tcp[2];
+
+	tap_begin("l4: a client that sends first is redirected too (128 of 128; its own bytes only once the server is in)");
+	svc_counts_get("web", &was);
+	EXPECT_EQ(local_conns(true, via_tcp), NR_LOCAL_CONNS);
+	EXPECT_EQ(via_tcp[1], 0);
+	tap_diag("%d of %d requests went through TCP (sent before the server joined)",
+		 via_tcp[0], NR_LOCAL_CONNS);
+	svc_counts_expect("web", &was, NR_LOCAL_CONNS, NR_LOCAL_CONNS * 64,
+			  NR_LOCAL_CONNS * (64 + 3), NR_LOCAL_CONNS);
+	tap_end();
+}
+
+#define HALF_BYTES	1000003
+
+/*
+ * The client writes, then shuts its side: the server (serve_at_eof) must
+ * read every byte and then EOF before it answers, and the client must
+ * get the whole answer and then EOF, with the data redirected both ways.
+ */
+static void test_half_close(void)
+{
+	unsigned char *out = malloc(HALF_BYTES), *in = malloc(HALF_BYTES + 1);
+	size_t i, off = 0, got = 0;
+	struct svc_counts was;
+	int fd, spurious = 0;
+	char tag[16];
+	ssize_t n = -1;
+
+	tap_begin("l4: half-close over the redirect path: data, FIN, then the whole reply and EOF, byte-exact");
+	if (!EXPECT(out && in))
+		goto out;
+	EXPECT_EQ(apply_cluster("  - name: local\n"
+				"    endpoints:\n"
+				"      - {address: 127.0.0.1, port: 18005}\n"), 0);
+	for (i = 0; i < HALF_BYTES; i++)
+		out[i] = (unsigned char)(i * 13 + i / 251);
+	svc_counts_get("web", &was);
+	fd = dial(VIP4, VIP_PORT, NULL);
+	if (!EXPECT(fd >= 0))
+		goto out;
+	EXPECT_EQ(read_tag(fd, tag, sizeof(tag)), 0);
+	EXPECT_STR_EQ(tag, "h1");
+	while (off < HALF_BYTES) {
+		n = write(fd, out + off, HALF_BYTES - off);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	EXPECT_EQ(off, HALF_BYTES);
+	EXPECT_EQ(shutdown(fd, SHUT_WR), 0);
+	while (got <= HALF_BYTES) {
+		n = read_blocking(fd, in + got, HALF_BYTES + 1 - got, &spurious);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	EXPECT_EQ(n, 0);	/* EOF: neither an error nor the 5 s timeout */
+	EXPECT_EQ(got, HALF_BYTES);
+	EXPECT(got == HALF_BYTES && !memcmp(in, out, HALF_BYTES));
+	EXPECT(tcp_carried_nothing(fd));
+	if (spurious)
+		tap_diag("read() said EAGAIN %d times before the data came (the kernel's sockmap receive path)",
+			 spurious);
+	close(fd);
+	svc_counts_expect("web", &was, 1, HALF_BYTES,
+			  HALF_BYTES + (long long)strlen(tag) + 1, 1);
+out:
+	free(out);
+	free(in);
+	/* the four echo endpoints again, for the tests after this one */
+	EXPECT_EQ(apply_cluster(LOCAL_CLUSTER("local", "round_robin", "")), 0);
+	tap_end();
 }
 
 static void test_accounting(void)
@@ -1204,10 +1503,16 @@ static void cleanup(void)
 
 void test_l4(void)
 {
-	static const struct { const char *addr; int port; const char *tag; } local[] = {
-		{ "127.0.0.1", 18001, "e1" }, { "127.0.0.1", 18002, "e2" },
-		{ "127.0.0.1", 18003, "e3" }, { "127.0.0.1", 18004, "e4" },
-		{ "::1", 18011, "v6a" }, { "::1", 18012, "v6b" },
+	static const struct {
+		const char *addr;
+		int port;
+		const char *tag;
+		void *(*serve)(void *);
+	} local[] = {
+		{ "127.0.0.1", 18001, "e1", serve_conn }, { "127.0.0.1", 18002, "e2", serve_conn },
+		{ "127.0.0.1", 18003, "e3", serve_conn }, { "127.0.0.1", 18004, "e4", serve_conn },
+		{ "127.0.0.1", HALF_PORT, "h1", serve_at_eof },
+		{ "::1", 18011, "v6a", serve_conn }, { "::1", 18012, "v6b", serve_conn },
 	};
 	size_t i;
 	bool ok = true;
@@ -1223,7 +1528,7 @@ void test_l4(void)
 	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++)
 		ok &= EXPECT_EQ(server_start(strchr(local[i].addr, ':') ? AF_INET6 : AF_INET,
 					     local[i].addr, local[i].port,
-					     local[i].tag, NULL, cgroup), 0);
+					     local[i].tag, NULL, cgroup, local[i].serve), 0);
 	have_remote = remote_setup();
 	if (!have_remote)
 		tap_diag("no veth + netns: remote-endpoint checks are skipped");
@@ -1241,10 +1546,14 @@ void test_l4(void)
 	test_random();
 	test_weighted();
 	test_maglev();
+	test_maglev_add();
 	test_draining();
 	test_circuit_breaker();
 	test_connect_failed();
 	test_redirect();
+	test_redirect_every_conn();
+	test_redirect_client_first();
+	test_half_close();
 	test_accounting();
 	test_access_log();
 	test_bad_apply();
