@@ -61,6 +61,12 @@
 #define VIP_L4		"10.96.9.10"
 #define VIP_L7		"10.96.9.20"
 
+/* What loadgen processes reported, summed. */
+struct tt_loadgen {
+	unsigned long long requests, errors;
+	double seconds;
+};
+
 /* ---- shared with faults.c (torture.h) ---- */
 
 static char cgroup[512], home_cgroup[1024];
@@ -247,47 +253,62 @@ static void parse_loadgen(const char *log, struct tt_loadgen *r)
 		r->seconds = strtod(p + 8, NULL);
 }
 
-int tt_loadgen(const char *target, const char *path, const char *expect,
-	       int conns, long requests, int procs, double max_seconds,
-	       struct tt_loadgen *sum)
+/* One kind of client traffic: loadgen processes against one target. */
+struct load_group {
+	const char *target, *path, *expect;
+	int conns;
+	long requests;
+	struct tt_loadgen sum;
+};
+
+/*
+ * Run every group's loadgen processes at once (@procs per group, each with
+ * its share of connections and requests); sum each group's results.
+ */
+static int run_loadgens(struct load_group *g, int groups, int procs,
+			double max_seconds)
 {
-	char log[32][128], c[16], n[24], d[24];
-	pid_t pid[32];
-	int i, status, rc = 0;
+	char log[8][32][128], c[8][16], n[8][24], d[24];
+	pid_t pid[8][32];
+	int i, k, status, rc = 0;
 
-	memset(sum, 0, sizeof(*sum));
-	if (procs < 1 || procs > 32)
+	if (procs < 1 || procs > 32 || groups < 1 || groups > 8)
 		return -1;
-	snprintf(c, sizeof(c), "%d", conns / procs);
-	snprintf(n, sizeof(n), "%ld", requests / procs + 1);
 	snprintf(d, sizeof(d), "%.0f", max_seconds);
-	for (i = 0; i < procs; i++) {
-		char *argv[] = { "loadgen", "http", "--target", (char *)target,
-				 "--conns", c, "--requests", n, "--duration", d,
-				 "--warmup", "0", "--host", "load", "--paths",
-				 (char *)path, "--expect", (char *)expect, NULL };
+	for (k = 0; k < groups; k++) {
+		memset(&g[k].sum, 0, sizeof(g[k].sum));
+		snprintf(c[k], sizeof(c[k]), "%d", g[k].conns / procs);
+		snprintf(n[k], sizeof(n[k]), "%ld", g[k].requests / procs + 1);
+		for (i = 0; i < procs; i++) {
+			char *argv[] = { "loadgen", "http", "--target", (char *)g[k].target,
+					 "--conns", c[k], "--requests", n[k], "--duration", d,
+					 "--warmup", "0", "--host", "load", "--paths",
+					 (char *)g[k].path, "--expect", (char *)g[k].expect, NULL };
 
-		snprintf(log[i], sizeof(log[i]), LOG_DIR "/loadgen-%d.log", i);
-		pid[i] = tt_spawn(log[i], argv);
-	}
-	for (i = 0; i < procs; i++) {
-		struct tt_loadgen r;
-
-		if (pid[i] < 0 || waitpid(pid[i], &status, 0) != pid[i] ||
-		    !WIFEXITED(status) || WEXITSTATUS(status))
-			rc = -1;
-		forget(pid[i]);
-		parse_loadgen(log[i], &r);
-		if (!r.requests) {
-			char buf[512] = "";
-
-			read_text(log[i], buf, sizeof(buf));
-			tap_diag("loadgen %d: %s", i, buf);
+			snprintf(log[k][i], sizeof(log[k][i]), LOG_DIR "/loadgen-%d-%d.log", k, i);
+			pid[k][i] = tt_spawn(log[k][i], argv);
 		}
-		sum->requests += r.requests;
-		sum->errors += r.errors;
-		if (r.seconds > sum->seconds)
-			sum->seconds = r.seconds;
+	}
+	for (k = 0; k < groups; k++) {
+		for (i = 0; i < procs; i++) {
+			struct tt_loadgen r;
+
+			if (pid[k][i] < 0 || waitpid(pid[k][i], &status, 0) != pid[k][i] ||
+			    !WIFEXITED(status) || WEXITSTATUS(status))
+				rc = -1;
+			forget(pid[k][i]);
+			parse_loadgen(log[k][i], &r);
+			if (!r.requests) {
+				char buf[512] = "";
+
+				read_text(log[k][i], buf, sizeof(buf));
+				tap_diag("loadgen %s: %s", g[k].path, buf);
+			}
+			g[k].sum.requests += r.requests;
+			g[k].sum.errors += r.errors;
+			if (r.seconds > g[k].sum.seconds)
+				g[k].sum.seconds = r.seconds;
+		}
 	}
 	return rc;
 }
@@ -610,9 +631,9 @@ static bool kfunc_lane(void)
 	return lane && !strcmp(lane, "kfunc");
 }
 
-/* Backends, then each path in turn. Counts what the clients saw. */
+/* Backends, then the L4 path, then both L7 routes at once. */
 struct round {
-	struct tt_loadgen l4, web, api;
+	struct load_group l4, l7[2];
 	long long peak_sockets;
 	int rc;
 };
@@ -627,10 +648,8 @@ static long long tcp_inuse(void)
 	return p ? strtoll(p + 11, NULL, 10) : -1;
 }
 
-/* Run loadgen for one path while watching how many sockets are open. */
-static int run_path(const char *target, const char *path, const char *expect,
-		    int conns, long requests, struct tt_loadgen *r,
-		    long long *peak)
+/* Run loadgen groups while watching how many sockets are open. */
+static int run_groups(struct load_group *g, int groups, long long *peak)
 {
 	pid_t watcher;
 	int pipefd[2], rc;
@@ -643,9 +662,7 @@ static int run_path(const char *target, const char *path, const char *expect,
 		long long max = 0, v;
 
 		close(pipefd[0]);
-		/* until the parent closes its end of the pipe (SIGTERM) */
-		signal(SIGTERM, SIG_DFL);
-		for (;;) {
+		for (;;) {	/* until the parent's SIGTERM */
 			v = tcp_inuse();
 			if (v > max) {
 				max = v;
@@ -656,8 +673,7 @@ static int run_path(const char *target, const char *path, const char *expect,
 		}
 	}
 	close(pipefd[1]);
-	rc = tt_loadgen(target, path, expect, conns, requests, load_procs,
-			load_requests >= 1000000 ? 3000 : 600, r);
+	rc = run_loadgens(g, groups, load_procs, load_requests >= 1000000 ? 3000 : 600);
 	kill(watcher, SIGTERM);
 	waitpid(watcher, NULL, 0);
 	while (read(pipefd[0], &got, sizeof(got)) == sizeof(got))
@@ -669,10 +685,16 @@ static int run_path(const char *target, const char *path, const char *expect,
 
 static void run_round(int conns, long requests, struct round *rd)
 {
-	const char *api_expect = kfunc_lane() ? "x-backend: api" : "x-backend: ";
 	size_t i;
 
 	memset(rd, 0, sizeof(*rd));
+	rd->l4 = (struct load_group){ VIP_L4 ":80", "/", "x-backend: l4",
+				      conns, requests, {} };
+	rd->l7[0] = (struct load_group){ VIP_L7 ":80", "/api/items",
+					 kfunc_lane() ? "x-backend: api" : "x-backend: ",
+					 conns / 2, requests / 2, {} };
+	rd->l7[1] = (struct load_group){ VIP_L7 ":80", "/web/page", "x-backend: web",
+					 conns / 2, requests / 2, {} };
 	if (tt_netns_enter()) {
 		tap_diag("netns: %s", strerror(errno));
 		rd->rc = -1;
@@ -682,14 +704,8 @@ static void run_round(int conns, long requests, struct round *rd)
 		if (tt_benchsrv("127.0.0.1", backends[i].port, backends[i].tag) < 0)
 			rd->rc = -1;
 	if (!rd->rc) {
-		rd->rc |= run_path(VIP_L4 ":80", "/", "x-backend: l4", conns,
-				   requests, &rd->l4, &rd->peak_sockets);
-		rd->rc |= run_path(VIP_L7 ":80", "/api/items", api_expect,
-				   conns / 2, requests / 2, &rd->api,
-				   &rd->peak_sockets);
-		rd->rc |= run_path(VIP_L7 ":80", "/web/page", "x-backend: web",
-				   conns / 2, requests / 2, &rd->web,
-				   &rd->peak_sockets);
+		rd->rc |= run_groups(&rd->l4, 1, &rd->peak_sockets);
+		rd->rc |= run_groups(rd->l7, 2, &rd->peak_sockets);
 	}
 	tt_stop_all();
 	tt_netns_leave();
@@ -753,11 +769,12 @@ static void test_load_run(void)
 	tt_mem_diag("before", &before);
 	run_round(load_conns, load_requests, &rd);
 	EXPECT_EQ(rd.rc, 0);
-	expect_no_errors("L4 (VIP, round robin, sk_msg redirect)", &rd.l4, load_requests);
-	expect_no_errors("L7 /api (routed to l7-api)", &rd.api, load_requests / 2);
-	expect_no_errors("L7 /web (default route)", &rd.web, load_requests / 2);
+	expect_no_errors("L4 (VIP, round robin, sk_msg redirect)", &rd.l4.sum, load_requests);
+	expect_no_errors("L7 /api (routed to l7-api), at the same time as", &rd.l7[0].sum,
+			 load_requests / 2);
+	expect_no_errors("L7 /web (default route)", &rd.l7[1].sum, load_requests / 2);
 	tap_diag("TCP sockets open at the peak: %lld", rd.peak_sockets);
-	/* Both ends of every connection at once, at least. */
+	/* Both ends of every connection at once, on each path. */
 	EXPECT(rd.peak_sockets >= 2LL * load_conns * 9 / 10);
 	tt_mem_sample(&after);
 	tt_mem_diag("after", &after);
@@ -789,9 +806,15 @@ static void test_counters(void)
 	EXPECT_EQ(tt_stat("cluster l4 ", "active"), 0);
 	EXPECT_EQ(tt_stat("cluster l7-web ", "active"), 0);
 	EXPECT_EQ(tt_stat("cluster l7-api ", "active"), 0);
+	/* Every connect ends once: closed, or failed. */
 	v = tt_stat("service load-l4 ", "connects");
 	EXPECT(v > load_conns);
-	EXPECT_EQ(tt_stat("service load-l4 ", "closed"), v);
+	EXPECT_EQ(tt_stat("service load-l4 ", "closed") +
+		  tt_stat("service load-l4 ", "connect_failed"), v);
+	v = tt_stat("service load-l7 ", "connects");
+	EXPECT(v > load_conns);
+	EXPECT_EQ(tt_stat("service load-l7 ", "closed") +
+		  tt_stat("service load-l7 ", "connect_failed"), v);
 	EXPECT(tt_stat("service load-l4 ", "redirected") > 0);
 	EXPECT_EQ(tt_stat("service load-l4 ", "connect_failed"), 0);
 	EXPECT_EQ(tt_stat("service load-l7 ", "connect_failed"), 0);

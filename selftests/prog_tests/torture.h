@@ -12,11 +12,6 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-struct tt_loadgen {
-	unsigned long long requests, errors;
-	double seconds;
-};
-
 /* Kernel memory and BPF objects, in KiB and counts. */
 struct tt_mem {
 	long long slab_kb, sunreclaim_kb, vmalloc_kb;
@@ -44,12 +39,6 @@ pid_t tt_spawn(const char *log, char *const argv[]);
 pid_t tt_benchsrv(const char *addr, int port, const char *tag);
 void tt_stop(pid_t pid);
 void tt_stop_all(void);
-
-/* Run @procs loadgen processes in parallel against @target, splitting
- * @conns and @requests between them; sum their results. */
-int tt_loadgen(const char *target, const char *path, const char *expect,
-	       int conns, long requests, int procs, double max_seconds,
-	       struct tt_loadgen *sum);
 
 /* A counter from `kmeshctl stats`: the line that starts with @prefix,
  * the number after " @field ". -1 when absent. */
