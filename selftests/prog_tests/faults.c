@@ -151,16 +151,6 @@ static const char *api_expect(void)
 	return kfunc_lane() ? "x-backend: api" : "x-backend: web";
 }
 
-static int write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -1;
-	fputs(text, f);
-	return fclose(f);
-}
-
 static long long generation(void)
 {
 	char out[256], *p;
@@ -526,8 +516,8 @@ static void test_apply_storm(void)
 		tap_end();
 		return;
 	}
-	EXPECT_EQ(write_text("/tmp/kmesh-storm-a.yaml", config_a), 0);
-	EXPECT_EQ(write_text("/tmp/kmesh-storm-b.yaml", config_b), 0);
+	EXPECT_EQ(tt_write("/tmp/kmesh-storm-a.yaml", config_a), 0);
+	EXPECT_EQ(tt_write("/tmp/kmesh-storm-b.yaml", config_b), 0);
 	/* Each config once with traffic, so that per-route counters of both
 	 * exist before the first sample: what grows after that is left over. */
 	for (i = 0; i < 3; i++) {
@@ -742,15 +732,9 @@ static void test_over_capacity(void)
 static int write_param(const char *name, const char *value)
 {
 	char path[128];
-	int fd, rc;
 
 	snprintf(path, sizeof(path), PARAMS "%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	rc = write(fd, value, strlen(value)) == (ssize_t)strlen(value) ? 0 : -1;
-	close(fd);
-	return rc;
+	return tt_write(path, value);
 }
 
 static long long read_param(const char *name)
@@ -817,7 +801,7 @@ static void test_params(void)
 	gen = generation();
 	/* Replacing a table is always allowed; adding one needs room. */
 	EXPECT_EQ(write_param("max_tables", "1"), 0);
-	EXPECT_EQ(write_text(BIG_FILE, config_c), 0);
+	EXPECT_EQ(tt_write(BIG_FILE, config_c), 0);
 	EXPECT(tt_ctl(out, sizeof(out), "apply -f " BIG_FILE) != 0);
 	if (!EXPECT(strstr(out, "the module refused the table")))
 		tap_diag("max_tables: %.300s", out);

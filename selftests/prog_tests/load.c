@@ -130,6 +130,17 @@ int tt_cgroup_setup(const char *name)
 	return home_cgroup[0] ? 0 : -1;
 }
 
+int tt_write(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = write(fd, value, strlen(value)) == (ssize_t)strlen(value) ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
 int tt_ctl(char *out, size_t size, const char *fmt, ...)
 {
 	char args[768];
@@ -144,13 +155,9 @@ int tt_ctl(char *out, size_t size, const char *fmt, ...)
 int tt_apply(const char *file, const char *yaml, bool up)
 {
 	static char out[4096];
-	FILE *f = fopen(file, "w");
 	int rc;
 
-	if (!f)
-		return -1;
-	fputs(yaml, f);
-	if (fclose(f))
+	if (tt_write(file, yaml))
 		return -1;
 	if (up)
 		rc = tt_ctl(out, sizeof(out), "up --cgroup %s -f %s", cgroup, file);
@@ -331,26 +338,15 @@ long long tt_stat(const char *prefix, const char *field)
 	return -1;
 }
 
-static int write_sysctl(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = write(fd, value, strlen(value)) == (ssize_t)strlen(value) ? 0 : -1;
-	close(fd);
-	return rc;
-}
-
 int tt_netns_enter(void)
 {
 	home_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (home_netns < 0 || unshare(CLONE_NEWNET))
 		return -1;
 	/* Per namespace: backlogs and ports for thousands of connections. */
-	if (write_sysctl("/proc/sys/net/core/somaxconn", "65535") ||
-	    write_sysctl("/proc/sys/net/ipv4/tcp_max_syn_backlog", "65535") ||
-	    write_sysctl("/proc/sys/net/ipv4/ip_local_port_range", "1024 65535"))
+	if (tt_write("/proc/sys/net/core/somaxconn", "65535") ||
+	    tt_write("/proc/sys/net/ipv4/tcp_max_syn_backlog", "65535") ||
+	    tt_write("/proc/sys/net/ipv4/ip_local_port_range", "1024 65535"))
 		return -1;
 	return run_cmd(NULL, 0, "ip link set lo up");
 }
@@ -396,7 +392,7 @@ static void shrink_slabs(void)
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", e->d_name);
-		write_sysctl(path, "1");
+		tt_write(path, "1");
 	}
 	closedir(d);
 }

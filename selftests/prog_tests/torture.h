@@ -28,6 +28,9 @@ int tt_join_meshed(void);
 int tt_join_home(void);
 const char *tt_cgroup(void);
 
+/* Write @value to the file @path (sysfs, procfs, a config); 0 if whole. */
+int tt_write(const char *path, const char *value);
+
 int tt_ctl(char *out, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Write @yaml to @file and apply it (`kmeshctl up` first if @up). */
