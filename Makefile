@@ -8,6 +8,10 @@
 #   make KDIR=/path      build the module against another kernel tree
 #   make unit            host unit tests (no VM)
 #   make vmtest          selftests in QEMU on the stock Debian 6.1 kernel
+#   make vmtest-debug    the selftests on the debug test kernel (KASAN, kmemleak,
+#                        lockdep); slow, not part of check
+#   make vmtest-load     the load test at full size (10,000 connections, 1,000,000
+#                        requests per path; LANE=kfunc by default); not part of check
 #   make demo            the demo: module + kmeshctl up in a VM
 #   make check           everything CI runs: deps, build, unit, host tests, VM lanes
 #   make dkms-install    register, build and install the module with DKMS
@@ -68,7 +72,7 @@ SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
 
 .PHONY: demo all module bpf userspace selftests print-module unit vmtest check \
 	dkms-install dkms-uninstall clean stock-kernel bench install uninstall \
-	bench-parser fuzz bench-l4
+	bench-parser fuzz bench-l4 vmtest-debug vmtest-load
 
 all: module userspace selftests
 
@@ -151,6 +155,15 @@ unit:
 LANE ?= stock
 vmtest:
 	scripts/vmtest.sh --lane $(LANE)
+
+vmtest-debug:
+	scripts/vmtest.sh --lane debug
+
+# The load area at full size; `make check` runs it scaled down in each lane.
+LOAD_LANE ?= kfunc
+vmtest-load:
+	KMESH_VM_ENV="KMESH_LOAD_SIZE=full" scripts/vmtest.sh --lane $(LOAD_LANE) \
+		--timeout 7200 -- load
 
 # demo: the kfunc lane when its kernel is built, unless LANE is given
 demo:

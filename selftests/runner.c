@@ -23,6 +23,8 @@ static const struct {
 	{ "l4", test_l4 },
 	{ "l7", test_l7 },
 	{ "defer", test_defer },
+	{ "load", test_load },
+	{ "faults", test_faults },
 	{ "unload", test_unload },
 };
 

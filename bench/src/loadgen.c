@@ -16,6 +16,8 @@
  *       due (no coordinated omission: queueing shows in the percentiles).
  *       --expect: count a response without STRING in its head as an error
  *       (checks that a route reached the right backend).
+ *       --requests N: closed loop only; end once N answers came back (the
+ *       duration is then only a bound; the load test counts, not times).
  *   loadgen stream --target ADDR:PORT --size B --duration S [--conns N]
  *       write() B-byte messages for S seconds, then shut down and wait
  *       until the sink server closed: bytes / time to the server's EOF.
@@ -24,7 +26,8 @@
  *
  * Prints one line of key=value: requests seconds rps p50_us p90_us p99_us
  * p999_us max_us errors [mbps] [saturated]. Every run is bounded: duration
- * at most 600 s, at most 4096 connections.
+ * at most 600 s (3600 s as the bound of a --requests run), at most 4096
+ * connections.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -71,6 +74,7 @@ static unsigned int next_path;
 static const char *expect;
 static bool new_conn;
 static double duration = 5, warmup = 0.5, rate;
+static uint64_t max_requests;
 static int nr_conns = 1;
 static size_t msg_size = 1024;
 
@@ -432,6 +436,8 @@ static int run_http(void)
 
 		if (now >= hard_stop)
 			break;
+		if (max_requests && requests >= max_requests && now < stop)
+			stop = measure_to = now;
 		if (now >= stop) {
 			for (i = 0; i < nr_conns; i++)
 				busy += conns[i].busy;
@@ -479,7 +485,9 @@ static int run_http(void)
 			errors++;
 	if (rate > 0 && bl_tail - bl_head > (size_t)(rate * 0.1))
 		saturated = true;	/* more than 100 ms of work queued at the end */
-	report(duration, -1, saturated);
+	/* --requests: the window closed when the count was reached. */
+	report(max_requests && measure_to > measure_from ?
+	       (double)(measure_to - measure_from) / 1e9 : duration, -1, saturated);
 	return requests ? 0 : 1;
 }
 
@@ -613,7 +621,8 @@ static int run_stream(bool rr)
 static void usage(void)
 {
 	fprintf(stderr, "usage: loadgen http|stream|rr --target ADDR:PORT [--conns N] [--duration S] [--warmup S]\n"
-		"       [--rate R] [--host H] [--paths /a,/b] [--new-conn] [--expect S] [--size B]\n");
+		"       [--rate R] [--host H] [--paths /a,/b] [--new-conn] [--expect S] [--size B]\n"
+		"       [--requests N]\n");
 	exit(2);
 }
 
@@ -651,6 +660,8 @@ int main(int argc, char **argv)
 			host = v;
 		} else if (!strcmp(o, "--expect")) {
 			expect = v;
+		} else if (!strcmp(o, "--requests")) {
+			max_requests = strtoull(v, NULL, 10);
 		} else if (!strcmp(o, "--size")) {
 			msg_size = (size_t)atol(v);
 		} else if (!strcmp(o, "--paths")) {
@@ -667,8 +678,10 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!target_len || nr_conns < 1 || nr_conns > MAX_CONNS ||
-	    duration <= 0 || duration > 600 || warmup < 0 || warmup > 60 ||
-	    rate < 0 || rate > 1e6 || msg_size < 1 || msg_size > (1 << 20))
+	    duration <= 0 || duration > (max_requests ? 3600 : 600) ||
+	    warmup < 0 || warmup > 60 ||
+	    rate < 0 || rate > 1e6 || msg_size < 1 || msg_size > (1 << 20) ||
+	    (max_requests && rate > 0))
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	samples = malloc(MAX_SAMPLES * sizeof(*samples));

@@ -12,6 +12,8 @@ void test_kmeshctl(void);
 void test_l4(void);
 void test_l7(void);
 void test_defer(void);
+void test_load(void);
+void test_faults(void);
 void test_unload(void);
 
 #endif
