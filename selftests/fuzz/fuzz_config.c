@@ -22,17 +22,10 @@
 #include <string.h>
 
 #include "core/route.h"
+#include "fuzz_check.h"
 #include "l4_build.h"
 #include "l7_build.h"
 #include "mesh_config.h"
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "invariant failed: %s (%s:%d)\n",	\
-			#cond, __FILE__, __LINE__);			\
-		abort();						\
-	}								\
-} while (0)
 
 #define FILE_NAME	"f.yaml"
 

@@ -287,24 +287,41 @@ static const char *kmeshctl(void)
 }
 
 /* What root sees: the generation line of `kmeshctl dump`, and the tables. */
-static void snapshot(char *gen, size_t size, struct kmesh_table_info *info)
+struct mesh_state {
+	char gen[128];
+	struct kmesh_table_info tables;
+};
+
+static void snapshot(struct mesh_state *st)
 {
 	char out[8192], *p, *nl;
 	int fd = kmesh_dev_open();
 
-	gen[0] = '\0';
+	memset(st, 0, sizeof(*st));
 	if (!run_cmd(out, sizeof(out), "%s dump", kmeshctl()) &&
 	    (p = strstr(out, "generation "))) {
 		nl = strchr(p, '\n');
 		if (nl)
 			*nl = '\0';
-		snprintf(gen, size, "%s", p);
+		snprintf(st->gen, sizeof(st->gen), "%s", p);
 	}
-	memset(info, 0, sizeof(*info));
 	if (fd >= 0) {
-		kmesh_table_info(fd, info);
+		kmesh_table_info(fd, &st->tables);
 		close(fd);
 	}
+}
+
+/* The same generation live, the same tables in the module, the pins. */
+static void expect_unchanged(const struct mesh_state *before)
+{
+	struct mesh_state now;
+
+	snapshot(&now);
+	EXPECT(before->gen[0]);
+	EXPECT_STR_EQ(now.gen, before->gen);
+	EXPECT_EQ(now.tables.tables, before->tables.tables);
+	EXPECT_EQ(now.tables.bytes, before->tables.bytes);
+	EXPECT(path_exists(l4_pin_dir()));
 }
 
 static bool permission_error(const char *out)
@@ -316,8 +333,8 @@ static bool permission_error(const char *out)
 static void test_kmeshctl_nobody(void)
 {
 	static const char *const cmds[] = { "apply -f " OTHER_FILE, "dump", "down" };
-	struct kmesh_table_info before, after;
-	char gen_before[128], gen_after[128], cmd[768], out[4096];
+	struct mesh_state before;
+	char cmd[768], out[4096];
 	struct map_list maps;
 	size_t i;
 
@@ -330,7 +347,7 @@ static void test_kmeshctl_nobody(void)
 out:
 	tap_end();
 
-	snapshot(gen_before, sizeof(gen_before), &before);
+	snapshot(&before);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		tap_begin("priv: kmeshctl %s as nobody fails with a permission error, changing nothing",
 			  cmds[i]);
@@ -338,12 +355,7 @@ out:
 		EXPECT(run_as(NOBODY, out, sizeof(out), exec_child, cmd) != 0);
 		EXPECT(permission_error(out));
 		tap_diag("kmeshctl said: %s", out);
-		snapshot(gen_after, sizeof(gen_after), &after);
-		EXPECT(gen_before[0]);
-		EXPECT_STR_EQ(gen_after, gen_before);
-		EXPECT_EQ(after.tables, before.tables);
-		EXPECT_EQ(after.bytes, before.bytes);
-		EXPECT(path_exists(l4_pin_dir()));
+		expect_unchanged(&before);
 		tap_end();
 	}
 }
@@ -355,20 +367,16 @@ out:
  */
 static void test_kmeshctl_no_net_admin(void)
 {
-	struct kmesh_table_info before, after;
-	char gen_before[128], gen_after[128], cmd[768], out[4096];
+	struct mesh_state before;
+	char cmd[768], out[4096];
 
 	tap_begin("priv: kmeshctl apply with routes as root without CAP_NET_ADMIN is refused by the module");
-	snapshot(gen_before, sizeof(gen_before), &before);
+	snapshot(&before);
 	snprintf(cmd, sizeof(cmd), "%s apply -f " MESH_FILE, kmeshctl());
 	EXPECT(run_as(ROOT_NO_NET_ADMIN, out, sizeof(out), exec_child, cmd) != 0);
 	EXPECT(strstr(out, "the module refused the table: Operation not permitted"));
 	tap_diag("kmeshctl said: %s", out);
-	snapshot(gen_after, sizeof(gen_after), &after);
-	EXPECT(gen_before[0]);
-	EXPECT_STR_EQ(gen_after, gen_before);
-	EXPECT_EQ(after.tables, before.tables);
-	EXPECT_EQ(after.bytes, before.bytes);
+	expect_unchanged(&before);
 	tap_end();
 }
 
