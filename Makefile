@@ -141,7 +141,7 @@ $(O)/kmesh_selftests: $(SELFTEST_SRCS) $(wildcard selftests/*/*.h) \
 		$(wildcard userspace/lib/*.h) $(ABI_H) \
 		$(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kfunc_caps.skel.h \
 		$(BPF_O)/http_parse.skel.h $(BPF_O)/route_match.skel.h \
-		$(BPF_O)/l7_parse.skel.h \
+		$(BPF_O)/l7_parse.skel.h $(BPF_O)/kfunc_sizes.skel.h \
 		$(BPF_O)/kmesh_l4.skel.h
 	$(CC) $(USER_CFLAGS) -Iselftests/prog_tests -o $@ $(SELFTEST_SRCS) $(USER_LDLIBS)
 

@@ -503,7 +503,8 @@ __bpf_kfunc int bpf_kmesh_defer_connect(struct bpf_sock_addr *ctx)
  *
  * Return: 0 with @query->verdict filled; -ESRCH when this connect is an
  * ordinary one (no deferred request is being routed); -ENOENT when no
- * table has that id; a negated enum kmesh_rt_err; -EINVAL for a bad @ctx.
+ * table has that id; a negated enum kmesh_rt_err; -EINVAL for a bad @ctx
+ * or a NULL @query.
  */
 __bpf_kfunc int bpf_kmesh_deferred_route(struct bpf_sock_addr *ctx,
 					 struct kmesh_route_query *query)
@@ -514,6 +515,9 @@ __bpf_kfunc int bpf_kmesh_deferred_route(struct bpf_sock_addr *ctx,
 	u32 len;
 	int ret;
 
+	/* 6.1's verifier lets NULL through for an unsized struct pointer. */
+	if (!query)
+		return -EINVAL;
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 	h = d->head;

@@ -116,8 +116,8 @@ __bpf_kfunc int bpf_kmesh_msg_parse(struct sk_msg_md *md, void *req,
  *	   verdict out
  *
  * Return: 0 with @query->verdict filled, -ENOENT when no table has that
- * id, -EINVAL for a size mismatch, or a negated enum kmesh_rt_err when
- * @req is not a valid parse result.
+ * id, -EINVAL for a size mismatch or a NULL @query, or a negated enum
+ * kmesh_rt_err when @req is not a valid parse result.
  */
 __bpf_kfunc int bpf_kmesh_route_match(const void *req, u32 req__sz,
 				      const void *head, u32 head__sz,
@@ -127,7 +127,8 @@ __bpf_kfunc int bpf_kmesh_route_match(const void *req, u32 req__sz,
 	u32 len;
 	int ret;
 
-	if (req__sz != sizeof(struct kmesh_http_req))
+	/* 6.1's verifier lets NULL through for an unsized struct pointer. */
+	if (req__sz != sizeof(struct kmesh_http_req) || !query)
 		return -EINVAL;
 	/* Syscall programs are sleepable and hold only RCU-tasks-trace. */
 	rcu_read_lock();

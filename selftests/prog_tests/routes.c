@@ -4,12 +4,9 @@
  * bpf_kmesh_route_match kfunc from a BPF program.
  */
 #include <errno.h>
-#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -581,46 +578,6 @@ out:
 	tap_end();
 }
 
-/* In a child: drop CAP_NET_ADMIN (or become nobody) and try the device. */
-static int unprivileged_try(bool as_nobody)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2] = {};
-	struct kmesh_table_info info;
-	pid_t pid = fork();
-	int status, fd;
-
-	if (pid == 0) {
-		if (as_nobody) {
-			if (setuid(65534))
-				_exit(100);
-		} else {
-			if (syscall(SYS_capget, &hdr, data))
-				_exit(101);
-			data[CAP_NET_ADMIN / 32].effective &= ~(1U << (CAP_NET_ADMIN % 32));
-			if (syscall(SYS_capset, &hdr, data))
-				_exit(102);
-		}
-		fd = kmesh_dev_open();
-		if (fd < 0)
-			_exit(-fd);
-		_exit(-kmesh_table_info(fd, &info));
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
-static void test_unprivileged(void)
-{
-	tap_begin("routes: without CAP_NET_ADMIN the device refuses, as non-root it cannot be opened");
-	EXPECT_EQ(unprivileged_try(false), EPERM);
-	EXPECT_EQ(unprivileged_try(true), EACCES);
-	tap_end();
-}
-
 void test_routes(void)
 {
 	struct route_match_bpf *skel;
@@ -645,7 +602,6 @@ void test_routes(void)
 	test_missing_table(skel);
 	test_equivalence(fd, skel);
 	test_limits(fd);
-	test_unprivileged();
 	kmesh_table_del(fd, SHOP_TABLE);
 	route_match_bpf__destroy(skel);
 	close(fd);

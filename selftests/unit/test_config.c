@@ -341,6 +341,11 @@ static void test_maglev(void)
 	"  - {name: d, endpoints: [{address: 10.0.0.2}]}\n"
 /* L7_HEAD is 6 lines: L7 sections start on line 7. */
 
+/* 98 bytes: past KMESH_RT_MAX_NAME_LEN and past the whole header match. */
+#define LONG_NAME							\
+	"x-0123456789abcdef0123456789abcdef0123456789abcdef"		\
+	"0123456789abcdef0123456789abcdef0123456789abcdef"
+
 static const char l7_good[] =
 	L7_HEAD
 	"routes:\n"						/* 7 */
@@ -503,6 +508,11 @@ static const struct {
 	  "t.yaml:8: authorization[0].rules[0].to[0].operation.ports[0]: expected an integer 1..65535" },
 	{ L7_HEAD "authorization:\n  - {name: p, service: web, rules: [{to: [{operation: {methods: []}}]}]}\n",
 	  "t.yaml:8: authorization[0].rules[0].to[0].operation.methods: expected at least one method" },
+	/* found by fuzz_config: a name over 64 bytes overran the field (ASan) */
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [{headers: {" LONG_NAME ": {exact: \"1\"}}}], route: [{cluster: c}]}\n",
+	  "t.yaml:10: routes[0].http[0].match[0].headers." LONG_NAME ": expected a header name (a token of 1..64 bytes)" },
+	{ L7_HEAD "authorization:\n  - {name: p, service: web, rules: [{when: [{key: \"request.headers[" LONG_NAME "]\", values: [a]}]}]}\n",
+	  "t.yaml:8: authorization[0].rules[0].when[0].key: expected request.headers[NAME], source.ip, destination.ip or destination.port" },
 };
 
 static void test_l7_bad(void)

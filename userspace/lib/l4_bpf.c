@@ -119,6 +119,14 @@ int l4_open(struct l4_handle *h, char *err, size_t err_size)
 	for (i = 0; i < L4_NR_MAPS; i++)
 		h->fd[i] = -1;
 	if (!l4_is_up()) {
+		/* The pin directory is root's (0700): say so, not "not up". */
+		if (errno == EACCES || errno == EPERM) {
+			int e = errno;
+
+			snprintf(err, err_size, "%s: %s (kmeshctl needs root with CAP_NET_ADMIN)",
+				 l4_pin_dir(), strerror(e));
+			return -e;
+		}
 		snprintf(err, err_size, "kmesh is not up (nothing pinned under %s): run kmeshctl up",
 			 l4_pin_dir());
 		return -ENOENT;
@@ -498,6 +506,14 @@ int l4_down(bool *was_up, char *err, size_t err_size)
 	*was_up = access(l4_pin_dir(), F_OK) == 0;
 	if (!*was_up)
 		return 0;
+	/* Refuse before touching anything, rather than half-way through. */
+	if (access(l4_pin_dir(), R_OK | W_OK | X_OK)) {
+		int e = errno;
+
+		snprintf(err, err_size, "%s: %s (kmeshctl needs root with CAP_NET_ADMIN)",
+			 l4_pin_dir(), strerror(e));
+		return -e;
+	}
 	/* Connect hooks first, so no new connection is half-handled. */
 	for (i = L4_NR_PROGS - 1; i >= 0; i--) {
 		enum l4_prog p = attach_order[i];

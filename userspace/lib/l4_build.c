@@ -318,6 +318,17 @@ fail:
 	return -1;
 }
 
+__u32 l4_gen_id(const struct l4_gen *gen, __u32 kind, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < gen->nr_ids; i++)
+		if (gen->ids[i].key.kind == kind &&
+		    !strncmp(gen->ids[i].key.name, name, sizeof(gen->ids[i].key.name)))
+			return gen->ids[i].val.id;
+	return 0;
+}
+
 void l4_gen_free(struct l4_gen *gen)
 {
 	size_t i;

@@ -64,6 +64,9 @@ int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 	     char *err, size_t err_size);
 void l4_gen_free(struct l4_gen *gen);
 
+/* The id @gen gives the service or cluster @name (@kind), or 0. */
+__u32 l4_gen_id(const struct l4_gen *gen, __u32 kind, const char *name);
+
 /* Highest id + 1 of a kind (ids start at 1). */
 __u32 l4_id_limit(__u32 kind);
 

@@ -39,17 +39,6 @@ int l7_map_fd(const char *name)
 
 /* ---- apply ---- */
 
-static __u32 id_of(const struct l4_gen *gen, __u32 kind, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < gen->nr_ids; i++)
-		if (gen->ids[i].key.kind == kind &&
-		    !strncmp(gen->ids[i].key.name, name, sizeof(gen->ids[i].key.name)))
-			return gen->ids[i].val.id;
-	return 0;
-}
-
 static void put_name(int fd, __u32 kind, __u32 service_id, __u32 id,
 		     const char *name)
 {
@@ -91,12 +80,12 @@ int l7_prepare(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
 	}
 	names_fd = l7_map_fd("kmesh_l7_names");
 	for (i = 0; i < cfg->nr_clusters; i++)
-		cluster_ids[i] = id_of(gen, KMESH_L4_KIND_CLUSTER,
+		cluster_ids[i] = l4_gen_id(gen, KMESH_L4_KIND_CLUSTER,
 				       cfg->clusters[i].name);
 	for (i = 0; i < cfg->nr_services; i++) {
 		const struct mesh_service *s = &cfg->services[i];
 		const struct mesh_routes *rt = l7_routes_of(cfg, (int)i);
-		__u32 sid = id_of(gen, KMESH_L4_KIND_SERVICE, s->name);
+		__u32 sid = l4_gen_id(gen, KMESH_L4_KIND_SERVICE, s->name);
 		__u32 table = 0;
 
 		if (!sid)

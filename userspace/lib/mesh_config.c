@@ -595,10 +595,11 @@ static int get_header_name(struct pctx *p, yaml_node_t *node, const char *path,
 {
 	size_t i, n = name ? strlen(name) : 0;
 
-	for (i = 0; i < n && is_tchar(name[i]); i++)
+	/* The length first: @out has room for KMESH_RT_MAX_NAME_LEN only. */
+	for (i = 0; n <= KMESH_RT_MAX_NAME_LEN && i < n && is_tchar(name[i]); i++)
 		out[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ?
 				name[i] + ('a' - 'A') : name[i]);
-	if (!n || i < n || n > KMESH_RT_MAX_NAME_LEN)
+	if (!n || i < n)
 		return fail(p, node, path,
 			    "expected a header name (a token of 1..%d bytes)",
 			    KMESH_RT_MAX_NAME_LEN);
