@@ -436,13 +436,15 @@ static enum verdict judge(int path, const struct answer *a)
 	if (as_b)
 		return AS_B;
 	/*
-	 * Without deferred connect the endpoint is chosen at connect() and
-	 * the policy at write(): an apply in between legitimately pairs one
-	 * generation's endpoint with the next one's policy (a new policy
-	 * applies to the next request of an open connection). Still never
-	 * the trap, never an error.
+	 * The endpoint is chosen once per connection (at connect(), or with
+	 * deferred connect at the first request) and authorization is
+	 * checked per request when sk_msg sees it, each with one generation:
+	 * an apply in between legitimately pairs one generation's endpoint
+	 * with the next one's policy (a new policy applies to the next
+	 * request of an open connection). Still never the trap, never an
+	 * error.
 	 */
-	if (!kfunc_lane() && a->status == 200 &&
+	if (a->status == 200 &&
 	    (!strcmp(a->backend, "a") || !strcmp(a->backend, "b")))
 		return SPLIT;
 	return MIXED;
