@@ -364,7 +364,6 @@ int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 	     char *err, size_t err_size)
 {
 	struct ids ids = { .generation = generation };
-	__u32 *cluster_ids = NULL;
 	size_t i, j, k, nr_eps = 0, nr_vips = 0;
 
 	memset(gen, 0, sizeof(*gen));
@@ -379,14 +378,16 @@ int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 	gen->eps = calloc(nr_eps + 1, sizeof(*gen->eps));
 	gen->maglev = calloc(cfg->nr_clusters + 1, sizeof(*gen->maglev));
 	gen->vips = calloc(nr_vips + 1, sizeof(*gen->vips));
-	cluster_ids = calloc(cfg->nr_clusters + 1, sizeof(*cluster_ids));
-	if (!gen->clusters || !gen->eps || !gen->maglev || !gen->vips || !cluster_ids)
+	gen->cluster_ids = calloc(cfg->nr_clusters + 1, sizeof(*gen->cluster_ids));
+	gen->service_ids = calloc(cfg->nr_services + 1, sizeof(*gen->service_ids));
+	if (!gen->clusters || !gen->eps || !gen->maglev || !gen->vips ||
+	    !gen->cluster_ids || !gen->service_ids)
 		goto oom;
 
 	for (i = 0; i < cfg->nr_clusters; i++) {
 		if (build_cluster(&cfg->clusters[i], &ids, gen, err, err_size))
 			goto fail;
-		cluster_ids[i] = gen->clusters[i].cluster_id;
+		gen->cluster_ids[i] = gen->clusters[i].cluster_id;
 	}
 	for (i = 0; i < cfg->nr_services; i++) {
 		const struct mesh_service *s = &cfg->services[i];
@@ -396,6 +397,7 @@ int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 			snprintf(err, err_size, "service '%s': no free id left", s->name);
 			goto fail;
 		}
+		gen->service_ids[i] = svc_id;
 		for (j = 0; j < s->nr_addrs; j++) {
 			for (k = 0; k < s->nr_ports; k++) {
 				struct l4_vip *v = &gen->vips[gen->nr_vips++];
@@ -404,12 +406,11 @@ int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 				v->key.port = s->ports[k].port;
 				v->key.protocol = KMESH_PROTO_TCP;
 				v->val.service_id = svc_id;
-				v->val.cluster_id = cluster_ids[s->ports[k].cluster];
+				v->val.cluster_id = gen->cluster_ids[s->ports[k].cluster];
 				v->val.flags = s->ports[k].http ? KMESH_SVC_F_HTTP : 0;
 			}
 		}
 	}
-	free(cluster_ids);
 	ids_free_index(&ids);
 	gen->ids = ids.v;
 	gen->nr_ids = ids.n;
@@ -421,7 +422,6 @@ int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 oom:
 	snprintf(err, err_size, "out of memory");
 fail:
-	free(cluster_ids);
 	ids_free_index(&ids);
 	free(ids.v);
 	free(ids.fresh);
@@ -437,6 +437,8 @@ void l4_gen_free(struct l4_gen *gen)
 	for (i = 0; i < gen->nr_maglev; i++)
 		free(gen->maglev[i].table);
 	free(gen->maglev);
+	free(gen->service_ids);
+	free(gen->cluster_ids);
 	free(gen->vips);
 	free(gen->clusters);
 	free(gen->eps);

@@ -25,6 +25,15 @@ struct pctx {
 	const char *file;
 	char *err;
 	size_t err_size;
+	/* Cluster indexes sorted by name (then index), once clusters are
+	 * parsed: thousands of references would be thousands of scans. */
+	struct named *clusters_by_name;
+	size_t nr_clusters;
+};
+
+struct named {
+	const char *name;
+	int idx;
 };
 
 /* A cluster reference, resolved once every cluster is known. */
@@ -73,11 +82,16 @@ static const char *scalar(const yaml_node_t *node)
 
 static void subpath(char *out, const char *path, const char *field)
 {
-	/* truncation is fine: PATH_MAX_LEN is far more than any real path */
-	int n = snprintf(out, PATH_MAX_LEN, "%s%s", path, path[0] ? "." : "");
+	/* truncation is fine: PATH_MAX_LEN is far more than any real path
+	 * (no snprintf: every field of every item passes here) */
+	size_t n = strnlen(path, PATH_MAX_LEN - 1), f;
 
-	if (n >= 0 && n < PATH_MAX_LEN)
-		snprintf(out + n, PATH_MAX_LEN - n, "%s", field);
+	memmove(out, path, n);
+	if (n && n < PATH_MAX_LEN - 1)
+		out[n++] = '.';
+	f = strnlen(field, PATH_MAX_LEN - 1 - n);
+	memcpy(out + n, field, f);
+	out[n + f] = '\0';
 }
 
 static void itempath(char *out, const char *path, size_t i)
@@ -1591,20 +1605,48 @@ static void free_l7(struct mesh_config *cfg)
 
 /* ---- the whole file ---- */
 
-static int find_cluster(const struct mesh_config *cfg, const char *name)
+static int cmp_named(const void *a, const void *b)
+{
+	const struct named *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static int index_clusters(struct pctx *p, const struct mesh_config *cfg)
 {
 	size_t i;
 
+	p->nr_clusters = cfg->nr_clusters;
+	p->clusters_by_name = malloc((cfg->nr_clusters + 1) * sizeof(struct named));
+	if (!p->clusters_by_name)
+		return fail_at(p, 1, "", "out of memory");
 	for (i = 0; i < cfg->nr_clusters; i++)
-		if (!strcmp(cfg->clusters[i].name, name))
-			return (int)i;
-	return -1;
+		p->clusters_by_name[i] = (struct named){ cfg->clusters[i].name, (int)i };
+	qsort(p->clusters_by_name, cfg->nr_clusters, sizeof(struct named), cmp_named);
+	return 0;
 }
 
-static int resolve_ref(struct pctx *p, const struct mesh_config *cfg,
-		       const struct cluster_ref *ref)
+/* The first cluster named @name, or -1. */
+static int find_cluster(const struct pctx *p, const char *name)
 {
-	int c = find_cluster(cfg, ref->name);
+	const struct named *v = p->clusters_by_name;
+	size_t lo = 0, hi = p->nr_clusters;
+
+	while (lo < hi) {	/* the first one not below @name */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(v[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < p->nr_clusters && !strcmp(v[lo].name, name) ? v[lo].idx : -1;
+}
+
+static int resolve_ref(struct pctx *p, const struct cluster_ref *ref)
+{
+	int c = find_cluster(p, ref->name);
 
 	if (c < 0)
 		return fail_at(p, ref->line, ref->path, "unknown cluster '%s'",
@@ -1633,7 +1675,7 @@ static int check_services(struct pctx *p, struct mesh_config *cfg,
 				return fail_at(p, pt->line, path,
 					       "no cluster: set services[%zu].cluster or this port's cluster", i);
 			}
-			pt->cluster = resolve_ref(p, cfg, ref);
+			pt->cluster = resolve_ref(p, ref);
 			if (pt->cluster < 0)
 				return -1;
 		}
@@ -1876,7 +1918,7 @@ static int check_l7(struct pctx *p, struct mesh_config *cfg,
 		struct l7_ref *r = &refs->v[i];
 
 		if (!r->service) {
-			*r->out = resolve_ref(p, cfg, &r->ref);
+			*r->out = resolve_ref(p, &r->ref);
 			if (*r->out < 0)
 				return -1;
 			continue;
@@ -1958,11 +2000,13 @@ static int parse_doc(struct pctx *p, struct mesh_config *cfg)
 		cfg->clusters = calloc(1, sizeof(*cfg->clusters));
 	if (!cfg->services)
 		cfg->services = calloc(1, sizeof(*cfg->services));
-	if (check_clusters(p, cfg, tp.cps) || check_services(p, cfg, tp.sps) ||
-	    check_l7(p, cfg, &tp.refs))
+	if (check_clusters(p, cfg, tp.cps) || index_clusters(p, cfg) ||
+	    check_services(p, cfg, tp.sps) || check_l7(p, cfg, &tp.refs))
 		goto out;
 	err = 0;
 out:
+	free(p->clusters_by_name);
+	p->clusters_by_name = NULL;
 	free(tp.refs.v);
 	if (tp.sps)
 		for (i = 0; i < cfg->nr_services; i++)
