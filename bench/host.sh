@@ -68,7 +68,7 @@ else
 	done
 fi
 log "memory and apply time done"
-for n in $MEM_COUNTS; do
+for n in ${PROXY_MEM_COUNTS:-$MEM_COUNTS}; do
 	proxy_mem haproxy "$n"
 	proxy_mem nginx "$n"
 done
