@@ -25,10 +25,12 @@ struct pctx {
 	const char *file;
 	char *err;
 	size_t err_size;
-	/* Cluster indexes sorted by name (then index), once clusters are
-	 * parsed: thousands of references would be thousands of scans. */
+	/* Cluster and service indexes sorted by name (then index), once the
+	 * file is read: thousands of references would be thousands of scans. */
 	struct named *clusters_by_name;
 	size_t nr_clusters;
+	struct named *services_by_name;
+	size_t nr_services;
 };
 
 struct named {
@@ -1613,25 +1615,24 @@ static int cmp_named(const void *a, const void *b)
 	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-static int index_clusters(struct pctx *p, const struct mesh_config *cfg)
+/* @n names, @stride bytes apart from @first, sorted (then by index). */
+static struct named *index_names(const char *first, size_t stride, size_t n)
 {
+	struct named *v = malloc((n + 1) * sizeof(*v));
 	size_t i;
 
-	p->nr_clusters = cfg->nr_clusters;
-	p->clusters_by_name = malloc((cfg->nr_clusters + 1) * sizeof(struct named));
-	if (!p->clusters_by_name)
-		return fail_at(p, 1, "", "out of memory");
-	for (i = 0; i < cfg->nr_clusters; i++)
-		p->clusters_by_name[i] = (struct named){ cfg->clusters[i].name, (int)i };
-	qsort(p->clusters_by_name, cfg->nr_clusters, sizeof(struct named), cmp_named);
-	return 0;
+	if (!v)
+		return NULL;
+	for (i = 0; i < n; i++)
+		v[i] = (struct named){ first + i * stride, (int)i };
+	qsort(v, n, sizeof(*v), cmp_named);
+	return v;
 }
 
-/* The first cluster named @name, or -1. */
-static int find_cluster(const struct pctx *p, const char *name)
+/* Index of the first of @n sorted names equal to @name, or -1. */
+static int find_named(const struct named *v, size_t n, const char *name)
 {
-	const struct named *v = p->clusters_by_name;
-	size_t lo = 0, hi = p->nr_clusters;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {	/* the first one not below @name */
 		size_t mid = lo + (hi - lo) / 2;
@@ -1641,7 +1642,25 @@ static int find_cluster(const struct pctx *p, const char *name)
 		else
 			hi = mid;
 	}
-	return lo < p->nr_clusters && !strcmp(v[lo].name, name) ? v[lo].idx : -1;
+	return lo < n && !strcmp(v[lo].name, name) ? v[lo].idx : -1;
+}
+
+static int index_config(struct pctx *p, const struct mesh_config *cfg)
+{
+	p->nr_clusters = cfg->nr_clusters;
+	p->nr_services = cfg->nr_services;
+	p->clusters_by_name = index_names(cfg->clusters[0].name,
+					  sizeof(*cfg->clusters), cfg->nr_clusters);
+	p->services_by_name = index_names(cfg->services[0].name,
+					  sizeof(*cfg->services), cfg->nr_services);
+	if (!p->clusters_by_name || !p->services_by_name)
+		return fail_at(p, 1, "", "out of memory");
+	return 0;
+}
+
+static int find_cluster(const struct pctx *p, const char *name)
+{
+	return find_named(p->clusters_by_name, p->nr_clusters, name);
 }
 
 static int resolve_ref(struct pctx *p, const struct cluster_ref *ref)
@@ -1886,16 +1905,6 @@ static int top_field(struct pctx *p, size_t f, yaml_node_t *v, const char *path,
 	}
 }
 
-static int find_service(const struct mesh_config *cfg, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->nr_services; i++)
-		if (!strcmp(cfg->services[i].name, name))
-			return (int)i;
-	return -1;
-}
-
 static bool has_http_port(const struct mesh_service *s)
 {
 	size_t i;
@@ -1923,7 +1932,7 @@ static int check_l7(struct pctx *p, struct mesh_config *cfg,
 				return -1;
 			continue;
 		}
-		*r->out = find_service(cfg, r->ref.name);
+		*r->out = find_named(p->services_by_name, p->nr_services, r->ref.name);
 		if (*r->out < 0)
 			return fail_at(p, r->ref.line, r->ref.path,
 				       "unknown service '%s'", r->ref.name);
@@ -2000,13 +2009,14 @@ static int parse_doc(struct pctx *p, struct mesh_config *cfg)
 		cfg->clusters = calloc(1, sizeof(*cfg->clusters));
 	if (!cfg->services)
 		cfg->services = calloc(1, sizeof(*cfg->services));
-	if (check_clusters(p, cfg, tp.cps) || index_clusters(p, cfg) ||
+	if (check_clusters(p, cfg, tp.cps) || index_config(p, cfg) ||
 	    check_services(p, cfg, tp.sps) || check_l7(p, cfg, &tp.refs))
 		goto out;
 	err = 0;
 out:
 	free(p->clusters_by_name);
-	p->clusters_by_name = NULL;
+	free(p->services_by_name);
+	p->clusters_by_name = p->services_by_name = NULL;
 	free(tp.refs.v);
 	if (tp.sps)
 		for (i = 0; i < cfg->nr_services; i++)
