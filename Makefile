@@ -15,8 +15,8 @@
 #   make demo            the demo: module + kmeshctl up in a VM
 #   make check           everything CI runs: deps, build, unit, host tests, VM lanes
 #   make dkms-install    register, build and install the module with DKMS
-#   make bench           benchmarks: kmesh vs no mesh vs HAProxy (bench/; never
-#                        part of check; BENCH_QUICK=1 for a 2-minute smoke run)
+#   make bench           benchmarks: kmesh vs no mesh vs HAProxy (bench/; its
+#                        BENCH_SMOKE=1 run is check's bench-smoke suite)
 #   make bench-l4        same-node sk_msg redirect vs plain loopback, 1 KB stream
 #                        and request/response, host only (BENCH_QUICK=1: < 1 min)
 #   make bench-parser    host micro-benchmark of the parser (vs http-parser) and

@@ -38,6 +38,6 @@ done
 [ -n "$KMESH_IS_UP" ] && "$KMESHCTL" apply -f "$WORK/mesh.yaml" >/dev/null 2>&1
 
 # ---- traffic: every path of the lane, interleaved ----
-bench_traffic "direct l4 l4redir l7 haproxy"
+bench_traffic "${BENCH_PATHS:-direct l4 l4redir l7 haproxy}"
 log "done"
 exit 0

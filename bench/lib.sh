@@ -322,7 +322,12 @@ path_setup_l4redir() {
 
 # L7: one path, named after the mode kmeshctl status reports (kfunc on
 # the kfunc lane, fallback on the stock lane and wherever kfuncs are not
-# callable from sk_msg). Available when kmeshctl accepts the routes.
+# callable from sk_msg). Available when kmeshctl accepts the routes and
+# they are seen at work: in kfunc mode a request for the probe prefix
+# reaches the probe backend, which nothing but its route leads to (the
+# connect waits for the first request, routed in the kernel); in fallback
+# mode the connect is made before any request, so the route cannot pick
+# the backend, and the evidence is every request head checked in eBPF.
 path_setup_l7() {
 	[ -n "$KMESH_IS_UP" ] || { echo "kmeshctl up failed: $KMESH_UP_ERR"; return 1; }
 	_mode=$(l7_mode)
@@ -334,18 +339,33 @@ path_setup_l7() {
 		"$KMESHCTL" apply -f "$WORK/mesh.yaml" >/dev/null 2>&1
 		return 1
 	fi
-	# Accepted is not enough: a request for the probe prefix must reach the
-	# probe backend, which nothing but the HTTP route leads to.
+	_heads=$(l7_heads_checked)
+	if [ "$_mode" = kfunc ]; then
+		_paths=${PROBE_PATH}x _expect="x-backend: probe"
+	else
+		_paths=/api/x _expect="x-backend: a"
+	fi
 	if ! cg_exec "$CG/mesh/client" "$BIN/loadgen" http --target "$VIP_L7:80" --conns 1 \
-		--duration 0.3 --warmup 0 --paths "${PROBE_PATH}x" --expect "x-backend: probe" \
-		>/dev/null 2>&1; then
-		echo "l7 $_mode: kmeshctl accepts the routes but requests are not routed by them yet (no answer from the probe route's backend)"
+		--duration 0.3 --warmup 0 --paths "$_paths" --expect "$_expect" \
+		>"$WORK/l7-probe.out" 2>&1; then
+		echo "l7 $_mode: kmeshctl accepts the routes but a request for $_paths gets no answer from the backend expected ($_expect): $(tail -n1 "$WORK/l7-probe.out" | cut -c1-80)"
+		"$KMESHCTL" apply -f "$WORK/mesh.yaml" >/dev/null 2>&1
+		return 1
+	fi
+	if [ "$(l7_heads_checked)" -le "${_heads:-0}" ]; then
+		echo "l7 $_mode: requests were answered but kmesh checked no request head (kmeshctl status)"
 		"$KMESHCTL" apply -f "$WORK/mesh.yaml" >/dev/null 2>&1
 		return 1
 	fi
 	T_l7=$VIP_L7:80
 	C_l7=$CG/mesh/client
 	L7_MODE=$_mode
+}
+
+# Request heads kmesh's sk_msg program has checked so far (kmeshctl status).
+l7_heads_checked() {
+	_n=$("$KMESHCTL" status 2>/dev/null | sed -n 's/^ *\([0-9][0-9]*\) request heads checked.*/\1/p')
+	echo "${_n:-0}"
 }
 
 haproxy_cfg() {	# LISTEN [EXTRA_ROUTES]

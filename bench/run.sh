@@ -5,8 +5,13 @@
 # cannot run at all, and reports whatever comes out.
 #
 #   bench/run.sh            full run (about 15 min on 2 cores)
-#   BENCH_QUICK=1 bench/run.sh    smoke run (about 2 min: host lane only,
+#   BENCH_QUICK=1 bench/run.sh    quick run (about 2 min: host lane only,
 #                           short and few repetitions)
+#   BENCH_SMOKE=1 bench/run.sh    smoke run for make check (one repetition of
+#                           tiny runs: the host lane, then one VM lane, kfunc
+#                           if its kernel is ready else stock, with the
+#                           paths of the L7 figures only: direct, l7, haproxy)
+#   BENCH_OUT=DIR           where results go (default bench/results)
 #   BENCH_VM=0              skip the VM lanes; BENCH_LANES="stock kfunc"
 #                           picks them (default: both when their kernel is
 #                           ready; the kfunc kernel is never built here)
@@ -32,6 +37,8 @@ top=$(cd "$here/.." && pwd)
 . "$top/scripts/env.sh"
 
 QUICK=${BENCH_QUICK:-0}
+SMOKE=${BENCH_SMOKE:-0}
+OUT=${BENCH_OUT:-$here/results}
 [ "$QUICK" = 1 ] && default_vm=0 || default_vm=1
 VM=${BENCH_VM:-$default_vm}
 t0=$(date +%s)
@@ -41,7 +48,17 @@ die() { say "error: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (cgroups, bpffs, namespaces)"
 
 # ---- settings: durations in seconds; REPS repetitions of every path ----
-if [ "$QUICK" = 1 ]; then
+VM_PATHS="direct l4 l4redir l7 haproxy"
+VM_MEM_COUNTS=
+if [ "$SMOKE" = 1 ]; then
+	# memory only where a headline figure needs it: BPF maps at 1,000
+	# services (host), route tables at 10,000 routes (VM)
+	export REPS=1 CONCS="16" D_TPUT=0.3 D_LAT=0.5 D_STREAM=0.3 WARMUP=0.1 \
+		APPLY_REPS=1 MEM_COUNTS="1000" PROXY_MEM_COUNTS="10"
+	VM_MEM_COUNTS="10000"
+	VM_SETTINGS="REPS=1 CONCS='16' D_TPUT=0.5 D_LAT=1 D_STREAM=0.3 WARMUP=0.2 RUN_CONN=0"
+	VM_PATHS="direct l7 haproxy"
+elif [ "$QUICK" = 1 ]; then
 	export REPS=2 CONCS="1 16 256" D_TPUT=1 D_LAT=2 D_STREAM=1 WARMUP=0.3 \
 		APPLY_REPS=3 MEM_COUNTS="10 1000 10000"
 	VM_SETTINGS="REPS=2 CONCS='1 16' D_TPUT=1 D_LAT=2 D_STREAM=1 WARMUP=0.3 RUN_CONN=0"
@@ -89,7 +106,10 @@ else
 fi
 
 # ---- VM lanes ----
-if [ "$VM" = 1 ]; then
+if [ "$VM" = 1 ] && [ "$SMOKE" = 1 ]; then
+	# the first lane whose kernel is ready (checked below)
+	lanes=${BENCH_LANES:-kfunc stock}
+elif [ "$VM" = 1 ]; then
 	lanes=${BENCH_LANES:-stock kfunc}
 else
 	lanes=
@@ -108,11 +128,14 @@ for lane in $lanes; do
 		say "$lane lane skipped: kernel not prepared"
 		continue
 	fi
+	[ "$SMOKE" = 1 ] && [ -n "${smoke_lane_done:-}" ] && { rm -f "$rows"; continue; }
+	smoke_lane_done=1
 	say "$lane lane: booting the VM under TCG (ratios only)"
 	guest=$RUN/guest-$lane.sh
 	{
 		echo "LANE=$lane BIN=$BIN KMESHCTL=/usr/bin/kmeshctl WORK=/tmp/bench CG=/sys/fs/cgroup/bench ROWS="
-		echo "LAT_FRACTION=$LAT_FRACTION HAPROXY_BIN=${HAPROXY_BIN} NGINX_BIN= MEM_COUNTS='$MEM_COUNTS' $VM_SETTINGS"
+		echo "LAT_FRACTION=$LAT_FRACTION HAPROXY_BIN=${HAPROXY_BIN} NGINX_BIN= MEM_COUNTS='${VM_MEM_COUNTS:-$MEM_COUNTS}' $VM_SETTINGS"
+		echo "BENCH_PATHS='$VM_PATHS'"
 		cat "$here/lib.sh" "$here/guest.sh"
 	} >"$guest"
 	extra="$BIN/loadgen $BIN/benchsrv $BIN/bpfmem $BIN/routemem ${HAPROXY_BIN}"
@@ -130,5 +153,5 @@ done
 # ---- report ----
 say "writing bench/results"
 tree=$(git -C "$top" describe --always --dirty 2>/dev/null || echo "a tree without git")
-python3 "$here/report.py" --out "$here/results" --run "$RUN" --tree "$tree" "$RUN"/rows-*.csv
+python3 "$here/report.py" --out "$OUT" --run "$RUN" --tree "$tree" "$RUN"/rows-*.csv
 say "done in $(($(date +%s) - t0))s"

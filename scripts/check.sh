@@ -3,13 +3,14 @@
 # build/check/SUITE.log and streamed. Ends with the total as its last line:
 #   check: N passed, M failed, K skipped
 #
-#   scripts/check.sh [SUITE...]     suites: deps build unit fuzz host vm-stock vm-kfunc
+#   scripts/check.sh [SUITE...]     suites: deps build unit fuzz host bench-smoke
+#                                   vm-stock vm-kfunc
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 cd "$top"
 
-all_suites=(deps build unit fuzz host vm-stock vm-kfunc)
+all_suites=(deps build unit fuzz host bench-smoke vm-stock vm-kfunc)
 suites=("${@:-${all_suites[@]}}")
 logs="$top/build/check"
 mkdir -p "$logs"
@@ -33,6 +34,8 @@ run_suite() {
 	unit) make unit ;;
 	fuzz) make -C selftests/fuzz O="$top/build" run ;;
 	host) host_tests ;;
+	# make bench in its smallest mode (about 2 min), so it cannot rot
+	bench-smoke) bench/smoke.sh ;;
 	vm-stock) scripts/vmtest.sh --lane stock ;;
 	vm-kfunc) scripts/vmtest.sh --lane kfunc ;;
 	*) echo "check: unknown suite $1" >&2; return 2 ;;

@@ -270,6 +270,55 @@ static void test_ids_stable(void)
 	tap_end();
 }
 
+/*
+ * Every service id held: new services take the lowest ids whose services
+ * are gone, their registry entries are evicted, and ids in use stay.
+ */
+static void test_ids_evicted(void)
+{
+	const char *cfg_text =
+		"services:\n"
+		"  - {name: new-a, addresses: [10.96.0.10], ports: [{port: 80}], cluster: c}\n"
+		"  - {name: old-7, addresses: [10.96.0.11], ports: [{port: 80}], cluster: c}\n"
+		"  - {name: new-b, addresses: [10.96.0.12], ports: [{port: 80}], cluster: c}\n"
+		"clusters:\n"
+		"  - {name: c, endpoints: [{address: 10.0.0.1, port: 80}]}\n";
+	size_t nr = KMESH_L4_MAX_SERVICES - 1, i;
+	struct l4_id_entry *reg = calloc(nr, sizeof(*reg));
+	struct mesh_config cfg;
+	struct l4_gen g;
+	char err[256];
+
+	tap_begin("build: when ids run out, gone services' ids are reused, lowest first");
+	if (!EXPECT(reg))
+		return;
+	for (i = 0; i < nr; i++) {
+		reg[i].key.kind = KMESH_L4_KIND_SERVICE;
+		snprintf(reg[i].key.name, sizeof(reg[i].key.name), "old-%zu", i + 1);
+		reg[i].val.id = (__u32)i + 1;
+		reg[i].val.generation = 1;
+	}
+	EXPECT_EQ(parse(cfg_text, &cfg, err, sizeof(err)), 0);
+	EXPECT_EQ(l4_build(&cfg, reg, nr, 2, &g, err, sizeof(err)), 0);
+	EXPECT_EQ(g.vips[0].val.service_id, 1);		/* new-a: old-1's */
+	EXPECT_EQ(g.vips[1].val.service_id, 7);		/* old-7 keeps its id */
+	EXPECT_EQ(g.vips[2].val.service_id, 2);		/* new-b: old-2's */
+	EXPECT_EQ(g.nr_evicted, 2);
+	if (g.nr_evicted == 2) {
+		EXPECT_STR_EQ(g.evicted[0].key.name, "old-1");
+		EXPECT_STR_EQ(g.evicted[1].key.name, "old-2");
+	}
+	EXPECT_EQ(g.nr_ids, nr + 2);	/* + cluster and endpoint */
+	for (i = 0; i < g.nr_ids; i++)
+		if (g.ids[i].key.kind == KMESH_L4_KIND_SERVICE)
+			EXPECT(strcmp(g.ids[i].key.name, "old-1") &&
+			       strcmp(g.ids[i].key.name, "old-2"));
+	l4_gen_free(&g);
+	mesh_config_free(&cfg);
+	free(reg);
+	tap_end();
+}
+
 static struct mesh_endpoint mk_ep(int i, __u16 weight)
 {
 	struct mesh_endpoint e = { .port = 8080, .weight = weight };
@@ -738,6 +787,7 @@ int main(void)
 	test_too_many_endpoints();
 	test_build();
 	test_ids_stable();
+	test_ids_evicted();
 	test_maglev();
 	test_l7_parse();
 	test_l7_bad();

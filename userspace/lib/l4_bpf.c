@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "caps.h"
+#include "gen_maps.h"
 #include "l4_bpf.h"
 #include "l7_bpf.h"
 #include "kmesh_l4.skel.h"
@@ -558,31 +559,46 @@ int l4_read_generation(struct l4_handle *h, struct kmesh_l4_generation *g)
 
 int l4_read_registry(struct l4_handle *h, struct l4_id_entry **v, size_t *n)
 {
-	struct kmesh_l4_id_key key, next;
-	struct l4_id_entry *arr = NULL, *na;
-	size_t cnt = 0, cap = 0;
-	void *prev = NULL;
-	int fd = h->fd[L4_MAP_IDS];
+	const size_t max = KMESH_L4_MAX_SERVICES + KMESH_L4_MAX_CLUSTERS +
+			   KMESH_L4_MAX_ENDPOINTS;
+	struct kmesh_l4_id_key *keys = calloc(max, sizeof(*keys));
+	struct kmesh_l4_id *vals = calloc(max, sizeof(*vals));
+	struct l4_id_entry *arr = calloc(max, sizeof(*arr));
+	__u32 batch = 0, count;
+	size_t cnt = 0, i;
+	int rc = -ENOMEM;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 64;
-			na = realloc(arr, cap * sizeof(*arr));
-			if (!na) {
-				free(arr);
-				return -ENOMEM;
-			}
-			arr = na;
-		}
-		arr[cnt].key = next;
-		if (!bpf_map_lookup_elem(fd, &next, &arr[cnt].val))
-			cnt++;
-		key = next;
-		prev = &key;
+	*v = NULL;
+	*n = 0;
+	if (!keys || !vals || !arr)
+		goto out;
+	/* In batches: thousands of lookups would be thousands of calls. */
+	for (;;) {
+		count = (__u32)(max - cnt);
+		rc = bpf_map_lookup_batch(h->fd[L4_MAP_IDS], cnt ? &batch : NULL,
+					  &batch, keys + cnt, vals + cnt, &count,
+					  NULL);
+		cnt += count;
+		if (rc || cnt == max)
+			break;
+	}
+	if (rc && errno != ENOENT) {
+		rc = -errno;
+		goto out;
+	}
+	for (i = 0; i < cnt; i++) {
+		arr[i].key = keys[i];
+		arr[i].val = vals[i];
 	}
 	*v = arr;
 	*n = cnt;
-	return 0;
+	arr = NULL;
+	rc = 0;
+out:
+	free(keys);
+	free(vals);
+	free(arr);
+	return rc;
 }
 
 const char *l4_id_name(const struct l4_id_entry *v, size_t n, __u32 kind,
@@ -821,51 +837,54 @@ out:
 
 /* ---- apply ---- */
 
-static int new_inner(const char *name, __u32 ksz, __u32 vsz, __u32 max)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
+/* Shapes of the L4 inner maps, in the order of their outer maps. */
+static const struct gen_map_spec l4_inner[L4_NR_GEN_MAPS] = {
+	{ BPF_MAP_TYPE_HASH, "kmesh_svc_gen", sizeof(struct kmesh_service_key),
+	  sizeof(struct kmesh_service), KMESH_L4_MAX_VIPS },
+	{ BPF_MAP_TYPE_HASH, "kmesh_clu_gen", sizeof(__u32),
+	  sizeof(struct kmesh_cluster), KMESH_L4_MAX_CLUSTERS },
+	{ BPF_MAP_TYPE_HASH, "kmesh_ep_gen", sizeof(struct kmesh_endpoint_key),
+	  sizeof(struct kmesh_endpoint), KMESH_L4_MAX_ENDPOINTS },
+	{ BPF_MAP_TYPE_HASH, "kmesh_mag_gen", sizeof(__u32),
+	  sizeof(struct kmesh_maglev), KMESH_L4_MAX_MAGLEV_CLUSTERS },
+};
 
-	return bpf_map_create(BPF_MAP_TYPE_HASH, name, ksz, vsz, max, &opts);
-}
-
-/* Fill the four inner maps of generation @gen; fds in @fd. */
-static int fill_inner(const struct l4_gen *gen, int fd[4], char *err,
-		      size_t err_size)
+/* Fill @slot's inner maps (gen_maps.h) with generation @gen. */
+static int fill_inner(struct l4_handle *h, const struct l4_gen *gen,
+		      __u32 slot, int fd[L4_NR_GEN_MAPS],
+		      bool fresh[L4_NR_GEN_MAPS], char *err, size_t err_size)
 {
 	size_t i;
+	int rc = 0;
 
-	fd[0] = new_inner("kmesh_svc_gen", sizeof(struct kmesh_service_key),
-			  sizeof(struct kmesh_service), KMESH_L4_MAX_VIPS);
-	fd[1] = new_inner("kmesh_clu_gen", sizeof(__u32),
-			  sizeof(struct kmesh_cluster), KMESH_L4_MAX_CLUSTERS);
-	fd[2] = new_inner("kmesh_ep_gen", sizeof(struct kmesh_endpoint_key),
-			  sizeof(struct kmesh_endpoint), KMESH_L4_MAX_ENDPOINTS);
-	fd[3] = new_inner("kmesh_mag_gen", sizeof(__u32),
-			  sizeof(struct kmesh_maglev), KMESH_L4_MAX_MAGLEV_CLUSTERS);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < L4_NR_GEN_MAPS && !rc; i++) {
+		fd[i] = gen_map_take(h->fd[L4_MAP_SERVICES + i], slot,
+				     &l4_inner[i], &fresh[i]);
 		if (fd[i] < 0)
-			goto fail;
-	for (i = 0; i < gen->nr_vips; i++)
-		if (bpf_map_update_elem(fd[0], &gen->vips[i].key,
-					&gen->vips[i].val, BPF_NOEXIST))
-			goto fail;
-	for (i = 0; i < gen->nr_clusters; i++)
-		if (bpf_map_update_elem(fd[1], &gen->clusters[i].cluster_id,
-					&gen->clusters[i], BPF_NOEXIST))
-			goto fail;
-	for (i = 0; i < gen->nr_eps; i++)
-		if (bpf_map_update_elem(fd[2], &gen->eps[i].key,
-					&gen->eps[i].val, BPF_NOEXIST))
-			goto fail;
-	for (i = 0; i < gen->nr_maglev; i++)
+			rc = fd[i];
+	}
+	if (!rc)
+		rc = gen_map_fill(fd[0], gen->vips, gen->nr_vips, sizeof(*gen->vips),
+				  offsetof(struct l4_vip, key), l4_inner[0].key_size,
+				  offsetof(struct l4_vip, val), l4_inner[0].value_size);
+	if (!rc)
+		rc = gen_map_fill(fd[1], gen->clusters, gen->nr_clusters,
+				  sizeof(*gen->clusters),
+				  offsetof(struct kmesh_cluster, cluster_id),
+				  l4_inner[1].key_size, 0, l4_inner[1].value_size);
+	if (!rc)
+		rc = gen_map_fill(fd[2], gen->eps, gen->nr_eps, sizeof(*gen->eps),
+				  offsetof(struct l4_ep, key), l4_inner[2].key_size,
+				  offsetof(struct l4_ep, val), l4_inner[2].value_size);
+	/* Maglev tables are 32 KB each and few: one call per table. */
+	for (i = 0; i < gen->nr_maglev && !rc; i++)
 		if (bpf_map_update_elem(fd[3], &gen->maglev[i].cluster_id,
 					gen->maglev[i].table, BPF_NOEXIST))
-			goto fail;
-	return 0;
-fail:
-	snprintf(err, err_size, "build generation %llu maps: %s",
-		 (unsigned long long)gen->generation, strerror(errno));
-	return -1;
+			rc = -errno;
+	if (rc)
+		snprintf(err, err_size, "build generation %llu maps: %s",
+			 (unsigned long long)gen->generation, strerror(-rc));
+	return rc ? -1 : 0;
 }
 
 /* Ids handed to new objects start from zero counters and state. */
@@ -894,7 +913,8 @@ int l4_apply(const struct mesh_config *cfg, __u64 *generation,
 	struct l4_handle h;
 	struct l4_gen gen = {};
 	struct l7_apply l7 = { .policy_fd = -1, .cidrs_fd = -1, .dev_fd = -1 };
-	int fd[4] = { -1, -1, -1, -1 }, lock_fd, rc = -1;
+	int fd[L4_NR_GEN_MAPS] = { -1, -1, -1, -1 }, lock_fd, rc = -1, e;
+	bool fresh[L4_NR_GEN_MAPS] = {};
 	size_t nr_reg = 0, i;
 	__u32 zero = 0;
 
@@ -916,28 +936,26 @@ int l4_apply(const struct mesh_config *cfg, __u64 *generation,
 	 * in gen's services, so it comes before the services map is filled. */
 	if (l4_build(cfg, reg, nr_reg, next.generation, &gen, err, err_size) ||
 	    l7_prepare(cfg, &gen, next.slot, &l7, err, err_size) ||
-	    fill_inner(&gen, fd, err, err_size))
+	    fill_inner(&h, &gen, next.slot, fd, fresh, err, err_size))
 		goto out;
 	/* Registry and counters are outside generations: safe before the flip. */
-	for (i = 0; i < gen.nr_ids; i++) {
-		if (bpf_map_update_elem(h.fd[L4_MAP_IDS], &gen.ids[i].key,
-					&gen.ids[i].val, BPF_ANY)) {
-			snprintf(err, err_size, "update id registry: %s", strerror(errno));
-			goto out;
-		}
+	e = gen_map_fill(h.fd[L4_MAP_IDS], gen.ids, gen.nr_ids, sizeof(*gen.ids),
+			 offsetof(struct l4_id_entry, key),
+			 sizeof(struct kmesh_l4_id_key),
+			 offsetof(struct l4_id_entry, val),
+			 sizeof(struct kmesh_l4_id));
+	if (e) {
+		snprintf(err, err_size, "update id registry: %s", strerror(-e));
+		goto out;
 	}
 	reset_fresh(&h, &gen);
-	/*
-	 * The inactive slot takes the new maps, then the flip makes it live.
-	 * The maps this replaces went out of use at the previous flip; BPF
-	 * programs run for microseconds, so none can still hold them (6.1
-	 * frees a replaced inner map without waiting for RCU readers).
-	 */
-	for (i = 0; i < 4; i++) {
-		if (bpf_map_update_elem(h.fd[L4_MAP_SERVICES + i], &next.slot,
-					&fd[i], BPF_ANY)) {
+	/* New inner maps (a slot that had none) go in; the flip makes them live. */
+	for (i = 0; i < L4_NR_GEN_MAPS; i++) {
+		e = fresh[i] ? gen_map_install(h.fd[L4_MAP_SERVICES + i],
+					       next.slot, fd[i]) : 0;
+		if (e) {
 			snprintf(err, err_size, "install generation %llu: %s",
-				 (unsigned long long)next.generation, strerror(errno));
+				 (unsigned long long)next.generation, strerror(-e));
 			goto out;
 		}
 	}
@@ -951,7 +969,7 @@ int l4_apply(const struct mesh_config *cfg, __u64 *generation,
 	*generation = next.generation;
 	rc = 0;
 out:
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < L4_NR_GEN_MAPS; i++)
 		if (fd[i] >= 0)
 			close(fd[i]);
 	l7_apply_free(&l7);

@@ -41,6 +41,9 @@ enum l4_map {
 	L4_NR_MAPS,
 };
 
+/* Services, clusters, endpoints, maglev: the per-slot (generation) maps. */
+#define L4_NR_GEN_MAPS	(L4_MAP_MAGLEV - L4_MAP_SERVICES + 1)
+
 enum l4_prog {
 	L4_PROG_CONNECT4,
 	L4_PROG_CONNECT6,

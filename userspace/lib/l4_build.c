@@ -101,6 +101,16 @@ out:
 
 /* ---- ids ---- */
 
+/*
+ * The registry being built, with what makes each question O(1): an index
+ * of identities (open addressing, positions + 1 in v, 0 = empty) and, per
+ * kind and id, the entry holding it and whether this generation uses it.
+ * A config of thousands of objects asks thousands of times: a scan of the
+ * registry per question made applies take seconds.
+ */
+#define IDS_INDEX_SIZE	32768	/* power of 2, > 2 x all ids of all kinds */
+#define IDS_KINDS	(KMESH_L4_KIND_ENDPOINT + 1)
+
 struct ids {
 	struct l4_id_entry *v;
 	size_t n, cap;
@@ -109,6 +119,13 @@ struct ids {
 	struct l4_id_entry *evicted;
 	size_t nr_evicted, evicted_cap;
 	__u64 generation;
+	__u32 *index;
+	__u32 *holder[IDS_KINDS];	/* [id]: position + 1 of its entry */
+	unsigned char *live[IDS_KINDS];	/* [id]: used by this generation */
+	/* Ids are held and made live, never given back during a build, so
+	 * the lowest unheld and the lowest not live id only grow. */
+	__u32 lowest_unheld[IDS_KINDS];
+	__u32 lowest_unused[IDS_KINDS];
 };
 
 static int ids_push(struct l4_id_entry **v, size_t *n, size_t *cap,
@@ -127,59 +144,153 @@ static int ids_push(struct l4_id_entry **v, size_t *n, size_t *cap,
 	return 0;
 }
 
-static bool id_taken(const struct ids *ids, __u32 kind, __u32 id, bool live_only)
+static size_t index_home(const struct kmesh_l4_id_key *k)
 {
+	return (size_t)fnv1a(k->name, strnlen(k->name, sizeof(k->name)),
+			     k->kind) & (IDS_INDEX_SIZE - 1);
+}
+
+/* Index position of @k: where it is, or the empty one where it belongs. */
+static size_t index_find(const struct ids *ids, const struct kmesh_l4_id_key *k)
+{
+	size_t i = index_home(k);
+
+	while (ids->index[i] &&
+	       memcmp(&ids->v[ids->index[i] - 1].key, k, sizeof(*k)))
+		i = (i + 1) & (IDS_INDEX_SIZE - 1);
+	return i;
+}
+
+/* Drop @k from the index, moving back the entries probing past it. */
+static void index_remove(struct ids *ids, const struct kmesh_l4_id_key *k)
+{
+	size_t hole = index_find(ids, k), j = hole, home;
+
+	if (!ids->index[hole])
+		return;
+	ids->index[hole] = 0;
+	for (;;) {
+		j = (j + 1) & (IDS_INDEX_SIZE - 1);
+		if (!ids->index[j])
+			return;
+		home = index_home(&ids->v[ids->index[j] - 1].key);
+		/* may the entry at j live in the hole? (its home is not in
+		 * the cyclic range (hole, j]) */
+		if (((j - home) & (IDS_INDEX_SIZE - 1)) >=
+		    ((j - hole) & (IDS_INDEX_SIZE - 1))) {
+			ids->index[hole] = ids->index[j];
+			ids->index[j] = 0;
+			hole = j;
+		}
+	}
+}
+
+static bool id_valid(__u32 kind, __u32 id)
+{
+	return kind < IDS_KINDS && kind && id < l4_id_limit(kind);
+}
+
+/* v[pos] is (now) this entry: index it, note its id's holder. */
+static void ids_note(struct ids *ids, size_t pos)
+{
+	const struct l4_id_entry *e = &ids->v[pos];
+
+	ids->index[index_find(ids, &e->key)] = (__u32)pos + 1;
+	if (!id_valid(e->key.kind, e->val.id))
+		return;
+	ids->holder[e->key.kind][e->val.id] = (__u32)pos + 1;
+	if (e->val.generation == ids->generation)
+		ids->live[e->key.kind][e->val.id] = 1;
+}
+
+static int ids_init(struct ids *ids, const struct l4_id_entry *registry,
+		    size_t nr_registry)
+{
+	__u32 kind;
 	size_t i;
 
-	for (i = 0; i < ids->n; i++)
-		if (ids->v[i].key.kind == kind && ids->v[i].val.id == id &&
-		    (!live_only || ids->v[i].val.generation == ids->generation))
-			return true;
-	return false;
+	ids->index = calloc(IDS_INDEX_SIZE, sizeof(*ids->index));
+	if (!ids->index)
+		return -1;
+	for (kind = KMESH_L4_KIND_SERVICE; kind < IDS_KINDS; kind++) {
+		ids->holder[kind] = calloc(l4_id_limit(kind), sizeof(__u32));
+		ids->live[kind] = calloc(l4_id_limit(kind), 1);
+		if (!ids->holder[kind] || !ids->live[kind])
+			return -1;
+		ids->lowest_unheld[kind] = ids->lowest_unused[kind] = 1;
+	}
+	/* The kernel's registry holds at most the ids of all kinds. */
+	if (nr_registry >= IDS_INDEX_SIZE / 2)
+		nr_registry = IDS_INDEX_SIZE / 2 - 1;
+	for (i = 0; i < nr_registry; i++) {
+		if (ids_push(&ids->v, &ids->n, &ids->cap, &registry[i]))
+			return -1;
+		ids_note(ids, i);
+	}
+	return 0;
+}
+
+static void ids_free_index(struct ids *ids)
+{
+	__u32 kind;
+
+	free(ids->index);
+	ids->index = NULL;
+	for (kind = 0; kind < IDS_KINDS; kind++) {
+		free(ids->holder[kind]);
+		free(ids->live[kind]);
+		ids->holder[kind] = NULL;
+		ids->live[kind] = NULL;
+	}
 }
 
 /*
  * Stable id of an identity: the one it had, else the lowest never-used
- * id; when none is left, one whose object is gone from this generation.
+ * id; when none is left, the lowest one whose object is gone from this
+ * generation (its entry moves to the evicted list, its id to @name).
  */
 static __u32 id_get(struct ids *ids, __u32 kind, const char *name)
 {
 	struct l4_id_entry e = {};
-	size_t i;
-	__u32 id, limit = l4_id_limit(kind);
+	__u32 id, limit = l4_id_limit(kind), pos;
 
 	e.key.kind = kind;
 	snprintf(e.key.name, sizeof(e.key.name), "%s", name);
-	for (i = 0; i < ids->n; i++) {
-		if (!memcmp(&ids->v[i].key, &e.key, sizeof(e.key))) {
-			ids->v[i].val.generation = ids->generation;
-			return ids->v[i].val.id;
-		}
+	pos = ids->index[index_find(ids, &e.key)];
+	if (pos) {
+		ids->v[pos - 1].val.generation = ids->generation;
+		if (id_valid(kind, ids->v[pos - 1].val.id))
+			ids->live[kind][ids->v[pos - 1].val.id] = 1;
+		return ids->v[pos - 1].val.id;
 	}
-	for (id = 1; id < limit; id++)
-		if (!id_taken(ids, kind, id, false))
-			break;
-	if (id == limit) {
-		for (id = 1; id < limit; id++)
-			if (!id_taken(ids, kind, id, true))
-				break;
-		if (id == limit)
-			return 0;
-		for (i = 0; i < ids->n; i++) {
-			if (ids->v[i].key.kind != kind || ids->v[i].val.id != id)
-				continue;
-			if (ids_push(&ids->evicted, &ids->nr_evicted, &ids->evicted_cap,
-				     &ids->v[i]))
-				return 0;
-			ids->v[i] = ids->v[--ids->n];
-			break;
-		}
-	}
+	id = ids->lowest_unheld[kind];
+	while (id < limit && ids->holder[kind][id])
+		id++;
+	ids->lowest_unheld[kind] = id;
 	e.val.id = id;
 	e.val.generation = ids->generation;
-	if (ids_push(&ids->v, &ids->n, &ids->cap, &e) ||
-	    ids_push(&ids->fresh, &ids->nr_fresh, &ids->fresh_cap, &e))
+	if (id < limit) {
+		if (ids_push(&ids->v, &ids->n, &ids->cap, &e))
+			return 0;
+		pos = (__u32)ids->n;
+	} else {
+		id = ids->lowest_unused[kind];
+		while (id < limit && ids->live[kind][id])
+			id++;
+		ids->lowest_unused[kind] = id;
+		if (id == limit)
+			return 0;
+		pos = ids->holder[kind][id];
+		if (ids_push(&ids->evicted, &ids->nr_evicted, &ids->evicted_cap,
+			     &ids->v[pos - 1]))
+			return 0;
+		index_remove(ids, &ids->v[pos - 1].key);
+		e.val.id = id;
+		ids->v[pos - 1] = e;
+	}
+	if (ids_push(&ids->fresh, &ids->nr_fresh, &ids->fresh_cap, &e))
 		return 0;
+	ids_note(ids, pos - 1);
 	return id;
 }
 
@@ -253,14 +364,12 @@ int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 	     char *err, size_t err_size)
 {
 	struct ids ids = { .generation = generation };
-	__u32 *cluster_ids = NULL;
 	size_t i, j, k, nr_eps = 0, nr_vips = 0;
 
 	memset(gen, 0, sizeof(*gen));
 	gen->generation = generation;
-	for (i = 0; i < nr_registry; i++)
-		if (ids_push(&ids.v, &ids.n, &ids.cap, &registry[i]))
-			goto oom;
+	if (ids_init(&ids, registry, nr_registry))
+		goto oom;
 	for (i = 0; i < cfg->nr_clusters; i++)
 		nr_eps += cfg->clusters[i].nr_endpoints;
 	for (i = 0; i < cfg->nr_services; i++)
@@ -269,14 +378,16 @@ int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 	gen->eps = calloc(nr_eps + 1, sizeof(*gen->eps));
 	gen->maglev = calloc(cfg->nr_clusters + 1, sizeof(*gen->maglev));
 	gen->vips = calloc(nr_vips + 1, sizeof(*gen->vips));
-	cluster_ids = calloc(cfg->nr_clusters + 1, sizeof(*cluster_ids));
-	if (!gen->clusters || !gen->eps || !gen->maglev || !gen->vips || !cluster_ids)
+	gen->cluster_ids = calloc(cfg->nr_clusters + 1, sizeof(*gen->cluster_ids));
+	gen->service_ids = calloc(cfg->nr_services + 1, sizeof(*gen->service_ids));
+	if (!gen->clusters || !gen->eps || !gen->maglev || !gen->vips ||
+	    !gen->cluster_ids || !gen->service_ids)
 		goto oom;
 
 	for (i = 0; i < cfg->nr_clusters; i++) {
 		if (build_cluster(&cfg->clusters[i], &ids, gen, err, err_size))
 			goto fail;
-		cluster_ids[i] = gen->clusters[i].cluster_id;
+		gen->cluster_ids[i] = gen->clusters[i].cluster_id;
 	}
 	for (i = 0; i < cfg->nr_services; i++) {
 		const struct mesh_service *s = &cfg->services[i];
@@ -286,6 +397,7 @@ int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 			snprintf(err, err_size, "service '%s': no free id left", s->name);
 			goto fail;
 		}
+		gen->service_ids[i] = svc_id;
 		for (j = 0; j < s->nr_addrs; j++) {
 			for (k = 0; k < s->nr_ports; k++) {
 				struct l4_vip *v = &gen->vips[gen->nr_vips++];
@@ -294,12 +406,12 @@ int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 				v->key.port = s->ports[k].port;
 				v->key.protocol = KMESH_PROTO_TCP;
 				v->val.service_id = svc_id;
-				v->val.cluster_id = cluster_ids[s->ports[k].cluster];
+				v->val.cluster_id = gen->cluster_ids[s->ports[k].cluster];
 				v->val.flags = s->ports[k].http ? KMESH_SVC_F_HTTP : 0;
 			}
 		}
 	}
-	free(cluster_ids);
+	ids_free_index(&ids);
 	gen->ids = ids.v;
 	gen->nr_ids = ids.n;
 	gen->fresh = ids.fresh;
@@ -310,7 +422,7 @@ int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 oom:
 	snprintf(err, err_size, "out of memory");
 fail:
-	free(cluster_ids);
+	ids_free_index(&ids);
 	free(ids.v);
 	free(ids.fresh);
 	free(ids.evicted);
@@ -336,6 +448,8 @@ void l4_gen_free(struct l4_gen *gen)
 	for (i = 0; i < gen->nr_maglev; i++)
 		free(gen->maglev[i].table);
 	free(gen->maglev);
+	free(gen->service_ids);
+	free(gen->cluster_ids);
 	free(gen->vips);
 	free(gen->clusters);
 	free(gen->eps);

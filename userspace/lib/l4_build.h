@@ -44,6 +44,9 @@ struct l4_gen {
 	size_t nr_eps;
 	struct l4_maglev *maglev;
 	size_t nr_maglev;
+	/* Ids of the config's services and clusters, by their index in it. */
+	__u32 *service_ids;
+	__u32 *cluster_ids;
 	/* The registry as it must be after this generation is live. */
 	struct l4_id_entry *ids;
 	size_t nr_ids;

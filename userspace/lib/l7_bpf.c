@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The L7 plane's kernel side through libbpf, /dev/kmesh and the pins. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "caps.h"
+#include "gen_maps.h"
 #include "core/route.h"
 #include "l4_bpf.h"
 #include "l7_bpf.h"
@@ -39,25 +41,129 @@ int l7_map_fd(const char *name)
 
 /* ---- apply ---- */
 
-static void put_name(int fd, __u32 kind, __u32 service_id, __u32 id,
+static const struct gen_map_spec policy_spec = {
+	BPF_MAP_TYPE_HASH, "kmesh_l7_pol_gen", sizeof(__u32),
+	sizeof(struct kmesh_l7_policy), KMESH_L4_MAX_SERVICES,
+};
+static const struct gen_map_spec cidrs_spec = {
+	BPF_MAP_TYPE_LPM_TRIE, "kmesh_l7_cidr_gen", sizeof(struct kmesh_l7_cidr_key),
+	sizeof(__u64), KMESH_L7_MAX_CIDRS,
+};
+
+struct policy_rec {
+	__u32 service_id;
+	struct kmesh_l7_policy pol;
+};
+
+struct name_rec {
+	struct kmesh_l7_name_key key;
+	struct kmesh_l7_name val;
+};
+
+/* Route and policy names of one apply, written in one batch. */
+struct names {
+	struct name_rec *v;
+	size_t n, cap;
+};
+
+static void add_name(struct names *nm, __u32 kind, __u32 service_id, __u32 id,
 		     const char *name)
 {
-	struct kmesh_l7_name_key k = { kind, service_id, id };
-	struct kmesh_l7_name v = {};
+	struct name_rec *r;
 
-	snprintf(v.name, sizeof(v.name), "%s", name);
-	bpf_map_update_elem(fd, &k, &v, BPF_ANY);	/* names only label stats */
+	if (nm->n == nm->cap) {
+		size_t cap = nm->cap ? nm->cap * 2 : 256;
+
+		r = realloc(nm->v, cap * sizeof(*r));
+		if (!r)
+			return;		/* names only label stats */
+		nm->v = r;
+		nm->cap = cap;
+	}
+	r = &nm->v[nm->n++];
+	memset(r, 0, sizeof(*r));
+	r->key = (struct kmesh_l7_name_key){ kind, service_id, id };
+	snprintf(r->val.name, sizeof(r->val.name), "%s", name);
+}
+
+static void add_names(struct names *nm, const struct mesh_config *cfg,
+		      int svc, __u32 sid)
+{
+	const struct mesh_routes *rt = l7_routes_of(cfg, svc);
+	size_t j;
+
+	for (j = 0; rt && j < rt->nr_http; j++)
+		add_name(nm, KMESH_L7_NAME_ROUTE, sid, rt->http[j].id,
+			 rt->http[j].name);
+	for (j = 0; j < cfg->nr_authz; j++)
+		if (cfg->authz[j].service == svc)
+			add_name(nm, KMESH_L7_NAME_POLICY, sid, cfg->authz[j].id,
+				 cfg->authz[j].name);
+}
+
+/* The slot's two inner maps, emptied or new. */
+static int take_maps(struct l7_apply *a, __u32 slot, char *err, size_t err_size)
+{
+	int outer, fd;
+
+	outer = l7_map_fd("kmesh_l7_policy");
+	if (outer >= 0) {
+		a->policy_fd = gen_map_take(outer, slot, &policy_spec, &a->policy_fresh);
+		close(outer);
+		outer = l7_map_fd("kmesh_l7_cidrs");
+	}
+	if (outer >= 0) {
+		a->cidrs_fd = gen_map_take(outer, slot, &cidrs_spec, &a->cidrs_fresh);
+		close(outer);
+	}
+	fd = outer < 0 ? outer : a->policy_fd < 0 ? a->policy_fd : a->cidrs_fd;
+	if (fd >= 0)
+		return 0;
+	snprintf(err, err_size, "L7 maps for the next generation: %s%s",
+		 strerror(-fd), outer < 0 ? " (run kmeshctl up to repair)" : "");
+	if (a->policy_fd < 0)
+		a->policy_fd = -1;
+	if (a->cidrs_fd < 0)
+		a->cidrs_fd = -1;
+	return -1;
+}
+
+/* Service @svc's route table into the module as table @table. */
+static int push_table(struct l7_apply *a, const struct mesh_config *cfg,
+		      int svc, __u32 sid, const __u32 *cluster_ids,
+		      __u32 table, char *err, size_t err_size)
+{
+	struct l7_check_err ce;
+	void *blob;
+	__u32 len;
+	int fmt, e;
+
+	if (l7_build_table(cfg, svc, sid, cluster_ids, &blob, &len, &ce)) {
+		snprintf(err, err_size, "routes of service '%s': %s",
+			 cfg->services[svc].name, ce.msg);
+		return -1;
+	}
+	e = kmesh_table_set(a->dev_fd, table, blob, len, &fmt);
+	free(blob);
+	if (e) {
+		snprintf(err, err_size,
+			 "routes of service '%s': the module refused the table: %s",
+			 cfg->services[svc].name,
+			 fmt ? kmesh_route_strerror(fmt) : strerror(-e));
+		return -1;
+	}
+	a->nr_tables++;
+	return 0;
 }
 
 int l7_prepare(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
 	       struct l7_apply *a, char *err, size_t err_size)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
-	struct kmesh_l7_policy *pol = NULL;
+	struct policy_rec *pols = NULL;
+	struct names names = {};
 	struct l7_cidrs cidrs = {};
 	struct l7_check_err ce;
-	__u32 *cluster_ids = NULL;
-	int names_fd = -1, rc = -1;
+	int names_fd = -1, rc = -1, e;
 	size_t i, j;
 
 	memset(a, 0, sizeof(*a));
@@ -65,118 +171,92 @@ int l7_prepare(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
 	a->dev_fd = kmesh_dev_open();
 	if (a->dev_fd < 0)
 		a->dev_fd = -1;		/* no module: fallback routes alone */
-	a->policy_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "kmesh_l7_pol_gen",
-				      sizeof(__u32), sizeof(struct kmesh_l7_policy),
-				      KMESH_L4_MAX_SERVICES, &opts);
-	a->cidrs_fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "kmesh_l7_cidr_gen",
-				     sizeof(struct kmesh_l7_cidr_key),
-				     sizeof(__u64), KMESH_L7_MAX_CIDRS, &opts);
-	pol = malloc(sizeof(*pol));
-	cluster_ids = calloc(cfg->nr_clusters + 1, sizeof(*cluster_ids));
-	if (a->policy_fd < 0 || a->cidrs_fd < 0 || !pol || !cluster_ids) {
-		snprintf(err, err_size, "L7 maps for the next generation: %s",
-			 strerror(errno ? errno : ENOMEM));
+	if (take_maps(a, slot, err, err_size))
+		goto out;
+	/* Policies are 13 KB each: build them all, then one batch. */
+	pols = malloc((cfg->nr_services + 1) * sizeof(*pols));
+	if (!pols) {
+		snprintf(err, err_size, "L7 policies: out of memory");
 		goto out;
 	}
-	names_fd = l7_map_fd("kmesh_l7_names");
-	for (i = 0; i < cfg->nr_clusters; i++)
-		cluster_ids[i] = l4_gen_id(gen, KMESH_L4_KIND_CLUSTER,
-				       cfg->clusters[i].name);
 	for (i = 0; i < cfg->nr_services; i++) {
 		const struct mesh_service *s = &cfg->services[i];
 		const struct mesh_routes *rt = l7_routes_of(cfg, (int)i);
-		__u32 sid = l4_gen_id(gen, KMESH_L4_KIND_SERVICE, s->name);
-		__u32 table = 0;
+		__u32 sid = gen->service_ids[i], table = 0;
+		struct policy_rec *pr = &pols[a->nr_policies];
 
-		if (!sid)
-			continue;
-		if (a->dev_fd >= 0) {
-			/* a table the previous generation of this slot left */
-			if (!rt)
-				kmesh_table_del(a->dev_fd, l7_table_id(slot, sid));
-		}
+		/* a table the previous generation of this slot left */
+		if (!rt && a->dev_fd >= 0)
+			kmesh_table_del(a->dev_fd, l7_table_id(slot, sid));
 		if (!l7_service_has_rules(cfg, (int)i))
 			continue;
-		if (l7_build_policy(cfg, (int)i, sid, pol, &cidrs, &ce)) {
+		pr->service_id = sid;
+		if (l7_build_policy(cfg, (int)i, sid, &pr->pol, &cidrs, &ce)) {
 			snprintf(err, err_size, "service '%s': %s", s->name, ce.msg);
-			goto out;
-		}
-		if (bpf_map_update_elem(a->policy_fd, &sid, pol, BPF_NOEXIST)) {
-			snprintf(err, err_size, "L7 policy of service '%s': %s",
-				 s->name, strerror(errno));
 			goto out;
 		}
 		a->nr_policies++;
 		if (rt && a->dev_fd >= 0) {
-			void *blob;
-			__u32 len;
-			int fmt, e;
-
-			if (l7_build_table(cfg, (int)i, sid, cluster_ids, &blob,
-					   &len, &ce)) {
-				snprintf(err, err_size, "routes of service '%s': %s",
-					 s->name, ce.msg);
-				goto out;
-			}
 			table = l7_table_id(slot, sid);
-			e = kmesh_table_set(a->dev_fd, table, blob, len, &fmt);
-			free(blob);
-			if (e) {
-				snprintf(err, err_size,
-					 "routes of service '%s': the module refused the table: %s",
-					 s->name, fmt ? kmesh_route_strerror(fmt) : strerror(-e));
+			if (push_table(a, cfg, (int)i, sid, gen->cluster_ids, table,
+				       err, err_size))
 				goto out;
-			}
-			a->nr_tables++;
 		}
 		for (j = 0; j < gen->nr_vips; j++)
 			if (gen->vips[j].val.service_id == sid)
 				gen->vips[j].val.route_table_id = table;
-		if (names_fd >= 0) {
-			for (j = 0; rt && j < rt->nr_http; j++)
-				put_name(names_fd, KMESH_L7_NAME_ROUTE, sid,
-					 rt->http[j].id, rt->http[j].name);
-			for (j = 0; j < cfg->nr_authz; j++)
-				if (cfg->authz[j].service == (int)i)
-					put_name(names_fd, KMESH_L7_NAME_POLICY, sid,
-						 cfg->authz[j].id, cfg->authz[j].name);
-		}
+		add_names(&names, cfg, (int)i, sid);
 	}
-	for (i = 0; i < cidrs.n; i++) {
-		if (bpf_map_update_elem(a->cidrs_fd, &cidrs.v[i].key,
-					&cidrs.v[i].sets, BPF_ANY)) {
-			snprintf(err, err_size, "L7 address lists: %s", strerror(errno));
-			goto out;
-		}
+	e = gen_map_fill(a->policy_fd, pols, a->nr_policies, sizeof(*pols),
+			 offsetof(struct policy_rec, service_id), sizeof(__u32),
+			 offsetof(struct policy_rec, pol), sizeof(pols->pol));
+	if (!e)
+		e = gen_map_fill(a->cidrs_fd, cidrs.v, cidrs.n, sizeof(*cidrs.v),
+				 offsetof(struct l7_cidr_entry, key),
+				 sizeof(cidrs.v->key),
+				 offsetof(struct l7_cidr_entry, sets),
+				 sizeof(cidrs.v->sets));
+	if (e) {
+		snprintf(err, err_size, "L7 policies and address lists: %s",
+			 strerror(-e));
+		goto out;
 	}
+	names_fd = l7_map_fd("kmesh_l7_names");
+	if (names_fd >= 0)	/* names only label stats: errors do not count */
+		gen_map_fill(names_fd, names.v, names.n, sizeof(*names.v),
+			     offsetof(struct name_rec, key), sizeof(names.v->key),
+			     offsetof(struct name_rec, val), sizeof(names.v->val));
 	rc = 0;
 out:
 	if (names_fd >= 0)
 		close(names_fd);
 	l7_cidrs_free(&cidrs);
-	free(cluster_ids);
-	free(pol);
+	free(names.v);
+	free(pols);
 	return rc;
 }
 
 int l7_install(struct l7_apply *a, __u32 slot, char *err, size_t err_size)
 {
 	static const char *const outer[] = { "kmesh_l7_policy", "kmesh_l7_cidrs" };
-	int fds[2] = { a->policy_fd, a->cidrs_fd }, i, fd;
+	bool fresh[2] = { a->policy_fresh, a->cidrs_fresh };
+	int fds[2] = { a->policy_fd, a->cidrs_fd }, i, fd, e;
 
 	for (i = 0; i < 2; i++) {
+		if (!fresh[i])
+			continue;
 		fd = l7_map_fd(outer[i]);
 		if (fd < 0) {
 			snprintf(err, err_size, "%s: %s (run kmeshctl up to repair)",
 				 outer[i], strerror(-fd));
 			return -1;
 		}
-		if (bpf_map_update_elem(fd, &slot, &fds[i], BPF_ANY)) {
-			snprintf(err, err_size, "install L7 maps: %s", strerror(errno));
-			close(fd);
+		e = gen_map_install(fd, slot, fds[i]);
+		close(fd);
+		if (e) {
+			snprintf(err, err_size, "install L7 maps: %s", strerror(-e));
 			return -1;
 		}
-		close(fd);
 	}
 	return 0;
 }

@@ -31,8 +31,10 @@ bool l7_msg_kfunc_wanted(void);
 
 /* Work of one apply, between l7_prepare() and l7_finish(). */
 struct l7_apply {
-	int policy_fd;		/* new inner maps */
+	int policy_fd;		/* the slot's inner maps, refilled */
 	int cidrs_fd;
+	bool policy_fresh;	/* new: to install (gen_maps.h) */
+	bool cidrs_fresh;
 	int dev_fd;		/* /dev/kmesh, -1 without the module */
 	size_t nr_policies;
 	size_t nr_tables;
@@ -41,12 +43,12 @@ struct l7_apply {
 /*
  * Compile the L7 config of @cfg for generation @gen (ids already chosen):
  * push its route tables into @slot's ids (module present), set the
- * services' route_table_id in @gen, and fill new inner maps. Nothing live
- * changes. 0, or -1 with @err.
+ * services' route_table_id in @gen, and refill @slot's inner maps. Nothing
+ * live changes. 0, or -1 with @err.
  */
 int l7_prepare(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
 	       struct l7_apply *a, char *err, size_t err_size);
-/* Put the inner maps into @slot (before L4 flips to it). */
+/* Put new inner maps into @slot (before L4 flips to it). */
 int l7_install(struct l7_apply *a, __u32 slot, char *err, size_t err_size);
 void l7_apply_free(struct l7_apply *a);
 

@@ -25,6 +25,17 @@ struct pctx {
 	const char *file;
 	char *err;
 	size_t err_size;
+	/* Cluster and service indexes sorted by name (then index), once the
+	 * file is read: thousands of references would be thousands of scans. */
+	struct named *clusters_by_name;
+	size_t nr_clusters;
+	struct named *services_by_name;
+	size_t nr_services;
+};
+
+struct named {
+	const char *name;
+	int idx;
 };
 
 /* A cluster reference, resolved once every cluster is known. */
@@ -73,11 +84,16 @@ static const char *scalar(const yaml_node_t *node)
 
 static void subpath(char *out, const char *path, const char *field)
 {
-	/* truncation is fine: PATH_MAX_LEN is far more than any real path */
-	int n = snprintf(out, PATH_MAX_LEN, "%s%s", path, path[0] ? "." : "");
+	/* truncation is fine: PATH_MAX_LEN is far more than any real path
+	 * (no snprintf: every field of every item passes here) */
+	size_t n = strnlen(path, PATH_MAX_LEN - 1), f;
 
-	if (n >= 0 && n < PATH_MAX_LEN)
-		snprintf(out + n, PATH_MAX_LEN - n, "%s", field);
+	memmove(out, path, n);
+	if (n && n < PATH_MAX_LEN - 1)
+		out[n++] = '.';
+	f = strnlen(field, PATH_MAX_LEN - 1 - n);
+	memcpy(out + n, field, f);
+	out[n + f] = '\0';
 }
 
 static void itempath(char *out, const char *path, size_t i)
@@ -1604,20 +1620,65 @@ static void free_l7(struct mesh_config *cfg)
 
 /* ---- the whole file ---- */
 
-static int find_cluster(const struct mesh_config *cfg, const char *name)
+static int cmp_named(const void *a, const void *b)
 {
-	size_t i;
+	const struct named *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
 
-	for (i = 0; i < cfg->nr_clusters; i++)
-		if (!strcmp(cfg->clusters[i].name, name))
-			return (int)i;
-	return -1;
+	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-static int resolve_ref(struct pctx *p, const struct mesh_config *cfg,
-		       const struct cluster_ref *ref)
+/* @n names, @stride bytes apart from @first, sorted (then by index). */
+static struct named *index_names(const char *first, size_t stride, size_t n)
 {
-	int c = find_cluster(cfg, ref->name);
+	struct named *v = malloc((n + 1) * sizeof(*v));
+	size_t i;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < n; i++)
+		v[i] = (struct named){ first + i * stride, (int)i };
+	qsort(v, n, sizeof(*v), cmp_named);
+	return v;
+}
+
+/* Index of the first of @n sorted names equal to @name, or -1. */
+static int find_named(const struct named *v, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {	/* the first one not below @name */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(v[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && !strcmp(v[lo].name, name) ? v[lo].idx : -1;
+}
+
+static int index_config(struct pctx *p, const struct mesh_config *cfg)
+{
+	p->nr_clusters = cfg->nr_clusters;
+	p->nr_services = cfg->nr_services;
+	p->clusters_by_name = index_names(cfg->clusters[0].name,
+					  sizeof(*cfg->clusters), cfg->nr_clusters);
+	p->services_by_name = index_names(cfg->services[0].name,
+					  sizeof(*cfg->services), cfg->nr_services);
+	if (!p->clusters_by_name || !p->services_by_name)
+		return fail_at(p, 1, "", "out of memory");
+	return 0;
+}
+
+static int find_cluster(const struct pctx *p, const char *name)
+{
+	return find_named(p->clusters_by_name, p->nr_clusters, name);
+}
+
+static int resolve_ref(struct pctx *p, const struct cluster_ref *ref)
+{
+	int c = find_cluster(p, ref->name);
 
 	if (c < 0)
 		return fail_at(p, ref->line, ref->path, "unknown cluster '%s'",
@@ -1646,7 +1707,7 @@ static int check_services(struct pctx *p, struct mesh_config *cfg,
 				return fail_at(p, pt->line, path,
 					       "no cluster: set services[%zu].cluster or this port's cluster", i);
 			}
-			pt->cluster = resolve_ref(p, cfg, ref);
+			pt->cluster = resolve_ref(p, ref);
 			if (pt->cluster < 0)
 				return -1;
 		}
@@ -1857,16 +1918,6 @@ static int top_field(struct pctx *p, size_t f, yaml_node_t *v, const char *path,
 	}
 }
 
-static int find_service(const struct mesh_config *cfg, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->nr_services; i++)
-		if (!strcmp(cfg->services[i].name, name))
-			return (int)i;
-	return -1;
-}
-
 static bool has_http_port(const struct mesh_service *s)
 {
 	size_t i;
@@ -1889,12 +1940,12 @@ static int check_l7(struct pctx *p, struct mesh_config *cfg,
 		struct l7_ref *r = &refs->v[i];
 
 		if (!r->service) {
-			*r->out = resolve_ref(p, cfg, &r->ref);
+			*r->out = resolve_ref(p, &r->ref);
 			if (*r->out < 0)
 				return -1;
 			continue;
 		}
-		*r->out = find_service(cfg, r->ref.name);
+		*r->out = find_named(p->services_by_name, p->nr_services, r->ref.name);
 		if (*r->out < 0)
 			return fail_at(p, r->ref.line, r->ref.path,
 				       "unknown service '%s'", r->ref.name);
@@ -1971,11 +2022,14 @@ static int parse_doc(struct pctx *p, struct mesh_config *cfg)
 		cfg->clusters = calloc(1, sizeof(*cfg->clusters));
 	if (!cfg->services)
 		cfg->services = calloc(1, sizeof(*cfg->services));
-	if (check_clusters(p, cfg, tp.cps) || check_services(p, cfg, tp.sps) ||
-	    check_l7(p, cfg, &tp.refs))
+	if (check_clusters(p, cfg, tp.cps) || index_config(p, cfg) ||
+	    check_services(p, cfg, tp.sps) || check_l7(p, cfg, &tp.refs))
 		goto out;
 	err = 0;
 out:
+	free(p->clusters_by_name);
+	free(p->services_by_name);
+	p->clusters_by_name = p->services_by_name = NULL;
 	free(tp.refs.v);
 	if (tp.sps)
 		for (i = 0; i < cfg->nr_services; i++)
