@@ -50,13 +50,9 @@ static __always_inline void kmesh_l7_answered(const struct kmesh_dial *d,
 		__sync_fetch_and_add(&s->direct, 1);
 	else if (s)
 		__sync_fetch_and_add(&s->denied, 1);
-	r = bpf_ringbuf_reserve(&kmesh_l7_log, sizeof(*r), 0);
-	if (!r) {
-		l7_global(KMESH_L7_G_LOG_DROPPED);
+	r = l7_log_new();
+	if (!r)
 		return;
-	}
-	L7_ZERO(r, sizeof(*r));
-	r->timestamp_ns = bpf_ktime_get_ns();
 	kmesh_addr_copy(r->source_addr, d->src);
 	r->source_port = d->src_port;
 	kmesh_addr_copy(r->service_addr, d->dst);

@@ -328,6 +328,21 @@ static __always_inline void l7_global(__u32 idx)
 		__sync_fetch_and_add(c, 1);
 }
 
+/* A zeroed, timestamped request record, or NULL (counted) if the ring is full. */
+static __always_inline struct kmesh_l7_log *l7_log_new(void)
+{
+	struct kmesh_l7_log *r;
+
+	r = bpf_ringbuf_reserve(&kmesh_l7_log, sizeof(*r), 0);
+	if (!r) {
+		l7_global(KMESH_L7_G_LOG_DROPPED);
+		return NULL;
+	}
+	L7_ZERO(r, sizeof(*r));
+	r->timestamp_ns = bpf_ktime_get_ns();
+	return r;
+}
+
 /* The counters of (service, route, method), created on first use. */
 static __always_inline struct kmesh_l7_stats *
 l7_stats(__u32 service_id, __u32 route_id, __u8 method)

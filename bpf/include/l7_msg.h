@@ -162,15 +162,10 @@ static __always_inline void l7_log_request(const struct kmesh_l7_sk *st,
 					   __u8 reason, __u16 status,
 					   bool parsed)
 {
-	struct kmesh_l7_log *r;
+	struct kmesh_l7_log *r = l7_log_new();
 
-	r = bpf_ringbuf_reserve(&kmesh_l7_log, sizeof(*r), 0);
-	if (!r) {
-		l7_global(KMESH_L7_G_LOG_DROPPED);
+	if (!r)
 		return;
-	}
-	L7_ZERO(r, sizeof(*r));
-	r->timestamp_ns = bpf_ktime_get_ns();
 	kmesh_addr_copy(r->source_addr, st->key.local);
 	r->source_port = st->key.local_port;
 	kmesh_addr_copy(r->service_addr, s4->svc_addr);
@@ -997,9 +992,8 @@ static __always_inline int l7_response(struct sk_msg_md *msg, bool kfunc)
 		l7_count_response(c->service_id, p->route_id, method, status,
 				  now - p->start_ns);
 		l7_global(KMESH_L7_G_RESPONSES);
-		r = bpf_ringbuf_reserve(&kmesh_l7_log, sizeof(*r), 0);
+		r = l7_log_new();
 		if (r) {
-			L7_ZERO(r, sizeof(*r));
 			r->timestamp_ns = now;
 			r->latency_ns = now - p->start_ns;
 			kmesh_addr_copy(r->source_addr, c->src_addr);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,4 +125,29 @@ int kmesh_rmmod(void)
 		usleep(100 * 1000);
 	}
 	return kmesh_loaded() ? (rc ? rc : -1) : 0;
+}
+
+int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+int join_cgroup(const char *path)
+{
+	char file[1100], pid[32];
+	int fd, n;
+
+	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
+	fd = open(file, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	n = snprintf(pid, sizeof(pid), "%d", getpid());
+	n = write(fd, pid, (size_t)n) == n ? 0 : -1;
+	close(fd);
+	return n;
 }

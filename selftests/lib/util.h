@@ -16,6 +16,12 @@ int run_cmd(char *out, size_t out_size, const char *fmt, ...)
 /* Read a whole small file, NUL-terminated, trailing newline dropped. */
 int read_text(const char *path, char *buf, size_t size);
 
+/* Replace a file's contents with @text; 0 or -1. */
+int write_file(const char *path, const char *text);
+
+/* Move the calling process into the cgroup v2 directory @path; 0 or -1. */
+int join_cgroup(const char *path);
+
 bool path_exists(const char *path);
 
 /* Lane the VM booted: "stock" or "kfunc" (from KMESH_LANE), or NULL. */

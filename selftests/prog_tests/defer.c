@@ -112,31 +112,6 @@ static unsigned char pattern(size_t i)
 	return (unsigned char)(i * 7 + 3);
 }
 
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -1;
-	fputs(text, f);
-	return fclose(f);
-}
-
-static int join_cgroup(const char *path)
-{
-	char file[1100], pid[32];
-	int fd, n;
-
-	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
-	fd = open(file, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	n = snprintf(pid, sizeof(pid), "%d", getpid());
-	n = write(fd, pid, (size_t)n) == n ? 0 : -1;
-	close(fd);
-	return n;
-}
-
 /* Header @name's value in a head (case-insensitive name), or NULL. */
 static const char *header(const char *head, size_t len, const char *name,
 			  char *out, size_t size)
@@ -328,7 +303,6 @@ static void kernel_log_diag(void)
 	run_cmd(out, sizeof(out), "dmesg | grep 'kmesh:' | tail -n 8");
 	tap_diag("kernel log:\n%s", out);
 }
-
 
 static socklen_t vip_addr(const char *addr, struct sockaddr_storage *ss)
 {

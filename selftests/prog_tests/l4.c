@@ -71,31 +71,6 @@ static int ctl(char *out, size_t size, const char *fmt, ...)
 	return run_cmd(out, size, "%s %s", kmeshctl, args);
 }
 
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -1;
-	fputs(text, f);
-	return fclose(f);
-}
-
-static int join_cgroup(const char *path)
-{
-	char file[600], pid[32];
-	int fd, n;
-
-	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
-	fd = open(file, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	n = snprintf(pid, sizeof(pid), "%d", getpid());
-	n = write(fd, pid, (size_t)n) == n ? 0 : -1;
-	close(fd);
-	return n;
-}
-
 static double now_s(void)
 {
 	struct timespec ts;

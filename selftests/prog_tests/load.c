@@ -74,29 +74,14 @@ static pid_t children[64];
 static int nr_children;
 static int home_netns = -1;
 
-static int join(const char *path)
-{
-	char file[1100], pid[32];
-	int fd, n;
-
-	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
-	fd = open(file, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	n = snprintf(pid, sizeof(pid), "%d", getpid());
-	n = write(fd, pid, (size_t)n) == n ? 0 : -1;
-	close(fd);
-	return n;
-}
-
 int tt_join_meshed(void)
 {
-	return join(cgroup);
+	return join_cgroup(cgroup);
 }
 
 int tt_join_home(void)
 {
-	return join(home_cgroup);
+	return join_cgroup(home_cgroup);
 }
 
 const char *tt_cgroup(void)
