@@ -634,6 +634,7 @@ struct kmesh_l4_id {
 #define KMESH_SK_F_COUNTED	(1U << 1)	/* holds a cluster active slot */
 #define KMESH_SK_F_ESTABLISHED	(1U << 2)
 #define KMESH_SK_F_LOCAL	(1U << 3)	/* in the sockhash */
+#define KMESH_SK_F_EP_LOCAL	(1U << 4)	/* http: the endpoint listens on this node */
 
 enum kmesh_redir {
 	KMESH_REDIR_UNDECIDED	= 0,	/* decided on the first message */

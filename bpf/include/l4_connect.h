@@ -108,6 +108,38 @@ kmesh_l4_service(struct bpf_sock_addr *ctx, const struct kmesh_dial *d,
 	return svc;
 }
 
+#define KMESH_CURRENT_NETNS	(-1L)	/* BPF_F_CURRENT_NETNS, a uapi macro */
+
+/*
+ * Does a socket listen for @ep on this node (in the connecting socket's
+ * netns)? Responses of an http connection to it can then be paired with
+ * their requests even when the client's first write beats the server's
+ * side of the handshake and so stays on TCP.
+ */
+static __always_inline bool kmesh_ep_listens_here(struct bpf_sock_addr *ctx,
+						  const struct kmesh_endpoint *ep,
+						  __u16 port)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	__u32 size;
+
+	if (kmesh_addr_is_v4(ep->addr)) {
+		t.ipv4.daddr = ep->addr[3];
+		t.ipv4.dport = bpf_htons(port);
+		size = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.daddr, ep->addr, sizeof(t.ipv6.daddr));
+		t.ipv6.dport = bpf_htons(port);
+		size = sizeof(t.ipv6);
+	}
+	sk = bpf_sk_lookup_tcp(ctx, &t, size, KMESH_CURRENT_NETNS, 0);
+	if (!sk)
+		return false;
+	bpf_sk_release(sk);
+	return true;
+}
+
 /*
  * Send a connect to service @svc to an endpoint of cluster @cluster_id
  * (the service's own, or the one an L7 route chose). Returns the hook's
@@ -159,6 +191,9 @@ static __always_inline int kmesh_l4_connect_to(struct bpf_sock_addr *ctx,
 			       BPF_SK_STORAGE_GET_F_CREATE);
 	if (s) {
 		kmesh_sk_state_init(s, d, svc, c->cluster_id, ep, cfg->generation);
+		if ((svc->flags & KMESH_SVC_F_HTTP) &&
+		    kmesh_ep_listens_here(ctx, ep, ep->port ? ep->port : d->dst_port))
+			s->flags |= KMESH_SK_F_EP_LOCAL;
 	} else {
 		/* Connect anyway; it just goes unaccounted. */
 		kmesh_cluster_release(c->cluster_id);

@@ -576,7 +576,8 @@ static __always_inline void l7_allowed(struct sk_msg_md *msg,
 
 	if (s)
 		__sync_fetch_and_add(&s->allowed, 1);
-	if (s4->redir == KMESH_REDIR_YES) {
+	/* a local server's sk_msg pairs responses, redirected or not */
+	if (s4->redir == KMESH_REDIR_YES || (s4->flags & KMESH_SK_F_EP_LOCAL)) {
 		if (!st->passed) {
 			/* first request: a fresh entry, whatever an old
 			 * connection with this 4-tuple left */
