@@ -10,6 +10,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "l4_bpf.h"
 #include "util.h"
 
 int run_cmd(char *out, size_t out_size, const char *fmt, ...)
@@ -150,4 +151,26 @@ int join_cgroup(const char *path)
 	n = write(fd, pid, (size_t)n) == n ? 0 : -1;
 	close(fd);
 	return n;
+}
+
+int cgroup_home(char *root, size_t root_size, char *home, size_t home_size)
+{
+	char line[256];
+	FILE *f;
+
+	if (l4_default_cgroup(root, root_size))
+		return -1;
+	f = fopen("/proc/self/cgroup", "r");
+	if (!f)
+		return -1;
+	home[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(home, home_size, "%s%s", root,
+			 strcmp(line + 3, "/") ? line + 3 : "");
+	}
+	fclose(f);
+	return home[0] ? 0 : -1;
 }

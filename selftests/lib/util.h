@@ -22,6 +22,12 @@ int write_file(const char *path, const char *text);
 /* Move the calling process into the cgroup v2 directory @path; 0 or -1. */
 int join_cgroup(const char *path);
 
+/*
+ * The cgroup2 mount into @root and this process's own cgroup directory
+ * (under it) into @home, to return to after a test; 0 or -1.
+ */
+int cgroup_home(char *root, size_t root_size, char *home, size_t home_size);
+
 bool path_exists(const char *path);
 
 /* Lane the VM booted: "stock" or "kfunc" (from KMESH_LANE), or NULL. */

@@ -656,25 +656,12 @@ static int mesh_setup(void)
 
 static int cgroup_setup(void)
 {
-	char line[256], root[256];
-	FILE *f;
+	char root[256];
 
-	if (l4_default_cgroup(root, sizeof(root)))
+	if (cgroup_home(root, sizeof(root), home_cgroup, sizeof(home_cgroup)))
 		return -1;
-	f = fopen("/proc/self/cgroup", "r");
-	if (!f)
-		return -1;
-	home_cgroup[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(home_cgroup, sizeof(home_cgroup), "%s%s", root,
-				 strcmp(line + 3, "/") ? line + 3 : "");
-		}
-	}
-	fclose(f);
 	snprintf(cgroup, sizeof(cgroup), "%s/kmesh-defer-test", root);
-	if (!home_cgroup[0] || (mkdir(cgroup, 0755) && errno != EEXIST))
+	if (mkdir(cgroup, 0755) && errno != EEXIST)
 		return -1;
 	return 0;
 }

@@ -91,28 +91,15 @@ const char *tt_cgroup(void)
 
 int tt_cgroup_setup(const char *name)
 {
-	char line[256], root[256];
-	FILE *f;
+	char root[256];
 
-	if (l4_default_cgroup(root, sizeof(root)))
+	if (cgroup_home(root, sizeof(root), home_cgroup, sizeof(home_cgroup)))
 		return -1;
-	f = fopen("/proc/self/cgroup", "r");
-	if (!f)
-		return -1;
-	home_cgroup[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3))
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		snprintf(home_cgroup, sizeof(home_cgroup), "%s%s", root,
-			 strcmp(line + 3, "/") ? line + 3 : "");
-	}
-	fclose(f);
 	snprintf(cgroup, sizeof(cgroup), "%s/%s", root, name);
 	if (mkdir(cgroup, 0755) && errno != EEXIST)
 		return -1;
 	mkdir(LOG_DIR, 0755);
-	return home_cgroup[0] ? 0 : -1;
+	return 0;
 }
 
 int tt_write(const char *path, const char *value)
