@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* kmeshctl: the kmesh node agent's command line. */
+#include <linux/capability.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "kmeshctl.h"
 #include "kmesh_abi.h"
@@ -9,17 +13,33 @@
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	bool changes;		/* changes the data plane: needs CAP_NET_ADMIN */
 	const char *help;
 } commands[] = {
-	{ "status", cmd_status, "show the kernel, the module and which mode each feature runs in" },
-	{ "up", cmd_up, "load and attach the data plane (or adopt the pinned one)" },
-	{ "down", cmd_down, "detach the data plane and remove every pin" },
-	{ "apply", cmd_apply, "switch atomically to the config in a mesh file" },
-	{ "dump", cmd_dump, "print the live config as the kernel holds it" },
-	{ "stats", cmd_stats, "print counters (--prometheus for Prometheus text)" },
-	{ "log", cmd_log, "stream access-log records (--json)" },
-	{ "metrics", cmd_metrics, "serve the counters to Prometheus over HTTP (--listen ADDR)" },
+	{ "status", cmd_status, false, "show the kernel, the module and which mode each feature runs in" },
+	{ "up", cmd_up, true, "load and attach the data plane (or adopt the pinned one)" },
+	{ "down", cmd_down, true, "detach the data plane and remove every pin" },
+	{ "apply", cmd_apply, true, "switch atomically to the config in a mesh file" },
+	{ "dump", cmd_dump, false, "print the live config as the kernel holds it" },
+	{ "stats", cmd_stats, false, "print counters (--prometheus for Prometheus text)" },
+	{ "log", cmd_log, false, "stream access-log records (--json)" },
+	{ "metrics", cmd_metrics, false, "serve the counters to Prometheus over HTTP (--listen ADDR)" },
 };
+
+/*
+ * Steering a node's traffic is network administration. The kernel checks
+ * CAP_NET_ADMIN on route tables only; BPF maps need CAP_BPF, so without
+ * this check a process with CAP_BPF alone could rewrite L4 services.
+ */
+static bool has_net_admin(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[CAP_NET_ADMIN / 32].effective & (1U << (CAP_NET_ADMIN % 32));
+}
 
 static void usage(FILE *out)
 {
@@ -50,8 +70,14 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		if (commands[i].changes && !has_net_admin()) {
+			fprintf(stderr, "kmeshctl %s: permission denied: kmeshctl needs root with CAP_NET_ADMIN to change the mesh\n",
+				argv[1]);
+			return 1;
+		}
+		return commands[i].run(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "kmeshctl: unknown command '%s'\n\n", argv[1]);
 	usage(stderr);
