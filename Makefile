@@ -55,15 +55,17 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 
 CC ?= cc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I$(BPF_O) -Ikmod \
-	-Iuserspace/lib -Iselftests/lib
+	-Iuserspace/lib -Iselftests/lib -Ibpf/include
 USER_LDLIBS := -static -lbpf -lelf -lz -lyaml
 # kmeshctl links dynamically: its metrics server uses libmicrohttpd, whose
 # static archive needs gnutls and p11-kit, and Debian ships no static
 # p11-kit. The VM harness copies its shared libraries (ldd) into the guest.
 KMESHCTL_LDLIBS := -lbpf -lelf -lz -lyaml -lmicrohttpd
 
-ABI_H := kmod/kmesh_abi.h
-BPF_HDRS := $(wildcard bpf/include/*.h) $(ABI_H)
+# The ABI headers, one per boundary: kfuncs (module and BPF), /dev/kmesh and
+# route tables (module and userspace), maps (BPF and userspace).
+ABI_H := kmod/kmesh_kfunc.h kmod/kmesh_dev.h bpf/include/kmesh_maps.h
+BPF_HDRS := $(sort $(wildcard bpf/include/*.h) $(ABI_H))
 # The plain-C cores (parser, matcher) link into userspace too: one source.
 LIB_SRCS := $(wildcard userspace/lib/*.c) $(wildcard kmod/core/*.c)
 KMESHCTL_SRCS := $(wildcard userspace/kmeshctl/*.c) $(LIB_SRCS)

@@ -5,7 +5,8 @@
 
 #include <linux/types.h>
 
-#include "kmesh_abi.h"
+#include "kmesh_kfunc.h"
+#include "kmesh_dev.h"
 
 /* Module parameters; read with READ_ONCE(), they may change at runtime. */
 extern unsigned int kmesh_max_head_bytes;

@@ -8,6 +8,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 
-#include "kmesh_abi.h"
+#include "kmesh_kfunc.h"
+#include "kmesh_maps.h"
 
 #endif /* KMESH_BPF_H */

@@ -2,7 +2,7 @@
 /*
  * Connect in kfunc mode: an HTTP service with a route table is routed on
  * the connection's first request, not at connect time. The same program
- * runs twice for such a connect (kmesh_abi.h, "Deferred connect"):
+ * runs twice for such a connect (kmesh_kfunc.h, "Deferred connect"):
  *
  *  - at connect(): bpf_kmesh_deferred_route() says -ESRCH (nothing to
  *    route yet), so we ask the module to hold the connect; it returns 0

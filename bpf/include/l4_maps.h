@@ -141,7 +141,7 @@ struct kmesh_l4_global_map {
 };
 KMESH_MAP(kmesh_l4_global_map, kmesh_l4_global);
 
-/* Userspace only: stable ids by identity (see kmesh_abi.h). */
+/* Userspace only: stable ids by identity (see kmesh_maps.h). */
 struct kmesh_l4_ids_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KMESH_L4_MAX_SERVICES + KMESH_L4_MAX_CLUSTERS +

@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Per-request evaluation of a struct kmesh_l7_policy (kmesh_abi.h) against
+ * Per-request evaluation of a struct kmesh_l7_policy (kmesh_maps.h) against
  * a parsed head: first a view of the request (path, lower-cased host, the
  * values of the headers conditions name, joined like the core's matcher,
  * path segments and query parameters when conditions need them, the CIDR
  * sets of the source and endpoint addresses), then items -> conditions ->
  * blocks -> rules. Semantics are kmod/core/route.h's for routes; hosts,
  * paths and header values of authorization use Istio's exact / prefix* /
- * *suffix / * forms. Loops are bounded by the limits of kmesh_abi.h; byte
+ * *suffix / * forms. Loops are bounded by the limits of kmesh_maps.h; byte
  * loops run in bpf_loop callbacks so the verifier sees each once.
  */
 #ifndef KMESH_L7_EVAL_H
 #define KMESH_L7_EVAL_H
 
+#include "kmesh_dev.h"
 #include "l7_http.h"
 
 #define L7_STR_MASK	(KMESH_L7_STR_BYTES - 1)

@@ -36,7 +36,7 @@
 #define KMESH_CHUNK_H
 
 #include "core.h"
-#include "../kmesh_abi.h"
+#include "../kmesh_kfunc.h"
 
 void kmesh_chunk_init(struct kmesh_chunk_state *st);
 int kmesh_chunk_scan(struct kmesh_chunk_state *st, const __u8 *buf,

@@ -70,7 +70,7 @@
 #define KMESH_HTTP1_H
 
 #include "core.h"
-#include "../kmesh_abi.h"
+#include "../kmesh_kfunc.h"
 
 /* Request line limit when the caller gives none (bytes, without CRLF). */
 #define KMESH_HTTP1_DEFAULT_LINE_BYTES	8192

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * L7 route matcher; the contract and the matching rules are in route.h,
- * the table layout in kmesh_abi.h.
+ * the table layout in kmesh_dev.h.
  *
  * The validator is the only gate: it proves once that every index, range
  * and string of the table lies inside the blob, and that every pattern

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * L7 route matcher: a compiled route table (layout in kmesh_abi.h, built
+ * L7 route matcher: a compiled route table (layout in kmesh_dev.h, built
  * by userspace/lib/route_build.h) is validated once, then matched against
  * parsed request heads in place, without allocation and in bounded time,
  * so that kmesh_route_match() is safe in softirq context.
@@ -53,7 +53,7 @@
  *    within one value) and zero weights are never picked. The choice is
  *    made here so that BPF need not walk the split.
  *
- * Worst case of one match, at the limits of kmesh_abi.h (byte steps,
+ * Worst case of one match, at the limits of kmesh_dev.h (byte steps,
  * roughly): hosts 64 x 255 = 16 K; then at most 1024 conditions, of which
  * a header one scans 32 header names of up to 64 bytes plus up to 256
  * value bytes (~2.3 K) and a path or method one at most 256 bytes; the at
@@ -68,7 +68,8 @@
 #define KMESH_ROUTE_H
 
 #include "core.h"
-#include "../kmesh_abi.h"
+#include "../kmesh_kfunc.h"
+#include "../kmesh_dev.h"
 
 /* Largest blob the module accepts (kmod/table.c uses this name). */
 #define KMESH_ROUTE_MAX_BLOB	KMESH_RT_MAX_BLOB_BYTES

@@ -15,7 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "kmesh_abi.h"
+#include "kmesh_kfunc.h"
 #include "core/http1.h"
 #include "http_parse.skel.h"
 #include "http_vectors.h"

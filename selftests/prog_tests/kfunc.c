@@ -8,7 +8,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "kmesh_abi.h"
+#include "kmesh_kfunc.h"
+#include "kmesh_dev.h"
 #include "kfunc_caps.skel.h"
 #include "kfunc_sizes.skel.h"
 #include "route_build.h"

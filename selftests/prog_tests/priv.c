@@ -24,7 +24,7 @@
 
 #include <bpf/bpf.h>
 
-#include "kmesh_abi.h"
+#include "kmesh_dev.h"
 #include "l4_bpf.h"
 #include "route_build.h"
 #include "route_tables.h"

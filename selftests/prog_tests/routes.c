@@ -12,7 +12,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "kmesh_abi.h"
+#include "kmesh_kfunc.h"
+#include "kmesh_dev.h"
 #include "core/http1.h"
 #include "core/route.h"
 #include "route_build.h"

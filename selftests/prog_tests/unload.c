@@ -4,7 +4,7 @@
 
 #include <bpf/libbpf.h>
 
-#include "kmesh_abi.h"
+#include "kmesh_kfunc.h"
 #include "kfunc_caps.skel.h"
 #include "tap.h"
 #include "tests.h"

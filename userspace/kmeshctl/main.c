@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "kmeshctl.h"
-#include "kmesh_abi.h"
+#include "kmesh_kfunc.h"
 
 static const struct {
 	const char *name;

@@ -5,7 +5,7 @@
 
 #include "caps.h"
 #include "kmeshctl.h"
-#include "kmesh_abi.h"
+#include "kmesh_kfunc.h"
 
 static void print_hooks(unsigned int hooks)
 {

@@ -8,7 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "caps.h"
-#include "kmesh_abi.h"
+#include "kmesh_kfunc.h"
 #include "kfunc_probe.skel.h"
 
 const char *kmesh_module_sysfs = "/sys/module/kmesh";

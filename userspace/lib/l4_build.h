@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "kmesh_abi.h"
+#include "kmesh_maps.h"
 #include "mesh_config.h"
 
 struct l4_id_entry {

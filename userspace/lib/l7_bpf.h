@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "kmesh_abi.h"
+#include "kmesh_maps.h"
 #include "l4_build.h"
 #include "mesh_config.h"
 

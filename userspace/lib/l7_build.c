@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* L7 compiler; the model is in l7_build.h, the layout in kmesh_abi.h. */
+/* L7 compiler; the model is in l7_build.h, the layout in kmesh_maps.h. */
 #define _GNU_SOURCE	/* memmem */
 #include <arpa/inet.h>
 #include <stdarg.h>

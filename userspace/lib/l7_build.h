@@ -3,13 +3,13 @@
  * L7 compiler: the routes and authorization of one service (mesh_config.h)
  * become
  *  - a struct kmesh_l7_policy, the form the sk_msg program evaluates per
- *    request in both kfunc and fallback mode (layout in kmesh_abi.h);
+ *    request in both kfunc and fallback mode (layout in kmesh_maps.h);
  *  - entries of the CIDR LPM trie (source and destination sets);
  *  - a route table blob for the module (route_build.h), when the service
  *    has routes: the deferred connect and kfunc mode route with it.
  * Pure C, no BPF calls: unit tests check every byte.
  *
- * Evaluation model (see kmesh_abi.h): items OR into conditions, conditions
+ * Evaluation model (see kmesh_maps.h): items OR into conditions, conditions
  * AND into blocks, blocks OR into rules. An authorization rule is
  * (any from) AND (any to) AND (every when): it becomes one block per
  * (from, to) pair. Identical conditions and blocks are shared, so the
@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "kmesh_abi.h"
+#include "kmesh_maps.h"
 #include "mesh_config.h"
 
 /* Where a config could not be compiled: reported as "file:line: path: msg". */

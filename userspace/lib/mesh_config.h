@@ -22,7 +22,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "kmesh_abi.h"
+#include "kmesh_dev.h"
+#include "kmesh_maps.h"
 
 struct mesh_endpoint {
 	__u32 addr[4];		/* network order, IPv4 v4-mapped */

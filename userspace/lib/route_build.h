@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Builder of route table blobs (layout in kmesh_abi.h, matching rules in
+ * Builder of route table blobs (layout in kmesh_dev.h, matching rules in
  * kmod/core/route.h). kmeshctl calls it after parsing an Istio-style
  * VirtualService; every blob it finishes passes kmesh_route_validate().
  *
@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "kmesh_abi.h"
+#include "kmesh_dev.h"
 
 struct kmesh_rtb;
 

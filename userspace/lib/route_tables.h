@@ -5,7 +5,7 @@
 
 #include <linux/types.h>
 
-#include "kmesh_abi.h"
+#include "kmesh_dev.h"
 
 /* Open /dev/kmesh; -errno if the module is not loaded or we may not. */
 int kmesh_dev_open(void);

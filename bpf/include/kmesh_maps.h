@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * kmesh map interface: the boundary between the eBPF programs and
+ * userspace. Keys, values and records of every map the data plane pins
+ * (config generations, counters, socket state, access logs, compiled L7
+ * policies) and the limits that size them. The module never reads these.
+ *
+ * Included by BPF programs (bpf/include/kmesh_bpf.h, after vmlinux.h) and
+ * by userspace (userspace/lib/l4_*, l7_*, kmeshctl, selftests: C11).
+ * Layouts use fixed-width types only, naturally aligned, no pointers.
+ */
+#ifndef KMESH_MAPS_H
+#define KMESH_MAPS_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+/* ---- L4 data plane (bpf/l4_*.bpf.c, userspace/lib/l4_*.c) ---- */
+
+/*
+ * Addresses are 16 bytes in network byte order everywhere: IPv6 as is,
+ * IPv4 as v4-mapped (::ffff:a.b.c.d), so one key type serves both families.
+ * Ports are in host byte order in every struct below.
+ */
+#define KMESH_NAME_MAX			64	/* service/cluster name, NUL included */
+#define KMESH_L4_MAX_SERVICES		1024	/* service ids */
+#define KMESH_L4_MAX_VIPS		4096	/* VIP:port entries per generation */
+#define KMESH_L4_MAX_CLUSTERS		1024	/* cluster ids */
+#define KMESH_L4_MAX_ENDPOINTS		8192	/* endpoint ids, and per generation */
+#define KMESH_L4_MAX_CLUSTER_ENDPOINTS	256	/* endpoints in one cluster */
+#define KMESH_L4_MAX_MAGLEV_CLUSTERS	256	/* maglev clusters per generation */
+/*
+ * Prime, about 64 slots per endpoint at the cluster maximum: keeps maglev's
+ * imbalance small while one table stays 32 KiB.
+ */
+#define KMESH_L4_MAGLEV_SIZE		16381
+#define KMESH_L4_MAX_WEIGHT		65535
+#define KMESH_L4_MAX_LOCAL_SOCKS	65536	/* sockets in the sockhash */
+#define KMESH_L4_LOG_BYTES		(256 * 1024)	/* access-log ring buffer */
+#define KMESH_L4_SLOTS			2	/* generation slots */
+
+#define KMESH_PROTO_TCP			6	/* IPPROTO_TCP */
+
+/* Load-balancing policies (kmesh_cluster.lb). */
+enum kmesh_lb {
+	KMESH_LB_RANDOM		= 0,	/* uniform over healthy endpoints */
+	KMESH_LB_WEIGHTED	= 1,	/* random, proportional to weight */
+	KMESH_LB_ROUND_ROBIN	= 2,	/* strict rotation, weights ignored */
+	KMESH_LB_MAGLEV		= 3,	/* consistent hash of the source (weighted) */
+};
+
+/* kmesh_cluster.flags */
+#define KMESH_CLUSTER_F_HASH_SRC_PORT	(1U << 0)	/* maglev key adds the source port */
+
+enum kmesh_ep_state {
+	KMESH_EP_HEALTHY	= 0,
+	KMESH_EP_DRAINING	= 1,	/* no new connections, existing ones continue */
+};
+
+/* kmesh_service.flags */
+#define KMESH_SVC_F_HTTP	(1U << 0)	/* port declared http: L7 may take over */
+
+/*
+ * Config generations: every config map below is an ARRAY_OF_MAPS with
+ * KMESH_L4_SLOTS slots; this one-element array says which slot is live.
+ * Userspace fills the other slot, then rewrites this value; BPF reads it
+ * once per program run. generation 0 means no config was ever applied.
+ */
+struct kmesh_l4_generation {
+	__u64 generation;
+	__u32 slot;		/* 0 .. KMESH_L4_SLOTS - 1 */
+	__u32 reserved;
+};
+
+/* services: VIP:port -> service. */
+struct kmesh_service_key {
+	__u32 addr[4];
+	__u16 port;
+	__u8 protocol;		/* KMESH_PROTO_TCP */
+	__u8 pad;
+};
+
+struct kmesh_service {
+	__u32 service_id;	/* stable across generations (counters) */
+	__u32 cluster_id;	/* stable; L7 routes name clusters by id too */
+	__u32 flags;		/* KMESH_SVC_F_* */
+	__u32 route_table_id;	/* L7 route table, 0: none (reserved for L7) */
+};
+
+/* clusters: cluster_id -> cluster. */
+struct kmesh_cluster {
+	__u32 cluster_id;
+	__u8 lb;		/* enum kmesh_lb */
+	__u8 flags;		/* KMESH_CLUSTER_F_* */
+	__u16 nr_endpoints;	/* all endpoints, healthy ones first */
+	__u16 nr_healthy;	/* endpoints [0, nr_healthy) take new connections */
+	__u16 reserved;
+	__u32 max_connections;	/* active connections allowed, 0: unlimited */
+	__u32 total_weight;	/* sum of the healthy endpoints' weights */
+	/* cum_weight[i]: weights of healthy endpoints 0..i summed. */
+	__u32 cum_weight[KMESH_L4_MAX_CLUSTER_ENDPOINTS];
+};
+
+/* endpoints: (cluster_id, index) -> endpoint. */
+struct kmesh_endpoint_key {
+	__u32 cluster_id;
+	__u32 index;		/* 0 .. nr_endpoints - 1 */
+};
+
+struct kmesh_endpoint {
+	__u32 addr[4];
+	__u16 port;		/* 0: the port the client dialed */
+	__u16 weight;		/* 1 .. KMESH_L4_MAX_WEIGHT */
+	__u8 state;		/* enum kmesh_ep_state */
+	__u8 pad[3];
+	__u32 endpoint_id;	/* stable across generations (counters) */
+};
+
+/* maglev: cluster_id -> lookup table of healthy endpoint indexes. */
+struct kmesh_maglev {
+	__u16 index[KMESH_L4_MAGLEV_SIZE];
+	__u16 pad;
+};
+
+/* Outside generations, by cluster id: what the breaker and RR share. */
+struct kmesh_cluster_state {
+	__s64 active;		/* connections counted against max_connections */
+	__u64 rr_next;		/* round-robin cursor */
+};
+
+/*
+ * Per-service, per-cluster and per-endpoint counters (per-CPU hashes keyed
+ * by the stable id; userspace sums the CPUs). Not every field applies to
+ * every kind: refusals are counted for services and clusters only.
+ */
+struct kmesh_l4_stats {
+	__u64 connects;		/* connects sent to an endpoint */
+	__u64 refused_overflow;	/* refused: cluster at max_connections */
+	__u64 refused_no_endpoint; /* refused: no healthy endpoint */
+	__u64 connect_failed;	/* sent to an endpoint, never established */
+	__u64 closed;		/* established connections closed */
+	__u64 redirected;	/* of those, carried socket to socket */
+	__u64 bytes_sent;	/* client to endpoint */
+	__u64 bytes_received;	/* endpoint to client */
+	__u64 duration_ns;	/* summed over closed connections */
+	__u64 retransmits;
+};
+
+/* Node-wide counters (per-CPU array indexed by this enum). */
+enum kmesh_l4_global {
+	KMESH_L4_G_PASSTHROUGH	= 0,	/* TCP connects to no service address */
+	KMESH_L4_G_NO_CONFIG	= 1,	/* connects before any apply */
+	KMESH_L4_G_FAMILY	= 2,	/* IPv4 connect, IPv6 endpoint: passed */
+	KMESH_L4_G_NO_STORAGE	= 3,	/* socket storage allocation failed */
+	KMESH_L4_G_SOCKHASH	= 4,	/* sockhash insert failed */
+	KMESH_L4_G_LOG_DROPPED	= 5,	/* access-log ring buffer full */
+	KMESH_L4_G_REDIRECT_MSGS = 6,	/* sk_msg messages redirected */
+	KMESH_L4_G_REDIRECT_BYTES = 7,
+	KMESH_L4_G_MAX,
+};
+
+/* Id registry (userspace only, pinned): object identity -> stable id. */
+enum kmesh_l4_kind {
+	KMESH_L4_KIND_SERVICE	= 1,
+	KMESH_L4_KIND_CLUSTER	= 2,
+	KMESH_L4_KIND_ENDPOINT	= 3,
+};
+
+struct kmesh_l4_id_key {
+	__u32 kind;		/* enum kmesh_l4_kind */
+	/* service or cluster name; endpoint: "cluster/address:port" */
+	char name[124];
+};
+
+struct kmesh_l4_id {
+	__u32 id;		/* 1 .. max of its kind; 0 is never used */
+	__u32 reserved;
+	__u64 generation;	/* last generation that used it */
+};
+
+/* Per-socket state (socket storage), set on a connect to a service. */
+#define KMESH_SK_F_SERVICE	(1U << 0)	/* connect was rewritten */
+#define KMESH_SK_F_COUNTED	(1U << 1)	/* holds a cluster active slot */
+#define KMESH_SK_F_ESTABLISHED	(1U << 2)
+#define KMESH_SK_F_LOCAL	(1U << 3)	/* in the sockhash */
+#define KMESH_SK_F_EP_LOCAL	(1U << 4)	/* http: the endpoint listens on this node */
+
+enum kmesh_redir {
+	KMESH_REDIR_UNDECIDED	= 0,	/* decided on the first message */
+	KMESH_REDIR_NO		= 1,	/* peer not local: TCP all along */
+	KMESH_REDIR_YES		= 2,	/* every message goes to the peer socket */
+};
+
+/* Sockhash key: the socket's own 4-tuple. netns only for loopback peers. */
+struct kmesh_sock_key {
+	__u32 local[4];
+	__u32 remote[4];
+	__u16 local_port;
+	__u16 remote_port;
+	__u32 pad;
+	__u64 netns;		/* netns cookie for loopback, else 0 */
+};
+
+struct kmesh_sk_state {
+	__u32 svc_addr[4];	/* what the client dialed */
+	__u16 svc_port;
+	__u8 redir;		/* enum kmesh_redir */
+	__u8 pad;
+	__u32 flags;		/* KMESH_SK_F_* */
+	__u32 service_id;
+	__u32 cluster_id;
+	__u32 endpoint_id;
+	__u32 reserved;
+	__u64 generation;	/* that routed the connect */
+	__u64 start_ns;		/* connect, CLOCK_MONOTONIC */
+	__u64 tx_redir;		/* bytes sent by redirect */
+	struct kmesh_sock_key peer;	/* redirect target */
+};
+
+/* Local sockets (sockhash peers): bytes redirected into each. */
+struct kmesh_local_sock {
+	__u64 rx_redir;
+};
+
+/* Access log: one record per service connection, at close. */
+enum kmesh_conn_result {
+	KMESH_CONN_CLOSED	= 0,	/* established, then closed */
+	KMESH_CONN_FAILED	= 1,	/* never established */
+};
+
+#define KMESH_LOG_F_REDIRECTED	(1U << 0)
+
+struct kmesh_access_log {
+	__u64 timestamp_ns;	/* close, CLOCK_MONOTONIC */
+	__u64 duration_ns;	/* from connect */
+	__u64 bytes_sent;
+	__u64 bytes_received;
+	__u64 generation;
+	__u32 service_addr[4];
+	__u32 source_addr[4];
+	__u32 endpoint_addr[4];
+	__u16 service_port;
+	__u16 source_port;
+	__u16 endpoint_port;
+	__u8 result;		/* enum kmesh_conn_result */
+	__u8 flags;		/* KMESH_LOG_F_* */
+	__u32 service_id;
+	__u32 cluster_id;
+	__u32 endpoint_id;
+	__u32 srtt_us;
+	__u32 retransmits;
+	__u32 reserved;
+};
+
+/* ---- L7 policy (bpf/l7_*.bpf.c, bpf/include/l7_*.h, userspace/lib/l7_*.c) ---- */
+
+/*
+ * Per-request work on established meshed connections, in the sk_msg
+ * program: every request head of an http port is parsed, checked against
+ * the service's authorization rules (and routes), counted, and answered
+ * or dropped when refused; responses of local servers are matched to
+ * their requests for status classes and latency. Userspace compiles the
+ * config (userspace/lib/l7_build.h) into one struct kmesh_l7_policy per
+ * service and one LPM trie of source/destination CIDRs, both per
+ * generation slot like the L4 maps. The same form is evaluated in kfunc
+ * and fallback mode; only parsing (and, in kfunc mode, route matching,
+ * which then uses the module's route table) differs.
+ */
+#define KMESH_L7_MAX_HEAD		8192	/* largest head kmesh can police */
+#define KMESH_L7_MAX_RULES		64	/* routes + authorization rules, per service */
+#define KMESH_L7_MAX_BLOCKS		64	/* match blocks (OR), per service */
+#define KMESH_L7_MAX_CONDS		64	/* conditions (AND), per service */
+#define KMESH_L7_MAX_ITEMS		128	/* condition values (OR), per service */
+#define KMESH_L7_MAX_HDRS		8	/* header names conditions look at */
+#define KMESH_L7_MAX_TSEGS		64	/* path template segments, per service */
+#define KMESH_L7_TEMPLATE_SEGS		16	/* segments of one path template */
+#define KMESH_L7_STR_BYTES		8192	/* strings of one service */
+#define KMESH_L7_STR_MAX		256	/* one compared string */
+#define KMESH_L7_HDR_NAME		64	/* header name */
+#define KMESH_L7_HDR_VALUE		256	/* joined header value bytes kept */
+#define KMESH_L7_MAX_HOST		255
+#define KMESH_L7_PATH_SEGS		(KMESH_L7_TEMPLATE_SEGS + 1)
+#define KMESH_L7_QUERY_PARAMS		32	/* query parameters looked at */
+#define KMESH_L7_MAX_RESP		2048	/* a local reply (deny, direct response) */
+#define KMESH_L7_MAX_CIDR_SETS		64	/* CIDR lists, per service */
+#define KMESH_L7_MAX_CIDRS		16384	/* LPM entries per generation */
+#define KMESH_L7_MAX_STATS		65536	/* (service, route, method) counters */
+#define KMESH_L7_MAX_NAMES		16384	/* route and policy names */
+#define KMESH_L7_LAT_BUCKETS		24	/* log2 latency: < 1us .. < 4.2s, +Inf */
+#define KMESH_L7_LOG_PATH		64	/* path bytes kept in the access log */
+#define KMESH_L7_LOG_BYTES		(256 * 1024)	/* request-log ring buffer */
+#define KMESH_L7_FIFO			8	/* requests awaiting a response */
+
+/* Condition value kinds (kmesh_l7_item.kind); 0 is invalid. */
+enum kmesh_l7_item_kind {
+	KMESH_L7_I_TRUE		= 1,	/* always holds */
+	KMESH_L7_I_METHOD	= 2,	/* arg: KMESH_RT_METHOD_BIT()s */
+	KMESH_L7_I_PATH_EXACT	= 3,	/* str == path */
+	KMESH_L7_I_PATH_PREFIX	= 4,	/* str starts path; KMESH_L7_IF_SEGMENT */
+	KMESH_L7_I_PATH_SUFFIX	= 5,	/* str ends path */
+	KMESH_L7_I_PATH_TEMPLATE = 6,	/* arg: first tsegs[], len: how many */
+	KMESH_L7_I_HOST_EXACT	= 7,	/* str (lower-case) == host */
+	KMESH_L7_I_HOST_PREFIX	= 8,	/* str starts host */
+	KMESH_L7_I_HOST_SUFFIX	= 9,	/* str ends host; KMESH_L7_IF_LONGER */
+	KMESH_L7_I_HDR_EXACT	= 10,	/* hdr: slot; joined values == str */
+	KMESH_L7_I_HDR_PREFIX	= 11,
+	KMESH_L7_I_HDR_SUFFIX	= 12,
+	KMESH_L7_I_HDR_PRESENT	= 13,
+	KMESH_L7_I_QUERY_EXACT	= 14,	/* str: name; arg: value off << 16 | len */
+	KMESH_L7_I_SRC_SET	= 15,	/* arg: CIDR set bit of the source address */
+	KMESH_L7_I_DST_SET	= 16,	/* arg: CIDR set bit of the endpoint address */
+	KMESH_L7_I_PORT		= 17,	/* arg: service port the client dialed */
+	KMESH_L7_I_MAX,
+};
+
+/* kmesh_l7_item.flags */
+#define KMESH_L7_IF_SEGMENT	(1U << 0)	/* PATH_PREFIX ends at a segment */
+#define KMESH_L7_IF_LONGER	(1U << 1)	/* HOST_SUFFIX: host longer than str */
+#define KMESH_L7_IF_ROUTE	(1U << 2)	/* used by routes only (fallback) */
+
+/* One value of a condition: the condition holds when any of its items does. */
+struct kmesh_l7_item {
+	__u8 kind;		/* enum kmesh_l7_item_kind */
+	__u8 cond;		/* index of its condition */
+	__u8 hdr;		/* header slot (HDR_*) */
+	__u8 flags;		/* KMESH_L7_IF_* */
+	__u16 off;		/* string at strings[off, off + len) */
+	__u16 len;
+	__u32 arg;
+};
+
+/* One literal or wildcard segment of a path template. */
+enum kmesh_l7_tseg_kind {
+	KMESH_L7_TS_LIT		= 0,	/* these bytes */
+	KMESH_L7_TS_ONE		= 1,	/* one non-empty segment */
+	KMESH_L7_TS_REST	= 2,	/* the rest of the path, even nothing */
+};
+
+struct kmesh_l7_tseg {
+	__u8 kind;		/* enum kmesh_l7_tseg_kind */
+	__u8 pad;
+	__u16 len;
+	__u16 off;		/* LIT: bytes at strings[off, off + len) */
+	__u16 pad2;
+};
+
+/* Rule kinds (kmesh_l7_rule.kind): ordered routes first, then policies. */
+enum kmesh_l7_rule_kind {
+	KMESH_L7_RK_ROUTE	= 1,
+	KMESH_L7_RK_ALLOW	= 2,
+	KMESH_L7_RK_DENY	= 3,
+};
+
+/* A route or an authorization rule: holds when any of its blocks does. */
+struct kmesh_l7_rule {
+	__u64 blocks;		/* bit i: blocks[i] */
+	__u32 id;		/* route id, or policy id */
+	__u8 kind;		/* enum kmesh_l7_rule_kind */
+	__u8 action;		/* routes: enum kmesh_rt_action */
+	__u16 index;		/* policies: the rule's index in the policy */
+	/* DENY and DIRECT routes: the reply at strings[resp_off...]: its
+	 * head without the blank line, then "\r\n" and the body. */
+	__u16 resp_off;
+	__u16 resp_head;	/* bytes of the head part */
+	__u16 resp_len;		/* bytes in all */
+	__u16 status;
+};
+
+/* kmesh_l7_policy.flags */
+#define KMESH_L7_PF_HAS_ALLOW	(1U << 0)	/* an ALLOW policy exists */
+#define KMESH_L7_PF_HAS_ROUTES	(1U << 1)	/* routes: unmatched requests get 404 */
+#define KMESH_L7_PF_DEFAULT	(1U << 2)	/* dflt holds a default route */
+#define KMESH_L7_PF_VHOST_ANY	(1U << 3)	/* routes take every host */
+#define KMESH_L7_PF_TEMPLATES	(1U << 4)	/* items need path segments */
+#define KMESH_L7_PF_QUERY	(1U << 5)	/* items need query parameters */
+#define KMESH_L7_PF_SRC_SETS	(1U << 6)	/* items need the source's CIDR sets */
+#define KMESH_L7_PF_DST_SETS	(1U << 7)	/* items need the endpoint's CIDR sets */
+#define KMESH_L7_PF_REFUSE_OTHER_CLUSTER (1U << 8)	/* such requests get 421 */
+#define KMESH_L7_PF_FAIL_OPEN	(1U << 9)	/* pass what cannot be checked */
+
+/*
+ * The compiled L7 config of one service (per generation: inner map keyed
+ * by service id). A condition holds when any of its items holds (or, in
+ * neg_conds, when none does); a block when all conditions in its mask
+ * hold; a rule when any block in its mask holds. Items of authorization
+ * conditions come first: kfunc mode, which routes with the module's
+ * table, evaluates only those (nr_authz_items).
+ */
+struct kmesh_l7_policy {
+	__u32 service_id;
+	__u32 flags;		/* KMESH_L7_PF_* */
+	__u8 nr_rules;
+	__u8 nr_routes;		/* rules [0, nr_routes) are the ordered routes */
+	__u8 nr_blocks;
+	__u8 nr_conds;
+	__u8 nr_items;
+	__u8 nr_authz_items;
+	__u8 nr_hdrs;
+	__u8 vhost_cond;	/* condition "host is one of the routes' hosts" */
+	__u64 neg_conds;
+	__u64 block_conds[KMESH_L7_MAX_BLOCKS];
+	struct kmesh_l7_rule dflt;	/* with KMESH_L7_PF_DEFAULT */
+	struct kmesh_l7_rule rules[KMESH_L7_MAX_RULES];
+	struct kmesh_l7_item items[KMESH_L7_MAX_ITEMS];
+	struct kmesh_l7_tseg tsegs[KMESH_L7_MAX_TSEGS];
+	__u8 hdr_len[KMESH_L7_MAX_HDRS];
+	char hdr_name[KMESH_L7_MAX_HDRS][KMESH_L7_HDR_NAME];	/* lower-case */
+	/* The authorization deny reply (403), same layout as a rule's. */
+	__u16 deny_off;
+	__u16 deny_head;
+	__u16 deny_len;
+	__u16 pad;
+	__u8 strings[KMESH_L7_STR_BYTES];
+};
+
+/* CIDR sets: LPM trie per generation; value: bitmask of the sets. */
+enum kmesh_l7_dir {
+	KMESH_L7_DIR_SRC	= 0,	/* the client's address */
+	KMESH_L7_DIR_DST	= 1,	/* the endpoint's address */
+};
+
+struct kmesh_l7_cidr_key {
+	__u32 prefixlen;	/* 64 + bits of addr */
+	__u32 service_id;	/* network byte order: matched in full */
+	__u32 dir;		/* enum kmesh_l7_dir, network byte order */
+	__u32 addr[4];		/* as everywhere: IPv4 v4-mapped */
+};
+
+/* Why a request was refused, or KMESH_L7_R_ALLOW. Values are fixed. */
+enum kmesh_l7_reason {
+	KMESH_L7_R_ALLOW	= 0,
+	KMESH_L7_R_DENY_POLICY	= 1,	/* a DENY rule matched (403) */
+	KMESH_L7_R_NO_ALLOW	= 2,	/* ALLOW policies exist, none matched (403) */
+	KMESH_L7_R_ROUTE_DENY	= 3,	/* the route's action is deny */
+	KMESH_L7_R_DIRECT	= 4,	/* the route answers directly */
+	KMESH_L7_R_NO_ROUTE	= 5,	/* routes exist, none takes it (404) */
+	KMESH_L7_R_BAD_REQUEST	= 6,	/* head not valid HTTP/1.x (400) */
+	KMESH_L7_R_TOO_LARGE	= 7,	/* head over KMESH_L7_MAX_HEAD (431) */
+	KMESH_L7_R_BAD_BODY	= 8,	/* chunked framing broken */
+	KMESH_L7_R_UNDECIDABLE	= 9,	/* a condition could not be evaluated */
+	KMESH_L7_R_CLOSED	= 10,	/* sending after a refusal */
+	KMESH_L7_R_OTHER_CLUSTER = 11,	/* kept-alive connection, route elsewhere (421) */
+	KMESH_L7_R_NO_ENDPOINT	= 12,	/* deferred connect: no endpoint to take it (503) */
+	KMESH_L7_R_MAX,
+};
+
+/* Per-route counters (per-CPU hash; userspace sums the CPUs). */
+struct kmesh_l7_stats_key {
+	__u32 service_id;
+	__u32 route_id;		/* 0: no route (service without routes, refused early) */
+	__u8 method;		/* enum kmesh_http_method */
+	__u8 pad[3];
+};
+
+struct kmesh_l7_stats {
+	__u64 allowed;		/* requests passed to the server */
+	__u64 denied;		/* refused by authorization, framing or routes */
+	__u64 direct;		/* answered by a direct-response route */
+	__u64 status[5];	/* responses seen: 1xx (101 only) .. 5xx */
+	__u64 latency_ns;	/* summed over responses seen */
+	/* bucket i < KMESH_L7_LAT_BUCKETS - 1: latency < 2^i us, else +Inf */
+	__u64 latency[KMESH_L7_LAT_BUCKETS];
+	/* requests whose route sends them to another cluster than the one
+	 * their kept-alive connection is open to (kfunc mode) */
+	__u64 other_cluster;
+};
+
+/* Node-wide L7 counters (per-CPU array indexed by this enum). */
+enum kmesh_l7_global {
+	KMESH_L7_G_REQUESTS	= 0,	/* request heads checked */
+	KMESH_L7_G_DENIED	= 1,
+	KMESH_L7_G_REPLIED	= 2,	/* refusals answered with a response */
+	KMESH_L7_G_DROPPED	= 3,	/* refusals answered by dropping (EACCES) */
+	KMESH_L7_G_CORKED	= 4,	/* messages held for the rest of a head */
+	KMESH_L7_G_RESPONSES	= 5,	/* responses matched to requests */
+	KMESH_L7_G_UNTRACKED	= 6,	/* requests whose response kmesh cannot see */
+	KMESH_L7_G_FIFO_FULL	= 7,	/* pipelined beyond KMESH_L7_FIFO */
+	KMESH_L7_G_RESP_ERROR	= 8,	/* response tracking gave up on a connection */
+	KMESH_L7_G_SCRATCH_BUSY	= 9,	/* no per-CPU scratch (fails closed) */
+	KMESH_L7_G_LOG_DROPPED	= 10,	/* request-log ring buffer full */
+	KMESH_L7_G_INTERNAL	= 11,	/* fail-closed drops no policy decided:
+					   storage, pull or redirect failures */
+	KMESH_L7_G_UNCHECKED	= 12,	/* passed unchecked (failure_mode_allow) */
+	KMESH_L7_G_MAX,
+};
+
+/* Names of routes and policies, for stats and logs (userspace only). */
+enum kmesh_l7_name_kind {
+	KMESH_L7_NAME_ROUTE	= 1,
+	KMESH_L7_NAME_POLICY	= 2,
+};
+
+struct kmesh_l7_name_key {
+	__u32 kind;		/* enum kmesh_l7_name_kind */
+	__u32 service_id;
+	__u32 id;
+};
+
+struct kmesh_l7_name {
+	char name[KMESH_NAME_MAX];
+};
+
+/* Request log: one record per request, when its fate is known. */
+#define KMESH_L7_LOG_F_TRACKED	(1U << 0)	/* status and latency are real */
+#define KMESH_L7_LOG_F_REPLIED	(1U << 1)	/* kmesh answered (status is kmesh's) */
+
+struct kmesh_l7_log {
+	__u64 timestamp_ns;	/* CLOCK_MONOTONIC */
+	__u64 latency_ns;	/* request head to response head, if tracked */
+	__u32 source_addr[4];
+	__u32 service_addr[4];
+	__u16 source_port;
+	__u16 service_port;
+	__u32 service_id;
+	__u32 route_id;
+	__u32 policy_id;	/* DENY_POLICY: the policy that matched */
+	__u16 status;		/* response status, 0: none seen */
+	__u8 method;		/* enum kmesh_http_method */
+	__u8 reason;		/* enum kmesh_l7_reason */
+	__u8 flags;		/* KMESH_L7_LOG_F_* */
+	__u8 path_len;		/* bytes in path (truncated) */
+	__u16 pad;
+	__u32 cluster_id;	/* where the connection went, 0: not yet */
+	__u32 endpoint_id;
+	char path[KMESH_L7_LOG_PATH];
+};
+
+#endif /* KMESH_MAPS_H */

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * kmesh kfunc interface: the boundary between the kernel module and the
+ * eBPF programs that call its kfuncs. Every struct a kfunc reads or writes
+ * in BPF-owned memory, the values it returns, and the kfuncs' declarations
+ * as BPF programs see them (__ksym, under __bpf__) are defined here, once.
+ *
+ * Included by the module (its kfuncs, the C core: kernel headers), by BPF
+ * programs (bpf/include/kmesh_bpf.h, after vmlinux.h, which already provides
+ * the __u8..__u64 types) and by userspace that reads what the kfuncs write
+ * (the C core's host builds, selftests, kmeshctl: C11).
+ * Layouts use fixed-width types only, naturally aligned, no pointers.
+ */
+#ifndef KMESH_KFUNC_H
+#define KMESH_KFUNC_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+/* Bumped whenever a struct or constant below changes incompatibly. */
+#define KMESH_ABI_VERSION	1
+
+/* Release of the module and tools built from this tree. */
+#define KMESH_VERSION_MAJOR	0
+#define KMESH_VERSION_MINOR	1
+#define KMESH_VERSION_PATCH	0
+
+/* ---- Module capabilities (bpf_kmesh_get_caps kfunc, sysfs caps/) ---- */
+
+/*
+ * Program types the module's kfunc set was registered for. The loader
+ * combines these with a load-time probe to decide kfunc or fallback mode.
+ */
+#define KMESH_HOOK_COMMON	(1U << 0)	/* BPF_PROG_TYPE_UNSPEC (>= 6.2 or backport) */
+#define KMESH_HOOK_SYSCALL	(1U << 1)
+#define KMESH_HOOK_SCHED_CLS	(1U << 2)
+
+struct kmesh_caps {
+	__u32 abi_version;	/* KMESH_ABI_VERSION of the module */
+	__u32 hooks;		/* KMESH_HOOK_* registered successfully */
+	__u32 version_major;
+	__u32 version_minor;
+	__u32 version_patch;
+	__u32 reserved;
+};
+
+
+/* ---- HTTP limits (module parameters range within these) ---- */
+
+/* Spans into the head are __u16, so a head can never exceed 64 KiB. */
+#define KMESH_HTTP_MIN_HEAD_BYTES	256
+#define KMESH_HTTP_MAX_HEAD_BYTES	65535
+#define KMESH_HTTP_DEFAULT_HEAD_BYTES	8192
+/* The parse result holds at most this many header spans. */
+#define KMESH_HTTP_MAX_HEADERS		32
+#define KMESH_HTTP_DEFAULT_HEADERS	32
+
+/* ---- HTTP parser (HTTP/1.1 request head, kmod/core/http1.h) ---- */
+
+/*
+ * Parser verdicts, returned and kept in kmesh_http_req.status. Every
+ * rejection has its own code so that a dropped request can be explained.
+ * Values are fixed: they are stored in maps and compared by BPF programs.
+ */
+enum kmesh_http_status {
+	KMESH_HTTP_OK			= 0,	/* head complete and valid */
+	KMESH_HTTP_NEED_MORE		= 1,	/* valid so far, incomplete */
+	KMESH_HTTP_E_INVAL		= 2,	/* bad arguments or state */
+	KMESH_HTTP_E_HEAD_TOO_LARGE	= 3,	/* head longer than the limit */
+	KMESH_HTTP_E_LINE_TOO_LONG	= 4,	/* request line too long */
+	KMESH_HTTP_E_TOO_MANY_HEADERS	= 5,
+	KMESH_HTTP_E_NUL		= 6,	/* NUL anywhere in the head */
+	KMESH_HTTP_E_CTL		= 7,	/* other control byte, DEL */
+	KMESH_HTTP_E_BARE_CR		= 8,	/* CR not followed by LF */
+	KMESH_HTTP_E_BARE_LF		= 9,	/* LF not preceded by CR */
+	KMESH_HTTP_E_BAD_METHOD		= 10,	/* empty or non-token method */
+	KMESH_HTTP_E_BAD_REQUEST_LINE	= 11,	/* not 3 parts split by 1 SP */
+	KMESH_HTTP_E_BAD_TARGET		= 12,	/* bad byte or syntax */
+	KMESH_HTTP_E_TARGET_FORM	= 13,	/* form wrong for the method */
+	KMESH_HTTP_E_BAD_AUTHORITY	= 14,	/* bad host[:port] in target */
+	KMESH_HTTP_E_BAD_VERSION	= 15,	/* not HTTP/DIGIT.DIGIT */
+	KMESH_HTTP_E_UNSUPPORTED_VERSION = 16,	/* well-formed, not 1.0/1.1 */
+	KMESH_HTTP_E_OBS_FOLD		= 17,	/* line starts with SP/HTAB */
+	KMESH_HTTP_E_EMPTY_HEADER_NAME	= 18,
+	KMESH_HTTP_E_BAD_HEADER_NAME	= 19,	/* non-token byte in the name */
+	KMESH_HTTP_E_WS_BEFORE_COLON	= 20,	/* whitespace in/after name */
+	KMESH_HTTP_E_NO_COLON		= 21,
+	KMESH_HTTP_E_NO_HOST		= 22,	/* HTTP/1.1 without Host */
+	KMESH_HTTP_E_DUP_HOST		= 23,
+	KMESH_HTTP_E_BAD_HOST		= 24,	/* Host value not host[:port] */
+	KMESH_HTTP_E_BAD_CL		= 25,	/* Content-Length not 1*DIGIT */
+	KMESH_HTTP_E_CL_OVERFLOW	= 26,	/* Content-Length > 2^63 - 1 */
+	KMESH_HTTP_E_DUP_CL		= 27,	/* 2nd CL, even if equal */
+	KMESH_HTTP_E_CL_AND_TE		= 28,
+	KMESH_HTTP_E_BAD_TE		= 29,	/* not a list ending chunked */
+	KMESH_HTTP_E_DUP_TE		= 30,	/* 2nd Transfer-Encoding line */
+	KMESH_HTTP_E_TE_HTTP10		= 31,	/* TE in HTTP/1.0 */
+	KMESH_HTTP_E_PATH_NOT_CANONICAL	= 32,	/* "//", dot-segment, needless %XX */
+	KMESH_HTTP_STATUS_MAX,			/* number of codes */
+};
+
+enum kmesh_http_method {
+	KMESH_HTTP_M_NONE	= 0,	/* request line not parsed yet */
+	KMESH_HTTP_M_GET	= 1,
+	KMESH_HTTP_M_HEAD	= 2,
+	KMESH_HTTP_M_POST	= 3,
+	KMESH_HTTP_M_PUT	= 4,
+	KMESH_HTTP_M_DELETE	= 5,
+	KMESH_HTTP_M_CONNECT	= 6,
+	KMESH_HTTP_M_OPTIONS	= 7,
+	KMESH_HTTP_M_TRACE	= 8,
+	KMESH_HTTP_M_PATCH	= 9,
+	KMESH_HTTP_M_OTHER	= 10,	/* any other token; see method_tok */
+};
+
+/* kmesh_http_req.version: the major and minor digits, as a number. */
+#define KMESH_HTTP_V_10		10
+#define KMESH_HTTP_V_11		11
+
+/* Request-target forms (RFC 9112 section 3.2). */
+enum kmesh_http_target_form {
+	KMESH_HTTP_FORM_NONE		= 0,
+	KMESH_HTTP_FORM_ORIGIN		= 1,	/* /path?query */
+	KMESH_HTTP_FORM_ABSOLUTE	= 2,	/* http[s]://host/path?query */
+	KMESH_HTTP_FORM_AUTHORITY	= 3,	/* host:port, CONNECT only */
+	KMESH_HTTP_FORM_ASTERISK	= 4,	/* *, OPTIONS only */
+};
+
+/* kmesh_http_req.flags */
+#define KMESH_HTTP_F_HAS_CL		(1U << 0)	/* Content-Length */
+#define KMESH_HTTP_F_CHUNKED		(1U << 1)	/* TE ends in chunked */
+#define KMESH_HTTP_F_HAS_HOST		(1U << 2)	/* Host header given */
+/* port is valid (and may then be 0) */
+#define KMESH_HTTP_F_HAS_PORT		(1U << 3)
+#define KMESH_HTTP_F_HOST_IPV6		(1U << 4)	/* host is [IPv6] */
+/* Target authority and Host differ; the target's won (RFC 9112 3.2.2). */
+#define KMESH_HTTP_F_HOST_MISMATCH	(1U << 5)
+#define KMESH_HTTP_F_HTTPS		(1U << 6)	/* https:// target */
+/* A '?' was present: tells an empty query from none. */
+#define KMESH_HTTP_F_HAS_QUERY		(1U << 7)
+#define KMESH_HTTP_F_CONN_CLOSE		(1U << 8)	/* Connection: close */
+#define KMESH_HTTP_F_CONN_KEEP_ALIVE	(1U << 9)	/* ... keep-alive */
+#define KMESH_HTTP_F_CONN_UPGRADE	(1U << 10)	/* ... upgrade */
+#define KMESH_HTTP_F_UPGRADE		(1U << 11)	/* Upgrade header */
+/* Expect: 100-continue in HTTP/1.1 (HTTP/1.0 must ignore it) */
+#define KMESH_HTTP_F_EXPECT_CONTINUE	(1U << 12)
+#define KMESH_HTTP_F_EXPECT_OTHER	(1U << 13)	/* any other Expect */
+/* Set with OK: the client wants the connection kept after this exchange. */
+#define KMESH_HTTP_F_PERSISTENT		(1U << 14)
+#define KMESH_HTTP_F_HAS_BODY		(1U << 15)	/* chunked or CL > 0 */
+
+/* Bytes [off, off + len) of the buffer given to the parser. */
+struct kmesh_http_span {
+	__u16 off;
+	__u16 len;
+};
+
+struct kmesh_http_hdr {
+	struct kmesh_http_span name;	/* as sent; case-insensitive */
+	struct kmesh_http_span value;	/* without outer SP/HTAB */
+};
+
+/*
+ * Parse state and result of one request head, written by the parser into
+ * BPF-owned memory (typically a per-CPU map value). All-zero is a valid
+ * fresh state, so a zeroed map value needs no initialisation call.
+ * Spans point into the caller's head buffer, which only ever grows.
+ */
+struct kmesh_http_req {
+	__u16 status;		/* enum kmesh_http_status of the last call */
+	__u16 err_off;		/* offset of the offending byte on error */
+	/* Bytes of complete lines validated so far; == head_len with OK. */
+	__u16 consumed;
+	__u16 head_len;		/* with OK: up to the final CRLF, inclusive */
+	__u32 flags;		/* KMESH_HTTP_F_* */
+	__u8 method;		/* enum kmesh_http_method */
+	__u8 version;		/* KMESH_HTTP_V_* */
+	__u8 target_form;	/* enum kmesh_http_target_form */
+	__u8 nr_headers;	/* valid entries in hdrs[] */
+	__u16 port;		/* of host; valid with KMESH_HTTP_F_HAS_PORT */
+	/* Parser-private resume state: BPF must not write these. */
+	__u16 scan;		/* current line is checked up to here */
+	__u8 state;
+	__u8 pad[3];		/* zero; keeps content_length 8-byte aligned */
+	__u64 content_length;	/* with KMESH_HTTP_F_HAS_CL, else 0 */
+	struct kmesh_http_span method_tok;	/* as sent, also for OTHER */
+	struct kmesh_http_span target;		/* whole request-target */
+	/*
+	 * Empty in authority- and asterisk-form, and in absolute-form
+	 * without a path, which means "/".
+	 */
+	struct kmesh_http_span path;
+	struct kmesh_http_span query;		/* after '?', see HAS_QUERY */
+	/*
+	 * Routing host, port stripped: from the target in absolute- and
+	 * authority-form, else from Host; brackets kept for IPv6.
+	 */
+	struct kmesh_http_span host;
+	__u32 reserved;		/* zero; pads hdrs[] to 8 bytes */
+	struct kmesh_http_hdr hdrs[KMESH_HTTP_MAX_HEADERS];
+};
+
+
+/* ---- Chunked body scanner (kmod/core/chunk.h) ---- */
+
+/*
+ * Incremental scan of a chunked body (RFC 9112 7.1) to find where it
+ * ends: chunk-size lines and trailers are read and checked, chunk data is
+ * skipped by count. Strict like the head parser: CRLF only, hex digits
+ * only, at most 15 of them (no overflow), extensions of plain visible
+ * bytes, no bare CR or LF anywhere. All-zero is a fresh state.
+ */
+enum kmesh_chunk_status {
+	KMESH_CHUNK_NEED_MORE	= 0,	/* every byte given was consumed */
+	KMESH_CHUNK_DONE	= 1,	/* the body ends after @consumed bytes */
+	KMESH_CHUNK_E_SIZE	= 2,	/* no hex digit, or a bad byte after it */
+	KMESH_CHUNK_E_OVERFLOW	= 3,	/* more than 15 hex digits */
+	KMESH_CHUNK_E_EXT	= 4,	/* bad byte in a chunk extension */
+	KMESH_CHUNK_E_CRLF	= 5,	/* bare CR or LF, or no CRLF after data */
+	KMESH_CHUNK_E_TRAILER	= 6,	/* bad byte in a trailer line */
+	KMESH_CHUNK_E_TOO_LONG	= 7,	/* size line or trailers over the limit */
+	KMESH_CHUNK_E_INVAL	= 8,	/* bad arguments or state */
+	KMESH_CHUNK_STATUS_MAX,
+};
+
+#define KMESH_CHUNK_MAX_LINE		4096	/* size line with extensions */
+#define KMESH_CHUNK_MAX_TRAILERS	8192	/* all trailer lines */
+
+struct kmesh_chunk_state {
+	__u64 remaining;	/* data bytes left in the current chunk */
+	__u32 consumed;		/* out: bytes of the last call's input used */
+	__u32 line;		/* bytes of the current size line / trailers */
+	__u8 state;		/* scanner-private */
+	__u8 status;		/* enum kmesh_chunk_status of the last call */
+	__u8 digits;		/* hex digits of the current size */
+	__u8 pad[5];
+};
+
+/* ---- Route lookup through the kfunc ---- */
+
+/* Outcome of one match (kmesh_route_verdict.kind); 0: no verdict (error). */
+enum kmesh_rt_verdict {
+	KMESH_RT_V_NONE		= 0,
+	KMESH_RT_V_NO_VHOST	= 1,	/* host is none of the table's: caller decides */
+	KMESH_RT_V_NO_ROUTE	= 2,	/* no route and no default: 404 */
+	KMESH_RT_V_ROUTE	= 3,	/* forward to cluster_id */
+	KMESH_RT_V_DENY		= 4,	/* refuse with status */
+	KMESH_RT_V_DIRECT	= 5,	/* answer status and body */
+};
+
+/* kmesh_route_verdict.flags */
+#define KMESH_RT_VF_DEFAULT	(1U << 0)	/* the default route was taken */
+#define KMESH_RT_VF_OTHER_CLUSTER (1U << 1)	/* ROUTE, not to query.stay_cluster */
+
+/* kmesh_route_verdict.route_idx of the default route */
+#define KMESH_RT_IDX_DEFAULT	0xffffffffU
+
+/* Written by kmesh_route_match(), typically into BPF-owned memory. */
+struct kmesh_route_verdict {
+	__u32 kind;		/* enum kmesh_rt_verdict */
+	__u32 vhost_id;		/* of the table, with every kind but NONE */
+	__u32 route_id;		/* ROUTE, DENY, DIRECT: the route taken */
+	__u32 route_idx;	/* its index, or KMESH_RT_IDX_DEFAULT */
+	__u32 cluster_id;	/* ROUTE: the cluster picked */
+	__u16 split_idx;	/* ROUTE: which entry of the split */
+	__u16 status;		/* DENY, DIRECT: HTTP status */
+	__u32 body_off;		/* DIRECT: body at blob offset body_off */
+	__u32 body_len;
+	__u32 flags;		/* KMESH_RT_VF_* */
+};
+
+/* In and out of bpf_kmesh_route_match(). */
+struct kmesh_route_query {
+	__u32 table_id;		/* in: the table userspace set under this id */
+	__u32 rand;		/* in: uniformly random; picks within a split */
+	/*
+	 * in, bpf_kmesh_route_match() only: the cluster the request's
+	 * connection is open to, 0 for none. A split that includes it picks
+	 * it; a ROUTE verdict without it gets KMESH_RT_VF_OTHER_CLUSTER.
+	 */
+	__u32 stay_cluster;
+	__u32 method;	/* out, bpf_kmesh_deferred_route(): the request's
+			   enum kmesh_http_method (for counters and logs) */
+	struct kmesh_route_verdict verdict;	/* out */
+};
+
+/* ---- Deferred connect (kfunc mode, kmod/defer.c, docs/deferred-connect.md) ---- */
+
+/*
+ * A connect to an HTTP service with a route table is held by the module
+ * until the application has written its first request head; the head then
+ * picks the route, and BPF the endpoint, before the real connect:
+ *
+ *  1. cgroup/connect4|6 (BPF) calls bpf_kmesh_defer_connect(ctx): connect()
+ *     returns 0 at once, no SYN leaves, getpeername() reports the dialed
+ *     address and poll() says writable.
+ *  2. Writes are kept (reported as written) until the request head parses
+ *     (max_head_bytes, max_headers). A head the parser rejects fails the
+ *     write with EBADMSG, one over the limits with EMSGSIZE.
+ *  3. The module runs the connect hook again for the dialed address. There
+ *     bpf_kmesh_deferred_route() matches the kept head against a route
+ *     table; BPF balances the verdict's cluster and rewrites the address
+ *     as for any connect, or calls bpf_kmesh_deferred_reply() to have the
+ *     module answer the request itself (deny, direct response, 404, 503).
+ *  4. The module connects for real and sends the kept bytes first, through
+ *     the socket's own send path (sockhash and sk_msg included).
+ *
+ * Every function returns 0 or a negative errno. The context must be the
+ * connect program's own (the verifier refuses anything else); the module
+ * also checks that it is a TCP socket in the state each step needs.
+ * bpf_kmesh_deferred_route() returns -ESRCH when the hook runs for an
+ * ordinary connect (nothing is being routed), which is how one program
+ * tells step 1 from step 3; -ENOENT when no table has query->table_id.
+ */
+
+/* bpf_kmesh_deferred_reply() status: take the route's (DENY, DIRECT). */
+#define KMESH_DEFER_REPLY_ROUTE		0
+
+#ifdef __bpf__
+/*
+ * Weak: the L4 object carries the kfunc-mode connect programs beside the
+ * plain ones and must still open where the module is absent; only the
+ * programs that are loaded need these resolved.
+ */
+struct bpf_sock_addr;
+extern int bpf_kmesh_defer_connect(struct bpf_sock_addr *ctx) __ksym __weak;
+extern int bpf_kmesh_deferred_route(struct bpf_sock_addr *ctx,
+				    struct kmesh_route_query *query) __ksym __weak;
+extern int bpf_kmesh_deferred_reply(struct bpf_sock_addr *ctx,
+				    __u32 status) __ksym __weak;
+#endif
+
+#ifdef __bpf__
+/*
+ * The module's kfuncs as BPF programs see them (include after
+ * <bpf/bpf_helpers.h>); defined and documented in kmod/kfuncs.c. Result
+ * structs that hold arrays of structs are passed as void * with a size,
+ * the only form the 6.1 verifier accepts for them.
+ */
+extern int bpf_kmesh_get_caps(struct kmesh_caps *caps, __u32 caps__sz) __ksym;
+/*
+ * Weak: an object holding programs that call them still loads without the
+ * module, as long as those programs are not loaded (kmesh_sk_msg_l7 in the
+ * L4 object is loaded only in kfunc mode).
+ */
+extern int bpf_kmesh_http_parse(void *req, __u32 req__sz, const void *buf,
+				__u32 buf__sz) __ksym __weak;
+extern int bpf_kmesh_msg_parse(struct sk_msg_md *md, void *req,
+			       __u32 req__sz) __ksym __weak;
+extern int bpf_kmesh_route_match(const void *req, __u32 req__sz,
+				 const void *head, __u32 head__sz,
+				 struct kmesh_route_query *query) __ksym __weak;
+extern int bpf_kmesh_chunk_scan(void *st, __u32 st__sz, const void *buf,
+				__u32 buf__sz) __ksym __weak;
+extern int bpf_kmesh_msg_chunks(struct sk_msg_md *md, __u32 off, void *st,
+				__u32 st__sz) __ksym __weak;
+#endif
+
+#endif /* KMESH_KFUNC_H */
