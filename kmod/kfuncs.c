@@ -35,7 +35,7 @@ __bpf_kfunc int bpf_kmesh_get_caps(struct kmesh_caps *caps, u32 caps__sz)
 	if (caps__sz != sizeof(*caps))
 		return -EINVAL;
 	*caps = (struct kmesh_caps) {
-		.abi_version = KMESH_ABI_VERSION,
+		.abi_version = KMESH_KFUNC_ABI_VERSION,
 		.hooks = READ_ONCE(kmesh_kfunc_hooks),
 		.version_major = KMESH_VERSION_MAJOR,
 		.version_minor = KMESH_VERSION_MINOR,

@@ -18,6 +18,18 @@
 
 #include "kmesh_kfunc.h"
 
+/*
+ * Version of the device interface (the ioctls and the route table blob),
+ * bumped whenever either changes incompatibly; selftests/unit/abi_layout.txt
+ * records their layouts under it (the unit test abi checks). Every blob
+ * carries it (kmesh_rt_table.abi_version): the module refuses another
+ * (KMESH_RT_E_VERSION). The module reports it in
+ * /sys/module/kmesh/caps/dev_abi_version; kmeshctl refuses a module of
+ * another version before it touches /dev/kmesh.
+ *  1: first release (unchanged since).
+ */
+#define KMESH_DEV_ABI_VERSION	1
+
 /* ---- Route table hand-off: ioctls on /dev/kmesh (CAP_NET_ADMIN) ---- */
 
 #define KMESH_DEV_NAME		"kmesh"
@@ -180,7 +192,7 @@ struct kmesh_rt_route {
  */
 struct kmesh_rt_table {
 	__u32 magic;		/* KMESH_RT_MAGIC */
-	__u16 abi_version;	/* KMESH_ABI_VERSION */
+	__u16 abi_version;	/* KMESH_DEV_ABI_VERSION */
 	__u16 hdr_len;		/* sizeof(struct kmesh_rt_table) */
 	__u32 total_len;	/* bytes in the blob, header included */
 	__u32 flags;		/* KMESH_RT_F_* */

@@ -18,8 +18,19 @@
 #include <linux/types.h>
 #endif
 
-/* Bumped whenever a struct or constant below changes incompatibly. */
-#define KMESH_ABI_VERSION	1
+/*
+ * Version of this interface, bumped whenever a struct, a constant or a
+ * return value below changes incompatibly. selftests/unit/abi_layout.txt
+ * records the layout of every struct here under its version; the unit test
+ * abi fails when a layout changes and the version does not. The module
+ * reports it in struct kmesh_caps and /sys/module/kmesh/caps/kfunc_abi_version;
+ * kmeshctl refuses a module of another version.
+ *  1: first release.
+ *  2: struct kmesh_route_query grew (stay_cluster, method); struct
+ *     kmesh_chunk_state; route matcher errors out of the errno range
+ *     (KMESH_KFUNC_E_ROUTE).
+ */
+#define KMESH_KFUNC_ABI_VERSION	2
 
 /* Release of the module and tools built from this tree. */
 #define KMESH_VERSION_MAJOR	0
@@ -37,7 +48,7 @@
 #define KMESH_HOOK_SCHED_CLS	(1U << 2)
 
 struct kmesh_caps {
-	__u32 abi_version;	/* KMESH_ABI_VERSION of the module */
+	__u32 abi_version;	/* KMESH_KFUNC_ABI_VERSION of the module */
 	__u32 hooks;		/* KMESH_HOOK_* registered successfully */
 	__u32 version_major;
 	__u32 version_minor;

@@ -23,18 +23,27 @@ static ssize_t kfunc_hooks_show(struct kobject *kobj,
 	return kmesh_kfunc_hooks_show(buf);
 }
 
-static ssize_t abi_version_show(struct kobject *kobj,
-				struct kobj_attribute *attr, char *buf)
+/* kmeshctl refuses a module whose interfaces are not the ones it speaks. */
+static ssize_t kfunc_abi_version_show(struct kobject *kobj,
+				      struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%u\n", KMESH_ABI_VERSION);
+	return sysfs_emit(buf, "%u\n", KMESH_KFUNC_ABI_VERSION);
+}
+
+static ssize_t dev_abi_version_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", KMESH_DEV_ABI_VERSION);
 }
 
 static struct kobj_attribute kfunc_hooks_attr = __ATTR_RO(kfunc_hooks);
-static struct kobj_attribute abi_version_attr = __ATTR_RO(abi_version);
+static struct kobj_attribute kfunc_abi_version_attr = __ATTR_RO(kfunc_abi_version);
+static struct kobj_attribute dev_abi_version_attr = __ATTR_RO(dev_abi_version);
 
 static struct attribute *kmesh_caps_attrs[] = {
 	&kfunc_hooks_attr.attr,
-	&abi_version_attr.attr,
+	&kfunc_abi_version_attr.attr,
+	&dev_abi_version_attr.attr,
 	NULL,
 };
 
@@ -80,8 +89,9 @@ static int __init kmesh_init(void)
 	err = kmesh_kfuncs_register();
 	if (err)
 		goto err_defer;
-	pr_info("loaded: abi %u, max_head_bytes=%u max_headers=%u\n",
-		KMESH_ABI_VERSION, kmesh_max_head_bytes, kmesh_max_headers);
+	pr_info("loaded: kfunc abi %u, dev abi %u, max_head_bytes=%u max_headers=%u\n",
+		KMESH_KFUNC_ABI_VERSION, KMESH_DEV_ABI_VERSION,
+		kmesh_max_head_bytes, kmesh_max_headers);
 	return 0;
 
 err_defer:

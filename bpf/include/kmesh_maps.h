@@ -16,6 +16,21 @@
 #include <linux/types.h>
 #endif
 
+/*
+ * Version of the map interface, bumped whenever a key, value or record
+ * below changes incompatibly; selftests/unit/abi_layout.txt records their
+ * layouts under it (the unit test abi checks). A kmeshctl binary embeds
+ * the BPF objects it loads, so both sides of one binary agree; what can
+ * disagree is the pinned state another kmeshctl left behind (an upgrade,
+ * systemctl restart). Every apply records the version in
+ * kmesh_l4_generation.maps_abi, and kmeshctl refuses to adopt or update
+ * pinned state of another version (kmeshctl down, then up).
+ *  1: first release.
+ *  2: struct kmesh_l7_policy and struct kmesh_l7_log changed;
+ *     kmesh_l4_generation.maps_abi.
+ */
+#define KMESH_MAPS_ABI_VERSION	2
+
 /* ---- L4 data plane (bpf/l4_*.bpf.c, userspace/lib/l4_*.c) ---- */
 
 /*
@@ -70,7 +85,7 @@ enum kmesh_ep_state {
 struct kmesh_l4_generation {
 	__u64 generation;
 	__u32 slot;		/* 0 .. KMESH_L4_SLOTS - 1 */
-	__u32 reserved;
+	__u32 maps_abi;		/* KMESH_MAPS_ABI_VERSION of its writer, 0: 1 */
 };
 
 /* services: VIP:port -> service. */

@@ -81,7 +81,7 @@ static int check_header(const struct kmesh_rt_table *t, __u32 len)
 {
 	if (t->magic != KMESH_RT_MAGIC)
 		return RTE(MAGIC);
-	if (t->abi_version != KMESH_ABI_VERSION || t->hdr_len != sizeof(*t))
+	if (t->abi_version != KMESH_DEV_ABI_VERSION || t->hdr_len != sizeof(*t))
 		return RTE(VERSION);
 	if (t->total_len != len)
 		return RTE(LENGTH);

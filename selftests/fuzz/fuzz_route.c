@@ -47,7 +47,7 @@ static void repair(__u8 *blob, __u32 len)
 	if (len < sizeof(*t))
 		return;
 	t->magic = KMESH_RT_MAGIC;
-	t->abi_version = KMESH_ABI_VERSION;
+	t->abi_version = KMESH_DEV_ABI_VERSION;
 	t->hdr_len = sizeof(*t);
 	t->total_len = len;
 	for (i = 0; i < 5; i++) {

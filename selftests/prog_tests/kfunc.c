@@ -65,7 +65,7 @@ static void test_syscall_caps(void)
 	}
 	EXPECT_EQ(run_syscall_prog(skel->progs.get_caps), 0);
 	EXPECT_EQ(skel->data->caps_ret, 0);
-	EXPECT_EQ(skel->bss->caps_out.abi_version, KMESH_ABI_VERSION);
+	EXPECT_EQ(skel->bss->caps_out.abi_version, KMESH_KFUNC_ABI_VERSION);
 	EXPECT_EQ(skel->bss->caps_out.version_major, KMESH_VERSION_MAJOR);
 	EXPECT_EQ(skel->bss->caps_out.version_minor, KMESH_VERSION_MINOR);
 	read_text("/sys/module/kmesh/caps/kfunc_hooks", text, sizeof(text));

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* What the operator sees from `kmeshctl status`. */
+#include <stdio.h>
 #include <string.h>
 
+#include "kmesh_dev.h"
+#include "kmesh_kfunc.h"
 #include "tap.h"
 #include "tests.h"
 #include "util.h"
@@ -9,11 +12,14 @@
 void test_kmeshctl(void)
 {
 	const char *lane = vm_lane();
-	char out[4096];
+	char out[4096], module_line[128];
 
 	tap_begin("kmeshctl: status reports the module and the mode this kernel allows");
 	EXPECT_EQ(run_cmd(out, sizeof(out), "kmeshctl status"), 0);
-	EXPECT(strstr(out, "kmesh module:  loaded (version 0.1.0, abi 1)"));
+	snprintf(module_line, sizeof(module_line),
+		 "kmesh module:  loaded (version 0.1.0, kfunc abi %u, dev abi %u)\n",
+		 KMESH_KFUNC_ABI_VERSION, KMESH_DEV_ABI_VERSION);
+	EXPECT(strstr(out, module_line));
 	EXPECT(strstr(out, "  syscall          yes"));
 	EXPECT(strstr(out, "  tc               yes"));
 	if (lane && !strcmp(lane, "stock")) {

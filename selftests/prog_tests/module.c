@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kmesh_dev.h"
 #include "tap.h"
 #include "tests.h"
 #include "util.h"
@@ -118,14 +119,19 @@ static void test_modinfo(void)
 static void test_caps_sysfs(void)
 {
 	const char *lane = vm_lane();
-	char hooks[128] = "", abi[16] = "";
+	char hooks[128] = "", kfunc_abi[16] = "", dev_abi[16] = "", want[16];
 
 	tap_begin("module: caps/kfunc_hooks reports the hooks this kernel offers");
 	EXPECT_EQ(read_text("/sys/module/kmesh/caps/kfunc_hooks", hooks,
 			    sizeof(hooks)), 0);
-	EXPECT_EQ(read_text("/sys/module/kmesh/caps/abi_version", abi,
-			    sizeof(abi)), 0);
-	EXPECT_STR_EQ(abi, "1");
+	EXPECT_EQ(read_text("/sys/module/kmesh/caps/kfunc_abi_version",
+			    kfunc_abi, sizeof(kfunc_abi)), 0);
+	snprintf(want, sizeof(want), "%u", KMESH_KFUNC_ABI_VERSION);
+	EXPECT_STR_EQ(kfunc_abi, want);
+	EXPECT_EQ(read_text("/sys/module/kmesh/caps/dev_abi_version",
+			    dev_abi, sizeof(dev_abi)), 0);
+	snprintf(want, sizeof(want), "%u", KMESH_DEV_ABI_VERSION);
+	EXPECT_STR_EQ(dev_abi, want);
 	if (lane && !strcmp(lane, "stock"))
 		EXPECT_STR_EQ(hooks, "syscall sched_cls");
 	else if (lane && !strcmp(lane, "kfunc"))

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "kmeshctl.h"
+#include "kmesh_dev.h"
 #include "kmesh_kfunc.h"
+#include "kmesh_maps.h"
 
 static const struct {
 	const char *name;
@@ -65,8 +67,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
-		printf("kmeshctl %d.%d.%d (abi %d)\n", KMESH_VERSION_MAJOR,
-		       KMESH_VERSION_MINOR, KMESH_VERSION_PATCH, KMESH_ABI_VERSION);
+		printf("kmeshctl %d.%d.%d (kfunc abi %d, dev abi %d, maps abi %d)\n",
+		       KMESH_VERSION_MAJOR, KMESH_VERSION_MINOR,
+		       KMESH_VERSION_PATCH, KMESH_KFUNC_ABI_VERSION,
+		       KMESH_DEV_ABI_VERSION, KMESH_MAPS_ABI_VERSION);
 		return 0;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

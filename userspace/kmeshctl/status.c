@@ -49,10 +49,12 @@ int cmd_status(int argc, char **argv)
 	kmesh_caps_detect(&caps);
 	printf("kernel:        %s\n", caps.kernel);
 	if (caps.module_loaded) {
-		printf("kmesh module:  loaded (version %s, abi %u%s)\n",
-		       caps.module_version, caps.abi_version,
-		       caps.abi_version == KMESH_ABI_VERSION ? "" :
-		       ", MISMATCH with kmeshctl");
+		printf("kmesh module:  loaded (version %s, kfunc abi %u, dev abi %u%s)\n",
+		       caps.module_version, caps.kfunc_abi_version,
+		       caps.dev_abi_version,
+		       caps.abi_mismatch[0] ? ", MISMATCH with kmeshctl" : "");
+		if (caps.abi_mismatch[0])
+			printf("               %s\n", caps.abi_mismatch);
 		printf("kfunc hooks:  ");
 		print_hooks(caps.hooks);
 	} else {

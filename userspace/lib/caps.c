@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "caps.h"
+#include "kmesh_dev.h"
 #include "kmesh_kfunc.h"
 #include "kfunc_probe.skel.h"
 
@@ -160,6 +161,50 @@ static bool probe_one(enum kmesh_probe probe, char *why, size_t why_size)
 	return !err;
 }
 
+static unsigned int read_sysfs_uint(const char *rel)
+{
+	unsigned int v = 0;
+	char line[32];
+
+	if (!read_sysfs_line(rel, line, sizeof(line)))
+		sscanf(line, "%u", &v);
+	return v;
+}
+
+/*
+ * The module's interfaces must be the ones this kmeshctl speaks: a kfunc
+ * struct of another layout would be read with the wrong offsets, a route
+ * table of another format refused table by table. Caught here, once, with
+ * what to do about it. A module too old to report a version reports 0.
+ */
+static void abi_check(unsigned int kfunc_abi, unsigned int dev_abi,
+		      const char *module_version, char *err, size_t err_size)
+{
+	err[0] = '\0';
+	if (kfunc_abi == KMESH_KFUNC_ABI_VERSION &&
+	    dev_abi == KMESH_DEV_ABI_VERSION)
+		return;
+	snprintf(err, err_size,
+		 "kmesh module %s speaks kfunc ABI %u and device ABI %u, this kmeshctl %u and %u: install the module and kmeshctl of one release (make dkms-install && make install), then reload the module",
+		 module_version[0] ? module_version : "(version unknown)",
+		 kfunc_abi, dev_abi, KMESH_KFUNC_ABI_VERSION,
+		 KMESH_DEV_ABI_VERSION);
+}
+
+/* 0 when the module is absent or speaks our ABI, else -1 and why in @err. */
+int kmesh_module_abi_check(char *err, size_t err_size)
+{
+	char version[32] = "", line[32];
+
+	if (read_sysfs_line("caps/kfunc_hooks", line, sizeof(line)))
+		return 0;
+	read_sysfs_line("version", version, sizeof(version));
+	abi_check(read_sysfs_uint("caps/kfunc_abi_version"),
+		  read_sysfs_uint("caps/dev_abi_version"), version, err,
+		  err_size);
+	return err[0] ? -1 : 0;
+}
+
 int kmesh_caps_detect(struct kmesh_node_caps *caps)
 {
 	struct utsname uts;
@@ -175,16 +220,25 @@ int kmesh_caps_detect(struct kmesh_node_caps *caps)
 	if (caps->module_loaded) {
 		if (kmesh_parse_hooks(line, &caps->hooks))
 			fprintf(stderr, "kmeshctl: unknown kfunc hook in \"%s\"\n", line);
-		if (!read_sysfs_line("caps/abi_version", line, sizeof(line)))
-			sscanf(line, "%u", &caps->abi_version);
+		caps->kfunc_abi_version = read_sysfs_uint("caps/kfunc_abi_version");
+		caps->dev_abi_version = read_sysfs_uint("caps/dev_abi_version");
 		read_sysfs_line("version", caps->module_version,
 				sizeof(caps->module_version));
+		abi_check(caps->kfunc_abi_version, caps->dev_abi_version,
+			  caps->module_version, caps->abi_mismatch,
+			  sizeof(caps->abi_mismatch));
 	}
 
 	for (i = 0; i < KMESH_PROBE_COUNT; i++) {
 		if (!caps->module_loaded) {
 			snprintf(caps->refusal[i], sizeof(caps->refusal[i]),
 				 "kmesh module not loaded");
+			continue;
+		}
+		/* Never kfunc mode with a module of another ABI. */
+		if (caps->abi_mismatch[0]) {
+			snprintf(caps->refusal[i], sizeof(caps->refusal[i]),
+				 "kmesh module of another ABI (see above)");
 			continue;
 		}
 		caps->kfunc_callable[i] = probe_one(i, caps->refusal[i],

@@ -8,6 +8,7 @@
 #define KMESH_CAPS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/utsname.h>
 
 enum kmesh_probe {
@@ -23,7 +24,9 @@ struct kmesh_node_caps {
 	char kernel[sizeof(((struct utsname *)0)->release)];
 	bool module_loaded;
 	char module_version[32];
-	unsigned int abi_version;
+	unsigned int kfunc_abi_version;		/* the module's, 0: unknown */
+	unsigned int dev_abi_version;
+	char abi_mismatch[256];			/* why kmeshctl refuses the module, "" */
 	unsigned int hooks;			/* KMESH_HOOK_* from sysfs */
 	bool kfunc_callable[KMESH_PROBE_COUNT];
 	char refusal[KMESH_PROBE_COUNT][160];	/* why a probe failed */
@@ -35,5 +38,6 @@ extern const char *kmesh_module_sysfs;
 const char *kmesh_probe_name(enum kmesh_probe probe);
 int kmesh_parse_hooks(const char *text, unsigned int *hooks);
 int kmesh_caps_detect(struct kmesh_node_caps *caps);
+int kmesh_module_abi_check(char *err, size_t err_size);
 
 #endif /* KMESH_CAPS_H */

@@ -369,6 +369,41 @@ static int pin_prog(struct bpf_program *prog, enum l4_prog p, char *err,
 	return 0;
 }
 
+/*
+ * Pinned state outlives the kmeshctl that wrote it (upgrades, systemctl
+ * restart): adopt or update it only when it was written with our map
+ * layouts. A kmeshctl older than maps_abi wrote 0, which was map ABI 1.
+ */
+static int check_pinned_abi(const struct kmesh_l4_generation *g, char *err,
+			    size_t err_size)
+{
+	__u32 abi = g->maps_abi ? g->maps_abi : 1;
+
+	if (!g->generation || abi == KMESH_MAPS_ABI_VERSION)
+		return 0;
+	snprintf(err, err_size,
+		 "the data plane pinned under %s was written by a kmeshctl of map ABI %u, this one speaks %u: run kmeshctl down, then kmeshctl up (traffic is not meshed in between)",
+		 l4_pin_dir(), abi, KMESH_MAPS_ABI_VERSION);
+	return -1;
+}
+
+static int check_adopted_abi(char *err, size_t err_size)
+{
+	struct kmesh_l4_generation g;
+	struct l4_handle h;
+	int rc;
+
+	if (l4_open(&h, err, err_size))
+		return -1;
+	rc = l4_read_generation(&h, &g);
+	if (rc)
+		snprintf(err, err_size, "read pinned state: %s", strerror(-rc));
+	else
+		rc = check_pinned_abi(&g, err, err_size);
+	l4_close(&h);
+	return rc ? -1 : 0;
+}
+
 int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 {
 	struct kmesh_l4_bpf *skel = NULL;
@@ -384,6 +419,9 @@ int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 	if (lock_fd < 0)
 		return -1;
 	*adopted = l4_is_up();
+	if (kmesh_module_abi_check(err, err_size) ||
+	    (*adopted && check_adopted_abi(err, err_size)))
+		goto out;
 	cg_fd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0 || cgroup_id_of(cg_fd, &cg_id)) {
 		snprintf(err, err_size, "cgroup %s: %s", cgroup, strerror(errno));
@@ -929,9 +967,12 @@ int l4_apply(const struct mesh_config *cfg, __u64 *generation,
 		snprintf(err, err_size, "read pinned state: %s", strerror(errno));
 		goto out;
 	}
+	if (check_pinned_abi(&cur, err, err_size) ||
+	    kmesh_module_abi_check(err, err_size))
+		goto out;
 	next.generation = cur.generation + 1;
 	next.slot = (cur.slot + 1) % KMESH_L4_SLOTS;
-	next.reserved = 0;
+	next.maps_abi = KMESH_MAPS_ABI_VERSION;
 	/* L7 (policies, route tables into this slot's ids) sets route_table_id
 	 * in gen's services, so it comes before the services map is filled. */
 	if (l4_build(cfg, reg, nr_reg, next.generation, &gen, err, err_size) ||

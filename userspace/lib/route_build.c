@@ -773,7 +773,7 @@ int kmesh_rtb_finish(struct kmesh_rtb *b, void **blob, __u32 *len)
 {
 	struct kmesh_rt_table t = {
 		.magic = KMESH_RT_MAGIC,
-		.abi_version = KMESH_ABI_VERSION,
+		.abi_version = KMESH_DEV_ABI_VERSION,
 		.hdr_len = sizeof(t),
 		.vhost_id = b->vhost_id,
 	};
