@@ -503,8 +503,9 @@ __bpf_kfunc int bpf_kmesh_defer_connect(struct bpf_sock_addr *ctx)
  *
  * Return: 0 with @query->verdict filled; -ESRCH when this connect is an
  * ordinary one (no deferred request is being routed); -ENOENT when no
- * table has that id; a negated enum kmesh_rt_err; -EINVAL for a bad @ctx
- * or a NULL @query.
+ * table has that id; KMESH_KFUNC_ROUTE_ERR(enum kmesh_rt_err) when the
+ * matcher refuses the kept request; -EINVAL for a bad @ctx or a NULL
+ * @query.
  */
 __bpf_kfunc int bpf_kmesh_deferred_route(struct bpf_sock_addr *ctx,
 					 struct kmesh_route_query *query)
@@ -531,6 +532,7 @@ __bpf_kfunc int bpf_kmesh_deferred_route(struct bpf_sock_addr *ctx,
 		query->method = h->req.method;
 		if (!ret)
 			kmesh_defer_keep_verdict(h, table, len, &query->verdict);
+		ret = kmesh_kfunc_route_ret(ret);
 	}
 	rcu_read_unlock();
 	return ret;

@@ -12,6 +12,7 @@
 #include <linux/bpf.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
+#include <linux/err.h>
 #include <linux/errno.h>
 #include <linux/skmsg.h>
 
@@ -20,6 +21,9 @@
 #include "core/route.h"
 
 u32 kmesh_kfunc_hooks;
+
+/* Our -errno range is the kernel's (kmesh_kfunc.h, "kfunc return values"). */
+static_assert(KMESH_KFUNC_ERRNO_MAX == MAX_ERRNO);
 
 __bpf_kfunc_start_defs();
 
@@ -116,8 +120,9 @@ __bpf_kfunc int bpf_kmesh_msg_parse(struct sk_msg_md *md, void *req,
  *	   verdict out
  *
  * Return: 0 with @query->verdict filled, -ENOENT when no table has that
- * id, -EINVAL for a size mismatch or a NULL @query, or a negated enum
- * kmesh_rt_err when @req is not a valid parse result.
+ * id, -EINVAL for a size mismatch or a NULL @query or @head, or
+ * KMESH_KFUNC_ROUTE_ERR(enum kmesh_rt_err) when @req is not a valid parse
+ * result.
  */
 __bpf_kfunc int bpf_kmesh_route_match(const void *req, u32 req__sz,
 				      const void *head, u32 head__sz,
@@ -127,21 +132,27 @@ __bpf_kfunc int bpf_kmesh_route_match(const void *req, u32 req__sz,
 	u32 len;
 	int ret;
 
-	/* 6.1's verifier lets NULL through for an unsized struct pointer. */
-	if (req__sz != sizeof(struct kmesh_http_req) || !query)
+	/*
+	 * 6.1's verifier lets NULL through for an unsized struct pointer,
+	 * and for a sized one with size 0.
+	 */
+	if (req__sz != sizeof(struct kmesh_http_req) || !query || !head)
 		return -EINVAL;
 	/* Syscall programs are sleepable and hold only RCU-tasks-trace. */
 	rcu_read_lock();
 	table = kmesh_table_get(query->table_id, &len);
-	ret = table ? kmesh_route_match(table, req, head, head__sz,
-					query->rand, &query->verdict) : -ENOENT;
+	if (table)
+		ret = kmesh_route_match(table, req, head, head__sz,
+					query->rand, &query->verdict);
+	else
+		ret = -ENOENT;
 	if (!ret && query->stay_cluster &&
 	    query->verdict.kind == KMESH_RT_V_ROUTE &&
 	    !kmesh_route_keeps_cluster(table, &query->verdict,
 				       query->stay_cluster))
 		query->verdict.flags |= KMESH_RT_VF_OTHER_CLUSTER;
 	rcu_read_unlock();
-	return ret;
+	return table ? kmesh_kfunc_route_ret(ret) : ret;
 }
 
 __bpf_kfunc_end_defs();

@@ -19,6 +19,12 @@ extern u32 kmesh_kfunc_hooks;
 
 int kmesh_kfuncs_register(void);
 
+/* A kmesh_route_match() error as a kfunc returns it: out of the errno range. */
+static inline int kmesh_kfunc_route_ret(int err)
+{
+	return err < 0 ? KMESH_KFUNC_ROUTE_ERR(-err) : err;
+}
+
 int kmesh_tables_init(void);
 void kmesh_tables_exit(void);
 const void *kmesh_table_get(u32 id, u32 *len);

@@ -268,4 +268,14 @@ enum kmesh_rt_err {
 	KMESH_RT_E_MAX,				/* number of codes, not a code */
 };
 
+/* The kfunc return ranges (kmesh_kfunc.h) hold every code and never meet. */
+_Static_assert(KMESH_HTTP_STATUS_MAX <= KMESH_KFUNC_OUTCOME_MAX,
+	       "parser verdicts fit the kfunc outcome range");
+_Static_assert(KMESH_CHUNK_STATUS_MAX <= KMESH_KFUNC_OUTCOME_MAX,
+	       "chunk verdicts fit the kfunc outcome range");
+_Static_assert(KMESH_KFUNC_E_ROUTE > KMESH_KFUNC_ERRNO_MAX,
+	       "route errors start below every -errno");
+_Static_assert(KMESH_RT_E_MAX < 0x7fffffff - KMESH_KFUNC_E_ROUTE,
+	       "route errors stay within int");
+
 #endif /* KMESH_DEV_H */

@@ -37,6 +37,32 @@
 #define KMESH_VERSION_MINOR	1
 #define KMESH_VERSION_PATCH	0
 
+/* ---- kfunc return values (docs/kfuncs.md, "Return values") ---- */
+
+/*
+ * Every kfunc returns an int in one of three ranges that never overlap, so
+ * a caller can always tell an outcome from a refused call from a refused
+ * request, whatever the numbers inside each range:
+ *
+ *   0 .. KMESH_KFUNC_OUTCOME_MAX - 1	an outcome: enum kmesh_http_status,
+ *					enum kmesh_chunk_status, or 0
+ *   -1 .. -KMESH_KFUNC_ERRNO_MAX	-errno: the call itself was wrong or
+ *					impossible (sizes, NULL, no such
+ *					table, wrong socket or state)
+ *   KMESH_KFUNC_ROUTE_ERR(code)	the route matcher refused the request:
+ *					-(KMESH_KFUNC_E_ROUTE + enum kmesh_rt_err)
+ *
+ * The errno range is the kernel's (MAX_ERRNO); the route range starts far
+ * below it. kmesh_dev.h and kmod/kfuncs.c pin the ranges with static asserts.
+ */
+#define KMESH_KFUNC_OUTCOME_MAX		256
+#define KMESH_KFUNC_ERRNO_MAX		4095
+#define KMESH_KFUNC_E_ROUTE		0x10000
+#define KMESH_KFUNC_ROUTE_ERR(code)	(-(KMESH_KFUNC_E_ROUTE + (int)(code)))
+#define KMESH_KFUNC_IS_ROUTE_ERR(ret)	((ret) <= -KMESH_KFUNC_E_ROUTE)
+/* enum kmesh_rt_err of a return for which KMESH_KFUNC_IS_ROUTE_ERR() holds */
+#define KMESH_KFUNC_ROUTE_CODE(ret)	(-(ret) - KMESH_KFUNC_E_ROUTE)
+
 /* ---- Module capabilities (bpf_kmesh_get_caps kfunc, sysfs caps/) ---- */
 
 /*

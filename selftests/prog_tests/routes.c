@@ -224,6 +224,34 @@ static void test_missing_table(struct route_match_bpf *skel)
 	tap_end();
 }
 
+/*
+ * The matcher's refusal of a request comes back in its own range
+ * (kmesh_kfunc.h): not an errno, not a verdict, and the code inside says why.
+ */
+static void test_refusal_range(struct route_match_bpf *skel)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	int ret;
+
+	tap_begin("routes: a request result that is no parse result gets KMESH_KFUNC_ROUTE_ERR(REQ_STATUS), outside the errno range");
+	memset(&skel->bss->query, 0, sizeof(skel->bss->query));
+	skel->bss->query.table_id = SHOP_TABLE;
+	skel->data->match_ret = 1;
+	EXPECT_EQ(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.match_unparsed),
+					 &opts), 0);
+	ret = skel->data->match_ret;
+	EXPECT_EQ(ret, KMESH_KFUNC_ROUTE_ERR(KMESH_RT_E_REQ_STATUS));
+	EXPECT(KMESH_KFUNC_IS_ROUTE_ERR(ret));
+	EXPECT(ret < -KMESH_KFUNC_ERRNO_MAX);
+	EXPECT_EQ(KMESH_KFUNC_ROUTE_CODE(ret), KMESH_RT_E_REQ_STATUS);
+	/* the same request against no table: the errno, as before */
+	skel->bss->query.table_id = 4242;
+	EXPECT_EQ(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.match_unparsed),
+					 &opts), 0);
+	EXPECT_EQ(skel->data->match_ret, -ENOENT);
+	tap_end();
+}
+
 /* ---- kfunc verdicts against kmesh_route_match() run here ---- */
 
 #define EQ_TABLE_BASE	5000	/* ids of the equivalence tables */
@@ -601,6 +629,7 @@ void test_routes(void)
 	test_replace(fd, skel);
 	test_bad_table_keeps_old(fd, skel);
 	test_missing_table(skel);
+	test_refusal_range(skel);
 	test_equivalence(fd, skel);
 	test_limits(fd);
 	kmesh_table_del(fd, SHOP_TABLE);

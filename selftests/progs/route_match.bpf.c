@@ -26,4 +26,15 @@ int parse_and_match(void *ctx)
 	return 0;
 }
 
+/* Match the head in @head against a request result that is no parse result. */
+SEC("syscall")
+int match_unparsed(void *ctx)
+{
+	__builtin_memset(&req, 0, sizeof(req));
+	req.status = KMESH_HTTP_NEED_MORE;
+	match_ret = bpf_kmesh_route_match(&req, sizeof(req), head, HEAD_CAP,
+					  &query);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
