@@ -7,6 +7,7 @@
 #   make                 module (against KDIR) + BPF objects + kmeshctl + selftests
 #   make KDIR=/path      build the module against another kernel tree
 #   make unit            host unit tests (no VM)
+#   make abi-layout      record the ABI layout after a version bump (test_abi)
 #   make vmtest          selftests in QEMU on the stock Debian 6.1 kernel
 #   make vmtest-debug    the selftests on the debug test kernel (KASAN, kmemleak,
 #                        lockdep); slow, not part of check
@@ -72,7 +73,7 @@ KMESHCTL_SRCS := $(wildcard userspace/kmeshctl/*.c) $(LIB_SRCS)
 SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
 	$(wildcard selftests/lib/*.c) $(LIB_SRCS)
 
-.PHONY: demo all module bpf userspace selftests print-module unit vmtest check \
+.PHONY: demo all module bpf userspace selftests print-module unit abi-layout vmtest check \
 	dkms-install dkms-uninstall clean stock-kernel bench install uninstall \
 	bench-parser fuzz bench-l4 vmtest-debug vmtest-load
 
@@ -151,8 +152,15 @@ selftests: $(O)/kmesh_selftests
 
 # ---- tests ----
 
+# test_abi also reads the BTF of what `make all` built, when it is there.
 unit:
-	$(MAKE) -C selftests/unit O=$(O) run
+	$(MAKE) -C selftests/unit O=$(O) run \
+		ABI_BTF_OBJS="$(wildcard $(BPF_O)/*.bpf.o $(KMOD_O)/kmesh.ko)" \
+		ABI_BTF_BASE="$(wildcard $(KDIR)/vmlinux)"
+
+# After an ABI version bump (or an addition): record the layout test_abi checks.
+abi-layout:
+	$(MAKE) -C selftests/unit O=$(O) abi-layout
 
 LANE ?= stock
 vmtest:
