@@ -354,44 +354,59 @@ struct kmesh_route_query {
 /* bpf_kmesh_deferred_reply() status: take the route's (DENY, DIRECT). */
 #define KMESH_DEFER_REPLY_ROUTE		0
 
-#ifdef __bpf__
+/*
+ * The kfuncs are declared once for both sides, as selftests/bpf's
+ * bpf_testmod_kfunc.h does: BPF programs see them as __ksym (include after
+ * <bpf/bpf_helpers.h>), and the module compiles its definitions against
+ * the same prototypes, so a changed argument cannot go unnoticed on one side.
+ */
+#if defined(__KERNEL__)
+#define KMESH_KSYM
+#define KMESH_KSYM_WEAK
+#elif defined(__bpf__)
+#define KMESH_KSYM	__ksym
+#define KMESH_KSYM_WEAK	__ksym __weak
+#endif
+
+#ifdef KMESH_KSYM
 /*
  * Weak: the L4 object carries the kfunc-mode connect programs beside the
  * plain ones and must still open where the module is absent; only the
  * programs that are loaded need these resolved.
  */
 struct bpf_sock_addr;
-extern int bpf_kmesh_defer_connect(struct bpf_sock_addr *ctx) __ksym __weak;
+struct sk_msg_md;
+extern int bpf_kmesh_defer_connect(struct bpf_sock_addr *ctx) KMESH_KSYM_WEAK;
 extern int bpf_kmesh_deferred_route(struct bpf_sock_addr *ctx,
-				    struct kmesh_route_query *query) __ksym __weak;
+				    struct kmesh_route_query *query) KMESH_KSYM_WEAK;
 extern int bpf_kmesh_deferred_reply(struct bpf_sock_addr *ctx,
-				    __u32 status) __ksym __weak;
+				    __u32 status) KMESH_KSYM_WEAK;
 #endif
 
-#ifdef __bpf__
+#ifdef KMESH_KSYM
 /*
  * The module's kfuncs as BPF programs see them (include after
  * <bpf/bpf_helpers.h>); defined and documented in kmod/kfuncs.c. Result
  * structs that hold arrays of structs are passed as void * with a size,
  * the only form the 6.1 verifier accepts for them.
  */
-extern int bpf_kmesh_get_caps(struct kmesh_caps *caps, __u32 caps__sz) __ksym;
+extern int bpf_kmesh_get_caps(struct kmesh_caps *caps, __u32 caps__sz) KMESH_KSYM;
 /*
  * Weak: an object holding programs that call them still loads without the
  * module, as long as those programs are not loaded (kmesh_sk_msg_l7 in the
  * L4 object is loaded only in kfunc mode).
  */
 extern int bpf_kmesh_http_parse(void *req, __u32 req__sz, const void *buf,
-				__u32 buf__sz) __ksym __weak;
+				__u32 buf__sz) KMESH_KSYM_WEAK;
 extern int bpf_kmesh_msg_parse(struct sk_msg_md *md, void *req,
-			       __u32 req__sz) __ksym __weak;
+			       __u32 req__sz) KMESH_KSYM_WEAK;
 extern int bpf_kmesh_route_match(const void *req, __u32 req__sz,
 				 const void *head, __u32 head__sz,
-				 struct kmesh_route_query *query) __ksym __weak;
+				 struct kmesh_route_query *query) KMESH_KSYM_WEAK;
 extern int bpf_kmesh_chunk_scan(void *st, __u32 st__sz, const void *buf,
-				__u32 buf__sz) __ksym __weak;
+				__u32 buf__sz) KMESH_KSYM_WEAK;
 extern int bpf_kmesh_msg_chunks(struct sk_msg_md *md, __u32 off, void *st,
-				__u32 st__sz) __ksym __weak;
+				__u32 st__sz) KMESH_KSYM_WEAK;
 #endif
 
 #endif /* KMESH_KFUNC_H */
