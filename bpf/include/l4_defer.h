@@ -100,6 +100,7 @@ static __always_inline int kmesh_l7_connect(struct bpf_sock_addr *ctx,
 		q.table_id = svc->route_table_id;
 		q.rand = bpf_get_prandom_u32();
 		err = bpf_kmesh_deferred_route(ctx, &q);
+		/* an errno: no route refusal (KMESH_KFUNC_ROUTE_ERR) can equal it */
 		if (err == -KMESH_ESRCH) {
 			/* Plain L4 when the module cannot hold this socket. */
 			if (!bpf_kmesh_defer_connect(ctx))
