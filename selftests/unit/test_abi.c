@@ -14,7 +14,8 @@
  *	struct NAME size S align A	host sizeof/_Alignof
  *	member STRUCT.FIELD off O size S	from the BTF of abi_types.c as
  *					clang -target bpf lays it out
- *	enum ENUM.ENUMERATOR V		from the same BTF
+ *	enum ENUM.ENUMERATOR V		from the same BTF (not the counts,
+ *					KMESH_..._MAX, which additions move)
  *	const NAME V			object-like #defines, host value
  * A recorded fact that changed or went away is incompatible: bump the
  * version, then record the new one. A fact that is only new (a struct for
@@ -148,8 +149,14 @@ static int enum_facts(struct facts *f, unsigned int b, const struct btf *btf,
 	int i;
 
 	for (i = 0; i < btf_vlen(t); i++, e++) {
-		snprintf(name, sizeof(name), "%s.%s", ename,
-			 btf__name_by_offset(btf, e->name_off));
+		const char *en = btf__name_by_offset(btf, e->name_off);
+		size_t len = strlen(en);
+
+		/* A count (KMESH_HTTP_STATUS_MAX), not a value: it moves with
+		 * every code added, and an addition keeps the version. */
+		if (len > 4 && !strcmp(en + len - 4, "_MAX"))
+			continue;
+		snprintf(name, sizeof(name), "%s.%s", ename, en);
 		fact_add(f, b, "enum", name, "%d", e->val);
 	}
 	return 0;
