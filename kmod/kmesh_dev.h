@@ -21,7 +21,7 @@
 /*
  * Version of the device interface (the ioctls and the route table blob),
  * bumped whenever either changes incompatibly; selftests/unit/abi_layout.txt
- * records their layouts under it (the unit test abi checks). Every blob
+ * records their layouts under it (the unit test test_abi checks). Every blob
  * carries it (kmesh_rt_table.abi_version): the module refuses another
  * (KMESH_RT_E_VERSION). The module reports it in
  * /sys/module/kmesh/caps/dev_abi_version; kmeshctl refuses a module of

@@ -3,7 +3,7 @@
  * kmesh kfunc interface: the boundary between the kernel module and the
  * eBPF programs that call its kfuncs. Every struct a kfunc reads or writes
  * in BPF-owned memory, the values it returns, and the kfuncs' declarations
- * as BPF programs see them (__ksym, under __bpf__) are defined here, once.
+ * (__ksym for BPF programs, prototypes for the module) are defined here, once.
  *
  * Included by the module (its kfuncs, the C core: kernel headers), by BPF
  * programs (bpf/include/kmesh_bpf.h, after vmlinux.h, which already provides
@@ -22,7 +22,7 @@
  * Version of this interface, bumped whenever a struct, a constant or a
  * return value below changes incompatibly. selftests/unit/abi_layout.txt
  * records the layout of every struct here under its version; the unit test
- * abi fails when a layout changes and the version does not. The module
+ * test_abi fails when a layout changes and the version does not. The module
  * reports it in struct kmesh_caps and /sys/module/kmesh/caps/kfunc_abi_version;
  * kmeshctl refuses a module of another version.
  *  1: first release.

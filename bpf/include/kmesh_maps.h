@@ -19,7 +19,7 @@
 /*
  * Version of the map interface, bumped whenever a key, value or record
  * below changes incompatibly; selftests/unit/abi_layout.txt records their
- * layouts under it (the unit test abi checks). A kmeshctl binary embeds
+ * layouts under it (the unit test test_abi checks). A kmeshctl binary embeds
  * the BPF objects it loads, so both sides of one binary agree; what can
  * disagree is the pinned state another kmeshctl left behind (an upgrade,
  * systemctl restart). Every apply records the version in
