@@ -141,18 +141,19 @@ __bpf_kfunc int bpf_kmesh_route_match(const void *req, u32 req__sz,
 	/* Syscall programs are sleepable and hold only RCU-tasks-trace. */
 	rcu_read_lock();
 	table = kmesh_table_get(query->table_id, &len);
-	if (table)
-		ret = kmesh_route_match(table, req, head, head__sz,
-					query->rand, &query->verdict);
-	else
-		ret = -ENOENT;
+	if (!table) {
+		rcu_read_unlock();
+		return -ENOENT;
+	}
+	ret = kmesh_route_match(table, req, head, head__sz, query->rand,
+				&query->verdict);
 	if (!ret && query->stay_cluster &&
 	    query->verdict.kind == KMESH_RT_V_ROUTE &&
 	    !kmesh_route_keeps_cluster(table, &query->verdict,
 				       query->stay_cluster))
 		query->verdict.flags |= KMESH_RT_VF_OTHER_CLUSTER;
 	rcu_read_unlock();
-	return table ? kmesh_kfunc_route_ret(ret) : ret;
+	return kmesh_kfunc_route_ret(ret);
 }
 
 __bpf_kfunc_end_defs();
