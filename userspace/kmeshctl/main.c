@@ -67,7 +67,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
-		printf("kmeshctl %d.%d.%d (kfunc abi %d, dev abi %d, maps abi %d)\n",
+		/* no commas: make bench puts this line in a CSV field */
+		printf("kmeshctl %d.%d.%d (abi: kfunc %d dev %d maps %d)\n",
 		       KMESH_VERSION_MAJOR, KMESH_VERSION_MINOR,
 		       KMESH_VERSION_PATCH, KMESH_KFUNC_ABI_VERSION,
 		       KMESH_DEV_ABI_VERSION, KMESH_MAPS_ABI_VERSION);
