@@ -684,4 +684,35 @@ static __always_inline void l7_take_route(struct l7_scratch *sc,
 	}
 }
 
+/*
+ * kfunc mode: route the request in @sc with the module's table
+ * @q->table_id (@q->rand and @q->stay_cluster set by the caller; the
+ * verdict comes back in @q), after kmesh_l7_decide(..., routes = 0, @d).
+ * No table answer (error, no vhost, no route) is a 404 unless
+ * authorization refused first; a route takes its action from @pol, as in
+ * fallback mode. Returns the kfunc's return value. sk_msg and the
+ * conformance suite (selftests/conformance) both route through here.
+ */
+static __always_inline int l7_route_by_module(struct l7_scratch *sc,
+					      const struct kmesh_l7_policy *pol,
+					      struct kmesh_route_query *q,
+					      struct l7_decision *d)
+{
+	int rc;
+
+	rc = bpf_kmesh_route_match(&sc->req, sizeof(sc->req), sc->buf,
+				   L7_BOUND(sc->len, KMESH_L7_MAX_HEAD * 2 - 1),
+				   q);
+	if (rc < 0 || q->verdict.kind == KMESH_RT_V_NO_VHOST ||
+	    q->verdict.kind == KMESH_RT_V_NO_ROUTE) {
+		if (!d->reason) {
+			d->reason = KMESH_L7_R_NO_ROUTE;
+			d->status = 404;
+		}
+	} else {
+		l7_take_route(sc, pol, q->verdict.route_id, d);
+	}
+	return rc;
+}
+
 #endif /* KMESH_L7_EVAL_H */

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The one list of differences the conformance suites accept between the
+ * C core (kmod/core) and the other implementations: the eBPF fallback
+ * (bpf/include/l7_*.h) and the kfuncs. Every other difference fails the
+ * suite, and so does a row here that no vector shows any more (fixed:
+ * delete the row).
+ *
+ * vector: a vector's name ("table/case" for route and policy vectors), or
+ * "*" for a difference of design that every vector of the family shows
+ * where the field is set.
+ */
+#ifndef KMESH_KNOWN_DIFFERENCES_H
+#define KMESH_KNOWN_DIFFERENCES_H
+
+struct conformance_diff {
+	const char *family;		/* "request", "chunk", "response", "route", "policy" */
+	const char *vector;
+	const char *implementation;	/* "fallback" or "kfunc" */
+	const char *field;
+	const char *why;
+};
+
+static const struct conformance_diff known_differences[] = {
+	{ "route", "*", "fallback", "cluster",
+	  "fallback mode picks no cluster per request: the endpoint is chosen at connect() from the service's own cluster (README, Kernel support); the route is matched for deny, direct_response, 404, counters and logs" },
+};
+
+#endif /* KMESH_KNOWN_DIFFERENCES_H */
