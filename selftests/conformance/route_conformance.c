@@ -161,6 +161,48 @@ static void compare(struct suite *s, const char *vec, const char *impl,
 
 /* ---- tables ---- */
 
+/*
+ * The parse compiled @t once with stand-in ids, and apply binds the real
+ * ones: byte for byte a compile with those ids (other ids than the
+ * suite's, so a stand-in left unbound shows).
+ */
+static int check_bound(const struct table *t)
+{
+	struct kmesh_l7_policy *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct l7_cidrs ca = {}, cb = {};
+	struct l7_check_err ce;
+	__u32 ids[ARRAY_SIZE(t->cluster_ids)], la = 0, lb = 0;
+	void *ta = NULL, *tb = NULL;
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < ARRAY_SIZE(ids); i++)
+		ids[i] = 900 + 7 * (__u32)i;
+	if (!a || !b ||
+	    l7_policy_of(&t->cfg, 0, 4242, a, &ca, &ce) ||
+	    l7_table_of(&t->cfg, 0, 4242, ids, &ta, &la, &ce) ||
+	    l7_build_policy(&t->cfg, 0, 4242, b, &cb, &ce) ||
+	    l7_build_table(&t->cfg, 0, 4242, ids, &tb, &lb, &ce))
+		goto out;
+	if (memcmp(a, b, sizeof(*a)) || ca.n != cb.n ||
+	    (ca.n && memcmp(ca.v, cb.v, ca.n * sizeof(*ca.v))) || la != lb ||
+	    (la && memcmp(ta, tb, la))) {
+		tap_check(false, __FILE__, __LINE__,
+			  "table %s: the bound compile differs from a compile with the ids",
+			  t->name);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(a);
+	free(b);
+	free(ta);
+	free(tb);
+	l7_cidrs_free(&ca);
+	l7_cidrs_free(&cb);
+	return rc;
+}
+
 static int table_load(struct table *t, const char *name, const char *yaml)
 {
 	struct mesh_config routes_only;
@@ -184,12 +226,14 @@ static int table_load(struct table *t, const char *name, const char *yaml)
 	t->pol[1] = calloc(1, sizeof(*t->pol[1]));
 	if (!t->pol[0] || !t->pol[1])
 		return -1;
-	/* service 0 is svc; its id 1 */
-	if (l7_build_policy(&t->cfg, 0, 1, t->pol[0], &t->cidrs, &ce) ||
-	    l7_build_table(&t->cfg, 0, 1, t->cluster_ids, &t->blob, &t->len, &ce)) {
+	/* service 0 is svc, its id 1: what apply installs, the parse's compile */
+	if (l7_policy_of(&t->cfg, 0, 1, t->pol[0], &t->cidrs, &ce) ||
+	    l7_table_of(&t->cfg, 0, 1, t->cluster_ids, &t->blob, &t->len, &ce)) {
 		tap_diag("table %s: %d: %s: %s", name, ce.line, ce.path, ce.msg);
 		return -1;
 	}
+	if (check_bound(t))
+		return -1;
 	routes_only = t->cfg;
 	routes_only.nr_authz = 0;
 	if (l7_build_policy(&routes_only, 0, 1, t->pol[1], &discard, &ce)) {

@@ -1024,38 +1024,148 @@ out:
 	return rc;
 }
 
-int l7_check(const struct mesh_config *cfg, struct l7_check_err *err)
+/* ---- compiled once per config, ids bound per generation ---- */
+
+/*
+ * What l7_check() compiled for one service, with stand-in ids: the
+ * service's is L7_STANDIN(service index), a cluster's L7_STANDIN(cluster
+ * index). Binding replaces them with a generation's ids; nothing else in
+ * either encoding depends on an id's value.
+ */
+#define L7_STANDIN(i)	((__u32)(i) + 1)
+
+struct l7_compiled_service {
+	struct kmesh_l7_policy *pol;	/* NULL: no L7 rules */
+	size_t cidr_first, cidr_n;	/* its entries in l7_compiled.cidrs */
+	void *blob;			/* NULL: no routes */
+	__u32 len;
+};
+
+struct l7_compiled {
+	struct l7_compiled_service *svc;	/* one per service */
+	size_t n;
+	struct l7_cidrs cidrs;
+};
+
+void l7_compiled_free(struct l7_compiled *c)
 {
-	struct kmesh_l7_policy *pol = malloc(sizeof(*pol));
-	struct l7_cidrs cidrs = {};
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n; i++) {
+		free(c->svc[i].pol);
+		free(c->svc[i].blob);
+	}
+	free(c->svc);
+	l7_cidrs_free(&c->cidrs);
+	free(c);
+}
+
+int l7_check(struct mesh_config *cfg, struct l7_check_err *err)
+{
+	struct l7_compiled *c = calloc(1, sizeof(*c));
 	__u32 *ids = calloc(cfg->nr_clusters + 1, sizeof(*ids));
 	size_t i;
 	int rc = -1;
 
 	memset(err, 0, sizeof(*err));
-	if (!pol || !ids) {
+	l7_compiled_free(cfg->l7);
+	cfg->l7 = NULL;
+	if (c)
+		c->svc = calloc(cfg->nr_services + 1, sizeof(*c->svc));
+	if (!c || !c->svc || !ids) {
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
 		goto out;
 	}
+	c->n = cfg->nr_services;
 	for (i = 0; i < cfg->nr_clusters; i++)
-		ids[i] = (__u32)i + 1;
+		ids[i] = L7_STANDIN(i);
 	for (i = 0; i < cfg->nr_services; i++) {
-		void *blob;
-		__u32 len;
+		struct l7_compiled_service *cs = &c->svc[i];
 
 		if (!l7_service_has_rules(cfg, (int)i))
 			continue;
-		if (l7_build_policy(cfg, (int)i, (__u32)i + 1, pol, &cidrs, err) ||
-		    l7_build_table(cfg, (int)i, (__u32)i + 1, ids, &blob, &len, err))
+		cs->pol = malloc(sizeof(*cs->pol));
+		if (!cs->pol) {
+			snprintf(err->msg, sizeof(err->msg), "out of memory");
 			goto out;
-		free(blob);
+		}
+		cs->cidr_first = c->cidrs.n;
+		if (l7_build_policy(cfg, (int)i, L7_STANDIN(i), cs->pol,
+				    &c->cidrs, err) ||
+		    l7_build_table(cfg, (int)i, L7_STANDIN(i), ids, &cs->blob,
+				   &cs->len, err))
+			goto out;
+		cs->cidr_n = c->cidrs.n - cs->cidr_first;
 	}
+	cfg->l7 = c;
+	c = NULL;
 	rc = 0;
 out:
-	l7_cidrs_free(&cidrs);
+	l7_compiled_free(c);
 	free(ids);
-	free(pol);
 	return rc;
+}
+
+int l7_policy_of(const struct mesh_config *cfg, int svc, __u32 service_id,
+		 struct kmesh_l7_policy *out, struct l7_cidrs *cidrs,
+		 struct l7_check_err *err)
+{
+	const struct l7_compiled *c = cfg->l7;
+	const struct l7_compiled_service *cs;
+	struct pc pc = { .err = err, .line = 0, .path = "services" };
+	size_t i;
+
+	if (!c || (size_t)svc >= c->n || !c->svc[svc].pol)
+		return l7_build_policy(cfg, svc, service_id, out, cidrs, err);
+	memset(err, 0, sizeof(*err));
+	cs = &c->svc[svc];
+	*out = *cs->pol;
+	out->service_id = service_id;
+	pc.line = cfg->services[svc].line;
+	for (i = 0; i < cs->cidr_n; i++) {
+		struct l7_cidr_entry e = c->cidrs.v[cs->cidr_first + i];
+
+		e.key.service_id = htonl(service_id);
+		if (cidr_push(&pc, cidrs, &e))
+			return -1;
+	}
+	return 0;
+}
+
+int l7_table_of(const struct mesh_config *cfg, int svc, __u32 vhost_id,
+		const __u32 *cluster_ids, void **blob, __u32 *len,
+		struct l7_check_err *err)
+{
+	const struct l7_compiled *c = cfg->l7;
+	const struct l7_compiled_service *cs;
+	struct kmesh_rt_table *t;
+	struct kmesh_rt_cluster *cl;
+	size_t i;
+
+	if (!c || (size_t)svc >= c->n || !c->svc[svc].pol)
+		return l7_build_table(cfg, svc, vhost_id, cluster_ids, blob, len,
+				      err);
+	memset(err, 0, sizeof(*err));
+	cs = &c->svc[svc];
+	*blob = NULL;
+	*len = 0;
+	if (!cs->blob)
+		return 0;
+	t = malloc(cs->len);
+	if (!t) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return -1;
+	}
+	memcpy(t, cs->blob, cs->len);
+	t->vhost_id = vhost_id;
+	cl = (struct kmesh_rt_cluster *)((__u8 *)t + t->clusters.off);
+	for (i = 0; i < t->clusters.count; i++)
+		cl[i].cluster_id = cluster_ids[cl[i].cluster_id - 1];
+	*blob = t;
+	*len = cs->len;
+	return 0;
 }
 
 void l7_cidrs_free(struct l7_cidrs *c)
