@@ -22,6 +22,18 @@ struct conformance_diff {
 };
 
 static const struct conformance_diff known_differences[] = {
+	{ "route", "conds/query: 40 parameters, the named ones last", "fallback", "reason",
+	  "the eBPF view holds the first KMESH_L7_QUERY_PARAMS (32) query parameters; a query condition whose parameter may come later is undecidable in fallback mode (403, or passed with failure_mode_allow; docs/config.md), when it could change the route; the module's matcher walks any number" },
+	{ "route", "conds/query: 40 parameters, the named ones last", "fallback", "status",
+	  "the eBPF view holds the first KMESH_L7_QUERY_PARAMS (32) query parameters; a query condition whose parameter may come later is undecidable in fallback mode (403, or passed with failure_mode_allow; docs/config.md), when it could change the route; the module's matcher walks any number" },
+	{ "route", "conds/query: 40 parameters, the named ones last", "fallback", "route",
+	  "the eBPF view holds the first KMESH_L7_QUERY_PARAMS (32) query parameters; a query condition whose parameter may come later is undecidable in fallback mode (403, or passed with failure_mode_allow; docs/config.md), when it could change the route; the module's matcher walks any number" },
+	{ "route", "shop/host of 300 bytes, wildcard", "fallback", "reason",
+	  "the eBPF view keeps hosts up to KMESH_L7_MAX_HOST (255) bytes (a DNS name has at most 253); a host condition on a longer host is undecidable in fallback mode (403, or failure_mode_allow), rules and routes that do not look at the host still decide; the module compares any length" },
+	{ "route", "shop/host of 300 bytes, wildcard", "fallback", "status",
+	  "the eBPF view keeps hosts up to KMESH_L7_MAX_HOST (255) bytes (a DNS name has at most 253); a host condition on a longer host is undecidable in fallback mode (403, or failure_mode_allow), rules and routes that do not look at the host still decide; the module compares any length" },
+	{ "route", "shop/host of 300 bytes, wildcard", "fallback", "route",
+	  "the eBPF view keeps hosts up to KMESH_L7_MAX_HOST (255) bytes (a DNS name has at most 253); a host condition on a longer host is undecidable in fallback mode (403, or failure_mode_allow), rules and routes that do not look at the host still decide; the module compares any length" },
 	{ "route", "*", "fallback", "cluster",
 	  "fallback mode picks no cluster per request: the endpoint is chosen at connect() from the service's own cluster (README, Kernel support); the route is matched for deny, direct_response, 404, counters and logs" },
 };

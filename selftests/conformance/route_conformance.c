@@ -83,11 +83,19 @@ struct suite {
 	bool diff_seen[ARRAY_SIZE(known_differences)];
 	unsigned int compared, unknown, listed;
 	unsigned int kinds[KMESH_L7_R_MAX];
+	unsigned int took_default, split_beyond_first;	/* core verdicts */
 	__u64 rng;
 };
 
 /* ---- differences ---- */
 
+/* Refused by an authorization rule: the "policy" family. */
+static bool authz_reason(__u8 r)
+{
+	return r == KMESH_L7_R_DENY_POLICY || r == KMESH_L7_R_NO_ALLOW;
+}
+
+/* Refused before any route reason counts (authorization, undecidable). */
 static bool policy_reason(__u8 r)
 {
 	return r == KMESH_L7_R_DENY_POLICY || r == KMESH_L7_R_NO_ALLOW ||
@@ -124,13 +132,20 @@ static void differ(struct suite *s, const char *family, const char *vec,
 		  family, impl, field, vec, what);
 }
 
-/* Compare @got of @impl with @want field by field. */
+/* What compare() looks at besides reason, status and route. */
+#define CMP_CLUSTER	(1U << 0)	/* the cluster picked */
+#define CMP_POLICY	(1U << 1)	/* the policy that refused */
+/* @got has no authorization (the core): a policy refusal in @want hides
+ * its route reason and status */
+#define CMP_NO_AUTHZ	(1U << 2)
+
+/* Compare @got of @impl with @want (from @ref) field by field. */
 static void compare(struct suite *s, const char *vec, const char *impl,
 		    const char *ref, const struct decision *got,
-		    const struct decision *want, bool cluster, bool policy)
+		    const struct decision *want, unsigned int what)
 {
-	const char *fam = policy_reason(got->reason) ||
-			  policy_reason(want->reason) ? "policy" : "route";
+	const char *fam = authz_reason(got->reason) ||
+			  authz_reason(want->reason) ? "policy" : "route";
 
 	s->compared++;
 	if (got->err || want->err) {
@@ -138,9 +153,7 @@ static void compare(struct suite *s, const char *vec, const char *impl,
 		       got->err, ref, want->err);
 		return;
 	}
-	if (!policy && (policy_reason(got->reason) || policy_reason(want->reason)))
-		fam = "route";
-	if (policy || (!policy_reason(got->reason) && !policy_reason(want->reason))) {
+	if (!(what & CMP_NO_AUTHZ) || !policy_reason(want->reason)) {
 		if (got->reason != want->reason)
 			differ(s, fam, vec, impl, "reason", "%s %u, %s %u", impl,
 			       got->reason, ref, want->reason);
@@ -151,10 +164,10 @@ static void compare(struct suite *s, const char *vec, const char *impl,
 	if (got->route_id != want->route_id)
 		differ(s, "route", vec, impl, "route", "%s %#x, %s %#x", impl,
 		       got->route_id, ref, want->route_id);
-	if (cluster && got->cluster_id != want->cluster_id)
+	if ((what & CMP_CLUSTER) && got->cluster_id != want->cluster_id)
 		differ(s, "route", vec, impl, "cluster", "%s %u, %s %u", impl,
 		       got->cluster_id, ref, want->cluster_id);
-	if (policy && got->policy_id != want->policy_id)
+	if ((what & CMP_POLICY) && got->policy_id != want->policy_id)
 		differ(s, "policy", vec, impl, "policy", "%s %#x, %s %#x", impl,
 		       got->policy_id, ref, want->policy_id);
 }
@@ -382,7 +395,9 @@ static struct decision bpf_decide(struct suite *s, const struct table *t,
 		return d;
 	}
 	if (k->data->view_ret) {
-		d.err = -1000;
+		/* what sk_msg answers when it cannot build the view */
+		d.reason = KMESH_L7_R_BAD_REQUEST;
+		d.status = 400;
 		return d;
 	}
 	d.reason = k->bss->reason;
@@ -439,6 +454,10 @@ static bool run_case(struct suite *s, const struct table *t, const char *vec,
 	if (strlen(head) > KMESH_L7_MAX_HEAD || parse(head, &req) != KMESH_HTTP_OK)
 		return false;
 	core = core_decide(t, head, &req, rand, &cv);
+	if (cv.flags & KMESH_RT_VF_DEFAULT)
+		s->took_default++;
+	if (cv.kind == KMESH_RT_V_ROUTE && cv.split_idx)
+		s->split_beyond_first++;
 	fb_routes = bpf_decide(s, t, s->skel->progs.fallback_decide, 1, head,
 			       &req, rand, src, NULL);
 	fb = bpf_decide(s, t, s->skel->progs.fallback_decide, 0, head, &req,
@@ -447,19 +466,23 @@ static bool run_case(struct suite *s, const struct table *t, const char *vec,
 		s->kinds[fb.reason]++;
 	if (want) {
 		/* the core has no authorization: route fields only */
-		compare(s, vec, "core", "vector", &core, want, true, false);
-		compare(s, vec, "fallback", "vector", &fb, want, true, true);
+		compare(s, vec, "core", "vector", &core, want,
+			CMP_CLUSTER | CMP_NO_AUTHZ);
+		compare(s, vec, "fallback", "vector", &fb, want,
+			CMP_CLUSTER | CMP_POLICY);
 	} else {
-		compare(s, vec, "fallback", "core", &fb_routes, &core, true, false);
+		compare(s, vec, "fallback", "core", &fb_routes, &core,
+			CMP_CLUSTER | CMP_POLICY);
 	}
 	if (!s->kfunc)
 		return true;
 	kf = bpf_decide(s, t, s->skel->progs.kfunc_decide, 0, head, &req, rand,
 			src, &kv);
 	if (want)
-		compare(s, vec, "kfunc", "vector", &kf, want, true, true);
+		compare(s, vec, "kfunc", "vector", &kf, want,
+			CMP_CLUSTER | CMP_POLICY);
 	else
-		compare(s, vec, "kfunc", "fallback", &kf, &fb, false, true);
+		compare(s, vec, "kfunc", "fallback", &kf, &fb, CMP_POLICY);
 	/* the module's verdict is the core's, byte for byte */
 	if (t->blob && memcmp(&kv, &cv, sizeof(cv)))
 		differ(s, "route", vec, "kfunc", "verdict",
@@ -706,6 +729,35 @@ static void gen_table(struct suite *s, char *y, size_t size)
 	}
 }
 
+/* The largest route list a service may have: 63 segment prefixes, a default. */
+static void gen_big_table(char *y, size_t size)
+{
+	size_t n = 0;
+	unsigned int i;
+
+	APPEND("routes:\n  - service: svc\n    http:\n");
+	for (i = 0; i < KMESH_L7_MAX_RULES - 1; i++)
+		APPEND("      - name: r%u\n        match: [{uri: {segment_prefix: /r%u}}]\n"
+		       "        route: [{cluster: %s}]\n", i, i,
+		       gen_clusters[i % ARRAY_SIZE(gen_clusters)]);
+	APPEND("      - name: default\n        deny: {status: 404}\n");
+}
+
+static unsigned int big_requests(struct suite *s, const struct table *t,
+				 unsigned int count)
+{
+	char head[256], vec[64];
+	unsigned int i, done = 0;
+
+	for (i = 0; i < count; i++) {
+		snprintf(head, sizeof(head), "GET /r%u%s HTTP/1.1\r\nHost: h\r\n\r\n",
+			 rnd(s) % 80, rnd(s) & 1 ? "/x" : "");
+		snprintf(vec, sizeof(vec), "%s/random-%u", t->name, i);
+		done += run_case(s, t, vec, head, rnd(s), NULL, NULL);
+	}
+	return done;
+}
+
 /* ---- the area ---- */
 
 static void check_listed(struct suite *s)
@@ -778,9 +830,15 @@ static void run_random_tables(struct suite *s)
 	unsigned int i, built = 0, requests = 0, before = s->unknown;
 	unsigned int r;
 
-	tap_begin("route/policy conformance: %u random tables (routes, authorization) x %u random requests, core = fallback%s",
+	tap_begin("route/policy conformance: a 64-route table (63 and a default) and %u random tables (routes, authorization) x %u random requests, core = fallback%s",
 		  RANDOM_TABLES, RANDOM_REQUESTS, s->kfunc ? " = kfunc" : "");
 	memset(s->kinds, 0, sizeof(s->kinds));
+	s->took_default = s->split_beyond_first = 0;
+	gen_big_table(yaml, sizeof(yaml));
+	if (EXPECT_EQ(table_load(&t, "64-routes", yaml), 0) &&
+	    EXPECT_EQ(table_install(s, &t, TABLE_ID_BASE + 99), 0))
+		requests += big_requests(s, &t, RANDOM_REQUESTS);
+	table_free(s, &t);
 	for (i = 0; i < RANDOM_TABLES; i++) {
 		gen_table(s, yaml, sizeof(yaml));
 		snprintf(name, sizeof(name), "random-%u", i);
@@ -800,6 +858,8 @@ static void run_random_tables(struct suite *s)
 	for (r = KMESH_L7_R_ALLOW; r <= KMESH_L7_R_NO_ROUTE; r++)
 		if (!EXPECT(s->kinds[r]))
 			tap_diag("no generated request got reason %u", r);
+	EXPECT(s->took_default);
+	EXPECT(s->split_beyond_first);
 	tap_diag("%u tables, %u requests; %u unlisted differences", built,
 		 requests, s->unknown - before);
 	tap_end();

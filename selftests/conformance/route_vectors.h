@@ -193,6 +193,14 @@ static const struct route_table_vec route_tables[] = {
 	  "               {key: \"request.headers[x-team]\", not_values: [\"*-ext\"]}]\n" },
 };
 
+/* Requests at the fallback's limits (KMESH_L7_QUERY_PARAMS, 255 path
+ * segments, KMESH_L7_MAX_HOST). */
+#define Q10	"a&a&a&a&a&a&a&a&a&a&"
+#define S10	"/x/x/x/x/x/x/x/x/x/x"
+#define S100	S10 S10 S10 S10 S10 S10 S10 S10 S10 S10
+#define L10	"aaaaaaaaa."
+#define L100	L10 L10 L10 L10 L10 L10 L10 L10 L10 L10
+
 #define SHOP(line, extra) line " HTTP/1.1\r\nHost: shop.example.com\r\n" extra "\r\n"
 #define H(line, extra) line " HTTP/1.1\r\nHost: h\r\n" extra "\r\n"
 #define OK	KMESH_L7_R_ALLOW
@@ -214,6 +222,7 @@ static const struct route_case_vec route_cases[] = {
 	{ "shop", "wildcard host with port", "GET /api HTTP/1.1\r\nHost: a.shop.internal:8080\r\n\r\n", 0, NULL, OK, 0, "api", "c-api", NULL },
 	{ "shop", "host case", "GET /api HTTP/1.1\r\nHost: SHOP.Example.COM\r\n\r\n", 0, NULL, OK, 0, "api", "c-api", NULL },
 	{ "shop", "other host: no route", "GET /api HTTP/1.1\r\nHost: evil.example.com\r\n\r\n", 0, NULL, KMESH_L7_R_NO_ROUTE, 404, NULL, NULL, NULL },
+	{ "shop", "host of 300 bytes, wildcard", "GET /api HTTP/1.1\r\nHost: " L100 L100 L100 "shop.internal\r\n\r\n", 0, NULL, OK, 0, "api", "c-api", NULL },
 	{ "shop", "absolute-form: the target's authority", "GET http://shop.example.com/api/v1?debug=1 HTTP/1.1\r\nHost: x\r\n\r\n", 0, NULL, OK, 0, "api", "c-api", NULL },
 	{ "shop", "absolute-form without path is /", "GET http://shop.example.com HTTP/1.1\r\nHost: x\r\n\r\n", 0, NULL, OK, 0, "default", "c-default", NULL },
 	{ "shop", "CONNECT: no path, the default", "CONNECT a.shop.internal:443 HTTP/1.1\r\nHost: a.shop.internal:443\r\n\r\n", 0, NULL, OK, 0, "default", "c-default", NULL },
@@ -246,6 +255,8 @@ static const struct route_case_vec route_cases[] = {
 	{ "paths", "template {a}/{b}: empty segment", H("GET /p/", ""), 0, NULL, KMESH_L7_R_NO_ROUTE, 404, NULL, NULL, NULL },
 	{ "paths", "template deny, 18 segments", H("GET /q/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17", ""), 0, NULL, KMESH_L7_R_ROUTE_DENY, 410, "deep", NULL, NULL },
 	{ "paths", "template {a}/{b}: 20 segments", H("GET /1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/19/20", ""), 0, NULL, KMESH_L7_R_NO_ROUTE, 404, NULL, NULL, NULL },
+	{ "paths", "template: 300 segments", H("GET /q" S100 S100 S100, ""), 0, NULL, KMESH_L7_R_ROUTE_DENY, 410, "deep", NULL, NULL },
+	{ "paths", "prefix before any template: 300 segments", H("GET /b" S100 S100 S100, ""), 0, NULL, OK, 0, "prefix", "c-b", NULL },
 	/* conds */
 	{ "conds", "method in the set", H("POST /m", ""), 0, NULL, OK, 0, "methods", "c-api", NULL },
 	{ "conds", "unknown method token is OTHER", H("PROPFIND /m", ""), 0, NULL, OK, 0, "methods", "c-api", NULL },
@@ -262,6 +273,9 @@ static const struct route_case_vec route_cases[] = {
 	{ "conds", "query: empty params skipped", H("GET /x?&&v=2&&flag=", ""), 0, NULL, KMESH_L7_R_DIRECT, 202, "query", NULL, NULL },
 	{ "conds", "query: the first one decides", H("GET /x?v=3&v=2&flag", ""), 0, NULL, KMESH_L7_R_NO_ROUTE, 404, NULL, NULL, NULL },
 	{ "conds", "query: not decoded", H("GET /x?v=%32&flag", ""), 0, NULL, KMESH_L7_R_NO_ROUTE, 404, NULL, NULL, NULL },
+	{ "conds", "query: 40 parameters, the named ones last", H("GET /x?" Q10 Q10 Q10 Q10 "v=2&flag", ""), 0, NULL, KMESH_L7_R_DIRECT, 202, "query", NULL, NULL },
+	{ "conds", "query: 40 parameters, an earlier route takes it", H("GET /x?" Q10 Q10 Q10 Q10 "v=2&flag", "x-env: prod\r\n"), 0, NULL, OK, 0, "hdr-exact", "c-b", NULL },
+	{ "conds", "query: 40 parameters, the named ones first", H("GET /x?v=2&flag&" Q10 Q10 Q10 Q10 "b", ""), 0, NULL, KMESH_L7_R_DIRECT, 202, "query", NULL, NULL },
 	/* noroute */
 	{ "noroute", "no vhost", "GET /x HTTP/1.1\r\nHost: other.test\r\n\r\n", 0, NULL, KMESH_L7_R_NO_ROUTE, 404, NULL, NULL, NULL },
 	{ "noroute", "no route, no default", "GET /y HTTP/1.1\r\nHost: only.test\r\n\r\n", 0, NULL, KMESH_L7_R_NO_ROUTE, 404, NULL, NULL, NULL },
@@ -269,6 +283,7 @@ static const struct route_case_vec route_cases[] = {
 	/* lone-default */
 	{ "lone-default", "a path", H("GET /anything", ""), 0, NULL, KMESH_L7_R_ROUTE_DENY, 503, "everything", NULL, NULL },
 	{ "lone-default", "no path", "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", 0, NULL, KMESH_L7_R_ROUTE_DENY, 503, "everything", NULL, NULL },
+	{ "lone-default", "host of 300 bytes", "GET / HTTP/1.1\r\nHost: " L100 L100 L100 "test\r\n\r\n", 0, NULL, KMESH_L7_R_ROUTE_DENY, 503, "everything", NULL, NULL },
 	/* split: total 4; rand * 4 >> 32 picks 0 | 1 1 | 2 */
 	{ "split", "rand 0", H("GET /", ""), 0, NULL, OK, 0, "split", "c-api", NULL },
 	{ "split", "rand 1/4 - 1", H("GET /", ""), 0x3fffffff, NULL, OK, 0, "split", "c-api", NULL },
@@ -298,5 +313,10 @@ static const struct route_case_vec route_cases[] = {
 #undef SHOP
 #undef H
 #undef OK
+#undef Q10
+#undef S10
+#undef S100
+#undef L10
+#undef L100
 
 #endif /* KMESH_ROUTE_VECTORS_H */
