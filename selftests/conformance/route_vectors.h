@@ -174,7 +174,7 @@ static const struct route_table_vec route_tables[] = {
 	  "    action: DENY\n"
 	  "    rules:\n"
 	  "      - to: [{operation: {paths: [\"/admin*\", \"*.php\"]}}]\n"
-	  "      - when: [{key: \"request.headers[x-user]\", values: [evil, \"bad-*\"]}]\n"
+	  "      - when: [{key: \"request.headers[x-user]\", values: [evil, \"bad-*\", \"*-root\"]}]\n"
 	  "  - name: readers\n"
 	  "    service: svc\n"
 	  "    rules:\n"
@@ -295,6 +295,8 @@ static const struct route_case_vec route_cases[] = {
 	{ "authz", "deny wins over allow", "GET /admin/x HTTP/1.1\r\nHost: api.test\r\n\r\n", 0, NULL, KMESH_L7_R_DENY_POLICY, 403, "default", "c-default", "no-admin" },
 	{ "authz", "deny: path suffix", "HEAD /a/b.php HTTP/1.1\r\nHost: api.test\r\n\r\n", 0, NULL, KMESH_L7_R_DENY_POLICY, 403, "default", "c-default", "no-admin" },
 	{ "authz", "deny: header value prefix", "GET / HTTP/1.1\r\nHost: api.test\r\nx-user: bad-guy\r\n\r\n", 0, NULL, KMESH_L7_R_DENY_POLICY, 403, "default", "c-default", "no-admin" },
+	{ "authz", "deny: header suffix", "GET / HTTP/1.1\r\nHost: api.test\r\nx-user: me-root\r\n\r\n", 0, NULL, KMESH_L7_R_DENY_POLICY, 403, "default", "c-default", "no-admin" },
+	{ "authz", "header suffix on a 300-byte value", "GET / HTTP/1.1\r\nHost: api.test\r\nx-user: " L100 L100 L100 "\r\n\r\n", 0, NULL, OK, 0, "default", "c-default", NULL },
 	{ "authz", "deny: header exact, other value", "GET / HTTP/1.1\r\nHost: api.test\r\nx-user: evil2\r\n\r\n", 0, NULL, OK, 0, "default", "c-default", NULL },
 	{ "authz", "no allow: method", "POST /api HTTP/1.1\r\nHost: api.test\r\nContent-Length: 0\r\n\r\n", 0, NULL, KMESH_L7_R_NO_ALLOW, 403, "api", "c-api", NULL },
 	{ "authz", "no allow: host", "GET /api HTTP/1.1\r\nHost: example.com\r\n\r\n", 0, NULL, KMESH_L7_R_NO_ALLOW, 403, "api", "c-api", NULL },
