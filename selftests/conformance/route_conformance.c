@@ -655,7 +655,7 @@ static void gen_action(struct suite *s, char *y, size_t size, size_t *np)
 		APPEND("        route:\n");
 		for (k = 0; k < nd; k++)
 			APPEND("          - {cluster: %s, weight: %u}\n",
-			       gen_clusters[(k + rnd(s) % 2) % ARRAY_SIZE(gen_clusters) + 0],
+			       gen_clusters[(k + rnd(s) % 2) % ARRAY_SIZE(gen_clusters)],
 			       k ? rnd(s) % 50 : 1 + rnd(s) % 50);
 		break;
 	}
@@ -879,7 +879,15 @@ static void run_random_tables(struct suite *s)
 void test_route_policy(void)
 {
 	struct suite s = { .dev_fd = -1, .rng = 0x9e3779b97f4a7c15ULL };
+	const char *seed = getenv("KMESH_CONFORMANCE_SEED");
 	struct route_eval_bpf *skel;
+
+	/* another sample of generated cases, to explore (reported, so a
+	 * failure can be replayed) */
+	if (seed && strtoull(seed, NULL, 0))
+		s.rng = strtoull(seed, NULL, 0);
+	tap_diag("route/policy conformance: generated cases from seed %#llx",
+		 (unsigned long long)s.rng);
 
 	tap_begin("route/policy conformance: the evaluation program loads");
 	/* kfunc column: where the module is (the VM lanes), never on the host */
