@@ -522,23 +522,29 @@ static const char *const gen_paths[] = {
 	"/users/42/orders", "/users/42/orders/", "/users/7/x", "/static",
 	"/static/a/b.css", "/health", "/p/q", "/m", "/x", "/x.php",
 	"/private/k", "/q/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16",
+	"/a%20b", "/api/a%2Fb", "/API", "/static/x/", "/users//orders",
+	"/api/v1/items/", "/x/v1", "/x/v1/", "/admin.php",
 };
 static const char *const gen_queries[] = {
 	"", "", "", "?debug=1", "?v=2&flag", "?debug", "?a&debug=1", "?",
-	"?v=2&v=3", "?&&flag=&v=2",
+	"?v=2&v=3", "?&&flag=&v=2", "?v=%32", "?debug=1&debug=2", "?=x&v=2",
+	"?debug=", "?v=2+", "?flag=&&",
 };
 static const char *const gen_hosts[] = {
 	"shop.example.com", "SHOP.Example.com.", "x.shop.internal:8080",
 	"api.test", "evil.com", "a.b.example.com", "h", "only.test",
 	"reviews.default.svc", "a.wild.test", "wild.test", "[::1]",
-	"example.com",
+	"example.com", "API.TEST", "api.test.", "a.shop.internal.",
+	"[::1]:8080", "SHOP.EXAMPLE.COM:80", "x.example.com",
 };
 static const char *const gen_headers[] = {
 	"X-Canary: 1\r\n", "x-canary: 2\r\n", "x-env: prod\r\n",
 	"X-Env: dev\r\n", "User-Agent: curl/8\r\n", "x-multi: 1\r\n",
 	"x-multi: 2\r\n", "x-a: y\r\n", "x-b: \r\n", "x-user: bad-x\r\n",
 	"x-user: evil\r\n", "X-Token: t\r\n", "x-team: a-ext\r\n",
-	"Cookie: a=1\r\n",
+	"Cookie: a=1\r\n", "X-CANARY:1\r\n", "x-canary: 1 \r\n",
+	"x-multi: 1,2\r\n", "x-a:\r\n", "x-env: prod\r\n", "X-User: me-root\r\n",
+	"x-token:\r\n",
 };
 static const char *const gen_methods[] = {
 	"GET", "POST", "DELETE", "PUT", "HEAD", "PROPFIND", "PATCH", "MKCOL",
@@ -606,15 +612,20 @@ static const char *const gen_hdr_conds[] = {
 	"x-canary: {exact: \"1\"}", "x-env: {prefix: pro}",
 	"user-agent: {prefix: curl/}", "x-multi: {exact: \"1,2\"}",
 	"x-a: {present: true}", "x-b: {absent: true}", "cookie: {exact: a=1}",
+	"x-canary: {prefix: \"\"}", "x-multi: {prefix: \"1,\"}",
+	"x-a: {exact: \"\"}",
 };
 static const char *const gen_query_conds[] = {
 	"debug: {exact: \"1\"}", "v: {exact: \"2\"}", "flag: {exact: \"\"}",
+	"v: {exact: \"2+\"}", "debug: {exact: \"\"}",
 };
 static const char *const gen_authz_ops[] = {
 	"{paths: [\"/admin*\"]}", "{paths: [\"*.php\", /x]}",
 	"{methods: [GET, HEAD]}", "{not_methods: [DELETE]}",
 	"{hosts: [\"*.example.com\"]}", "{not_hosts: [evil.com]}",
 	"{hosts: [\"shop*\"], paths: [\"*\"]}", "{ports: [8080]}",
+	"{hosts: [\"*.internal\", api.test]}", "{not_paths: [\"*\"]}",
+	"{paths: [/api, \"/api/*\"], not_hosts: [\"*.com\"]}",
 	"{not_paths: [\"/api*\"], methods: [POST]}",
 };
 static const char *const gen_authz_when[] = {
@@ -623,6 +634,9 @@ static const char *const gen_authz_when[] = {
 	"{key: \"request.headers[x-team]\", not_values: [\"*-ext\"]}",
 	"{key: source.ip, values: [10.0.0.0/8]}",
 	"{key: source.ip, not_values: [10.66.0.0/16]}",
+	"{key: \"request.headers[x-user]\", values: [\"*-root\"]}",
+	"{key: \"request.headers[x-multi]\", values: [\"1,2\", \"*,2\"]}",
+	"{key: destination.port, not_values: [\"8080\"]}",
 };
 static const char *const gen_authz_from[] = {
 	"{source: {ip_blocks: [10.9.0.0/16]}}",
