@@ -19,6 +19,7 @@ static const struct {
 	{ "kfunc", test_kfunc },
 	{ "http", test_http },
 	{ "routes", test_routes },
+	{ "route_policy", test_route_policy },
 	{ "priv", test_priv },
 	{ "kmeshctl", test_kmeshctl },
 	{ "l4", test_l4 },

@@ -13,8 +13,8 @@
 #ifndef KMESH_L7_EVAL_H
 #define KMESH_L7_EVAL_H
 
+#include "l7_http.h"	/* first: kmesh_bpf.h brings the kernel types */
 #include "kmesh_dev.h"
-#include "l7_http.h"
 
 #define L7_STR_MASK	(KMESH_L7_STR_BYTES - 1)
 
@@ -175,9 +175,10 @@ static long l7_view_host(__u32 i, struct l7_eval_ctx *ctx)
 
 /*
  * Build sc->view from the parsed head in sc->req and sc->buf. @pol may be
- * NULL (nothing to look at beyond path and host). Returns 0, or -1 when
- * the request cannot be looked at (host longer than 255 bytes). Global,
- * like the other steps: verified once.
+ * NULL (nothing to look at beyond path and host). A host longer than
+ * KMESH_L7_MAX_HOST is not kept: conditions on it are undecidable, the
+ * others still decide. Returns 0, or -1 without a scratch. Global, like
+ * the other steps: verified once.
  */
 __noinline int kmesh_l7_view(struct l7_scratch *sc,
 			     const struct kmesh_l7_policy *pol, __u32 port)
@@ -218,8 +219,10 @@ __noinline int kmesh_l7_view(struct l7_scratch *sc,
 	len = req->host.len;
 	if (len && sc->buf[(off + len - 1) & L7_BUF_MASK] == '.')
 		len--;
-	if (len > KMESH_L7_MAX_HOST)
-		return -1;
+	if (len > KMESH_L7_MAX_HOST) {
+		v->host_long = 1;
+		len = 0;
+	}
 	v->host_len = (__u8)len;
 	sc->wused = off;
 	bpf_loop(len, l7_view_host, &ctx, 0);
@@ -322,8 +325,11 @@ static __always_inline int l7_template(struct l7_scratch *sc,
 	const struct l7_view *v = &sc->view;
 	__u32 j, seg = 0, total = v->nr_segs;
 
-	if (v->segs_more)
-		return L7_UNDECIDABLE;
+	/*
+	 * Decidable on any path: the first KMESH_L7_TEMPLATE_SEGS segments
+	 * are indexed and a template has no more; a path with more than
+	 * 255 segments (segs_more) cannot end where such a template does.
+	 */
 	for (j = 0; j < KMESH_L7_TEMPLATE_SEGS; j++) {
 		const struct kmesh_l7_tseg *t;
 		__u32 pl, po;
@@ -392,6 +398,14 @@ static __always_inline int l7_item(struct l7_scratch *sc,
 
 	if (n > KMESH_L7_STR_MAX)
 		return L7_NO;
+	switch (it->kind) {
+	case KMESH_L7_I_HOST_EXACT:
+	case KMESH_L7_I_HOST_PREFIX:
+	case KMESH_L7_I_HOST_SUFFIX:
+		if (v->host_long)
+			return L7_UNDECIDABLE;
+		break;
+	}
 	switch (it->kind) {
 	case KMESH_L7_I_TRUE:
 		return L7_YES;
@@ -481,6 +495,8 @@ static long l7_item_cb(__u32 i, struct l7_eval_ctx *ctx)
 	r = l7_item(sc, pol, it);
 	if (r == L7_YES)
 		sc->hits |= 1ULL << (it->cond & 63);
+	else if (r == L7_UNDECIDABLE && (it->flags & KMESH_L7_IF_ROUTE))
+		sc->undec_conds |= 1ULL << (it->cond & 63);	/* see l7_undecided() */
 	else if (r == L7_UNDECIDABLE)
 		sc->undecidable = 1;
 	return 0;
@@ -499,8 +515,12 @@ static long l7_block_cb(__u32 i, struct l7_eval_ctx *ctx)
 	if (!sc || !pol)
 		return 1;
 	m = pol->block_conds[i & (KMESH_L7_MAX_BLOCKS - 1)];
-	if ((sc->conds & m) == m)
+	if (m & sc->undec_conds) {
+		if (((sc->conds | sc->undec_conds) & m) == m)
+			sc->maybe_blocks |= 1ULL << (i & 63);
+	} else if ((sc->conds & m) == m) {
 		sc->blocks |= 1ULL << (i & 63);
+	}
 	return 0;
 }
 
@@ -514,8 +534,11 @@ static long l7_rule_cb(__u32 i, struct l7_eval_ctx *ctx)
 	if (!sc || !pol)
 		return 1;
 	ru = &pol->rules[i & (KMESH_L7_MAX_RULES - 1)];
-	if (!(ru->blocks & sc->blocks))
+	if (!(ru->blocks & sc->blocks)) {
+		if (ru->blocks & sc->maybe_blocks)
+			sc->maybe_rules |= 1ULL << (i & 63);
 		return 0;
+	}
 	sc->rules |= 1ULL << (i & 63);
 	if (ru->kind == KMESH_L7_RK_DENY && !sc->deny_hit) {
 		sc->deny_hit = 1;
@@ -558,6 +581,33 @@ static __always_inline void l7_route_action(const struct kmesh_l7_rule *ru,
 }
 
 /*
+ * A route condition that cannot be evaluated (a query over
+ * KMESH_L7_QUERY_PARAMS parameters, a host over KMESH_L7_MAX_HOST bytes)
+ * matters only when it could change the route: when it is the vhost's, or
+ * belongs to a route before the first route that surely holds, or no
+ * route surely holds. Then the request is undecidable: refused (true:
+ * the decision is made), or, with failure_mode_allow, counted unchecked
+ * and routed on what could be evaluated, as for authorization.
+ */
+static __always_inline bool l7_undecided(const struct kmesh_l7_policy *pol,
+					 struct l7_decision *d)
+{
+	if (pol->flags & KMESH_L7_PF_FAIL_OPEN) {
+		l7_global(KMESH_L7_G_UNCHECKED);
+		return false;
+	}
+	if (!d->reason) {
+		d->reason = KMESH_L7_R_UNDECIDABLE;
+		d->status = 403;
+		d->pol_reply = 1;
+		d->resp_off = pol->deny_off;
+		d->resp_head = pol->deny_head;
+		d->resp_len = pol->deny_len;
+	}
+	return true;
+}
+
+/*
  * Evaluate @pol for the request in @sc (view built). @routes: evaluate the
  * routes too (fallback mode; kfunc mode asks the module's table). Fills
  * @d: authorization first (deny wins, then "an ALLOW policy exists and
@@ -568,7 +618,7 @@ __noinline int kmesh_l7_decide(struct l7_scratch *sc,
 			       __u32 routes, struct l7_decision *d)
 {
 	struct l7_eval_ctx ctx = { .sc = sc, .pol = pol };
-	__u64 mask;
+	__u64 mask, maybe;
 	__u32 n;
 
 	if (!sc || !pol || !d)
@@ -577,6 +627,9 @@ __noinline int kmesh_l7_decide(struct l7_scratch *sc,
 	sc->hits = 0;
 	sc->blocks = 0;
 	sc->rules = 0;
+	sc->undec_conds = 0;
+	sc->maybe_blocks = 0;
+	sc->maybe_rules = 0;
 	sc->undecidable = 0;
 	sc->deny_hit = 0;
 	sc->allow_hit = 0;
@@ -585,6 +638,8 @@ __noinline int kmesh_l7_decide(struct l7_scratch *sc,
 	if (n > KMESH_L7_MAX_ITEMS)
 		n = KMESH_L7_MAX_ITEMS;
 	bpf_loop(n, l7_item_cb, &ctx, 0);
+	/* an undecidable item does not matter when another one matched */
+	sc->undec_conds &= ~sc->hits;
 	sc->conds = sc->hits ^ pol->neg_conds;
 	n = pol->nr_blocks;
 	bpf_loop(n > KMESH_L7_MAX_BLOCKS ? KMESH_L7_MAX_BLOCKS : n, l7_block_cb,
@@ -616,6 +671,10 @@ __noinline int kmesh_l7_decide(struct l7_scratch *sc,
 		return 0;
 	/* routing: the vhost, then the first route, then the default */
 	if (!(pol->flags & KMESH_L7_PF_VHOST_ANY) &&
+	    ((sc->undec_conds >> (pol->vhost_cond & 63)) & 1) &&
+	    l7_undecided(pol, d))
+		return 0;
+	if (!(pol->flags & KMESH_L7_PF_VHOST_ANY) &&
 	    !((sc->conds >> (pol->vhost_cond & 63)) & 1)) {
 		if (!d->reason) {
 			d->reason = KMESH_L7_R_NO_ROUTE;
@@ -626,6 +685,12 @@ __noinline int kmesh_l7_decide(struct l7_scratch *sc,
 	}
 	n = pol->nr_routes;
 	mask = n >= 64 ? ~0ULL : (1ULL << n) - 1;
+	/* maybe: routes before the first sure one (below its lowest bit) */
+	maybe = sc->maybe_rules & mask;
+	if (sc->rules & mask)
+		maybe &= ((sc->rules & mask) & -(sc->rules & mask)) - 1;
+	if (maybe && l7_undecided(pol, d))
+		return 0;
 	mask &= sc->rules;
 	if (mask) {
 		l7_route_action(&pol->rules[l7_ffs64(mask) & 63], d);
@@ -683,6 +748,37 @@ static __always_inline void l7_take_route(struct l7_scratch *sc,
 		d->route_id = route_id;
 		d->route_known = 1;
 	}
+}
+
+/*
+ * kfunc mode: route the request in @sc with the module's table
+ * @q->table_id (@q->rand and @q->stay_cluster set by the caller; the
+ * verdict comes back in @q), after kmesh_l7_decide(..., routes = 0, @d).
+ * No table answer (error, no vhost, no route) is a 404 unless
+ * authorization refused first; a route takes its action from @pol, as in
+ * fallback mode. Returns the kfunc's return value. sk_msg and the
+ * conformance suite (selftests/conformance) both route through here.
+ */
+static __always_inline int l7_route_by_module(struct l7_scratch *sc,
+					      const struct kmesh_l7_policy *pol,
+					      struct kmesh_route_query *q,
+					      struct l7_decision *d)
+{
+	int rc;
+
+	rc = bpf_kmesh_route_match(&sc->req, sizeof(sc->req), sc->buf,
+				   L7_BOUND(sc->len, KMESH_L7_MAX_HEAD * 2 - 1),
+				   q);
+	if (rc < 0 || q->verdict.kind == KMESH_RT_V_NO_VHOST ||
+	    q->verdict.kind == KMESH_RT_V_NO_ROUTE) {
+		if (!d->reason) {
+			d->reason = KMESH_L7_R_NO_ROUTE;
+			d->status = 404;
+		}
+	} else {
+		l7_take_route(sc, pol, q->verdict.route_id, d);
+	}
+	return rc;
 }
 
 #endif /* KMESH_L7_EVAL_H */

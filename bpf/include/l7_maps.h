@@ -223,7 +223,8 @@ struct l7_view {
 	__u16 seg_len[KMESH_L7_PATH_SEGS + 1];
 	__u8 nr_params;
 	__u8 params_more;
-	__u16 pad;
+	__u8 host_long;		/* over KMESH_L7_MAX_HOST: host items undecidable */
+	__u8 pad;
 	__u16 param_off[KMESH_L7_QUERY_PARAMS];
 	__u16 param_len[KMESH_L7_QUERY_PARAMS];	/* whole "name[=value]" */
 	__u16 param_name[KMESH_L7_QUERY_PARAMS];	/* bytes before '=' */
@@ -261,6 +262,10 @@ struct l7_scratch {
 	__u64 conds;		/* conditions that hold */
 	__u64 blocks;		/* blocks that hold */
 	__u64 rules;		/* rules that hold */
+	/* fallback routing around conditions it cannot evaluate */
+	__u64 undec_conds;	/* route conditions with an undecidable item */
+	__u64 maybe_blocks;	/* blocks that hold if those do */
+	__u64 maybe_rules;	/* rules that hold only if those do */
 	__u32 deny_id;		/* first DENY rule's policy */
 	__u8 deny_hit;
 	__u8 allow_hit;

@@ -750,22 +750,13 @@ static __always_inline int l7_request(struct sk_msg_md *msg, bool kfunc,
 			q->table_id = svc.route_table_id;
 			q->rand = bpf_get_prandom_u32();
 			q->stay_cluster = s4->cluster_id;
-			rc = bpf_kmesh_route_match(&sc->req, sizeof(sc->req),
-						   sc->buf,
-						   L7_BOUND(sc->len, KMESH_L7_MAX_HEAD * 2 - 1),
-						   q);
-			if (rc < 0 || q->verdict.kind == KMESH_RT_V_NO_VHOST ||
-			    q->verdict.kind == KMESH_RT_V_NO_ROUTE) {
-				if (!d->reason) {
-					d->reason = KMESH_L7_R_NO_ROUTE;
-					d->status = 404;
-				}
-			} else {
-				l7_take_route(sc, svc.pol, q->verdict.route_id, d);
-				if (q->verdict.flags & KMESH_RT_VF_OTHER_CLUSTER)
-					l7_other_cluster(svc.service_id,
-							 svc.pol->flags, sc, d);
-			}
+			rc = l7_route_by_module(sc, svc.pol, q, d);
+			if (rc >= 0 && (q->verdict.kind == KMESH_RT_V_ROUTE ||
+					q->verdict.kind == KMESH_RT_V_DENY ||
+					q->verdict.kind == KMESH_RT_V_DIRECT) &&
+			    (q->verdict.flags & KMESH_RT_VF_OTHER_CLUSTER))
+				l7_other_cluster(svc.service_id,
+						 svc.pol->flags, sc, d);
 		}
 	}
 	/* the body: Content-Length counted, chunked scanned */

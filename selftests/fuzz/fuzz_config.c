@@ -14,7 +14,10 @@
  *    table passes kmesh_route_validate(), the check the module runs on
  *    /dev/kmesh before it takes a table;
  *  - parsing and building a second time gives the same bytes, so an
- *    apply of an unchanged file changes nothing.
+ *    apply of an unchanged file changes nothing;
+ *  - what apply installs, the parse's one compile with the generation's
+ *    ids bound (l7_policy_of, l7_table_of), is byte for byte a compile
+ *    with those ids.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +31,9 @@
 #include "mesh_config.h"
 
 #define FILE_NAME	"f.yaml"
+
+/* memcmp() may not take NULL, even for 0 bytes: empty arrays are NULL. */
+#define SAME(a, b, n)	CHECK(!(n) || !memcmp((a), (b), (n) * sizeof(*(a))))
 
 struct l7_out {
 	__u32 service_id;
@@ -97,9 +103,33 @@ static void check_error(const char *err, const uint8_t *data, size_t size)
 	}
 }
 
+/*
+ * What apply installs (l7_policy_of(), l7_table_of(): the parse's compile
+ * with the generation's ids bound) is byte for byte what compiling again
+ * with those ids gives.
+ */
+static void check_bound(const struct mesh_config *cfg, int svc, __u32 sid,
+			const __u32 *cluster_ids, const struct l7_out *o,
+			struct l7_cidrs *bound_cidrs)
+{
+	static struct kmesh_l7_policy pol;
+	struct l7_check_err ce;
+	void *blob;
+	__u32 len;
+
+	CHECK(!l7_policy_of(cfg, svc, sid, &pol, bound_cidrs, &ce));
+	CHECK(!memcmp(&pol, &o->policy, sizeof(pol)));
+	if (!l7_routes_of(cfg, svc))
+		return;
+	CHECK(!l7_table_of(cfg, svc, sid, cluster_ids, &blob, &len, &ce));
+	CHECK(len == o->len && !memcmp(blob, o->blob, len));
+	free(blob);
+}
+
 static void build_l7(struct build *b)
 {
 	const struct mesh_config *cfg = &b->cfg;
+	struct l7_cidrs bound_cidrs = {};
 	struct l7_check_err ce;
 	__u32 *cluster_ids;
 	size_t i;
@@ -142,6 +172,20 @@ static void build_l7(struct build *b)
 			abort();
 		}
 	}
+	for (i = 0; i < b->nr_l7; i++) {
+		size_t k;
+
+		for (k = 0; k < cfg->nr_services; k++)
+			if (l4_gen_id(&b->gen, KMESH_L4_KIND_SERVICE,
+				      cfg->services[k].name) == b->l7[i].service_id)
+				break;
+		CHECK(k < cfg->nr_services);
+		check_bound(cfg, (int)k, b->l7[i].service_id, cluster_ids,
+			    &b->l7[i], &bound_cidrs);
+	}
+	CHECK(bound_cidrs.n == b->cidrs.n);
+	SAME(bound_cidrs.v, b->cidrs.v, bound_cidrs.n);
+	l7_cidrs_free(&bound_cidrs);
 	free(cluster_ids);
 }
 
@@ -164,8 +208,6 @@ static int build(struct build *b, const uint8_t *data, size_t size)
 	return 1;
 }
 
-/* memcmp() may not take NULL, even for 0 bytes: empty arrays are NULL. */
-#define SAME(a, b, n)	CHECK(!(n) || !memcmp((a), (b), (n) * sizeof(*(a))))
 
 static void check_same(const struct build *x, const struct build *y)
 {

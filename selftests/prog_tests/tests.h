@@ -8,6 +8,7 @@ void test_btf(void);
 void test_kfunc(void);
 void test_http(void);
 void test_routes(void);
+void test_route_policy(void);	/* selftests/conformance/route_conformance.c */
 void test_priv(void);
 void test_kmeshctl(void);
 void test_l4(void);

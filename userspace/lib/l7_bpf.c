@@ -138,7 +138,7 @@ static int push_table(struct l7_apply *a, const struct mesh_config *cfg,
 	__u32 len;
 	int fmt, e;
 
-	if (l7_build_table(cfg, svc, sid, cluster_ids, &blob, &len, &ce)) {
+	if (l7_table_of(cfg, svc, sid, cluster_ids, &blob, &len, &ce)) {
 		snprintf(err, err_size, "routes of service '%s': %s",
 			 cfg->services[svc].name, ce.msg);
 		return -1;
@@ -191,7 +191,7 @@ int l7_prepare(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
 		if (!l7_service_has_rules(cfg, (int)i))
 			continue;
 		pr->service_id = sid;
-		if (l7_build_policy(cfg, (int)i, sid, &pr->pol, &cidrs, &ce)) {
+		if (l7_policy_of(cfg, (int)i, sid, &pr->pol, &cidrs, &ce)) {
 			snprintf(err, err_size, "service '%s': %s", s->name, ce.msg);
 			goto out;
 		}

@@ -35,6 +35,10 @@ struct pc {
 	struct kmesh_l7_rule routes[KMESH_L7_MAX_RULES], authz[KMESH_L7_MAX_RULES];
 	size_t nroutes, nauthz;
 	bool route_pass;	/* conditions made now are for routes only */
+	/* the route walk: the vhost condition, the rule and block being made */
+	struct cspec vhost;
+	struct kmesh_l7_rule *rule;
+	__u64 mask;
 	/* where we are, for messages */
 	int line;
 	const char *path;
@@ -435,74 +439,195 @@ static int item_template(struct pc *c, struct cspec *cs, const char *t)
 	return 0;
 }
 
-/* ---- routes ---- */
+/* ---- the routes of a service: one walk, both encodings ---- */
 
-static int route_block(struct pc *c, const struct mesh_route_match *m,
-		       __u64 *mask)
+/*
+ * The eBPF policy (compile_routes) and the module's table (l7_build_table)
+ * encode the same routes; this walk gives both the same elements in the
+ * same order: the hosts, then each ordered route with its match entries
+ * and their conditions (uri, methods, headers, query parameters), its
+ * action, and the default route last (the parse keeps it last).
+ */
+struct route_walker {
+	int (*host)(void *ctx, const char *host);
+	int (*hosts_end)(void *ctx);
+	int (*route)(void *ctx, const struct mesh_http_route *r);
+	int (*match)(void *ctx, const struct mesh_route_match *m, size_t j);
+	int (*uri)(void *ctx, const struct mesh_pattern *uri);
+	int (*methods)(void *ctx, __u32 methods);
+	int (*header)(void *ctx, const struct mesh_header_match *h);
+	int (*query)(void *ctx, const struct mesh_query_match *q);
+	int (*match_end)(void *ctx);
+	int (*action)(void *ctx, const struct mesh_http_route *r);
+	/* @ordered: how many ordered routes came before */
+	int (*dflt)(void *ctx, const struct mesh_http_route *r, size_t ordered);
+};
+
+static int walk_routes(const struct mesh_routes *rt,
+		       const struct route_walker *w, void *ctx)
 {
-	struct cspec cs;
-	size_t i;
+	const struct mesh_http_route *dflt = NULL;
+	size_t i, j, k, ordered = 0;
 
-	if (m->has_uri) {
-		memset(&cs, 0, sizeof(cs));
-		switch (m->uri.kind) {
-		case MESH_M_EXACT:
-			if (item_str(c, &cs, KMESH_L7_I_PATH_EXACT, m->uri.text,
-				     strlen(m->uri.text), 0, 0))
-				return -1;
-			break;
-		case MESH_M_PREFIX:
-		case MESH_M_SEGMENT_PREFIX:
-			if (item_str(c, &cs, KMESH_L7_I_PATH_PREFIX, m->uri.text,
-				     strlen(m->uri.text),
-				     m->uri.kind == MESH_M_SEGMENT_PREFIX ?
-				     KMESH_L7_IF_SEGMENT : 0, 0))
-				return -1;
-			break;
-		default:
-			if (item_template(c, &cs, m->uri.text))
-				return -1;
-			break;
-		}
-		if (cond_add(c, &cs, mask))
+	for (i = 0; i < rt->nr_hosts; i++)
+		if (w->host(ctx, rt->hosts[i]))
 			return -1;
-	}
-	if (cond_methods(c, m->methods, false, mask))
+	if (w->hosts_end(ctx))
 		return -1;
-	for (i = 0; i < m->nr_headers; i++) {
-		const struct mesh_header_match *h = &m->headers[i];
-		int slot = hdr_slot(c, h->name);
-		__u8 kind;
+	for (i = 0; i < rt->nr_http; i++) {
+		const struct mesh_http_route *r = &rt->http[i];
 
-		if (slot < 0)
+		if (!r->nr_match) {
+			dflt = r;
+			continue;
+		}
+		ordered++;
+		if (w->route(ctx, r))
 			return -1;
-		memset(&cs, 0, sizeof(cs));
-		kind = h->value.kind == MESH_M_EXACT ? KMESH_L7_I_HDR_EXACT :
-		       h->value.kind == MESH_M_PREFIX ? KMESH_L7_I_HDR_PREFIX :
-		       KMESH_L7_I_HDR_PRESENT;
-		cs.neg = h->value.kind == MESH_M_ABSENT;
-		if (item_str(c, &cs, kind, h->value.text,
-			     h->value.text ? strlen(h->value.text) : 0, 0,
-			     (__u8)slot) ||
-		    cond_add(c, &cs, mask))
+		for (j = 0; j < r->nr_match; j++) {
+			const struct mesh_route_match *m = &r->match[j];
+
+			if (w->match(ctx, m, j) ||
+			    (m->has_uri && w->uri(ctx, &m->uri)) ||
+			    (m->methods && w->methods(ctx, m->methods)))
+				return -1;
+			for (k = 0; k < m->nr_headers; k++)
+				if (w->header(ctx, &m->headers[k]))
+					return -1;
+			for (k = 0; k < m->nr_query; k++)
+				if (w->query(ctx, &m->query[k]))
+					return -1;
+			if (w->match_end(ctx))
+				return -1;
+		}
+		if (w->action(ctx, r))
 			return -1;
 	}
-	for (i = 0; i < m->nr_query; i++) {
-		const struct mesh_query_match *q = &m->query[i];
-		struct kmesh_l7_item *it;
-		__u16 voff;
+	return dflt ? w->dflt(ctx, dflt, ordered) : 0;
+}
 
-		memset(&cs, 0, sizeof(cs));
-		if (item_str(c, &cs, KMESH_L7_I_QUERY_EXACT, q->name,
-			     strlen(q->name), 0, 0) ||
-		    str_add(c, q->value, strlen(q->value), &voff))
-			return -1;
-		it = &cs.items[cs.n - 1];
-		it->arg = (__u32)voff << 16 | (__u32)strlen(q->value);
-		if (cond_add(c, &cs, mask))
-			return -1;
+/* ---- routes, as the eBPF policy ---- */
+
+static int pol_host(void *ctx, const char *h)
+{
+	struct pc *c = ctx;
+
+	if (c->pol->flags & KMESH_L7_PF_VHOST_ANY)
+		return 0;	/* "*" took every host already */
+	if (!strcmp(h, "*")) {
+		c->pol->flags |= KMESH_L7_PF_VHOST_ANY;
+		return 0;
 	}
+	if (h[0] == '*')
+		return item_str(c, &c->vhost, KMESH_L7_I_HOST_SUFFIX, h + 1,
+				strlen(h + 1), KMESH_L7_IF_LONGER, 0);
+	return item_str(c, &c->vhost, KMESH_L7_I_HOST_EXACT, h, strlen(h), 0, 0);
+}
+
+static int pol_hosts_end(void *ctx)
+{
+	struct pc *c = ctx;
+	__u64 vmask = 0;
+
+	if (c->pol->flags & KMESH_L7_PF_VHOST_ANY)
+		return 0;
+	if (cond_add(c, &c->vhost, &vmask))
+		return -1;
+	c->pol->vhost_cond = (__u8)__builtin_ctzll(vmask);
 	return 0;
+}
+
+static int pol_route(void *ctx, const struct mesh_http_route *r)
+{
+	struct pc *c = ctx;
+
+	c->line = r->line;
+	c->path = r->path;
+	c->rule = &c->routes[c->nroutes++];
+	memset(c->rule, 0, sizeof(*c->rule));
+	return 0;
+}
+
+static int pol_match(void *ctx, const struct mesh_route_match *m, size_t j)
+{
+	struct pc *c = ctx;
+
+	(void)j;
+	c->line = m->line;
+	c->mask = 0;
+	return 0;
+}
+
+static int pol_uri(void *ctx, const struct mesh_pattern *uri)
+{
+	struct pc *c = ctx;
+	struct cspec cs;
+
+	memset(&cs, 0, sizeof(cs));
+	switch (uri->kind) {
+	case MESH_M_EXACT:
+		if (item_str(c, &cs, KMESH_L7_I_PATH_EXACT, uri->text,
+			     strlen(uri->text), 0, 0))
+			return -1;
+		break;
+	case MESH_M_PREFIX:
+	case MESH_M_SEGMENT_PREFIX:
+		if (item_str(c, &cs, KMESH_L7_I_PATH_PREFIX, uri->text,
+			     strlen(uri->text),
+			     uri->kind == MESH_M_SEGMENT_PREFIX ?
+			     KMESH_L7_IF_SEGMENT : 0, 0))
+			return -1;
+		break;
+	default:
+		if (item_template(c, &cs, uri->text))
+			return -1;
+		break;
+	}
+	return cond_add(c, &cs, &c->mask);
+}
+
+static int pol_methods(void *ctx, __u32 methods)
+{
+	struct pc *c = ctx;
+
+	return cond_methods(c, methods, false, &c->mask);
+}
+
+static int pol_header(void *ctx, const struct mesh_header_match *h)
+{
+	struct pc *c = ctx;
+	int slot = hdr_slot(c, h->name);
+	struct cspec cs;
+	__u8 kind;
+
+	if (slot < 0)
+		return -1;
+	memset(&cs, 0, sizeof(cs));
+	kind = h->value.kind == MESH_M_EXACT ? KMESH_L7_I_HDR_EXACT :
+	       h->value.kind == MESH_M_PREFIX ? KMESH_L7_I_HDR_PREFIX :
+	       KMESH_L7_I_HDR_PRESENT;
+	cs.neg = h->value.kind == MESH_M_ABSENT;
+	if (item_str(c, &cs, kind, h->value.text,
+		     h->value.text ? strlen(h->value.text) : 0, 0, (__u8)slot))
+		return -1;
+	return cond_add(c, &cs, &c->mask);
+}
+
+static int pol_query(void *ctx, const struct mesh_query_match *q)
+{
+	struct pc *c = ctx;
+	struct kmesh_l7_item *it;
+	struct cspec cs;
+	__u16 voff;
+
+	memset(&cs, 0, sizeof(cs));
+	if (item_str(c, &cs, KMESH_L7_I_QUERY_EXACT, q->name, strlen(q->name),
+		     0, 0) ||
+	    str_add(c, q->value, strlen(q->value), &voff))
+		return -1;
+	it = &cs.items[cs.n - 1];
+	it->arg = (__u32)voff << 16 | (__u32)strlen(q->value);
+	return cond_add(c, &cs, &c->mask);
 }
 
 static int block_put(struct pc *c, __u64 mask)
@@ -520,6 +645,17 @@ static int block_put(struct pc *c, __u64 mask)
 	return p->nr_blocks++;
 }
 
+static int pol_match_end(void *ctx)
+{
+	struct pc *c = ctx;
+	int b = block_put(c, c->mask);
+
+	if (b < 0)
+		return -1;
+	c->rule->blocks |= 1ULL << b;
+	return 0;
+}
+
 static int route_action(struct pc *c, const struct mesh_http_route *r,
 			struct kmesh_l7_rule *rule)
 {
@@ -533,71 +669,51 @@ static int route_action(struct pc *c, const struct mesh_http_route *r,
 			 &rule->resp_head, &rule->resp_len);
 }
 
+static int pol_action(void *ctx, const struct mesh_http_route *r)
+{
+	struct pc *c = ctx;
+
+	c->line = r->line;
+	return route_action(c, r, c->rule);
+}
+
+static int pol_default(void *ctx, const struct mesh_http_route *r,
+		       size_t ordered)
+{
+	struct pc *c = ctx;
+
+	(void)ordered;
+	c->line = r->line;
+	c->path = r->path;
+	c->pol->flags |= KMESH_L7_PF_DEFAULT;
+	return route_action(c, r, &c->pol->dflt);
+}
+
+static const struct route_walker policy_walker = {
+	.host = pol_host,
+	.hosts_end = pol_hosts_end,
+	.route = pol_route,
+	.match = pol_match,
+	.uri = pol_uri,
+	.methods = pol_methods,
+	.header = pol_header,
+	.query = pol_query,
+	.match_end = pol_match_end,
+	.action = pol_action,
+	.dflt = pol_default,
+};
+
 static int compile_routes(struct pc *c, const struct mesh_routes *rt)
 {
 	struct kmesh_l7_policy *p = c->pol;
-	struct cspec cs;
-	size_t i, j;
-	__u64 vmask = 0;
 
 	p->flags |= KMESH_L7_PF_HAS_ROUTES;
 	if (c->cfg->services[c->svc].refuse_route_change)
 		p->flags |= KMESH_L7_PF_REFUSE_OTHER_CLUSTER;
 	c->line = rt->line;
 	c->path = "routes";
-	memset(&cs, 0, sizeof(cs));
-	for (i = 0; i < rt->nr_hosts; i++) {
-		const char *h = rt->hosts[i];
-
-		if (!strcmp(h, "*")) {
-			p->flags |= KMESH_L7_PF_VHOST_ANY;
-			break;
-		}
-		if (h[0] == '*') {
-			if (item_str(c, &cs, KMESH_L7_I_HOST_SUFFIX, h + 1,
-				     strlen(h + 1), KMESH_L7_IF_LONGER, 0))
-				return -1;
-		} else if (item_str(c, &cs, KMESH_L7_I_HOST_EXACT, h, strlen(h),
-				    0, 0)) {
-			return -1;
-		}
-	}
-	if (!(p->flags & KMESH_L7_PF_VHOST_ANY)) {
-		if (cond_add(c, &cs, &vmask))
-			return -1;
-		p->vhost_cond = (__u8)__builtin_ctzll(vmask);
-	}
-	for (i = 0; i < rt->nr_http; i++) {
-		const struct mesh_http_route *r = &rt->http[i];
-		struct kmesh_l7_rule *rule;
-
-		c->line = r->line;
-		c->path = r->path;
-		if (!r->nr_match) {
-			p->flags |= KMESH_L7_PF_DEFAULT;
-			if (route_action(c, r, &p->dflt))
-				return -1;
-			continue;
-		}
-		rule = &c->routes[c->nroutes++];
-		memset(rule, 0, sizeof(*rule));
-		for (j = 0; j < r->nr_match; j++) {
-			__u64 mask = 0;
-			int b;
-
-			c->line = r->match[j].line;
-			if (route_block(c, &r->match[j], &mask))
-				return -1;
-			b = block_put(c, mask);
-			if (b < 0)
-				return -1;
-			rule->blocks |= 1ULL << b;
-		}
-		c->line = r->line;
-		if (route_action(c, r, rule))
-			return -1;
-	}
-	return 0;
+	memset(&c->vhost, 0, sizeof(c->vhost));
+	return walk_routes(rt, &policy_walker, c);
 }
 
 /* ---- authorization ---- */
@@ -922,14 +1038,116 @@ static int table_action(struct kmesh_rtb *b, const struct mesh_http_route *r,
 	}
 }
 
+/* The route walk, as the module's table. */
+struct tc {
+	struct kmesh_rtb *b;
+	const __u32 *cluster_ids;
+	const struct mesh_http_route *route;	/* where an error is */
+};
+
+static int tab_host(void *ctx, const char *h)
+{
+	return kmesh_rtb_host(((struct tc *)ctx)->b, h);
+}
+
+static int tab_none(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static int tab_route(void *ctx, const struct mesh_http_route *r)
+{
+	struct tc *t = ctx;
+
+	t->route = r;
+	return kmesh_rtb_route(t->b, r->id);
+}
+
+static int tab_match(void *ctx, const struct mesh_route_match *m, size_t j)
+{
+	(void)m;
+	return j ? kmesh_rtb_match(((struct tc *)ctx)->b) : 0;
+}
+
+static int tab_uri(void *ctx, const struct mesh_pattern *uri)
+{
+	struct kmesh_rtb *b = ((struct tc *)ctx)->b;
+
+	return uri->kind == MESH_M_EXACT ? kmesh_rtb_path_exact(b, uri->text) :
+	       uri->kind == MESH_M_TEMPLATE ? kmesh_rtb_path_template(b, uri->text) :
+	       kmesh_rtb_path_prefix(b, uri->text,
+				     uri->kind == MESH_M_SEGMENT_PREFIX);
+}
+
+static int tab_methods(void *ctx, __u32 methods)
+{
+	return kmesh_rtb_methods(((struct tc *)ctx)->b, methods);
+}
+
+static int tab_header(void *ctx, const struct mesh_header_match *h)
+{
+	enum kmesh_rt_match kind =
+		h->value.kind == MESH_M_EXACT ? KMESH_RT_M_HEADER_EXACT :
+		h->value.kind == MESH_M_PREFIX ? KMESH_RT_M_HEADER_PREFIX :
+		h->value.kind == MESH_M_PRESENT ? KMESH_RT_M_HEADER_PRESENT :
+		KMESH_RT_M_HEADER_ABSENT;
+
+	return kmesh_rtb_header(((struct tc *)ctx)->b, kind, h->name,
+				h->value.text);
+}
+
+static int tab_query(void *ctx, const struct mesh_query_match *q)
+{
+	return kmesh_rtb_query(((struct tc *)ctx)->b, q->name, q->value);
+}
+
+static int tab_action(void *ctx, const struct mesh_http_route *r)
+{
+	struct tc *t = ctx;
+
+	return table_action(t->b, r, t->cluster_ids);
+}
+
+static int tab_default(void *ctx, const struct mesh_http_route *r,
+		       size_t ordered)
+{
+	struct tc *t = ctx;
+
+	t->route = r;
+	/*
+	 * A table needs an ordered route: a lone default becomes a
+	 * catch-all route (every path) plus the default (no path:
+	 * CONNECT, OPTIONS *), both with the default's id and action.
+	 */
+	if (!ordered && (kmesh_rtb_route(t->b, r->id) ||
+			 kmesh_rtb_path_prefix(t->b, "/", false) ||
+			 table_action(t->b, r, t->cluster_ids)))
+		return -1;
+	return kmesh_rtb_default_route(t->b, r->id) ||
+	       table_action(t->b, r, t->cluster_ids) ? -1 : 0;
+}
+
+static const struct route_walker table_walker = {
+	.host = tab_host,
+	.hosts_end = tab_none,
+	.route = tab_route,
+	.match = tab_match,
+	.uri = tab_uri,
+	.methods = tab_methods,
+	.header = tab_header,
+	.query = tab_query,
+	.match_end = tab_none,
+	.action = tab_action,
+	.dflt = tab_default,
+};
+
 int l7_build_table(const struct mesh_config *cfg, int svc, __u32 vhost_id,
 		   const __u32 *cluster_ids, void **blob, __u32 *len,
 		   struct l7_check_err *err)
 {
 	const struct mesh_routes *rt = l7_routes_of(cfg, svc);
-	const struct mesh_http_route *dflt = NULL;
-	struct kmesh_rtb *b;
-	size_t i, j, k, ordered = 0;
+	struct tc t = { .cluster_ids = cluster_ids };
 	int rc = -1;
 
 	memset(err, 0, sizeof(*err));
@@ -937,125 +1155,167 @@ int l7_build_table(const struct mesh_config *cfg, int svc, __u32 vhost_id,
 	*len = 0;
 	if (!rt)
 		return 0;
-	b = kmesh_rtb_new(vhost_id);
-	if (!b) {
+	t.b = kmesh_rtb_new(vhost_id);
+	if (!t.b) {
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
 		return -1;
 	}
-	for (i = 0; i < rt->nr_hosts; i++)
-		if (kmesh_rtb_host(b, rt->hosts[i]))
-			goto fail;
-	for (i = 0; i < rt->nr_http; i++) {
-		const struct mesh_http_route *r = &rt->http[i];
-
-		if (!r->nr_match) {
-			dflt = r;
-			continue;
-		}
-		ordered++;
-		if (kmesh_rtb_route(b, r->id))
-			goto fail_at;
-		for (j = 0; j < r->nr_match; j++) {
-			const struct mesh_route_match *m = &r->match[j];
-
-			if (j && kmesh_rtb_match(b))
-				goto fail_at;
-			if (m->has_uri) {
-				int e = m->uri.kind == MESH_M_EXACT ?
-					kmesh_rtb_path_exact(b, m->uri.text) :
-					m->uri.kind == MESH_M_TEMPLATE ?
-					kmesh_rtb_path_template(b, m->uri.text) :
-					kmesh_rtb_path_prefix(b, m->uri.text,
-							      m->uri.kind == MESH_M_SEGMENT_PREFIX);
-				if (e)
-					goto fail_at;
-			}
-			if (m->methods && kmesh_rtb_methods(b, m->methods))
-				goto fail_at;
-			for (k = 0; k < m->nr_headers; k++) {
-				const struct mesh_header_match *h = &m->headers[k];
-				enum kmesh_rt_match kind =
-					h->value.kind == MESH_M_EXACT ? KMESH_RT_M_HEADER_EXACT :
-					h->value.kind == MESH_M_PREFIX ? KMESH_RT_M_HEADER_PREFIX :
-					h->value.kind == MESH_M_PRESENT ? KMESH_RT_M_HEADER_PRESENT :
-					KMESH_RT_M_HEADER_ABSENT;
-
-				if (kmesh_rtb_header(b, kind, h->name, h->value.text))
-					goto fail_at;
-			}
-			for (k = 0; k < m->nr_query; k++)
-				if (kmesh_rtb_query(b, m->query[k].name,
-						    m->query[k].value))
-					goto fail_at;
-		}
-		if (table_action(b, r, cluster_ids))
-			goto fail_at;
-		continue;
-fail_at:
-		table_fail(err, r, rt->line, b);
+	if (walk_routes(rt, &table_walker, &t)) {
+		table_fail(err, t.route, rt->line, t.b);
 		goto out;
 	}
-	if (dflt) {
-		/*
-		 * A table needs an ordered route: a lone default becomes a
-		 * catch-all route (every path) plus the default (no path:
-		 * CONNECT, OPTIONS *), both with the default's id and action.
-		 */
-		if (!ordered && (kmesh_rtb_route(b, dflt->id) ||
-				 kmesh_rtb_path_prefix(b, "/", false) ||
-				 table_action(b, dflt, cluster_ids))) {
-			table_fail(err, dflt, rt->line, b);
-			goto out;
-		}
-		if (kmesh_rtb_default_route(b, dflt->id) ||
-		    table_action(b, dflt, cluster_ids)) {
-			table_fail(err, dflt, rt->line, b);
-			goto out;
-		}
+	if (kmesh_rtb_finish(t.b, blob, len)) {
+		table_fail(err, NULL, rt->line, t.b);
+		goto out;
 	}
-	if (kmesh_rtb_finish(b, blob, len))
-		goto fail;
 	rc = 0;
-	goto out;
-fail:
-	table_fail(err, NULL, rt->line, b);
 out:
-	kmesh_rtb_free(b);
+	kmesh_rtb_free(t.b);
 	return rc;
 }
 
-int l7_check(const struct mesh_config *cfg, struct l7_check_err *err)
+/* ---- compiled once per config, ids bound per generation ---- */
+
+/*
+ * What l7_check() compiled for one service, with stand-in ids: the
+ * service's is L7_STANDIN(service index), a cluster's L7_STANDIN(cluster
+ * index). Binding replaces them with a generation's ids; nothing else in
+ * either encoding depends on an id's value.
+ */
+#define L7_STANDIN(i)	((__u32)(i) + 1)
+
+struct l7_compiled_service {
+	struct kmesh_l7_policy *pol;	/* NULL: no L7 rules */
+	size_t cidr_first, cidr_n;	/* its entries in l7_compiled.cidrs */
+	void *blob;			/* NULL: no routes */
+	__u32 len;
+};
+
+struct l7_compiled {
+	struct l7_compiled_service *svc;	/* one per service */
+	size_t n;
+	struct l7_cidrs cidrs;
+};
+
+void l7_compiled_free(struct l7_compiled *c)
 {
-	struct kmesh_l7_policy *pol = malloc(sizeof(*pol));
-	struct l7_cidrs cidrs = {};
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n; i++) {
+		free(c->svc[i].pol);
+		free(c->svc[i].blob);
+	}
+	free(c->svc);
+	l7_cidrs_free(&c->cidrs);
+	free(c);
+}
+
+int l7_check(struct mesh_config *cfg, struct l7_check_err *err)
+{
+	struct l7_compiled *c = calloc(1, sizeof(*c));
 	__u32 *ids = calloc(cfg->nr_clusters + 1, sizeof(*ids));
 	size_t i;
 	int rc = -1;
 
 	memset(err, 0, sizeof(*err));
-	if (!pol || !ids) {
+	l7_compiled_free(cfg->l7);
+	cfg->l7 = NULL;
+	if (c)
+		c->svc = calloc(cfg->nr_services + 1, sizeof(*c->svc));
+	if (!c || !c->svc || !ids) {
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
 		goto out;
 	}
+	c->n = cfg->nr_services;
 	for (i = 0; i < cfg->nr_clusters; i++)
-		ids[i] = (__u32)i + 1;
+		ids[i] = L7_STANDIN(i);
 	for (i = 0; i < cfg->nr_services; i++) {
-		void *blob;
-		__u32 len;
+		struct l7_compiled_service *cs = &c->svc[i];
 
 		if (!l7_service_has_rules(cfg, (int)i))
 			continue;
-		if (l7_build_policy(cfg, (int)i, (__u32)i + 1, pol, &cidrs, err) ||
-		    l7_build_table(cfg, (int)i, (__u32)i + 1, ids, &blob, &len, err))
+		cs->pol = malloc(sizeof(*cs->pol));
+		if (!cs->pol) {
+			snprintf(err->msg, sizeof(err->msg), "out of memory");
 			goto out;
-		free(blob);
+		}
+		cs->cidr_first = c->cidrs.n;
+		if (l7_build_policy(cfg, (int)i, L7_STANDIN(i), cs->pol,
+				    &c->cidrs, err) ||
+		    l7_build_table(cfg, (int)i, L7_STANDIN(i), ids, &cs->blob,
+				   &cs->len, err))
+			goto out;
+		cs->cidr_n = c->cidrs.n - cs->cidr_first;
 	}
+	cfg->l7 = c;
+	c = NULL;
 	rc = 0;
 out:
-	l7_cidrs_free(&cidrs);
+	l7_compiled_free(c);
 	free(ids);
-	free(pol);
 	return rc;
+}
+
+int l7_policy_of(const struct mesh_config *cfg, int svc, __u32 service_id,
+		 struct kmesh_l7_policy *out, struct l7_cidrs *cidrs,
+		 struct l7_check_err *err)
+{
+	const struct l7_compiled *c = cfg->l7;
+	const struct l7_compiled_service *cs;
+	struct pc pc = { .err = err, .line = 0, .path = "services" };
+	size_t i;
+
+	if (!c || (size_t)svc >= c->n || !c->svc[svc].pol)
+		return l7_build_policy(cfg, svc, service_id, out, cidrs, err);
+	memset(err, 0, sizeof(*err));
+	cs = &c->svc[svc];
+	*out = *cs->pol;
+	out->service_id = service_id;
+	pc.line = cfg->services[svc].line;
+	for (i = 0; i < cs->cidr_n; i++) {
+		struct l7_cidr_entry e = c->cidrs.v[cs->cidr_first + i];
+
+		e.key.service_id = htonl(service_id);
+		if (cidr_push(&pc, cidrs, &e))
+			return -1;
+	}
+	return 0;
+}
+
+int l7_table_of(const struct mesh_config *cfg, int svc, __u32 vhost_id,
+		const __u32 *cluster_ids, void **blob, __u32 *len,
+		struct l7_check_err *err)
+{
+	const struct l7_compiled *c = cfg->l7;
+	const struct l7_compiled_service *cs;
+	struct kmesh_rt_table *t;
+	struct kmesh_rt_cluster *cl;
+	size_t i;
+
+	if (!c || (size_t)svc >= c->n || !c->svc[svc].pol)
+		return l7_build_table(cfg, svc, vhost_id, cluster_ids, blob, len,
+				      err);
+	memset(err, 0, sizeof(*err));
+	cs = &c->svc[svc];
+	*blob = NULL;
+	*len = 0;
+	if (!cs->blob)
+		return 0;
+	t = malloc(cs->len);
+	if (!t) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return -1;
+	}
+	memcpy(t, cs->blob, cs->len);
+	t->vhost_id = vhost_id;
+	cl = (struct kmesh_rt_cluster *)((__u8 *)t + t->clusters.off);
+	for (i = 0; i < t->clusters.count; i++)
+		cl[i].cluster_id = cluster_ids[cl[i].cluster_id - 1];
+	*blob = t;
+	*len = cs->len;
+	return 0;
 }
 
 void l7_cidrs_free(struct l7_cidrs *c)

@@ -60,8 +60,26 @@ int l7_build_table(const struct mesh_config *cfg, int svc, __u32 vhost_id,
 		   const __u32 *cluster_ids, void **blob, __u32 *len,
 		   struct l7_check_err *err);
 
-/* Compile everything once with stand-in ids: the first error, or 0. */
-int l7_check(const struct mesh_config *cfg, struct l7_check_err *err);
+/*
+ * Compile every service once (mesh_config_parse() does, so every limit is
+ * checked with a place): the first error, or 0 with the result kept in
+ * @cfg->l7 (freed by mesh_config_free()) for l7_policy_of() and
+ * l7_table_of(). Ids are stand-ins until those bind them.
+ */
+int l7_check(struct mesh_config *cfg, struct l7_check_err *err);
+void l7_compiled_free(struct l7_compiled *c);
+
+/*
+ * l7_build_policy() and l7_build_table() of what l7_check() compiled,
+ * with a generation's ids, without compiling again (they compile when
+ * @cfg was not checked).
+ */
+int l7_policy_of(const struct mesh_config *cfg, int svc, __u32 service_id,
+		 struct kmesh_l7_policy *out, struct l7_cidrs *cidrs,
+		 struct l7_check_err *err);
+int l7_table_of(const struct mesh_config *cfg, int svc, __u32 vhost_id,
+		const __u32 *cluster_ids, void **blob, __u32 *len,
+		struct l7_check_err *err);
 
 /* The routes of @svc, or NULL. */
 const struct mesh_routes *l7_routes_of(const struct mesh_config *cfg, int svc);

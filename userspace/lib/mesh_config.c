@@ -634,7 +634,7 @@ static int get_methods(struct pctx *p, yaml_node_t *node, const char *path,
 	char ipath[PATH_MAX_LEN];
 	size_t nr, i, k;
 
-	if (get_seq(p, node, path, 32, &nr))
+	if (get_seq(p, node, path, MESH_L7_MAX_METHODS, &nr))
 		return -1;
 	if (!nr)
 		return fail(p, node, path, "expected at least one method");
@@ -664,7 +664,7 @@ static int get_ports(struct pctx *p, yaml_node_t *node, const char *path,
 	unsigned long v;
 	size_t nr, i;
 
-	if (get_seq(p, node, path, 64, &nr))
+	if (get_seq(p, node, path, MESH_L7_MAX_PORTS, &nr))
 		return -1;
 	if (!nr)
 		return fail(p, node, path, "expected at least one port");
@@ -725,7 +725,7 @@ static int get_cidrs(struct pctx *p, yaml_node_t *node, const char *path,
 	char ipath[PATH_MAX_LEN];
 	size_t nr, i;
 
-	if (get_seq(p, node, path, 1024, &nr))
+	if (get_seq(p, node, path, MESH_L7_MAX_CIDRS, &nr))
 		return -1;
 	if (!nr)
 		return fail(p, node, path, "expected at least one address or CIDR");
@@ -832,7 +832,7 @@ static int get_pattern_list(struct pctx *p, yaml_node_t *node, const char *path,
 	char ipath[PATH_MAX_LEN];
 	size_t nr, i;
 
-	if (get_seq(p, node, path, 64, &nr))
+	if (get_seq(p, node, path, MESH_L7_MAX_PATTERNS, &nr))
 		return -1;
 	if (!nr)
 		return fail(p, node, path, "expected at least one value");
@@ -1387,7 +1387,7 @@ static int when_values(struct pctx *p, struct mesh_authz_when *w,
 		size_t nr, i;
 
 		/* Istio writes ports as strings: take "80" and 80 alike. */
-		if (get_seq(p, node, path, 64, &nr))
+		if (get_seq(p, node, path, MESH_L7_MAX_PORTS, &nr))
 			return -1;
 		if (!nr)
 			return fail(p, node, path, "expected at least one port");
@@ -1424,7 +1424,7 @@ static int ar_field(struct pctx *p, size_t f, yaml_node_t *v, const char *path,
 	unsigned int seen;
 	size_t nr, i;
 
-	if (get_seq(p, v, path, 16, &nr))
+	if (get_seq(p, v, path, MESH_L7_MAX_RULE_PARTS, &nr))
 		return -1;
 	if (!nr)
 		return fail(p, v, path, "expected at least one entry (leave %s out instead)",
@@ -1894,7 +1894,7 @@ static int top_field(struct pctx *p, size_t f, yaml_node_t *v, const char *path,
 		}
 		return 0;
 	default:
-		if (get_seq(p, v, path, 4096, &nr))
+		if (get_seq(p, v, path, MESH_L7_MAX_POLICIES, &nr))
 			return -1;
 		cfg->authz = calloc(nr ? nr : 1, sizeof(*cfg->authz));
 		if (!cfg->authz)
@@ -2115,6 +2115,7 @@ void mesh_config_free(struct mesh_config *cfg)
 	for (i = 0; i < cfg->nr_clusters; i++)
 		free(cfg->clusters[i].endpoints);
 	free_l7(cfg);
+	l7_compiled_free(cfg->l7);
 	free(cfg->services);
 	free(cfg->clusters);
 	memset(cfg, 0, sizeof(*cfg));

@@ -66,6 +66,20 @@ struct mesh_service {
 
 /* ---- L7: routes (VirtualService-like) and authorization ---- */
 
+/*
+ * Lengths of the L7 lists of the mesh file (docs/config.md#limits says
+ * the same). The others are the ABI's: KMESH_RT_MAX_HOSTS (hosts),
+ * KMESH_L7_MAX_RULES (http routes of a service, rules of a policy),
+ * KMESH_RT_MAX_BLOCKS (match entries), KMESH_RT_MAX_CONDS (headers and
+ * query_params of an entry), KMESH_RT_MAX_SPLIT (route clusters).
+ */
+#define MESH_L7_MAX_METHODS	32	/* methods, not_methods */
+#define MESH_L7_MAX_PORTS	64	/* ports, not_ports, destination.port values */
+#define MESH_L7_MAX_CIDRS	1024	/* ip_blocks, not_ip_blocks, source/destination.ip values */
+#define MESH_L7_MAX_PATTERNS	64	/* paths, hosts, header values (and their not_) */
+#define MESH_L7_MAX_RULE_PARTS	16	/* from, to and when entries of one rule */
+#define MESH_L7_MAX_POLICIES	4096	/* authorization policies in the file */
+
 /* How a string pattern matches (uri, hosts, paths, header values). */
 enum mesh_match {
 	MESH_M_EXACT,
@@ -208,6 +222,8 @@ struct mesh_authz {
 	char path[160];		/* "authorization[1]", for messages */
 };
 
+struct l7_compiled;	/* l7_build.h */
+
 struct mesh_config {
 	struct mesh_service *services;
 	size_t nr_services;
@@ -217,6 +233,8 @@ struct mesh_config {
 	size_t nr_routes;
 	struct mesh_authz *authz;
 	size_t nr_authz;
+	/* the L7 rules compiled once, by the parse (l7_check()) */
+	struct l7_compiled *l7;
 };
 
 /* 0 or -1 with @err filled ("FILE:LINE: PATH: message"). */
