@@ -70,11 +70,11 @@ KMESHCTL_SRCS := $(wildcard userspace/kmeshctl/*.c) $(LIB_SRCS)
 SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
 	$(wildcard selftests/lib/*.c) $(LIB_SRCS)
 
-.PHONY: demo all module bpf userspace selftests print-module unit vmtest check \
+.PHONY: demo all module bpf userspace selftests agent print-module unit vmtest check \
 	dkms-install dkms-uninstall clean stock-kernel bench install uninstall \
 	bench-parser fuzz bench-l4 vmtest-debug vmtest-load
 
-all: module userspace selftests
+all: module userspace selftests agent
 
 # Keep the BPF objects: they are what the skeletons embed, handy to inspect.
 .SECONDARY:
@@ -136,6 +136,34 @@ $(O)/kmeshctl: $(KMESHCTL_SRCS) $(wildcard userspace/*/*.h) $(ABI_H) \
 	$(CC) $(USER_CFLAGS) -o $@ $(KMESHCTL_SRCS) $(KMESHCTL_LDLIBS)
 
 userspace: $(O)/kmeshctl
+
+# ---- node agent (xDS) ----
+# The Envoy API protos come from an npm package and become protobuf-c code
+# at build time (scripts/gen-xds-protos.sh; nothing generated is committed).
+# The agent links gRPC's C core from Debian (libgrpc-dev); docs/xds.md says why.
+# Its error messages name nested fields and may be cut at their buffer's
+# end on purpose, hence -Wno-format-truncation.
+XDS_O := $(O)/xds
+AGENT_SRCS := $(wildcard userspace/agent/*.c)
+AGENT_LDLIBS := -lbpf -lelf -lz -lyaml $(shell pkg-config --libs grpc libprotobuf-c 2>/dev/null)
+
+$(XDS_O)/c/files.list: scripts/gen-xds-protos.sh
+	scripts/gen-xds-protos.sh $(XDS_O)
+
+# Generated code: compiled as is, warnings not ours to fix.
+$(XDS_O)/libxds.a: $(XDS_O)/c/files.list
+	@rm -rf $(XDS_O)/obj && mkdir -p $(XDS_O)/obj
+	cd $(XDS_O)/c && find . -name '*.pb-c.c' | sed 's|^\./||' | \
+		xargs -P2 -I{} sh -c '$(CC) -std=gnu11 -O2 -g -I. -c {} -o ../obj/$$(echo {} | tr / _ | sed "s/\.c$$/.o/")'
+	rm -f $@ && ar rcs $@ $(XDS_O)/obj/*.o
+
+$(O)/kmesh-agent: $(AGENT_SRCS) $(wildcard userspace/agent/*.h) $(LIB_SRCS) \
+		$(wildcard userspace/lib/*.h) $(ABI_H) $(XDS_O)/libxds.a \
+		$(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kmesh_l4.skel.h
+	$(CC) $(USER_CFLAGS) -Wno-format-truncation -I$(XDS_O)/c -o $@ $(AGENT_SRCS) $(LIB_SRCS) \
+		$(XDS_O)/libxds.a $(AGENT_LDLIBS)
+
+agent: $(O)/kmesh-agent
 
 $(O)/kmesh_selftests: $(SELFTEST_SRCS) $(wildcard selftests/*/*.h) \
 		$(wildcard userspace/lib/*.h) $(ABI_H) \

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kmesh-agent: the node agent. Holds one ADS stream (state of the world)
+ * to an xDS v3 management server, translates what it accepts into the
+ * mesh model and switches the data plane through l4_apply(), the same
+ * compile-and-switch as `kmeshctl apply`. Everything it applies is pinned:
+ * the agent dying, or losing the server, leaves the last applied
+ * generation serving traffic.
+ *
+ *   kmesh-agent --xds 127.0.0.1:15010 [--node-id ID] [--cluster NAME]
+ *               [--ca FILE] [--token-file FILE]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "envoy/service/discovery/v3/discovery.pb-c.h"
+#include "google/rpc/status.pb-c.h"
+
+#include "ads_stream.h"
+#include "l4_bpf.h"
+#include "mesh_config.h"
+#include "xds_translate.h"
+
+/* google.rpc.Code INVALID_ARGUMENT: what a NACK carries */
+#define RPC_INVALID_ARGUMENT 3
+
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 30000
+
+static volatile sig_atomic_t stop;
+static char agent_version[32];
+
+struct agent {
+	struct ads_target target;
+	const char *node_id, *node_cluster;
+	struct xds_state st;			/* the accepted resources */
+	char version[XDS_NR_TYPES][256];	/* last ACKed version_info */
+	char nonce[XDS_NR_TYPES][256];		/* last response nonce seen */
+	char **subscribed[XDS_NR_TYPES];	/* EDS/RDS names last asked for */
+	size_t nr_subscribed[XDS_NR_TYPES];
+	bool node_sent;
+	unsigned long applied, rejected;
+};
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...)
+{
+	struct timespec ts;
+	struct tm tm;
+	va_list ap;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	fprintf(stderr, "%02d:%02d:%02d.%03ld kmesh-agent: ", tm.tm_hour, tm.tm_min,
+		tm.tm_sec, ts.tv_nsec / 1000000);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int send_request(struct agent *a, struct ads_stream *s, enum xds_type t,
+			const char *error_detail)
+{
+	Envoy__Service__Discovery__V3__DiscoveryRequest req =
+		ENVOY__SERVICE__DISCOVERY__V3__DISCOVERY_REQUEST__INIT;
+	Envoy__Config__Core__V3__Node node = ENVOY__CONFIG__CORE__V3__NODE__INIT;
+	Google__Rpc__Status status = GOOGLE__RPC__STATUS__INIT;
+	size_t len;
+	void *buf;
+	int rc;
+
+	req.version_info = a->version[t];
+	req.response_nonce = a->nonce[t];
+	req.type_url = (char *)xds_type_url(t);
+	if (t == XDS_EDS || t == XDS_RDS) {
+		req.resource_names = a->subscribed[t];
+		req.n_resource_names = a->nr_subscribed[t];
+	}
+	if (!a->node_sent) {
+		node.id = (char *)a->node_id;
+		node.cluster = (char *)a->node_cluster;
+		node.user_agent_name = "kmesh";
+		node.user_agent_version_type_case =
+			ENVOY__CONFIG__CORE__V3__NODE__USER_AGENT_VERSION_TYPE_USER_AGENT_VERSION;
+		node.user_agent_version = agent_version;
+		req.node = &node;
+	}
+	if (error_detail) {
+		status.code = RPC_INVALID_ARGUMENT;
+		status.message = (char *)error_detail;
+		req.error_detail = &status;
+	}
+	len = envoy__service__discovery__v3__discovery_request__get_packed_size(&req);
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -1;
+	envoy__service__discovery__v3__discovery_request__pack(&req, buf);
+	rc = ads_stream_send(s, buf, len);
+	free(buf);
+	if (!rc)
+		a->node_sent = true;
+	return rc;
+}
+
+/* Ask for the EDS/RDS names the accepted state refers to, when they changed. */
+static int resubscribe(struct agent *a, struct ads_stream *s, enum xds_type t, bool force)
+{
+	char **names;
+	size_t n, i;
+	bool same;
+
+	if (xds_wanted_names(&a->st, t, &names, &n))
+		return -1;
+	same = n == a->nr_subscribed[t];
+	for (i = 0; same && i < n; i++)
+		same = !strcmp(names[i], a->subscribed[t][i]);
+	if (same && !force) {
+		for (i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return 0;
+	}
+	for (i = 0; i < a->nr_subscribed[t]; i++)
+		free(a->subscribed[t][i]);
+	free(a->subscribed[t]);
+	a->subscribed[t] = names;
+	a->nr_subscribed[t] = n;
+	/* Nothing to ask for yet: an empty EDS/RDS request would be a
+	 * wildcard. */
+	if (!n && !a->st.received[t])
+		return 0;
+	return send_request(a, s, t, NULL);
+}
+
+static void handle_response(struct agent *a, struct ads_stream *s, const void *buf, size_t len)
+{
+	Envoy__Service__Discovery__V3__DiscoveryResponse *resp;
+	struct xds_set next = {}, prev;
+	struct mesh_config cfg;
+	char err[1024], msg[1200];
+	int t, rc;
+	__u64 gen;
+
+	resp = envoy__service__discovery__v3__discovery_response__unpack(NULL, len, buf);
+	if (!resp) {
+		logf_("undecodable DiscoveryResponse (%zu bytes): ignored", len);
+		return;
+	}
+	t = xds_type_from_url(resp->type_url);
+	if (t < 0) {
+		logf_("response of type %s, which kmesh never asked for: ignored", resp->type_url);
+		goto out;
+	}
+	snprintf(a->nonce[t], sizeof(a->nonce[t]), "%s", resp->nonce);
+	if (xds_decode(t, resp->resources, resp->n_resources, &next, err, sizeof(err)))
+		goto nack;
+	/* Translate with this type replaced; keep the old set until it passes. */
+	prev = a->st.set[t];
+	a->st.set[t] = next;
+	rc = xds_translate(&a->st, &cfg, err, sizeof(err));
+	if (rc == XDS_T_ERROR) {
+		a->st.set[t] = prev;
+		xds_set_free(&next);
+		goto nack;
+	}
+	if (rc == XDS_T_OK && !((a->st.received[XDS_CDS] || t == XDS_CDS) &&
+				(a->st.received[XDS_LDS] || t == XDS_LDS))) {
+		/* Not before both clusters and listeners came once: an apply
+		 * now would switch to half a mesh. */
+		snprintf(err, sizeof(err), "waiting for the first %s",
+			 a->st.received[XDS_CDS] || t == XDS_CDS ? "Listeners" : "Clusters");
+		mesh_config_free(&cfg);
+		rc = XDS_T_WAITING;
+	}
+	if (rc == XDS_T_OK) {
+		if (l4_apply(&cfg, &gen, msg, sizeof(msg))) {
+			mesh_config_free(&cfg);
+			a->st.set[t] = prev;
+			xds_set_free(&next);
+			snprintf(err, sizeof(err), "%s version %s: kmesh could not apply it: %s",
+				 xds_type_short(t), resp->version_info, msg);
+			goto nack;
+		}
+		a->applied++;
+		logf_("%s version %s: applied as generation %llu (%zu services, %zu clusters)",
+		      xds_type_short(t), resp->version_info, (unsigned long long)gen,
+		      cfg.nr_services, cfg.nr_clusters);
+		mesh_config_free(&cfg);
+	} else {
+		logf_("%s version %s: accepted, not applied yet: %s", xds_type_short(t),
+		      resp->version_info, err);
+	}
+	xds_set_free(&prev);
+	a->st.received[t] = true;
+	snprintf(a->version[t], sizeof(a->version[t]), "%s", resp->version_info);
+	send_request(a, s, t, NULL);
+	logf_("ACK %s version %s nonce %s", xds_type_short(t), resp->version_info, resp->nonce);
+	if (t == XDS_CDS)
+		resubscribe(a, s, XDS_EDS, false);
+	else if (t == XDS_LDS)
+		resubscribe(a, s, XDS_RDS, false);
+	goto out;
+nack:
+	a->rejected++;
+	logf_("NACK %s version %s nonce %s: %s", xds_type_short(t), resp->version_info,
+	      resp->nonce, err);
+	send_request(a, s, t, err);
+out:
+	envoy__service__discovery__v3__discovery_response__free_unpacked(resp, NULL);
+}
+
+/* One stream's life; true when a response came (the server was good). */
+static bool run_stream(struct agent *a)
+{
+	struct ads_stream *s;
+	bool got = false;
+	char err[512];
+	int t;
+
+	s = ads_stream_open(&a->target, err, sizeof(err));
+	if (!s) {
+		logf_("connect %s: %s", a->target.address, err);
+		return false;
+	}
+	logf_("stream to %s opened", a->target.address);
+	/* (Re)subscribe: wildcard CDS and LDS with the versions we hold, so
+	 * a server that has nothing new need send nothing new; then the
+	 * EDS and RDS names the held state refers to. */
+	a->node_sent = false;
+	for (t = 0; t < XDS_NR_TYPES; t++)
+		a->nonce[t][0] = 0;
+	send_request(a, s, XDS_CDS, NULL);
+	send_request(a, s, XDS_LDS, NULL);
+	resubscribe(a, s, XDS_EDS, true);
+	resubscribe(a, s, XDS_RDS, true);
+	while (!stop) {
+		void *msg = NULL;
+		size_t len = 0;
+		enum ads_event ev = ads_stream_poll(s, 500, &msg, &len, err, sizeof(err));
+
+		if (ev == ADS_EV_TIMEOUT)
+			continue;
+		if (ev == ADS_EV_CLOSED) {
+			logf_("stream to %s: %s; the data plane keeps the last applied config",
+			      a->target.address, err);
+			break;
+		}
+		got = true;
+		handle_response(a, s, msg, len);
+		free(msg);
+	}
+	ads_stream_close(s);
+	return got;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static char *read_token(const char *path)
+{
+	char buf[8192];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = 0;
+	return strdup(buf);
+}
+
+static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: kmesh-agent --xds HOST:PORT [--node-id ID] [--cluster NAME]\n"
+		   "                   [--ca FILE] [--token-file FILE]\n"
+		   "Feeds the running kmesh (kmeshctl up) from an xDS v3 ADS server.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "xds", required_argument, NULL, 'x' },
+		{ "node-id", required_argument, NULL, 'n' },
+		{ "cluster", required_argument, NULL, 'c' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "token-file", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct agent a = { .node_cluster = "kmesh" };
+	char host[256], node_id[512];
+	unsigned int backoff = BACKOFF_MIN_MS;
+	struct sigaction sa = { .sa_handler = on_signal };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'x': a.target.address = optarg; break;
+		case 'n': a.node_id = optarg; break;
+		case 'c': a.node_cluster = optarg; break;
+		case 'a': a.target.ca_file = optarg; break;
+		case 't':
+			a.target.token = read_token(optarg);
+			if (!a.target.token) {
+				fprintf(stderr, "kmesh-agent: --token-file %s: %s\n", optarg, strerror(errno));
+				return 1;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!a.target.address || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!a.node_id) {
+		/* Istio's sidecar form: TYPE~IP~ID~DOMAIN */
+		if (gethostname(host, sizeof(host)))
+			snprintf(host, sizeof(host), "localhost");
+		snprintf(node_id, sizeof(node_id), "kmesh~0.0.0.0~%s~cluster.local", host);
+		a.node_id = node_id;
+	}
+	if (!l4_is_up()) {
+		fprintf(stderr, "kmesh-agent: kmesh is not up under %s: run kmeshctl up first\n",
+			l4_pin_dir());
+		return 1;
+	}
+	snprintf(agent_version, sizeof(agent_version), "%d.%d.%d", KMESH_VERSION_MAJOR,
+		 KMESH_VERSION_MINOR, KMESH_VERSION_PATCH);
+	libbpf_set_print(silent_print);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	srand((unsigned int)(time(NULL) ^ getpid()));
+	ads_global_init();
+	logf_("node %s (cluster %s), server %s%s", a.node_id, a.node_cluster,
+	      a.target.address, a.target.ca_file ? " (TLS)" : " (plaintext)");
+	while (!stop) {
+		unsigned int wait;
+
+		if (run_stream(&a))
+			backoff = BACKOFF_MIN_MS;
+		if (stop)
+			break;
+		/* Exponential backoff with full jitter over the upper half. */
+		wait = backoff / 2 + (unsigned int)rand() % (backoff / 2 + 1);
+		logf_("reconnecting in %u ms", wait);
+		for (unsigned int slept = 0; slept < wait && !stop; slept += 50)
+			usleep(50 * 1000);
+		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+	}
+	logf_("stopped (%lu applied, %lu rejected); the data plane keeps the last applied config",
+	      a.applied, a.rejected);
+	for (c = 0; c < XDS_NR_TYPES; c++)
+		xds_set_free(&a.st.set[c]);
+	ads_global_shutdown();
+	return 0;
+}
