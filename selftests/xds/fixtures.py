@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""A small mesh as istiod would send it to a proxy, for kmesh's xDS tests.
+
+Services (all endpoints are test servers on loopback addresses):
+  web.default.svc.cluster.local  VIP 10.96.0.10:80, HTTP
+      listener 0.0.0.0_80 (HTTP connection manager, RDS "80")
+      routes: /v2 → subset v2; /hello → direct response; / → web
+  db.default.svc.cluster.local   VIP 10.96.0.20:5000, TCP
+      listener 10.96.0.20_5000 (tcp_proxy)
+Names follow istiod: clusters "outbound|PORT|SUBSET|HOST", listeners
+"0.0.0.0_PORT" and "VIP_PORT", route configs named by port, virtual hosts
+"HOST:PORT" with the host, short-name and VIP domain forms, and the
+catch-all "allow_any" virtual host.
+"""
+from envoy.config.cluster.v3 import cluster_pb2
+from envoy.config.core.v3 import address_pb2, base_pb2, config_source_pb2, health_check_pb2
+from envoy.config.endpoint.v3 import endpoint_pb2
+from envoy.config.listener.v3 import listener_pb2, listener_components_pb2
+from envoy.config.route.v3 import route_pb2, route_components_pb2
+from envoy.extensions.filters.http.router.v3 import router_pb2
+from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm_pb2
+from envoy.extensions.filters.network.tcp_proxy.v3 import tcp_proxy_pb2
+from google.protobuf import any_pb2, duration_pb2, wrappers_pb2
+
+P = "type.googleapis.com/"
+CDS = P + "envoy.config.cluster.v3.Cluster"
+EDS = P + "envoy.config.endpoint.v3.ClusterLoadAssignment"
+LDS = P + "envoy.config.listener.v3.Listener"
+RDS = P + "envoy.config.route.v3.RouteConfiguration"
+
+WEB = "outbound|80||web.default.svc.cluster.local"
+WEB_V2 = "outbound|80|v2|web.default.svc.cluster.local"
+DB = "outbound|5000||db.default.svc.cluster.local"
+UNLIMITED = 4294967295
+
+
+def ads():
+    return config_source_pb2.ConfigSource(
+        ads=config_source_pb2.AggregatedConfigSource(),
+        resource_api_version=config_source_pb2.V3)
+
+
+def cluster(name, lb=cluster_pb2.Cluster.ROUND_ROBIN):
+    c = cluster_pb2.Cluster(
+        name=name, type=cluster_pb2.Cluster.EDS, lb_policy=lb,
+        connect_timeout=duration_pb2.Duration(seconds=10),
+        eds_cluster_config=cluster_pb2.Cluster.EdsClusterConfig(
+            eds_config=ads(), service_name=name))
+    # istiod's defaults: everything unlimited
+    th = c.circuit_breakers.thresholds.add()
+    for f in ("max_connections", "max_pending_requests", "max_requests", "max_retries"):
+        getattr(th, f).value = UNLIMITED
+    return c
+
+
+def cla(name, endpoints):
+    """endpoints: [(ip, port, weight, health)]"""
+    a = endpoint_pb2.ClusterLoadAssignment(cluster_name=name)
+    loc = a.endpoints.add()
+    loc.locality.region = "local"
+    for ip, port, weight, health in endpoints:
+        e = loc.lb_endpoints.add()
+        e.endpoint.address.socket_address.address = ip
+        e.endpoint.address.socket_address.port_value = port
+        e.load_balancing_weight.value = weight
+        e.health_status = health
+    return a
+
+
+def typed(msg):
+    a = any_pb2.Any()
+    a.Pack(msg)
+    return a
+
+
+def http_listener(port, rds_name):
+    h = hcm_pb2.HttpConnectionManager(
+        stat_prefix="outbound_0.0.0.0_%d" % port,
+        rds=hcm_pb2.Rds(config_source=ads(), route_config_name=rds_name),
+        http_filters=[hcm_pb2.HttpFilter(name="envoy.filters.http.router",
+                                         typed_config=typed(router_pb2.Router()))])
+    return listener_pb2.Listener(
+        name="0.0.0.0_%d" % port,
+        address=address_pb2.Address(socket_address=address_pb2.SocketAddress(
+            address="0.0.0.0", port_value=port)),
+        traffic_direction=base_pb2.OUTBOUND,
+        bind_to_port=wrappers_pb2.BoolValue(value=False),
+        filter_chains=[listener_components_pb2.FilterChain(filters=[
+            listener_components_pb2.Filter(name="envoy.filters.network.http_connection_manager",
+                                           typed_config=typed(h))])])
+
+
+def tcp_listener(vip, port, cluster_name):
+    tp = tcp_proxy_pb2.TcpProxy(stat_prefix=cluster_name, cluster=cluster_name)
+    return listener_pb2.Listener(
+        name="%s_%d" % (vip, port),
+        address=address_pb2.Address(socket_address=address_pb2.SocketAddress(
+            address=vip, port_value=port)),
+        traffic_direction=base_pb2.OUTBOUND,
+        bind_to_port=wrappers_pb2.BoolValue(value=False),
+        filter_chains=[listener_components_pb2.FilterChain(filters=[
+            listener_components_pb2.Filter(name="envoy.filters.network.tcp_proxy",
+                                           typed_config=typed(tp))])])
+
+
+def web_routes():
+    R = route_components_pb2
+    host = "web.default.svc.cluster.local"
+    vh = R.VirtualHost(
+        name=host + ":80",
+        domains=[host, host + ":80", "web", "web:80", "web.default", "web.default:80",
+                 "10.96.0.10", "10.96.0.10:80"],
+        routes=[
+            R.Route(name="v2", match=R.RouteMatch(prefix="/v2"),
+                    route=R.RouteAction(cluster=WEB_V2, timeout=duration_pb2.Duration())),
+            R.Route(name="hello", match=R.RouteMatch(path="/hello"),
+                    direct_response=R.DirectResponseAction(
+                        status=200, body=base_pb2.DataSource(inline_string="hello from xds\n"))),
+            R.Route(name="default", match=R.RouteMatch(prefix="/"),
+                    route=R.RouteAction(cluster=WEB, timeout=duration_pb2.Duration())),
+        ])
+    allow_any = R.VirtualHost(
+        name="allow_any", domains=["*"],
+        routes=[R.Route(name="allow_any", match=R.RouteMatch(prefix="/"),
+                        route=R.RouteAction(cluster="PassthroughCluster"))])
+    return route_pb2.RouteConfiguration(name="80", virtual_hosts=[vh, allow_any],
+                                        validate_clusters=wrappers_pb2.BoolValue(value=False))
+
+
+H = health_check_pb2.HEALTHY
+D = health_check_pb2.DRAINING
+U = health_check_pb2.UNHEALTHY
+
+
+def mesh(web_endpoints, bad_cluster=False):
+    web = cluster(WEB)
+    if bad_cluster:
+        # a subset load balancer: nothing kmesh can express
+        web.lb_subset_config.fallback_policy = cluster_pb2.Cluster.LbSubsetConfig.ANY_ENDPOINT
+    return {
+        CDS: {c.name: c for c in (web, cluster(WEB_V2), cluster(DB, cluster_pb2.Cluster.MAGLEV))},
+        EDS: {a.cluster_name: a for a in (
+            cla(WEB, web_endpoints),
+            cla(WEB_V2, [("127.0.0.12", 8080, 1, H)]),
+            cla(DB, [("127.0.0.13", 8080, 1, H)]))},
+        LDS: {l.name: l for l in (http_listener(80, "80"),
+                                   tcp_listener("10.96.0.20", 5000, DB))},
+        RDS: {r.name: r for r in (web_routes(),)},
+    }
+
+
+SCENARIOS = {
+    # web: one endpoint
+    "initial": lambda: mesh([("127.0.0.11", 8080, 1, H)]),
+    # web scaled up: a second endpoint; an unhealthy one that takes nothing
+    "scale-up": lambda: mesh([("127.0.0.11", 8080, 1, H), ("127.0.0.14", 8080, 1, H),
+                              ("127.0.0.15", 8080, 1, U)]),
+    # web scaled down: the first endpoint removed
+    "scale-down": lambda: mesh([("127.0.0.14", 8080, 1, H)]),
+    # the same plus a cluster kmesh cannot express: must be NACKed
+    "bad-cluster": lambda: mesh([("127.0.0.14", 8080, 1, H)], bad_cluster=True),
+    # after a server restart: web moved back to the first endpoint
+    "restarted": lambda: mesh([("127.0.0.11", 8080, 1, H)]),
+}
+
+
+def scenario(name):
+    return SCENARIOS[name]()
