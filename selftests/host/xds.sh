@@ -180,6 +180,15 @@ not_my_host() {
 check "xds: a Host outside the virtual host's domains gets 404 (no route)" not_my_host
 check "xds: a direct response answers without any endpoint" \
 	sh -c "$(declare -f meshed get); cg='$cg'; [ \"\$(get http://10.96.0.10/hello)\" = 'hello from xds' ]"
+status_of() {	# status_of URL WANT
+	local code
+	code=$(get -o /dev/null -w '%{http_code}' "$1")
+	[ "$code" = "$2" ] || { echo "$1: status $code, want $2"; return 1; }
+}
+check "xds: an HTTP RBAC DENY policy (istiod's and_rules/or_rules shape) refuses /admin with 403" \
+	status_of http://10.96.0.10/admin/users 403
+check "xds: ...and lets other paths through" \
+	status_of http://10.96.0.10/public 200
 check "xds: a TCP proxy listener on VIP:port reaches its cluster (maglev)" \
 	expect_only 127.0.0.13 3 http://10.96.0.20:5000/db
 check "xds: kmeshctl dump shows istiod's cluster names mapped and the lb policies" sh -c '
@@ -234,6 +243,26 @@ check "xds: the NACKed update switched nothing (generation $gen stays)" \
 check "xds: ...and traffic keeps the last good config" \
 	expect_only 127.0.0.14 5 http://10.96.0.10/
 
+gen=$(generation)
+good_lds=$(last_event ack Listener | json version_info)
+scenario bad-rbac
+check "xds: an RBAC principal kmesh cannot check (authenticated) is NACKed" \
+	wait_for 10 sh -c "grep '\"event\": \"nack\"' '$t/requests.jsonl' | grep -q '\"type\": \"Listener\"'"
+nack=$(last_event nack Listener)
+rbac_nack() {
+	local msg
+	msg=$(printf "%s" "$nack" | json error_detail)
+	echo "error_detail: $msg"
+	case "$msg" in
+	"Listener '0.0.0.0_80': filter_chains[0].filters[0].typed_config.http_filters[0].typed_config.rules.policies['ns[default]-policy[deny-admin]-rule[0]'].principals[0].authenticated: not supported"*) ;;
+	*) return 1 ;;
+	esac
+	[ "$(printf "%s" "$nack" | json version_info)" = "$good_lds" ]
+}
+check "xds: ...the error_detail walks from the Listener to the principal" rbac_nack
+check "xds: ...and the DENY policy of the last good Listener still holds" \
+	status_of http://10.96.0.10/admin/users 403
+
 # ---- the control plane is not on the data path ----
 kill -9 "$server_pid"
 wait "$server_pid" 2>/dev/null
@@ -250,7 +279,7 @@ kill -9 "$agent_pid"
 wait "$agent_pid" 2>/dev/null
 check "xds: the agent killed (-9): traffic still flows" \
 	expect_only 127.0.0.14 5 http://10.96.0.10/
-: >"$t/agent.log"
+mv "$t/agent.log" "$t/agent.1.log"
 start_agent
 sleep 1
 check "xds: a new agent with no server changes nothing while it waits" \

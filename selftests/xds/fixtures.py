@@ -16,7 +16,9 @@ from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.core.v3 import address_pb2, base_pb2, config_source_pb2, health_check_pb2
 from envoy.config.endpoint.v3 import endpoint_pb2
 from envoy.config.listener.v3 import listener_pb2, listener_components_pb2
+from envoy.config.rbac.v3 import rbac_pb2
 from envoy.config.route.v3 import route_pb2, route_components_pb2
+from envoy.extensions.filters.http.rbac.v3 import rbac_pb2 as http_rbac_pb2
 from envoy.extensions.filters.http.router.v3 import router_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm_pb2
 from envoy.extensions.filters.network.tcp_proxy.v3 import tcp_proxy_pb2
@@ -73,12 +75,34 @@ def typed(msg):
     return a
 
 
-def http_listener(port, rds_name):
+def deny_admin(principal=None):
+    """istiod's shape for an AuthorizationPolicy DENY to: paths [/admin*]
+    (and_rules of or_rules), from any source, or from @principal."""
+    R = rbac_pb2
+    perm = R.Permission(and_rules=R.Permission.Set(rules=[
+        R.Permission(or_rules=R.Permission.Set(rules=[
+            R.Permission(url_path=path_prefix("/admin"))]))]))
+    princ = principal or R.Principal(any=True)
+    return http_rbac_pb2.RBAC(rules=R.RBAC(
+        action=R.RBAC.DENY,
+        policies={"ns[default]-policy[deny-admin]-rule[0]":
+                  R.Policy(permissions=[perm], principals=[princ])}))
+
+
+def path_prefix(prefix):
+    from envoy.type.matcher.v3 import path_pb2, string_pb2
+    return path_pb2.PathMatcher(path=string_pb2.StringMatcher(prefix=prefix))
+
+
+def http_listener(port, rds_name, rbac=None):
+    filters = [hcm_pb2.HttpFilter(name="envoy.filters.http.rbac", typed_config=typed(rbac))] \
+        if rbac else []
+    filters.append(hcm_pb2.HttpFilter(name="envoy.filters.http.router",
+                                      typed_config=typed(router_pb2.Router())))
     h = hcm_pb2.HttpConnectionManager(
         stat_prefix="outbound_0.0.0.0_%d" % port,
         rds=hcm_pb2.Rds(config_source=ads(), route_config_name=rds_name),
-        http_filters=[hcm_pb2.HttpFilter(name="envoy.filters.http.router",
-                                         typed_config=typed(router_pb2.Router()))])
+        http_filters=filters)
     return listener_pb2.Listener(
         name="0.0.0.0_%d" % port,
         address=address_pb2.Address(socket_address=address_pb2.SocketAddress(
@@ -132,7 +156,7 @@ D = health_check_pb2.DRAINING
 U = health_check_pb2.UNHEALTHY
 
 
-def mesh(web_endpoints, bad_cluster=False):
+def mesh(web_endpoints, bad_cluster=False, rbac=None):
     web = cluster(WEB)
     if bad_cluster:
         # a subset load balancer: nothing kmesh can express
@@ -143,7 +167,7 @@ def mesh(web_endpoints, bad_cluster=False):
             cla(WEB, web_endpoints),
             cla(WEB_V2, [("127.0.0.12", 8080, 1, H)]),
             cla(DB, [("127.0.0.13", 8080, 1, H)]))},
-        LDS: {l.name: l for l in (http_listener(80, "80"),
+        LDS: {l.name: l for l in (http_listener(80, "80", rbac or deny_admin()),
                                    tcp_listener("10.96.0.20", 5000, DB))},
         RDS: {r.name: r for r in (web_routes(),)},
     }
@@ -159,9 +183,18 @@ SCENARIOS = {
     "scale-down": lambda: mesh([("127.0.0.14", 8080, 1, H)]),
     # the same plus a cluster kmesh cannot express: must be NACKed
     "bad-cluster": lambda: mesh([("127.0.0.14", 8080, 1, H)], bad_cluster=True),
+    # an RBAC principal kmesh has no way to check (a peer's mTLS identity)
+    "bad-rbac": lambda: mesh([("127.0.0.14", 8080, 1, H)], rbac=deny_admin(
+        rbac_pb2.Principal(authenticated=rbac_pb2.Principal.Authenticated(
+            principal_name=string_matcher_exact("spiffe://cluster.local/ns/default/sa/sleep"))))),
     # after a server restart: web moved back to the first endpoint
     "restarted": lambda: mesh([("127.0.0.11", 8080, 1, H)]),
 }
+
+
+def string_matcher_exact(v):
+    from envoy.type.matcher.v3 import string_pb2
+    return string_pb2.StringMatcher(exact=v)
 
 
 def scenario(name):

@@ -77,3 +77,17 @@ int pb_only(const ProtobufCMessage *m, const char *const *allowed,
 	}
 	return 0;
 }
+
+const char *pb_field_name(const ProtobufCMessageDescriptor *d, unsigned int id)
+{
+	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(d, id);
+
+	return f ? f->name : "?";
+}
+
+const char *pb_enum_name(const ProtobufCEnumDescriptor *d, int v)
+{
+	const ProtobufCEnumValue *e = protobuf_c_enum_descriptor_get_value(d, v);
+
+	return e ? e->name : "?";
+}

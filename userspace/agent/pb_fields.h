@@ -23,4 +23,9 @@ bool pb_field_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f);
 int pb_only(const ProtobufCMessage *m, const char *const *allowed,
 	    const char *where, char *err, size_t err_size);
 
+/* The name of field number @id of @d ("authenticated"), or "?". */
+const char *pb_field_name(const ProtobufCMessageDescriptor *d, unsigned int id);
+/* The name of value @v of enum @d ("LOAD_BALANCING_POLICY_CONFIG"), or "?". */
+const char *pb_enum_name(const ProtobufCEnumDescriptor *d, int v);
+
 #endif

@@ -29,6 +29,7 @@
 #include "envoy/config/endpoint/v3/endpoint.pb-c.h"
 #include "envoy/config/listener/v3/listener.pb-c.h"
 #include "envoy/config/route/v3/route.pb-c.h"
+#include "envoy/extensions/filters/http/rbac/v3/rbac.pb-c.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb-c.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb-c.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb-c.h"
@@ -57,6 +58,7 @@ static const struct {
 #define URL_TCP_PROXY TYPE_PREFIX "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
 #define URL_HCM TYPE_PREFIX "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 #define URL_ROUTER TYPE_PREFIX "envoy.extensions.filters.http.router.v3.Router"
+#define URL_HTTP_RBAC TYPE_PREFIX "envoy.extensions.filters.http.rbac.v3.RBAC"
 
 const char *xds_type_url(enum xds_type t)
 {
@@ -366,8 +368,9 @@ static int translate_lb(struct tctx *t, const Envoy__Config__Cluster__V3__Cluste
 		mc->lb = KMESH_LB_MAGLEV;
 		return 0;
 	default:
-		return fail(t, "Cluster '%s': lb_policy %d: not supported (ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV)",
-			    c->name, (int)c->lb_policy);
+		return fail(t, "Cluster '%s'.lb_policy: %s: not supported (ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV)",
+			    c->name, pb_enum_name(&envoy__config__cluster__v3__cluster__lb_policy__descriptor,
+						  (int)c->lb_policy));
 	}
 }
 
@@ -465,8 +468,9 @@ static int translate_endpoints(struct tctx *t, const char *cname,
 				/* Envoy sends nothing to these; nor does kmesh. */
 				continue;
 			default:
-				return fail(t, "%s.health_status %d: not supported (UNKNOWN, HEALTHY, DRAINING, UNHEALTHY, TIMEOUT)",
-					    w2, (int)lbe->health_status);
+				return fail(t, "%s.health_status: %s: not supported (UNKNOWN, HEALTHY, DRAINING, UNHEALTHY, TIMEOUT)",
+					    w2, pb_enum_name(&envoy__config__core__v3__health_status__descriptor,
+							     (int)lbe->health_status));
 			}
 			if (lbe->host_identifier_case !=
 			    ENVOY__CONFIG__ENDPOINT__V3__LB_ENDPOINT__HOST_IDENTIFIER_ENDPOINT)
@@ -755,6 +759,9 @@ static int translate_match(struct tctx *t, const Envoy__Config__Route__V3__Route
 	}
 	if (m->has_uri && !m->uri.text)
 		return fail(t, "out of memory");
+	if (m->has_uri && (m->uri.text[0] != '/' || strlen(m->uri.text) > KMESH_RT_MAX_STR_LEN))
+		return fail(t, "%s.match: '%s': a path must start with '/' and be at most %d bytes",
+			    where, m->uri.text, KMESH_RT_MAX_STR_LEN);
 	for (i = 0; i < rm->n_headers; i++) {
 		const Envoy__Config__Route__V3__HeaderMatcher *hm = rm->headers[i];
 		struct mesh_header_match *h;
@@ -1034,6 +1041,389 @@ static int translate_vhost(struct tctx *t, const char *rc_name, size_t vi,
 	return 0;
 }
 
+
+/* ---- HTTP RBAC → authorization ----
+ *
+ * One RBAC filter's policies become authorization policies of every
+ * service the listener makes, with the filter's action. Envoy: a policy
+ * matches when any permission and any principal match; kmesh: a rule
+ * matches when any `to` and any `from` match: the same shape. Permission
+ * trees of the form istiod builds (and_rules of or_rules of leaves, not_rule
+ * for the not_ fields) become one operation: an and_rules member is one
+ * field, an or_rules its values. What cannot be said that way is refused.
+ */
+
+enum op_field {
+	OPF_METHODS = 1, OPF_PATHS = 2, OPF_HOSTS = 4, OPF_PORTS = 8, OPF_SOURCE = 16,
+};
+
+static int push_pattern(struct tctx *t, struct mesh_pattern_list *l,
+			const Envoy__Type__Matcher__V3__StringMatcher *sm, bool host,
+			const char *where)
+{
+	struct mesh_pattern *p;
+
+	if (sm->ignore_case && !host)
+		return fail(t, "%s.ignore_case: not supported for paths", where);
+	p = GROW(t, l->v, l->n);
+	if (string_pattern(t, sm, true, where, p))
+		return -1;
+	if (host)
+		for (char *c = p->text; c && *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c += 32;
+	if (!host && p->kind != MESH_M_SUFFIX && p->text[0] != '/')
+		return fail(t, "%s: a path pattern must start with '/'", where);
+	if (strlen(p->text) > KMESH_RT_MAX_STR_LEN)
+		return fail(t, "%s: longer than %d bytes", where, KMESH_RT_MAX_STR_LEN);
+	return 0;
+}
+
+/* One leaf permission into @op (negated: the not_ field). */
+static int perm_leaf(struct tctx *t, const Envoy__Config__Rbac__V3__Permission *pm,
+		     struct mesh_authz_operation *op, bool neg, const char *where,
+		     unsigned int *field)
+{
+	static const char *const hm_fields[] = { "name", "string_match", NULL };
+	char w[1024];
+
+	switch (pm->rule_case) {
+	case ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_URL_PATH:
+		*field = OPF_PATHS;
+		snprintf(w, sizeof(w), "%s.url_path.path", where);
+		if (pm->url_path->rule_case != ENVOY__TYPE__MATCHER__V3__PATH_MATCHER__RULE_PATH)
+			return fail(t, "%s: missing", w);
+		return push_pattern(t, neg ? &op->not_paths : &op->paths, pm->url_path->path,
+				    false, w);
+	case ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_DESTINATION_PORT: {
+		struct mesh_port_list *l = neg ? &op->not_ports : &op->ports;
+		__u16 *v;
+
+		*field = OPF_PORTS;
+		if (!pm->destination_port || pm->destination_port > 65535)
+			return fail(t, "%s.destination_port: expected 1..65535", where);
+		v = GROW(t, l->v, l->n);
+		*v = (__u16)pm->destination_port;
+		return 0;
+	}
+	case ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_HEADER: {
+		const Envoy__Config__Route__V3__HeaderMatcher *hm = pm->header;
+
+		snprintf(w, sizeof(w), "%s.header", where);
+		if (pb_only(&hm->base, hm_fields, w, t->err, t->err_size))
+			return -1;
+		if (!hm->string_match)
+			return fail(t, "%s: needs string_match", w);
+		snprintf(w, sizeof(w), "%s.header.string_match", where);
+		if (!strcasecmp(hm->name, ":method")) {
+			__u32 *bits = neg ? &op->not_methods : &op->methods;
+
+			*field = OPF_METHODS;
+			if (hm->string_match->match_pattern_case !=
+			    ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_EXACT ||
+			    method_bit(hm->string_match->exact, bits))
+				return fail(t, "%s: :method takes an exact method name", w);
+			return 0;
+		}
+		if (!strcasecmp(hm->name, ":authority") || !strcasecmp(hm->name, "host")) {
+			*field = OPF_HOSTS;
+			return push_pattern(t, neg ? &op->not_hosts : &op->hosts,
+					    hm->string_match, true, w);
+		}
+		return fail(t, "%s.name: '%s': only :method, :authority and host are supported in permissions",
+			    where, hm->name);
+	}
+	default:
+		return fail(t, "%s.%s: not supported (url_path, header :method/:authority, destination_port, any, and_rules, or_rules, not_rule)",
+			    where, pb_field_name(pm->base.descriptor, pm->rule_case));
+	}
+}
+
+/* or_rules (or a single leaf): values of one field. */
+static int perm_or(struct tctx *t, const Envoy__Config__Rbac__V3__Permission *pm,
+		   struct mesh_authz_operation *op, bool neg, const char *where,
+		   unsigned int *field)
+{
+	char w[1024];
+	size_t i;
+
+	if (pm->rule_case == ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_NOT_RULE) {
+		if (neg)
+			return fail(t, "%s.not_rule: a double negation is not supported", where);
+		snprintf(w, sizeof(w), "%s.not_rule", where);
+		return perm_or(t, pm->not_rule, op, true, w, field);
+	}
+	if (pm->rule_case != ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_OR_RULES)
+		return perm_leaf(t, pm, op, neg, where, field);
+	*field = 0;
+	for (i = 0; i < pm->or_rules->n_rules; i++) {
+		unsigned int f = 0;
+
+		snprintf(w, sizeof(w), "%s.or_rules.rules[%zu]", where, i);
+		if (perm_leaf(t, pm->or_rules->rules[i], op, neg, w, &f))
+			return -1;
+		if (*field && f != *field)
+			return fail(t, "%s: or_rules over different fields cannot be expressed (one field's values only)", w);
+		*field = f;
+	}
+	return 0;
+}
+
+/* One permission: any (*any), or one operation appended to @r->to. */
+static int translate_permission(struct tctx *t, const Envoy__Config__Rbac__V3__Permission *pm,
+				struct mesh_authz_rule *r, const char *where, bool *any)
+{
+	struct mesh_authz_operation *op;
+	unsigned int seen = 0, f = 0;
+	char w[1024];
+	size_t i;
+
+	if (pm->rule_case == ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_ANY) {
+		*any = pm->any;
+		if (!pm->any)
+			return fail(t, "%s.any: false matches nothing; not supported", where);
+		return 0;
+	}
+	op = GROW(t, r->to, r->nr_to);
+	if (pm->rule_case != ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_AND_RULES)
+		return perm_or(t, pm, op, false, where, &f);
+	for (i = 0; i < pm->and_rules->n_rules; i++) {
+		const Envoy__Config__Rbac__V3__Permission *sub = pm->and_rules->rules[i];
+
+		snprintf(w, sizeof(w), "%s.and_rules.rules[%zu]", where, i);
+		if (sub->rule_case == ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_ANY && sub->any)
+			continue;
+		if (perm_or(t, sub, op, false, w, &f))
+			return -1;
+		if (seen & f)
+			return fail(t, "%s: a second condition on the same field cannot be expressed", w);
+		seen |= f;
+	}
+	return 0;
+}
+
+static int push_cidr(struct tctx *t, struct mesh_cidr_list *l,
+		     const Envoy__Config__Core__V3__CidrRange *c, const char *where)
+{
+	struct mesh_cidr *v;
+	char text[128];
+
+	v = GROW(t, l->v, l->n);
+	if (c->prefix_len)
+		snprintf(text, sizeof(text), "%s/%u", c->address_prefix, c->prefix_len->value);
+	else
+		snprintf(text, sizeof(text), "%s", c->address_prefix);
+	if (mesh_cidr_parse(text, v))
+		return fail(t, "%s: '%s' is not an address or CIDR", where, text);
+	return 0;
+}
+
+static int principal_leaf(struct tctx *t, const Envoy__Config__Rbac__V3__Principal *pr,
+			  struct mesh_authz_source *src, bool neg, const char *where)
+{
+	const Envoy__Config__Core__V3__CidrRange *c;
+	char w[1024];
+
+	switch (pr->identifier_case) {
+	case ENVOY__CONFIG__RBAC__V3__PRINCIPAL__IDENTIFIER_DIRECT_REMOTE_IP:
+		c = pr->direct_remote_ip;
+		snprintf(w, sizeof(w), "%s.direct_remote_ip", where);
+		break;
+	case ENVOY__CONFIG__RBAC__V3__PRINCIPAL__IDENTIFIER_REMOTE_IP:
+		c = pr->remote_ip;
+		snprintf(w, sizeof(w), "%s.remote_ip", where);
+		break;
+	case ENVOY__CONFIG__RBAC__V3__PRINCIPAL__IDENTIFIER_SOURCE_IP:
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+		c = pr->source_ip;
+#pragma GCC diagnostic pop
+		snprintf(w, sizeof(w), "%s.source_ip", where);
+		break;
+	default:
+		return fail(t, "%s.%s: not supported (direct_remote_ip, remote_ip, source_ip, any, or_ids, not_id; kmesh has no peer identity yet)",
+			    where, pb_field_name(pr->base.descriptor, pr->identifier_case));
+	}
+	return push_cidr(t, neg ? &src->not_ip_blocks : &src->ip_blocks, c, w);
+}
+
+static int translate_principal(struct tctx *t, const Envoy__Config__Rbac__V3__Principal *pr,
+			       struct mesh_authz_rule *r, const char *where, bool *any)
+{
+	struct mesh_authz_source *src;
+	bool neg = false;
+	char w[1024];
+	size_t i;
+
+	if (pr->identifier_case == ENVOY__CONFIG__RBAC__V3__PRINCIPAL__IDENTIFIER_ANY) {
+		if (!pr->any)
+			return fail(t, "%s.any: false matches nothing; not supported", where);
+		*any = true;
+		return 0;
+	}
+	src = GROW(t, r->from, r->nr_from);
+	snprintf(w, sizeof(w), "%s", where);
+	if (pr->identifier_case == ENVOY__CONFIG__RBAC__V3__PRINCIPAL__IDENTIFIER_NOT_ID) {
+		neg = true;
+		pr = pr->not_id;
+		snprintf(w, sizeof(w), "%s.not_id", where);
+	}
+	if (pr->identifier_case != ENVOY__CONFIG__RBAC__V3__PRINCIPAL__IDENTIFIER_OR_IDS)
+		return principal_leaf(t, pr, src, neg, w);
+	for (i = 0; i < pr->or_ids->n_ids; i++) {
+		char w2[1100];
+
+		snprintf(w2, sizeof(w2), "%s.or_ids.ids[%zu]", w, i);
+		if (principal_leaf(t, pr->or_ids->ids[i], src, neg, w2))
+			return -1;
+	}
+	return 0;
+}
+
+struct rbac_filter {
+	Envoy__Extensions__Filters__Http__Rbac__V3__RBAC *msg;
+	char where[1024];
+};
+
+static int check_rbac(struct tctx *t, struct rbac_filter *rf, size_t n)
+{
+	static const char *const http_fields[] = { "rules", "rules_stat_prefix", NULL };
+	static const char *const rules_fields[] = { "action", "policies", NULL };
+	static const char *const policy_fields[] = { "permissions", "principals", NULL };
+	size_t i, j, allows = 0;
+	char w[1100];
+
+	for (i = 0; i < n; i++) {
+		const Envoy__Config__Rbac__V3__RBAC *rules = rf[i].msg->rules;
+
+		if (pb_only(&rf[i].msg->base, http_fields, rf[i].where, t->err, t->err_size))
+			return -1;
+		/* No rules: Envoy's filter lets everything through. */
+		if (!rules)
+			continue;
+		snprintf(w, sizeof(w), "%s.rules", rf[i].where);
+		if (pb_only(&rules->base, rules_fields, w, t->err, t->err_size))
+			return -1;
+		if (rules->action == ENVOY__CONFIG__RBAC__V3__RBAC__ACTION__LOG)
+			return fail(t, "%s.action: LOG is not supported (ALLOW, DENY)", w);
+		/* Two ALLOW filters both have to pass in Envoy; kmesh lets a
+		 * request through when any ALLOW policy matches. */
+		if (rules->action == ENVOY__CONFIG__RBAC__V3__RBAC__ACTION__ALLOW && ++allows > 1)
+			return fail(t, "%s: a second ALLOW RBAC filter cannot be expressed (kmesh ORs ALLOW policies)", rf[i].where);
+		for (j = 0; j < rules->n_policies; j++) {
+			snprintf(w, sizeof(w), "%s.rules.policies['%s']", rf[i].where,
+				 rules->policies[j]->key);
+			if (!rules->policies[j]->value)
+				return fail(t, "%s: empty", w);
+			if (pb_only(&rules->policies[j]->value->base, policy_fields, w,
+				    t->err, t->err_size))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int authz_id(struct tctx *t, struct mesh_authz *a, const char *svc_name,
+		    const char *where)
+{
+	char id_name[KMESH_NAME_MAX + 8];
+	size_t k;
+
+	snprintf(id_name, sizeof(id_name), "authz/%s", a->name);
+	a->id = mesh_l7_id(svc_name, id_name);
+	for (k = 0; k + 1 < t->cfg->nr_authz; k++)
+		if (t->cfg->authz[k].service == a->service &&
+		    (t->cfg->authz[k].id == a->id || !strcmp(t->cfg->authz[k].name, a->name)))
+			return fail(t, "%s: policy '%s' collides with another policy's name or id on service '%s'",
+				    where, a->name, svc_name);
+	return 0;
+}
+
+static bool perms_any(const Envoy__Config__Rbac__V3__Policy *pol)
+{
+	size_t k;
+
+	for (k = 0; k < pol->n_permissions; k++)
+		if (pol->permissions[k]->rule_case == ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_ANY &&
+		    pol->permissions[k]->any)
+			return true;
+	return false;
+}
+
+static bool principals_any(const Envoy__Config__Rbac__V3__Policy *pol)
+{
+	size_t k;
+
+	for (k = 0; k < pol->n_principals; k++)
+		if (pol->principals[k]->identifier_case == ENVOY__CONFIG__RBAC__V3__PRINCIPAL__IDENTIFIER_ANY &&
+		    pol->principals[k]->any)
+			return true;
+	return false;
+}
+
+/* The RBAC filters' policies as authorization of service @svc. */
+static int add_authz(struct tctx *t, struct rbac_filter *rf, size_t n, size_t svc)
+{
+	const char *svc_name = t->cfg->services[svc].name;
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++) {
+		const Envoy__Config__Rbac__V3__RBAC *rules = rf[i].msg->rules;
+		bool deny;
+
+		if (!rules)
+			continue;
+		deny = rules->action == ENVOY__CONFIG__RBAC__V3__RBAC__ACTION__DENY;
+		if (!rules->n_policies && !deny) {
+			/* ALLOW with no policy: nothing is allowed (a policy
+			 * with no rule matches nothing). */
+			struct mesh_authz *a = GROW(t, t->cfg->authz, t->cfg->nr_authz);
+
+			snprintf(a->name, sizeof(a->name), "rbac-%zu-allow-none", i);
+			a->service = (int)svc;
+			a->action = MESH_AUTHZ_ALLOW;
+			snprintf(a->path, sizeof(a->path), "%.150s", rf[i].where);
+			if (authz_id(t, a, svc_name, rf[i].where))
+				return -1;
+			continue;
+		}
+		for (j = 0; j < rules->n_policies; j++) {
+			const Envoy__Config__Rbac__V3__Policy *pol = rules->policies[j]->value;
+			struct mesh_authz *a = GROW(t, t->cfg->authz, t->cfg->nr_authz);
+			struct mesh_authz_rule *r;
+			bool unused = false;
+			char w[1200];
+
+			kmesh_name(rules->policies[j]->key, a->name);
+			a->service = (int)svc;
+			a->action = deny ? MESH_AUTHZ_DENY : MESH_AUTHZ_ALLOW;
+			snprintf(a->path, sizeof(a->path), "%.150s", rf[i].where);
+			if (authz_id(t, a, svc_name, rf[i].where))
+				return -1;
+			/* Envoy: no permission or no principal matches nothing,
+			 * as does a kmesh policy without rules. */
+			if (!pol->n_permissions || !pol->n_principals)
+				continue;
+			r = GROW(t, a->rules, a->nr_rules);
+			/* An "any" among the alternatives makes that side match
+			 * everything: no operation (or source) list at all. */
+			for (k = 0; !perms_any(pol) && k < pol->n_permissions; k++) {
+				snprintf(w, sizeof(w), "%s.rules.policies['%s'].permissions[%zu]",
+					 rf[i].where, rules->policies[j]->key, k);
+				if (translate_permission(t, pol->permissions[k], r, w, &unused))
+					return -1;
+			}
+			for (k = 0; !principals_any(pol) && k < pol->n_principals; k++) {
+				snprintf(w, sizeof(w), "%s.rules.policies['%s'].principals[%zu]",
+					 rf[i].where, rules->policies[j]->key, k);
+				if (translate_principal(t, pol->principals[k], r, w, &unused))
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 static const char *const listener_fields[] = {
 	"name", "address", "filter_chains", "traffic_direction",
 	/* these tell a proxy how to bind; kmesh binds nothing (it steers
@@ -1133,6 +1523,9 @@ static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__List
 	static const char *const hf_fields[] = { "name", "typed_config", NULL };
 	Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpConnectionManager *h;
 	const Envoy__Config__Route__V3__RouteConfiguration *rc;
+	enum { RBAC_MAX = 4 };
+	struct rbac_filter rbac[RBAC_MAX] = {};
+	size_t nr_rbac = 0;
 	char where[1024];
 	size_t i;
 	int ret = -1;
@@ -1147,22 +1540,41 @@ static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__List
 	for (i = 0; i < h->n_http_filters; i++) {
 		const Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpFilter *hf =
 			h->http_filters[i];
+		const char *url;
 		char w[1024];
 
 		snprintf(w, sizeof(w), "%s.http_filters[%zu]", where, i);
 		if (pb_only(&hf->base, hf_fields, w, t->err, t->err_size))
 			goto out;
-		if (hf->config_type_case != ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_FILTER__CONFIG_TYPE_TYPED_CONFIG ||
-		    strcmp(hf->typed_config->type_url, URL_ROUTER)) {
-			fail(t, "%s: '%s' (%s): not supported (the router is; RBAC is not translated yet)",
-			     w, hf->name, hf->config_type_case ? hf->typed_config->type_url : "no config");
+		url = hf->config_type_case == ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_FILTER__CONFIG_TYPE_TYPED_CONFIG ?
+			hf->typed_config->type_url : "no typed_config";
+		if (!strcmp(url, URL_ROUTER)) {
+			if (i + 1 != h->n_http_filters) {
+				fail(t, "%s: the router must be the last filter", w);
+				goto out;
+			}
+			continue;
+		}
+		if (strcmp(url, URL_HTTP_RBAC) || nr_rbac == RBAC_MAX) {
+			fail(t, "%s: '%s' (%s): not supported (RBAC, up to %d, then the router)",
+			     w, hf->name, url, RBAC_MAX);
 			goto out;
 		}
-		if (i + 1 != h->n_http_filters) {
-			fail(t, "%s: the router must be the last filter", w);
+		rbac[nr_rbac].msg = envoy__extensions__filters__http__rbac__v3__rbac__unpack(
+			NULL, hf->typed_config->value.len, hf->typed_config->value.data);
+		snprintf(rbac[nr_rbac].where, sizeof(rbac[nr_rbac].where), "%s.typed_config", w);
+		if (!rbac[nr_rbac].msg) {
+			fail(t, "%s: not a valid RBAC", w);
 			goto out;
 		}
+		nr_rbac++;
 	}
+	if (!h->n_http_filters) {
+		fail(t, "%s.http_filters: empty (the router is needed)", where);
+		goto out;
+	}
+	if (check_rbac(t, rbac, nr_rbac))
+		goto out;
 	if (h->route_specifier_case ==
 	    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_RDS) {
 		char w[1024];
@@ -1276,9 +1688,13 @@ static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__List
 		p->port = port;
 		p->http = true;
 		p->cluster = port_cluster;
+		if (add_authz(t, rbac, nr_rbac, svc))
+			goto out;
 	}
 	ret = 0;
 out:
+	for (i = 0; i < nr_rbac; i++)
+		protobuf_c_message_free_unpacked(&rbac[i].msg->base, NULL);
 	protobuf_c_message_free_unpacked(&h->base, NULL);
 	return ret;
 }
