@@ -264,8 +264,7 @@ check "xds: ...and the DENY policy of the last good Listener still holds" \
 	status_of http://10.96.0.10/admin/users 403
 
 # ---- the control plane is not on the data path ----
-kill -9 "$server_pid"
-wait "$server_pid" 2>/dev/null
+{ kill -9 "$server_pid"; wait "$server_pid"; } 2>/dev/null
 check "xds: the agent sees the server gone and keeps the last applied config" \
 	wait_for 10 grep -q "keeps the last applied config" "$t/agent.log"
 check "xds: with the server dead, traffic still flows as xDS last said" \
@@ -275,8 +274,7 @@ check "xds: ...the TCP service too" \
 check "xds: the agent retries with backoff (more than one attempt, growing waits)" sh -c '
 	grep -o "reconnecting in [0-9]* ms" "$1" | awk "{ print \$3 }" | tail -3 >"$2/waits"
 	[ "$(wc -l <"$2/waits")" -ge 2 ]' sh "$t/agent.log" "$t"
-kill -9 "$agent_pid"
-wait "$agent_pid" 2>/dev/null
+{ kill -9 "$agent_pid"; wait "$agent_pid"; } 2>/dev/null
 check "xds: the agent killed (-9): traffic still flows" \
 	expect_only 127.0.0.14 5 http://10.96.0.10/
 mv "$t/agent.log" "$t/agent.1.log"
@@ -298,5 +296,43 @@ kill "$agent_pid" 2>/dev/null
 wait "$agent_pid" 2>/dev/null
 check "xds: SIGTERM stops the agent cleanly, leaving the data plane" sh -c '
 	grep -q "stopped (1 applied, 0 rejected)" "$1" && "$2" dump | grep -q "^generation"' sh "$t/agent.log" "$kmeshctl"
+
+# ---- TLS and a bearer token (istiod's secure port) ----
+{ kill -9 "$server_pid"; wait "$server_pid"; } 2>/dev/null
+tls_setup() {
+	cd "$t" &&
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test-ca \
+		-keyout ca.key -out ca.pem &&
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other-ca \
+		-keyout other.key -out other.pem &&
+	openssl req -newkey rsa:2048 -nodes -subj /CN=istiod -keyout server.key -out server.csr &&
+	printf 'subjectAltName=IP:127.0.0.1\n' >san.ext &&
+	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 \
+		-extfile san.ext -out server.pem
+} >"$t/openssl.log" 2>&1
+if tls_setup; then
+	echo "test-token-123" >"$t/token"
+	scenario scale-up
+	"$py" "$top/selftests/xds/mgmt_server.py" --listen "$server_addr" \
+		--scenario-file "$t/scenario" --log "$t/requests.jsonl" \
+		--tls-cert "$t/server.pem" --tls-key "$t/server.key" >>"$t/server.out" 2>&1 &
+	server_pid=$!
+	timeout 3 "$agent" --xds "$server_addr" --ca "$t/other.pem" >"$t/agent-wrong-ca.log" 2>&1
+	check "xds: an agent that does not trust the server's certificate never applies anything" sh -c '
+		grep -q "stream closed" "$1" && ! grep -q "applied as generation" "$1"' sh "$t/agent-wrong-ca.log"
+	gen=$(generation)
+	"$agent" --xds "$server_addr" --ca "$t/ca.pem" --token-file "$t/token" \
+		--node-id "kmesh~127.0.0.1~node-1~cluster.local" >"$t/agent-tls.log" 2>&1 &
+	agent_pid=$!
+	check "xds: over TLS (--ca) the agent resyncs and applies" \
+		wait_for 15 grep -q "applied as generation $((gen + 1))" "$t/agent-tls.log"
+	check "xds: ...sending the --token-file token as a bearer token" \
+		grep -q '"authorization": "Bearer test-token-123"' "$t/requests.jsonl"
+	check "xds: ...and traffic follows (both endpoints of the scale-up)" both_endpoints
+	kill "$agent_pid" 2>/dev/null
+	wait "$agent_pid" 2>/dev/null
+else
+	skip "xds: TLS and bearer token" "openssl could not make test certificates: $(tail -1 "$t/openssl.log")"
+fi
 "$kmeshctl" down >/dev/null 2>&1
 tap_done

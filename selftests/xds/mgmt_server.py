@@ -81,6 +81,9 @@ class Server:
             return str(self.nonce)
 
     def handler(self, request_iterator, context):
+        md = dict(context.invocation_metadata())
+        self.log_event({"event": "stream", "peer": context.peer(),
+                        "authorization": md.get("authorization")})
         stream = Stream(self, context)
         with self.lock:
             self.streams.append(stream)
@@ -166,6 +169,8 @@ def main():
     ap.add_argument("--listen", required=True)
     ap.add_argument("--scenario-file", required=True)
     ap.add_argument("--log", required=True)
+    ap.add_argument("--tls-cert", help="serve TLS with this certificate chain (PEM)")
+    ap.add_argument("--tls-key", help="...and this key (PEM)")
     args = ap.parse_args()
 
     with open(args.scenario_file) as f:
@@ -179,10 +184,17 @@ def main():
             response_serializer=discovery_pb2.DiscoveryResponse.SerializeToString)})
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     server.add_generic_rpc_handlers((handler,))
-    if not server.add_insecure_port(args.listen):
+    if args.tls_cert:
+        with open(args.tls_cert, "rb") as c, open(args.tls_key, "rb") as k:
+            creds = grpc.ssl_server_credentials([(k.read(), c.read())])
+        port = server.add_secure_port(args.listen, creds)
+    else:
+        port = server.add_insecure_port(args.listen)
+    if not port:
         sys.exit("mgmt_server: cannot listen on %s" % args.listen)
     server.start()
-    srv.log_event({"event": "listening", "address": args.listen, "scenario": current})
+    srv.log_event({"event": "listening", "address": args.listen, "scenario": current,
+                   "tls": bool(args.tls_cert)})
     mtime = os.stat(args.scenario_file).st_mtime_ns
     while True:
         time.sleep(0.05)
