@@ -197,5 +197,92 @@ def string_matcher_exact(v):
     return string_pb2.StringMatcher(exact=v)
 
 
+def _route(m, i):
+    return m[RDS]["80"].virtual_hosts[0].routes[i]
+
+
+def _bad_regex(m):
+    r = _route(m, 0)
+    r.match.safe_regex.regex = "/v[0-9]+"
+
+
+def _bad_retry(m):
+    _route(m, 2).route.retry_policy.num_retries.value = 2
+
+
+def _bad_lb(m):
+    m[CDS][WEB_V2].lb_policy = cluster_pb2.Cluster.CLUSTER_PROVIDED
+
+
+def _bad_degraded(m):
+    m[EDS][WEB].endpoints[0].lb_endpoints[0].health_status = health_check_pb2.DEGRADED
+
+
+def _bad_filter(m):
+    hcm = hcm_pb2.HttpConnectionManager()
+    f = m[LDS]["0.0.0.0_80"].filter_chains[0].filters[0]
+    f.typed_config.Unpack(hcm)
+    fault = hcm.http_filters.add(name="envoy.filters.http.fault")
+    fault.typed_config.type_url = P + "envoy.extensions.filters.http.fault.v3.HTTPFault"
+    hcm.http_filters.insert(0, fault)
+    del hcm.http_filters[-1]
+    f.typed_config.Pack(hcm)
+
+
+def _bad_unknown_field(m):
+    # a field number from a newer Envoy: 9999, varint 1
+    c = m[CDS][DB]
+    c.MergeFromString(c.SerializeToString() + bytes([0xf8, 0xf0, 0x04, 0x01]))
+
+
+def _bad_weighted_tcp(m):
+    l = m[LDS]["10.96.0.20_5000"]
+    tp = tcp_proxy_pb2.TcpProxy()
+    l.filter_chains[0].filters[0].typed_config.Unpack(tp)
+    tp.weighted_clusters.clusters.add(name=DB, weight=1)
+    l.filter_chains[0].filters[0].typed_config.Pack(tp)
+
+
+def _bad_max_requests(m):
+    m[CDS][WEB].circuit_breakers.thresholds[0].max_requests.value = 100
+
+
+# Resources kmesh cannot express, one at a time on top of "scale-down":
+# name -> (mutation, the type NACKed, how error_detail must begin)
+BAD = {
+    "regex-route": (_bad_regex, RDS,
+                    "RouteConfiguration '80': virtual_hosts[0].routes[0].match.safe_regex: not supported by kmesh"),
+    "retry-policy": (_bad_retry, RDS,
+                     "RouteConfiguration '80': virtual_hosts[0].routes[2].route.retry_policy: not supported by kmesh"),
+    "lb-policy": (_bad_lb, CDS,
+                  "Cluster '" + WEB_V2 + "'.lb_policy: CLUSTER_PROVIDED: not supported"),
+    "degraded": (_bad_degraded, EDS,
+                 "ClusterLoadAssignment '" + WEB + "': endpoints[0].lb_endpoints[0].health_status: DEGRADED: not supported"),
+    "fault-filter": (_bad_filter, LDS,
+                     "Listener '0.0.0.0_80': filter_chains[0].filters[0].typed_config.http_filters[0]: "
+                     "'envoy.filters.http.fault' (" + P + "envoy.extensions.filters.http.fault.v3.HTTPFault): not supported"),
+    "unknown-field": (_bad_unknown_field, CDS,
+                      "Cluster '" + DB + "': field number 9999: unknown to kmesh's envoy.config.cluster.v3.Cluster protos"),
+    "weighted-tcp": (_bad_weighted_tcp, LDS,
+                     "Listener '10.96.0.20_5000': filter_chains[0].filters[0].typed_config.weighted_clusters: not supported by kmesh"),
+    "max-requests": (_bad_max_requests, CDS,
+                     "Cluster '" + WEB + "': circuit_breakers.thresholds[0].max_requests: 100: not supported"),
+}
+
+
 def scenario(name):
+    if name.startswith("bad:"):
+        mutate, _, _ = BAD[name[4:]]
+        m = SCENARIOS["scale-down"]()
+        mutate(m)
+        return m
     return SCENARIOS[name]()
+
+
+if __name__ == "__main__":
+    # fixtures.py bad-cases: "NAME TYPE EXPECTED-PREFIX" lines for the test
+    import sys
+    if sys.argv[1:] == ["bad-cases"]:
+        for n, (_, t, msg) in BAD.items():
+            scenario("bad:" + n)
+            print("%s\t%s\t%s" % (n, t.rsplit(".", 1)[-1], msg))
