@@ -19,6 +19,8 @@
 #                        BENCH_SMOKE=1 run is check's bench-smoke suite)
 #   make bench-l4        same-node sk_msg redirect vs plain loopback, 1 KB stream
 #                        and request/response, host only (BENCH_QUICK=1: < 1 min)
+#   make bench-xds       xDS push to switched generation, 1,000 services / 10,000
+#                        routes through kmesh-agent, host only (bench/xds.sh)
 #   make bench-parser    host micro-benchmark of the parser (vs http-parser) and
 #                        the route matcher; writes bench/parser/results.md + PNG
 #   make fuzz            the libFuzzer targets, long and time-bounded (see
@@ -72,7 +74,7 @@ SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
 
 .PHONY: demo all module bpf userspace selftests agent print-module unit vmtest check \
 	dkms-install dkms-uninstall clean stock-kernel bench install uninstall \
-	bench-parser fuzz bench-l4 vmtest-debug vmtest-load
+	bench-parser fuzz bench-l4 vmtest-debug vmtest-load bench-xds
 
 all: module userspace selftests agent
 
@@ -209,6 +211,9 @@ bench-l4:
 
 bench-parser:
 	O=$(O) bench/parser/run.sh
+
+bench-xds: agent userspace
+	bench/xds.sh
 
 fuzz:
 	$(MAKE) -C selftests/fuzz O=$(O) long

@@ -270,7 +270,39 @@ BAD = {
 }
 
 
+def scale(n_services, eps_per, routes_per, eds_variant=0):
+    """A big mesh for bench/xds.sh: n services on one HTTP listener (one
+    virtual host each, routes_per routes), each its own EDS cluster of
+    eps_per endpoints; eds_variant moves one endpoint of the first cluster."""
+    R = route_components_pb2
+    clusters, clas, vhosts = {}, {}, []
+    for i in range(n_services):
+        host = "s%d.bench.svc.cluster.local" % i
+        cname = "outbound|80||" + host
+        vip = "10.100.%d.%d" % (i // 250, i % 250 + 1)
+        clusters[cname] = cluster(cname)
+        eps = [("10.%d.%d.%d" % (200 + (i * eps_per + j) // 65536, ((i * eps_per + j) // 256) % 256,
+                                 (i * eps_per + j) % 256), 8080, 1, H) for j in range(eps_per)]
+        if i == 0 and eds_variant:
+            eps[0] = ("10.199.0.%d" % (eds_variant % 250 + 1), 8080, 1, H)
+        clas[cname] = cla(cname, eps)
+        routes = [R.Route(name="r%d" % k, match=R.RouteMatch(prefix="/api/v%d/" % k),
+                          route=R.RouteAction(cluster=cname)) for k in range(routes_per - 1)]
+        routes.append(R.Route(name="default", match=R.RouteMatch(prefix="/"),
+                              route=R.RouteAction(cluster=cname)))
+        vhosts.append(R.VirtualHost(name=host + ":80", domains=[host, host + ":80", vip, vip + ":80"],
+                                    routes=routes))
+    return {
+        CDS: clusters, EDS: clas,
+        LDS: {"0.0.0.0_80": http_listener(80, "80")},
+        RDS: {"80": route_pb2.RouteConfiguration(name="80", virtual_hosts=vhosts)},
+    }
+
+
 def scenario(name):
+    if name.startswith("scale:"):
+        # scale:SERVICES:ENDPOINTS_PER:ROUTES_PER[:EDS_VARIANT]
+        return scale(*[int(x) for x in name.split(":")[1:]])
     if name.startswith("bad:"):
         mutate, _, _ = BAD[name[4:]]
         m = SCENARIOS["scale-down"]()

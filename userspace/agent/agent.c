@@ -143,12 +143,24 @@ static int resubscribe(struct agent *a, struct ads_stream *s, enum xds_type t, b
 	return send_request(a, s, t, NULL);
 }
 
-static void handle_response(struct agent *a, struct ads_stream *s, const void *buf, size_t len)
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* @received: when the response's last byte came off the stream. */
+static void handle_response(struct agent *a, struct ads_stream *s, const void *buf, size_t len,
+			    const struct timespec *received)
 {
 	Envoy__Service__Discovery__V3__DiscoveryResponse *resp;
 	struct xds_set next = {}, prev;
 	struct mesh_config cfg;
 	char err[1024], msg[1200];
+	double translated_ms;
 	int t, rc;
 	__u64 gen;
 
@@ -169,6 +181,7 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 	prev = a->st.set[t];
 	a->st.set[t] = next;
 	rc = xds_translate(&a->st, &cfg, err, sizeof(err));
+	translated_ms = ms_since(received);
 	if (rc == XDS_T_ERROR) {
 		a->st.set[t] = prev;
 		xds_set_free(&next);
@@ -193,9 +206,9 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 			goto nack;
 		}
 		a->applied++;
-		logf_("%s version %s: applied as generation %llu (%zu services, %zu clusters)",
+		logf_("%s version %s: applied as generation %llu (%zu services, %zu clusters), switched %.1f ms after receipt (translated by %.1f ms)",
 		      xds_type_short(t), resp->version_info, (unsigned long long)gen,
-		      cfg.nr_services, cfg.nr_clusters);
+		      cfg.nr_services, cfg.nr_clusters, ms_since(received), translated_ms);
 		mesh_config_free(&cfg);
 	} else {
 		logf_("%s version %s: accepted, not applied yet: %s", xds_type_short(t),
@@ -248,6 +261,9 @@ static bool run_stream(struct agent *a)
 		void *msg = NULL;
 		size_t len = 0;
 		enum ads_event ev = ads_stream_poll(s, 500, &msg, &len, err, sizeof(err));
+		struct timespec received;
+
+		clock_gettime(CLOCK_MONOTONIC, &received);
 
 		if (ev == ADS_EV_TIMEOUT)
 			continue;
@@ -257,7 +273,7 @@ static bool run_stream(struct agent *a)
 			break;
 		}
 		got = true;
-		handle_response(a, s, msg, len);
+		handle_response(a, s, msg, len, &received);
 		free(msg);
 	}
 	ads_stream_close(s);
@@ -373,8 +389,13 @@ int main(int argc, char **argv)
 	}
 	logf_("stopped (%lu applied, %lu rejected); the data plane keeps the last applied config",
 	      a.applied, a.rejected);
-	for (c = 0; c < XDS_NR_TYPES; c++)
+	for (c = 0; c < XDS_NR_TYPES; c++) {
 		xds_set_free(&a.st.set[c]);
+		for (size_t i = 0; i < a.nr_subscribed[c]; i++)
+			free(a.subscribed[c][i]);
+		free(a.subscribed[c]);
+	}
+	free((char *)a.target.token);
 	ads_global_shutdown();
 	return 0;
 }
