@@ -105,6 +105,12 @@ void xds_set_free(struct xds_set *s)
 	s->n = 0;
 }
 
+static int cmp_res(const void *a, const void *b)
+{
+	return strcmp(((const struct xds_resource *)a)->name,
+		      ((const struct xds_resource *)b)->name);
+}
+
 int xds_decode(enum xds_type t, Google__Protobuf__Any *const *res, size_t n,
 	       struct xds_set *out, char *err, size_t err_size)
 {
@@ -140,13 +146,15 @@ int xds_decode(enum xds_type t, Google__Protobuf__Any *const *res, size_t n,
 				 types[t].short_name);
 			goto fail;
 		}
-		for (k = 0; k + 1 < out->n; k++)
-			if (!strcmp(out->v[k].name, name)) {
-				snprintf(err, err_size, "%s '%s': sent twice in one response",
-					 types[t].short_name, name);
-				goto fail;
-			}
 	}
+	/* Sorted by name: lookups by name are binary searches. */
+	qsort(out->v, out->n, sizeof(*out->v), cmp_res);
+	for (k = 1; k < out->n; k++)
+		if (!strcmp(out->v[k - 1].name, out->v[k].name)) {
+			snprintf(err, err_size, "%s '%s': sent twice in one response",
+				 types[t].short_name, out->v[k].name);
+			goto fail;
+		}
 	return 0;
 fail:
 	xds_set_free(out);
@@ -155,12 +163,10 @@ fail:
 
 static ProtobufCMessage *find_res(const struct xds_set *s, const char *name)
 {
-	size_t i;
+	struct xds_resource key = { .name = (char *)name }, *r;
 
-	for (i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i].name, name))
-			return s->v[i].msg;
-	return NULL;
+	r = s->n ? bsearch(&key, s->v, s->n, sizeof(*s->v), cmp_res) : NULL;
+	return r ? r->msg : NULL;
 }
 
 /* ---- names ---- */
@@ -265,6 +271,7 @@ struct tctx {
 	const struct xds_state *st;
 	struct mesh_config *cfg;
 	char **cluster_xds;	/* xDS name of cfg->clusters[i] */
+	size_t nr_cds_clusters;	/* the first ones, from CDS: cluster_xds sorted */
 	char **service_src;	/* what made cfg->services[i], for messages */
 	char *err;
 	size_t err_size;
@@ -583,12 +590,24 @@ static int translate_clusters(struct tctx *t)
 
 /* A cluster by xDS name; one the server never sent becomes an empty
  * cluster (Envoy answers 503 for it; kmesh refuses the connect). */
+static int cmp_str_ptr(const void *key, const void *elem)
+{
+	return strcmp((const char *)key, *(char *const *)elem);
+}
+
 static int cluster_index(struct tctx *t, const char *xds_name, const char *where)
 {
 	struct mesh_cluster *mc;
 	size_t i, n = t->cfg->nr_clusters;
+	char **hit;
 
-	for (i = 0; i < n; i++)
+	/* CDS's clusters come first, in name order (the set is sorted);
+	 * the few never sent follow. */
+	hit = t->nr_cds_clusters ? bsearch(xds_name, t->cluster_xds, t->nr_cds_clusters,
+					   sizeof(char *), cmp_str_ptr) : NULL;
+	if (hit)
+		return (int)(hit - t->cluster_xds);
+	for (i = t->nr_cds_clusters; i < n; i++)
 		if (!strcmp(t->cluster_xds[i], xds_name))
 			return (int)i;
 	if (!xds_name[0]) {
@@ -1757,7 +1776,10 @@ int xds_translate(const struct xds_state *st, struct mesh_config *cfg,
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
-	rc = translate_clusters(&t) || translate_listeners(&t) ? XDS_T_ERROR : XDS_T_OK;
+	rc = translate_clusters(&t) ? XDS_T_ERROR : XDS_T_OK;
+	t.nr_cds_clusters = cfg->nr_clusters;
+	if (rc == XDS_T_OK && translate_listeners(&t))
+		rc = XDS_T_ERROR;
 	if (rc == XDS_T_OK && t.waiting) {
 		snprintf(err, err_size, "waiting for %s", t.wait_msg);
 		rc = XDS_T_WAITING;
