@@ -65,7 +65,7 @@ fi
 cg=$KMESH_XDS_CG
 t=$KMESH_XDS_TMP
 kmeshctl=$top/build/kmeshctl
-agent=$top/build/kmesh-agent
+agent=${KMESH_AGENT:-$top/build/kmesh-agent}
 py=/usr/bin/python3
 export PYTHONPATH=$top/build/xds/py:$top/selftests/xds
 server_addr=127.0.0.1:15010
@@ -100,7 +100,8 @@ start_server() {
 }
 start_agent() {
 	"$agent" --xds "$server_addr" --node-id "kmesh~127.0.0.1~node-1~cluster.local" \
-		--cluster kmesh-test >>"$t/agent.log" 2>&1 &
+		--cluster kmesh-test --metadata NAMESPACE=default --metadata CLUSTER_ID=Kubernetes \
+		>>"$t/agent.log" 2>&1 &
 	agent_pid=$!
 }
 scenario() {
@@ -147,8 +148,9 @@ for type in Cluster ClusterLoadAssignment Listener RouteConfiguration; do
 		[ "$(v "$resp")" = "$(v "$ack")" ] || { echo "response $(v "$resp") acked as $(v "$ack")"; exit 1; }' \
 		sh "$t/requests.jsonl" "$type"
 done
-check "xds: the node identity reaches the server" \
-	grep -q '"node": "kmesh~127.0.0.1~node-1~cluster.local"' "$t/requests.jsonl"
+check "xds: the node identity (id, cluster, metadata) reaches the server" sh -c '
+	grep -q "\"node\": \"kmesh~127.0.0.1~node-1~cluster.local\"" "$1" &&
+	grep -q "\"node_cluster\": \"kmesh-test\", \"node_metadata\": {\"CLUSTER_ID\": \"Kubernetes\", \"NAMESPACE\": \"default\"}" "$1"' sh "$t/requests.jsonl"
 check "xds: EDS and RDS are asked for by the names CDS and LDS refer to" sh -c '
 	grep "\"event\": \"request\"" "$1" | grep -q "\"names\": \[\"outbound|5000||db.default.svc.cluster.local\", \"outbound|80|v2|web.default.svc.cluster.local\", \"outbound|80||web.default.svc.cluster.local\"\], .*\"type\": \"ClusterLoadAssignment\"" &&
 	grep "\"event\": \"request\"" "$1" | grep -q "\"names\": \[\"80\"\], .*\"type\": \"RouteConfiguration\""' sh "$t/requests.jsonl"
@@ -212,6 +214,14 @@ both_endpoints() {
 }
 check "xds: ...and new connections spread over both endpoints, none to the UNHEALTHY one" \
 	both_endpoints
+gen=$(generation)
+scenario drain
+check "xds: an endpoint marked DRAINING by EDS is applied" \
+	wait_for 10 sh -c "[ \"\$('$kmeshctl' dump | sed -n 's/^generation //p')\" -gt $gen ]"
+check "xds: ...and takes no new connections" \
+	expect_only 127.0.0.14 10 http://10.96.0.10/
+check "xds: ...dump shows it draining" \
+	sh -c "'$kmeshctl' dump | grep -q '127.0.0.11:8080 (id [0-9]*) weight 1 draining'"
 gen=$(generation)
 scenario scale-down
 check "xds: an endpoint removed by EDS is applied" \

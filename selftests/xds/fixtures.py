@@ -179,6 +179,8 @@ SCENARIOS = {
     # web scaled up: a second endpoint; an unhealthy one that takes nothing
     "scale-up": lambda: mesh([("127.0.0.11", 8080, 1, H), ("127.0.0.14", 8080, 1, H),
                               ("127.0.0.15", 8080, 1, U)]),
+    # the first endpoint draining: it takes no new connections
+    "drain": lambda: mesh([("127.0.0.11", 8080, 1, D), ("127.0.0.14", 8080, 1, H)]),
     # web scaled down: the first endpoint removed
     "scale-down": lambda: mesh([("127.0.0.14", 8080, 1, H)]),
     # the same plus a cluster kmesh cannot express: must be NACKed

@@ -25,6 +25,7 @@ from concurrent import futures
 
 import grpc
 from envoy.service.discovery.v3 import discovery_pb2
+from google.protobuf import json_format
 from google.rpc import status_pb2  # noqa: F401 (error_detail's type)
 
 import fixtures
@@ -133,6 +134,9 @@ class Stream:
             "names": list(req.resource_names),
             "error_detail": req.error_detail.message if req.HasField("error_detail") else None,
             "error_code": req.error_detail.code if req.HasField("error_detail") else None,
+            "node_cluster": req.node.cluster if req.HasField("node") else None,
+            "node_metadata": json_format.MessageToDict(req.node.metadata)
+            if req.HasField("node") else None,
         })
         with self.lock:
             self.names[t] = list(req.resource_names) if t in NAMED_TYPES else None

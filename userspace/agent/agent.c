@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 
 #include "envoy/service/discovery/v3/discovery.pb-c.h"
+#include "google/protobuf/struct.pb-c.h"
 #include "google/rpc/status.pb-c.h"
 
 #include "ads_stream.h"
@@ -43,6 +44,11 @@ static char agent_version[32];
 struct agent {
 	struct ads_target target;
 	const char *node_id, *node_cluster;
+	/* node.metadata: string values (istiod reads e.g. NAMESPACE, CLUSTER_ID) */
+	Google__Protobuf__Struct metadata;
+	Google__Protobuf__Struct__FieldsEntry *md_entries;
+	Google__Protobuf__Value *md_values;
+	Google__Protobuf__Struct__FieldsEntry **md_ptrs;
 	struct xds_state st;			/* the accepted resources */
 	char version[XDS_NR_TYPES][256];	/* last ACKed version_info */
 	char nonce[XDS_NR_TYPES][256];		/* last response nonce seen */
@@ -94,6 +100,8 @@ static int send_request(struct agent *a, struct ads_stream *s, enum xds_type t,
 		node.user_agent_version_type_case =
 			ENVOY__CONFIG__CORE__V3__NODE__USER_AGENT_VERSION_TYPE_USER_AGENT_VERSION;
 		node.user_agent_version = agent_version;
+		if (a->metadata.n_fields)
+			node.metadata = &a->metadata;
 		req.node = &node;
 	}
 	if (error_detail) {
@@ -302,6 +310,43 @@ static char *read_token(const char *path)
 	return strdup(buf);
 }
 
+/* --metadata KEY=VALUE, repeatable: one string field of node.metadata. */
+static int add_metadata(struct agent *a, char *kv)
+{
+	char *eq = strchr(kv, '=');
+	size_t n = a->metadata.n_fields;
+	void *e, *v, *p;
+
+	if (!eq || eq == kv)
+		return -1;
+	*eq = 0;
+	e = realloc(a->md_entries, (n + 1) * sizeof(*a->md_entries));
+	if (e)
+		a->md_entries = e;
+	v = realloc(a->md_values, (n + 1) * sizeof(*a->md_values));
+	if (v)
+		a->md_values = v;
+	p = realloc(a->md_ptrs, (n + 1) * sizeof(*a->md_ptrs));
+	if (p)
+		a->md_ptrs = p;
+	if (!e || !v || !p)
+		return -1;
+	for (size_t i = 0; i < n; i++) {	/* entries moved: re-link */
+		a->md_entries[i].value = &a->md_values[i];
+		a->md_ptrs[i] = &a->md_entries[i];
+	}
+	a->md_values[n] = (Google__Protobuf__Value)GOOGLE__PROTOBUF__VALUE__INIT;
+	a->md_values[n].kind_case = GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE;
+	a->md_values[n].string_value = eq + 1;
+	a->md_entries[n] = (Google__Protobuf__Struct__FieldsEntry)GOOGLE__PROTOBUF__STRUCT__FIELDS_ENTRY__INIT;
+	a->md_entries[n].key = kv;
+	a->md_entries[n].value = &a->md_values[n];
+	a->md_ptrs[n] = &a->md_entries[n];
+	a->metadata.fields = a->md_ptrs;
+	a->metadata.n_fields = n + 1;
+	return 0;
+}
+
 static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
@@ -310,7 +355,7 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: kmesh-agent --xds HOST:PORT [--node-id ID] [--cluster NAME]\n"
-		   "                   [--ca FILE] [--token-file FILE]\n"
+		   "                   [--metadata KEY=VALUE]... [--ca FILE] [--token-file FILE]\n"
 		   "Feeds the running kmesh (kmeshctl up) from an xDS v3 ADS server.\n");
 }
 
@@ -322,10 +367,12 @@ int main(int argc, char **argv)
 		{ "cluster", required_argument, NULL, 'c' },
 		{ "ca", required_argument, NULL, 'a' },
 		{ "token-file", required_argument, NULL, 't' },
+		{ "metadata", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	struct agent a = { .node_cluster = "kmesh" };
+	struct agent a = { .node_cluster = "kmesh",
+			   .metadata = GOOGLE__PROTOBUF__STRUCT__INIT };
 	char host[256], node_id[512];
 	unsigned int backoff = BACKOFF_MIN_MS;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -342,6 +389,12 @@ int main(int argc, char **argv)
 			if (!a.target.token) {
 				fprintf(stderr, "kmesh-agent: --token-file %s: %s\n", optarg, strerror(errno));
 				return 1;
+			}
+			break;
+		case 'm':
+			if (add_metadata(&a, optarg)) {
+				fprintf(stderr, "kmesh-agent: --metadata %s: expected KEY=VALUE\n", optarg);
+				return 2;
 			}
 			break;
 		case 'h': usage(stdout); return 0;
@@ -396,6 +449,9 @@ int main(int argc, char **argv)
 		free(a.subscribed[c]);
 	}
 	free((char *)a.target.token);
+	free(a.md_entries);
+	free(a.md_values);
+	free(a.md_ptrs);
 	ads_global_shutdown();
 	return 0;
 }
