@@ -68,6 +68,7 @@ kmeshctl=$top/build/kmeshctl
 agent=${KMESH_AGENT:-$top/build/kmesh-agent}
 py=/usr/bin/python3
 export PYTHONPATH=$top/build/xds/py:$top/selftests/xds
+export KMESH_AGENT_STATUS=$t/agent.status
 server_addr=127.0.0.1:15010
 
 mount -t bpf bpf /sys/fs/bpf || { skip "xds host: agent" "cannot mount a private bpffs"; tap_done; exit; }
@@ -154,6 +155,18 @@ check "xds: the node identity (id, cluster, metadata) reaches the server" sh -c 
 check "xds: EDS and RDS are asked for by the names CDS and LDS refer to" sh -c '
 	grep "\"event\": \"request\"" "$1" | grep -q "\"names\": \[\"outbound|5000||db.default.svc.cluster.local\", \"outbound|80|v2|web.default.svc.cluster.local\", \"outbound|80||web.default.svc.cluster.local\"\], .*\"type\": \"ClusterLoadAssignment\"" &&
 	grep "\"event\": \"request\"" "$1" | grep -q "\"names\": \[\"80\"\], .*\"type\": \"RouteConfiguration\""' sh "$t/requests.jsonl"
+cp_status() {	# cp_status PATTERN...: kmeshctl status shows every one
+	local out p
+	out=$("$kmeshctl" status 2>&1)
+	for p in "$@"; do
+		printf '%s\n' "$out" | grep -q -- "$p" || { printf '%s\n' "$out" | grep -A8 "^control plane"; echo "missing: $p"; return 1; }
+	done
+}
+check "xds: kmeshctl status shows the server connected and the ACKed versions and nonces" \
+	cp_status "^control plane: xDS server 127.0.0.1:15010, connected since " \
+		"^  ACKed Cluster  *version initial-[0-9]* nonce [0-9]" \
+		"^  ACKed RouteConfiguration  *version initial-[0-9]* nonce [0-9]" \
+		"updates applied 1, rejected 0; last generation applied 1"
 check "xds: the catch-all allow_any virtual host is reported as not applicable" \
 	grep -q "virtual_hosts\[1\] 'allow_any'): no IP address among its domains: not applicable" "$t/agent.log"
 check "xds: HTTP to the VIP takes the default route to web's endpoint" \
@@ -248,6 +261,8 @@ nack_fields() {
 		{ echo "NACK: $nack (last good: $good_cds)"; return 1; }
 }
 check "xds: the NACK carries INVALID_ARGUMENT and the last good version" nack_fields
+check "xds: kmeshctl status shows the last NACK and its reason" \
+	cp_status "^  last NACK: Cluster version bad-cluster-[0-9]* at .*: Cluster 'outbound|80||web.default.svc.cluster.local'.lb_subset_config: not supported"
 check "xds: the NACKed update switched nothing (generation $gen stays)" \
 	sh -c "[ \"\$('$kmeshctl' dump | sed -n 's/^generation //p')\" = $gen ]"
 check "xds: ...and traffic keeps the last good config" \
@@ -304,6 +319,8 @@ check "xds: ...and so is the DENY policy" \
 { kill -9 "$server_pid"; wait "$server_pid"; } 2>/dev/null
 check "xds: the agent sees the server gone and keeps the last applied config" \
 	wait_for 10 grep -q "keeps the last applied config" "$t/agent.log"
+check "xds: kmeshctl status shows the server disconnected" \
+	cp_status "^control plane: xDS server 127.0.0.1:15010, disconnected since "
 check "xds: with the server dead, traffic still flows as xDS last said" \
 	expect_only 127.0.0.14 5 http://10.96.0.10/
 check "xds: ...the TCP service too" \

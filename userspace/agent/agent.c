@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include "google/rpc/status.pb-c.h"
 
 #include "ads_stream.h"
+#include "agent_status.h"
 #include "l4_bpf.h"
 #include "mesh_config.h"
 #include "xds_translate.h"
@@ -56,7 +58,51 @@ struct agent {
 	size_t nr_subscribed[XDS_NR_TYPES];
 	bool node_sent;
 	unsigned long applied, rejected;
+	/* for kmeshctl status (agent_status.h) */
+	bool connected;
+	time_t since;
+	__u64 generation;
+	bool acked[XDS_NR_TYPES];
+	char nack_type[32], nack_version[256], nack_msg[1024];
+	time_t nack_time;
 };
+
+/* Rewrite the status file; a failure costs only the operator's view. */
+static void write_status(const struct agent *a)
+{
+	const char *path = agent_status_path();
+	char tmp[4096], dir[4096], *slash;
+	FILE *f;
+	int t;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdir(dir, 0755);
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "server %s\nnode %s\nstate %s %lld\ncounts %lu %lu %llu\n",
+		a->target.address, a->node_id, a->connected ? "connected" : "disconnected",
+		(long long)a->since, a->applied, a->rejected,
+		(unsigned long long)a->generation);
+	for (t = 0; t < XDS_NR_TYPES; t++)
+		if (a->acked[t])
+			fprintf(f, "ack %s %s %s\n", xds_type_short(t),
+				a->version[t][0] ? a->version[t] : "-",
+				a->nonce[t][0] ? a->nonce[t] : "-");
+	if (a->nack_time)
+		fprintf(f, "nack %s %s %lld %s\n", a->nack_type, a->nack_version,
+			(long long)a->nack_time, a->nack_msg);
+	fprintf(f, "pid %d\n", (int)getpid());
+	if (fclose(f) == 0)
+		rename(tmp, path);
+	else
+		unlink(tmp);
+}
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
@@ -214,6 +260,7 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 			goto nack;
 		}
 		a->applied++;
+		a->generation = gen;
 		logf_("%s version %s: applied as generation %llu (%zu services, %zu clusters), switched %.1f ms after receipt (translated by %.1f ms)",
 		      xds_type_short(t), resp->version_info, (unsigned long long)gen,
 		      cfg.nr_services, cfg.nr_clusters, ms_since(received), translated_ms);
@@ -226,6 +273,7 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 	a->st.received[t] = true;
 	snprintf(a->version[t], sizeof(a->version[t]), "%s", resp->version_info);
 	send_request(a, s, t, NULL);
+	a->acked[t] = true;
 	logf_("ACK %s version %s nonce %s", xds_type_short(t), resp->version_info, resp->nonce);
 	if (t == XDS_CDS)
 		resubscribe(a, s, XDS_EDS, false);
@@ -237,8 +285,17 @@ nack:
 	logf_("NACK %s version %s nonce %s: %s", xds_type_short(t), resp->version_info,
 	      resp->nonce, err);
 	send_request(a, s, t, err);
+	snprintf(a->nack_type, sizeof(a->nack_type), "%s", xds_type_short(t));
+	snprintf(a->nack_version, sizeof(a->nack_version), "%s",
+		 resp->version_info[0] ? resp->version_info : "-");
+	snprintf(a->nack_msg, sizeof(a->nack_msg), "%s", err);
+	for (char *c = a->nack_msg; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	a->nack_time = time(NULL);
 out:
 	envoy__service__discovery__v3__discovery_response__free_unpacked(resp, NULL);
+	write_status(a);
 }
 
 /* One stream's life; true when a response came (the server was good). */
@@ -280,11 +337,21 @@ static bool run_stream(struct agent *a)
 			      a->target.address, err);
 			break;
 		}
+		if (!got) {
+			/* a response is the proof the server is there */
+			a->connected = true;
+			a->since = time(NULL);
+		}
 		got = true;
 		handle_response(a, s, msg, len, &received);
 		free(msg);
 	}
 	ads_stream_close(s);
+	if (got || !a->since) {
+		a->connected = false;
+		a->since = time(NULL);
+		write_status(a);
+	}
 	return got;
 }
 
@@ -426,6 +493,8 @@ int main(int argc, char **argv)
 	ads_global_init();
 	logf_("node %s (cluster %s), server %s%s", a.node_id, a.node_cluster,
 	      a.target.address, a.target.ca_file ? " (TLS)" : " (plaintext)");
+	a.since = time(NULL);
+	write_status(&a);
 	while (!stop) {
 		unsigned int wait;
 
@@ -442,6 +511,9 @@ int main(int argc, char **argv)
 	}
 	logf_("stopped (%lu applied, %lu rejected); the data plane keeps the last applied config",
 	      a.applied, a.rejected);
+	a.connected = false;
+	a.since = time(NULL);
+	write_status(&a);
 	for (c = 0; c < XDS_NR_TYPES; c++) {
 		xds_set_free(&a.st.set[c]);
 		for (size_t i = 0; i < a.nr_subscribed[c]; i++)
