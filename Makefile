@@ -226,15 +226,16 @@ MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR ?= /etc
 UNITDIR ?= /lib/systemd/system
-UNITS := kmesh.service kmesh-metrics.service
+UNITS := kmesh.service kmesh-metrics.service kmesh-agent.service
 # Config files are the operator's: installed when absent, never overwritten
 # and left in place by uninstall.
 ETC_FILES := packaging/etc/mesh.yaml:kmesh/mesh.yaml \
 	packaging/etc/default-kmesh:default/kmesh \
 	packaging/modprobe.d/kmesh.conf:modprobe.d/kmesh.conf
 
-install: $(O)/kmeshctl
+install: $(O)/kmeshctl $(O)/kmesh-agent
 	install -D -m 0755 $(O)/kmeshctl $(DESTDIR)$(SBINDIR)/kmeshctl
+	install -D -m 0755 $(O)/kmesh-agent $(DESTDIR)$(SBINDIR)/kmesh-agent
 	install -D -m 0644 docs/kmeshctl.8 $(DESTDIR)$(MANDIR)/man8/kmeshctl.8
 	install -D -m 0644 packaging/completion/kmeshctl.bash $(DESTDIR)$(BASHCOMPDIR)/kmeshctl
 	@for u in $(UNITS); do \
@@ -252,7 +253,8 @@ install: $(O)/kmeshctl
 	@echo "kmesh installed. Next: make dkms-install (the module), then systemctl daemon-reload && systemctl enable --now kmesh"
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/kmeshctl $(DESTDIR)$(MANDIR)/man8/kmeshctl.8 \
+	rm -f $(DESTDIR)$(SBINDIR)/kmeshctl $(DESTDIR)$(SBINDIR)/kmesh-agent \
+		$(DESTDIR)$(MANDIR)/man8/kmeshctl.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/kmeshctl $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/kmesh, default/kmesh and modprobe.d/kmesh.conf (remove them by hand); the running data plane, if any, is untouched (kmeshctl down)"
 
