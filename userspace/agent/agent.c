@@ -65,6 +65,10 @@ struct agent {
 	bool acked[XDS_NR_TYPES];
 	char nack_type[32], nack_version[256], nack_msg[1024];
 	time_t nack_time;
+	unsigned long n_applied[XDS_NR_TYPES], n_accepted[XDS_NR_TYPES],
+		      n_rejected[XDS_NR_TYPES];
+	unsigned long switches;
+	double switch_ms_sum, switch_ms_last;
 };
 
 /* Rewrite the status file; a failure costs only the operator's view. */
@@ -94,6 +98,10 @@ static void write_status(const struct agent *a)
 			fprintf(f, "ack %s %s %s\n", xds_type_short(t),
 				a->version[t][0] ? a->version[t] : "-",
 				a->nonce[t][0] ? a->nonce[t] : "-");
+	for (t = 0; t < XDS_NR_TYPES; t++)
+		fprintf(f, "updates %s %lu %lu %lu\n", xds_type_short(t), a->n_applied[t],
+			a->n_accepted[t], a->n_rejected[t]);
+	fprintf(f, "switch %lu %.3f %.3f\n", a->switches, a->switch_ms_sum, a->switch_ms_last);
 	if (a->nack_time)
 		fprintf(f, "nack %s %s %lld %s\n", a->nack_type, a->nack_version,
 			(long long)a->nack_time, a->nack_msg);
@@ -260,12 +268,17 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 			goto nack;
 		}
 		a->applied++;
+		a->n_applied[t]++;
 		a->generation = gen;
+		a->switch_ms_last = ms_since(received);
+		a->switch_ms_sum += a->switch_ms_last;
+		a->switches++;
 		logf_("%s version %s: applied as generation %llu (%zu services, %zu clusters), switched %.1f ms after receipt (translated by %.1f ms)",
 		      xds_type_short(t), resp->version_info, (unsigned long long)gen,
-		      cfg.nr_services, cfg.nr_clusters, ms_since(received), translated_ms);
+		      cfg.nr_services, cfg.nr_clusters, a->switch_ms_last, translated_ms);
 		mesh_config_free(&cfg);
 	} else {
+		a->n_accepted[t]++;
 		logf_("%s version %s: accepted, not applied yet: %s", xds_type_short(t),
 		      resp->version_info, err);
 	}
@@ -282,6 +295,8 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 	goto out;
 nack:
 	a->rejected++;
+	if (t >= 0)
+		a->n_rejected[t]++;
 	logf_("NACK %s version %s nonce %s: %s", xds_type_short(t), resp->version_info,
 	      resp->nonce, err);
 	send_request(a, s, t, err);

@@ -4,6 +4,7 @@
  * about its xDS server (userspace/lib/agent_status.h).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,4 +71,53 @@ void cp_status_print(void)
 		}
 	}
 	fclose(f);
+}
+
+/*
+ * The agent's counters for Prometheus (`kmeshctl stats --prometheus`, so
+ * `kmeshctl metrics` too); nothing without an agent status file.
+ */
+void cp_stats_print(bool prometheus)
+{
+	char line[1024], type[64], state[32] = "";
+	unsigned long applied, accepted, rejected, switches = 0;
+	double sum_ms = 0, last_ms = 0;
+	long long since;
+	bool head = false;
+	FILE *f;
+
+	if (!prometheus)
+		return;
+	f = fopen(agent_status_path(), "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "state %31s %lld", state, &since) == 2 ||
+		    sscanf(line, "switch %lu %lf %lf", &switches, &sum_ms, &last_ms) == 3)
+			continue;
+		if (sscanf(line, "updates %63s %lu %lu %lu", type, &applied, &accepted,
+			   &rejected) != 4)
+			continue;
+		if (!head) {
+			printf("# HELP kmesh_xds_updates_total xDS responses kmesh-agent handled, by resource type and result: applied (switched to), accepted (ACKed, waiting for resources it refers to), rejected (NACKed).\n"
+			       "# TYPE kmesh_xds_updates_total counter\n");
+			head = true;
+		}
+		printf("kmesh_xds_updates_total{type=\"%s\",result=\"applied\"} %lu\n", type, applied);
+		printf("kmesh_xds_updates_total{type=\"%s\",result=\"accepted\"} %lu\n", type, accepted);
+		printf("kmesh_xds_updates_total{type=\"%s\",result=\"rejected\"} %lu\n", type, rejected);
+	}
+	fclose(f);
+	if (!head)
+		return;
+	printf("# HELP kmesh_xds_switch_seconds Time from an xDS response's receipt to the kmesh generation switched, for applied responses.\n"
+	       "# TYPE kmesh_xds_switch_seconds summary\n"
+	       "kmesh_xds_switch_seconds_sum %.6f\nkmesh_xds_switch_seconds_count %lu\n",
+	       sum_ms / 1e3, switches);
+	printf("# HELP kmesh_xds_last_switch_seconds The last applied response's receipt-to-switch time.\n"
+	       "# TYPE kmesh_xds_last_switch_seconds gauge\n"
+	       "kmesh_xds_last_switch_seconds %.6f\n", last_ms / 1e3);
+	printf("# HELP kmesh_xds_connected 1 while kmesh-agent's stream to its xDS server has delivered a response.\n"
+	       "# TYPE kmesh_xds_connected gauge\n"
+	       "kmesh_xds_connected %d\n", !strcmp(state, "connected"));
 }

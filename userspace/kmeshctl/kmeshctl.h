@@ -17,6 +17,8 @@ void cp_status_print(void);
 
 /* The L7 per-request plane (l7.c): status, stats, request log. */
 #include <stdbool.h>
+/* The agent's counters in `stats --prometheus` (cp_status.c). */
+void cp_stats_print(bool prometheus);
 #include <linux/types.h>
 struct ring_buffer;
 void l7_status_print(void);
