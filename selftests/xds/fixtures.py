@@ -315,7 +315,26 @@ def scenario(name):
 
 if __name__ == "__main__":
     # fixtures.py bad-cases: "NAME TYPE EXPECTED-PREFIX" lines for the test
+    import os
+    import struct
     import sys
+    if sys.argv[1:2] == ["fuzz-seeds"]:
+        # fuzz-seeds DIR: selftests/fuzz/fuzz_xds.c's input format, one file
+        # per scenario: each type's DiscoveryResponse as a u16-framed record
+        from envoy.service.discovery.v3 import discovery_pb2
+        os.makedirs(sys.argv[2], exist_ok=True)
+        names = list(SCENARIOS) + ["bad:" + n for n in BAD] + ["scale:3:2:3"]
+        for name in names:
+            frames = b""
+            for t in (CDS, EDS, LDS, RDS):
+                resp = discovery_pb2.DiscoveryResponse(version_info="1", type_url=t, nonce="1")
+                for r in sorted(scenario(name)[t].values(), key=lambda m: m.SerializeToString()):
+                    resp.resources.add().Pack(r)
+                b = resp.SerializeToString()
+                if len(b) < 65536:
+                    frames += struct.pack("<H", len(b)) + b
+            with open(os.path.join(sys.argv[2], name.replace(":", "_")), "wb") as f:
+                f.write(frames)
     if sys.argv[1:] == ["bad-cases"]:
         for n, (_, t, msg) in BAD.items():
             scenario("bad:" + n)
