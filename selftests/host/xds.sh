@@ -257,6 +257,24 @@ check "xds: an endpoint removed by EDS is applied" \
 check "xds: ...and no new connection goes to the removed endpoint" \
 	expect_only 127.0.0.14 10 http://10.96.0.10/
 
+# ---- a service deleted, then back ----
+gen=$(generation)
+scenario no-db
+check "xds: a service removed from CDS/EDS/LDS is applied" \
+	wait_for 10 sh -c "'$kmeshctl' dump | grep -q '^generation' && ! '$kmeshctl' dump | grep -q '10.96.0.20:5000'"
+db_gone() {
+	if get -o /dev/null http://10.96.0.20:5000/ 2>/dev/null; then
+		echo "10.96.0.20:5000 still answers"
+		return 1
+	fi
+}
+check "xds: ...its address is no longer steered anywhere" db_gone
+check "xds: ...and the other services are untouched" \
+	expect_only 127.0.0.14 3 http://10.96.0.10/
+scenario scale-down
+check "xds: the service added back is steered again" \
+	wait_for 10 sh -c "$(declare -f meshed get); cg='$cg'; get http://10.96.0.20:5000/ | grep -q '^ep=127.0.0.13 '"
+
 # ---- a resource kmesh cannot express ----
 gen=$(generation)
 good_cds=$(last_event ack Cluster | json version_info)

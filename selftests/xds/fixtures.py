@@ -156,12 +156,12 @@ D = health_check_pb2.DRAINING
 U = health_check_pb2.UNHEALTHY
 
 
-def mesh(web_endpoints, bad_cluster=False, rbac=None):
+def mesh(web_endpoints, bad_cluster=False, rbac=None, db=True):
     web = cluster(WEB)
     if bad_cluster:
         # a subset load balancer: nothing kmesh can express
         web.lb_subset_config.fallback_policy = cluster_pb2.Cluster.LbSubsetConfig.ANY_ENDPOINT
-    return {
+    m = {
         CDS: {c.name: c for c in (web, cluster(WEB_V2), cluster(DB, cluster_pb2.Cluster.MAGLEV))},
         EDS: {a.cluster_name: a for a in (
             cla(WEB, web_endpoints),
@@ -171,6 +171,10 @@ def mesh(web_endpoints, bad_cluster=False, rbac=None):
                                    tcp_listener("10.96.0.20", 5000, DB))},
         RDS: {r.name: r for r in (web_routes(),)},
     }
+    if not db:
+        # the service deleted: its listener, cluster and endpoints go
+        del m[CDS][DB], m[EDS][DB], m[LDS]["10.96.0.20_5000"]
+    return m
 
 
 SCENARIOS = {
@@ -183,6 +187,8 @@ SCENARIOS = {
     "drain": lambda: mesh([("127.0.0.11", 8080, 1, D), ("127.0.0.14", 8080, 1, H)]),
     # web scaled down: the first endpoint removed
     "scale-down": lambda: mesh([("127.0.0.14", 8080, 1, H)]),
+    # db deleted from the mesh
+    "no-db": lambda: mesh([("127.0.0.14", 8080, 1, H)], db=False),
     # the same plus a cluster kmesh cannot express: must be NACKed
     "bad-cluster": lambda: mesh([("127.0.0.14", 8080, 1, H)], bad_cluster=True),
     # an RBAC principal kmesh has no way to check (a peer's mTLS identity)
