@@ -35,6 +35,16 @@ ROOTS=(
 )
 
 out=${1:?usage: $0 OUTDIR}
+for tool in npm:"Node.js 20 with npm" protoc:"protobuf-compiler" protoc-c:"protobuf-c-compiler"; do
+	command -v "${tool%%:*}" >/dev/null || {
+		echo "gen-xds-protos: ${tool%%:*} not found: install ${tool#*:} (scripts/install-deps.sh)" >&2
+		exit 1
+	}
+done
+[ -f /usr/include/google/protobuf/any.proto ] || {
+	echo "gen-xds-protos: google/protobuf/*.proto not found: install libprotobuf-dev (scripts/install-deps.sh)" >&2
+	exit 1
+}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 stamp="$out/npm/.kmesh-$XDS_NPM_VERSION"
