@@ -162,8 +162,9 @@ cp_status() {	# cp_status PATTERN...: kmeshctl status shows every one
 		printf '%s\n' "$out" | grep -q -- "$p" || { printf '%s\n' "$out" | grep -A8 "^control plane"; echo "missing: $p"; return 1; }
 	done
 }
+# The agent rewrites its status file right after it logs: poll briefly.
 check "xds: kmeshctl status shows the server connected and the ACKed versions and nonces" \
-	cp_status "^control plane: xDS server 127.0.0.1:15010, connected since " \
+	wait_for 5 cp_status "^control plane: xDS server 127.0.0.1:15010, connected since " \
 		"^  ACKed Cluster  *version initial-[0-9]* nonce [0-9]" \
 		"^  ACKed RouteConfiguration  *version initial-[0-9]* nonce [0-9]" \
 		"updates applied 1, rejected 0; last generation applied 1"
@@ -174,7 +175,7 @@ prom_has() {	# prom_has LINE...: kmeshctl stats --prometheus prints each exactly
 		printf '%s\n' "$out" | grep -qxF -- "$l" || { printf '%s\n' "$out" | grep kmesh_xds; echo "missing: $l"; return 1; }
 	done
 }
-check "xds: Prometheus: updates by type and result, connected, switch time" sh -c '
+check "xds: Prometheus: updates by type and result, connected, switch time" wait_for 5 sh -c '
 	"$1" stats --prometheus >"$2/prom1" &&
 	grep -qx "kmesh_xds_updates_total{type=\"RouteConfiguration\",result=\"applied\"} 1" "$2/prom1" &&
 	grep -qx "kmesh_xds_updates_total{type=\"Cluster\",result=\"accepted\"} 1" "$2/prom1" &&
@@ -295,9 +296,9 @@ nack_fields() {
 }
 check "xds: the NACK carries INVALID_ARGUMENT and the last good version" nack_fields
 check "xds: kmeshctl status shows the last NACK and its reason" \
-	cp_status "^  last NACK: Cluster version bad-cluster-[0-9]* at .*: Cluster 'outbound|80||web.default.svc.cluster.local'.lb_subset_config: not supported"
+	wait_for 5 cp_status "^  last NACK: Cluster version bad-cluster-[0-9]* at .*: Cluster 'outbound|80||web.default.svc.cluster.local'.lb_subset_config: not supported"
 check "xds: Prometheus counts the rejected Cluster update" \
-	prom_has 'kmesh_xds_updates_total{type="Cluster",result="rejected"} 1'
+	wait_for 5 prom_has 'kmesh_xds_updates_total{type="Cluster",result="rejected"} 1'
 check "xds: the NACKed update switched nothing (generation $gen stays)" \
 	sh -c "[ \"\$('$kmeshctl' dump | sed -n 's/^generation //p')\" = $gen ]"
 check "xds: ...and traffic keeps the last good config" \
@@ -354,9 +355,9 @@ check "xds: ...and so is the DENY policy" \
 { kill -9 "$server_pid"; wait "$server_pid"; } 2>/dev/null
 check "xds: the agent sees the server gone and keeps the last applied config" \
 	wait_for 10 grep -q "keeps the last applied config" "$t/agent.log"
-check "xds: Prometheus shows the server disconnected" prom_has "kmesh_xds_connected 0"
+check "xds: Prometheus shows the server disconnected" wait_for 5 prom_has "kmesh_xds_connected 0"
 check "xds: kmeshctl status shows the server disconnected" \
-	cp_status "^control plane: xDS server 127.0.0.1:15010, disconnected since "
+	wait_for 5 cp_status "^control plane: xDS server 127.0.0.1:15010, disconnected since "
 check "xds: with the server dead, traffic still flows as xDS last said" \
 	expect_only 127.0.0.14 5 http://10.96.0.10/
 check "xds: ...the TCP service too" \

@@ -251,6 +251,10 @@ def _bad_weighted_tcp(m):
     l.filter_chains[0].filters[0].typed_config.Pack(tp)
 
 
+def _bad_domain(m):
+    m[RDS]["80"].virtual_hosts[0].domains.append("web.*")
+
+
 def _bad_max_requests(m):
     m[CDS][WEB].circuit_breakers.thresholds[0].max_requests.value = 100
 
@@ -273,6 +277,8 @@ BAD = {
                       "Cluster '" + DB + "': field number 9999: unknown to kmesh's envoy.config.cluster.v3.Cluster protos"),
     "weighted-tcp": (_bad_weighted_tcp, LDS,
                      "Listener '10.96.0.20_5000': filter_chains[0].filters[0].typed_config.weighted_clusters: not supported by kmesh"),
+    "suffix-wildcard-domain": (_bad_domain, RDS,
+                               "RouteConfiguration '80': virtual_hosts[0].domains[8]: 'web.*': not supported"),
     "max-requests": (_bad_max_requests, CDS,
                      "Cluster '" + WEB + "': circuit_breakers.thresholds[0].max_requests: 100: not supported"),
 }

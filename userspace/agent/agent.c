@@ -348,6 +348,13 @@ static bool run_stream(struct agent *a)
 		if (ev == ADS_EV_TIMEOUT)
 			continue;
 		if (ev == ADS_EV_CLOSED) {
+			/* The status first: whoever reads the log line may
+			 * look at kmeshctl status next. */
+			if (got) {
+				a->connected = false;
+				a->since = time(NULL);
+				write_status(a);
+			}
 			logf_("stream to %s: %s; the data plane keeps the last applied config",
 			      a->target.address, err);
 			break;
@@ -362,7 +369,7 @@ static bool run_stream(struct agent *a)
 		free(msg);
 	}
 	ads_stream_close(s);
-	if (got || !a->since) {
+	if (a->connected) {	/* stopped while connected */
 		a->connected = false;
 		a->since = time(NULL);
 		write_status(a);

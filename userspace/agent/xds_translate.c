@@ -1004,6 +1004,19 @@ static int translate_vhost(struct tctx *t, const char *rc_name, size_t vi,
 			mr->nr_hosts = 0;
 			break;
 		}
+		/* kmesh's host forms: a name (or address) and "*.suffix";
+		 * Envoy's "*-suffix" and "prefix*" have no kmesh meaning. */
+		{
+			const char *h = host[0] == '*' && host[1] == '.' ? host + 2 : host;
+			bool ok = h[0] && strlen(host) <= KMESH_RT_MAX_HOST_LEN;
+
+			for (k = 0; ok && h[k]; k++)
+				ok = (h[k] >= 'a' && h[k] <= 'z') || (h[k] >= '0' && h[k] <= '9') ||
+				     h[k] == '-' || h[k] == '.' || h[k] == '_' || h[k] == ':';
+			if (!ok)
+				return fail(t, "%s.domains[%zu]: '%s': not supported (a host name or address, \"*.suffix\" or \"*\", optionally with :port)",
+					    where, i, vh->domains[i]);
+		}
 		for (k = 0; k < mr->nr_hosts && strcmp(mr->hosts[k], host); k++)
 			;
 		if (k < mr->nr_hosts)
