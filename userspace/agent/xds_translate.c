@@ -423,7 +423,7 @@ static int translate_breakers(struct tctx *t, const Envoy__Config__Cluster__V3__
 	return 0;
 }
 
-static int translate_endpoints(struct tctx *t, const char *cname,
+static int translate_endpoints(struct tctx *t,
 			       const Envoy__Config__Endpoint__V3__ClusterLoadAssignment *cla,
 			       struct mesh_cluster *mc, bool *weighted)
 {
@@ -447,8 +447,8 @@ static int translate_endpoints(struct tctx *t, const char *cname,
 
 		snprintf(where, sizeof(where), "ClusterLoadAssignment '%s': endpoints[%zu]",
 			 cla->cluster_name, i);
-		/* locality: kept by the server's naming only, for later
-		 * locality-aware balancing; it changes nothing today */
+		/* locality: accepted, but the model has no place for it yet
+		 * (locality-aware balancing is later work) */
 		if (pb_only(&loc->base, loc_fields, where, t->err, t->err_size))
 			return -1;
 		for (j = 0; j < loc->n_lb_endpoints; j++) {
@@ -520,7 +520,6 @@ static int translate_endpoints(struct tctx *t, const char *cname,
 				*weighted = true;
 		}
 	}
-	(void)cname;
 	return 0;
 }
 
@@ -581,7 +580,7 @@ static int translate_clusters(struct tctx *t)
 		} else {
 			return fail(t, "Cluster '%s': type: only EDS and STATIC are supported", c->name);
 		}
-		if (translate_endpoints(t, c->name, cla, mc, &weighted) ||
+		if (translate_endpoints(t, cla, mc, &weighted) ||
 		    translate_lb(t, c, mc, weighted) || translate_breakers(t, c, mc))
 			return -1;
 	}
