@@ -128,7 +128,7 @@ expect_only() {	# expect_only EP N URL: every one of N requests reaches EP
 	[ "$out" = "$1=$2 " ] || { echo "want $1=$2, got: $out"; return 1; }
 }
 
-for ep in 127.0.0.11 127.0.0.12 127.0.0.13 127.0.0.14 127.0.0.15; do
+for ep in 127.0.0.11 127.0.0.12 127.0.0.13 127.0.0.14 127.0.0.15 127.0.0.16; do
 	"$py" "$top/selftests/xds/backend.py" "$ep" 8080 &
 done
 "$kmeshctl" up --cgroup "$cg" >"$t/up.out" 2>&1 ||
@@ -139,7 +139,7 @@ start_server
 start_agent
 
 check "xds: the agent applies the initial snapshot once every type has arrived" \
-	wait_for 15 grep -q "RouteConfiguration version initial-[0-9]*: applied as generation 1 (2 services, 3 clusters)" "$t/agent.log"
+	wait_for 15 grep -q "RouteConfiguration version initial-[0-9]*: applied as generation 1 (3 services, 4 clusters)" "$t/agent.log"
 for type in Cluster ClusterLoadAssignment Listener RouteConfiguration; do
 	check "xds: $type ACKed with the response's version_info and nonce" sh -c '
 		resp=$(grep "\"event\": \"response\"" "$1" | grep "\"type\": \"$2\"" | tail -1)
@@ -152,8 +152,8 @@ done
 check "xds: the node identity (id, cluster, metadata) reaches the server" sh -c '
 	grep -q "\"node\": \"kmesh~127.0.0.1~node-1~cluster.local\"" "$1" &&
 	grep -q "\"node_cluster\": \"kmesh-test\", \"node_metadata\": {\"CLUSTER_ID\": \"Kubernetes\", \"NAMESPACE\": \"default\"}" "$1"' sh "$t/requests.jsonl"
-check "xds: EDS and RDS are asked for by the names CDS and LDS refer to" sh -c '
-	grep "\"event\": \"request\"" "$1" | grep -q "\"names\": \[\"outbound|5000||db.default.svc.cluster.local\", \"outbound|80|v2|web.default.svc.cluster.local\", \"outbound|80||web.default.svc.cluster.local\"\], .*\"type\": \"ClusterLoadAssignment\"" &&
+check "xds: EDS and RDS are asked for by the names CDS and LDS refer to (not the inline routes)" sh -c '
+	grep "\"event\": \"request\"" "$1" | grep -q "\"names\": \[\"outbound|5000||db.default.svc.cluster.local\", \"outbound|8000||api.default.svc.cluster.local\", \"outbound|80|v2|web.default.svc.cluster.local\", \"outbound|80||web.default.svc.cluster.local\"\], .*\"type\": \"ClusterLoadAssignment\"" &&
 	grep "\"event\": \"request\"" "$1" | grep -q "\"names\": \[\"80\"\], .*\"type\": \"RouteConfiguration\""' sh "$t/requests.jsonl"
 cp_status() {	# cp_status PATTERN...: kmeshctl status shows every one
 	local out p
@@ -222,10 +222,15 @@ check "xds: ...and lets other paths through" \
 	status_of http://10.96.0.10/public 200
 check "xds: a TCP proxy listener on VIP:port reaches its cluster (maglev)" \
 	expect_only 127.0.0.13 3 http://10.96.0.20:5000/db
+check "xds: an HTTP listener on one VIP:port with inline routes: weighted_clusters" \
+	expect_only 127.0.0.16 3 http://10.96.0.30:8000/x
+check "xds: ...and its inline direct response" \
+	status_of http://10.96.0.30:8000/teapot 418
 check "xds: kmeshctl dump shows istiod's cluster names mapped and the lb policies" sh -c '
 	"$1" dump >"$2/dump1" &&
 	grep -q "^cluster outbound_80__web.default.svc.cluster.local (id [0-9]*) lb round_robin" "$2/dump1" &&
 	grep -q "^cluster outbound_5000__db.default.svc.cluster.local (id [0-9]*) lb maglev" "$2/dump1" &&
+	grep -q "^cluster outbound_8000__api.default.svc.cluster.local (id [0-9]*) lb weighted" "$2/dump1" &&
 	grep -q "^service db.default.svc.cluster.local-5000 (id [0-9]*) 10.96.0.20:5000/tcp" "$2/dump1"' sh "$kmeshctl" "$t"
 
 # ---- EDS updates ----

@@ -2,6 +2,9 @@
 """A small mesh as istiod would send it to a proxy, for kmesh's xDS tests.
 
 Services (all endpoints are test servers on loopback addresses):
+  api.default.svc.cluster.local  VIP 10.96.0.30:8000, HTTP, routes inline
+      listener 10.96.0.30_8000 (HTTP connection manager, route_config)
+      routes: /teapot → direct 418; / → weighted_clusters [api 100]
   web.default.svc.cluster.local  VIP 10.96.0.10:80, HTTP
       listener 0.0.0.0_80 (HTTP connection manager, RDS "80")
       routes: /v2 → subset v2; /hello → direct response; / → web
@@ -33,6 +36,7 @@ RDS = P + "envoy.config.route.v3.RouteConfiguration"
 WEB = "outbound|80||web.default.svc.cluster.local"
 WEB_V2 = "outbound|80|v2|web.default.svc.cluster.local"
 DB = "outbound|5000||db.default.svc.cluster.local"
+API = "outbound|8000||api.default.svc.cluster.local"
 UNLIMITED = 4294967295
 
 
@@ -114,6 +118,31 @@ def http_listener(port, rds_name, rbac=None):
                                            typed_config=typed(h))])])
 
 
+def inline_http_listener(vip, port):
+    """An HTTP listener on one VIP:port with its routes inline (no RDS)."""
+    R = route_components_pb2
+    host = "api.default.svc.cluster.local"
+    rc = route_pb2.RouteConfiguration(name="inline-api", virtual_hosts=[R.VirtualHost(
+        name="%s:%d" % (host, port), domains=["*"],
+        routes=[R.Route(name="teapot", match=R.RouteMatch(path="/teapot"),
+                        direct_response=R.DirectResponseAction(status=418)),
+                R.Route(name="default", match=R.RouteMatch(prefix="/"),
+                        route=R.RouteAction(weighted_clusters=R.WeightedCluster(clusters=[
+                            R.WeightedCluster.ClusterWeight(name=API, weight=wrappers_pb2.UInt32Value(value=100))])))])])
+    h = hcm_pb2.HttpConnectionManager(
+        stat_prefix="outbound_%s_%d" % (vip, port), route_config=rc,
+        http_filters=[hcm_pb2.HttpFilter(name="envoy.filters.http.router",
+                                         typed_config=typed(router_pb2.Router()))])
+    return listener_pb2.Listener(
+        name="%s_%d" % (vip, port),
+        address=address_pb2.Address(socket_address=address_pb2.SocketAddress(
+            address=vip, port_value=port)),
+        traffic_direction=base_pb2.OUTBOUND,
+        filter_chains=[listener_components_pb2.FilterChain(filters=[
+            listener_components_pb2.Filter(name="envoy.filters.network.http_connection_manager",
+                                           typed_config=typed(h))])])
+
+
 def tcp_listener(vip, port, cluster_name):
     tp = tcp_proxy_pb2.TcpProxy(stat_prefix=cluster_name, cluster=cluster_name)
     return listener_pb2.Listener(
@@ -162,13 +191,16 @@ def mesh(web_endpoints, bad_cluster=False, rbac=None, db=True):
         # a subset load balancer: nothing kmesh can express
         web.lb_subset_config.fallback_policy = cluster_pb2.Cluster.LbSubsetConfig.ANY_ENDPOINT
     m = {
-        CDS: {c.name: c for c in (web, cluster(WEB_V2), cluster(DB, cluster_pb2.Cluster.MAGLEV))},
+        CDS: {c.name: c for c in (web, cluster(WEB_V2), cluster(DB, cluster_pb2.Cluster.MAGLEV),
+                                  cluster(API, cluster_pb2.Cluster.LEAST_REQUEST))},
         EDS: {a.cluster_name: a for a in (
             cla(WEB, web_endpoints),
             cla(WEB_V2, [("127.0.0.12", 8080, 1, H)]),
-            cla(DB, [("127.0.0.13", 8080, 1, H)]))},
+            cla(DB, [("127.0.0.13", 8080, 1, H)]),
+            cla(API, [("127.0.0.16", 8080, 1, H)]))},
         LDS: {l.name: l for l in (http_listener(80, "80", rbac or deny_admin()),
-                                   tcp_listener("10.96.0.20", 5000, DB))},
+                                   tcp_listener("10.96.0.20", 5000, DB),
+                                   inline_http_listener("10.96.0.30", 8000))},
         RDS: {r.name: r for r in (web_routes(),)},
     }
     if not db:
