@@ -624,7 +624,13 @@ static int cluster_index(struct tctx *t, const char *xds_name, const char *where
 		fail(t, "out of memory");
 		return -1;
 	}
-	t->cluster_xds[n] = (char *)xds_name;
+	/* A copy: the name may live in a filter's config, unpacked only
+	 * while its listener is translated. */
+	t->cluster_xds[n] = strdup(xds_name);
+	if (!t->cluster_xds[n]) {
+		fail(t, "out of memory");
+		return -1;
+	}
 	kmesh_name(xds_name, mc[n].name);
 	t->cfg->nr_clusters++;
 	return (int)n;
@@ -1799,6 +1805,9 @@ int xds_translate(const struct xds_state *st, struct mesh_config *cfg,
 	for (i = 0; i < cfg->nr_services && t.service_src; i++)
 		free(t.service_src[i]);
 	free(t.service_src);
+	/* The names of clusters CDS never sent are copies (cluster_index). */
+	for (i = t.nr_cds_clusters; i < cfg->nr_clusters && t.cluster_xds; i++)
+		free(t.cluster_xds[i]);
 	free(t.cluster_xds);
 	if (rc != XDS_T_OK)
 		mesh_config_free(cfg);
