@@ -129,6 +129,11 @@ static void logf_(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+static void translate_note(const char *msg)
+{
+	logf_("%s", msg);
+}
+
 static int send_request(struct agent *a, struct ads_stream *s, enum xds_type t,
 			const char *error_detail)
 {
@@ -512,6 +517,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	srand((unsigned int)(time(NULL) ^ getpid()));
+	xds_translate_note = translate_note;
 	ads_global_init();
 	logf_("node %s (cluster %s), server %s%s", a.node_id, a.node_cluster,
 	      a.target.address, a.target.ca_file ? " (TLS)" : " (plaintext)");

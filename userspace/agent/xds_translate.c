@@ -60,6 +60,8 @@ static const struct {
 #define URL_ROUTER TYPE_PREFIX "envoy.extensions.filters.http.router.v3.Router"
 #define URL_HTTP_RBAC TYPE_PREFIX "envoy.extensions.filters.http.rbac.v3.RBAC"
 
+void (*xds_translate_note)(const char *msg);
+
 const char *xds_type_url(enum xds_type t)
 {
 	return types[t].url;
@@ -1692,8 +1694,13 @@ static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__List
 			/* Nothing to steer by: kmesh sees connections by their
 			 * destination, and this host has no address (istiod's
 			 * catch-all "*" host, say). Not applicable; said, not kept. */
-			fprintf(stderr, "kmesh-agent: %s: no IP address among its domains: not applicable to kmesh, skipped\n",
-				src);
+			if (xds_translate_note) {
+				char note[1100];
+
+				snprintf(note, sizeof(note), "%s: no IP address among its domains: not applicable to kmesh, skipped",
+					 src);
+				xds_translate_note(note);
+			}
 			free(t->service_src[svc]);
 			t->cfg->nr_services--;
 			continue;

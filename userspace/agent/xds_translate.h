@@ -60,6 +60,10 @@ enum xds_translate_result {
 	XDS_T_WAITING = 1,	/* something referenced has not arrived: @err says what */
 	XDS_T_ERROR = -1,	/* refused: @err names the resource and field */
 };
+/* What the translation leaves out as not applicable (a virtual host with
+ * no address) is said through this, by every translation; NULL: silent. */
+extern void (*xds_translate_note)(const char *msg);
+
 /* Translate everything in @st into @cfg (free with mesh_config_free). */
 int xds_translate(const struct xds_state *st, struct mesh_config *cfg,
 		  char *err, size_t err_size);
