@@ -54,6 +54,8 @@ fi
 mount -t bpf bpf /sys/fs/bpf || na "cannot mount a private bpffs"
 ip link set lo up
 export PYTHONPATH=$top/build/xds/py:$top/selftests/xds
+# /run is the host's even in this mount namespace: keep the status file here.
+export KMESH_AGENT_STATUS=$out/agent.status
 rm -f "$out"/*.log "$out"/requests.jsonl
 "$top/build/kmeshctl" up --cgroup "$BENCH_CG" >"$out/up.log" 2>&1 || na "kmeshctl up failed"
 scale="scale:$SERVICES:$ENDPOINTS_PER:$ROUTES_PER"

@@ -181,8 +181,11 @@ check "xds: Prometheus: updates by type and result, connected, switch time" wait
 	grep -qx "kmesh_xds_updates_total{type=\"Cluster\",result=\"accepted\"} 1" "$2/prom1" &&
 	grep -qx "kmesh_xds_updates_total{type=\"Cluster\",result=\"rejected\"} 0" "$2/prom1" &&
 	grep -qx "kmesh_xds_connected 1" "$2/prom1" &&
-	grep -qx "kmesh_xds_switch_seconds_count 1" "$2/prom1" &&
+	grep -qx "kmesh_xds_switches_total 1" "$2/prom1" &&
+	grep -qE "^kmesh_xds_switch_seconds_total 0\.[0-9]+$" "$2/prom1" &&
 	grep -qE "^kmesh_xds_last_switch_seconds 0\.[0-9]+$" "$2/prom1"' sh "$kmeshctl" "$t"
+check "xds: ...and the scrape, the agent's metrics included, is well-formed Prometheus text" \
+	awk -f "$here/prom_wellformed.awk" "$t/prom1"
 check "xds: the catch-all allow_any virtual host is reported as not applicable" \
 	grep -q "virtual_hosts\[1\] 'allow_any'): no IP address among its domains: not applicable" "$t/agent.log"
 check "xds: HTTP to the VIP takes the default route to web's endpoint" \

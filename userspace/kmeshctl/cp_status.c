@@ -110,10 +110,12 @@ void cp_stats_print(bool prometheus)
 	fclose(f);
 	if (!head)
 		return;
-	printf("# HELP kmesh_xds_switch_seconds Time from an xDS response's receipt to the kmesh generation switched, for applied responses.\n"
-	       "# TYPE kmesh_xds_switch_seconds summary\n"
-	       "kmesh_xds_switch_seconds_sum %.6f\nkmesh_xds_switch_seconds_count %lu\n",
-	       sum_ms / 1e3, switches);
+	printf("# HELP kmesh_xds_switch_seconds_total Time from an xDS response's receipt to the kmesh generation switched, summed over applied responses (divide by kmesh_xds_switches_total for the mean).\n"
+	       "# TYPE kmesh_xds_switch_seconds_total counter\n"
+	       "kmesh_xds_switch_seconds_total %.6f\n"
+	       "# HELP kmesh_xds_switches_total Generations kmesh-agent switched to.\n"
+	       "# TYPE kmesh_xds_switches_total counter\n"
+	       "kmesh_xds_switches_total %lu\n", sum_ms / 1e3, switches);
 	printf("# HELP kmesh_xds_last_switch_seconds The last applied response's receipt-to-switch time.\n"
 	       "# TYPE kmesh_xds_last_switch_seconds gauge\n"
 	       "kmesh_xds_last_switch_seconds %.6f\n", last_ms / 1e3);
