@@ -20,6 +20,8 @@
 #                        BENCH_SMOKE=1 run is check's bench-smoke suite)
 #   make bench-l4        same-node sk_msg redirect vs plain loopback, 1 KB stream
 #                        and request/response, host only (BENCH_QUICK=1: < 1 min)
+#   make bench-xds       xDS push to switched generation, 1,000 services / 10,000
+#                        routes through kmesh-agent, host only (bench/xds.sh)
 #   make bench-parser    host micro-benchmark of the parser (vs http-parser) and
 #                        the route matcher; writes bench/parser/results.md + PNG
 #   make fuzz            the libFuzzer targets, long and time-bounded (see
@@ -74,11 +76,11 @@ SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
 	$(wildcard selftests/conformance/*.c) $(wildcard selftests/lib/*.c) \
 	$(LIB_SRCS)
 
-.PHONY: demo all module bpf userspace selftests print-module unit abi-layout vmtest check \
+.PHONY: demo all module bpf userspace selftests agent print-module unit abi-layout vmtest check \
 	dkms-install dkms-uninstall clean stock-kernel bench install uninstall \
-	bench-parser fuzz bench-l4 vmtest-debug vmtest-load
+	bench-parser fuzz bench-l4 vmtest-debug vmtest-load bench-xds
 
-all: module userspace selftests
+all: module userspace selftests agent
 
 # Keep the BPF objects: they are what the skeletons embed, handy to inspect.
 .SECONDARY:
@@ -141,6 +143,34 @@ $(O)/kmeshctl: $(KMESHCTL_SRCS) $(wildcard userspace/*/*.h) $(ABI_H) \
 
 userspace: $(O)/kmeshctl
 
+# ---- node agent (xDS) ----
+# The Envoy API protos come from an npm package and become protobuf-c code
+# at build time (scripts/gen-xds-protos.sh; nothing generated is committed).
+# The agent links gRPC's C core from Debian (libgrpc-dev); docs/xds.md says why.
+# Its error messages name nested fields and may be cut at their buffer's
+# end on purpose, hence -Wno-format-truncation.
+XDS_O := $(O)/xds
+AGENT_SRCS := $(wildcard userspace/agent/*.c)
+AGENT_LDLIBS := -lbpf -lelf -lz -lyaml $(shell pkg-config --libs grpc libprotobuf-c 2>/dev/null)
+
+$(XDS_O)/c/files.list: scripts/gen-xds-protos.sh
+	scripts/gen-xds-protos.sh $(XDS_O)
+
+# Generated code: compiled as is, warnings not ours to fix.
+$(XDS_O)/libxds.a: $(XDS_O)/c/files.list
+	@rm -rf $(XDS_O)/obj && mkdir -p $(XDS_O)/obj
+	cd $(XDS_O)/c && find . -name '*.pb-c.c' | sed 's|^\./||' | \
+		xargs -P2 -I{} sh -c '$(CC) -std=gnu11 -O2 -g -I. -c {} -o ../obj/$$(echo {} | tr / _ | sed "s/\.c$$/.o/")'
+	rm -f $@ && ar rcs $@ $(XDS_O)/obj/*.o
+
+$(O)/kmesh-agent: $(AGENT_SRCS) $(wildcard userspace/agent/*.h) $(LIB_SRCS) \
+		$(wildcard userspace/lib/*.h) $(ABI_H) $(XDS_O)/libxds.a \
+		$(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kmesh_l4.skel.h
+	$(CC) $(USER_CFLAGS) -Wno-format-truncation -I$(XDS_O)/c -o $@ $(AGENT_SRCS) $(LIB_SRCS) \
+		$(XDS_O)/libxds.a $(AGENT_LDLIBS)
+
+agent: $(O)/kmesh-agent
+
 $(O)/kmesh_selftests: $(SELFTEST_SRCS) $(wildcard selftests/*/*.h) \
 		$(wildcard userspace/lib/*.h) $(ABI_H) \
 		$(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kfunc_caps.skel.h \
@@ -193,6 +223,9 @@ bench-l4:
 bench-parser:
 	O=$(O) bench/parser/run.sh
 
+bench-xds: agent userspace
+	bench/xds.sh
+
 fuzz:
 	$(MAKE) -C selftests/fuzz O=$(O) long
 
@@ -204,15 +237,16 @@ MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR ?= /etc
 UNITDIR ?= /lib/systemd/system
-UNITS := kmesh.service kmesh-metrics.service
+UNITS := kmesh.service kmesh-metrics.service kmesh-agent.service
 # Config files are the operator's: installed when absent, never overwritten
 # and left in place by uninstall.
 ETC_FILES := packaging/etc/mesh.yaml:kmesh/mesh.yaml \
 	packaging/etc/default-kmesh:default/kmesh \
 	packaging/modprobe.d/kmesh.conf:modprobe.d/kmesh.conf
 
-install: $(O)/kmeshctl
+install: $(O)/kmeshctl $(O)/kmesh-agent
 	install -D -m 0755 $(O)/kmeshctl $(DESTDIR)$(SBINDIR)/kmeshctl
+	install -D -m 0755 $(O)/kmesh-agent $(DESTDIR)$(SBINDIR)/kmesh-agent
 	install -D -m 0644 docs/kmeshctl.8 $(DESTDIR)$(MANDIR)/man8/kmeshctl.8
 	install -D -m 0644 packaging/completion/kmeshctl.bash $(DESTDIR)$(BASHCOMPDIR)/kmeshctl
 	@for u in $(UNITS); do \
@@ -230,7 +264,8 @@ install: $(O)/kmeshctl
 	@echo "kmesh installed. Next: make dkms-install (the module), then systemctl daemon-reload && systemctl enable --now kmesh"
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/kmeshctl $(DESTDIR)$(MANDIR)/man8/kmeshctl.8 \
+	rm -f $(DESTDIR)$(SBINDIR)/kmeshctl $(DESTDIR)$(SBINDIR)/kmesh-agent \
+		$(DESTDIR)$(MANDIR)/man8/kmeshctl.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/kmeshctl $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/kmesh, default/kmesh and modprobe.d/kmesh.conf (remove them by hand); the running data plane, if any, is untouched (kmeshctl down)"
 

@@ -13,6 +13,10 @@ packages=(
 	libbpf-dev bpftool dwarves libelf-dev zlib1g-dev libyaml-dev libmicrohttpd-dev
 	qemu-system-x86 busybox-static cpio kmod xz-utils dkms
 	flex bison bc libssl-dev python3 rsync curl
+	# the xDS agent (gRPC C core, protobuf-c; protos generated at build
+	# time from npm, see scripts/gen-xds-protos.sh) and its test server
+	libgrpc-dev protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
+	libprotobuf-dev python3-grpcio python3-protobuf
 	"linux-headers-$KMESH_KVER" linux-source-6.1
 )
 

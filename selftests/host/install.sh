@@ -30,12 +30,13 @@ check "install: kmeshctl in /usr/sbin, executable, runs" \
 check "install: man page in /usr/share/man/man8" test -f "$d/usr/share/man/man8/kmeshctl.8"
 check "install: bash completion in /usr/share/bash-completion/completions" \
 	test -f "$d/usr/share/bash-completion/completions/kmeshctl"
-check "install: kmesh.service and kmesh-metrics.service in /lib/systemd/system" \
-	test -f "$d/lib/systemd/system/kmesh.service" -a -f "$d/lib/systemd/system/kmesh-metrics.service"
+check "install: kmesh.service, kmesh-metrics.service and kmesh-agent.service in /lib/systemd/system" \
+	test -f "$d/lib/systemd/system/kmesh.service" -a -f "$d/lib/systemd/system/kmesh-metrics.service" \
+		-a -f "$d/lib/systemd/system/kmesh-agent.service"
 check "install: /etc/kmesh/mesh.yaml, /etc/default/kmesh, /etc/modprobe.d/kmesh.conf" \
 	test -f "$d/etc/kmesh/mesh.yaml" -a -f "$d/etc/default/kmesh" -a -f "$d/etc/modprobe.d/kmesh.conf"
 check "install: nothing else is installed" \
-	sh -c "[ \"\$(cd '$d' && find . -type f | sort | tr '\n' ' ')\" = './etc/default/kmesh ./etc/kmesh/mesh.yaml ./etc/modprobe.d/kmesh.conf ./lib/systemd/system/kmesh-metrics.service ./lib/systemd/system/kmesh.service ./usr/sbin/kmeshctl ./usr/share/bash-completion/completions/kmeshctl ./usr/share/man/man8/kmeshctl.8 ' ]"
+	sh -c "[ \"\$(cd '$d' && find . -type f | sort | tr '\n' ' ')\" = './etc/default/kmesh ./etc/kmesh/mesh.yaml ./etc/modprobe.d/kmesh.conf ./lib/systemd/system/kmesh-agent.service ./lib/systemd/system/kmesh-metrics.service ./lib/systemd/system/kmesh.service ./usr/sbin/kmesh-agent ./usr/sbin/kmeshctl ./usr/share/bash-completion/completions/kmeshctl ./usr/share/man/man8/kmeshctl.8 ' ]"
 
 unit=$d/lib/systemd/system/kmesh.service
 check "install: kmesh.service is oneshot + RemainAfterExit and runs kmeshctl up -f /etc/kmesh/mesh.yaml" \
@@ -51,10 +52,11 @@ if command -v systemd-analyze >/dev/null; then
 	make -s -C "$top" install PREFIX="$t/p/usr" SYSCONFDIR="$t/p/etc" UNITDIR="$t/p/units" >/dev/null 2>&1
 	check "install: PREFIX moves the binary and the units follow it" \
 		grep -qx "ExecStart=$t/p/usr/sbin/kmeshctl up \$KMESH_UP_OPTS -f \${KMESH_CONFIG}" "$t/p/units/kmesh.service"
-	check "install: systemd-analyze verify passes both units" \
-		systemd-analyze verify --man=no "$t/p/units/kmesh.service" "$t/p/units/kmesh-metrics.service"
+	check "install: systemd-analyze verify passes the units" \
+		systemd-analyze verify --man=no "$t/p/units/kmesh.service" "$t/p/units/kmesh-metrics.service" \
+			"$t/p/units/kmesh-agent.service"
 else
-	skip "install: systemd-analyze verify passes both units" "no systemd-analyze"
+	skip "install: systemd-analyze verify passes the units" "no systemd-analyze"
 fi
 
 man_page=$d/usr/share/man/man8/kmeshctl.8

@@ -12,9 +12,13 @@ int cmd_log(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 /* The L4 part of `status`. */
 void l4_status_print(void);
+/* The control-plane part (cp_status.c): what kmesh-agent reports. */
+void cp_status_print(void);
 
 /* The L7 per-request plane (l7.c): status, stats, request log. */
 #include <stdbool.h>
+/* The agent's counters in `stats --prometheus` (cp_status.c). */
+void cp_stats_print(bool prometheus);
 #include <linux/types.h>
 struct ring_buffer;
 void l7_status_print(void);

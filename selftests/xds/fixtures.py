@@ -1,0 +1,385 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""A small mesh as istiod would send it to a proxy, for kmesh's xDS tests.
+
+Services (all endpoints are test servers on loopback addresses):
+  api.default.svc.cluster.local  VIP 10.96.0.30:8000, HTTP, routes inline
+      listener 10.96.0.30_8000 (HTTP connection manager, route_config)
+      routes: /teapot → direct 418; / → weighted_clusters [api 100]
+  web.default.svc.cluster.local  VIP 10.96.0.10:80, HTTP
+      listener 0.0.0.0_80 (HTTP connection manager, RDS "80")
+      routes: /v2 → subset v2; /hello → direct response; / → web
+  db.default.svc.cluster.local   VIP 10.96.0.20:5000, TCP
+      listener 10.96.0.20_5000 (tcp_proxy)
+Names follow istiod: clusters "outbound|PORT|SUBSET|HOST", listeners
+"0.0.0.0_PORT" and "VIP_PORT", route configs named by port, virtual hosts
+"HOST:PORT" with the host, short-name and VIP domain forms, and the
+catch-all "allow_any" virtual host.
+"""
+from envoy.config.cluster.v3 import cluster_pb2
+from envoy.config.core.v3 import address_pb2, base_pb2, config_source_pb2, health_check_pb2
+from envoy.config.endpoint.v3 import endpoint_pb2
+from envoy.config.listener.v3 import listener_pb2, listener_components_pb2
+from envoy.config.rbac.v3 import rbac_pb2
+from envoy.config.route.v3 import route_pb2, route_components_pb2
+from envoy.extensions.filters.http.rbac.v3 import rbac_pb2 as http_rbac_pb2
+from envoy.extensions.filters.http.router.v3 import router_pb2
+from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm_pb2
+from envoy.extensions.filters.network.tcp_proxy.v3 import tcp_proxy_pb2
+from google.protobuf import any_pb2, duration_pb2, wrappers_pb2
+
+P = "type.googleapis.com/"
+CDS = P + "envoy.config.cluster.v3.Cluster"
+EDS = P + "envoy.config.endpoint.v3.ClusterLoadAssignment"
+LDS = P + "envoy.config.listener.v3.Listener"
+RDS = P + "envoy.config.route.v3.RouteConfiguration"
+
+WEB = "outbound|80||web.default.svc.cluster.local"
+WEB_V2 = "outbound|80|v2|web.default.svc.cluster.local"
+DB = "outbound|5000||db.default.svc.cluster.local"
+API = "outbound|8000||api.default.svc.cluster.local"
+UNLIMITED = 4294967295
+
+
+def ads():
+    return config_source_pb2.ConfigSource(
+        ads=config_source_pb2.AggregatedConfigSource(),
+        resource_api_version=config_source_pb2.V3)
+
+
+def cluster(name, lb=cluster_pb2.Cluster.ROUND_ROBIN):
+    c = cluster_pb2.Cluster(
+        name=name, type=cluster_pb2.Cluster.EDS, lb_policy=lb,
+        connect_timeout=duration_pb2.Duration(seconds=10),
+        eds_cluster_config=cluster_pb2.Cluster.EdsClusterConfig(
+            eds_config=ads(), service_name=name))
+    # istiod's defaults: everything unlimited
+    th = c.circuit_breakers.thresholds.add()
+    for f in ("max_connections", "max_pending_requests", "max_requests", "max_retries"):
+        getattr(th, f).value = UNLIMITED
+    return c
+
+
+def cla(name, endpoints):
+    """endpoints: [(ip, port, weight, health)]"""
+    a = endpoint_pb2.ClusterLoadAssignment(cluster_name=name)
+    loc = a.endpoints.add()
+    loc.locality.region = "local"
+    for ip, port, weight, health in endpoints:
+        e = loc.lb_endpoints.add()
+        e.endpoint.address.socket_address.address = ip
+        e.endpoint.address.socket_address.port_value = port
+        e.load_balancing_weight.value = weight
+        e.health_status = health
+    return a
+
+
+def typed(msg):
+    a = any_pb2.Any()
+    a.Pack(msg)
+    return a
+
+
+def deny_admin(principal=None):
+    """istiod's shape for an AuthorizationPolicy DENY to: paths [/admin*]
+    (and_rules of or_rules), from any source, or from @principal."""
+    R = rbac_pb2
+    perm = R.Permission(and_rules=R.Permission.Set(rules=[
+        R.Permission(or_rules=R.Permission.Set(rules=[
+            R.Permission(url_path=path_prefix("/admin"))]))]))
+    princ = principal or R.Principal(any=True)
+    return http_rbac_pb2.RBAC(rules=R.RBAC(
+        action=R.RBAC.DENY,
+        policies={"ns[default]-policy[deny-admin]-rule[0]":
+                  R.Policy(permissions=[perm], principals=[princ])}))
+
+
+def path_prefix(prefix):
+    from envoy.type.matcher.v3 import path_pb2, string_pb2
+    return path_pb2.PathMatcher(path=string_pb2.StringMatcher(prefix=prefix))
+
+
+def http_listener(port, rds_name, rbac=None):
+    filters = [hcm_pb2.HttpFilter(name="envoy.filters.http.rbac", typed_config=typed(rbac))] \
+        if rbac else []
+    filters.append(hcm_pb2.HttpFilter(name="envoy.filters.http.router",
+                                      typed_config=typed(router_pb2.Router())))
+    h = hcm_pb2.HttpConnectionManager(
+        stat_prefix="outbound_0.0.0.0_%d" % port,
+        rds=hcm_pb2.Rds(config_source=ads(), route_config_name=rds_name),
+        http_filters=filters)
+    return listener_pb2.Listener(
+        name="0.0.0.0_%d" % port,
+        address=address_pb2.Address(socket_address=address_pb2.SocketAddress(
+            address="0.0.0.0", port_value=port)),
+        traffic_direction=base_pb2.OUTBOUND,
+        bind_to_port=wrappers_pb2.BoolValue(value=False),
+        filter_chains=[listener_components_pb2.FilterChain(filters=[
+            listener_components_pb2.Filter(name="envoy.filters.network.http_connection_manager",
+                                           typed_config=typed(h))])])
+
+
+def inline_http_listener(vip, port):
+    """An HTTP listener on one VIP:port with its routes inline (no RDS)."""
+    R = route_components_pb2
+    host = "api.default.svc.cluster.local"
+    rc = route_pb2.RouteConfiguration(name="inline-api", virtual_hosts=[R.VirtualHost(
+        name="%s:%d" % (host, port), domains=["*"],
+        routes=[R.Route(name="teapot", match=R.RouteMatch(path="/teapot"),
+                        direct_response=R.DirectResponseAction(status=418)),
+                R.Route(name="default", match=R.RouteMatch(prefix="/"),
+                        route=R.RouteAction(weighted_clusters=R.WeightedCluster(clusters=[
+                            R.WeightedCluster.ClusterWeight(name=API, weight=wrappers_pb2.UInt32Value(value=100))])))])])
+    h = hcm_pb2.HttpConnectionManager(
+        stat_prefix="outbound_%s_%d" % (vip, port), route_config=rc,
+        http_filters=[hcm_pb2.HttpFilter(name="envoy.filters.http.router",
+                                         typed_config=typed(router_pb2.Router()))])
+    return listener_pb2.Listener(
+        name="%s_%d" % (vip, port),
+        address=address_pb2.Address(socket_address=address_pb2.SocketAddress(
+            address=vip, port_value=port)),
+        traffic_direction=base_pb2.OUTBOUND,
+        filter_chains=[listener_components_pb2.FilterChain(filters=[
+            listener_components_pb2.Filter(name="envoy.filters.network.http_connection_manager",
+                                           typed_config=typed(h))])])
+
+
+def tcp_listener(vip, port, cluster_name):
+    tp = tcp_proxy_pb2.TcpProxy(stat_prefix=cluster_name, cluster=cluster_name)
+    return listener_pb2.Listener(
+        name="%s_%d" % (vip, port),
+        address=address_pb2.Address(socket_address=address_pb2.SocketAddress(
+            address=vip, port_value=port)),
+        traffic_direction=base_pb2.OUTBOUND,
+        bind_to_port=wrappers_pb2.BoolValue(value=False),
+        filter_chains=[listener_components_pb2.FilterChain(filters=[
+            listener_components_pb2.Filter(name="envoy.filters.network.tcp_proxy",
+                                           typed_config=typed(tp))])])
+
+
+def web_routes():
+    R = route_components_pb2
+    host = "web.default.svc.cluster.local"
+    vh = R.VirtualHost(
+        name=host + ":80",
+        domains=[host, host + ":80", "web", "web:80", "web.default", "web.default:80",
+                 "10.96.0.10", "10.96.0.10:80"],
+        routes=[
+            R.Route(name="v2", match=R.RouteMatch(prefix="/v2"),
+                    route=R.RouteAction(cluster=WEB_V2, timeout=duration_pb2.Duration())),
+            R.Route(name="hello", match=R.RouteMatch(path="/hello"),
+                    direct_response=R.DirectResponseAction(
+                        status=200, body=base_pb2.DataSource(inline_string="hello from xds\n"))),
+            R.Route(name="default", match=R.RouteMatch(prefix="/"),
+                    route=R.RouteAction(cluster=WEB, timeout=duration_pb2.Duration())),
+        ])
+    allow_any = R.VirtualHost(
+        name="allow_any", domains=["*"],
+        routes=[R.Route(name="allow_any", match=R.RouteMatch(prefix="/"),
+                        route=R.RouteAction(cluster="PassthroughCluster"))])
+    return route_pb2.RouteConfiguration(name="80", virtual_hosts=[vh, allow_any],
+                                        validate_clusters=wrappers_pb2.BoolValue(value=False))
+
+
+H = health_check_pb2.HEALTHY
+D = health_check_pb2.DRAINING
+U = health_check_pb2.UNHEALTHY
+
+
+def mesh(web_endpoints, bad_cluster=False, rbac=None, db=True):
+    web = cluster(WEB)
+    if bad_cluster:
+        # a subset load balancer: nothing kmesh can express
+        web.lb_subset_config.fallback_policy = cluster_pb2.Cluster.LbSubsetConfig.ANY_ENDPOINT
+    m = {
+        CDS: {c.name: c for c in (web, cluster(WEB_V2), cluster(DB, cluster_pb2.Cluster.MAGLEV),
+                                  cluster(API, cluster_pb2.Cluster.LEAST_REQUEST))},
+        EDS: {a.cluster_name: a for a in (
+            cla(WEB, web_endpoints),
+            cla(WEB_V2, [("127.0.0.12", 8080, 1, H)]),
+            cla(DB, [("127.0.0.13", 8080, 1, H)]),
+            cla(API, [("127.0.0.16", 8080, 1, H)]))},
+        LDS: {l.name: l for l in (http_listener(80, "80", rbac or deny_admin()),
+                                   tcp_listener("10.96.0.20", 5000, DB),
+                                   inline_http_listener("10.96.0.30", 8000))},
+        RDS: {r.name: r for r in (web_routes(),)},
+    }
+    if not db:
+        # the service deleted: its listener, cluster and endpoints go
+        del m[CDS][DB], m[EDS][DB], m[LDS]["10.96.0.20_5000"]
+    return m
+
+
+SCENARIOS = {
+    # web: one endpoint
+    "initial": lambda: mesh([("127.0.0.11", 8080, 1, H)]),
+    # web scaled up: a second endpoint; an unhealthy one that takes nothing
+    "scale-up": lambda: mesh([("127.0.0.11", 8080, 1, H), ("127.0.0.14", 8080, 1, H),
+                              ("127.0.0.15", 8080, 1, U)]),
+    # the first endpoint draining: it takes no new connections
+    "drain": lambda: mesh([("127.0.0.11", 8080, 1, D), ("127.0.0.14", 8080, 1, H)]),
+    # web scaled down: the first endpoint removed
+    "scale-down": lambda: mesh([("127.0.0.14", 8080, 1, H)]),
+    # db deleted from the mesh
+    "no-db": lambda: mesh([("127.0.0.14", 8080, 1, H)], db=False),
+    # the same plus a cluster kmesh cannot express: must be NACKed
+    "bad-cluster": lambda: mesh([("127.0.0.14", 8080, 1, H)], bad_cluster=True),
+    # an RBAC principal kmesh has no way to check (a peer's mTLS identity)
+    "bad-rbac": lambda: mesh([("127.0.0.14", 8080, 1, H)], rbac=deny_admin(
+        rbac_pb2.Principal(authenticated=rbac_pb2.Principal.Authenticated(
+            principal_name=string_matcher_exact("spiffe://cluster.local/ns/default/sa/sleep"))))),
+    # after a server restart: web moved back to the first endpoint
+    "restarted": lambda: mesh([("127.0.0.11", 8080, 1, H)]),
+}
+
+
+def string_matcher_exact(v):
+    from envoy.type.matcher.v3 import string_pb2
+    return string_pb2.StringMatcher(exact=v)
+
+
+def _route(m, i):
+    return m[RDS]["80"].virtual_hosts[0].routes[i]
+
+
+def _bad_regex(m):
+    r = _route(m, 0)
+    r.match.safe_regex.regex = "/v[0-9]+"
+
+
+def _bad_retry(m):
+    _route(m, 2).route.retry_policy.num_retries.value = 2
+
+
+def _bad_lb(m):
+    m[CDS][WEB_V2].lb_policy = cluster_pb2.Cluster.CLUSTER_PROVIDED
+
+
+def _bad_degraded(m):
+    m[EDS][WEB].endpoints[0].lb_endpoints[0].health_status = health_check_pb2.DEGRADED
+
+
+def _bad_filter(m):
+    hcm = hcm_pb2.HttpConnectionManager()
+    f = m[LDS]["0.0.0.0_80"].filter_chains[0].filters[0]
+    f.typed_config.Unpack(hcm)
+    fault = hcm.http_filters.add(name="envoy.filters.http.fault")
+    fault.typed_config.type_url = P + "envoy.extensions.filters.http.fault.v3.HTTPFault"
+    hcm.http_filters.insert(0, fault)
+    del hcm.http_filters[-1]
+    f.typed_config.Pack(hcm)
+
+
+def _bad_unknown_field(m):
+    # a field number from a newer Envoy: 9999, varint 1
+    c = m[CDS][DB]
+    c.MergeFromString(c.SerializeToString() + bytes([0xf8, 0xf0, 0x04, 0x01]))
+
+
+def _bad_weighted_tcp(m):
+    l = m[LDS]["10.96.0.20_5000"]
+    tp = tcp_proxy_pb2.TcpProxy()
+    l.filter_chains[0].filters[0].typed_config.Unpack(tp)
+    tp.weighted_clusters.clusters.add(name=DB, weight=1)
+    l.filter_chains[0].filters[0].typed_config.Pack(tp)
+
+
+def _bad_domain(m):
+    m[RDS]["80"].virtual_hosts[0].domains.append("web.*")
+
+
+def _bad_max_requests(m):
+    m[CDS][WEB].circuit_breakers.thresholds[0].max_requests.value = 100
+
+
+# Resources kmesh cannot express, one at a time on top of "scale-down":
+# name -> (mutation, the type NACKed, how error_detail must begin)
+BAD = {
+    "regex-route": (_bad_regex, RDS,
+                    "RouteConfiguration '80': virtual_hosts[0].routes[0].match.safe_regex: not supported by kmesh"),
+    "retry-policy": (_bad_retry, RDS,
+                     "RouteConfiguration '80': virtual_hosts[0].routes[2].route.retry_policy: not supported by kmesh"),
+    "lb-policy": (_bad_lb, CDS,
+                  "Cluster '" + WEB_V2 + "'.lb_policy: CLUSTER_PROVIDED: not supported"),
+    "degraded": (_bad_degraded, EDS,
+                 "ClusterLoadAssignment '" + WEB + "': endpoints[0].lb_endpoints[0].health_status: DEGRADED: not supported"),
+    "fault-filter": (_bad_filter, LDS,
+                     "Listener '0.0.0.0_80': filter_chains[0].filters[0].typed_config.http_filters[0]: "
+                     "'envoy.filters.http.fault' (" + P + "envoy.extensions.filters.http.fault.v3.HTTPFault): not supported"),
+    "unknown-field": (_bad_unknown_field, CDS,
+                      "Cluster '" + DB + "': field number 9999: unknown to kmesh's envoy.config.cluster.v3.Cluster protos"),
+    "weighted-tcp": (_bad_weighted_tcp, LDS,
+                     "Listener '10.96.0.20_5000': filter_chains[0].filters[0].typed_config.weighted_clusters: not supported by kmesh"),
+    "suffix-wildcard-domain": (_bad_domain, RDS,
+                               "RouteConfiguration '80': virtual_hosts[0].domains[8]: 'web.*': not supported"),
+    "max-requests": (_bad_max_requests, CDS,
+                     "Cluster '" + WEB + "': circuit_breakers.thresholds[0].max_requests: 100: not supported"),
+}
+
+
+def scale(n_services, eps_per, routes_per, eds_variant=0):
+    """A big mesh for bench/xds.sh: n services on one HTTP listener (one
+    virtual host each, routes_per routes), each its own EDS cluster of
+    eps_per endpoints; eds_variant moves one endpoint of the first cluster."""
+    R = route_components_pb2
+    clusters, clas, vhosts = {}, {}, []
+    for i in range(n_services):
+        host = "s%d.bench.svc.cluster.local" % i
+        cname = "outbound|80||" + host
+        vip = "10.100.%d.%d" % (i // 250, i % 250 + 1)
+        clusters[cname] = cluster(cname)
+        eps = [("10.%d.%d.%d" % (200 + (i * eps_per + j) // 65536, ((i * eps_per + j) // 256) % 256,
+                                 (i * eps_per + j) % 256), 8080, 1, H) for j in range(eps_per)]
+        if i == 0 and eds_variant:
+            eps[0] = ("10.199.0.%d" % (eds_variant % 250 + 1), 8080, 1, H)
+        clas[cname] = cla(cname, eps)
+        routes = [R.Route(name="r%d" % k, match=R.RouteMatch(prefix="/api/v%d/" % k),
+                          route=R.RouteAction(cluster=cname)) for k in range(routes_per - 1)]
+        routes.append(R.Route(name="default", match=R.RouteMatch(prefix="/"),
+                              route=R.RouteAction(cluster=cname)))
+        vhosts.append(R.VirtualHost(name=host + ":80", domains=[host, host + ":80", vip, vip + ":80"],
+                                    routes=routes))
+    return {
+        CDS: clusters, EDS: clas,
+        LDS: {"0.0.0.0_80": http_listener(80, "80")},
+        RDS: {"80": route_pb2.RouteConfiguration(name="80", virtual_hosts=vhosts)},
+    }
+
+
+def scenario(name):
+    if name.startswith("scale:"):
+        # scale:SERVICES:ENDPOINTS_PER:ROUTES_PER[:EDS_VARIANT]
+        return scale(*[int(x) for x in name.split(":")[1:]])
+    if name.startswith("bad:"):
+        mutate, _, _ = BAD[name[4:]]
+        m = SCENARIOS["scale-down"]()
+        mutate(m)
+        return m
+    return SCENARIOS[name]()
+
+
+if __name__ == "__main__":
+    # fixtures.py bad-cases: "NAME TYPE EXPECTED-PREFIX" lines for the test
+    import os
+    import struct
+    import sys
+    if sys.argv[1:2] == ["fuzz-seeds"]:
+        # fuzz-seeds DIR: selftests/fuzz/fuzz_xds.c's input format, one file
+        # per scenario: each type's DiscoveryResponse as a u16-framed record
+        from envoy.service.discovery.v3 import discovery_pb2
+        os.makedirs(sys.argv[2], exist_ok=True)
+        names = list(SCENARIOS) + ["bad:" + n for n in BAD] + ["scale:3:2:3"]
+        for name in names:
+            frames = b""
+            for t in (CDS, EDS, LDS, RDS):
+                resp = discovery_pb2.DiscoveryResponse(version_info="1", type_url=t, nonce="1")
+                for r in sorted(scenario(name)[t].values(), key=lambda m: m.SerializeToString()):
+                    resp.resources.add().Pack(r)
+                b = resp.SerializeToString()
+                if len(b) < 65536:
+                    frames += struct.pack("<H", len(b)) + b
+            with open(os.path.join(sys.argv[2], name.replace(":", "_")), "wb") as f:
+                f.write(frames)
+    if sys.argv[1:] == ["bad-cases"]:
+        for n, (_, t, msg) in BAD.items():
+            scenario("bad:" + n)
+            print("%s\t%s\t%s" % (n, t.rsplit(".", 1)[-1], msg))

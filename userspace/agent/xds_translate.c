@@ -1,0 +1,1822 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xDS → mesh model. One pass over the accepted resources builds a whole
+ * struct mesh_config; the caller hands it to l4_apply(), the compile and
+ * switch that `kmeshctl apply` uses. Every message is read strictly
+ * (pb_only): a set field this file does not translate is an error naming
+ * the resource and the field, never passed over.
+ *
+ * How istiod's output maps (docs/xds.md has the full table):
+ *   Cluster "outbound|80||web.default.svc.cluster.local" (EDS)
+ *       → cluster "outbound_80__web.default.svc.cluster.local"
+ *   Listener "10.96.0.20_5000" (10.96.0.20:5000, tcp_proxy)
+ *       → service "<host>-5000", address 10.96.0.20, port 5000, tcp
+ *   Listener "0.0.0.0_80" (HTTP connection manager, RDS "80")
+ *       → per virtual host with IP domains ("10.96.0.10", "10.96.0.10:80"):
+ *         service "<vhost name>", those addresses, port 80, http, and its
+ *         routes; the host names in domains become the routes' hosts.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "envoy/config/cluster/v3/cluster.pb-c.h"
+#include "envoy/config/endpoint/v3/endpoint.pb-c.h"
+#include "envoy/config/listener/v3/listener.pb-c.h"
+#include "envoy/config/route/v3/route.pb-c.h"
+#include "envoy/extensions/filters/http/rbac/v3/rbac.pb-c.h"
+#include "envoy/extensions/filters/http/router/v3/router.pb-c.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb-c.h"
+#include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb-c.h"
+
+#include "pb_fields.h"
+#include "xds_translate.h"
+
+#define TYPE_PREFIX "type.googleapis.com/"
+
+static const struct {
+	const char *url, *short_name;
+	const ProtobufCMessageDescriptor *desc;
+} types[XDS_NR_TYPES] = {
+	[XDS_CDS] = { TYPE_PREFIX "envoy.config.cluster.v3.Cluster", "Cluster",
+		      &envoy__config__cluster__v3__cluster__descriptor },
+	[XDS_EDS] = { TYPE_PREFIX "envoy.config.endpoint.v3.ClusterLoadAssignment",
+		      "ClusterLoadAssignment",
+		      &envoy__config__endpoint__v3__cluster_load_assignment__descriptor },
+	[XDS_LDS] = { TYPE_PREFIX "envoy.config.listener.v3.Listener", "Listener",
+		      &envoy__config__listener__v3__listener__descriptor },
+	[XDS_RDS] = { TYPE_PREFIX "envoy.config.route.v3.RouteConfiguration",
+		      "RouteConfiguration",
+		      &envoy__config__route__v3__route_configuration__descriptor },
+};
+
+#define URL_TCP_PROXY TYPE_PREFIX "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
+#define URL_HCM TYPE_PREFIX "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+#define URL_ROUTER TYPE_PREFIX "envoy.extensions.filters.http.router.v3.Router"
+#define URL_HTTP_RBAC TYPE_PREFIX "envoy.extensions.filters.http.rbac.v3.RBAC"
+
+void (*xds_translate_note)(const char *msg);
+
+const char *xds_type_url(enum xds_type t)
+{
+	return types[t].url;
+}
+
+const char *xds_type_short(enum xds_type t)
+{
+	return types[t].short_name;
+}
+
+int xds_type_from_url(const char *url)
+{
+	int t;
+
+	for (t = 0; t < XDS_NR_TYPES; t++)
+		if (!strcmp(url, types[t].url))
+			return t;
+	return -1;
+}
+
+static const char *resource_name(enum xds_type t, const ProtobufCMessage *m)
+{
+	switch (t) {
+	case XDS_CDS:
+		return ((const Envoy__Config__Cluster__V3__Cluster *)m)->name;
+	case XDS_EDS:
+		return ((const Envoy__Config__Endpoint__V3__ClusterLoadAssignment *)m)->cluster_name;
+	case XDS_LDS:
+		return ((const Envoy__Config__Listener__V3__Listener *)m)->name;
+	default:
+		return ((const Envoy__Config__Route__V3__RouteConfiguration *)m)->name;
+	}
+}
+
+void xds_set_free(struct xds_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		protobuf_c_message_free_unpacked(s->v[i].msg, NULL);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+static int cmp_res(const void *a, const void *b)
+{
+	return strcmp(((const struct xds_resource *)a)->name,
+		      ((const struct xds_resource *)b)->name);
+}
+
+int xds_decode(enum xds_type t, Google__Protobuf__Any *const *res, size_t n,
+	       struct xds_set *out, char *err, size_t err_size)
+{
+	size_t i, k;
+
+	out->n = 0;
+	out->v = calloc(n ? n : 1, sizeof(*out->v));
+	if (!out->v) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		ProtobufCMessage *m;
+		const char *name;
+
+		if (strcmp(res[i]->type_url, types[t].url)) {
+			snprintf(err, err_size, "resources[%zu]: type %s in a %s response",
+				 i, res[i]->type_url, types[t].short_name);
+			goto fail;
+		}
+		m = protobuf_c_message_unpack(types[t].desc, NULL, res[i]->value.len,
+					      res[i]->value.data);
+		if (!m) {
+			snprintf(err, err_size, "resources[%zu]: not a valid %s message",
+				 i, types[t].short_name);
+			goto fail;
+		}
+		out->v[out->n].msg = m;
+		name = resource_name(t, m);
+		out->v[out->n++].name = (char *)name;
+		if (!name[0]) {
+			snprintf(err, err_size, "resources[%zu]: %s without a name", i,
+				 types[t].short_name);
+			goto fail;
+		}
+	}
+	/* Sorted by name: lookups by name are binary searches. */
+	qsort(out->v, out->n, sizeof(*out->v), cmp_res);
+	for (k = 1; k < out->n; k++)
+		if (!strcmp(out->v[k - 1].name, out->v[k].name)) {
+			snprintf(err, err_size, "%s '%s': sent twice in one response",
+				 types[t].short_name, out->v[k].name);
+			goto fail;
+		}
+	return 0;
+fail:
+	xds_set_free(out);
+	return -1;
+}
+
+static ProtobufCMessage *find_res(const struct xds_set *s, const char *name)
+{
+	struct xds_resource key = { .name = (char *)name }, *r;
+
+	r = s->n ? bsearch(&key, s->v, s->n, sizeof(*s->v), cmp_res) : NULL;
+	return r ? r->msg : NULL;
+}
+
+/* ---- names ---- */
+
+static int add_name(char ***v, size_t *n, const char *name)
+{
+	size_t i;
+	char **nv;
+
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*v)[i], name))
+			return 0;
+	nv = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!nv)
+		return -1;
+	*v = nv;
+	if (!(nv[*n] = strdup(name)))
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const char *eds_name(const Envoy__Config__Cluster__V3__Cluster *c)
+{
+	if (c->eds_cluster_config && c->eds_cluster_config->service_name &&
+	    c->eds_cluster_config->service_name[0])
+		return c->eds_cluster_config->service_name;
+	return c->name;
+}
+
+static bool is_eds(const Envoy__Config__Cluster__V3__Cluster *c)
+{
+	return c->cluster_discovery_type_case ==
+		ENVOY__CONFIG__CLUSTER__V3__CLUSTER__CLUSTER_DISCOVERY_TYPE_TYPE &&
+		c->type == ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__EDS;
+}
+
+static Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpConnectionManager *
+unpack_hcm(const Envoy__Config__Listener__V3__Filter *f)
+{
+	if (f->config_type_case != ENVOY__CONFIG__LISTENER__V3__FILTER__CONFIG_TYPE_TYPED_CONFIG ||
+	    strcmp(f->typed_config->type_url, URL_HCM))
+		return NULL;
+	return envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__unpack(
+		NULL, f->typed_config->value.len, f->typed_config->value.data);
+}
+
+int xds_wanted_names(const struct xds_state *st, enum xds_type t,
+		     char ***names, size_t *n)
+{
+	size_t i, j, k;
+
+	*names = NULL;
+	*n = 0;
+	if (t == XDS_EDS) {
+		for (i = 0; i < st->set[XDS_CDS].n; i++) {
+			const Envoy__Config__Cluster__V3__Cluster *c =
+				(void *)st->set[XDS_CDS].v[i].msg;
+
+			if (is_eds(c) && add_name(names, n, eds_name(c)))
+				return -1;
+		}
+	} else if (t == XDS_RDS) {
+		for (i = 0; i < st->set[XDS_LDS].n; i++) {
+			const Envoy__Config__Listener__V3__Listener *l =
+				(void *)st->set[XDS_LDS].v[i].msg;
+
+			for (j = 0; j < l->n_filter_chains; j++) {
+				const Envoy__Config__Listener__V3__FilterChain *fc = l->filter_chains[j];
+
+				for (k = 0; k < fc->n_filters; k++) {
+					Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpConnectionManager *h =
+						unpack_hcm(fc->filters[k]);
+					int rc = 0;
+
+					if (!h)
+						continue;
+					if (h->route_specifier_case ==
+					    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_RDS &&
+					    h->rds->route_config_name[0])
+						rc = add_name(names, n, h->rds->route_config_name);
+					protobuf_c_message_free_unpacked(&h->base, NULL);
+					if (rc)
+						return -1;
+				}
+			}
+		}
+	}
+	if (*n)
+		qsort(*names, *n, sizeof(**names), cmp_str);
+	return 0;
+}
+
+/* ---- translation context ---- */
+
+struct tctx {
+	const struct xds_state *st;
+	struct mesh_config *cfg;
+	char **cluster_xds;	/* xDS name of cfg->clusters[i] */
+	size_t nr_cds_clusters;	/* the first ones, from CDS: cluster_xds sorted */
+	char **service_src;	/* what made cfg->services[i], for messages */
+	char *err;
+	size_t err_size;
+	int waiting;
+	char wait_msg[256];
+};
+
+static int fail(struct tctx *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int fail(struct tctx *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->err, t->err_size, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void *grow(void *v, size_t n, size_t size)
+{
+	void *nv = realloc(v, (n + 1) * size);
+
+	if (nv)
+		memset((char *)nv + n * size, 0, size);
+	return nv;
+}
+
+#define GROW(t, arr, count) ({						\
+	void *_nv = grow((arr), (count), sizeof(*(arr)));		\
+	if (!_nv)							\
+		return fail((t), "out of memory");			\
+	(arr) = _nv;							\
+	&(arr)[(count)++];						\
+})
+
+static __u32 fnv1a(const char *s)
+{
+	__u32 h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+/* A kmesh name (1..63 of A-Z a-z 0-9 - _ .) for an xDS name: other
+ * characters become '_'; a long name keeps its head and a hash. */
+static void kmesh_name(const char *src, char out[KMESH_NAME_MAX])
+{
+	size_t i, n = strlen(src);
+
+	for (i = 0; i < n && i < KMESH_NAME_MAX - 1; i++) {
+		char c = src[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+
+		out[i] = ok ? c : '_';
+	}
+	out[i] = 0;
+	if (n >= KMESH_NAME_MAX)
+		snprintf(out + KMESH_NAME_MAX - 10, 10, "-%08x", fnv1a(src));
+}
+
+static int parse_ip(const char *s, __u32 addr[4])
+{
+	return s && s[0] ? mesh_addr_parse(s, addr) : -1;
+}
+
+/* ---- clusters and endpoints ---- */
+
+static const char *const cluster_fields[] = {
+	"name", "type", "eds_cluster_config", "lb_policy", "circuit_breakers",
+	"load_assignment",
+	/* no data-plane meaning in kmesh: the client's own connect timeout
+	 * applies; names and metadata are for statistics */
+	"connect_timeout", "alt_stat_name", "metadata", NULL,
+};
+
+static int translate_lb(struct tctx *t, const Envoy__Config__Cluster__V3__Cluster *c,
+			struct mesh_cluster *mc, bool weighted)
+{
+	switch (c->lb_policy) {
+	case ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__ROUND_ROBIN:
+		/* Envoy's round robin honours weights; kmesh's strict rotation
+		 * ignores them, so unequal weights take weighted random. */
+		mc->lb = weighted ? KMESH_LB_WEIGHTED : KMESH_LB_ROUND_ROBIN;
+		return 0;
+	case ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__LEAST_REQUEST:
+		/* The kernel keeps no per-endpoint request counts; with no
+		 * load signal, least-request's two choices reduce to a
+		 * weighted random pick. */
+		mc->lb = KMESH_LB_WEIGHTED;
+		return 0;
+	case ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__RANDOM:
+		mc->lb = KMESH_LB_RANDOM;
+		return 0;
+	case ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__RING_HASH:
+	case ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__MAGLEV:
+		/* Both are consistent hashes of the source; Maglev's table is
+		 * what kmesh builds. */
+		mc->lb = KMESH_LB_MAGLEV;
+		return 0;
+	default:
+		return fail(t, "Cluster '%s'.lb_policy: %s: not supported (ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV)",
+			    c->name, pb_enum_name(&envoy__config__cluster__v3__cluster__lb_policy__descriptor,
+						  (int)c->lb_policy));
+	}
+}
+
+static int translate_breakers(struct tctx *t, const Envoy__Config__Cluster__V3__Cluster *c,
+			      struct mesh_cluster *mc)
+{
+	static const char *const cb_fields[] = { "thresholds", NULL };
+	static const char *const th_fields[] = {
+		"priority", "max_connections", "max_pending_requests",
+		"max_requests", "max_retries", NULL,
+	};
+	const Envoy__Config__Cluster__V3__CircuitBreakers *cb = c->circuit_breakers;
+	char where[1024];
+	size_t i;
+
+	if (!cb)
+		return 0;
+	snprintf(where, sizeof(where), "Cluster '%s': circuit_breakers", c->name);
+	if (pb_only(&cb->base, cb_fields, where, t->err, t->err_size))
+		return -1;
+	for (i = 0; i < cb->n_thresholds; i++) {
+		const Envoy__Config__Cluster__V3__CircuitBreakers__Thresholds *th = cb->thresholds[i];
+
+		snprintf(where, sizeof(where), "Cluster '%s': circuit_breakers.thresholds[%zu]",
+			 c->name, i);
+		if (pb_only(&th->base, th_fields, where, t->err, t->err_size))
+			return -1;
+		if (th->priority != ENVOY__CONFIG__CORE__V3__ROUTING_PRIORITY__DEFAULT)
+			return fail(t, "%s.priority: only DEFAULT is supported (kmesh has no priority routing)", where);
+		/* Request-level limits are not enforced by kmesh: accepted
+		 * only as "unlimited", as istiod sends them by default. */
+#define UNLIMITED(f) if (th->f && th->f->value != UINT32_MAX) \
+	return fail(t, "%s." #f ": %u: not supported (only max_connections is enforced; others must be unset or 4294967295)", \
+		    where, th->f->value)
+		UNLIMITED(max_pending_requests);
+		UNLIMITED(max_requests);
+		UNLIMITED(max_retries);
+#undef UNLIMITED
+		if (th->max_connections)
+			mc->max_connections = th->max_connections->value == UINT32_MAX ?
+					      0 : th->max_connections->value;
+	}
+	return 0;
+}
+
+static int translate_endpoints(struct tctx *t,
+			       const Envoy__Config__Endpoint__V3__ClusterLoadAssignment *cla,
+			       struct mesh_cluster *mc, bool *weighted)
+{
+	static const char *const cla_fields[] = { "cluster_name", "endpoints", NULL };
+	static const char *const loc_fields[] = { "locality", "lb_endpoints", "metadata", NULL };
+	static const char *const lbe_fields[] = {
+		"health_status", "load_balancing_weight", "endpoint", "metadata", NULL,
+	};
+	static const char *const ep_fields[] = { "address", NULL };
+	static const char *const sa_fields[] = { "protocol", "address", "port_value", NULL };
+	char where[1024];
+	__u16 first_weight = 0;
+	size_t i, j;
+
+	snprintf(where, sizeof(where), "ClusterLoadAssignment '%s'", cla->cluster_name);
+	if (pb_only(&cla->base, cla_fields, where, t->err, t->err_size))
+		return -1;
+	*weighted = false;
+	for (i = 0; i < cla->n_endpoints; i++) {
+		const Envoy__Config__Endpoint__V3__LocalityLbEndpoints *loc = cla->endpoints[i];
+
+		snprintf(where, sizeof(where), "ClusterLoadAssignment '%s': endpoints[%zu]",
+			 cla->cluster_name, i);
+		/* locality: accepted, but the model has no place for it yet
+		 * (locality-aware balancing is later work) */
+		if (pb_only(&loc->base, loc_fields, where, t->err, t->err_size))
+			return -1;
+		for (j = 0; j < loc->n_lb_endpoints; j++) {
+			const Envoy__Config__Endpoint__V3__LbEndpoint *lbe = loc->lb_endpoints[j];
+			const Envoy__Config__Endpoint__V3__Endpoint *ep;
+			const Envoy__Config__Core__V3__SocketAddress *sa;
+			struct mesh_endpoint *me;
+			char w2[1024];
+			__u8 state;
+
+			snprintf(w2, sizeof(w2), "%s.lb_endpoints[%zu]", where, j);
+			if (pb_only(&lbe->base, lbe_fields, w2, t->err, t->err_size))
+				return -1;
+			switch (lbe->health_status) {
+			case ENVOY__CONFIG__CORE__V3__HEALTH_STATUS__UNKNOWN:
+			case ENVOY__CONFIG__CORE__V3__HEALTH_STATUS__HEALTHY:
+				state = KMESH_EP_HEALTHY;
+				break;
+			case ENVOY__CONFIG__CORE__V3__HEALTH_STATUS__DRAINING:
+				state = KMESH_EP_DRAINING;
+				break;
+			case ENVOY__CONFIG__CORE__V3__HEALTH_STATUS__UNHEALTHY:
+			case ENVOY__CONFIG__CORE__V3__HEALTH_STATUS__TIMEOUT:
+				/* Envoy sends nothing to these; nor does kmesh. */
+				continue;
+			default:
+				return fail(t, "%s.health_status: %s: not supported (UNKNOWN, HEALTHY, DRAINING, UNHEALTHY, TIMEOUT)",
+					    w2, pb_enum_name(&envoy__config__core__v3__health_status__descriptor,
+							     (int)lbe->health_status));
+			}
+			if (lbe->host_identifier_case !=
+			    ENVOY__CONFIG__ENDPOINT__V3__LB_ENDPOINT__HOST_IDENTIFIER_ENDPOINT)
+				return fail(t, "%s.endpoint: missing", w2);
+			ep = lbe->endpoint;
+			snprintf(w2, sizeof(w2), "%s.lb_endpoints[%zu].endpoint", where, j);
+			if (pb_only(&ep->base, ep_fields, w2, t->err, t->err_size))
+				return -1;
+			if (!ep->address || ep->address->address_case !=
+			    ENVOY__CONFIG__CORE__V3__ADDRESS__ADDRESS_SOCKET_ADDRESS)
+				return fail(t, "%s.address: expected a socket_address", w2);
+			sa = ep->address->socket_address;
+			snprintf(w2, sizeof(w2), "%s.lb_endpoints[%zu].endpoint.address.socket_address",
+				 where, j);
+			if (pb_only(&sa->base, sa_fields, w2, t->err, t->err_size))
+				return -1;
+			if (sa->protocol != ENVOY__CONFIG__CORE__V3__SOCKET_ADDRESS__PROTOCOL__TCP)
+				return fail(t, "%s.protocol: only TCP", w2);
+			me = GROW(t, mc->endpoints, mc->nr_endpoints);
+			if (parse_ip(sa->address, me->addr))
+				return fail(t, "%s.address: '%s' is not an IP address", w2, sa->address);
+			if (sa->port_specifier_case !=
+			    ENVOY__CONFIG__CORE__V3__SOCKET_ADDRESS__PORT_SPECIFIER_PORT_VALUE ||
+			    !sa->port_value || sa->port_value > 65535)
+				return fail(t, "%s.port_value: expected 1..65535", w2);
+			me->port = (__u16)sa->port_value;
+			me->weight = 1;
+			if (lbe->load_balancing_weight) {
+				__u32 w = lbe->load_balancing_weight->value;
+
+				if (!w || w > 65535)
+					return fail(t, "%s.lb_endpoints[%zu].load_balancing_weight: %u: expected 1..65535",
+						    where, j, w);
+				me->weight = (__u16)w;
+			}
+			me->state = state;
+			if (!first_weight)
+				first_weight = me->weight;
+			else if (me->weight != first_weight)
+				*weighted = true;
+		}
+	}
+	return 0;
+}
+
+static int translate_clusters(struct tctx *t)
+{
+	const struct xds_set *cds = &t->st->set[XDS_CDS];
+	size_t i, k;
+
+	for (i = 0; i < cds->n; i++) {
+		const Envoy__Config__Cluster__V3__Cluster *c = (void *)cds->v[i].msg;
+		const Envoy__Config__Endpoint__V3__ClusterLoadAssignment *cla;
+		struct mesh_cluster *mc;
+		char where[1024];
+		bool weighted = false;
+		size_t n = t->cfg->nr_clusters;
+
+		snprintf(where, sizeof(where), "Cluster '%s'", c->name);
+		if (pb_only(&c->base, cluster_fields, where, t->err, t->err_size))
+			return -1;
+		mc = GROW(t, t->cfg->clusters, t->cfg->nr_clusters);
+		t->cluster_xds = grow(t->cluster_xds, n, sizeof(char *));
+		if (!t->cluster_xds)
+			return fail(t, "out of memory");
+		t->cluster_xds[n] = c->name;
+		kmesh_name(c->name, mc->name);
+		for (k = 0; k < n; k++)
+			if (!strcmp(t->cfg->clusters[k].name, mc->name))
+				return fail(t, "Cluster '%s': its kmesh name '%s' is also Cluster '%s''s",
+					    c->name, mc->name, t->cluster_xds[k]);
+		if (is_eds(c)) {
+			if (c->eds_cluster_config) {
+				static const char *const eds_fields[] = { "eds_config", "service_name", NULL };
+
+				snprintf(where, sizeof(where), "Cluster '%s': eds_cluster_config", c->name);
+				if (pb_only(&c->eds_cluster_config->base, eds_fields, where,
+					    t->err, t->err_size))
+					return -1;
+			}
+			if (c->load_assignment)
+				return fail(t, "Cluster '%s': load_assignment: not with type EDS", c->name);
+			cla = (void *)find_res(&t->st->set[XDS_EDS], eds_name(c));
+			if (!cla) {
+				if (!t->waiting)
+					snprintf(t->wait_msg, sizeof(t->wait_msg),
+						 "ClusterLoadAssignment '%s' of Cluster '%s'",
+						 eds_name(c), c->name);
+				t->waiting = 1;
+				continue;
+			}
+		} else if (c->cluster_discovery_type_case ==
+			   ENVOY__CONFIG__CLUSTER__V3__CLUSTER__CLUSTER_DISCOVERY_TYPE_TYPE &&
+			   c->type == ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__STATIC) {
+			if (c->eds_cluster_config)
+				return fail(t, "Cluster '%s': eds_cluster_config: only with type EDS", c->name);
+			cla = c->load_assignment;
+			if (!cla)
+				return fail(t, "Cluster '%s': type STATIC needs load_assignment", c->name);
+		} else {
+			return fail(t, "Cluster '%s': type: only EDS and STATIC are supported", c->name);
+		}
+		if (translate_endpoints(t, cla, mc, &weighted) ||
+		    translate_lb(t, c, mc, weighted) || translate_breakers(t, c, mc))
+			return -1;
+	}
+	return 0;
+}
+
+/* A cluster by xDS name; one the server never sent becomes an empty
+ * cluster (Envoy answers 503 for it; kmesh refuses the connect). */
+static int cmp_str_ptr(const void *key, const void *elem)
+{
+	return strcmp((const char *)key, *(char *const *)elem);
+}
+
+static int cluster_index(struct tctx *t, const char *xds_name, const char *where)
+{
+	struct mesh_cluster *mc;
+	size_t i, n = t->cfg->nr_clusters;
+	char **hit;
+
+	/* CDS's clusters come first, in name order (the set is sorted);
+	 * the few never sent follow. */
+	hit = t->nr_cds_clusters ? bsearch(xds_name, t->cluster_xds, t->nr_cds_clusters,
+					   sizeof(char *), cmp_str_ptr) : NULL;
+	if (hit)
+		return (int)(hit - t->cluster_xds);
+	for (i = t->nr_cds_clusters; i < n; i++)
+		if (!strcmp(t->cluster_xds[i], xds_name))
+			return (int)i;
+	if (!xds_name[0]) {
+		fail(t, "%s: empty cluster name", where);
+		return -1;
+	}
+	mc = grow(t->cfg->clusters, n, sizeof(*mc));
+	if (!mc) {
+		fail(t, "out of memory");
+		return -1;
+	}
+	t->cfg->clusters = mc;
+	t->cluster_xds = grow(t->cluster_xds, n, sizeof(char *));
+	if (!t->cluster_xds) {
+		fail(t, "out of memory");
+		return -1;
+	}
+	/* A copy: the name may live in a filter's config, unpacked only
+	 * while its listener is translated. */
+	t->cluster_xds[n] = strdup(xds_name);
+	if (!t->cluster_xds[n]) {
+		fail(t, "out of memory");
+		return -1;
+	}
+	kmesh_name(xds_name, mc[n].name);
+	t->cfg->nr_clusters++;
+	return (int)n;
+}
+
+/* ---- services, routes ---- */
+
+static int add_service(struct tctx *t, const char *name_src, const char *src,
+		       struct mesh_service **out)
+{
+	struct mesh_service *s;
+	size_t k, n = t->cfg->nr_services;
+
+	s = GROW(t, t->cfg->services, t->cfg->nr_services);
+	t->service_src = grow(t->service_src, n, sizeof(char *));
+	if (!t->service_src)
+		return fail(t, "out of memory");
+	t->service_src[n] = strdup(src);
+	kmesh_name(name_src, s->name);
+	for (k = 0; k < n; k++)
+		if (!strcmp(t->cfg->services[k].name, s->name))
+			return fail(t, "%s: service name '%s' is also made by %s",
+				    src, s->name, t->service_src[k]);
+	*out = s;
+	return 0;
+}
+
+static int add_addr(struct tctx *t, struct mesh_service *s, const __u32 a[4])
+{
+	size_t i;
+	__u32 (*na)[4];
+
+	for (i = 0; i < s->nr_addrs; i++)
+		if (!memcmp(s->addrs[i], a, 16))
+			return 0;
+	na = realloc(s->addrs, (s->nr_addrs + 1) * sizeof(*na));
+	if (!na)
+		return fail(t, "out of memory");
+	s->addrs = na;
+	memcpy(na[s->nr_addrs++], a, 16);
+	return 0;
+}
+
+/* "outbound|80||web.default.svc.cluster.local" → "web.default.svc.cluster.local" */
+static const char *istio_host(const char *cluster)
+{
+	const char *p = cluster;
+	int bars = 0;
+
+	while (*p && bars < 3)
+		if (*p++ == '|')
+			bars++;
+	return bars == 3 && *p ? p : NULL;
+}
+
+static int string_pattern(struct tctx *t, const Envoy__Type__Matcher__V3__StringMatcher *sm,
+			  bool headers, const char *where, struct mesh_pattern *out)
+{
+	static const char *const sm_fields[] = { "exact", "prefix", "suffix", NULL };
+	const char *text;
+
+	if (pb_only(&sm->base, sm_fields, where, t->err, t->err_size))
+		return -1;
+	switch (sm->match_pattern_case) {
+	case ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_EXACT:
+		out->kind = MESH_M_EXACT;
+		text = sm->exact;
+		break;
+	case ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_PREFIX:
+		out->kind = MESH_M_PREFIX;
+		text = sm->prefix;
+		break;
+	case ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_SUFFIX:
+		if (!headers)
+			return fail(t, "%s.suffix: not supported here", where);
+		out->kind = MESH_M_SUFFIX;
+		text = sm->suffix;
+		break;
+	default:
+		return fail(t, "%s: no pattern", where);
+	}
+	out->text = strdup(text);
+	return out->text ? 0 : fail(t, "out of memory");
+}
+
+static int method_bit(const char *m, __u32 *bits)
+{
+	static const char *const names[] = {
+		[KMESH_HTTP_M_GET] = "GET", [KMESH_HTTP_M_HEAD] = "HEAD",
+		[KMESH_HTTP_M_POST] = "POST", [KMESH_HTTP_M_PUT] = "PUT",
+		[KMESH_HTTP_M_DELETE] = "DELETE", [KMESH_HTTP_M_CONNECT] = "CONNECT",
+		[KMESH_HTTP_M_OPTIONS] = "OPTIONS", [KMESH_HTTP_M_TRACE] = "TRACE",
+		[KMESH_HTTP_M_PATCH] = "PATCH",
+	};
+	unsigned int i;
+
+	for (i = KMESH_HTTP_M_GET; i <= KMESH_HTTP_M_PATCH; i++)
+		if (!strcmp(names[i], m)) {
+			*bits |= KMESH_RT_METHOD_BIT(i);
+			return 0;
+		}
+	return -1;
+}
+
+static int translate_match(struct tctx *t, const Envoy__Config__Route__V3__RouteMatch *rm,
+			   const char *where, struct mesh_http_route *r)
+{
+	static const char *const rm_fields[] = {
+		"prefix", "path", "path_separated_prefix", "headers",
+		"query_parameters", "case_sensitive", NULL,
+	};
+	static const char *const hm_fields[] = {
+		"name", "string_match", "present_match", "exact_match",
+		"prefix_match", "suffix_match", "invert_match", NULL,
+	};
+	static const char *const qm_fields[] = { "name", "string_match", NULL };
+	struct mesh_route_match *m;
+	char w[1024];
+	size_t i;
+
+	if (!rm)
+		return fail(t, "%s.match: missing", where);
+	snprintf(w, sizeof(w), "%s.match", where);
+	if (pb_only(&rm->base, rm_fields, w, t->err, t->err_size))
+		return -1;
+	if (rm->case_sensitive && !rm->case_sensitive->value)
+		return fail(t, "%s.match.case_sensitive: false is not supported", where);
+	m = GROW(t, r->match, r->nr_match);
+	switch (rm->path_specifier_case) {
+	case ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_PREFIX:
+		/* "" and "/" take every path: no uri condition */
+		if (rm->prefix[0] && strcmp(rm->prefix, "/")) {
+			m->has_uri = true;
+			m->uri.kind = MESH_M_PREFIX;
+			m->uri.text = strdup(rm->prefix);
+		}
+		break;
+	case ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_PATH:
+		m->has_uri = true;
+		m->uri.kind = MESH_M_EXACT;
+		m->uri.text = strdup(rm->path);
+		break;
+	case ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_PATH_SEPARATED_PREFIX:
+		m->has_uri = true;
+		m->uri.kind = MESH_M_SEGMENT_PREFIX;
+		m->uri.text = strdup(rm->path_separated_prefix);
+		break;
+	default:
+		return fail(t, "%s.match: needs prefix, path or path_separated_prefix", where);
+	}
+	if (m->has_uri && !m->uri.text)
+		return fail(t, "out of memory");
+	if (m->has_uri && (m->uri.text[0] != '/' || strlen(m->uri.text) > KMESH_RT_MAX_STR_LEN))
+		return fail(t, "%s.match: '%s': a path must start with '/' and be at most %d bytes",
+			    where, m->uri.text, KMESH_RT_MAX_STR_LEN);
+	for (i = 0; i < rm->n_headers; i++) {
+		const Envoy__Config__Route__V3__HeaderMatcher *hm = rm->headers[i];
+		struct mesh_header_match *h;
+		struct mesh_pattern p = {};
+		size_t k;
+
+		snprintf(w, sizeof(w), "%s.match.headers[%zu]", where, i);
+		if (pb_only(&hm->base, hm_fields, w, t->err, t->err_size))
+			return -1;
+		switch (hm->header_match_specifier_case) {
+		case ENVOY__CONFIG__ROUTE__V3__HEADER_MATCHER__HEADER_MATCH_SPECIFIER_STRING_MATCH:
+			snprintf(w, sizeof(w), "%s.match.headers[%zu].string_match", where, i);
+			if (string_pattern(t, hm->string_match, true, w, &p))
+				return -1;
+			break;
+/* Deprecated in the protos, still what older servers send: honoured. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+		case ENVOY__CONFIG__ROUTE__V3__HEADER_MATCHER__HEADER_MATCH_SPECIFIER_EXACT_MATCH:
+			p.kind = MESH_M_EXACT;
+			p.text = strdup(hm->exact_match);
+			break;
+		case ENVOY__CONFIG__ROUTE__V3__HEADER_MATCHER__HEADER_MATCH_SPECIFIER_PREFIX_MATCH:
+			p.kind = MESH_M_PREFIX;
+			p.text = strdup(hm->prefix_match);
+			break;
+		case ENVOY__CONFIG__ROUTE__V3__HEADER_MATCHER__HEADER_MATCH_SPECIFIER_SUFFIX_MATCH:
+			p.kind = MESH_M_SUFFIX;
+			p.text = strdup(hm->suffix_match);
+			break;
+#pragma GCC diagnostic pop
+		case ENVOY__CONFIG__ROUTE__V3__HEADER_MATCHER__HEADER_MATCH_SPECIFIER_PRESENT_MATCH:
+			p.kind = hm->present_match ? MESH_M_PRESENT : MESH_M_ABSENT;
+			break;
+		default:
+			return fail(t, "%s: needs string_match or present_match", w);
+		}
+		if (hm->invert_match) {
+			free(p.text);
+			if (p.kind != MESH_M_PRESENT && p.kind != MESH_M_ABSENT)
+				return fail(t, "%s.match.headers[%zu].invert_match: only with present_match", where, i);
+			p.kind = p.kind == MESH_M_PRESENT ? MESH_M_ABSENT : MESH_M_PRESENT;
+			p.text = NULL;
+		}
+		if (!strcasecmp(hm->name, ":method")) {
+			if (p.kind != MESH_M_EXACT || method_bit(p.text, &m->methods)) {
+				free(p.text);
+				return fail(t, "%s.match.headers[%zu]: :method takes an exact method name (GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH)",
+					    where, i);
+			}
+			free(p.text);
+			continue;
+		}
+		if (hm->name[0] == ':' || strlen(hm->name) > KMESH_RT_MAX_NAME_LEN) {
+			free(p.text);
+			return fail(t, "%s.match.headers[%zu].name: '%s': not supported (pseudo-headers other than :method, or longer than %d)",
+				    where, i, hm->name, KMESH_RT_MAX_NAME_LEN);
+		}
+		h = grow(m->headers, m->nr_headers, sizeof(*h));
+		if (!h) {
+			free(p.text);
+			return fail(t, "out of memory");
+		}
+		m->headers = h;
+		h = &m->headers[m->nr_headers++];
+		for (k = 0; hm->name[k]; k++)
+			h->name[k] = (char)(hm->name[k] >= 'A' && hm->name[k] <= 'Z' ?
+					    hm->name[k] + 32 : hm->name[k]);
+		h->value = p;
+	}
+	for (i = 0; i < rm->n_query_parameters; i++) {
+		const Envoy__Config__Route__V3__QueryParameterMatcher *qm = rm->query_parameters[i];
+		struct mesh_query_match *q;
+
+		snprintf(w, sizeof(w), "%s.match.query_parameters[%zu]", where, i);
+		if (pb_only(&qm->base, qm_fields, w, t->err, t->err_size))
+			return -1;
+		if (!qm->string_match || qm->string_match->match_pattern_case !=
+		    ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_EXACT ||
+		    qm->string_match->ignore_case)
+			return fail(t, "%s.string_match: only exact (case-sensitive) values", w);
+		q = GROW(t, m->query, m->nr_query);
+		q->name = strdup(qm->name);
+		q->value = strdup(qm->string_match->exact);
+		if (!q->name || !q->value)
+			return fail(t, "out of memory");
+	}
+	return 0;
+}
+
+static int translate_action(struct tctx *t, const Envoy__Config__Route__V3__Route *rt,
+			    const char *where, struct mesh_http_route *r)
+{
+	static const char *const ra_fields[] = {
+		"cluster", "weighted_clusters", "timeout", NULL,
+	};
+	static const char *const wc_fields[] = { "clusters", NULL };
+	static const char *const cw_fields[] = { "name", "weight", NULL };
+	static const char *const dr_fields[] = { "status", "body", NULL };
+	char w[1024];
+	size_t i;
+
+	switch (rt->action_case) {
+	case ENVOY__CONFIG__ROUTE__V3__ROUTE__ACTION_ROUTE: {
+		const Envoy__Config__Route__V3__RouteAction *ra = rt->route;
+
+		snprintf(w, sizeof(w), "%s.route", where);
+		if (pb_only(&ra->base, ra_fields, w, t->err, t->err_size))
+			return -1;
+		/* kmesh enforces no request timeouts: only "none" (0s, what
+		 * istiod sends by default) can be honoured */
+		if (ra->timeout && (ra->timeout->seconds || ra->timeout->nanos))
+			return fail(t, "%s.route.timeout: only 0s (no timeout) is supported", where);
+		r->action = KMESH_RT_A_ROUTE;
+		if (ra->cluster_specifier_case ==
+		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__CLUSTER_SPECIFIER_CLUSTER) {
+			struct mesh_destination *d = GROW(t, r->dests, r->nr_dests);
+
+			d->weight = 1;
+			d->cluster = cluster_index(t, ra->cluster, w);
+			return d->cluster < 0 ? -1 : 0;
+		}
+		if (ra->cluster_specifier_case !=
+		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__CLUSTER_SPECIFIER_WEIGHTED_CLUSTERS)
+			return fail(t, "%s.route: needs cluster or weighted_clusters", where);
+		snprintf(w, sizeof(w), "%s.route.weighted_clusters", where);
+		if (pb_only(&ra->weighted_clusters->base, wc_fields, w, t->err, t->err_size))
+			return -1;
+		for (i = 0; i < ra->weighted_clusters->n_clusters; i++) {
+			const Envoy__Config__Route__V3__WeightedCluster__ClusterWeight *cw =
+				ra->weighted_clusters->clusters[i];
+			struct mesh_destination *d;
+
+			snprintf(w, sizeof(w), "%s.route.weighted_clusters.clusters[%zu]", where, i);
+			if (pb_only(&cw->base, cw_fields, w, t->err, t->err_size))
+				return -1;
+			if (!cw->weight || !cw->weight->value)
+				continue;	/* weight 0 takes no traffic */
+			d = GROW(t, r->dests, r->nr_dests);
+			d->weight = cw->weight->value;
+			d->cluster = cluster_index(t, cw->name, w);
+			if (d->cluster < 0)
+				return -1;
+		}
+		if (!r->nr_dests)
+			return fail(t, "%s.route.weighted_clusters: no cluster with a weight", where);
+		return 0;
+	}
+	case ENVOY__CONFIG__ROUTE__V3__ROUTE__ACTION_DIRECT_RESPONSE: {
+		const Envoy__Config__Route__V3__DirectResponseAction *dr = rt->direct_response;
+		const Envoy__Config__Core__V3__DataSource *b = dr->body;
+
+		snprintf(w, sizeof(w), "%s.direct_response", where);
+		if (pb_only(&dr->base, dr_fields, w, t->err, t->err_size))
+			return -1;
+		if (dr->status < 200 || dr->status > 599)
+			return fail(t, "%s.status: %u: expected 200..599", w, dr->status);
+		r->action = KMESH_RT_A_DIRECT;
+		r->status = (__u16)dr->status;
+		if (!b)
+			return 0;
+		if (b->specifier_case == ENVOY__CONFIG__CORE__V3__DATA_SOURCE__SPECIFIER_INLINE_STRING) {
+			r->body_len = strlen(b->inline_string);
+			r->body = malloc(r->body_len + 1);
+			if (r->body)
+				memcpy(r->body, b->inline_string, r->body_len + 1);
+		} else if (b->specifier_case == ENVOY__CONFIG__CORE__V3__DATA_SOURCE__SPECIFIER_INLINE_BYTES) {
+			r->body_len = b->inline_bytes.len;
+			r->body = malloc(r->body_len + 1);
+			if (r->body)
+				memcpy(r->body, b->inline_bytes.data, r->body_len);
+		} else {
+			return fail(t, "%s.body: only inline_string or inline_bytes", w);
+		}
+		return r->body ? 0 : fail(t, "out of memory");
+	}
+	default:
+		return fail(t, "%s: action: only route and direct_response are supported", where);
+	}
+}
+
+/* Routes of one virtual host (into @mr), and the cluster a connection
+ * takes before its first request is read: the catch-all route's. */
+static int translate_vhost(struct tctx *t, const char *rc_name, size_t vi,
+			   const Envoy__Config__Route__V3__VirtualHost *vh,
+			   struct mesh_routes *mr, const char *svc_name, int *port_cluster)
+{
+	static const char *const vh_fields[] = { "name", "domains", "routes", NULL };
+	static const char *const rt_fields[] = {
+		"name", "match", "route", "direct_response", "metadata", "decorator", NULL,
+	};
+	char where[1024];
+	size_t i, k;
+
+	snprintf(where, sizeof(where), "RouteConfiguration '%s': virtual_hosts[%zu]", rc_name, vi);
+	if (pb_only(&vh->base, vh_fields, where, t->err, t->err_size))
+		return -1;
+	*port_cluster = -1;
+	for (i = 0; i < vh->n_domains; i++) {
+		char host[256], *colon;
+		__u32 a[4];
+
+		snprintf(host, sizeof(host), "%s", vh->domains[i]);
+		for (k = 0; host[k]; k++)
+			if (host[k] >= 'A' && host[k] <= 'Z')
+				host[k] += 32;
+		/* kmesh compares hosts without the port */
+		colon = strrchr(host, ':');
+		if (colon && !strchr(colon + 1, ']') && !mesh_addr_parse(host, a))
+			colon = NULL;	/* a bare IPv6 address */
+		if (colon)
+			*colon = 0;
+		if (host[0] == '[') {
+			memmove(host, host + 1, strlen(host));
+			if (host[0] && host[strlen(host) - 1] == ']')
+				host[strlen(host) - 1] = 0;
+		}
+		if (!strcmp(host, "*")) {
+			for (k = 0; k < mr->nr_hosts; k++)
+				free(mr->hosts[k]);
+			mr->nr_hosts = 0;
+			break;
+		}
+		/* kmesh's host forms: a name (or address) and "*.suffix";
+		 * Envoy's "*-suffix" and "prefix*" have no kmesh meaning. */
+		{
+			const char *h = host[0] == '*' && host[1] == '.' ? host + 2 : host;
+			bool ok = h[0] && strlen(host) <= KMESH_RT_MAX_HOST_LEN;
+
+			for (k = 0; ok && h[k]; k++)
+				ok = (h[k] >= 'a' && h[k] <= 'z') || (h[k] >= '0' && h[k] <= '9') ||
+				     h[k] == '-' || h[k] == '.' || h[k] == '_' || h[k] == ':';
+			if (!ok)
+				return fail(t, "%s.domains[%zu]: '%s': not supported (a host name or address, \"*.suffix\" or \"*\", optionally with :port)",
+					    where, i, vh->domains[i]);
+		}
+		for (k = 0; k < mr->nr_hosts && strcmp(mr->hosts[k], host); k++)
+			;
+		if (k < mr->nr_hosts)
+			continue;
+		{
+			char **h = GROW(t, mr->hosts, mr->nr_hosts);
+
+			*h = strdup(host);
+			if (!*h)
+				return fail(t, "out of memory");
+		}
+	}
+	if (!mr->nr_hosts) {
+		char **h = GROW(t, mr->hosts, mr->nr_hosts);
+
+		if (!(*h = strdup("*")))
+			return fail(t, "out of memory");
+	}
+	for (i = 0; i < vh->n_routes; i++) {
+		const Envoy__Config__Route__V3__Route *rt = vh->routes[i];
+		struct mesh_http_route *r;
+		char w[1024];
+
+		snprintf(w, sizeof(w), "%s.routes[%zu]", where, i);
+		if (pb_only(&rt->base, rt_fields, w, t->err, t->err_size))
+			return -1;
+		r = GROW(t, mr->http, mr->nr_http);
+		if (rt->name && rt->name[0])
+			kmesh_name(rt->name, r->name);
+		else
+			snprintf(r->name, sizeof(r->name), "route-%zu", i);
+		for (k = 0; k + 1 < mr->nr_http; k++)
+			if (!strcmp(mr->http[k].name, r->name))
+				snprintf(r->name, sizeof(r->name), "route-%zu", i);
+		snprintf(r->path, sizeof(r->path), "%.80s.routes[%zu]", vh->name, i);
+		if (translate_match(t, rt->match, w, r) || translate_action(t, rt, w, r))
+			return -1;
+		r->id = mesh_l7_id(svc_name, r->name);
+		for (k = 0; k + 1 < mr->nr_http; k++)
+			if (mr->http[k].id == r->id)
+				return fail(t, "%s.name: '%s' hashes to the same id as '%s'",
+					    w, r->name, mr->http[k].name);
+		/* A route with no conditions is the default: kmesh wants it
+		 * with no match list at all. */
+		if (r->nr_match == 1 && !r->match[0].has_uri && !r->match[0].methods &&
+		    !r->match[0].nr_headers && !r->match[0].nr_query) {
+			free(r->match);
+			r->match = NULL;
+			r->nr_match = 0;
+		}
+		if (r->action == KMESH_RT_A_ROUTE && (*port_cluster < 0 || !r->nr_match))
+			*port_cluster = r->dests[0].cluster;
+	}
+	return 0;
+}
+
+
+/* ---- HTTP RBAC → authorization ----
+ *
+ * One RBAC filter's policies become authorization policies of every
+ * service the listener makes, with the filter's action. Envoy: a policy
+ * matches when any permission and any principal match; kmesh: a rule
+ * matches when any `to` and any `from` match: the same shape. Permission
+ * trees of the form istiod builds (and_rules of or_rules of leaves, not_rule
+ * for the not_ fields) become one operation: an and_rules member is one
+ * field, an or_rules its values. What cannot be said that way is refused.
+ */
+
+enum op_field {
+	OPF_METHODS = 1, OPF_PATHS = 2, OPF_HOSTS = 4, OPF_PORTS = 8, OPF_SOURCE = 16,
+};
+
+static int push_pattern(struct tctx *t, struct mesh_pattern_list *l,
+			const Envoy__Type__Matcher__V3__StringMatcher *sm, bool host,
+			const char *where)
+{
+	struct mesh_pattern *p;
+
+	if (sm->ignore_case && !host)
+		return fail(t, "%s.ignore_case: not supported for paths", where);
+	p = GROW(t, l->v, l->n);
+	if (string_pattern(t, sm, true, where, p))
+		return -1;
+	if (host)
+		for (char *c = p->text; c && *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c += 32;
+	if (!host && p->kind != MESH_M_SUFFIX && p->text[0] != '/')
+		return fail(t, "%s: a path pattern must start with '/'", where);
+	if (strlen(p->text) > KMESH_RT_MAX_STR_LEN)
+		return fail(t, "%s: longer than %d bytes", where, KMESH_RT_MAX_STR_LEN);
+	return 0;
+}
+
+/* One leaf permission into @op (negated: the not_ field). */
+static int perm_leaf(struct tctx *t, const Envoy__Config__Rbac__V3__Permission *pm,
+		     struct mesh_authz_operation *op, bool neg, const char *where,
+		     unsigned int *field)
+{
+	static const char *const hm_fields[] = { "name", "string_match", NULL };
+	char w[1024];
+
+	switch (pm->rule_case) {
+	case ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_URL_PATH:
+		*field = OPF_PATHS;
+		snprintf(w, sizeof(w), "%s.url_path.path", where);
+		if (pm->url_path->rule_case != ENVOY__TYPE__MATCHER__V3__PATH_MATCHER__RULE_PATH)
+			return fail(t, "%s: missing", w);
+		return push_pattern(t, neg ? &op->not_paths : &op->paths, pm->url_path->path,
+				    false, w);
+	case ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_DESTINATION_PORT: {
+		struct mesh_port_list *l = neg ? &op->not_ports : &op->ports;
+		__u16 *v;
+
+		*field = OPF_PORTS;
+		if (!pm->destination_port || pm->destination_port > 65535)
+			return fail(t, "%s.destination_port: expected 1..65535", where);
+		v = GROW(t, l->v, l->n);
+		*v = (__u16)pm->destination_port;
+		return 0;
+	}
+	case ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_HEADER: {
+		const Envoy__Config__Route__V3__HeaderMatcher *hm = pm->header;
+
+		snprintf(w, sizeof(w), "%s.header", where);
+		if (pb_only(&hm->base, hm_fields, w, t->err, t->err_size))
+			return -1;
+		if (!hm->string_match)
+			return fail(t, "%s: needs string_match", w);
+		snprintf(w, sizeof(w), "%s.header.string_match", where);
+		if (!strcasecmp(hm->name, ":method")) {
+			__u32 *bits = neg ? &op->not_methods : &op->methods;
+
+			*field = OPF_METHODS;
+			if (hm->string_match->match_pattern_case !=
+			    ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_EXACT ||
+			    method_bit(hm->string_match->exact, bits))
+				return fail(t, "%s: :method takes an exact method name", w);
+			return 0;
+		}
+		if (!strcasecmp(hm->name, ":authority") || !strcasecmp(hm->name, "host")) {
+			*field = OPF_HOSTS;
+			return push_pattern(t, neg ? &op->not_hosts : &op->hosts,
+					    hm->string_match, true, w);
+		}
+		return fail(t, "%s.name: '%s': only :method, :authority and host are supported in permissions",
+			    where, hm->name);
+	}
+	default:
+		return fail(t, "%s.%s: not supported (url_path, header :method/:authority, destination_port, any, and_rules, or_rules, not_rule)",
+			    where, pb_field_name(pm->base.descriptor, pm->rule_case));
+	}
+}
+
+/* or_rules (or a single leaf): values of one field. */
+static int perm_or(struct tctx *t, const Envoy__Config__Rbac__V3__Permission *pm,
+		   struct mesh_authz_operation *op, bool neg, const char *where,
+		   unsigned int *field)
+{
+	char w[1024];
+	size_t i;
+
+	if (pm->rule_case == ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_NOT_RULE) {
+		if (neg)
+			return fail(t, "%s.not_rule: a double negation is not supported", where);
+		snprintf(w, sizeof(w), "%s.not_rule", where);
+		return perm_or(t, pm->not_rule, op, true, w, field);
+	}
+	if (pm->rule_case != ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_OR_RULES)
+		return perm_leaf(t, pm, op, neg, where, field);
+	*field = 0;
+	for (i = 0; i < pm->or_rules->n_rules; i++) {
+		unsigned int f = 0;
+
+		snprintf(w, sizeof(w), "%s.or_rules.rules[%zu]", where, i);
+		if (perm_leaf(t, pm->or_rules->rules[i], op, neg, w, &f))
+			return -1;
+		if (*field && f != *field)
+			return fail(t, "%s: or_rules over different fields cannot be expressed (one field's values only)", w);
+		*field = f;
+	}
+	return 0;
+}
+
+/* One permission: any (*any), or one operation appended to @r->to. */
+static int translate_permission(struct tctx *t, const Envoy__Config__Rbac__V3__Permission *pm,
+				struct mesh_authz_rule *r, const char *where, bool *any)
+{
+	struct mesh_authz_operation *op;
+	unsigned int seen = 0, f = 0;
+	char w[1024];
+	size_t i;
+
+	if (pm->rule_case == ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_ANY) {
+		*any = pm->any;
+		if (!pm->any)
+			return fail(t, "%s.any: false matches nothing; not supported", where);
+		return 0;
+	}
+	op = GROW(t, r->to, r->nr_to);
+	if (pm->rule_case != ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_AND_RULES)
+		return perm_or(t, pm, op, false, where, &f);
+	for (i = 0; i < pm->and_rules->n_rules; i++) {
+		const Envoy__Config__Rbac__V3__Permission *sub = pm->and_rules->rules[i];
+
+		snprintf(w, sizeof(w), "%s.and_rules.rules[%zu]", where, i);
+		if (sub->rule_case == ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_ANY && sub->any)
+			continue;
+		if (perm_or(t, sub, op, false, w, &f))
+			return -1;
+		if (seen & f)
+			return fail(t, "%s: a second condition on the same field cannot be expressed", w);
+		seen |= f;
+	}
+	return 0;
+}
+
+static int push_cidr(struct tctx *t, struct mesh_cidr_list *l,
+		     const Envoy__Config__Core__V3__CidrRange *c, const char *where)
+{
+	struct mesh_cidr *v;
+	char text[128];
+
+	v = GROW(t, l->v, l->n);
+	if (c->prefix_len)
+		snprintf(text, sizeof(text), "%s/%u", c->address_prefix, c->prefix_len->value);
+	else
+		snprintf(text, sizeof(text), "%s", c->address_prefix);
+	if (mesh_cidr_parse(text, v))
+		return fail(t, "%s: '%s' is not an address or CIDR", where, text);
+	return 0;
+}
+
+static int principal_leaf(struct tctx *t, const Envoy__Config__Rbac__V3__Principal *pr,
+			  struct mesh_authz_source *src, bool neg, const char *where)
+{
+	const Envoy__Config__Core__V3__CidrRange *c;
+	char w[1024];
+
+	switch (pr->identifier_case) {
+	case ENVOY__CONFIG__RBAC__V3__PRINCIPAL__IDENTIFIER_DIRECT_REMOTE_IP:
+		c = pr->direct_remote_ip;
+		snprintf(w, sizeof(w), "%s.direct_remote_ip", where);
+		break;
+	case ENVOY__CONFIG__RBAC__V3__PRINCIPAL__IDENTIFIER_REMOTE_IP:
+		c = pr->remote_ip;
+		snprintf(w, sizeof(w), "%s.remote_ip", where);
+		break;
+	case ENVOY__CONFIG__RBAC__V3__PRINCIPAL__IDENTIFIER_SOURCE_IP:
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+		c = pr->source_ip;
+#pragma GCC diagnostic pop
+		snprintf(w, sizeof(w), "%s.source_ip", where);
+		break;
+	default:
+		return fail(t, "%s.%s: not supported (direct_remote_ip, remote_ip, source_ip, any, or_ids, not_id; kmesh has no peer identity yet)",
+			    where, pb_field_name(pr->base.descriptor, pr->identifier_case));
+	}
+	return push_cidr(t, neg ? &src->not_ip_blocks : &src->ip_blocks, c, w);
+}
+
+static int translate_principal(struct tctx *t, const Envoy__Config__Rbac__V3__Principal *pr,
+			       struct mesh_authz_rule *r, const char *where, bool *any)
+{
+	struct mesh_authz_source *src;
+	bool neg = false;
+	char w[1024];
+	size_t i;
+
+	if (pr->identifier_case == ENVOY__CONFIG__RBAC__V3__PRINCIPAL__IDENTIFIER_ANY) {
+		if (!pr->any)
+			return fail(t, "%s.any: false matches nothing; not supported", where);
+		*any = true;
+		return 0;
+	}
+	src = GROW(t, r->from, r->nr_from);
+	snprintf(w, sizeof(w), "%s", where);
+	if (pr->identifier_case == ENVOY__CONFIG__RBAC__V3__PRINCIPAL__IDENTIFIER_NOT_ID) {
+		neg = true;
+		pr = pr->not_id;
+		snprintf(w, sizeof(w), "%s.not_id", where);
+	}
+	if (pr->identifier_case != ENVOY__CONFIG__RBAC__V3__PRINCIPAL__IDENTIFIER_OR_IDS)
+		return principal_leaf(t, pr, src, neg, w);
+	for (i = 0; i < pr->or_ids->n_ids; i++) {
+		char w2[1100];
+
+		snprintf(w2, sizeof(w2), "%s.or_ids.ids[%zu]", w, i);
+		if (principal_leaf(t, pr->or_ids->ids[i], src, neg, w2))
+			return -1;
+	}
+	return 0;
+}
+
+struct rbac_filter {
+	Envoy__Extensions__Filters__Http__Rbac__V3__RBAC *msg;
+	char where[1024];
+};
+
+static int check_rbac(struct tctx *t, struct rbac_filter *rf, size_t n)
+{
+	static const char *const http_fields[] = { "rules", "rules_stat_prefix", NULL };
+	static const char *const rules_fields[] = { "action", "policies", NULL };
+	static const char *const policy_fields[] = { "permissions", "principals", NULL };
+	size_t i, j, allows = 0;
+	char w[1100];
+
+	for (i = 0; i < n; i++) {
+		const Envoy__Config__Rbac__V3__RBAC *rules = rf[i].msg->rules;
+
+		if (pb_only(&rf[i].msg->base, http_fields, rf[i].where, t->err, t->err_size))
+			return -1;
+		/* No rules: Envoy's filter lets everything through. */
+		if (!rules)
+			continue;
+		snprintf(w, sizeof(w), "%s.rules", rf[i].where);
+		if (pb_only(&rules->base, rules_fields, w, t->err, t->err_size))
+			return -1;
+		if (rules->action == ENVOY__CONFIG__RBAC__V3__RBAC__ACTION__LOG)
+			return fail(t, "%s.action: LOG is not supported (ALLOW, DENY)", w);
+		/* Two ALLOW filters both have to pass in Envoy; kmesh lets a
+		 * request through when any ALLOW policy matches. */
+		if (rules->action == ENVOY__CONFIG__RBAC__V3__RBAC__ACTION__ALLOW && ++allows > 1)
+			return fail(t, "%s: a second ALLOW RBAC filter cannot be expressed (kmesh ORs ALLOW policies)", rf[i].where);
+		for (j = 0; j < rules->n_policies; j++) {
+			snprintf(w, sizeof(w), "%s.rules.policies['%s']", rf[i].where,
+				 rules->policies[j]->key);
+			if (!rules->policies[j]->value)
+				return fail(t, "%s: empty", w);
+			if (pb_only(&rules->policies[j]->value->base, policy_fields, w,
+				    t->err, t->err_size))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int authz_id(struct tctx *t, struct mesh_authz *a, const char *svc_name,
+		    const char *where)
+{
+	char id_name[KMESH_NAME_MAX + 8];
+	size_t k;
+
+	snprintf(id_name, sizeof(id_name), "authz/%s", a->name);
+	a->id = mesh_l7_id(svc_name, id_name);
+	for (k = 0; k + 1 < t->cfg->nr_authz; k++)
+		if (t->cfg->authz[k].service == a->service &&
+		    (t->cfg->authz[k].id == a->id || !strcmp(t->cfg->authz[k].name, a->name)))
+			return fail(t, "%s: policy '%s' collides with another policy's name or id on service '%s'",
+				    where, a->name, svc_name);
+	return 0;
+}
+
+static bool perms_any(const Envoy__Config__Rbac__V3__Policy *pol)
+{
+	size_t k;
+
+	for (k = 0; k < pol->n_permissions; k++)
+		if (pol->permissions[k]->rule_case == ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_ANY &&
+		    pol->permissions[k]->any)
+			return true;
+	return false;
+}
+
+static bool principals_any(const Envoy__Config__Rbac__V3__Policy *pol)
+{
+	size_t k;
+
+	for (k = 0; k < pol->n_principals; k++)
+		if (pol->principals[k]->identifier_case == ENVOY__CONFIG__RBAC__V3__PRINCIPAL__IDENTIFIER_ANY &&
+		    pol->principals[k]->any)
+			return true;
+	return false;
+}
+
+/* The RBAC filters' policies as authorization of service @svc. */
+static int add_authz(struct tctx *t, struct rbac_filter *rf, size_t n, size_t svc)
+{
+	const char *svc_name = t->cfg->services[svc].name;
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++) {
+		const Envoy__Config__Rbac__V3__RBAC *rules = rf[i].msg->rules;
+		bool deny;
+
+		if (!rules)
+			continue;
+		deny = rules->action == ENVOY__CONFIG__RBAC__V3__RBAC__ACTION__DENY;
+		if (!rules->n_policies && !deny) {
+			/* ALLOW with no policy: nothing is allowed (a policy
+			 * with no rule matches nothing). */
+			struct mesh_authz *a = GROW(t, t->cfg->authz, t->cfg->nr_authz);
+
+			snprintf(a->name, sizeof(a->name), "rbac-%zu-allow-none", i);
+			a->service = (int)svc;
+			a->action = MESH_AUTHZ_ALLOW;
+			snprintf(a->path, sizeof(a->path), "%.150s", rf[i].where);
+			if (authz_id(t, a, svc_name, rf[i].where))
+				return -1;
+			continue;
+		}
+		for (j = 0; j < rules->n_policies; j++) {
+			const Envoy__Config__Rbac__V3__Policy *pol = rules->policies[j]->value;
+			struct mesh_authz *a = GROW(t, t->cfg->authz, t->cfg->nr_authz);
+			struct mesh_authz_rule *r;
+			bool unused = false;
+			char w[1200];
+
+			kmesh_name(rules->policies[j]->key, a->name);
+			a->service = (int)svc;
+			a->action = deny ? MESH_AUTHZ_DENY : MESH_AUTHZ_ALLOW;
+			snprintf(a->path, sizeof(a->path), "%.150s", rf[i].where);
+			if (authz_id(t, a, svc_name, rf[i].where))
+				return -1;
+			/* Envoy: no permission or no principal matches nothing,
+			 * as does a kmesh policy without rules. */
+			if (!pol->n_permissions || !pol->n_principals)
+				continue;
+			r = GROW(t, a->rules, a->nr_rules);
+			/* An "any" among the alternatives makes that side match
+			 * everything: no operation (or source) list at all. */
+			for (k = 0; !perms_any(pol) && k < pol->n_permissions; k++) {
+				snprintf(w, sizeof(w), "%s.rules.policies['%s'].permissions[%zu]",
+					 rf[i].where, rules->policies[j]->key, k);
+				if (translate_permission(t, pol->permissions[k], r, w, &unused))
+					return -1;
+			}
+			for (k = 0; !principals_any(pol) && k < pol->n_principals; k++) {
+				snprintf(w, sizeof(w), "%s.rules.policies['%s'].principals[%zu]",
+					 rf[i].where, rules->policies[j]->key, k);
+				if (translate_principal(t, pol->principals[k], r, w, &unused))
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static const char *const listener_fields[] = {
+	"name", "address", "filter_chains", "traffic_direction",
+	/* these tell a proxy how to bind; kmesh binds nothing (it steers
+	 * connects by destination) */
+	"bind_to_port", "use_original_dst", "stat_prefix", "metadata", NULL,
+};
+
+static int listener_addr(struct tctx *t, const Envoy__Config__Listener__V3__Listener *l,
+			 __u32 addr[4], __u16 *port, bool *wildcard)
+{
+	static const char *const sa_fields[] = { "protocol", "address", "port_value", NULL };
+	char where[1024];
+	const Envoy__Config__Core__V3__SocketAddress *sa;
+
+	if (!l->address || l->address->address_case !=
+	    ENVOY__CONFIG__CORE__V3__ADDRESS__ADDRESS_SOCKET_ADDRESS)
+		return fail(t, "Listener '%s': address: expected a socket_address", l->name);
+	sa = l->address->socket_address;
+	snprintf(where, sizeof(where), "Listener '%s': address.socket_address", l->name);
+	if (pb_only(&sa->base, sa_fields, where, t->err, t->err_size))
+		return -1;
+	if (sa->protocol != ENVOY__CONFIG__CORE__V3__SOCKET_ADDRESS__PROTOCOL__TCP)
+		return fail(t, "%s.protocol: only TCP", where);
+	if (parse_ip(sa->address, addr))
+		return fail(t, "%s.address: '%s' is not an IP address", where, sa->address);
+	if (sa->port_specifier_case != ENVOY__CONFIG__CORE__V3__SOCKET_ADDRESS__PORT_SPECIFIER_PORT_VALUE ||
+	    !sa->port_value || sa->port_value > 65535)
+		return fail(t, "%s.port_value: expected 1..65535", where);
+	*port = (__u16)sa->port_value;
+	*wildcard = !strcmp(sa->address, "0.0.0.0") || !strcmp(sa->address, "::");
+	return 0;
+}
+
+static int translate_tcp_proxy(struct tctx *t, const Envoy__Config__Listener__V3__Listener *l,
+			       const Envoy__Config__Listener__V3__Filter *f,
+			       const __u32 addr[4], __u16 port, bool wildcard)
+{
+	static const char *const tp_fields[] = { "stat_prefix", "cluster", NULL };
+	Envoy__Extensions__Filters__Network__TcpProxy__V3__TcpProxy *tp;
+	struct mesh_service *s;
+	struct mesh_port *p;
+	char where[1024], name[KMESH_NAME_MAX * 2];
+	const char *host;
+	int rc = -1;
+
+	snprintf(where, sizeof(where), "Listener '%s': filter_chains[0].filters[0].typed_config",
+		 l->name);
+	tp = envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__unpack(
+		NULL, f->typed_config->value.len, f->typed_config->value.data);
+	if (!tp)
+		return fail(t, "%s: not a valid TcpProxy", where);
+	if (pb_only(&tp->base, tp_fields, where, t->err, t->err_size))
+		goto out;
+	if (tp->cluster_specifier_case !=
+	    ENVOY__EXTENSIONS__FILTERS__NETWORK__TCP_PROXY__V3__TCP_PROXY__CLUSTER_SPECIFIER_CLUSTER) {
+		fail(t, "%s: needs cluster", where);
+		goto out;
+	}
+	if (wildcard) {
+		fail(t, "Listener '%s': address: a TCP proxy listener needs the service's address (kmesh steers by destination, not by a catch-all port)",
+		     l->name);
+		goto out;
+	}
+	host = istio_host(tp->cluster);
+	if (host)
+		snprintf(name, sizeof(name), "%s-%u", host, port);
+	else
+		snprintf(name, sizeof(name), "%s", l->name);
+	snprintf(where, sizeof(where), "Listener '%s'", l->name);
+	if (add_service(t, name, where, &s) || add_addr(t, s, addr))
+		goto out;
+	p = grow(s->ports, 0, sizeof(*p));
+	if (!p) {
+		fail(t, "out of memory");
+		goto out;
+	}
+	s->ports = p;
+	s->nr_ports = 1;
+	p->port = port;
+	p->cluster = cluster_index(t, tp->cluster, where);
+	if (p->cluster < 0)
+		goto out;
+	rc = 0;
+out:
+	protobuf_c_message_free_unpacked(&tp->base, NULL);
+	return rc;
+}
+
+static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__Listener *l,
+			 const Envoy__Config__Listener__V3__Filter *f,
+			 const __u32 addr[4], __u16 port, bool wildcard)
+{
+	static const char *const hcm_fields[] = {
+		"codec_type", "stat_prefix", "rds", "route_config", "http_filters", NULL,
+	};
+	static const char *const rds_fields[] = { "config_source", "route_config_name", NULL };
+	static const char *const hf_fields[] = { "name", "typed_config", NULL };
+	Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpConnectionManager *h;
+	const Envoy__Config__Route__V3__RouteConfiguration *rc;
+	enum { RBAC_MAX = 4 };
+	struct rbac_filter rbac[RBAC_MAX] = {};
+	size_t nr_rbac = 0;
+	char where[1024];
+	size_t i;
+	int ret = -1;
+
+	snprintf(where, sizeof(where), "Listener '%s': filter_chains[0].filters[0].typed_config",
+		 l->name);
+	h = unpack_hcm(f);
+	if (!h)
+		return fail(t, "%s: not a valid HttpConnectionManager", where);
+	if (pb_only(&h->base, hcm_fields, where, t->err, t->err_size))
+		goto out;
+	for (i = 0; i < h->n_http_filters; i++) {
+		const Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpFilter *hf =
+			h->http_filters[i];
+		const char *url;
+		char w[1024];
+
+		snprintf(w, sizeof(w), "%s.http_filters[%zu]", where, i);
+		if (pb_only(&hf->base, hf_fields, w, t->err, t->err_size))
+			goto out;
+		url = hf->config_type_case == ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_FILTER__CONFIG_TYPE_TYPED_CONFIG ?
+			hf->typed_config->type_url : "no typed_config";
+		if (!strcmp(url, URL_ROUTER)) {
+			if (i + 1 != h->n_http_filters) {
+				fail(t, "%s: the router must be the last filter", w);
+				goto out;
+			}
+			continue;
+		}
+		if (strcmp(url, URL_HTTP_RBAC) || nr_rbac == RBAC_MAX) {
+			fail(t, "%s: '%s' (%s): not supported (RBAC, up to %d, then the router)",
+			     w, hf->name, url, RBAC_MAX);
+			goto out;
+		}
+		rbac[nr_rbac].msg = envoy__extensions__filters__http__rbac__v3__rbac__unpack(
+			NULL, hf->typed_config->value.len, hf->typed_config->value.data);
+		snprintf(rbac[nr_rbac].where, sizeof(rbac[nr_rbac].where), "%s.typed_config", w);
+		if (!rbac[nr_rbac].msg) {
+			fail(t, "%s: not a valid RBAC", w);
+			goto out;
+		}
+		nr_rbac++;
+	}
+	if (!h->n_http_filters) {
+		fail(t, "%s.http_filters: empty (the router is needed)", where);
+		goto out;
+	}
+	if (check_rbac(t, rbac, nr_rbac))
+		goto out;
+	if (h->route_specifier_case ==
+	    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_RDS) {
+		char w[1024];
+
+		snprintf(w, sizeof(w), "%s.rds", where);
+		if (pb_only(&h->rds->base, rds_fields, w, t->err, t->err_size))
+			goto out;
+		rc = (void *)find_res(&t->st->set[XDS_RDS], h->rds->route_config_name);
+		if (!rc) {
+			if (!t->waiting)
+				snprintf(t->wait_msg, sizeof(t->wait_msg),
+					 "RouteConfiguration '%s' of Listener '%s'",
+					 h->rds->route_config_name, l->name);
+			t->waiting = 1;
+			ret = 0;
+			goto out;
+		}
+	} else if (h->route_specifier_case ==
+		   ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_ROUTE_CONFIG) {
+		rc = h->route_config;
+	} else {
+		fail(t, "%s: needs rds or route_config", where);
+		goto out;
+	}
+	{
+		static const char *const rc_fields[] = {
+			"name", "virtual_hosts", "validate_clusters", NULL,
+		};
+		char w[1024];
+
+		snprintf(w, sizeof(w), "RouteConfiguration '%s'", rc->name);
+		if (pb_only(&rc->base, rc_fields, w, t->err, t->err_size))
+			goto out;
+	}
+	if (!wildcard && rc->n_virtual_hosts > 1) {
+		fail(t, "Listener '%s': RouteConfiguration '%s' has %zu virtual hosts; a listener on one address takes one (kmesh picks the service by address)",
+		     l->name, rc->name, rc->n_virtual_hosts);
+		goto out;
+	}
+	for (i = 0; i < rc->n_virtual_hosts; i++) {
+		const Envoy__Config__Route__V3__VirtualHost *vh = rc->virtual_hosts[i];
+		struct mesh_service *s;
+		struct mesh_routes *mr;
+		struct mesh_port *p;
+		char src[1024], name[KMESH_NAME_MAX * 2];
+		size_t k, svc;
+		int port_cluster;
+
+		snprintf(src, sizeof(src), "Listener '%s' (RouteConfiguration '%s' virtual_hosts[%zu] '%s')",
+			 l->name, rc->name, i, vh->name);
+		snprintf(name, sizeof(name), "%s", vh->name[0] ? vh->name : l->name);
+		svc = t->cfg->nr_services;
+		if (add_service(t, name, src, &s))
+			goto out;
+		if (!wildcard && add_addr(t, s, addr))
+			goto out;
+		/* The service's addresses: the IP forms among the domains
+		 * ("10.96.0.10", "10.96.0.10:80", "[fd00::10]:80"). */
+		for (k = 0; k < vh->n_domains; k++) {
+			char d[128], *colon;
+			__u32 a[4];
+
+			snprintf(d, sizeof(d), "%s", vh->domains[k]);
+			if (d[0] == '[') {
+				char *end = strchr(d, ']');
+
+				if (!end)
+					continue;
+				*end = 0;
+				memmove(d, d + 1, strlen(d));
+			} else if ((colon = strchr(d, ':')) && !strchr(colon + 1, ':')) {
+				*colon = 0;
+			}
+			if (!mesh_addr_parse(d, a) && add_addr(t, s, a))
+				goto out;
+		}
+		if (!s->nr_addrs) {
+			/* Nothing to steer by: kmesh sees connections by their
+			 * destination, and this host has no address (istiod's
+			 * catch-all "*" host, say). Not applicable; said, not kept. */
+			if (xds_translate_note) {
+				char note[1100];
+
+				snprintf(note, sizeof(note), "%s: no IP address among its domains: not applicable to kmesh, skipped",
+					 src);
+				xds_translate_note(note);
+			}
+			free(t->service_src[svc]);
+			t->cfg->nr_services--;
+			continue;
+		}
+		mr = grow(t->cfg->routes, t->cfg->nr_routes, sizeof(*mr));
+		if (!mr) {
+			fail(t, "out of memory");
+			goto out;
+		}
+		t->cfg->routes = mr;
+		mr = &t->cfg->routes[t->cfg->nr_routes++];
+		mr->service = (int)svc;
+		if (translate_vhost(t, rc->name, i, vh, mr, t->cfg->services[svc].name,
+				    &port_cluster))
+			goto out;
+		s = &t->cfg->services[svc];
+		if (port_cluster < 0) {
+			fail(t, "RouteConfiguration '%s': virtual_hosts[%zu] '%s': routes to no cluster (a connection needs one before its first request is read)",
+			     rc->name, i, vh->name);
+			goto out;
+		}
+		p = grow(s->ports, 0, sizeof(*p));
+		if (!p) {
+			fail(t, "out of memory");
+			goto out;
+		}
+		s->ports = p;
+		s->nr_ports = 1;
+		p->port = port;
+		p->http = true;
+		p->cluster = port_cluster;
+		if (add_authz(t, rbac, nr_rbac, svc))
+			goto out;
+	}
+	ret = 0;
+out:
+	for (i = 0; i < nr_rbac; i++)
+		protobuf_c_message_free_unpacked(&rbac[i].msg->base, NULL);
+	protobuf_c_message_free_unpacked(&h->base, NULL);
+	return ret;
+}
+
+static int translate_listeners(struct tctx *t)
+{
+	const struct xds_set *lds = &t->st->set[XDS_LDS];
+	size_t i;
+
+	for (i = 0; i < lds->n; i++) {
+		const Envoy__Config__Listener__V3__Listener *l = (void *)lds->v[i].msg;
+		static const char *const fc_fields[] = { "filters", "name", "metadata", NULL };
+		static const char *const f_fields[] = { "name", "typed_config", NULL };
+		const Envoy__Config__Listener__V3__FilterChain *fc;
+		const Envoy__Config__Listener__V3__Filter *f;
+		char where[1024];
+		__u32 addr[4] = {};
+		__u16 port = 0;
+		bool wildcard = false;
+
+		snprintf(where, sizeof(where), "Listener '%s'", l->name);
+		if (pb_only(&l->base, listener_fields, where, t->err, t->err_size) ||
+		    listener_addr(t, l, addr, &port, &wildcard))
+			return -1;
+		if (l->n_filter_chains != 1)
+			return fail(t, "Listener '%s': filter_chains: %zu: kmesh takes exactly one (no filter_chain_match)",
+				    l->name, l->n_filter_chains);
+		fc = l->filter_chains[0];
+		snprintf(where, sizeof(where), "Listener '%s': filter_chains[0]", l->name);
+		if (pb_only(&fc->base, fc_fields, where, t->err, t->err_size))
+			return -1;
+		if (fc->n_filters != 1)
+			return fail(t, "%s.filters: %zu: kmesh takes one terminal filter (tcp_proxy or http_connection_manager; network RBAC is not translated yet)",
+				    where, fc->n_filters);
+		f = fc->filters[0];
+		snprintf(where, sizeof(where), "Listener '%s': filter_chains[0].filters[0]", l->name);
+		if (pb_only(&f->base, f_fields, where, t->err, t->err_size))
+			return -1;
+		if (f->config_type_case != ENVOY__CONFIG__LISTENER__V3__FILTER__CONFIG_TYPE_TYPED_CONFIG)
+			return fail(t, "%s: needs typed_config", where);
+		if (!strcmp(f->typed_config->type_url, URL_TCP_PROXY)) {
+			if (translate_tcp_proxy(t, l, f, addr, port, wildcard))
+				return -1;
+		} else if (!strcmp(f->typed_config->type_url, URL_HCM)) {
+			if (translate_hcm(t, l, f, addr, port, wildcard))
+				return -1;
+		} else {
+			return fail(t, "%s.typed_config: %s: not supported (TcpProxy, HttpConnectionManager)",
+				    where, f->typed_config->type_url);
+		}
+	}
+	return 0;
+}
+
+int xds_translate(const struct xds_state *st, struct mesh_config *cfg,
+		  char *err, size_t err_size)
+{
+	struct tctx t = { .st = st, .cfg = cfg, .err = err, .err_size = err_size };
+	size_t i;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	rc = translate_clusters(&t) ? XDS_T_ERROR : XDS_T_OK;
+	t.nr_cds_clusters = cfg->nr_clusters;
+	if (rc == XDS_T_OK && translate_listeners(&t))
+		rc = XDS_T_ERROR;
+	if (rc == XDS_T_OK && t.waiting) {
+		snprintf(err, err_size, "waiting for %s", t.wait_msg);
+		rc = XDS_T_WAITING;
+	}
+	for (i = 0; i < cfg->nr_services && t.service_src; i++)
+		free(t.service_src[i]);
+	free(t.service_src);
+	/* The names of clusters CDS never sent are copies (cluster_index). */
+	for (i = t.nr_cds_clusters; i < cfg->nr_clusters && t.cluster_xds; i++)
+		free(t.cluster_xds[i]);
+	free(t.cluster_xds);
+	if (rc != XDS_T_OK)
+		mesh_config_free(cfg);
+	return rc;
+}
