@@ -71,6 +71,14 @@ const char *vm_lane(void)
 	return getenv("KMESH_LANE");
 }
 
+bool kfunc_common_hook(void)
+{
+	char hooks[128];
+
+	return !read_text("/sys/module/kmesh/caps/kfunc_hooks", hooks, sizeof(hooks)) &&
+	       !strncmp(hooks, "common", 6) && (!hooks[6] || hooks[6] == ' ');
+}
+
 static char bpf_log[16384];
 static size_t bpf_log_len;
 static libbpf_print_fn_t bpf_log_prev;
