@@ -84,7 +84,7 @@ int listen_tcp(const char *addr, int port, int backlog)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (void *)&ss, len) || listen(fd, backlog ? backlog : 1024)) {
+	if (bind(fd, (void *)&ss, len) || listen(fd, backlog)) {
 		close(fd);
 		return -1;
 	}
@@ -269,7 +269,7 @@ int server_start(const char *addr, int port, const char *tag, srv_handler handle
 		}
 		if (o && o->cgroup && join_cgroup(o->cgroup))
 			_exit(1);
-		fd = listen_tcp(addr, port, o ? o->backlog : 0);
+		fd = listen_tcp(addr, port, o && o->backlog ? o->backlog : 1024);
 		if (fd < 0)
 			_exit(1);
 		ok = 1;

@@ -44,7 +44,8 @@ bool proc_sleeping_as(pid_t pid, const char *comm);
 /* @addr (IPv6 when it has a ':') and @port into @ss; its length, 0 if bad. */
 socklen_t make_sockaddr(const char *addr, int port, struct sockaddr_storage *ss);
 
-/* A TCP socket listening on @addr:@port (SO_REUSEADDR); -1 on failure. */
+/* A TCP socket listening on @addr:@port with @backlog (SO_REUSEADDR);
+ * -1 on failure. */
 int listen_tcp(const char *addr, int port, int backlog);
 
 struct dial_opts {

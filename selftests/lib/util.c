@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,6 +115,20 @@ const char *bpf_log_capture_end(void)
 bool kmesh_loaded(void)
 {
 	return path_exists("/sys/module/kmesh");
+}
+
+long kmesh_refcnt(void)
+{
+	char text[32];
+
+	if (read_text("/sys/module/kmesh/refcnt", text, sizeof(text)))
+		return -1;
+	return strtol(text, NULL, 10);
+}
+
+int kmesh_unload_once(void)
+{
+	return syscall(SYS_delete_module, "kmesh", O_NONBLOCK) ? -errno : 0;
 }
 
 int kmesh_modprobe(const char *params)

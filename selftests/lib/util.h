@@ -58,4 +58,9 @@ const char *bpf_log_capture_end(void);
 int kmesh_modprobe(const char *params);
 int kmesh_rmmod(void);
 bool kmesh_loaded(void);
+/* /sys/module/kmesh/refcnt: who holds the module now; -1 if not loaded. */
+long kmesh_refcnt(void);
+/* One delete_module("kmesh", O_NONBLOCK), as rmmod does: 0 or -errno
+ * (-EAGAIN while anything holds a reference). */
+int kmesh_unload_once(void);
 #endif
