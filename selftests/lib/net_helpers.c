@@ -457,6 +457,17 @@ void test_cgroup_free(struct test_cgroup *cg)
 	cg->own = false;
 }
 
+void mesh_teardown(struct test_cgroup *cg, struct remote_ns *r)
+{
+	run_cmd(NULL, 0, "%s down", kmeshctl_path());
+	if (cg->home[0])
+		join_cgroup(cg->home);
+	servers_stop();
+	if (r)
+		remote_ns_free(r);
+	test_cgroup_free(cg);
+}
+
 /* ---- commands ---- */
 
 int sh(const char *fmt, ...)

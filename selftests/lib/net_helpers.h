@@ -140,6 +140,10 @@ struct test_cgroup {
 int test_cgroup_setup(struct test_cgroup *cg, const char *name);
 void test_cgroup_free(struct test_cgroup *cg);
 
+/* An area's end: kmeshctl down, back home, servers stopped, the remote
+ * namespace (when @r) and the meshed cgroup gone. */
+void mesh_teardown(struct test_cgroup *cg, struct remote_ns *r);
+
 /* ---- commands ---- */
 
 /* A shell command; its output as a diagnostic when it fails. Exit status. */

@@ -511,12 +511,8 @@ static int mesh_setup(void)
 
 static void cleanup(void)
 {
-	if (is_up)
-		run_cmd(NULL, 0, "kmeshctl down");
+	mesh_teardown(&cg, NULL);
 	is_up = false;
-	join_cgroup(cg.home);
-	servers_stop();
-	test_cgroup_free(&cg);
 }
 
 /*

@@ -1204,12 +1204,8 @@ static void test_down(void)
 
 static void cleanup(void)
 {
-	run_cmd(NULL, 0, "%s down", kmeshctl);
+	mesh_teardown(&cg, &remote);
 	is_up = false;
-	join_cgroup(cg.home);
-	servers_stop();
-	remote_ns_free(&remote);
-	test_cgroup_free(&cg);
 }
 
 static const struct subtest subtests[] = {

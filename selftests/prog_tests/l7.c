@@ -1419,12 +1419,8 @@ static void test_down(void)
 
 static void cleanup(void)
 {
-	run_cmd(NULL, 0, "%s down", kmeshctl);
+	mesh_teardown(&cg, &remote);
 	is_up = false;
-	join_cgroup(cg.home);
-	servers_stop();
-	remote_ns_free(&remote);
-	test_cgroup_free(&cg);
 	unlink(SEEN_FILE);
 	unlink(RAW_LOG);
 }
