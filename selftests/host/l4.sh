@@ -9,28 +9,17 @@
 #   KMESH_SELFTEST_ARGS="-t 'l4/maglev*'" selftests/host/l4.sh
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
 . "$here/tap.sh"
 . "$here/lib.sh"
-
-kmeshctl=$top/build/kmeshctl
-selftests=$top/build/kmesh_selftests
 host_init
-t=$host_tmp
 
+title="l4 host: data plane"
 host_require root cgroup2 netns btf
 host_require_exe "$kmeshctl" "$selftests"
-host_skip_unless_ready "l4 host: data plane"
-host_cgroup kmesh-host-l4
-host_skip_unless_ready "l4 host: data plane"
+host_ready "$title" kmesh-host-l4
 
-# Inside: private bpffs at the default pin path, loopback up.
-cat >"$t/inner.sh" <<INNER
-set -u
-mount -t bpf bpf /sys/fs/bpf || exit 90
-ip link set lo up
-export KMESH_L4_CGROUP=$cg KMESHCTL=$kmeshctl
-"$selftests" $(selftest_args l4) >"$t/l4.tap" 2>&1
+# After the selftests, in the same namespaces: kmeshctl's own checks.
+cat >"$t/extra.sh" <<EXTRA
 cat >"$t/bad.yaml" <<'YAML'
 services:
   - name: web
@@ -53,14 +42,8 @@ ls /sys/fs/bpf >"$t/after-bad.ls"
 "$kmeshctl" stats --prometheus >"$t/prom.out" 2>&1
 "$kmeshctl" down >"$t/down.out" 2>&1; echo \$? >"$t/down.rc"
 ls /sys/fs/bpf >"$t/after-down.ls"
-INNER
-host_in_ns "$t/inner.sh"
-if [ $? = 90 ]; then
-	host_why="cannot mount a private bpffs"
-	host_skip_unless_ready "l4 host: data plane"
-fi
-
-relay_tap "$t/l4.tap"
+EXTRA
+host_selftests_in_ns l4 "$title"
 
 check "host: kmeshctl up -f with a bad file fails and names the field" \
 	grep -q "bad.yaml:4: services\[0\].ports\[0\].protocol: expected one of: tcp, http" "$t/up-bad.out"

@@ -5,16 +5,20 @@
 # private mount + network namespace a suite runs in; relaying the C
 # selftests' TAP; and waiting on a condition instead of sleeping.
 #
-#   host_init               # $host_tmp (a scratch directory); cleanup on exit
+#   host_init               # $t (a scratch directory); cleanup on exit
 #   host_require root cgroup2 netns btf no-module
 #   host_require_exe PATH...; host_require_cmd NAME...
 #   host_skip_unless_ready "suite: what it checks"  # SKIP + tap_done + exit
 #   host_cgroup NAME        # sets $cg, created; removed on exit
+#   host_ready TITLE NAME   # both of the above
 #   host_in_ns SCRIPT       # runs SCRIPT in private mount+net namespaces
+#   host_selftests_in_ns AREA TITLE  # kmesh_selftests AREA there, relayed
 #   relay_tap FILE          # one host result per line of a TAP file
 #   wait_until SECONDS CMD...
 
 top=${top:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+kmeshctl=$top/build/kmeshctl
+selftests=$top/build/kmesh_selftests
 cg_root=${KMESH_CGROUP2:-$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)}
 host_why=
 host_tmp=
@@ -34,6 +38,7 @@ host_cleanup() {
 
 host_init() {
 	host_tmp=$(mktemp -d)
+	t=$host_tmp
 	trap host_cleanup EXIT
 }
 
@@ -112,6 +117,34 @@ host_cgroup() {
 	mkdir "$cg" 2>/dev/null || host_why="cannot create $cg"
 }
 
+# Every precondition met, and our cgroup NAME-PID made: or a SKIP of the
+# suite TITLE with the reason, and exit.
+host_ready() {
+	host_skip_unless_ready "$1"
+	host_cgroup "$2"
+	host_skip_unless_ready "$1"
+}
+
+# kmesh_selftests AREA in private namespaces (bpffs of their own, loopback
+# up) against $cg, then the commands of $t/extra.sh if there is one; the
+# selftests' TAP is relayed. A SKIP of TITLE when no bpffs can be mounted.
+host_selftests_in_ns() {
+	local area=$1 title=$2
+	cat >"$t/inner.sh" <<INNER
+set -u
+mount -t bpf bpf /sys/fs/bpf || exit 90
+ip link set lo up
+export KMESH_L4_CGROUP=$cg KMESHCTL=$kmeshctl
+"$selftests" $(selftest_args "$area") >"$t/$area.tap" 2>&1
+[ ! -f "$t/extra.sh" ] || . "$t/extra.sh"
+INNER
+	host_in_ns "$t/inner.sh"
+	if [ $? = 90 ]; then
+		host_why="cannot mount a private bpffs"
+		host_skip_unless_ready "$title"
+	fi
+	relay_tap "$t/$area.tap"
+}
 # Run a script in private mount and network namespaces; 90 from the
 # script means it could not mount its bpffs.
 host_in_ns() {

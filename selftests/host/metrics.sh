@@ -11,23 +11,16 @@
 #   selftests/host/metrics.sh        (after make; as root)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-
 . "$here/tap.sh"
 . "$here/lib.sh"
-
-kmeshctl=$top/build/kmeshctl
 host_init
-t=$host_tmp
 
 host_require root cgroup2 netns btf
 host_require_exe "$kmeshctl"
 host_require_cmd curl busybox
 [ -n "$host_why" ] || busybox httpd --help >/dev/null 2>&1 ||
 	host_why="needs busybox httpd (scripts/install-deps.sh)"
-host_skip_unless_ready "metrics: kmeshctl metrics serves the counters"
-host_cgroup kmesh-host-metrics
-host_skip_unless_ready "metrics: kmeshctl metrics serves the counters"
+host_ready "metrics: kmeshctl metrics serves the counters" kmesh-host-metrics
 # The whole test runs inside the namespaces; it prints the TAP.
 cat >"$t/inner.sh" <<'INNER'
 set -uo pipefail
