@@ -36,12 +36,12 @@
 #include <bpf/bpf.h>
 
 #include "l4_bpf.h"
+#include "net_helpers.h"
 #include "route_build.h"
 #include "route_tables.h"
+#include "subtest.h"
 #include "tap.h"
 #include "tests.h"
-#include "net_helpers.h"
-#include "subtest.h"
 #include "util.h"
 
 #define MESH_FILE	"/tmp/kmesh-defer.yaml"

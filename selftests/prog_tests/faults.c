@@ -28,10 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tap.h"
-#include "tests.h"
 #include "net_helpers.h"
 #include "subtest.h"
+#include "tap.h"
+#include "tests.h"
 #include "torture.h"
 #include "util.h"
 
@@ -832,6 +832,5 @@ void test_faults(void)
 	run_subtests("faults", subtests, ARRAY_LEN(subtests));
 	run_cmd(NULL, 0, "kmeshctl down");
 	tt_stop_all();
-	tt_join_home();
-	rmdir(tt_cgroup());
+	tt_cgroup_free();
 }

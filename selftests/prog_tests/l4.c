@@ -31,10 +31,10 @@
 #include <unistd.h>
 
 #include "l4_bpf.h"
-#include "tap.h"
-#include "tests.h"
 #include "net_helpers.h"
 #include "subtest.h"
+#include "tap.h"
+#include "tests.h"
 #include "util.h"
 
 #define MESH_FILE	"/tmp/kmesh-l4.yaml"

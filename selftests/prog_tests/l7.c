@@ -43,10 +43,10 @@
 #include "core/http1.h"
 #include "l4_bpf.h"
 #include "l7_parse.skel.h"
-#include "tap.h"
-#include "tests.h"
 #include "net_helpers.h"
 #include "subtest.h"
+#include "tap.h"
+#include "tests.h"
 #include "util.h"
 
 #define MESH_FILE	"/tmp/kmesh-l7.yaml"

@@ -50,8 +50,8 @@
 #include <bpf/bpf.h>
 
 #include "l4_bpf.h"
-#include "route_tables.h"
 #include "net_helpers.h"
+#include "route_tables.h"
 #include "tap.h"
 #include "tests.h"
 #include "torture.h"
@@ -70,37 +70,30 @@ struct tt_loadgen {
 
 /* ---- shared with faults.c (torture.h) ---- */
 
-static char cgroup[512], home_cgroup[1024];
+static struct test_cgroup cg;
 static pid_t children[64];
 static int nr_children;
 static int home_netns = -1;
 
 int tt_join_meshed(void)
 {
-	return join_cgroup(cgroup);
-}
-
-int tt_join_home(void)
-{
-	return join_cgroup(home_cgroup);
+	return join_cgroup(cg.path);
 }
 
 const char *tt_cgroup(void)
 {
-	return cgroup;
+	return cg.path;
 }
 
 int tt_cgroup_setup(const char *name)
 {
-	char root[256];
-
-	if (cgroup_home(root, sizeof(root), home_cgroup, sizeof(home_cgroup)))
-		return -1;
-	snprintf(cgroup, sizeof(cgroup), "%s/%s", root, name);
-	if (mkdir(cgroup, 0755) && errno != EEXIST)
-		return -1;
 	mkdir(LOG_DIR, 0755);
-	return 0;
+	return test_cgroup_setup(&cg, name);
+}
+
+void tt_cgroup_free(void)
+{
+	test_cgroup_free(&cg);
 }
 
 int tt_apply(const char *file, const char *yaml, bool up)
@@ -111,7 +104,7 @@ int tt_apply(const char *file, const char *yaml, bool up)
 	if (write_file(file, yaml))
 		return -1;
 	if (up)
-		rc = ctl(out, sizeof(out), "up --cgroup %s -f %s", cgroup, file);
+		rc = ctl(out, sizeof(out), "up --cgroup %s -f %s", cg.path, file);
 	else
 		rc = ctl(out, sizeof(out), "apply -f %s", file);
 	if (rc)
@@ -766,6 +759,5 @@ void test_load(void)
 	test_load_run();
 	test_counters();
 	run_cmd(NULL, 0, "kmeshctl down");
-	tt_join_home();
-	rmdir(tt_cgroup());
+	tt_cgroup_free();
 }

@@ -25,8 +25,9 @@ struct tt_mem {
 /* Create (or reuse) the meshed cgroup @name and note the home cgroup. */
 int tt_cgroup_setup(const char *name);
 int tt_join_meshed(void);
-int tt_join_home(void);
 const char *tt_cgroup(void);
+/* Back to the home cgroup; the meshed one removed. */
+void tt_cgroup_free(void);
 
 /* kmeshctl, its stats and generations: net_helpers.h (ctl, ctl_stat). */
 /* Write @yaml to @file and apply it (`kmeshctl up` first if @up). */
