@@ -3,7 +3,10 @@
 # and the selftests; run the selftests inside; decide pass/fail from the
 # console (QEMU exits 0 whatever happens inside).
 #
-#   scripts/vmtest.sh [--lane stock|kfunc|debug] [--timeout SEC] [--guest SCRIPT] [-- TEST_AREA...]
+#   scripts/vmtest.sh [--lane stock|kfunc|debug] [--timeout SEC] [--guest SCRIPT] [-- SELECTION...]
+#
+# SELECTION is what kmesh_selftests takes: areas ("http l7"), or
+# "-t AREA/SUBTEST" patterns ("-t l7/split_heads -t 'defer/rmmod*'").
 #
 # --guest runs SCRIPT (a busybox sh script) in the guest instead of the
 # selftests; the run then passes when SCRIPT exits 0 (the demo uses this).

@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kmesh VM selftests. Runs every area in order (the module is loaded by the
- * first and removed by the last), or only the areas named on the command
- * line. Output is kselftest TAP ending in "N passed, M failed".
+ * kmesh VM selftests. Runs every area in order, or only what is selected:
+ *
+ *	kmesh_selftests [-r] [-t AREA[/SUBTEST]]... [AREA...]
+ *
+ * -t works like test_progs -t (shell patterns: -t 'l7/split*'); a bare
+ * AREA argument is -t AREA. -r runs each area's subtests in reverse order,
+ * to show that none depends on another. An area that needs the module
+ * loads it itself. Output is kselftest TAP ending in
+ * "N passed, M failed, K skipped".
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "prog_tests/tests.h"
+#include "subtest.h"
 #include "tap.h"
 
 static const struct {
@@ -30,26 +38,48 @@ static const struct {
 	{ "unload", test_unload },
 };
 
-static int wanted(const char *name, int argc, char **argv)
+static void usage(void)
 {
-	int i;
+	size_t i;
 
-	if (argc < 2)
-		return 1;
-	for (i = 1; i < argc; i++)
-		if (!strcmp(argv[i], name))
-			return 1;
-	return 0;
+	fprintf(stderr, "usage: kmesh_selftests [-r] [-t AREA[/SUBTEST]]... [AREA...]\nareas:");
+	for (i = 0; i < sizeof(areas) / sizeof(areas[0]); i++)
+		fprintf(stderr, " %s", areas[i].name);
+	fputc('\n', stderr);
 }
 
 int main(int argc, char **argv)
 {
+	const char *unmatched;
 	size_t i;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "rt:h")) != -1) {
+		switch (opt) {
+		case 't':
+			subtest_filter_add(optarg);
+			break;
+		case 'r':
+			subtest_order_reverse();
+			break;
+		default:
+			usage();
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	for (; optind < argc; optind++)
+		subtest_filter_add(argv[optind]);
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	tap_header();
 	for (i = 0; i < sizeof(areas) / sizeof(areas[0]); i++)
-		if (wanted(areas[i].name, argc, argv))
+		if (area_selected(areas[i].name))
 			areas[i].run();
+	unmatched = subtest_filter_unmatched();
+	if (unmatched) {
+		tap_begin("runner: every -t pattern selects a test");
+		tap_check(false, __FILE__, __LINE__, "'%s' selected nothing", unmatched);
+		tap_end();
+	}
 	return tap_finish();
 }

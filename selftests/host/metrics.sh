@@ -11,55 +11,21 @@
 #   selftests/host/metrics.sh        (after make; as root)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
+. "$here/tap.sh"
+. "$here/lib.sh"
+host_init
 
-kmeshctl=$top/build/kmeshctl
-cg_root=${KMESH_CGROUP2:-$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)}
-cg=$cg_root/kmesh-host-metrics-$$
-t=$(mktemp -d)
-
-cleanup() {
-	if [ -d "$cg" ]; then
-		for pid in $(cat "$cg/cgroup.procs" 2>/dev/null); do
-			kill -9 "$pid" 2>/dev/null
-		done
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			rmdir "$cg" 2>/dev/null && break
-			sleep 0.2
-		done
-	fi
-	rm -rf "$t"
-}
-trap cleanup EXIT
-
-why=
-if [ "$(id -u)" != 0 ]; then
-	why="needs root"
-elif [ -z "$cg_root" ] || [ ! -w "$cg_root/cgroup.procs" ]; then
-	why="no writable cgroup2 mount"
-elif ! command -v unshare >/dev/null || ! unshare -m -n true 2>/dev/null; then
-	why="cannot create mount and network namespaces"
-elif [ ! -x "$kmeshctl" ]; then
-	why="build first (make)"
-elif [ ! -e /sys/kernel/btf/vmlinux ]; then
-	why="kernel without BTF"
-elif ! command -v curl >/dev/null || ! busybox httpd --help >/dev/null 2>&1; then
-	why="needs curl and busybox httpd (scripts/install-deps.sh)"
-fi
-if [ -z "$why" ] && ! mkdir "$cg" 2>/dev/null; then
-	why="cannot create $cg"
-fi
-if [ -n "$why" ]; then
-	. "$here/tap.sh"
-	skip "metrics: kmeshctl metrics serves the counters" "$why"
-	tap_done
-	exit
-fi
-
+host_require root cgroup2 netns btf
+host_require_exe "$kmeshctl"
+host_require_cmd curl busybox
+[ -n "$host_why" ] || busybox httpd --help >/dev/null 2>&1 ||
+	host_why="needs busybox httpd (scripts/install-deps.sh)"
+host_ready "metrics: kmeshctl metrics serves the counters" kmesh-host-metrics
 # The whole test runs inside the namespaces; it prints the TAP.
 cat >"$t/inner.sh" <<'INNER'
 set -uo pipefail
-. "$here/tap.sh"
+. "$here/tap.sh" >/dev/null	# the header is printed already
+. "$here/lib.sh"
 mount -t bpf bpf /sys/fs/bpf || { skip "metrics: kmeshctl metrics serves the counters" "cannot mount a private bpffs"; tap_done; exit; }
 ip link set lo up
 pids=()
@@ -118,10 +84,7 @@ port=15020
 "$kmeshctl" metrics --listen 127.0.0.1:$port >"$t/metrics.out" 2>&1 &
 mpid=$!
 pids+=($mpid)
-for _ in $(seq 50); do
-	grep -q serving "$t/metrics.out" && break
-	sleep 0.1
-done
+wait_until 5 grep -q serving "$t/metrics.out"
 check "metrics: kmeshctl metrics says where it listens" \
 	grep -q "serving Prometheus text at http://127.0.0.1:$port/metrics" "$t/metrics.out"
 "$kmeshctl" metrics --listen 127.0.0.1:$port >"$t/second.out" 2>&1
@@ -160,12 +123,12 @@ check "metrics: 8 HTTP requests got 200 x4, 404 x2, 200 (HEAD), 403" \
 
 scrape() { curl -s --max-time 5 "$@" "http://127.0.0.1:$port/metrics"; }
 value() { awk -v m="$1" '$1 == m { print $2 }' "$t/scrape.txt"; }
-# Closes are counted when the kernel closes the sockets: poll briefly.
-for _ in $(seq 50); do
+# Closes are counted when the kernel closes the sockets: wait for them.
+all_closed() {
 	scrape >"$t/scrape.txt"
-	[ "$(value 'kmesh_service_tcp_connections_closed_total{service="web"}')" = 6 ] && break
-	sleep 0.1
-done
+	[ "$(value 'kmesh_service_tcp_connections_closed_total{service="web"}')" = 6 ]
+}
+wait_until 5 all_closed
 
 curl -s -o /dev/null -D "$t/headers.txt" "http://127.0.0.1:$port/metrics"
 check "metrics: /metrics answers 200 with the Prometheus text content type" \

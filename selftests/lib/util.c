@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,6 +72,14 @@ const char *vm_lane(void)
 	return getenv("KMESH_LANE");
 }
 
+bool kfunc_common_hook(void)
+{
+	char hooks[128];
+
+	return !read_text("/sys/module/kmesh/caps/kfunc_hooks", hooks, sizeof(hooks)) &&
+	       !strncmp(hooks, "common", 6) && (!hooks[6] || hooks[6] == ' ');
+}
+
 static char bpf_log[16384];
 static size_t bpf_log_len;
 static libbpf_print_fn_t bpf_log_prev;
@@ -106,6 +115,20 @@ const char *bpf_log_capture_end(void)
 bool kmesh_loaded(void)
 {
 	return path_exists("/sys/module/kmesh");
+}
+
+long kmesh_refcnt(void)
+{
+	char text[32];
+
+	if (read_text("/sys/module/kmesh/refcnt", text, sizeof(text)))
+		return -1;
+	return strtol(text, NULL, 10);
+}
+
+int kmesh_unload_once(void)
+{
+	return syscall(SYS_delete_module, "kmesh", O_NONBLOCK) ? -errno : 0;
 }
 
 int kmesh_modprobe(const char *params)

@@ -30,10 +30,21 @@ int cgroup_home(char *root, size_t root_size, char *home, size_t home_size);
 
 bool path_exists(const char *path);
 
-/* Lane the VM booted: "stock" or "kfunc" (from KMESH_LANE), or NULL. */
+/*
+ * Lane the VM booted: "stock" or "kfunc" (from KMESH_LANE), or NULL. Only
+ * for cross-checks: what a test expects follows from what the kernel and
+ * module can do (kfunc_common_hook), never from this name.
+ */
 const char *vm_lane(void);
 
-
+/*
+ * Can every BPF program type call the module's kfuncs (the common kfunc
+ * hook, Linux >= 6.2 or the kfunc lane's backport)? Read from the loaded
+ * module's caps (/sys/module/kmesh/caps/kfunc_hooks, which the module
+ * fills from its registrations); false without the module. This is what
+ * picks kfunc mode over the eBPF fallback in kmeshctl too.
+ */
+bool kfunc_common_hook(void);
 
 /*
  * Collect libbpf's messages (verifier log included) between begin and end,
@@ -47,4 +58,9 @@ const char *bpf_log_capture_end(void);
 int kmesh_modprobe(const char *params);
 int kmesh_rmmod(void);
 bool kmesh_loaded(void);
+/* /sys/module/kmesh/refcnt: who holds the module now; -1 if not loaded. */
+long kmesh_refcnt(void);
+/* One delete_module("kmesh", O_NONBLOCK), as rmmod does: 0 or -errno
+ * (-EAGAIN while anything holds a reference). */
+int kmesh_unload_once(void);
 #endif

@@ -12,6 +12,8 @@ void test_btf(void)
 	struct btf *vmlinux, *mod;
 
 	tap_begin("btf: /sys/kernel/btf/kmesh describes the kfunc and its struct");
+	if (!kmesh_loaded())
+		EXPECT_EQ(kmesh_modprobe(NULL), 0);
 	if (!EXPECT(path_exists("/sys/kernel/btf/kmesh"))) {
 		tap_end();
 		return;

@@ -36,8 +36,10 @@
 #include <bpf/bpf.h>
 
 #include "l4_bpf.h"
+#include "net_helpers.h"
 #include "route_build.h"
 #include "route_tables.h"
+#include "subtest.h"
 #include "tap.h"
 #include "tests.h"
 #include "util.h"
@@ -87,9 +89,7 @@ static const char mesh_yaml[] =
 	"  - name: dslow\n"
 	"    endpoints: [{address: 127.0.0.1, port: 19005}]\n";
 
-static char cgroup[512], home_cgroup[1024];
-static pid_t servers[8];
-static int nr_servers;
+static struct test_cgroup cg;
 static bool is_up;
 
 /* ---- small helpers ---- */
@@ -143,15 +143,9 @@ static const char *header(const char *head, size_t len, const char *name,
 
 /* ---- servers ---- */
 
-struct srv_conn {
-	int fd;
-	char name[16];
-};
-
 /* Answer every request on one connection until it closes. */
-static void *srv_conn_run(void *arg)
+static void serve(struct srv_conn *c)
 {
-	struct srv_conn *c = arg;
 	size_t cap = 1 << 16, have = 0;
 	char *buf = malloc(cap), tmp[16384], val[64], out[512], text[400];
 
@@ -189,111 +183,27 @@ static void *srv_conn_run(void *arg)
 			h = fnv(h, tmp, (size_t)n);
 			got += (size_t)n;
 		}
-		snprintf(text, sizeof(text), "%s %s %s %zu %u\n", c->name, method,
+		snprintf(text, sizeof(text), "%s %s %s %zu %u\n", c->tag, method,
 			 path, got, h);
 		len = snprintf(out, sizeof(out),
 			       "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nX-Server: %s\r\n\r\n%s",
-			       strlen(text), c->name, text);
+			       strlen(text), c->tag, text);
 		if (write(c->fd, out, (size_t)len) != len || close_after)
 			goto out;
 	}
 out:
 	free(buf);
-	close(c->fd);
-	free(c);
-	return NULL;
-}
-
-static int listen_backlog(int family, const char *addr, int port, int backlog)
-{
-	struct sockaddr_storage ss = {};
-	socklen_t len;
-	int fd, one = 1;
-
-	if (family == AF_INET) {
-		struct sockaddr_in *s = (void *)&ss;
-
-		s->sin_family = AF_INET;
-		s->sin_port = htons(port);
-		inet_pton(AF_INET, addr, &s->sin_addr);
-		len = sizeof(*s);
-	} else {
-		struct sockaddr_in6 *s = (void *)&ss;
-
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(port);
-		inet_pton(AF_INET6, addr, &s->sin6_addr);
-		len = sizeof(*s);
-	}
-	fd = socket(family, SOCK_STREAM, 0);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (void *)&ss, len) || listen(fd, backlog)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int listen_on(int family, const char *addr, int port)
-{
-	return listen_backlog(family, addr, port, 1024);
-}
-
-/* Fork an HTTP server named @name in the meshed cgroup. */
-static int server_start(int family, const char *addr, int port, const char *name)
-{
-	int pipefd[2], fd;
-	char ok = 0;
-	pid_t pid;
-
-	if (pipe(pipefd))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		close(pipefd[0]);
-		if (join_cgroup(cgroup))
-			_exit(1);
-		fd = listen_on(family, addr, port);
-		if (fd < 0)
-			_exit(1);
-		ok = 1;
-		if (write(pipefd[1], &ok, 1) != 1)
-			_exit(1);
-		close(pipefd[1]);
-		for (;;) {
-			struct srv_conn *c = malloc(sizeof(*c));
-			pthread_t t;
-
-			c->fd = accept(fd, NULL, NULL);
-			if (c->fd < 0) {
-				free(c);
-				continue;
-			}
-			snprintf(c->name, sizeof(c->name), "%s", name);
-			if (pthread_create(&t, NULL, srv_conn_run, c)) {
-				close(c->fd);
-				free(c);
-				continue;
-			}
-			pthread_detach(t);
-		}
-	}
-	close(pipefd[1]);
-	if (read(pipefd[0], &ok, 1) != 1 || !ok) {
-		close(pipefd[0]);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
-	close(pipefd[0]);
-	servers[nr_servers++] = pid;
-	return 0;
 }
 
 /* ---- clients ---- */
+
+/* A socket connected to @addr:80; -errno on failure. */
+static int dial_vip(const char *addr, bool nonblock)
+{
+	struct dial_opts o = { .nonblock = nonblock };
+
+	return dial_opts(addr, 80, &o);
+}
 
 /* The module's recent messages, to explain a failure. */
 static void kernel_log_diag(void)
@@ -324,61 +234,6 @@ static socklen_t vip_addr(const char *addr, struct sockaddr_storage *ss)
 	}
 }
 
-/* A socket connected to @addr:80; -errno on failure. */
-static int dial(const char *addr, bool nonblock)
-{
-	struct timeval tv = { .tv_sec = 5 };
-	struct sockaddr_storage ss;
-	socklen_t len = vip_addr(addr, &ss);
-	int fd, e;
-
-	fd = socket(ss.ss_family, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (void *)&ss, len)) {
-		e = -errno;
-		close(fd);
-		return e;
-	}
-	return fd;
-}
-
-/* recv() after waiting up to 5 s for data; bytes, 0 at EOF, or -errno. */
-static ssize_t recv_wait(int fd, void *buf, size_t size)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	ssize_t n;
-
-	if (poll(&p, 1, 5000) <= 0)
-		return -ETIMEDOUT;
-	n = recv(fd, buf, size, 0);
-	return n < 0 ? -errno : n;
-}
-
-/* Write everything, waiting for POLLOUT when the socket is non-blocking. */
-static int send_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		struct pollfd pf = { .fd = fd, .events = POLLOUT };
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EAGAIN) {
-			if (poll(&pf, 1, 5000) <= 0)
-				return -ETIMEDOUT;
-			continue;
-		}
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 struct resp {
 	int status;
 	long clen;
@@ -405,7 +260,7 @@ static int read_resp(int fd, struct resp *r, bool has_body)
 	while (!(end = memmem(buf, have, "\r\n\r\n", 4))) {
 		if (have == sizeof(buf))
 			return -EMSGSIZE;
-		n = recv_wait(fd, buf + have, 1);
+		n = recv_wait(fd, buf + have, 1, 5000);
 		if (n <= 0)
 			return n ? (int)n : -ECONNRESET;
 		have += (size_t)n;
@@ -423,7 +278,7 @@ static int read_resp(int fd, struct resp *r, bool has_body)
 
 		if (want > sizeof(r->body) - 1 - r->body_len)
 			want = sizeof(r->body) - 1 - r->body_len;
-		n = recv_wait(fd, r->body + r->body_len, want);
+		n = recv_wait(fd, r->body + r->body_len, want, 5000);
 		if (n <= 0)
 			return n ? (int)n : -ECONNRESET;
 		r->body_len += (size_t)n;
@@ -441,12 +296,12 @@ static int get(const char *addr, const char *path, const char *extra,
 	char req[512];
 	int fd, rc, len;
 
-	fd = dial(addr, false);
+	fd = dial_vip(addr, false);
 	if (fd < 0)
 		return fd;
 	len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n",
 		       path, HOST, extra ? extra : "");
-	rc = send_all(fd, req, (size_t)len);
+	rc = write_all(fd, req, (size_t)len);
 	if (!rc)
 		rc = read_resp(fd, r, true);
 	if (rc) {
@@ -631,7 +486,7 @@ static int mesh_setup(void)
 	if (write_file(MESH_FILE, mesh_yaml))
 		return -1;
 	run_cmd(NULL, 0, "kmeshctl down");
-	if (run_cmd(out, sizeof(out), "kmeshctl up --cgroup %s -f " MESH_FILE, cgroup)) {
+	if (run_cmd(out, sizeof(out), "kmeshctl up --cgroup %s -f " MESH_FILE, cg.path)) {
 		tap_diag("kmeshctl up: %s", out);
 		return -1;
 	}
@@ -654,32 +509,23 @@ static int mesh_setup(void)
 	return rc;
 }
 
-static int cgroup_setup(void)
-{
-	char root[256];
-
-	if (cgroup_home(root, sizeof(root), home_cgroup, sizeof(home_cgroup)))
-		return -1;
-	snprintf(cgroup, sizeof(cgroup), "%s/kmesh-defer-test", root);
-	if (mkdir(cgroup, 0755) && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
 static void cleanup(void)
 {
-	int i;
-
-	if (is_up)
-		run_cmd(NULL, 0, "kmeshctl down");
+	mesh_teardown(&cg, NULL);
 	is_up = false;
-	join_cgroup(home_cgroup);
-	for (i = 0; i < nr_servers; i++) {
-		kill(servers[i], SIGKILL);
-		waitpid(servers[i], NULL, 0);
-	}
-	nr_servers = 0;
-	rmdir(cgroup);
+}
+
+/*
+ * What every subtest starts from, whatever ran before it: the module
+ * loaded, kmesh up with the route tables attached, this process meshed.
+ */
+static bool defer_base(void)
+{
+	if (!kmesh_loaded() && !EXPECT_EQ(kmesh_modprobe(NULL), 0))
+		return false;
+	if (!is_up && !EXPECT_EQ(mesh_setup(), 0))
+		return false;
+	return EXPECT_EQ(join_cgroup(cg.path), 0);
 }
 
 /* ---- tests ---- */
@@ -692,6 +538,7 @@ static void test_l7_program(void)
 	int fd;
 
 	tap_begin("defer: kmeshctl up attaches the kfunc-mode connect programs");
+	defer_base();
 	EXPECT_EQ(l4_link_info(L4_PROG_CONNECT4, &li), 0);
 	fd = bpf_prog_get_fd_by_id(li.prog_id);
 	if (EXPECT(fd >= 0)) {
@@ -715,7 +562,8 @@ static void test_connect_returns_at_once(void)
 	int fd;
 
 	tap_begin("defer: connect() returns 0 without a SYN; getpeername shows the VIP; poll says writable");
-	fd = dial(VIP4, false);
+	defer_base();
+	fd = dial_vip(VIP4, false);
 	if (!EXPECT(fd >= 0)) {
 		tap_diag("connect: %s", strerror(-fd));
 		tap_end();
@@ -731,7 +579,7 @@ static void test_connect_returns_at_once(void)
 	p = (struct pollfd){ .fd = fd, .events = POLLIN | POLLOUT };
 	EXPECT_EQ(poll(&p, 1, 0), 1);
 	EXPECT_EQ(p.revents, POLLOUT);
-	EXPECT_EQ(send_all(fd, "GET / HTTP/1.1\r\nHost: " HOST "\r\n\r\n", 34), 0);
+	EXPECT_EQ(write_all(fd, "GET / HTTP/1.1\r\nHost: " HOST "\r\n\r\n", 34), 0);
 	EXPECT_EQ(read_resp(fd, &r, true), 0);
 	EXPECT_EQ(r.status, 200);
 	EXPECT(is_v1(r.server));
@@ -761,6 +609,7 @@ static void expect_route(const char *path, const char *extra, const char *want)
 static void test_routes_pick_cluster(void)
 {
 	tap_begin("defer: the request's path and headers pick the cluster");
+	defer_base();
 	expect_route("/v2", NULL, "b1");
 	expect_route("/v2/items?x=1", NULL, "b1");
 	expect_route("/v2x", NULL, NULL);		/* segment prefix */
@@ -777,9 +626,10 @@ static void test_no_vhost(void)
 	int fd;
 
 	tap_begin("defer: a Host the table does not serve goes to the service's own cluster");
-	fd = dial(VIP4, false);
+	defer_base();
+	fd = dial_vip(VIP4, false);
 	if (EXPECT(fd >= 0)) {
-		EXPECT_EQ(send_all(fd, req, strlen(req)), 0);
+		EXPECT_EQ(write_all(fd, req, strlen(req)), 0);
 		EXPECT_EQ(read_resp(fd, &r, true), 0);
 		EXPECT(is_v1(r.server));
 		close(fd);
@@ -794,6 +644,7 @@ static void test_weighted_split(void)
 
 	/* 750 expected, sd 13.7: +-60 is over 4 sd */
 	tap_begin("defer: a 3:1 split sends 750 +- 60 of 1000 connections to the first cluster");
+	defer_base();
 	for (i = 0; i < 1000; i++) {
 		if (get(VIP4, "/split", NULL, &r) || r.status != 200) {
 			fails++;
@@ -821,15 +672,15 @@ static void test_split_head(void)
 	int fd;
 
 	tap_begin("defer: a head written in three pieces routes like a whole one");
-	fd = dial(VIP4, false);
+	defer_base();
+	fd = dial_vip(VIP4, false);
 	if (!EXPECT(fd >= 0)) {
 		tap_end();
 		return;
 	}
-	for (i = 0; i < 3; i++) {
+	/* each write is its own sendmsg: the module gathers the head */
+	for (i = 0; i < 3; i++)
 		EXPECT_EQ(write(fd, parts[i], strlen(parts[i])), (ssize_t)strlen(parts[i]));
-		usleep(20000);
-	}
 	EXPECT_EQ(read_resp(fd, &r, true), 0);
 	EXPECT_STR_EQ(r.server, "b1");
 	EXPECT_STR_EQ(r.path, "/v2/three");
@@ -847,7 +698,7 @@ static void post_blocking(const char *path, size_t body_len, size_t chunk,
 	int fd;
 
 	req = post_request(path, body_len, &len);
-	fd = dial(VIP4, false);
+	fd = dial_vip(VIP4, false);
 	if (!EXPECT(fd >= 0) || !EXPECT(req)) {
 		free(req);
 		return;
@@ -873,6 +724,7 @@ static void post_blocking(const char *path, size_t body_len, size_t chunk,
 static void test_blocking_body(void)
 {
 	tap_begin("defer: blocking client, a 300 KiB body in 64 KiB writes (head in the first)");
+	defer_base();
 	post_blocking("/v2/upload", 300000, 65536, "b1");
 	post_blocking("/v2/one", 1000, 1 << 20, "b1");	/* head and body in one */
 	post_blocking("/upload", 70000, 100, NULL);	/* many small writes */
@@ -889,8 +741,9 @@ static void test_nonblocking_epoll(void)
 	char *req;
 
 	tap_begin("defer: non-blocking client with epoll, head in two writes, 200 KB body");
+	defer_base();
 	req = post_request("/v2/nb", body_len, &len);
-	fd = dial(VIP4, true);
+	fd = dial_vip(VIP4, true);
 	ep = epoll_create1(0);
 	if (!EXPECT(fd >= 0) || !EXPECT(req) || !EXPECT(ep >= 0))
 		goto out;
@@ -943,12 +796,13 @@ static void test_keepalive(void)
 	int fd;
 
 	tap_begin("defer: keep-alive: the second request goes where the first went (routing is per connection)");
-	fd = dial(VIP4, false);
+	defer_base();
+	fd = dial_vip(VIP4, false);
 	if (EXPECT(fd >= 0)) {
-		EXPECT_EQ(send_all(fd, req1, strlen(req1)), 0);
+		EXPECT_EQ(write_all(fd, req1, strlen(req1)), 0);
 		EXPECT_EQ(read_resp(fd, &r1, true), 0);
 		EXPECT(is_v1(r1.server));
-		EXPECT_EQ(send_all(fd, req2, strlen(req2)), 0);
+		EXPECT_EQ(write_all(fd, req2, strlen(req2)), 0);
 		EXPECT_EQ(read_resp(fd, &r2, true), 0);
 		EXPECT_STR_EQ(r2.server, r1.server);
 		EXPECT_STR_EQ(r2.path, "/v2/second");
@@ -966,14 +820,15 @@ static void test_dead_endpoint(void)
 	char c;
 
 	tap_begin("defer: an endpoint nobody listens on gives ECONNREFUSED, blocking or not");
-	fd = dial(VIP4, false);
+	defer_base();
+	fd = dial_vip(VIP4, false);
 	if (EXPECT(fd >= 0)) {
 		errno = 0;
 		EXPECT_EQ(send(fd, req, strlen(req), MSG_NOSIGNAL), -1);
 		EXPECT_EQ(errno, ECONNREFUSED);
 		close(fd);
 	}
-	fd = dial(VIP4, true);
+	fd = dial_vip(VIP4, true);
 	ep = epoll_create1(0);
 	if (EXPECT(fd >= 0)) {
 		EXPECT_EQ(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
@@ -998,10 +853,10 @@ static void expect_reply(const char *addr, const char *req, int status,
 	char c;
 	int fd;
 
-	fd = dial(addr, false);
+	fd = dial_vip(addr, false);
 	if (!EXPECT(fd >= 0))
 		return;
-	EXPECT_EQ(send_all(fd, req, strlen(req)), 0);
+	EXPECT_EQ(write_all(fd, req, strlen(req)), 0);
 	if (!EXPECT_EQ(read_resp(fd, &r, has_body), 0)) {
 		close(fd);
 		return;
@@ -1013,7 +868,7 @@ static void expect_reply(const char *addr, const char *req, int status,
 			EXPECT_STR_EQ(r.body, body);
 	}
 	/* connection: close, and it is */
-	EXPECT_EQ(recv_wait(fd, &c, 1), 0);
+	EXPECT_EQ(recv_wait(fd, &c, 1, 5000), 0);
 	close(fd);
 }
 
@@ -1025,6 +880,7 @@ static void test_replies(void)
 	struct resp r;
 
 	tap_begin("defer: deny, direct response, no route, no endpoint: the application reads an HTTP response");
+	defer_base();
 	expect_reply(VIP4, "DELETE /admin HTTP/1.1\r\nHost: " HOST "\r\n\r\n",
 		     403, "403 Forbidden\n", true);
 	expect_reply(VIP4, "GET /health HTTP/1.1\r\nHost: " HOST "\r\n\r\n",
@@ -1040,7 +896,7 @@ static void test_replies(void)
 	/* A body after a denied head is drained (one blocking write takes
 	 * it all), then the 403 is read. */
 	post = post_request("/admin", 100000, &len);
-	fd = dial(VIP4, false);
+	fd = dial_vip(VIP4, false);
 	if (EXPECT(fd >= 0) && EXPECT(post)) {
 		EXPECT_EQ(write(fd, post, len), (ssize_t)len);
 		EXPECT_EQ(read_resp(fd, &r, true), 0);
@@ -1061,12 +917,13 @@ static void test_ipv6(void)
 	int fd;
 
 	tap_begin("defer: IPv6: routed on the first request, getpeername shows the VIP");
-	fd = dial(VIP6, false);
+	defer_base();
+	fd = dial_vip(VIP6, false);
 	if (EXPECT(fd >= 0)) {
 		EXPECT_EQ(getpeername(fd, (void *)&peer, &len), 0);
 		inet_ntop(AF_INET6, &peer.sin6_addr, addr, sizeof(addr));
 		EXPECT_STR_EQ(addr, VIP6);
-		EXPECT_EQ(send_all(fd, req, strlen(req)), 0);
+		EXPECT_EQ(write_all(fd, req, strlen(req)), 0);
 		EXPECT_EQ(read_resp(fd, &r, true), 0);
 		EXPECT_STR_EQ(r.server, "s6");
 		len = sizeof(peer);
@@ -1076,11 +933,11 @@ static void test_ipv6(void)
 		close(fd);
 	}
 	/* A dual-stack socket dialing the IPv4 VIP (v4-mapped). */
-	fd = dial("::ffff:" VIP4, false);
+	fd = dial_vip("::ffff:" VIP4, false);
 	if (EXPECT(fd >= 0)) {
 		const char *req4 = "GET /v2/mapped HTTP/1.1\r\nHost: " HOST "\r\n\r\n";
 
-		EXPECT_EQ(send_all(fd, req4, strlen(req4)), 0);
+		EXPECT_EQ(write_all(fd, req4, strlen(req4)), 0);
 		EXPECT_EQ(read_resp(fd, &r, true), 0);
 		EXPECT_STR_EQ(r.server, "b1");
 		close(fd);
@@ -1098,10 +955,11 @@ static void test_sockhash_redirect(void)
 	int fd;
 
 	tap_begin("defer: after the real connect the socket is in the sockhash: head and body go socket to socket");
+	defer_base();
 	req = post_request("/v2/redirect", body_len, &len);
-	fd = dial(VIP4, false);
+	fd = dial_vip(VIP4, false);
 	if (EXPECT(fd >= 0) && EXPECT(req)) {
-		EXPECT_EQ(send_all(fd, req, len), 0);
+		EXPECT_EQ(write_all(fd, req, len), 0);
 		EXPECT_EQ(read_resp(fd, &r, true), 0);
 		EXPECT_STR_EQ(r.server, "b1");
 		EXPECT_EQ(r.req_fnv, body_fnv(body_len));
@@ -1132,10 +990,11 @@ static void test_socket_calls_while_deferred(void)
 	char c;
 
 	tap_begin("defer: close before any write, socket options, reads, shutdown, reconnect while deferred");
+	defer_base();
 	for (i = 0; i < 50; i++) {
 		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
-		fd = dial(VIP4, i % 2);
+		fd = dial_vip(VIP4, i % 2);
 		if (!EXPECT(fd >= 0))
 			break;
 		/* Every third one aborts (SO_LINGER 0): tcp_disconnect on close. */
@@ -1143,7 +1002,7 @@ static void test_socket_calls_while_deferred(void)
 			EXPECT_EQ(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
 		close(fd);
 	}
-	fd = dial(VIP4, false);
+	fd = dial_vip(VIP4, false);
 	if (!EXPECT(fd >= 0)) {
 		tap_end();
 		return;
@@ -1177,12 +1036,12 @@ static void test_socket_calls_while_deferred(void)
 	/* A disconnect drops the deferral; the next connect is plain L4. */
 	EXPECT_EQ(connect(fd, &sa, sizeof(sa)), 0);
 	EXPECT_EQ(connect(fd, (void *)&ss, len), 0);
-	EXPECT_EQ(send_all(fd, req, strlen(req)), 0);
+	EXPECT_EQ(write_all(fd, req, strlen(req)), 0);
 	EXPECT_EQ(read_resp(fd, &r, true), 0);
 	EXPECT(is_v1(r.server));	/* the service's own cluster */
 	close(fd);
 	/* shutdown() before the head is complete: nothing can be routed. */
-	fd = dial(VIP4, false);
+	fd = dial_vip(VIP4, false);
 	if (EXPECT(fd >= 0)) {
 		EXPECT_EQ(send(fd, "GET / HT", 8, 0), 8);
 		errno = 0;
@@ -1203,11 +1062,12 @@ static void test_shutdown_after_request(void)
 	int fd, k;
 
 	tap_begin("defer: shutdown(SHUT_WR) right after the request waits for it to go out");
+	defer_base();
 	for (k = 0; k < 2; k++) {
-		fd = dial(VIP4, k);
+		fd = dial_vip(VIP4, k);
 		if (!EXPECT(fd >= 0))
 			break;
-		EXPECT_EQ(send_all(fd, req, strlen(req)), 0);
+		EXPECT_EQ(write_all(fd, req, strlen(req)), 0);
 		EXPECT_EQ(shutdown(fd, SHUT_WR), 0);
 		EXPECT_EQ(read_resp(fd, &r, true), 0);
 		EXPECT_STR_EQ(r.server, "b1");
@@ -1225,7 +1085,8 @@ static void test_bad_heads(void)
 	char c;
 
 	tap_begin("defer: malformed heads fail the write with EBADMSG, over-long ones with EMSGSIZE");
-	fd = dial(VIP4, false);
+	defer_base();
+	fd = dial_vip(VIP4, false);
 	if (EXPECT(fd >= 0)) {
 		errno = 0;
 		EXPECT_EQ(send(fd, bare_lf, strlen(bare_lf), MSG_NOSIGNAL), -1);
@@ -1236,7 +1097,7 @@ static void test_bad_heads(void)
 		EXPECT_EQ(recv(fd, &c, 1, 0), 0);
 		close(fd);
 	}
-	fd = dial(VIP4, false);
+	fd = dial_vip(VIP4, false);
 	if (EXPECT(fd >= 0)) {
 		errno = 0;
 		EXPECT_EQ(send(fd, tls_hello, sizeof(tls_hello) - 1, MSG_NOSIGNAL), -1);
@@ -1244,7 +1105,7 @@ static void test_bad_heads(void)
 		close(fd);
 	}
 	huge = malloc(20000);
-	fd = dial(VIP4, false);
+	fd = dial_vip(VIP4, false);
 	if (EXPECT(fd >= 0) && EXPECT(huge)) {
 		int n = snprintf(huge, 20000, "GET / HTTP/1.1\r\nHost: " HOST "\r\nx-big: ");
 
@@ -1268,9 +1129,10 @@ static void test_sendfile(void)
 	int fd, file;
 
 	tap_begin("defer: a request sent with sendfile() is routed too");
+	defer_base();
 	EXPECT_EQ(write_file(path, req), 0);
 	file = open(path, O_RDONLY);
-	fd = dial(VIP4, false);
+	fd = dial_vip(VIP4, false);
 	if (EXPECT(fd >= 0) && EXPECT(file >= 0)) {
 		EXPECT_EQ(sendfile(fd, file, NULL, strlen(req)), (ssize_t)strlen(req));
 		EXPECT_EQ(read_resp(fd, &r, true), 0);
@@ -1290,10 +1152,11 @@ static void test_plain_service(void)
 	struct resp r;
 
 	tap_begin("defer: a tcp (non-HTTP) service is not deferred: balanced at connect");
+	defer_base();
 	{
 		struct tcp_info ti = {};
 		socklen_t len = sizeof(ti);
-		int fd = dial(VIP_PLAIN, false);
+		int fd = dial_vip(VIP_PLAIN, false);
 
 		if (EXPECT(fd >= 0)) {
 			EXPECT_EQ(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
@@ -1304,20 +1167,6 @@ static void test_plain_service(void)
 	EXPECT_EQ(get(VIP_PLAIN, "/whatever", NULL, &r), 0);
 	EXPECT_STR_EQ(r.server, "b1");
 	tap_end();
-}
-
-/* A plain connection to 127.0.0.1:@port (no VIP: the mesh lets it be). */
-static int dial_direct(int port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	s.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && connect(fd, (void *)&s, sizeof(s))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 /*
@@ -1342,19 +1191,21 @@ static void test_connecting_phase(void)
 	ssize_t n;
 
 	tap_begin("defer: while the real connect is under way, writes wait, poll hides POLLOUT, shutdown waits for the head");
-	lfd = listen_backlog(AF_INET, "127.0.0.1", 19005, 0);
-	filler = dial_direct(19005);
+	defer_base();
+	lfd = listen_tcp("127.0.0.1", 19005, 0);
+	filler = dial("127.0.0.1", 19005, NULL);	/* no VIP: left alone */
 	if (!EXPECT(lfd >= 0) || !EXPECT(filler >= 0))
 		goto out;
 	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	fd = dial(VIP4, true);
+	fd = dial_vip(VIP4, true);
 	if (!EXPECT(fd >= 0))
 		goto out;
 	EXPECT_EQ(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
-	usleep(100000);
-	EXPECT_EQ(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen), 0);
+	/* the real connect starts: a SYN leaves (and is dropped) */
+	EXPECT(WAIT_UNTIL((tlen = sizeof(ti),
+			   !getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) &&
+			   ti.tcpi_segs_out >= 1), 2000));
 	EXPECT_EQ(ti.tcpi_state, 2);		/* SYN_SENT for real now */
-	EXPECT(ti.tcpi_segs_out >= 1);
 	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
 	EXPECT_EQ(poll(&p, 1, 0), 0);
 	errno = 0;
@@ -1404,7 +1255,8 @@ static void test_pipelined(void)
 	int fd;
 
 	tap_begin("defer: two pipelined requests in one write: both answered, by the first one's backend");
-	fd = dial(VIP4, false);
+	defer_base();
+	fd = dial_vip(VIP4, false);
 	if (EXPECT(fd >= 0)) {
 		EXPECT_EQ(write(fd, reqs, strlen(reqs)), (ssize_t)strlen(reqs));
 		EXPECT_EQ(read_resp(fd, &r1, true), 0);
@@ -1427,6 +1279,7 @@ static void test_fastopen_left_alone(void)
 	int fd, one = 1;
 
 	tap_begin("defer: a TCP_FASTOPEN_CONNECT socket is not deferred (the kernel defers it its own way)");
+	defer_base();
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (!EXPECT(fd >= 0)) {
 		tap_end();
@@ -1439,7 +1292,7 @@ static void test_fastopen_left_alone(void)
 		return;
 	}
 	EXPECT_EQ(connect(fd, (void *)&ss, len), 0);
-	EXPECT_EQ(send_all(fd, req, strlen(req)), 0);
+	EXPECT_EQ(write_all(fd, req, strlen(req)), 0);
 	EXPECT_EQ(read_resp(fd, &r, true), 0);
 	/* Balanced at connect like any L4 service: the path did not count. */
 	EXPECT(is_v1(r.server));
@@ -1455,6 +1308,7 @@ static void test_curl(void)
 	FILE *f;
 
 	tap_begin("defer: curl (a real client) is routed by path, header and method, and reads module replies");
+	defer_base();
 	if (!path_exists("/usr/bin/curl")) {
 		tap_skip("no curl in this VM");
 		tap_end();
@@ -1513,13 +1367,14 @@ static void test_nonblocking_many(void)
 	struct resp r;
 
 	tap_begin("defer: 200 non-blocking connections: connect, one write, poll for the answer");
+	defer_base();
 	for (i = 0; i < 200; i++) {
 		struct tcp_info ti = {};
 		socklen_t len = sizeof(ti);
 		ssize_t n;
 		int rc;
 
-		fd = dial(VIP4, true);
+		fd = dial_vip(VIP4, true);
 		if (fd < 0) {
 			bad++;
 			continue;
@@ -1576,6 +1431,7 @@ static void test_concurrent(void)
 	int i, ok = 0, bad = 0;
 
 	tap_begin("defer: 4 threads x 40 deferred connections, each routed right");
+	defer_base();
 	for (i = 0; i < 4; i++)
 		pthread_create(&t[i], NULL, hammer_run, &h[i]);
 	for (i = 0; i < 4; i++) {
@@ -1589,24 +1445,43 @@ static void test_concurrent(void)
 	tap_end();
 }
 
+/*
+ * A deferred socket holds a reference on the module (its ops are the
+ * module's): rmmod must wait for it. The connect programs hold the module
+ * too, so first show that one socket is worth exactly one reference, then
+ * take the programs away and watch the count fall to that one socket.
+ */
 static void test_rmmod_refused(void)
 {
+	long base, with_second;
 	char out[512];
-	int fd;
+	int fd, second;
 
-	tap_begin("defer: rmmod is refused while a deferred socket is open, and works once it is closed");
-	fd = dial(VIP4, false);
+	tap_begin("defer: only the open deferred socket holds the module: rmmod gets EAGAIN until it is closed");
+	defer_base();
+	fd = dial_vip(VIP4, false);
 	EXPECT(fd >= 0);
-	/* The connect programs pin the module too: take them away first. */
+	base = kmesh_refcnt();
+	second = dial_vip(VIP4, false);
+	EXPECT(second >= 0);
+	with_second = kmesh_refcnt();
+	if (second >= 0)
+		close(second);
+	EXPECT_EQ(with_second, base + 1);
+	EXPECT(WAIT_UNTIL(kmesh_refcnt() == base, 2000));
+	/* The connect programs go; their deferred free drops their references. */
 	EXPECT_EQ(run_cmd(out, sizeof(out), "kmeshctl down"), 0);
 	is_up = false;
-	usleep(200000);
-	EXPECT(run_cmd(out, sizeof(out), "rmmod kmesh") != 0);
+	if (!EXPECT(WAIT_UNTIL(kmesh_refcnt() == 1, 5000)))
+		tap_diag("refcnt %ld after down (%ld before), wanted 1: the socket's",
+			 kmesh_refcnt(), base);
+	EXPECT_EQ(kmesh_unload_once(), -EAGAIN);
 	EXPECT(kmesh_loaded());
 	/* Still usable as a socket (now plain: nothing routes the VIP). */
 	if (fd >= 0)
 		close(fd);
-	EXPECT_EQ(kmesh_rmmod(), 0);
+	EXPECT(WAIT_UNTIL(kmesh_refcnt() == 0, 2000));
+	EXPECT_EQ(kmesh_unload_once(), 0);
 	EXPECT(!kmesh_loaded());
 	EXPECT_EQ(kmesh_modprobe(NULL), 0);
 	tap_end();
@@ -1642,28 +1517,60 @@ static void test_kmemleak(void)
 	tap_end();
 }
 
+static const struct subtest subtests[] = {
+	SUBTEST(l7_program),
+	SUBTEST(connect_returns_at_once),
+	SUBTEST(routes_pick_cluster),
+	SUBTEST(no_vhost),
+	SUBTEST(weighted_split),
+	SUBTEST(split_head),
+	SUBTEST(blocking_body),
+	SUBTEST(nonblocking_epoll),
+	SUBTEST(keepalive),
+	SUBTEST(dead_endpoint),
+	SUBTEST(replies),
+	SUBTEST(ipv6),
+	SUBTEST(sockhash_redirect),
+	SUBTEST(socket_calls_while_deferred),
+	SUBTEST(shutdown_after_request),
+	SUBTEST(bad_heads),
+	SUBTEST(sendfile),
+	SUBTEST(plain_service),
+	SUBTEST(pipelined),
+	SUBTEST(connecting_phase),
+	SUBTEST(fastopen_left_alone),
+	SUBTEST(curl),
+	SUBTEST(nonblocking_many),
+	SUBTEST(concurrent),
+	SUBTEST(kmemleak),
+	SUBTEST(rmmod_refused),
+};
+
 void test_defer(void)
 {
 	static const struct {
-		int family;
 		const char *addr;
 		int port;
 		const char *name;
 	} srv[] = {
-		{ AF_INET, "127.0.0.1", 19001, "a1" },
-		{ AF_INET, "127.0.0.1", 19002, "a2" },
-		{ AF_INET, "127.0.0.1", 19003, "b1" },
-		{ AF_INET, "127.0.0.1", 19004, "c1" },
-		{ AF_INET6, "::1", 19011, "s6" },
+		{ "127.0.0.1", 19001, "a1" },
+		{ "127.0.0.1", 19002, "a2" },
+		{ "127.0.0.1", 19003, "b1" },
+		{ "127.0.0.1", 19004, "c1" },
+		{ "::1", 19011, "s6" },
 	};
-	const char *lane = vm_lane();
+	struct server_opts meshed = {};
+	char hooks[128] = "";
 	size_t i;
 	bool ok = true;
 
 	tap_begin("defer: topology: meshed cgroup, five HTTP servers, routes attached");
-	if (!lane || strcmp(lane, "kfunc")) {
-		tap_skip("needs kfuncs callable from connect programs (kfunc lane); lane is %s",
-			 lane ? lane : "unknown");
+	if (!kmesh_loaded())
+		EXPECT_EQ(kmesh_modprobe(NULL), 0);
+	if (!kfunc_common_hook()) {
+		read_text("/sys/module/kmesh/caps/kfunc_hooks", hooks, sizeof(hooks));
+		tap_skip("needs kfuncs callable from connect programs (the common kfunc hook); this kernel offers: %s",
+			 hooks[0] ? hooks : "no module");
 		tap_end();
 		return;
 	}
@@ -1671,48 +1578,16 @@ void test_defer(void)
 	/* Leak suspects from before this area are not ours to judge. */
 	run_cmd(NULL, 0, "echo clear > /sys/kernel/debug/kmemleak");
 	run_cmd(NULL, 0, "ip link set lo up");
-	if (!kmesh_loaded())
-		EXPECT_EQ(kmesh_modprobe(NULL), 0);
-	if (!EXPECT_EQ(cgroup_setup(), 0)) {
+	if (!EXPECT_EQ(test_cgroup_setup(&cg, "kmesh-defer-test"), 0)) {
 		tap_end();
 		return;
 	}
-	for (i = 0; i < sizeof(srv) / sizeof(srv[0]); i++)
-		ok &= EXPECT_EQ(server_start(srv[i].family, srv[i].addr,
-					     srv[i].port, srv[i].name), 0);
-	ok &= EXPECT_EQ(mesh_setup(), 0);
-	ok &= EXPECT_EQ(join_cgroup(cgroup), 0);
+	meshed.cgroup = cg.path;
+	for (i = 0; i < ARRAY_LEN(srv); i++)
+		ok &= EXPECT(server_start(srv[i].addr, srv[i].port, srv[i].name, serve,
+					  &meshed) >= 0);
 	tap_end();
-	if (!ok) {
-		cleanup();
-		return;
-	}
-
-	test_l7_program();
-	test_connect_returns_at_once();
-	test_routes_pick_cluster();
-	test_no_vhost();
-	test_weighted_split();
-	test_split_head();
-	test_blocking_body();
-	test_nonblocking_epoll();
-	test_keepalive();
-	test_dead_endpoint();
-	test_replies();
-	test_ipv6();
-	test_sockhash_redirect();
-	test_socket_calls_while_deferred();
-	test_shutdown_after_request();
-	test_bad_heads();
-	test_sendfile();
-	test_plain_service();
-	test_pipelined();
-	test_connecting_phase();
-	test_fastopen_left_alone();
-	test_curl();
-	test_nonblocking_many();
-	test_concurrent();
-	test_kmemleak();
-	test_rmmod_refused();
+	if (ok)
+		run_subtests("defer", subtests, ARRAY_LEN(subtests));
 	cleanup();
 }

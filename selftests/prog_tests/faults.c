@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net_helpers.h"
+#include "subtest.h"
 #include "tap.h"
 #include "tests.h"
 #include "torture.h"
@@ -137,28 +139,11 @@ static const char config_c[] = BASE
 
 static bool up;
 
-static bool kfunc_lane(void)
-{
-	const char *lane = vm_lane();
-
-	return lane && !strcmp(lane, "kfunc");
-}
-
 /* What the /api route reaches: per request in kfunc mode; in fallback
  * mode the connection goes to the service's own cluster. */
 static const char *api_expect(void)
 {
-	return kfunc_lane() ? "x-backend: api" : "x-backend: web";
-}
-
-static long long generation(void)
-{
-	char out[256], *p;
-
-	if (tt_ctl(out, sizeof(out), "dump"))
-		return -1;
-	p = strstr(out, "generation ");
-	return p ? strtoll(p + 11, NULL, 10) : -1;
+	return kfunc_common_hook() ? "x-backend: api" : "x-backend: web";
 }
 
 /* ---- one request on a new connection ---- */
@@ -169,7 +154,7 @@ struct answer {
 	int err;		/* errno of a failed connect/write/read */
 };
 
-static int dial(const char *addr)
+static int dial_vip(const char *addr)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(80) };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -224,7 +209,7 @@ static void request(const char *addr, const char *path, struct answer *a)
 	int fd, n;
 
 	memset(a, 0, sizeof(*a));
-	fd = dial(addr);
+	fd = dial_vip(addr);
 	if (fd < 0) {
 		a->err = errno;
 		return;
@@ -331,6 +316,19 @@ static void test_setup(void)
 	tap_end();
 }
 
+/* Whatever ran before: the module loaded and config A applied. */
+static bool faults_base(void)
+{
+	if (!up) {
+		tap_skip("no mesh");
+		return false;
+	}
+	if (!kmesh_loaded() && !EXPECT_EQ(kmesh_modprobe(NULL), 0))
+		return false;
+	return EXPECT_EQ(tt_join_meshed(), 0) &&
+	       EXPECT_EQ(tt_apply(MESH_FILE, config_a, false), 0);
+}
+
 static void spawn_and_kill(char *const argv[], useconds_t after)
 {
 	pid_t pid = tt_spawn("/dev/null", argv);
@@ -349,8 +347,7 @@ static void test_kill_kmeshctl(void)
 	int i;
 
 	tap_begin("faults: kill -9 of kmeshctl (apply, log, metrics) during L4 and L7 traffic loses no connection");
-	if (!up) {
-		tap_skip("no mesh");
+	if (!faults_base()) {
 		tap_end();
 		return;
 	}
@@ -365,11 +362,11 @@ static void test_kill_kmeshctl(void)
 	expect_clean("L4 keep-alive", &l4);
 	expect_clean("L7 connection per request", &l7);
 	/* Nothing is left locked or half-done. */
-	EXPECT_EQ(tt_ctl(out, sizeof(out), "apply -f " MESH_FILE), 0);
-	EXPECT_EQ(tt_ctl(out, sizeof(out), "up --cgroup %s", tt_cgroup()), 0);
+	EXPECT_EQ(ctl(out, sizeof(out), "apply -f " MESH_FILE), 0);
+	EXPECT_EQ(ctl(out, sizeof(out), "up --cgroup %s", tt_cgroup()), 0);
 	EXPECT(strstr(out, "adopted the pinned state"));
-	EXPECT_EQ(tt_stat("cluster f-l4 ", "active"), 0);
-	EXPECT_EQ(tt_stat("cluster f-api ", "active"), 0);
+	EXPECT_EQ(ctl_stat("cluster f-l4 ", "active", -1), 0);
+	EXPECT_EQ(ctl_stat("cluster f-api ", "active", -1), 0);
 	tap_end();
 }
 
@@ -381,8 +378,7 @@ static void test_rmmod_under_traffic(void)
 	int i, refused = 0;
 
 	tap_begin("faults: rmmod kmesh during L7 traffic is refused or harmless; no request lost");
-	if (!up) {
-		tap_skip("no mesh");
+	if (!faults_base()) {
 		tap_end();
 		return;
 	}
@@ -395,7 +391,7 @@ static void test_rmmod_under_traffic(void)
 	expect_clean("L7 during rmmod", &l7);
 	tap_diag("rmmod refused %d of %d times (%s); module %s", refused, i,
 		 refused ? out : "", kmesh_loaded() ? "loaded" : "gone");
-	if (kfunc_lane()) {
+	if (kfunc_common_hook()) {
 		/* The data plane calls the module's kfuncs: it must stay. */
 		EXPECT_EQ(refused, 3);
 		EXPECT(kmesh_loaded());
@@ -479,7 +475,7 @@ static void storm_applies(struct storm *s, double seconds, int min_applies)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
-		if (tt_ctl(NULL, 0, "apply -f %s",
+		if (ctl(NULL, 0, "apply -f %s",
 			   s->applies % 2 ? "/tmp/kmesh-storm-a.yaml" :
 					    "/tmp/kmesh-storm-b.yaml"))
 			s->apply_failures++;
@@ -491,15 +487,8 @@ static void storm_applies(struct storm *s, double seconds, int min_applies)
 
 static void settle_bpf(const struct tt_mem *want, struct tt_mem *got)
 {
-	int i;
-
 	/* Old generations' maps are freed after an RCU grace period. */
-	for (i = 0; i < 50; i++) {
-		tt_mem_sample(got);
-		if (got->bpf_maps == want->bpf_maps)
-			return;
-		usleep(100000);
-	}
+	WAIT_UNTIL((tt_mem_sample(got), got->bpf_maps == want->bpf_maps), 5000);
 }
 
 static void test_apply_storm(void)
@@ -513,26 +502,25 @@ static void test_apply_storm(void)
 	int i, p;
 
 	tap_begin("faults: apply storm (A, B, A, ... as fast as kmeshctl goes) under traffic: each answer is A's or B's, no error, nothing left over");
-	if (!up) {
-		tap_skip("no mesh");
+	if (!faults_base()) {
 		tap_end();
 		return;
 	}
-	EXPECT_EQ(tt_write("/tmp/kmesh-storm-a.yaml", config_a), 0);
-	EXPECT_EQ(tt_write("/tmp/kmesh-storm-b.yaml", config_b), 0);
+	EXPECT_EQ(write_file("/tmp/kmesh-storm-a.yaml", config_a), 0);
+	EXPECT_EQ(write_file("/tmp/kmesh-storm-b.yaml", config_b), 0);
 	/* Each config once with traffic, so that per-route counters of both
 	 * exist before the first sample: what grows after that is left over. */
 	for (i = 0; i < 3; i++) {
 		struct answer a;
 
-		EXPECT_EQ(tt_ctl(NULL, 0, "apply -f /tmp/kmesh-storm-%c.yaml",
+		EXPECT_EQ(ctl(NULL, 0, "apply -f /tmp/kmesh-storm-%c.yaml",
 				 i % 2 ? 'b' : 'a'), 0);
 		for (p = 0; p < 3; p++)
 			request(VIP_STORM, storm_paths[p], &a);
 	}
 	tt_mem_sample(&before);
 	tt_mem_diag("before", &before);
-	gen = generation();
+	gen = ctl_generation();
 	for (i = 0; i < 2; i++)
 		pthread_create(&th[i], NULL, storm_traffic, &s);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -543,7 +531,7 @@ static void test_apply_storm(void)
 		pthread_join(th[i], NULL);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	tap_diag("%d applies in %.2f s (%.0f/s), %d failed; generation %lld -> %lld",
-		 s.applies, secs, s.applies / secs, s.apply_failures, gen, generation());
+		 s.applies, secs, s.applies / secs, s.apply_failures, gen, ctl_generation());
 	for (p = 0; p < 3; p++)
 		tap_diag("%-8s A's answer %d, B's answer %d, mixed %d, error %d, connect and request in successive generations %d",
 			 storm_paths[p], s.counts[p][AS_A], s.counts[p][AS_B],
@@ -551,7 +539,7 @@ static void test_apply_storm(void)
 	if (s.first_bad[0])
 		tap_diag("first bad answer: %s", s.first_bad);
 	EXPECT_EQ(s.apply_failures, 0);
-	EXPECT_EQ(generation(), gen + s.applies);
+	EXPECT_EQ(ctl_generation(), gen + s.applies);
 	for (p = 0; p < 3; p++) {
 		EXPECT_EQ(s.counts[p][MIXED], 0);
 		EXPECT_EQ(s.counts[p][FAILED], 0);
@@ -583,8 +571,7 @@ static void test_backend_dies(void)
 	struct answer a;
 
 	tap_begin("faults: a backend killed mid-connection: clients see EOF or a reset, counters account it, nothing stays stuck");
-	if (!up) {
-		tap_skip("no mesh");
+	if (!faults_base()) {
 		tap_end();
 		return;
 	}
@@ -592,14 +579,14 @@ static void test_backend_dies(void)
 		b = &backends[paths[k].backend];
 		snprintf(prefix, sizeof(prefix), "service %s ", paths[k].svc);
 		snprintf(cl, sizeof(cl), "cluster %s ", paths[k].cluster);
-		connects = tt_stat(prefix, "connects");
-		closed = tt_stat(prefix, "closed");
-		failed = tt_stat(prefix, "connect_failed");
+		connects = ctl_stat(prefix, "connects", -1);
+		closed = ctl_stat(prefix, "closed", -1);
+		failed = ctl_stat(prefix, "connect_failed", -1);
 		for (i = 0; i < 16; i++) {
 			char req[] = "GET /web/k HTTP/1.1\r\nHost: faults\r\n\r\n";
 
 			memset(&a, 0, sizeof(a));
-			fds[i] = dial(paths[k].vip);
+			fds[i] = dial_vip(paths[k].vip);
 			if (fds[i] < 0 ||
 			    send(fds[i], req, sizeof(req) - 1, MSG_NOSIGNAL) < 0)
 				a.err = errno;
@@ -607,7 +594,7 @@ static void test_backend_dies(void)
 				read_answer(fds[i], &a);
 			EXPECT(answered(&a, 200, b->tag));
 		}
-		EXPECT_EQ(tt_stat(cl, "active"), 16);
+		EXPECT_EQ(ctl_stat(cl, "active", -1), 16);
 		tt_stop(b->pid);
 		seen_end = 0;
 		for (i = 0; i < 16; i++) {
@@ -622,17 +609,17 @@ static void test_backend_dies(void)
 			close(fds[i]);
 		}
 		EXPECT_EQ(seen_end, 16);
-		usleep(300000);
-		EXPECT_EQ(tt_stat(cl, "active"), 0);
-		EXPECT_EQ(tt_stat(prefix, "connects"), connects + 16);
-		EXPECT_EQ(tt_stat(prefix, "closed"), closed + 16);
+		/* closes are counted as the kernel gets to them */
+		EXPECT(WAIT_UNTIL(ctl_stat(cl, "active", -1) == 0, 5000));
+		EXPECT_EQ(ctl_stat(prefix, "connects", -1), connects + 16);
+		EXPECT_EQ(ctl_stat(prefix, "closed", -1), closed + 16);
 		/* With the backend gone a new connection is refused (L4), or
 		 * answered 503 (a deferred connect has a request to answer). */
 		request(paths[k].vip, "/web/gone", &a);
 		if (!EXPECT(a.err == ECONNREFUSED || a.status == 503))
 			tap_diag("%s with its backend gone: status %d, %s", paths[k].svc,
 				 a.status, a.err ? strerror(a.err) : "no error");
-		EXPECT(tt_stat(prefix, "connect_failed") > failed || a.status == 503);
+		EXPECT(ctl_stat(prefix, "connect_failed", -1) > failed || a.status == 503);
 		/* A new backend on the same port serves again: no stuck state. */
 		b->pid = tt_benchsrv("127.0.0.1", b->port, b->tag);
 		EXPECT(b->pid > 0);
@@ -689,15 +676,15 @@ static int write_big(const char *path, int services, int clusters, int eps,
 static void expect_refused(const char *what, const char *message)
 {
 	static char out[8192];
-	long long gen = generation();
+	long long gen = ctl_generation();
 	struct answer a;
 
-	EXPECT(tt_ctl(out, sizeof(out), "apply -f " BIG_FILE) != 0);
+	EXPECT(ctl(out, sizeof(out), "apply -f " BIG_FILE) != 0);
 	if (!EXPECT(strstr(out, message)))
 		tap_diag("%s: kmeshctl said: %.300s", what, out);
 	else
 		tap_diag("%s: %.200s", what, out);
-	EXPECT_EQ(generation(), gen);
+	EXPECT_EQ(ctl_generation(), gen);
 	/* The running config still works, L4 and L7. */
 	request(VIP_L7, "/api/still", &a);
 	EXPECT(answered(&a, 200, api_expect() + strlen("x-backend: ")));
@@ -708,8 +695,7 @@ static void expect_refused(const char *what, const char *message)
 static void test_over_capacity(void)
 {
 	tap_begin("faults: more services, endpoints or routes than the data plane holds: a clear error, the old config keeps working");
-	if (!up) {
-		tap_skip("no mesh");
+	if (!faults_base()) {
 		tap_end();
 		return;
 	}
@@ -736,7 +722,7 @@ static int write_param(const char *name, const char *value)
 	char path[128];
 
 	snprintf(path, sizeof(path), PARAMS "%s", name);
-	return tt_write(path, value);
+	return write_file(path, value);
 }
 
 static long long read_param(const char *name)
@@ -758,7 +744,7 @@ static void request_headers(int extra, struct answer *a)
 	for (i = 0; i < extra; i++)
 		n += snprintf(req + n, sizeof(req) - (size_t)n, "X-H%d: %d\r\n", i, i);
 	n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n");
-	fd = dial(VIP_L7);
+	fd = dial_vip(VIP_L7);
 	if (fd < 0) {
 		a->err = errno;
 		return;
@@ -785,8 +771,7 @@ static void test_params(void)
 	size_t i;
 
 	tap_begin("faults: module parameters at runtime: bad values refused; max_tables and max_headers take effect at once");
-	if (!up || !kmesh_loaded()) {
-		tap_skip("no mesh or no module");
+	if (!faults_base()) {
 		tap_end();
 		return;
 	}
@@ -800,23 +785,23 @@ static void test_params(void)
 	 * service with routes is refused; with room again it applies. */
 	tables = tt_mem_route_tables();
 	EXPECT(tables > 0);
-	gen = generation();
+	gen = ctl_generation();
 	/* Replacing a table is always allowed; adding one needs room. */
 	EXPECT_EQ(write_param("max_tables", "1"), 0);
-	EXPECT_EQ(tt_write(BIG_FILE, config_c), 0);
-	EXPECT(tt_ctl(out, sizeof(out), "apply -f " BIG_FILE) != 0);
+	EXPECT_EQ(write_file(BIG_FILE, config_c), 0);
+	EXPECT(ctl(out, sizeof(out), "apply -f " BIG_FILE) != 0);
 	if (!EXPECT(strstr(out, "the module refused the table")))
 		tap_diag("max_tables: %.300s", out);
-	EXPECT_EQ(generation(), gen);
+	EXPECT_EQ(ctl_generation(), gen);
 	request(VIP_L7, "/api/p", &a);
 	EXPECT(answered(&a, 200, api));
 	EXPECT_EQ(write_param("max_tables", "16384"), 0);
-	EXPECT_EQ(tt_ctl(out, sizeof(out), "apply -f " MESH_FILE), 0);
-	EXPECT_EQ(generation(), gen + 1);
+	EXPECT_EQ(ctl(out, sizeof(out), "apply -f " MESH_FILE), 0);
+	EXPECT_EQ(ctl_generation(), gen + 1);
 	EXPECT_EQ(tt_mem_route_tables(), tables);	/* none left behind */
 	unlink(BIG_FILE);
 	/* The module parses heads in kfunc mode only. */
-	if (kfunc_lane()) {
+	if (kfunc_common_hook()) {
 		EXPECT_EQ(write_param("max_headers", "3"), 0);
 		request_headers(1, &a);		/* Host + 1 */
 		EXPECT(answered(&a, 200, api));
@@ -832,17 +817,20 @@ static void test_params(void)
 	tap_end();
 }
 
+static const struct subtest subtests[] = {
+	SUBTEST(kill_kmeshctl),
+	SUBTEST(rmmod_under_traffic),
+	SUBTEST(apply_storm),
+	SUBTEST(backend_dies),
+	SUBTEST(over_capacity),
+	SUBTEST(params),
+};
+
 void test_faults(void)
 {
 	test_setup();
-	test_kill_kmeshctl();
-	test_rmmod_under_traffic();
-	test_apply_storm();
-	test_backend_dies();
-	test_over_capacity();
-	test_params();
+	run_subtests("faults", subtests, ARRAY_LEN(subtests));
 	run_cmd(NULL, 0, "kmeshctl down");
 	tt_stop_all();
-	tt_join_home();
-	rmdir(tt_cgroup());
+	tt_cgroup_free();
 }

@@ -499,14 +499,13 @@ static int tcp_pair(int *cli, int *srv)
 
 static void test_msg_parse(void)
 {
-	const char *lane = vm_lane();
 	struct http_parse_bpf *skel = NULL;
 	int sockhash = -1, cli = -1, srv = -1, key = 0;
 	char got[sizeof(get_req)];
 
 	tap_begin("http: sk_msg parses the request in place (zero copy)");
-	if (!lane || strcmp(lane, "kfunc")) {
-		tap_skip("needs the kfunc lane (sk_msg cannot call module kfuncs on this kernel)");
+	if (!kfunc_common_hook()) {
+		tap_skip("sk_msg cannot call module kfuncs on this kernel (no common kfunc hook)");
 		tap_end();
 		return;
 	}

@@ -50,6 +50,7 @@
 #include <bpf/bpf.h>
 
 #include "l4_bpf.h"
+#include "net_helpers.h"
 #include "route_tables.h"
 #include "tap.h"
 #include "tests.h"
@@ -69,59 +70,30 @@ struct tt_loadgen {
 
 /* ---- shared with faults.c (torture.h) ---- */
 
-static char cgroup[512], home_cgroup[1024];
+static struct test_cgroup cg;
 static pid_t children[64];
 static int nr_children;
 static int home_netns = -1;
 
 int tt_join_meshed(void)
 {
-	return join_cgroup(cgroup);
-}
-
-int tt_join_home(void)
-{
-	return join_cgroup(home_cgroup);
+	return join_cgroup(cg.path);
 }
 
 const char *tt_cgroup(void)
 {
-	return cgroup;
+	return cg.path;
 }
 
 int tt_cgroup_setup(const char *name)
 {
-	char root[256];
-
-	if (cgroup_home(root, sizeof(root), home_cgroup, sizeof(home_cgroup)))
-		return -1;
-	snprintf(cgroup, sizeof(cgroup), "%s/%s", root, name);
-	if (mkdir(cgroup, 0755) && errno != EEXIST)
-		return -1;
 	mkdir(LOG_DIR, 0755);
-	return 0;
+	return test_cgroup_setup(&cg, name);
 }
 
-int tt_write(const char *path, const char *value)
+void tt_cgroup_free(void)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = write(fd, value, strlen(value)) == (ssize_t)strlen(value) ? 0 : -1;
-	close(fd);
-	return rc;
-}
-
-int tt_ctl(char *out, size_t size, const char *fmt, ...)
-{
-	char args[768];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	return run_cmd(out, size, "kmeshctl %s", args);
+	test_cgroup_free(&cg);
 }
 
 int tt_apply(const char *file, const char *yaml, bool up)
@@ -129,12 +101,12 @@ int tt_apply(const char *file, const char *yaml, bool up)
 	static char out[4096];
 	int rc;
 
-	if (tt_write(file, yaml))
+	if (write_file(file, yaml))
 		return -1;
 	if (up)
-		rc = tt_ctl(out, sizeof(out), "up --cgroup %s -f %s", cgroup, file);
+		rc = ctl(out, sizeof(out), "up --cgroup %s -f %s", cg.path, file);
 	else
-		rc = tt_ctl(out, sizeof(out), "apply -f %s", file);
+		rc = ctl(out, sizeof(out), "apply -f %s", file);
 	if (rc)
 		tap_diag("kmeshctl %s: %s", up ? "up" : "apply", out);
 	return rc;
@@ -173,20 +145,17 @@ pid_t tt_benchsrv(const char *addr, int port, const char *tag)
 	char log[128], portbuf[16];
 	char *argv[] = { "benchsrv", "http", (char *)addr, portbuf, "--tag",
 			 (char *)tag, "--max-seconds", "7200", NULL };
+	bool exited = false;
 	pid_t pid;
-	int i;
 
 	snprintf(portbuf, sizeof(portbuf), "%d", port);
 	snprintf(log, sizeof(log), LOG_DIR "/benchsrv-%d.log", port);
 	unlink(log);	/* an earlier server's "ready" must not count */
 	pid = tt_spawn(log, argv);
-	for (i = 0; pid > 0 && i < 100; i++) {
-		if (file_has(log, "benchsrv: ready"))
-			return pid;
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			break;
-		usleep(50000);
-	}
+	if (pid > 0 && WAIT_UNTIL(file_has(log, "benchsrv: ready") ||
+				  (exited = waitpid(pid, NULL, WNOHANG) == pid), 5000) &&
+	    !exited)
+		return pid;
 	tap_diag("benchsrv %s:%d did not start", addr, port);
 	return -1;
 }
@@ -292,33 +261,15 @@ static int run_loadgens(struct load_group *g, int groups, int procs,
 	return rc;
 }
 
-long long tt_stat(const char *prefix, const char *field)
-{
-	static char out[65536];
-	char key[64], *line, *p, *save = NULL;
-
-	if (tt_ctl(out, sizeof(out), "stats"))
-		return -1;
-	snprintf(key, sizeof(key), " %s ", field);
-	for (line = strtok_r(out, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, prefix, strlen(prefix)))
-			continue;
-		p = strstr(line, key);
-		return p ? strtoll(p + strlen(key), NULL, 10) : -1;
-	}
-	return -1;
-}
-
 int tt_netns_enter(void)
 {
 	home_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (home_netns < 0 || unshare(CLONE_NEWNET))
 		return -1;
 	/* Per namespace: backlogs and ports for thousands of connections. */
-	if (tt_write("/proc/sys/net/core/somaxconn", "65535") ||
-	    tt_write("/proc/sys/net/ipv4/tcp_max_syn_backlog", "65535") ||
-	    tt_write("/proc/sys/net/ipv4/ip_local_port_range", "1024 65535"))
+	if (write_file("/proc/sys/net/core/somaxconn", "65535") ||
+	    write_file("/proc/sys/net/ipv4/tcp_max_syn_backlog", "65535") ||
+	    write_file("/proc/sys/net/ipv4/ip_local_port_range", "1024 65535"))
 		return -1;
 	return run_cmd(NULL, 0, "ip link set lo up");
 }
@@ -364,7 +315,7 @@ static void shrink_slabs(void)
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", e->d_name);
-		tt_write(path, "1");
+		write_file(path, "1");
 	}
 	closedir(d);
 }
@@ -592,13 +543,6 @@ static void load_size(void)
 	load_procs = load_conns / 2500 + 2;
 }
 
-static bool kfunc_lane(void)
-{
-	const char *lane = vm_lane();
-
-	return lane && !strcmp(lane, "kfunc");
-}
-
 /* Backends, then the L4 path, then both L7 routes at once. */
 struct round {
 	struct load_group l4, l7[2];
@@ -659,7 +603,7 @@ static void run_round(int conns, long requests, struct round *rd)
 	rd->l4 = (struct load_group){ VIP_L4 ":80", "/", "x-backend: l4",
 				      conns, requests, {} };
 	rd->l7[0] = (struct load_group){ VIP_L7 ":80", "/api/items",
-					 kfunc_lane() ? "x-backend: api" : "x-backend: ",
+					 kfunc_common_hook() ? "x-backend: api" : "x-backend: ",
 					 conns / 2, requests / 2, {} };
 	rd->l7[1] = (struct load_group){ VIP_L7 ":80", "/web/page", "x-backend: web",
 					 conns / 2, requests / 2, {} };
@@ -777,31 +721,31 @@ static void test_counters(void)
 		tap_end();
 		return;
 	}
-	EXPECT_EQ(tt_stat("cluster l4 ", "active"), 0);
-	EXPECT_EQ(tt_stat("cluster l7-web ", "active"), 0);
-	EXPECT_EQ(tt_stat("cluster l7-api ", "active"), 0);
+	EXPECT_EQ(ctl_stat("cluster l4 ", "active", -1), 0);
+	EXPECT_EQ(ctl_stat("cluster l7-web ", "active", -1), 0);
+	EXPECT_EQ(ctl_stat("cluster l7-api ", "active", -1), 0);
 	/* Every connect ends once: closed, or failed. */
-	v = tt_stat("service load-l4 ", "connects");
+	v = ctl_stat("service load-l4 ", "connects", -1);
 	EXPECT(v > load_conns);
-	EXPECT_EQ(tt_stat("service load-l4 ", "closed") +
-		  tt_stat("service load-l4 ", "connect_failed"), v);
-	v = tt_stat("service load-l7 ", "connects");
+	EXPECT_EQ(ctl_stat("service load-l4 ", "closed", -1) +
+		  ctl_stat("service load-l4 ", "connect_failed", -1), v);
+	v = ctl_stat("service load-l7 ", "connects", -1);
 	EXPECT(v > load_conns);
-	EXPECT_EQ(tt_stat("service load-l7 ", "closed") +
-		  tt_stat("service load-l7 ", "connect_failed"), v);
-	EXPECT(tt_stat("service load-l4 ", "redirected") > 0);
-	EXPECT_EQ(tt_stat("service load-l4 ", "connect_failed"), 0);
-	EXPECT_EQ(tt_stat("service load-l7 ", "connect_failed"), 0);
-	EXPECT_EQ(tt_stat("node:", "sockhash_failed"), 0);
-	EXPECT_EQ(tt_stat("node:", "no_socket_storage"), 0);
-	EXPECT_EQ(tt_stat("http node:", "internal_drops"), 0);
-	EXPECT_EQ(tt_stat("http node:", "scratch_busy"), 0);
-	EXPECT(tt_stat("http load-l7 route api GET", "allowed") > 0);
-	EXPECT_EQ(tt_stat("http load-l7 route api GET", "denied"), 0);
+	EXPECT_EQ(ctl_stat("service load-l7 ", "closed", -1) +
+		  ctl_stat("service load-l7 ", "connect_failed", -1), v);
+	EXPECT(ctl_stat("service load-l4 ", "redirected", -1) > 0);
+	EXPECT_EQ(ctl_stat("service load-l4 ", "connect_failed", -1), 0);
+	EXPECT_EQ(ctl_stat("service load-l7 ", "connect_failed", -1), 0);
+	EXPECT_EQ(ctl_stat("node:", "sockhash_failed", -1), 0);
+	EXPECT_EQ(ctl_stat("node:", "no_socket_storage", -1), 0);
+	EXPECT_EQ(ctl_stat("http node:", "internal_drops", -1), 0);
+	EXPECT_EQ(ctl_stat("http node:", "scratch_busy", -1), 0);
+	EXPECT(ctl_stat("http load-l7 route api GET", "allowed", -1) > 0);
+	EXPECT_EQ(ctl_stat("http load-l7 route api GET", "denied", -1), 0);
 	if (tap_failed_now()) {
 		static char out[16384];
 
-		tt_ctl(out, sizeof(out), "stats");
+		ctl(out, sizeof(out), "stats");
 		tap_diag("%s", out);
 	}
 	tap_end();
@@ -815,6 +759,5 @@ void test_load(void)
 	test_load_run();
 	test_counters();
 	run_cmd(NULL, 0, "kmeshctl down");
-	tt_join_home();
-	rmdir(tt_cgroup());
+	tt_cgroup_free();
 }

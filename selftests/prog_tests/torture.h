@@ -25,14 +25,11 @@ struct tt_mem {
 /* Create (or reuse) the meshed cgroup @name and note the home cgroup. */
 int tt_cgroup_setup(const char *name);
 int tt_join_meshed(void);
-int tt_join_home(void);
 const char *tt_cgroup(void);
+/* Back to the home cgroup; the meshed one removed. */
+void tt_cgroup_free(void);
 
-/* Write @value to the file @path (sysfs, procfs, a config); 0 if whole. */
-int tt_write(const char *path, const char *value);
-
-int tt_ctl(char *out, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* kmeshctl, its stats and generations: net_helpers.h (ctl, ctl_stat). */
 /* Write @yaml to @file and apply it (`kmeshctl up` first if @up). */
 int tt_apply(const char *file, const char *yaml, bool up);
 
@@ -42,10 +39,6 @@ pid_t tt_spawn(const char *log, char *const argv[]);
 pid_t tt_benchsrv(const char *addr, int port, const char *tag);
 void tt_stop(pid_t pid);
 void tt_stop_all(void);
-
-/* A counter from `kmeshctl stats`: the line that starts with @prefix,
- * the number after " @field ". -1 when absent. */
-long long tt_stat(const char *prefix, const char *field);
 
 /* A network namespace of our own for the traffic (its sysctls raised for
  * many connections); leaving it frees every socket it held. */

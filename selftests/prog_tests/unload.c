@@ -38,6 +38,7 @@ static void test_status_without_module(void)
 	char out[4096];
 
 	tap_begin("unload: kmeshctl status says the module is not loaded");
+	EXPECT_EQ(kmesh_rmmod(), 0);
 	EXPECT_EQ(run_cmd(out, sizeof(out), "kmeshctl status"), 0);
 	EXPECT(strstr(out, "kmesh module:  not loaded"));
 	EXPECT(strstr(out, "l7 mode:       fallback"));

@@ -295,10 +295,11 @@ int msg_chunks_overrun(struct sk_msg_md *msg)
 	return SK_PASS;
 }
 
+/* Run by a connect from a cgroup it is attached to (no test run here). */
 SEC("?cgroup/connect4")
 int deferred_route_null(struct bpf_sock_addr *ctx)
 {
-	bpf_kmesh_deferred_route(ctx, NULL);
+	ret = bpf_kmesh_deferred_route(ctx, NULL);
 	return 1;
 }
 
