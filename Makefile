@@ -55,7 +55,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 
 CC ?= cc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I$(BPF_O) -Ikmod \
-	-Iuserspace/lib -Iselftests/lib
+	-Iuserspace/lib -Iselftests/lib -Iselftests/conformance
 USER_LDLIBS := -static -lbpf -lelf -lz -lyaml
 # kmeshctl links dynamically: its metrics server uses libmicrohttpd, whose
 # static archive needs gnutls and p11-kit, and Debian ships no static

@@ -24,41 +24,7 @@
 #define KMESH_L7_HTTP_H
 
 #include "l7_maps.h"
-
-#define C_TCHAR		0x01
-#define C_PATH		0x02
-#define C_QUERY		0x04
-#define C_HOST		0x08
-#define C_DIGIT		0x10
-#define C_HEX		0x20
-#define C_CTL		0x40
-#define C_VCHAR		0x80
-#define C_ALNUM		(C_TCHAR | C_PATH | C_QUERY | C_HOST | C_VCHAR)
-#define C_TSUB		(C_TCHAR | C_PATH | C_QUERY | C_VCHAR)
-#define C_SUB		(C_PATH | C_QUERY | C_VCHAR)
-#define C_TOK		(C_TCHAR | C_VCHAR)
-
-/* The core's byte classes (kmod/core/http1.c), byte for byte. */
-static const __u8 l7_cls[256] = {
-	[0x00 ... 0x08] = C_CTL,
-	[0x0a ... 0x1f] = C_CTL,
-	[0x7f] = C_CTL,
-	['0' ... '9'] = C_ALNUM | C_DIGIT | C_HEX,
-	['A' ... 'F'] = C_ALNUM | C_HEX,
-	['G' ... 'Z'] = C_ALNUM,
-	['a' ... 'f'] = C_ALNUM | C_HEX,
-	['g' ... 'z'] = C_ALNUM,
-	['-'] = C_ALNUM, ['.'] = C_ALNUM, ['_'] = C_ALNUM, ['~'] = C_ALNUM,
-	['!'] = C_TSUB, ['$'] = C_TSUB, ['&'] = C_TSUB, ['\''] = C_TSUB,
-	['*'] = C_TSUB, ['+'] = C_TSUB,
-	['('] = C_SUB, [')'] = C_SUB, [','] = C_SUB, [';'] = C_SUB,
-	['='] = C_SUB, [':'] = C_SUB, ['@'] = C_SUB, ['/'] = C_SUB,
-	['?'] = C_QUERY | C_VCHAR,
-	['%'] = C_TOK, ['#'] = C_TOK, ['^'] = C_TOK, ['`'] = C_TOK,
-	['|'] = C_TOK,
-	['"'] = C_VCHAR, ['<'] = C_VCHAR, ['>'] = C_VCHAR, ['['] = C_VCHAR,
-	[']'] = C_VCHAR, ['\\'] = C_VCHAR, ['{'] = C_VCHAR, ['}'] = C_VCHAR,
-};
+#include "core/http_rules.h"	/* byte classes, shared with the core */
 
 /*
  * Known header names, and the coding "chunked". One table: clang 14 puts
@@ -129,7 +95,7 @@ static __always_inline int l7_v6_byte(struct l7_pstate *ps, __u8 c, __u8 k)
 			ps->v6 = V6_SEP;
 			return 0;
 		}
-		if (!(k & C_HEX) || ps->v6_groups >= 8)
+		if (!(k & KMESH_C_HEX) || ps->v6_groups >= 8)
 			return -1;
 		ps->v6 = V6_GROUP;
 		ps->v6_digits = 0;
@@ -138,11 +104,11 @@ static __always_inline int l7_v6_byte(struct l7_pstate *ps, __u8 c, __u8 k)
 		ps->v6_first = c;
 		/* fall through: its first digit */
 	case V6_GROUP:
-		if (k & C_HEX) {
+		if (k & KMESH_C_HEX) {
 			/* up to 5: a 4-digit group or a 3-digit octet + '.' */
 			if (++ps->v6_digits > 5)
 				return -1;
-			if (k & C_DIGIT)
+			if (k & KMESH_C_DIGIT)
 				ps->v6_dec = ps->v6_dec * 10 + (c - '0');
 			else
 				ps->v6_nondec = 1;
@@ -174,7 +140,7 @@ static __always_inline int l7_v6_byte(struct l7_pstate *ps, __u8 c, __u8 k)
 		ps->v6 = V6_SEP;
 		return 0;
 	case V6_V4:
-		if (k & C_DIGIT) {
+		if (k & KMESH_C_DIGIT) {
 			if (!ps->v6_digits)
 				ps->v6_first = c;
 			if (++ps->v6_digits > 3)
@@ -230,9 +196,10 @@ static __always_inline __u8 l7_lower(__u8 c)
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
+/* @c is a hex digit (checked by the caller) */
 static __always_inline __u8 l7_hex_value(__u8 c)
 {
-	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+	return (__u8)kmesh_http_hexval(c);
 }
 
 /*
@@ -253,12 +220,7 @@ static __always_inline bool l7_pct_not_canonical(__u8 hi, __u8 lo)
 {
 	__u8 v = hi << 4 | l7_hex_value(lo);
 
-	return (l7_cls[v] & C_HOST) || v == '/' || v == '\\' || !v;
-}
-
-static __always_inline bool l7_ows(__u8 c)
-{
-	return c == ' ' || c == '\t';
+	return (kmesh_http_cls[v] & KMESH_C_HOST) || v == '/' || v == '\\' || !v;
 }
 
 static __always_inline __u8 l7_method_code(__u64 w, __u32 n)
@@ -322,8 +284,8 @@ static __always_inline __u16 l7_version(struct l7_scratch *sc, __u32 s,
 
 	if (e - s != 8 || l7_byte(sc, s) != 'H' || l7_byte(sc, s + 1) != 'T' ||
 	    l7_byte(sc, s + 2) != 'T' || l7_byte(sc, s + 3) != 'P' ||
-	    l7_byte(sc, s + 4) != '/' || !(l7_cls[c5] & C_DIGIT) ||
-	    l7_byte(sc, s + 6) != '.' || !(l7_cls[c7] & C_DIGIT))
+	    l7_byte(sc, s + 4) != '/' || !(kmesh_http_cls[c5] & KMESH_C_DIGIT) ||
+	    l7_byte(sc, s + 6) != '.' || !(kmesh_http_cls[c7] & KMESH_C_DIGIT))
 		return KMESH_HTTP_E_BAD_VERSION;
 	if (c5 != '1' || (c7 != '0' && c7 != '1'))
 		return KMESH_HTTP_E_UNSUPPORTED_VERSION;
@@ -414,7 +376,7 @@ static __always_inline long l7_value_byte(struct l7_scratch *sc, __u32 i,
 {
 	struct kmesh_http_req *req = &sc->req;
 	struct l7_pstate *ps = &sc->ps;
-	__u8 k = l7_cls[c];
+	__u8 k = kmesh_http_cls[c];
 
 	switch (ps->hkind) {
 	case HK_HOST:
@@ -425,7 +387,7 @@ static __always_inline long l7_value_byte(struct l7_scratch *sc, __u32 i,
 				ps->v6 = V6_START;
 				ps->v6_groups = 0;
 				ps->v6_gap = 0;
-			} else if (k & C_HOST)
+			} else if (k & KMESH_C_HOST)
 				ps->sub = H_NAME;
 			else
 				ps->sub = H_BAD;
@@ -435,10 +397,10 @@ static __always_inline long l7_value_byte(struct l7_scratch *sc, __u32 i,
 				ps->sub = H_PORT;
 				ps->port = 0;
 				req->host.len = i - req->host.off;
-			} else if (l7_ows(c)) {
+			} else if (kmesh_http_ows(c)) {
 				ps->sub = H_TRAIL;
 				req->host.len = i - req->host.off;
-			} else if (!(k & C_HOST)) {
+			} else if (!(k & KMESH_C_HOST)) {
 				ps->sub = H_BAD;
 			}
 			break;
@@ -460,28 +422,28 @@ static __always_inline long l7_value_byte(struct l7_scratch *sc, __u32 i,
 				ps->sub = H_PORT;
 				ps->port = 0;
 			} else {
-				ps->sub = l7_ows(c) ? H_TRAIL : H_BAD;
+				ps->sub = kmesh_http_ows(c) ? H_TRAIL : H_BAD;
 			}
 			break;
 		case H_PORT:
-			if (k & C_DIGIT) {
+			if (k & KMESH_C_DIGIT) {
 				ps->port = ps->port * 10 + (c - '0');
 				if (ps->port > 0xffff)
 					ps->sub = H_BAD;
 				req->port = (__u16)ps->port;
 				req->flags |= KMESH_HTTP_F_HAS_PORT;
 			} else {
-				ps->sub = l7_ows(c) ? H_TRAIL : H_BAD;
+				ps->sub = kmesh_http_ows(c) ? H_TRAIL : H_BAD;
 			}
 			break;
 		case H_TRAIL:
-			if (!l7_ows(c))
+			if (!kmesh_http_ows(c))
 				ps->sub = H_BAD;
 			break;
 		}
 		break;
 	case HK_CL:
-		if (k & C_DIGIT) {
+		if (k & KMESH_C_DIGIT) {
 			__u64 d = c - '0';
 
 			if (ps->sub == L_TRAIL)
@@ -491,14 +453,14 @@ static __always_inline long l7_value_byte(struct l7_scratch *sc, __u32 i,
 				return l7_bad(req, KMESH_HTTP_E_CL_OVERFLOW, i);
 			ps->cl = ps->cl * 10 + d;
 			ps->sub = L_DIGITS;
-		} else if (l7_ows(c) && ps->sub == L_DIGITS) {
+		} else if (kmesh_http_ows(c) && ps->sub == L_DIGITS) {
 			ps->sub = L_TRAIL;
-		} else if (!l7_ows(c) || ps->sub != L_TRAIL) {
+		} else if (!kmesh_http_ows(c) || ps->sub != L_TRAIL) {
 			return l7_bad(req, KMESH_HTTP_E_BAD_CL, i);
 		}
 		break;
 	case HK_TE:
-		if (k & C_TCHAR) {
+		if (k & KMESH_C_TCHAR) {
 			if (ps->sub == T_OWS)
 				return l7_bad(req, KMESH_HTTP_E_BAD_TE, i);
 			if (ps->sub != T_TOKEN) {
@@ -518,7 +480,7 @@ static __always_inline long l7_value_byte(struct l7_scratch *sc, __u32 i,
 			if (ps->sub == T_TOKEN ? ps->te_match == 7 : ps->te_chunked)
 				return l7_bad(req, KMESH_HTTP_E_BAD_TE, i);
 			ps->sub = T_COMMA;
-		} else if (l7_ows(c)) {
+		} else if (kmesh_http_ows(c)) {
 			if (ps->sub == T_TOKEN) {
 				ps->te_chunked = ps->te_match == 7;
 				ps->sub = T_OWS;
@@ -561,10 +523,10 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 	req = &sc->req;
 	ps = &sc->ps;
 	c = sc->buf[i & L7_BUF_MASK];
-	k = l7_cls[c];
+	k = kmesh_http_cls[c];
 
 	/* bytes that no line may hold, wherever they are */
-	if ((k & C_CTL) && c != '\n' && c != '\r')
+	if ((k & KMESH_C_CTL) && c != '\n' && c != '\r')
 		return l7_bad(req, c ? KMESH_HTTP_E_CTL : KMESH_HTTP_E_NUL, i);
 	if (c == '\n' && ps->st != P_START_LF && ps->st != P_RL_LF &&
 	    ps->st != P_HDR_LF && ps->st != P_END_LF)
@@ -580,7 +542,7 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 		ps->word = 0;
 		ps->st = P_METHOD;
 		/* fall through: this byte starts the method */
-		if (!(k & C_TCHAR))
+		if (!(k & KMESH_C_TCHAR))
 			return l7_bad(req, c == ' ' || c == '\t' ?
 				      KMESH_HTTP_E_BAD_REQUEST_LINE :
 				      KMESH_HTTP_E_BAD_METHOD, i);
@@ -592,7 +554,7 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 		ps->st = P_START;
 		break;
 	case P_METHOD:
-		if (k & C_TCHAR) {
+		if (k & KMESH_C_TCHAR) {
 			ps->word = ps->word << 8 | c;
 			break;
 		}
@@ -652,7 +614,7 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 				      KMESH_HTTP_E_BAD_REQUEST_LINE :
 				      KMESH_HTTP_E_BAD_TARGET, i);
 		if (ps->pct) {
-			if (!(k & C_HEX))
+			if (!(k & KMESH_C_HEX))
 				return l7_bad(req, KMESH_HTTP_E_BAD_TARGET, i);
 			if (ps->pct == 2)
 				ps->pct_hi = l7_hex_value(c);
@@ -674,7 +636,7 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 				return l7_bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL,
 					      ps->seg);
 			ps->seg = (__u16)i;
-		} else if (!(k & (ps->st == P_PATH ? C_PATH : C_QUERY))) {
+		} else if (!(k & (ps->st == P_PATH ? KMESH_C_PATH : KMESH_C_QUERY))) {
 			return l7_bad(req, KMESH_HTTP_E_BAD_TARGET, i);
 		}
 		break;
@@ -713,11 +675,11 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 			ps->st = P_END_LF;
 			break;
 		}
-		if (l7_ows(c))
+		if (kmesh_http_ows(c))
 			return l7_bad(req, KMESH_HTTP_E_OBS_FOLD, i);
 		if (c == ':')
 			return l7_bad(req, KMESH_HTTP_E_EMPTY_HEADER_NAME, i);
-		if (!(k & C_TCHAR))
+		if (!(k & KMESH_C_TCHAR))
 			return l7_bad(req, KMESH_HTTP_E_BAD_HEADER_NAME, i);
 		if (!ps->resp && req->nr_headers >= KMESH_HTTP_MAX_HEADERS)
 			return l7_bad(req, KMESH_HTTP_E_TOO_MANY_HEADERS, i);
@@ -731,11 +693,11 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 			ps->st = P_OWS;
 			break;
 		}
-		if (l7_ows(c))
+		if (kmesh_http_ows(c))
 			return l7_bad(req, KMESH_HTTP_E_WS_BEFORE_COLON, i);
 		if (c == '\r')
 			return l7_bad(req, KMESH_HTTP_E_NO_COLON, i);
-		if (!(k & C_TCHAR))
+		if (!(k & KMESH_C_TCHAR))
 			return l7_bad(req, KMESH_HTTP_E_BAD_HEADER_NAME, i);
 name_byte:
 		j = i - ps->line;
@@ -753,7 +715,7 @@ name_byte:
 			ps->known &= ~4;
 		break;
 	case P_OWS:
-		if (l7_ows(c))
+		if (kmesh_http_ows(c))
 			break;
 		if (c == '\r') {
 			if (l7_header_end(sc, i))
@@ -782,7 +744,7 @@ name_byte:
 			ps->st = P_HDR_LF;
 			break;
 		}
-		if (!l7_ows(c))
+		if (!kmesh_http_ows(c))
 			ps->vend = (__u16)(i + 1);
 		if (l7_value_byte(sc, i, c))
 			return 1;
@@ -792,22 +754,26 @@ name_byte:
 			return l7_bad(req, KMESH_HTTP_E_BARE_CR, i - 1);
 		return l7_finish(sc, i);
 	case R_VERSION:
-		if (c != ' ')
+		if (c != ' ' && c != '\r')
 			break;
-		if (l7_version(sc, 0, i))
-			return l7_bad(req, KMESH_HTTP_E_BAD_VERSION, 0);
+		j = l7_version(sc, 0, i);
+		if (j)
+			return l7_bad(req, (__u16)j, 0);
+		if (c == '\r')	/* no status code */
+			return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
 		ps->status = 0;
 		ps->tok = (__u16)(i + 1);
 		ps->st = R_STATUS;
 		break;
 	case R_STATUS:
-		if (k & C_DIGIT) {
-			if (i - ps->tok >= 3)
+		/* the first byte that is not the status code's fails */
+		if (i - ps->tok < 3) {
+			if (!(k & KMESH_C_DIGIT))
 				return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
 			ps->status = ps->status * 10 + (c - '0');
 			break;
 		}
-		if (i - ps->tok != 3 || (c != ' ' && c != '\r'))
+		if (c != ' ' && c != '\r')
 			return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
 		ps->st = c == ' ' ? R_REASON : P_RL_LF;
 		break;
