@@ -68,7 +68,8 @@ BPF_HDRS := $(wildcard bpf/include/*.h) $(ABI_H)
 LIB_SRCS := $(wildcard userspace/lib/*.c) $(wildcard kmod/core/*.c)
 KMESHCTL_SRCS := $(wildcard userspace/kmeshctl/*.c) $(LIB_SRCS)
 SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
-	$(wildcard selftests/lib/*.c) $(LIB_SRCS)
+	$(wildcard selftests/lib/*.c) $(wildcard selftests/conformance/*.c) \
+	$(LIB_SRCS)
 
 .PHONY: demo all module bpf userspace selftests print-module unit vmtest check \
 	dkms-install dkms-uninstall clean stock-kernel bench install uninstall \
@@ -141,7 +142,8 @@ $(O)/kmesh_selftests: $(SELFTEST_SRCS) $(wildcard selftests/*/*.h) \
 		$(wildcard userspace/lib/*.h) $(ABI_H) \
 		$(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kfunc_caps.skel.h \
 		$(BPF_O)/http_parse.skel.h $(BPF_O)/route_match.skel.h \
-		$(BPF_O)/l7_parse.skel.h $(BPF_O)/kfunc_sizes.skel.h \
+		$(BPF_O)/conformance_fb.skel.h $(BPF_O)/conformance_kf.skel.h \
+		$(BPF_O)/kfunc_sizes.skel.h \
 		$(BPF_O)/kmesh_l4.skel.h
 	$(CC) $(USER_CFLAGS) -Iselftests/prog_tests -o $@ $(SELFTEST_SRCS) $(USER_LDLIBS)
 

@@ -18,6 +18,7 @@ static const struct {
 	{ "btf", test_btf },
 	{ "kfunc", test_kfunc },
 	{ "http", test_http },
+	{ "conformance", test_conformance },
 	{ "routes", test_routes },
 	{ "priv", test_priv },
 	{ "kmeshctl", test_kmeshctl },

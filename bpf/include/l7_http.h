@@ -63,7 +63,13 @@ enum {
 	R_VERSION,
 	R_STATUS,
 	R_REASON,
+	/* a syntax error was found: the rest of the line, then report it */
+	P_SKIP_LINE,
+	P_SKIP_LF,
 };
+
+/* HK_*: a known header whose mere presence is an error (perr) */
+#define HK_ERR	4
 
 /* Host value sub-states. */
 enum { H_START = 0, H_NAME, H_V6, H_V6END, H_PORT, H_TRAIL, H_BAD };
@@ -271,6 +277,57 @@ static __always_inline long l7_bad(struct kmesh_http_req *req, __u16 status,
 	return 1;
 }
 
+/*
+ * A syntax error in the current line. As the core does, it is reported
+ * once the line is complete (its CRLF seen): a byte no line may hold (NUL,
+ * CTL, bare CR or LF) later in the same line wins, and a partial line is
+ * NEED_MORE. @c is the byte at hand: a CR ends the line already. Returns
+ * L7_DEFERRED, which l7_parse_byte() turns into "go on".
+ */
+#define L7_DEFERRED	2
+
+static __always_inline long l7_defer(struct l7_scratch *sc, __u16 status,
+				     __u32 off, __u8 c, __u32 i)
+{
+	struct l7_pstate *ps = &sc->ps;
+
+	/*
+	 * The core checks the request line's shape (SPs) and version before
+	 * its target: a target error waits for them (l7_rl_error()), and
+	 * vstart/vend, unused before the headers, note the SPs after it.
+	 */
+	ps->rl_err = ps->st >= P_TARGET0 && ps->st <= P_ASTERISK;
+	ps->vstart = 0;
+	ps->vend = 0;
+	if (ps->rl_err && c == ' ')
+		ps->vstart = (__u16)i;
+	ps->perr = (__u8)status;
+	ps->perr_off = (__u16)off;
+	ps->st = c == '\r' ? P_SKIP_LF : P_SKIP_LINE;
+	return L7_DEFERRED;
+}
+
+/*
+ * The path is not canonical at @off. The core checks that only once every
+ * byte of the target is known good: remember the first, report it at the
+ * target's end unless a bad byte comes first.
+ */
+static __always_inline void l7_not_canonical(struct l7_pstate *ps, __u32 off)
+{
+	if (!ps->perr) {
+		ps->perr = KMESH_HTTP_E_PATH_NOT_CANONICAL;
+		ps->perr_off = (__u16)off;
+	}
+}
+
+/* l7_defer() from the byte callback, which may only return 0 or 1 */
+static __always_inline long l7_defer0(struct l7_scratch *sc, __u16 status,
+				      __u32 off, __u8 c, __u32 i)
+{
+	l7_defer(sc, status, off, c, i);
+	return 0;
+}
+
 static __always_inline __u8 l7_byte(const struct l7_scratch *sc, __u32 off)
 {
 	return sc->buf[off & L7_BUF_MASK];
@@ -291,6 +348,23 @@ static __always_inline __u16 l7_version(struct l7_scratch *sc, __u32 s,
 		return KMESH_HTTP_E_UNSUPPORTED_VERSION;
 	sc->req.version = c7 == '1' ? KMESH_HTTP_V_11 : KMESH_HTTP_V_10;
 	return 0;
+}
+
+/* The request line with a target error ended at @cr: which error first. */
+static __always_inline long l7_rl_error(struct l7_scratch *sc, __u32 cr)
+{
+	struct kmesh_http_req *req = &sc->req;
+	struct l7_pstate *ps = &sc->ps;
+	__u16 v;
+
+	if (!ps->vstart || ps->vstart == ps->tok)	/* no target, or empty */
+		return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, ps->tok);
+	if (ps->vend)					/* a third SP */
+		return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, ps->vend);
+	v = l7_version(sc, ps->vstart + 1, cr);
+	if (v)
+		return l7_bad(req, v, ps->vstart + 1);
+	return l7_bad(req, ps->perr, ps->perr_off);
 }
 
 /* A header line ends (CR seen at @i): record it, apply known headers. */
@@ -314,20 +388,20 @@ static __always_inline long l7_header_end(struct l7_scratch *sc, __u32 i)
 	switch (ps->hkind) {
 	case HK_HOST:
 		if (ps->sub == H_V6 || ps->sub == H_BAD)
-			return l7_bad(req, KMESH_HTTP_E_BAD_HOST, vs);
+			return l7_defer(sc, KMESH_HTTP_E_BAD_HOST, vs, '\r', i);
 		if (ps->sub == H_START)
 			req->host.off = (__u16)vs;	/* empty: RFC 9112 allows it */
 		break;
 	case HK_CL:
 		if (ps->sub == L_START)
-			return l7_bad(req, KMESH_HTTP_E_BAD_CL, vs);
+			return l7_defer(sc, KMESH_HTTP_E_BAD_CL, vs, '\r', i);
 		req->content_length = ps->cl;
 		req->flags |= KMESH_HTTP_F_HAS_CL;
 		break;
 	case HK_TE:
 		if ((ps->sub != T_TOKEN && ps->sub != T_OWS) ||
 		    !(ps->sub == T_TOKEN ? ps->te_match == 7 : ps->te_chunked))
-			return l7_bad(req, KMESH_HTTP_E_BAD_TE, vs);
+			return l7_defer(sc, KMESH_HTTP_E_BAD_TE, vs, '\r', i);
 		req->flags |= KMESH_HTTP_F_CHUNKED;
 		break;
 	}
@@ -344,29 +418,36 @@ static __always_inline long l7_name_end(struct l7_scratch *sc, __u32 i)
 	ps->tok = (__u16)i;
 	ps->hkind = HK_NONE;
 	ps->sub = 0;
+	/* as the core: the name is valid before the count is checked */
+	if (!ps->resp && req->nr_headers >= KMESH_HTTP_MAX_HEADERS)
+		return l7_defer(sc, KMESH_HTTP_E_TOO_MANY_HEADERS, ps->line, ':', i);
+	/* errors of presence: reported at the value, as the core does */
+	ps->perr = 0;
 	if ((ps->known & 1) && len == 4 && !ps->resp) {
 		if (req->flags & KMESH_HTTP_F_HAS_HOST)
-			return l7_bad(req, KMESH_HTTP_E_DUP_HOST, i + 1);
+			ps->perr = KMESH_HTTP_E_DUP_HOST;
 		req->flags |= KMESH_HTTP_F_HAS_HOST;
 		ps->hkind = HK_HOST;
 	} else if ((ps->known & 2) && len == 14) {
 		if (req->flags & KMESH_HTTP_F_HAS_CL)
-			return l7_bad(req, KMESH_HTTP_E_DUP_CL, i + 1);
-		if (req->flags & KMESH_HTTP_F_CHUNKED)
-			return l7_bad(req, KMESH_HTTP_E_CL_AND_TE, i + 1);
+			ps->perr = KMESH_HTTP_E_DUP_CL;
+		else if (req->flags & KMESH_HTTP_F_CHUNKED)
+			ps->perr = KMESH_HTTP_E_CL_AND_TE;
 		ps->hkind = HK_CL;
 		ps->cl = 0;
 	} else if ((ps->known & 4) && len == 17) {
 		if (!ps->resp && req->version != KMESH_HTTP_V_11)
-			return l7_bad(req, KMESH_HTTP_E_TE_HTTP10, i + 1);
-		if (req->flags & KMESH_HTTP_F_CHUNKED)
-			return l7_bad(req, KMESH_HTTP_E_DUP_TE, i + 1);
-		if (req->flags & KMESH_HTTP_F_HAS_CL)
-			return l7_bad(req, KMESH_HTTP_E_CL_AND_TE, i + 1);
+			ps->perr = KMESH_HTTP_E_TE_HTTP10;
+		else if (req->flags & KMESH_HTTP_F_CHUNKED)
+			ps->perr = KMESH_HTTP_E_DUP_TE;
+		else if (req->flags & KMESH_HTTP_F_HAS_CL)
+			ps->perr = KMESH_HTTP_E_CL_AND_TE;
 		ps->hkind = HK_TE;
 		ps->te_match = 0;
 		ps->te_chunked = 0;
 	}
+	if (ps->perr)
+		ps->hkind = HK_ERR;
 	return 0;
 }
 
@@ -446,23 +527,26 @@ static __always_inline long l7_value_byte(struct l7_scratch *sc, __u32 i,
 		if (k & KMESH_C_DIGIT) {
 			__u64 d = c - '0';
 
+			/* the core trims OWS, so "1 2" fails at the SP */
 			if (ps->sub == L_TRAIL)
-				return l7_bad(req, KMESH_HTTP_E_BAD_CL, i);
+				return l7_defer(sc, KMESH_HTTP_E_BAD_CL, ps->trail, c, i);
 			if (ps->cl > 0x7fffffffffffffffULL / 10 ||
 			    (ps->cl == 0x7fffffffffffffffULL / 10 && d > 7))
-				return l7_bad(req, KMESH_HTTP_E_CL_OVERFLOW, i);
+				return l7_defer(sc, KMESH_HTTP_E_CL_OVERFLOW, i, c, i);
 			ps->cl = ps->cl * 10 + d;
 			ps->sub = L_DIGITS;
 		} else if (kmesh_http_ows(c) && ps->sub == L_DIGITS) {
 			ps->sub = L_TRAIL;
+			ps->trail = (__u16)i;
 		} else if (!kmesh_http_ows(c) || ps->sub != L_TRAIL) {
-			return l7_bad(req, KMESH_HTTP_E_BAD_CL, i);
+			return l7_defer(sc, KMESH_HTTP_E_BAD_CL,
+					ps->sub == L_TRAIL ? ps->trail : i, c, i);
 		}
 		break;
 	case HK_TE:
 		if (k & KMESH_C_TCHAR) {
 			if (ps->sub == T_OWS)
-				return l7_bad(req, KMESH_HTTP_E_BAD_TE, i);
+				return l7_defer(sc, KMESH_HTTP_E_BAD_TE, ps->vstart, c, i);
 			if (ps->sub != T_TOKEN) {
 				ps->sub = T_TOKEN;
 				ps->te_match = 0;
@@ -475,10 +559,10 @@ static __always_inline long l7_value_byte(struct l7_scratch *sc, __u32 i,
 				ps->te_match = 8;
 		} else if (c == ',') {
 			if (ps->sub == T_START || ps->sub == T_COMMA)
-				return l7_bad(req, KMESH_HTTP_E_BAD_TE, i);
+				return l7_defer(sc, KMESH_HTTP_E_BAD_TE, ps->vstart, c, i);
 			/* chunked must be the last coding */
 			if (ps->sub == T_TOKEN ? ps->te_match == 7 : ps->te_chunked)
-				return l7_bad(req, KMESH_HTTP_E_BAD_TE, i);
+				return l7_defer(sc, KMESH_HTTP_E_BAD_TE, ps->vstart, c, i);
 			ps->sub = T_COMMA;
 		} else if (kmesh_http_ows(c)) {
 			if (ps->sub == T_TOKEN) {
@@ -486,7 +570,7 @@ static __always_inline long l7_value_byte(struct l7_scratch *sc, __u32 i,
 				ps->sub = T_OWS;
 			}
 		} else {
-			return l7_bad(req, KMESH_HTTP_E_BAD_TE, i);
+			return l7_defer(sc, KMESH_HTTP_E_BAD_TE, ps->vstart, c, i);
 		}
 		break;
 	}
@@ -517,6 +601,7 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 	struct l7_pstate *ps;
 	__u8 c, k;
 	__u32 j;
+	bool lf;
 
 	if (!sc)
 		return 1;
@@ -526,10 +611,15 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 	k = kmesh_http_cls[c];
 
 	/* bytes that no line may hold, wherever they are */
-	if ((k & KMESH_C_CTL) && c != '\n' && c != '\r')
+	lf = ps->st == P_START_LF || ps->st == P_RL_LF || ps->st == P_HDR_LF ||
+	     ps->st == P_END_LF || ps->st == P_SKIP_LF;
+	if ((k & KMESH_C_CTL) && c != '\n' && c != '\r') {
+		/* as the core: the CR before it is the first fault */
+		if (lf)
+			return l7_bad(req, KMESH_HTTP_E_BARE_CR, i - 1);
 		return l7_bad(req, c ? KMESH_HTTP_E_CTL : KMESH_HTTP_E_NUL, i);
-	if (c == '\n' && ps->st != P_START_LF && ps->st != P_RL_LF &&
-	    ps->st != P_HDR_LF && ps->st != P_END_LF)
+	}
+	if (c == '\n' && !lf)
 		return l7_bad(req, KMESH_HTTP_E_BARE_LF, i);
 
 	switch (ps->st) {
@@ -543,9 +633,9 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 		ps->st = P_METHOD;
 		/* fall through: this byte starts the method */
 		if (!(k & KMESH_C_TCHAR))
-			return l7_bad(req, c == ' ' || c == '\t' ?
+			return l7_defer0(sc, c == ' ' || c == '\t' ?
 				      KMESH_HTTP_E_BAD_REQUEST_LINE :
-				      KMESH_HTTP_E_BAD_METHOD, i);
+				      KMESH_HTTP_E_BAD_METHOD, i, c, i);
 		ps->word = c;
 		break;
 	case P_START_LF:
@@ -559,9 +649,9 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 			break;
 		}
 		if (c != ' ')
-			return l7_bad(req, c == '\t' || c == '\r' ?
+			return l7_defer0(sc, c == '\t' || c == '\r' ?
 				      KMESH_HTTP_E_BAD_REQUEST_LINE :
-				      KMESH_HTTP_E_BAD_METHOD, i);
+				      KMESH_HTTP_E_BAD_METHOD, i, c, i);
 		req->method_tok.off = ps->line;
 		req->method_tok.len = (__u16)(i - ps->line);
 		req->method = l7_method_code(ps->word, i - ps->line);
@@ -569,9 +659,10 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 		break;
 	case P_TARGET0:
 		ps->tok = (__u16)i;
+		ps->perr = 0;
 		if (c == '/') {
 			if (req->method == KMESH_HTTP_M_CONNECT)
-				return l7_bad(req, KMESH_HTTP_E_TARGET_FORM, i);
+				return l7_defer0(sc, KMESH_HTTP_E_TARGET_FORM, i, c, i);
 			req->target_form = KMESH_HTTP_FORM_ORIGIN;
 			ps->qmark = 0;
 			ps->seg = (__u16)i;
@@ -579,7 +670,7 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 		} else if (c == '*') {
 			ps->st = P_ASTERISK;
 		} else if (c == ' ' || c == '\r') {
-			return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_REQUEST_LINE, i, c, i);
 		} else {
 			/* absolute- and authority-form: not in the fallback */
 			ps->unsupported = 1;
@@ -589,11 +680,14 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 	case P_PATH:
 	case P_QUERY:
 		if (c == ' ') {
+			/* a bad %XX fails at its '%', as in the core */
 			if (ps->pct)
-				return l7_bad(req, KMESH_HTTP_E_BAD_TARGET, i);
+				return l7_defer0(sc, KMESH_HTTP_E_BAD_TARGET,
+						 i - 3 + ps->pct, c, i);
 			if (ps->st == P_PATH && l7_dot_segment(sc, i))
-				return l7_bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL,
-					      ps->seg);
+				l7_not_canonical(ps, ps->seg);
+			if (ps->perr)
+				return l7_defer0(sc, ps->perr, ps->perr_off, c, i);
 			req->target.off = ps->tok;
 			req->target.len = (__u16)(i - ps->tok);
 			req->path.off = ps->tok;
@@ -610,43 +704,40 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 			break;
 		}
 		if (c == '\r' || c == '\t')
-			return l7_bad(req, c == '\r' ?
+			return l7_defer0(sc, c == '\r' ?
 				      KMESH_HTTP_E_BAD_REQUEST_LINE :
-				      KMESH_HTTP_E_BAD_TARGET, i);
+				      KMESH_HTTP_E_BAD_TARGET, i, c, i);
 		if (ps->pct) {
 			if (!(k & KMESH_C_HEX))
-				return l7_bad(req, KMESH_HTTP_E_BAD_TARGET, i);
+				return l7_defer0(sc, KMESH_HTTP_E_BAD_TARGET,
+						 i - 3 + ps->pct, c, i);
 			if (ps->pct == 2)
 				ps->pct_hi = l7_hex_value(c);
 			else if (ps->st == P_PATH &&
 				 l7_pct_not_canonical(ps->pct_hi, c))
-				return l7_bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL,
-					      i - 2);
+				l7_not_canonical(ps, i - 2);
 			ps->pct--;
 		} else if (c == '%') {
 			ps->pct = 2;
 		} else if (c == '?' && ps->st == P_PATH) {
 			if (l7_dot_segment(sc, i))
-				return l7_bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL,
-					      ps->seg);
+				l7_not_canonical(ps, ps->seg);
 			ps->qmark = (__u16)i;
 			ps->st = P_QUERY;
 		} else if (c == '/' && ps->st == P_PATH) {
 			if (i == ps->seg + 1u || l7_dot_segment(sc, i))
-				return l7_bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL,
-					      ps->seg);
+				l7_not_canonical(ps, ps->seg);
 			ps->seg = (__u16)i;
 		} else if (!(k & (ps->st == P_PATH ? KMESH_C_PATH : KMESH_C_QUERY))) {
-			return l7_bad(req, KMESH_HTTP_E_BAD_TARGET, i);
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_TARGET, i, c, i);
 		}
 		break;
 	case P_ASTERISK:
+		/* "*x" is no asterisk-form: the whole target is bad */
 		if (c != ' ')
-			return l7_bad(req, c == '\r' ?
-				      KMESH_HTTP_E_BAD_REQUEST_LINE :
-				      KMESH_HTTP_E_BAD_TARGET, i);
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_TARGET, ps->tok, c, i);
 		if (req->method != KMESH_HTTP_M_OPTIONS)
-			return l7_bad(req, KMESH_HTTP_E_TARGET_FORM, i - 1);
+			return l7_defer0(sc, KMESH_HTTP_E_TARGET_FORM, i - 1, c, i);
 		req->target_form = KMESH_HTTP_FORM_ASTERISK;
 		req->target.off = ps->tok;
 		req->target.len = 1;
@@ -655,12 +746,12 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 		break;
 	case P_VERSION:
 		if (c == ' ')
-			return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_REQUEST_LINE, i, c, i);
 		if (c != '\r')
 			break;
 		j = l7_version(sc, ps->tok, i);
 		if (j)
-			return l7_bad(req, (__u16)j, ps->tok);
+			return l7_defer0(sc, (__u16)j, ps->tok, c, i);
 		ps->st = P_RL_LF;
 		break;
 	case P_RL_LF:
@@ -676,29 +767,28 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 			break;
 		}
 		if (kmesh_http_ows(c))
-			return l7_bad(req, KMESH_HTTP_E_OBS_FOLD, i);
+			return l7_defer0(sc, KMESH_HTTP_E_OBS_FOLD, i, c, i);
 		if (c == ':')
-			return l7_bad(req, KMESH_HTTP_E_EMPTY_HEADER_NAME, i);
+			return l7_defer0(sc, KMESH_HTTP_E_EMPTY_HEADER_NAME, i, c, i);
 		if (!(k & KMESH_C_TCHAR))
-			return l7_bad(req, KMESH_HTTP_E_BAD_HEADER_NAME, i);
-		if (!ps->resp && req->nr_headers >= KMESH_HTTP_MAX_HEADERS)
-			return l7_bad(req, KMESH_HTTP_E_TOO_MANY_HEADERS, i);
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_HEADER_NAME, i, c, i);
 		ps->known = 7;
 		ps->st = P_NAME;
 		goto name_byte;
 	case P_NAME:
 		if (c == ':') {
-			if (l7_name_end(sc, i))
-				return 1;
+			j = l7_name_end(sc, i);
+			if (j)
+				return j == 1;
 			ps->st = P_OWS;
 			break;
 		}
 		if (kmesh_http_ows(c))
-			return l7_bad(req, KMESH_HTTP_E_WS_BEFORE_COLON, i);
+			return l7_defer0(sc, KMESH_HTTP_E_WS_BEFORE_COLON, i, c, i);
 		if (c == '\r')
-			return l7_bad(req, KMESH_HTTP_E_NO_COLON, i);
+			return l7_defer0(sc, KMESH_HTTP_E_NO_COLON, i, c, i);
 		if (!(k & KMESH_C_TCHAR))
-			return l7_bad(req, KMESH_HTTP_E_BAD_HEADER_NAME, i);
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_HEADER_NAME, i, c, i);
 name_byte:
 		j = i - ps->line;
 		if (j >= 17) {
@@ -717,9 +807,12 @@ name_byte:
 	case P_OWS:
 		if (kmesh_http_ows(c))
 			break;
+		if (ps->hkind == HK_ERR)	/* at the value, as the core */
+			return l7_defer0(sc, ps->perr, i, c, i);
 		if (c == '\r') {
-			if (l7_header_end(sc, i))
-				return 1;
+			j = l7_header_end(sc, i);
+			if (j)
+				return j == 1;
 			ps->st = P_HDR_LF;
 			break;
 		}
@@ -730,8 +823,9 @@ name_byte:
 			req->host.len = 0;
 		}
 		ps->st = P_VALUE;
-		if (l7_value_byte(sc, i, c))
-			return 1;
+		j = l7_value_byte(sc, i, c);
+		if (j)
+			return j == 1;
 		if (ps->hkind == HK_HOST && ps->sub == H_NAME)
 			req->host.len = 1;
 		break;
@@ -739,15 +833,17 @@ name_byte:
 		if (c == '\r') {
 			if (ps->hkind == HK_HOST && ps->sub == H_NAME)
 				req->host.len = ps->vend - req->host.off;
-			if (l7_header_end(sc, i))
-				return 1;
+			j = l7_header_end(sc, i);
+			if (j)
+				return j == 1;
 			ps->st = P_HDR_LF;
 			break;
 		}
 		if (!kmesh_http_ows(c))
 			ps->vend = (__u16)(i + 1);
-		if (l7_value_byte(sc, i, c))
-			return 1;
+		j = l7_value_byte(sc, i, c);
+		if (j)
+			return j == 1;
 		break;
 	case P_END_LF:
 		if (c != '\n')
@@ -758,9 +854,9 @@ name_byte:
 			break;
 		j = l7_version(sc, 0, i);
 		if (j)
-			return l7_bad(req, (__u16)j, 0);
+			return l7_defer0(sc, (__u16)j, 0, c, i);
 		if (c == '\r')	/* no status code */
-			return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_REQUEST_LINE, i, c, i);
 		ps->status = 0;
 		ps->tok = (__u16)(i + 1);
 		ps->st = R_STATUS;
@@ -769,18 +865,34 @@ name_byte:
 		/* the first byte that is not the status code's fails */
 		if (i - ps->tok < 3) {
 			if (!(k & KMESH_C_DIGIT))
-				return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
+				return l7_defer0(sc, KMESH_HTTP_E_BAD_REQUEST_LINE, i, c, i);
 			ps->status = ps->status * 10 + (c - '0');
 			break;
 		}
 		if (c != ' ' && c != '\r')
-			return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_REQUEST_LINE, i, c, i);
 		ps->st = c == ' ' ? R_REASON : P_RL_LF;
 		break;
 	case R_REASON:
 		if (c == '\r')
 			ps->st = P_RL_LF;
 		break;
+	case P_SKIP_LINE:
+		if (c == '\r') {
+			ps->st = P_SKIP_LF;
+		} else if (c == ' ' && ps->rl_err) {
+			if (!ps->vstart)
+				ps->vstart = (__u16)i;
+			else if (!ps->vend)
+				ps->vend = (__u16)i;
+		}
+		break;
+	case P_SKIP_LF:
+		if (c != '\n')
+			return l7_bad(req, KMESH_HTTP_E_BARE_CR, i - 1);
+		if (ps->rl_err)
+			return l7_rl_error(sc, i - 1);
+		return l7_bad(req, ps->perr, ps->perr_off);
 	default:
 		return l7_bad(req, KMESH_HTTP_E_INVAL, i);
 	}
@@ -810,8 +922,10 @@ __noinline int kmesh_l7_parse(struct l7_scratch *sc, __u32 resp)
 	if (len > KMESH_L7_MAX_HEAD)
 		len = KMESH_L7_MAX_HEAD;
 	bpf_loop(len, l7_parse_byte, &ctx, 0);
-	if (sc->req.status == KMESH_HTTP_NEED_MORE && len == KMESH_L7_MAX_HEAD)
+	if (sc->req.status == KMESH_HTTP_NEED_MORE && len == KMESH_L7_MAX_HEAD) {
 		sc->req.status = KMESH_HTTP_E_HEAD_TOO_LARGE;
+		sc->req.err_off = KMESH_L7_MAX_HEAD;	/* the limit, as the core */
+	}
 	return sc->req.status;
 }
 

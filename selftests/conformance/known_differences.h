@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Every difference the conformance suite accepts between the C core and
+ * another implementation of the same rule, each with its reason. One table
+ * for every family: the HTTP runner (selftests/conformance/conformance.c)
+ * reads the "request", "chunk" and "response" rows, the route/policy
+ * runner the "route" and "policy" rows.
+ *
+ * A row matches a difference when family, implementation and field are
+ * equal and @vector (an fnmatch(3) pattern) matches the vector's name;
+ * mutated vectors are named "<vector> ~ mutation N". A difference no row
+ * matches fails the suite; so does a row that matched nothing in a run
+ * that compared its family and implementation (stale: delete it).
+ *
+ * Fields of the HTTP families: status, err_off, method, method_tok,
+ * version, target_form, target, path, query, host, port, flags:<FLAG>
+ * (one per KMESH_HTTP_F_* bit), content_length, nr_headers, hdrs,
+ * head_len; responses: code; chunks: consumed. "status:proxy-form" is a
+ * status difference where the fallback refused a proxy-form target.
+ */
+#ifndef KMESH_KNOWN_DIFFERENCES_H
+#define KMESH_KNOWN_DIFFERENCES_H
+
+struct conformance_diff {
+	const char *family;	/* "request", "chunk", "response", "route", "policy" */
+	const char *vector;
+	const char *implementation;	/* "fallback" or "kfunc" */
+	const char *field;
+	const char *why;
+};
+
+#define FALLBACK_NO_PROXY_FORMS						\
+	"the fallback refuses absolute- and authority-form targets (proxy "	\
+	"requests, CONNECT) as E_TARGET_FORM at the target's first byte "	\
+	"rather than parse them: sk_msg on 6.1 cannot call the module's "	\
+	"parser, and the bounded byte loop has no room for authorities; "	\
+	"l7_msg.h then answers 400, or passes the connection unchecked "	\
+	"under failure_mode_allow (docs/config.md)"
+
+static const struct conformance_diff known_differences[] = {
+	/* ---- request heads ---- */
+	{ "request", "*", "fallback", "flags:PERSISTENT",
+	  "the fallback does not read Connection: nothing in sk_msg uses "
+	  "persistence (the kernel keeps the connection as the peers do)" },
+	{ "request", "*", "fallback", "flags:CONN_CLOSE",
+	  "Connection is not read by the fallback (see flags:PERSISTENT)" },
+	{ "request", "*", "fallback", "flags:CONN_KEEP_ALIVE",
+	  "Connection is not read by the fallback (see flags:PERSISTENT)" },
+	{ "request", "*", "fallback", "flags:CONN_UPGRADE",
+	  "Connection is not read by the fallback; a protocol switch is "
+	  "seen on the response side (101), in both modes" },
+	{ "request", "*", "fallback", "flags:UPGRADE",
+	  "Upgrade is not read by the fallback (see flags:CONN_UPGRADE)" },
+	{ "request", "*", "fallback", "flags:EXPECT_CONTINUE",
+	  "Expect is not read by the fallback: policy does not depend on it" },
+	{ "request", "*", "fallback", "flags:EXPECT_OTHER",
+	  "Expect is not read by the fallback: policy does not depend on it" },
+	/* status:proxy-form: the fallback said E_TARGET_FORM at a target that
+	 * starts with neither '/' nor '*' (the runner names it so) */
+	{ "request", "*", "fallback", "status:proxy-form", FALLBACK_NO_PROXY_FORMS },
+};
+
+#endif /* KMESH_KNOWN_DIFFERENCES_H */
