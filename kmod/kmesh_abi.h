@@ -933,6 +933,7 @@ enum kmesh_l7_global {
 	KMESH_L7_G_INTERNAL	= 11,	/* fail-closed drops no policy decided:
 					   storage, pull or redirect failures */
 	KMESH_L7_G_UNCHECKED	= 12,	/* passed unchecked (failure_mode_allow) */
+	KMESH_L7_G_TUNNELS	= 13,	/* CONNECT answered 2xx: a tunnel from there */
 	KMESH_L7_G_MAX,
 };
 
@@ -1007,7 +1008,7 @@ struct kmesh_chunk_state {
 	__u64 remaining;	/* data bytes left in the current chunk */
 	__u32 consumed;		/* out: bytes of the last call's input used */
 	__u32 line;		/* bytes of the current size line / trailers */
-	__u8 state;		/* scanner-private */
+	__u8 state;		/* enum kmesh_chunk_scan_state, core/http_rules.h */
 	__u8 status;		/* enum kmesh_chunk_status of the last call */
 	__u8 digits;		/* hex digits of the current size */
 	__u8 pad[5];

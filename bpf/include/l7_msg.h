@@ -939,6 +939,7 @@ static __always_inline int l7_response(struct sk_msg_md *msg, bool kfunc)
 	__u16 status;
 	__u8 method = 0;
 	__u64 cl, now;
+	bool tunnel;
 	int rc;
 
 	st = bpf_sk_storage_get(&kmesh_l7_sk, msg->sk, 0, 0);
@@ -1012,8 +1013,17 @@ static __always_inline int l7_response(struct sk_msg_md *msg, bool kfunc)
 		}
 		__sync_fetch_and_add(&c->head, 1);
 	}
-	if (status == 101) {
-		/* protocol switched: both directions are opaque from here */
+	/*
+	 * Protocol switched, or a tunnel: a 2xx to CONNECT (RFC 9110 9.3.6).
+	 * Both directions are opaque from here, never parsed as HTTP. Only
+	 * the response can say so: a server refusing the CONNECT may keep
+	 * reading requests, which must still be checked.
+	 */
+	tunnel = p && method == KMESH_HTTP_M_CONNECT && status >= 200 &&
+		 status < 300;
+	if (tunnel)
+		l7_global(KMESH_L7_G_TUNNELS);
+	if (status == 101 || tunnel) {
 		c->opaque = 1;
 		l7_scratch_put(sc);
 		st->role = L7_ROLE_OFF;

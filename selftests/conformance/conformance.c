@@ -450,12 +450,191 @@ static void run_mutated(struct suite *s, int fam, const char *name,
 	}
 }
 
-/* Edge cases beyond the unit tests' tables: what follows a head. */
-static const struct {
+/* ---- the kfunc, incrementally, at the module's limits ---- */
+
+#define PARAMS "/sys/module/kmesh/parameters/"
+
+struct vec {
 	const char *name;
 	const char *buf;
 	size_t len;
-} edge_vecs[] = {
+};
+
+struct equiv {
+	struct conformance_kf_bpf *skel;
+	struct kmesh_http1_limits lim;	/* what the kfunc applies */
+	bool seen[KMESH_HTTP_STATUS_MAX];	/* statuses the kfunc returned */
+	unsigned int calls, vectors, mismatches;
+};
+
+static unsigned int read_param(const char *name)
+{
+	char path[128], text[32] = "";
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	if (read_text(path, text, sizeof(text)))
+		return 0;
+	return strtoul(text, NULL, 10);
+}
+
+static int set_param(const char *name, const char *value)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	return write_file(path, value);
+}
+
+/* The limits bpf_kmesh_http_parse() uses: the module parameters. */
+static void module_limits(struct kmesh_http1_limits *lim)
+{
+	*lim = (struct kmesh_http1_limits) {
+		.max_head_bytes = read_param("max_head_bytes"),
+		.max_headers = read_param("max_headers"),
+	};
+}
+
+/* First byte where two results differ, or -1. */
+static int first_diff(const void *a, const void *b, size_t n)
+{
+	const __u8 *x = a, *y = b;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return i;
+	return -1;
+}
+
+/*
+ * Feed buf[0..cuts[i]) for each i in turn to the kfunc (state carried in
+ * the BPF program's req) and to kmesh_http1_parse() here (state in @u),
+ * both starting from a zeroed req, or from *@start when given. After every
+ * call the return values and the whole result structs must be equal.
+ */
+static bool equiv_run(struct equiv *e, const char *name, const char *buf,
+		      size_t n, const size_t *cuts, int nr_cuts,
+		      const struct kmesh_http_req *start)
+{
+	struct kmesh_http_req *k = &e->skel->bss->req, u;
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	int i, kret, uret, at;
+
+	if (n > sizeof(e->skel->bss->head)) {
+		tap_diag("%s: %zu bytes do not fit the program's buffer", name, n);
+		e->mismatches++;
+		return false;
+	}
+	memcpy(e->skel->bss->head, buf, n);
+	if (start)
+		u = *start;
+	else
+		memset(&u, 0, sizeof(u));
+	*k = u;
+	for (i = 0; i < nr_cuts; i++) {
+		e->skel->bss->head_len = cuts[i];
+		e->skel->data->parse_ret = -1000;
+		if (bpf_prog_test_run_opts(bpf_program__fd(e->skel->progs.parse_head),
+					   &opts))
+			kret = -1000 - errno;
+		else
+			kret = e->skel->data->parse_ret;
+		uret = kmesh_http1_parse(&u, (const __u8 *)buf, cuts[i], &e->lim);
+		e->calls++;
+		if (kret >= 0 && kret < KMESH_HTTP_STATUS_MAX)
+			e->seen[kret] = true;
+		at = first_diff(k, &u, sizeof(u));
+		if (kret == uret && at < 0)
+			continue;
+		if (e->mismatches++ < 10)
+			tap_diag("%s: call %d (%zu of %zu bytes): kfunc %d (%s), here %d (%s), structs differ at byte %d",
+				 name, i + 1, cuts[i], n, kret,
+				 kmesh_http1_strstatus(kret), uret,
+				 kmesh_http1_strstatus(uret), at);
+		return false;
+	}
+	return true;
+}
+
+/* Whole, then split in two at up to nine points. */
+static void equiv_vector(struct equiv *e, const struct vec *v)
+{
+	size_t pts[9], cuts[2], n = v->len, k, crlf;
+	int i, j, nr = 0;
+
+	e->vectors++;
+	cuts[0] = n;
+	if (!equiv_run(e, v->name, v->buf, n, cuts, 1, NULL))
+		return;
+	for (crlf = 0; crlf + 1 < n; crlf++)
+		if (v->buf[crlf] == '\r' && v->buf[crlf + 1] == '\n')
+			break;
+	pts[nr++] = 1;
+	pts[nr++] = n / 4;
+	pts[nr++] = n / 3;
+	pts[nr++] = n / 2;
+	pts[nr++] = 2 * n / 3;
+	pts[nr++] = 3 * n / 4;
+	pts[nr++] = n - 2;			/* between the final CR and LF */
+	pts[nr++] = n - 1;
+	pts[nr++] = crlf + 1;			/* inside the first CRLF */
+	for (i = 0; i < nr; i++) {
+		k = pts[i];
+		if (k == 0 || k >= n)
+			continue;
+		for (j = 0; j < i && pts[j] != k; j++)
+			;
+		if (j < i)
+			continue;	/* that split was done */
+		cuts[0] = k;
+		cuts[1] = n;
+		if (!equiv_run(e, v->name, v->buf, n, cuts, 2, NULL))
+			return;
+	}
+}
+
+/* Heads generated here: the limits at their default values, and more. */
+static char *gen_head(size_t line_len, size_t total, int extra_headers,
+		      size_t *len)
+{
+	char *s = malloc(total + line_len + 64 * extra_headers + 64), *p = s;
+	int i;
+
+	p += sprintf(p, "GET /");
+	memset(p, 'a', line_len - 14);
+	p += line_len - 14;
+	p += sprintf(p, " HTTP/1.1\r\nHost: h\r\n");
+	for (i = 0; i < extra_headers; i++)
+		p += sprintf(p, "H%02d: v\r\n", i);
+	if ((size_t)(p - s) + 7 < total) {
+		p += sprintf(p, "X: ");
+		memset(p, 'b', total - (p - s) - 4);
+		p += total - (p - s) - 4;
+		p += sprintf(p, "\r\n");
+	}
+	p += sprintf(p, "\r\n");
+	*len = p - s;
+	return s;
+}
+
+struct gen_vec {
+	const char *name;
+	size_t line_len, total;
+	int extra_headers;
+};
+
+static const struct gen_vec gen_vecs[] = {
+	{ "head of exactly 8192 bytes", 14, 8192, 0 },
+	{ "head of 8193 bytes", 14, 8193, 0 },
+	{ "request line of 8192 bytes", 8192, 0, 0 },
+	{ "request line of 8193 bytes", 8193, 0, 0 },
+	{ "32 headers", 14, 0, 31 },
+	{ "33 headers", 14, 0, 32 },
+	{ "head of 12000 bytes", 14, 12000, 0 },
+};
+
+/* Edge cases beyond the unit tests' tables: what follows a head. */
+static const struct vec edge_vecs[] = {
 	{ "body bytes after the head", S("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhe\0\n\r") },
 	{ "pipelined second request", S("GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n") },
 	{ "chunked body after the head", S("POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n") },
@@ -469,44 +648,116 @@ static const struct {
 	{ "expect 100-continue", S("PUT /u HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n") },
 	{ "HTTP/1.0 keep-alive", S("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n") },
 	{ "Connection: close", S("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n") },
-	{ "33 headers", S("GET / HTTP/1.1\r\nHost: h\r\n"
-	  "A: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\n"
-	  "A: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\n"
-	  "A: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\n"
-	  "A: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\nA: 1\r\n\r\n") },
 };
 
-/* A head of @total bytes whose request line is @line bytes. */
-static char *gen_head(size_t line, size_t total, size_t *len)
+/* Every vector once, with the module's current limits. */
+static void equiv_all(struct equiv *e)
 {
-	char *b = malloc(line + total + 64), *p = b;
+	struct vec v;
+	size_t i, len;
+	char *s;
 
-	if (!b)
-		return NULL;
-	p += sprintf(p, "GET /");
-	memset(p, 'a', line - 14);
-	p += line - 14;
-	p += sprintf(p, " HTTP/1.1\r\nHost: h\r\n");
-	if ((size_t)(p - b) + 7 < total) {
-		p += sprintf(p, "X: ");
-		memset(p, 'b', total - (p - b) - 4);
-		p += total - (p - b) - 4;
-		p += sprintf(p, "\r\n");
+	module_limits(&e->lim);
+	for (i = 0; i < sizeof(accepts) / sizeof(accepts[0]); i++) {
+		v = (struct vec){ accepts[i].name, accepts[i].req,
+				  strlen(accepts[i].req) };
+		equiv_vector(e, &v);
 	}
-	p += sprintf(p, "\r\n");
-	*len = p - b;
-	return b;
+	for (i = 0; i < sizeof(rejects) / sizeof(rejects[0]); i++) {
+		v = (struct vec){ rejects[i].name, rejects[i].req, rejects[i].len };
+		equiv_vector(e, &v);
+	}
+	for (i = 0; i < sizeof(edge_vecs) / sizeof(edge_vecs[0]); i++)
+		equiv_vector(e, &edge_vecs[i]);
+	for (i = 0; i < sizeof(gen_vecs) / sizeof(gen_vecs[0]); i++) {
+		s = gen_head(gen_vecs[i].line_len, gen_vecs[i].total,
+			     gen_vecs[i].extra_headers, &len);
+		v = (struct vec){ gen_vecs[i].name, s, len };
+		equiv_vector(e, &v);
+		free(s);
+	}
 }
 
-static const struct {
-	const char *name;
-	size_t line, total;
-} gen_vecs[] = {
-	{ "head of exactly 8192 bytes", 14, 8192 },
-	{ "head of 8193 bytes", 14, 8193 },
-	{ "request line of 8000 bytes", 8000, 0 },
-	{ "head of 12000 bytes", 14, 12000 },
-};
+/*
+ * E_INVAL: a buffer shorter than in the previous call, and resume state
+ * that BPF corrupted between two calls (the unit tests' test_inval()).
+ */
+static void test_equiv_inval(struct equiv *e)
+{
+	static const char req[] = "GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n";
+	static const char *const what[] = {
+		"unknown state", "nr_headers 200", "consumed past scan",
+		"scan 0xffff", "host span past the buffer",
+		"error state with status OK",
+	};
+	const size_t n = sizeof(req) - 1, shrink[] = { 30, 29, n };
+	struct kmesh_http_req r;
+	size_t i;
+
+	tap_begin("conformance: kfunc == core on a shrinking buffer and on resume state BPF corrupted: E_INVAL alike");
+	module_limits(&e->lim);
+	e->mismatches = 0;
+	EXPECT(equiv_run(e, "shrinking buffer", req, n, shrink, 3, NULL));
+	for (i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		kmesh_http1_parse(&r, (const __u8 *)req, 30, &e->lim);
+		switch (i) {
+		case 0: r.state = 77; break;
+		case 1: r.nr_headers = 200; break;
+		case 2: r.consumed = r.scan + 1; break;
+		case 3: r.scan = 0xffff; break;
+		case 4: r.host.len = 0xffff; break;
+		case 5: r.state = 3; r.status = KMESH_HTTP_OK; break;
+		}
+		EXPECT(equiv_run(e, what[i], req, n, &n, 1, &r));
+		if (!EXPECT_EQ(e->skel->data->parse_ret, KMESH_HTTP_E_INVAL))
+			tap_diag("%s", what[i]);
+	}
+	EXPECT_EQ(e->mismatches, 0);
+	tap_end();
+}
+
+static void test_equiv(struct conformance_kf_bpf *skel)
+{
+	static const struct {
+		const char *head_bytes, *headers;
+	} params[] = {
+		{ "8192", "32" },	/* the defaults */
+		{ "256", "2" },		/* the lowest: limits hit early */
+		{ "16384", "32" },	/* room for an over-long request line */
+	};
+	struct equiv e = { .skel = skel };
+	char old_head[16] = "", old_hdrs[16] = "";
+	size_t i;
+	int code;
+
+	read_text(PARAMS "max_head_bytes", old_head, sizeof(old_head));
+	read_text(PARAMS "max_headers", old_hdrs, sizeof(old_hdrs));
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		tap_begin("conformance: kfunc == core, result byte for byte, every request vector whole and split in two (max_head_bytes=%s max_headers=%s)",
+			  params[i].head_bytes, params[i].headers);
+		e.calls = e.vectors = e.mismatches = 0;
+		if (EXPECT_EQ(set_param("max_head_bytes", params[i].head_bytes), 0) &&
+		    EXPECT_EQ(set_param("max_headers", params[i].headers), 0))
+			equiv_all(&e);
+		EXPECT_EQ(e.mismatches, 0);
+		EXPECT(e.vectors >= 40);
+		tap_diag("%u vectors, %u kfunc calls, %u mismatches",
+			 e.vectors, e.calls, e.mismatches);
+		tap_end();
+	}
+	set_param("max_head_bytes", old_head[0] ? old_head : "8192");
+	set_param("max_headers", old_hdrs[0] ? old_hdrs : "32");
+
+	test_equiv_inval(&e);
+
+	tap_begin("conformance: the kfunc runs met every status code, every rejection class included");
+	for (code = 0; code < KMESH_HTTP_STATUS_MAX; code++)
+		if (!EXPECT(e.seen[code]))
+			tap_diag("no vector made the kfunc return %s",
+				 kmesh_http1_strstatus(code));
+	tap_end();
+}
 
 /* Inputs libFuzzer kept for fuzz_http1 (selftests/fuzz/corpus/http1). */
 static void run_corpus(struct suite *s, unsigned int *nr)
@@ -599,7 +850,8 @@ static void test_requests(struct suite *s)
 		run_mutated(s, REQUEST, edge_vecs[i].name, edge_vecs[i].buf,
 			    edge_vecs[i].len, &seed);
 	for (i = 0; i < sizeof(gen_vecs) / sizeof(gen_vecs[0]); i++, nr++) {
-		g = gen_head(gen_vecs[i].line, gen_vecs[i].total, &n);
+		g = gen_head(gen_vecs[i].line_len, gen_vecs[i].total,
+			     gen_vecs[i].extra_headers, &n);
 		if (EXPECT(g))
 			run_one(s, REQUEST, gen_vecs[i].name, g, n);
 		free(g);
@@ -700,16 +952,6 @@ static void test_stale(struct suite *s)
 	tap_end();
 }
 
-static unsigned int read_param(const char *name)
-{
-	char path[128], text[32] = "";
-
-	snprintf(path, sizeof(path), "/sys/module/kmesh/parameters/%s", name);
-	if (read_text(path, text, sizeof(text)))
-		return 0;
-	return strtoul(text, NULL, 10);
-}
-
 void test_conformance(void)
 {
 	struct suite s = { 0 };
@@ -737,10 +979,7 @@ void test_conformance(void)
 		if (!EXPECT(s.kf))
 			tap_diag("%s", strlen(log) > 3000 ?
 				 log + strlen(log) - 3000 : log);
-		s.kf_lim = (struct kmesh_http1_limits) {
-			.max_head_bytes = read_param("max_head_bytes"),
-			.max_headers = read_param("max_headers"),
-		};
+		module_limits(&s.kf_lim);
 	}
 	tap_end();
 
@@ -748,6 +987,8 @@ void test_conformance(void)
 	test_chunks(&s);
 	test_responses(&s);
 	test_stale(&s);
+	if (s.kf)
+		test_equiv(s.kf);
 	conformance_kf_bpf__destroy(s.kf);
 	conformance_fb_bpf__destroy(s.fb);
 }

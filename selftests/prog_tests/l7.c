@@ -226,6 +226,25 @@ static void *serve(void *arg)
 				break;
 			body = cl;
 		}
+		if (!strcmp(method, "CONNECT")) {
+			seen_append(method, path);
+			/* refuse.*: refuse the tunnel and go on reading */
+			if (!strncmp(path, "refuse.", 7)) {
+				n = snprintf(out, sizeof(out), "HTTP/1.1 405 X\r\n"
+					     "content-length: 0\r\n\r\n");
+				if (write(fd, out, (size_t)n) != n)
+					break;
+				continue;
+			}
+			/* a tunnel: echo whatever comes */
+			n = snprintf(out, sizeof(out), "HTTP/1.1 200 Connection established\r\n\r\n");
+			if (write(fd, out, (size_t)n) != n)
+				break;
+			while ((n = read(fd, out, sizeof(out))) > 0)
+				if (write(fd, out, (size_t)n) != n)
+					break;
+			break;
+		}
 		seen_append(method, path);
 		if (!strncmp(path, "/status/", 8))
 			code = atoi(path + 8);
@@ -1294,6 +1313,67 @@ static void test_failure_mode(void)
 	tap_end();
 }
 
+/*
+ * CONNECT: authorization decides; a 2xx from the server makes the
+ * connection a tunnel, passed unread and counted. A refused CONNECT keeps
+ * the connection checked (the server may go on reading requests).
+ */
+static void test_connect(void)
+{
+	static const char tls[] = "\x16\x03\x01\x00\x05hello";	/* not HTTP */
+	const char *lane = vm_lane();
+	bool kfunc = lane && !strcmp(lane, "kfunc");
+	long long before, after;
+	char echo[sizeof(tls)];
+	struct resp r;
+	long w;
+	int fd;
+
+	tap_begin("l7: CONNECT answered 2xx is a tunnel, passed unread and counted; refused, the connection stays checked");
+	before = stat_get("http node:", "tunnels");
+	fd = dial(OPEN, 80, NULL);
+	if (!EXPECT(fd >= 0)) {
+		tap_end();
+		return;
+	}
+	EXPECT(SEND(fd, "CONNECT tunnel.example:443 HTTP/1.1\r\n"
+		    "Host: tunnel.example:443\r\n\r\n") > 0);
+	EXPECT_EQ(read_resp(fd, &r), 0);
+	if (!kfunc) {
+		/* the fallback parser reads no authority-form target */
+		EXPECT_EQ(r.status, 400);
+		EXPECT(!seen("tunnel.example:443", true));
+		close(fd);
+		tap_end();
+		return;
+	}
+	EXPECT_EQ(r.status, 200);
+	EXPECT_EQ(send_str(fd, tls, sizeof(tls) - 1), (long)sizeof(tls) - 1);
+	if (EXPECT_EQ(read_n(fd, echo, sizeof(tls) - 1), 0))
+		EXPECT(!memcmp(echo, tls, sizeof(tls) - 1));
+	close(fd);
+	after = stat_get("http node:", "tunnels");
+	EXPECT_EQ(after - before, 1);
+
+	/* refused: the next request on the connection is still checked */
+	fd = dial(GUARDED, 80, NULL);
+	if (!EXPECT(fd >= 0)) {
+		tap_end();
+		return;
+	}
+	EXPECT(SEND(fd, "CONNECT refuse.example:443 HTTP/1.1\r\n"
+		    "Host: refuse.example:443\r\n\r\n") > 0);
+	EXPECT_EQ(read_resp(fd, &r), 0);
+	EXPECT_EQ(r.status, 405);
+	w = SEND(fd, "GET /admin/tunnel HTTP/1.1\r\nHost: guarded\r\n\r\n");
+	/* a request already went through: refused with EACCES on the write */
+	EXPECT_EQ(w, -EACCES);
+	close(fd);
+	EXPECT(!seen_path("/admin/tunnel"));
+	EXPECT_EQ(stat_get("http node:", "tunnels"), after);
+	tap_end();
+}
+
 /* Every refusal in the run above came from a policy, none from kmesh. */
 static void test_no_internal_drops(void)
 {
@@ -1379,6 +1459,7 @@ void test_l7(void)
 	test_counters();
 	test_access_log();
 	test_remote();
+	test_connect();
 	test_bad_config();
 	test_switch();
 	test_route_change();
