@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Fallback HTTP/1.x head parser in plain eBPF, for kernels where sk_msg
- * programs cannot call the module's parser (Linux 6.1). It fills the same
- * struct kmesh_http_req and returns the same enum kmesh_http_status codes
- * as kmod/core/http1.c, and takes the same decisions on everything policy
- * and framing depend on: CRLF-only lines, no NUL/CTL bytes, exactly one SP
- * in the request line, token methods, RFC 3986 targets with valid %XX,
+ * programs cannot call the module's parser (Linux 6.1). It reads bytes
+ * with the core's tables (kmod/core/http_rules.h), fills the same struct
+ * kmesh_http_req and returns the same enum kmesh_http_status codes at the
+ * same offsets as kmod/core/http1.c; the conformance suite
+ * (selftests/conformance/) holds it to that, field by field, and lists
+ * what differs in known_differences.h. Like the core it reports a syntax
+ * error once its line is complete, so that a NUL, control byte or bare
+ * CR/LF later in the line wins, and checks a request line's shape and
+ * version before its target. It takes the same decisions on everything
+ * policy and framing depend on: CRLF-only lines, no NUL/CTL bytes, exactly
+ * one SP in the request line, token methods, RFC 3986 targets with valid %XX,
  * canonical paths (no "//", no "." or ".." segment, no needless %XX),
  * HTTP/1.0 and 1.1 only, token header names, no whitespace before the
  * colon, no obs-fold, at most 32 header lines, one valid Host (required in
@@ -14,8 +20,9 @@
  *
  * What it refuses that the core takes (rather than guessing): absolute-
  * and authority-form targets (proxy requests, CONNECT), and heads over
- * KMESH_L7_MAX_HEAD. It also parses response heads
- * (status line, Content-Length, Transfer-Encoding) for telemetry.
+ * KMESH_L7_MAX_HEAD. It also parses response heads (status line,
+ * Content-Length, Transfer-Encoding: the end of a response) in both modes,
+ * as kmesh_http1_parse_response() does.
  *
  * One bpf_loop callback per byte over the copied head; all state is in
  * the per-CPU scratch (map memory), so the verifier sees the callback once.

@@ -27,6 +27,9 @@
 #define KMESH_RULES_INLINE	static inline
 #endif
 
+/* Statuses are kept in __u8s (the fallback's pending error, logs). */
+_Static_assert(KMESH_HTTP_STATUS_MAX <= 0xff, "HTTP statuses fit a __u8");
+
 /* ---- byte classes ---- */
 
 #define KMESH_C_TCHAR	0x01	/* token (RFC 9110 5.6.2) */
