@@ -16,7 +16,8 @@
  * HTTP/1.0 and 1.1 only, token header names, no whitespace before the
  * colon, no obs-fold, at most 32 header lines, one valid Host (required in
  * 1.1), Content-Length digits only below 2^63, no duplicate CL or TE, no
- * CL with TE, TE a token list ending in chunked (and only in 1.1).
+ * CL with TE, TE a token list ending in chunked (and only in 1.1); and it
+ * sets the same flags (Connection options, persistence, Upgrade, Expect).
  *
  * What it refuses that the core takes (rather than guessing): absolute-
  * and authority-form targets (proxy requests, CONNECT), and heads over
@@ -34,19 +35,45 @@
 #include "core/http_rules.h"	/* byte classes, shared with the core */
 
 /*
- * Known header names, and the coding "chunked". One table: clang 14 puts
- * a small lone constant in a mergeable section (.rodata.cst8) but
+ * Known header names, and the words looked for in values. One table: clang
+ * 14 puts a small lone constant in a mergeable section (.rodata.cst8) but
  * describes it in .rodata's BTF, which the kernel then refuses.
  */
-static const char l7_known[4][32] = {
-	"host", "content-length", "transfer-encoding", "chunked",
+enum {
+	W_HOST = 0, W_CL, W_TE, W_CHUNKED, W_CONNECTION, W_UPGRADE, W_EXPECT,
+	W_CLOSE, W_KEEP_ALIVE, W_CONTINUE, W_MAX,
 };
+static const char l7_known[W_MAX][32] = {
+	[W_HOST] = "host", [W_CL] = "content-length",
+	[W_TE] = "transfer-encoding", [W_CHUNKED] = "chunked",
+	[W_CONNECTION] = "connection", [W_UPGRADE] = "upgrade",
+	[W_EXPECT] = "expect", [W_CLOSE] = "close",
+	[W_KEEP_ALIVE] = "keep-alive", [W_CONTINUE] = "100-continue",
+};
+
+/* ps->known: header names still possible (rows W_HOST..W_EXPECT) */
+#define KN_HOST		0x01
+#define KN_CL		0x02
+#define KN_TE		0x04
+#define KN_CONNECTION	0x08
+#define KN_UPGRADE	0x10
+#define KN_EXPECT	0x20
+#define KN_ALL		0x3f
+
+/* ps->te_chunked in a Connection or Expect value: words still possible */
+#define WD_CLOSE	0x01
+#define WD_KEEP_ALIVE	0x02
+#define WD_UPGRADE	0x04
+#define WD_CONTINUE	0x08
 
 enum {
 	HK_NONE = 0,
 	HK_HOST = 1,
 	HK_CL = 2,
 	HK_TE = 3,
+	/* HK_ERR = 4, below */
+	HK_CONN = 5,	/* Connection: a list of options */
+	HK_EXPECT = 6,
 };
 
 /* Parser states. */
@@ -374,6 +401,57 @@ static __always_inline long l7_rl_error(struct l7_scratch *sc, __u32 cr)
 	return l7_bad(req, ps->perr, ps->perr_off);
 }
 
+/*
+ * One byte of a Connection option or an Expect value, as the core reads
+ * them: an element is what lies between commas (Connection) or the whole
+ * value (Expect), without outer OWS, compared case-insensitively. ps->sub:
+ * 0 before the element, 1 in it, 2 after OWS in it; te_match: its length
+ * so far; te_chunked: WD_* words it may still be.
+ */
+static __always_inline void l7_word_byte(struct l7_pstate *ps, __u8 c)
+{
+	__u8 lc = l7_lower(c), j = ps->te_match;
+
+	if (kmesh_http_ows(c)) {
+		if (ps->sub == 1)
+			ps->sub = 2;
+		return;
+	}
+	if (ps->sub == 2)	/* OWS inside: no word */
+		ps->te_chunked = 0;
+	ps->sub = 1;
+	if (j >= 16) {
+		ps->te_chunked = 0;
+		return;
+	}
+	if (lc != (__u8)l7_known[W_CLOSE][j & 15])
+		ps->te_chunked &= ~WD_CLOSE;
+	if (lc != (__u8)l7_known[W_KEEP_ALIVE][j & 15])
+		ps->te_chunked &= ~WD_KEEP_ALIVE;
+	if (lc != (__u8)l7_known[W_UPGRADE][j & 15])
+		ps->te_chunked &= ~WD_UPGRADE;
+	if (lc != (__u8)l7_known[W_CONTINUE][j & 15])
+		ps->te_chunked &= ~WD_CONTINUE;
+	ps->te_match = j + 1;
+}
+
+/* A Connection option ended: the flag of the word it is, if any. */
+static __always_inline void l7_conn_option(struct l7_scratch *sc)
+{
+	struct l7_pstate *ps = &sc->ps;
+	__u8 n = ps->te_match, w = ps->te_chunked;
+
+	if ((w & WD_CLOSE) && n == 5)
+		sc->req.flags |= KMESH_HTTP_F_CONN_CLOSE;
+	if ((w & WD_KEEP_ALIVE) && n == 10)
+		sc->req.flags |= KMESH_HTTP_F_CONN_KEEP_ALIVE;
+	if ((w & WD_UPGRADE) && n == 7)
+		sc->req.flags |= KMESH_HTTP_F_CONN_UPGRADE;
+	ps->sub = 0;
+	ps->te_match = 0;
+	ps->te_chunked = WD_CLOSE | WD_KEEP_ALIVE | WD_UPGRADE;
+}
+
 /* A header line ends (CR seen at @i): record it, apply known headers. */
 static __always_inline long l7_header_end(struct l7_scratch *sc, __u32 i)
 {
@@ -411,6 +489,18 @@ static __always_inline long l7_header_end(struct l7_scratch *sc, __u32 i)
 			return l7_defer(sc, KMESH_HTTP_E_BAD_TE, vs, '\r', i);
 		req->flags |= KMESH_HTTP_F_CHUNKED;
 		break;
+	case HK_CONN:
+		l7_conn_option(sc);
+		break;
+	case HK_EXPECT:
+		/* RFC 9110 10.1.1: an HTTP/1.0 client's 100-continue is ignored */
+		if ((ps->te_chunked & WD_CONTINUE) && ps->te_match == 12) {
+			if (req->version == KMESH_HTTP_V_11)
+				req->flags |= KMESH_HTTP_F_EXPECT_CONTINUE;
+		} else {
+			req->flags |= KMESH_HTTP_F_EXPECT_OTHER;
+		}
+		break;
 	}
 	return 0;
 }
@@ -430,19 +520,19 @@ static __always_inline long l7_name_end(struct l7_scratch *sc, __u32 i)
 		return l7_defer(sc, KMESH_HTTP_E_TOO_MANY_HEADERS, ps->line, ':', i);
 	/* errors of presence: reported at the value, as the core does */
 	ps->perr = 0;
-	if ((ps->known & 1) && len == 4 && !ps->resp) {
+	if ((ps->known & KN_HOST) && len == 4 && !ps->resp) {
 		if (req->flags & KMESH_HTTP_F_HAS_HOST)
 			ps->perr = KMESH_HTTP_E_DUP_HOST;
 		req->flags |= KMESH_HTTP_F_HAS_HOST;
 		ps->hkind = HK_HOST;
-	} else if ((ps->known & 2) && len == 14) {
+	} else if ((ps->known & KN_CL) && len == 14) {
 		if (req->flags & KMESH_HTTP_F_HAS_CL)
 			ps->perr = KMESH_HTTP_E_DUP_CL;
 		else if (req->flags & KMESH_HTTP_F_CHUNKED)
 			ps->perr = KMESH_HTTP_E_CL_AND_TE;
 		ps->hkind = HK_CL;
 		ps->cl = 0;
-	} else if ((ps->known & 4) && len == 17) {
+	} else if ((ps->known & KN_TE) && len == 17) {
 		if (!ps->resp && req->version != KMESH_HTTP_V_11)
 			ps->perr = KMESH_HTTP_E_TE_HTTP10;
 		else if (req->flags & KMESH_HTTP_F_CHUNKED)
@@ -452,6 +542,16 @@ static __always_inline long l7_name_end(struct l7_scratch *sc, __u32 i)
 		ps->hkind = HK_TE;
 		ps->te_match = 0;
 		ps->te_chunked = 0;
+	} else if ((ps->known & KN_CONNECTION) && len == 10 && !ps->resp) {
+		ps->hkind = HK_CONN;
+		ps->te_match = 0;
+		ps->te_chunked = WD_CLOSE | WD_KEEP_ALIVE | WD_UPGRADE;
+	} else if ((ps->known & KN_UPGRADE) && len == 7 && !ps->resp) {
+		req->flags |= KMESH_HTTP_F_UPGRADE;
+	} else if ((ps->known & KN_EXPECT) && len == 6 && !ps->resp) {
+		ps->hkind = HK_EXPECT;
+		ps->te_match = 0;
+		ps->te_chunked = WD_CONTINUE;
 	}
 	if (ps->perr)
 		ps->hkind = HK_ERR;
@@ -560,7 +660,7 @@ static __always_inline long l7_value_byte(struct l7_scratch *sc, __u32 i,
 			}
 			/* count matched bytes of "chunked"; 8 means no match */
 			if (ps->te_match < 7 &&
-			    l7_lower(c) == (__u8)l7_known[3][ps->te_match & 7])
+			    l7_lower(c) == (__u8)l7_known[W_CHUNKED][ps->te_match & 7])
 				ps->te_match++;
 			else
 				ps->te_match = 8;
@@ -580,6 +680,15 @@ static __always_inline long l7_value_byte(struct l7_scratch *sc, __u32 i,
 			return l7_defer(sc, KMESH_HTTP_E_BAD_TE, ps->vstart, c, i);
 		}
 		break;
+	case HK_CONN:
+		if (c == ',')
+			l7_conn_option(sc);
+		else
+			l7_word_byte(ps, c);
+		break;
+	case HK_EXPECT:
+		l7_word_byte(ps, c);
+		break;
 	}
 	return 0;
 }
@@ -595,6 +704,13 @@ static __always_inline long l7_finish(struct l7_scratch *sc, __u32 i)
 		return l7_bad(req, KMESH_HTTP_E_NO_HOST, i - 1);
 	if ((req->flags & KMESH_HTTP_F_CHUNKED) || req->content_length)
 		req->flags |= KMESH_HTTP_F_HAS_BODY;
+	/* RFC 9112 9.3, as the client asked */
+	if (!ps->resp &&
+	    (req->version == KMESH_HTTP_V_11 ?
+	     !(req->flags & KMESH_HTTP_F_CONN_CLOSE) :
+	     (req->flags & KMESH_HTTP_F_CONN_KEEP_ALIVE) &&
+	     !(req->flags & KMESH_HTTP_F_CONN_CLOSE)))
+		req->flags |= KMESH_HTTP_F_PERSISTENT;
 	req->head_len = (__u16)(i + 1);
 	req->consumed = (__u16)(i + 1);
 	req->status = KMESH_HTTP_OK;
@@ -779,7 +895,7 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 			return l7_defer0(sc, KMESH_HTTP_E_EMPTY_HEADER_NAME, i, c, i);
 		if (!(k & KMESH_C_TCHAR))
 			return l7_defer0(sc, KMESH_HTTP_E_BAD_HEADER_NAME, i, c, i);
-		ps->known = 7;
+		ps->known = KN_ALL;
 		ps->st = P_NAME;
 		goto name_byte;
 	case P_NAME:
@@ -804,12 +920,18 @@ name_byte:
 		}
 		j &= 31;
 		barrier_var(j);	/* index with the masked value, not a copy */
-		if (l7_lower(c) != (__u8)l7_known[0][j & 31])
-			ps->known &= ~1;
-		if (l7_lower(c) != (__u8)l7_known[1][j & 31])
-			ps->known &= ~2;
-		if (l7_lower(c) != (__u8)l7_known[2][j & 31])
-			ps->known &= ~4;
+		if (l7_lower(c) != (__u8)l7_known[W_HOST][j & 31])
+			ps->known &= ~KN_HOST;
+		if (l7_lower(c) != (__u8)l7_known[W_CL][j & 31])
+			ps->known &= ~KN_CL;
+		if (l7_lower(c) != (__u8)l7_known[W_TE][j & 31])
+			ps->known &= ~KN_TE;
+		if (l7_lower(c) != (__u8)l7_known[W_CONNECTION][j & 31])
+			ps->known &= ~KN_CONNECTION;
+		if (l7_lower(c) != (__u8)l7_known[W_UPGRADE][j & 31])
+			ps->known &= ~KN_UPGRADE;
+		if (l7_lower(c) != (__u8)l7_known[W_EXPECT][j & 31])
+			ps->known &= ~KN_EXPECT;
 		break;
 	case P_OWS:
 		if (kmesh_http_ows(c))

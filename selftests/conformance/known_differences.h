@@ -39,24 +39,9 @@ struct conformance_diff {
 
 static const struct conformance_diff known_differences[] = {
 	/* ---- request heads ---- */
-	{ "request", "*", "fallback", "flags:PERSISTENT",
-	  "the fallback does not read Connection: nothing in sk_msg uses "
-	  "persistence (the kernel keeps the connection as the peers do)" },
-	{ "request", "*", "fallback", "flags:CONN_CLOSE",
-	  "Connection is not read by the fallback (see flags:PERSISTENT)" },
-	{ "request", "*", "fallback", "flags:CONN_KEEP_ALIVE",
-	  "Connection is not read by the fallback (see flags:PERSISTENT)" },
-	{ "request", "*", "fallback", "flags:CONN_UPGRADE",
-	  "Connection is not read by the fallback; a protocol switch is "
-	  "seen on the response side (101), in both modes" },
-	{ "request", "*", "fallback", "flags:UPGRADE",
-	  "Upgrade is not read by the fallback (see flags:CONN_UPGRADE)" },
-	{ "request", "*", "fallback", "flags:EXPECT_CONTINUE",
-	  "Expect is not read by the fallback: policy does not depend on it" },
-	{ "request", "*", "fallback", "flags:EXPECT_OTHER",
-	  "Expect is not read by the fallback: policy does not depend on it" },
 	/* status:proxy-form: the fallback said E_TARGET_FORM at a target that
-	 * starts with neither '/' nor '*' (the runner names it so) */
+	 * starts with neither '/' nor '*', or refused a CONNECT (the runner
+	 * names such status differences so) */
 	{ "request", "*", "fallback", "status:proxy-form", FALLBACK_NO_PROXY_FORMS },
 };
 
