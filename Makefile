@@ -58,7 +58,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 
 CC ?= cc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I$(BPF_O) -Ikmod \
-	-Iuserspace/lib -Iselftests/lib -Ibpf/include
+	-Iuserspace/lib -Iselftests/lib -Iselftests/conformance -Ibpf/include
 USER_LDLIBS := -static -lbpf -lelf -lz -lyaml
 # kmeshctl links dynamically: its metrics server uses libmicrohttpd, whose
 # static archive needs gnutls and p11-kit, and Debian ships no static
@@ -175,8 +175,9 @@ $(O)/kmesh_selftests: $(SELFTEST_SRCS) $(wildcard selftests/*/*.h) \
 		$(wildcard userspace/lib/*.h) $(ABI_H) \
 		$(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kfunc_caps.skel.h \
 		$(BPF_O)/http_parse.skel.h $(BPF_O)/route_match.skel.h \
-		$(BPF_O)/l7_parse.skel.h $(BPF_O)/kfunc_sizes.skel.h \
-		$(BPF_O)/route_eval.skel.h $(BPF_O)/kmesh_l4.skel.h
+		$(BPF_O)/conformance_fb.skel.h $(BPF_O)/conformance_kf.skel.h \
+		$(BPF_O)/kfunc_sizes.skel.h $(BPF_O)/route_eval.skel.h \
+		$(BPF_O)/kmesh_l4.skel.h
 	$(CC) $(USER_CFLAGS) -Iselftests/prog_tests -o $@ $(SELFTEST_SRCS) $(USER_LDLIBS)
 
 selftests: $(O)/kmesh_selftests

@@ -31,6 +31,7 @@
 #include <asm/ioctls.h>
 
 #include "defer.h"
+#include "core/reply.h"
 
 /* ---- failing, answering ---- */
 
@@ -52,72 +53,42 @@ static int kmesh_defer_fail(struct kmesh_defer *d, int err)
 	return err;
 }
 
-static const char *kmesh_http_reason(unsigned int status)
-{
-	static const struct {
-		u16 status;
-		const char *text;
-	} reasons[] = {
-		{ 200, "OK" }, { 201, "Created" }, { 202, "Accepted" },
-		{ 204, "No Content" }, { 301, "Moved Permanently" },
-		{ 302, "Found" }, { 304, "Not Modified" },
-		{ 307, "Temporary Redirect" }, { 308, "Permanent Redirect" },
-		{ 400, "Bad Request" }, { 401, "Unauthorized" },
-		{ 403, "Forbidden" }, { 404, "Not Found" },
-		{ 405, "Method Not Allowed" }, { 408, "Request Timeout" },
-		{ 409, "Conflict" }, { 410, "Gone" }, { 418, "I'm a teapot" },
-		{ 429, "Too Many Requests" }, { 500, "Internal Server Error" },
-		{ 501, "Not Implemented" }, { 502, "Bad Gateway" },
-		{ 503, "Service Unavailable" }, { 504, "Gateway Timeout" },
-	};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(reasons); i++)
-		if (reasons[i].status == status)
-			return reasons[i].text;
-	return "";	/* RFC 9112 4: the reason phrase may be empty */
-}
-
 #define KMESH_REPLY_HEAD_MAX	192
 
-/* The response to @h: the route's body for DIRECT, else "403 Forbidden". */
+/*
+ * The response to @h: the route's body for DIRECT, else "<status>
+ * <phrase>\n"; rendered as every reply kmesh writes (core/reply.c).
+ */
 static struct kmesh_defer_reply *kmesh_defer_render(const struct kmesh_defer_head *h)
 {
 	unsigned int status = h->reply_status;
-	const char *reason = kmesh_http_reason(status);
-	/* 204 and 304 have no body (RFC 9110 6.4.1); HEAD gets its length. */
-	bool no_body = status == 204 || status == 304;
-	bool send_body = !no_body && h->req.method != KMESH_HTTP_M_HEAD;
 	struct kmesh_defer_reply *r;
+	u32 flags = KMESH_REPLY_F_CLOSE;
 	char text[48];
 	const u8 *body;
-	u32 body_len, n;
+	u32 body_len, size;
 
 	if (h->reply_route_body) {
 		body = h->body;
 		body_len = h->body_len;
 	} else {
-		body_len = scnprintf(text, sizeof(text), "%u %s\n", status, reason);
+		body_len = kmesh_http_reply_default_body(text, sizeof(text),
+							 status);
 		body = text;
 	}
-	r = kmalloc(struct_size(r, data, KMESH_REPLY_HEAD_MAX + body_len),
-		    GFP_KERNEL);
+	if (h->req.method == KMESH_HTTP_M_HEAD)
+		flags |= KMESH_REPLY_F_NO_BODY;
+	size = KMESH_REPLY_HEAD_MAX + body_len;
+	r = kmalloc(struct_size(r, data, size), GFP_KERNEL);
 	if (!r)
 		return NULL;
-	n = scnprintf(r->data, KMESH_REPLY_HEAD_MAX,
-		      "HTTP/1.1 %u %s\r\nserver: kmesh\r\n", status, reason);
-	if (!no_body)
-		n += scnprintf(r->data + n, KMESH_REPLY_HEAD_MAX - n,
-			       "content-type: text/plain\r\ncontent-length: %u\r\n",
-			       body_len);
-	n += scnprintf(r->data + n, KMESH_REPLY_HEAD_MAX - n,
-		       "connection: close\r\n\r\n");
-	if (send_body) {
-		memcpy(r->data + n, body, body_len);
-		n += body_len;
-	}
-	r->len = n;
+	r->len = kmesh_http_reply((char *)r->data, size, status, body,
+				  body_len, flags, NULL);
 	r->off = 0;
+	if (!r->len) {
+		kfree(r);
+		return NULL;
+	}
 	return r;
 }
 

@@ -134,6 +134,7 @@ enum kmesh_http_status {
 	KMESH_HTTP_E_DUP_TE		= 30,	/* 2nd Transfer-Encoding line */
 	KMESH_HTTP_E_TE_HTTP10		= 31,	/* TE in HTTP/1.0 */
 	KMESH_HTTP_E_PATH_NOT_CANONICAL	= 32,	/* "//", dot-segment, needless %XX */
+	KMESH_HTTP_E_CONNECT_BODY	= 33,	/* CONNECT with CL or TE (RFC 9110 9.3.6) */
 	KMESH_HTTP_STATUS_MAX,			/* number of codes */
 };
 
@@ -245,15 +246,16 @@ struct kmesh_http_req {
  * Incremental scan of a chunked body (RFC 9112 7.1) to find where it
  * ends: chunk-size lines and trailers are read and checked, chunk data is
  * skipped by count. Strict like the head parser: CRLF only, hex digits
- * only, at most 15 of them (no overflow), extensions of plain visible
- * bytes, no bare CR or LF anywhere. All-zero is a fresh state.
+ * only, at most 15 of them (no overflow), extensions as RFC 9112 7.1.1
+ * (token [= token / quoted-string]), no bare CR or LF anywhere. All-zero
+ * is a fresh state.
  */
 enum kmesh_chunk_status {
 	KMESH_CHUNK_NEED_MORE	= 0,	/* every byte given was consumed */
 	KMESH_CHUNK_DONE	= 1,	/* the body ends after @consumed bytes */
 	KMESH_CHUNK_E_SIZE	= 2,	/* no hex digit, or a bad byte after it */
 	KMESH_CHUNK_E_OVERFLOW	= 3,	/* more than 15 hex digits */
-	KMESH_CHUNK_E_EXT	= 4,	/* bad byte in a chunk extension */
+	KMESH_CHUNK_E_EXT	= 4,	/* extension not token [= token / quoted] */
 	KMESH_CHUNK_E_CRLF	= 5,	/* bare CR or LF, or no CRLF after data */
 	KMESH_CHUNK_E_TRAILER	= 6,	/* bad byte in a trailer line */
 	KMESH_CHUNK_E_TOO_LONG	= 7,	/* size line or trailers over the limit */
@@ -268,7 +270,7 @@ struct kmesh_chunk_state {
 	__u64 remaining;	/* data bytes left in the current chunk */
 	__u32 consumed;		/* out: bytes of the last call's input used */
 	__u32 line;		/* bytes of the current size line / trailers */
-	__u8 state;		/* scanner-private */
+	__u8 state;		/* enum kmesh_chunk_scan_state, core/http_rules.h */
 	__u8 status;		/* enum kmesh_chunk_status of the last call */
 	__u8 digits;		/* hex digits of the current size */
 	__u8 pad[5];

@@ -130,6 +130,10 @@ copy_kmod veth
 depmod -b "$root" "$kver"
 cp "$top/build/kmeshctl" "$top/build/kmesh_selftests" "$top/build/bench/loadgen" \
 	"$top/build/bench/benchsrv" "$root/usr/bin/"
+# The fuzz corpus, as more request vectors for the conformance area (the
+# selftests look for it next to their binary: ../selftests/fuzz/corpus).
+mkdir -p "$root/usr/selftests/fuzz/corpus"
+cp -r "$top/selftests/fuzz/corpus/http1" "$root/usr/selftests/fuzz/corpus/"
 # A real HTTP client for the defer selftests, when the host has one
 # (its libraries come with the loop below).
 if command -v curl >/dev/null; then cp "$(command -v curl)" "$root/usr/bin/"; fi

@@ -26,6 +26,7 @@ static const struct {
 	{ "btf", test_btf },
 	{ "kfunc", test_kfunc },
 	{ "http", test_http },
+	{ "conformance", test_conformance },
 	{ "routes", test_routes },
 	{ "route_policy", test_route_policy },
 	{ "priv", test_priv },

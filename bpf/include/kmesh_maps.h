@@ -497,6 +497,7 @@ enum kmesh_l7_global {
 	KMESH_L7_G_INTERNAL	= 11,	/* fail-closed drops no policy decided:
 					   storage, pull or redirect failures */
 	KMESH_L7_G_UNCHECKED	= 12,	/* passed unchecked (failure_mode_allow) */
+	KMESH_L7_G_TUNNELS	= 13,	/* CONNECT answered 2xx: a tunnel from there */
 	KMESH_L7_G_MAX,
 };
 

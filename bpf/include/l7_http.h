@@ -1,21 +1,29 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Fallback HTTP/1.x head parser in plain eBPF, for kernels where sk_msg
- * programs cannot call the module's parser (Linux 6.1). It fills the same
- * struct kmesh_http_req and returns the same enum kmesh_http_status codes
- * as kmod/core/http1.c, and takes the same decisions on everything policy
- * and framing depend on: CRLF-only lines, no NUL/CTL bytes, exactly one SP
- * in the request line, token methods, RFC 3986 targets with valid %XX,
+ * programs cannot call the module's parser (Linux 6.1). It reads bytes
+ * with the core's tables (kmod/core/http_rules.h), fills the same struct
+ * kmesh_http_req and returns the same enum kmesh_http_status codes at the
+ * same offsets as kmod/core/http1.c; the conformance suite
+ * (selftests/conformance/) holds it to that, field by field, and lists
+ * what differs in known_differences.h. Like the core it reports a syntax
+ * error once its line is complete, so that a NUL, control byte or bare
+ * CR/LF later in the line wins, and checks a request line's shape and
+ * version before its target. It takes the same decisions on everything
+ * policy and framing depend on: CRLF-only lines, no NUL/CTL bytes, exactly
+ * one SP in the request line, token methods, RFC 3986 targets with valid %XX,
  * canonical paths (no "//", no "." or ".." segment, no needless %XX),
  * HTTP/1.0 and 1.1 only, token header names, no whitespace before the
  * colon, no obs-fold, at most 32 header lines, one valid Host (required in
  * 1.1), Content-Length digits only below 2^63, no duplicate CL or TE, no
- * CL with TE, TE a token list ending in chunked (and only in 1.1).
+ * CL with TE, TE a token list ending in chunked (and only in 1.1); and it
+ * sets the same flags (Connection options, persistence, Upgrade, Expect).
  *
  * What it refuses that the core takes (rather than guessing): absolute-
  * and authority-form targets (proxy requests, CONNECT), and heads over
- * KMESH_L7_MAX_HEAD. It also parses response heads
- * (status line, Content-Length, Transfer-Encoding) for telemetry.
+ * KMESH_L7_MAX_HEAD. It also parses response heads (status line,
+ * Content-Length, Transfer-Encoding: the end of a response) in both modes,
+ * as kmesh_http1_parse_response() does.
  *
  * One bpf_loop callback per byte over the copied head; all state is in
  * the per-CPU scratch (map memory), so the verifier sees the callback once.
@@ -24,56 +32,48 @@
 #define KMESH_L7_HTTP_H
 
 #include "l7_maps.h"
-
-#define C_TCHAR		0x01
-#define C_PATH		0x02
-#define C_QUERY		0x04
-#define C_HOST		0x08
-#define C_DIGIT		0x10
-#define C_HEX		0x20
-#define C_CTL		0x40
-#define C_VCHAR		0x80
-#define C_ALNUM		(C_TCHAR | C_PATH | C_QUERY | C_HOST | C_VCHAR)
-#define C_TSUB		(C_TCHAR | C_PATH | C_QUERY | C_VCHAR)
-#define C_SUB		(C_PATH | C_QUERY | C_VCHAR)
-#define C_TOK		(C_TCHAR | C_VCHAR)
-
-/* The core's byte classes (kmod/core/http1.c), byte for byte. */
-static const __u8 l7_cls[256] = {
-	[0x00 ... 0x08] = C_CTL,
-	[0x0a ... 0x1f] = C_CTL,
-	[0x7f] = C_CTL,
-	['0' ... '9'] = C_ALNUM | C_DIGIT | C_HEX,
-	['A' ... 'F'] = C_ALNUM | C_HEX,
-	['G' ... 'Z'] = C_ALNUM,
-	['a' ... 'f'] = C_ALNUM | C_HEX,
-	['g' ... 'z'] = C_ALNUM,
-	['-'] = C_ALNUM, ['.'] = C_ALNUM, ['_'] = C_ALNUM, ['~'] = C_ALNUM,
-	['!'] = C_TSUB, ['$'] = C_TSUB, ['&'] = C_TSUB, ['\''] = C_TSUB,
-	['*'] = C_TSUB, ['+'] = C_TSUB,
-	['('] = C_SUB, [')'] = C_SUB, [','] = C_SUB, [';'] = C_SUB,
-	['='] = C_SUB, [':'] = C_SUB, ['@'] = C_SUB, ['/'] = C_SUB,
-	['?'] = C_QUERY | C_VCHAR,
-	['%'] = C_TOK, ['#'] = C_TOK, ['^'] = C_TOK, ['`'] = C_TOK,
-	['|'] = C_TOK,
-	['"'] = C_VCHAR, ['<'] = C_VCHAR, ['>'] = C_VCHAR, ['['] = C_VCHAR,
-	[']'] = C_VCHAR, ['\\'] = C_VCHAR, ['{'] = C_VCHAR, ['}'] = C_VCHAR,
-};
+#include "core/http_rules.h"	/* byte classes, shared with the core */
 
 /*
- * Known header names, and the coding "chunked". One table: clang 14 puts
- * a small lone constant in a mergeable section (.rodata.cst8) but
+ * Known header names, and the words looked for in values. One table: clang
+ * 14 puts a small lone constant in a mergeable section (.rodata.cst8) but
  * describes it in .rodata's BTF, which the kernel then refuses.
  */
-static const char l7_known[4][32] = {
-	"host", "content-length", "transfer-encoding", "chunked",
+enum {
+	W_HOST = 0, W_CL, W_TE, W_CHUNKED, W_CONNECTION, W_UPGRADE, W_EXPECT,
+	W_CLOSE, W_KEEP_ALIVE, W_CONTINUE, W_MAX,
 };
+static const char l7_known[W_MAX][32] = {
+	[W_HOST] = "host", [W_CL] = "content-length",
+	[W_TE] = "transfer-encoding", [W_CHUNKED] = "chunked",
+	[W_CONNECTION] = "connection", [W_UPGRADE] = "upgrade",
+	[W_EXPECT] = "expect", [W_CLOSE] = "close",
+	[W_KEEP_ALIVE] = "keep-alive", [W_CONTINUE] = "100-continue",
+};
+
+/* ps->known: header names still possible (rows W_HOST..W_EXPECT) */
+#define KN_HOST		0x01
+#define KN_CL		0x02
+#define KN_TE		0x04
+#define KN_CONNECTION	0x08
+#define KN_UPGRADE	0x10
+#define KN_EXPECT	0x20
+#define KN_ALL		0x3f
+
+/* ps->te_chunked in a Connection or Expect value: words still possible */
+#define WD_CLOSE	0x01
+#define WD_KEEP_ALIVE	0x02
+#define WD_UPGRADE	0x04
+#define WD_CONTINUE	0x08
 
 enum {
 	HK_NONE = 0,
 	HK_HOST = 1,
 	HK_CL = 2,
 	HK_TE = 3,
+	/* HK_ERR = 4, below */
+	HK_CONN = 5,	/* Connection: a list of options */
+	HK_EXPECT = 6,
 };
 
 /* Parser states. */
@@ -97,7 +97,13 @@ enum {
 	R_VERSION,
 	R_STATUS,
 	R_REASON,
+	/* a syntax error was found: the rest of the line, then report it */
+	P_SKIP_LINE,
+	P_SKIP_LF,
 };
+
+/* HK_*: a known header whose mere presence is an error (perr) */
+#define HK_ERR	4
 
 /* Host value sub-states. */
 enum { H_START = 0, H_NAME, H_V6, H_V6END, H_PORT, H_TRAIL, H_BAD };
@@ -129,7 +135,7 @@ static __always_inline int l7_v6_byte(struct l7_pstate *ps, __u8 c, __u8 k)
 			ps->v6 = V6_SEP;
 			return 0;
 		}
-		if (!(k & C_HEX) || ps->v6_groups >= 8)
+		if (!(k & KMESH_C_HEX) || ps->v6_groups >= 8)
 			return -1;
 		ps->v6 = V6_GROUP;
 		ps->v6_digits = 0;
@@ -138,11 +144,11 @@ static __always_inline int l7_v6_byte(struct l7_pstate *ps, __u8 c, __u8 k)
 		ps->v6_first = c;
 		/* fall through: its first digit */
 	case V6_GROUP:
-		if (k & C_HEX) {
+		if (k & KMESH_C_HEX) {
 			/* up to 5: a 4-digit group or a 3-digit octet + '.' */
 			if (++ps->v6_digits > 5)
 				return -1;
-			if (k & C_DIGIT)
+			if (k & KMESH_C_DIGIT)
 				ps->v6_dec = ps->v6_dec * 10 + (c - '0');
 			else
 				ps->v6_nondec = 1;
@@ -174,7 +180,7 @@ static __always_inline int l7_v6_byte(struct l7_pstate *ps, __u8 c, __u8 k)
 		ps->v6 = V6_SEP;
 		return 0;
 	case V6_V4:
-		if (k & C_DIGIT) {
+		if (k & KMESH_C_DIGIT) {
 			if (!ps->v6_digits)
 				ps->v6_first = c;
 			if (++ps->v6_digits > 3)
@@ -230,9 +236,10 @@ static __always_inline __u8 l7_lower(__u8 c)
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
+/* @c is a hex digit (checked by the caller) */
 static __always_inline __u8 l7_hex_value(__u8 c)
 {
-	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+	return (__u8)kmesh_http_hexval(c);
 }
 
 /*
@@ -253,12 +260,7 @@ static __always_inline bool l7_pct_not_canonical(__u8 hi, __u8 lo)
 {
 	__u8 v = hi << 4 | l7_hex_value(lo);
 
-	return (l7_cls[v] & C_HOST) || v == '/' || v == '\\' || !v;
-}
-
-static __always_inline bool l7_ows(__u8 c)
-{
-	return c == ' ' || c == '\t';
+	return (kmesh_http_cls[v] & KMESH_C_HOST) || v == '/' || v == '\\' || !v;
 }
 
 static __always_inline __u8 l7_method_code(__u64 w, __u32 n)
@@ -309,6 +311,57 @@ static __always_inline long l7_bad(struct kmesh_http_req *req, __u16 status,
 	return 1;
 }
 
+/*
+ * A syntax error in the current line. As the core does, it is reported
+ * once the line is complete (its CRLF seen): a byte no line may hold (NUL,
+ * CTL, bare CR or LF) later in the same line wins, and a partial line is
+ * NEED_MORE. @c is the byte at hand: a CR ends the line already. Returns
+ * L7_DEFERRED, which l7_parse_byte() turns into "go on".
+ */
+#define L7_DEFERRED	2
+
+static __always_inline long l7_defer(struct l7_scratch *sc, __u16 status,
+				     __u32 off, __u8 c, __u32 i)
+{
+	struct l7_pstate *ps = &sc->ps;
+
+	/*
+	 * The core checks the request line's shape (SPs) and version before
+	 * its target: a target error waits for them (l7_rl_error()), and
+	 * vstart/vend, unused before the headers, note the SPs after it.
+	 */
+	ps->rl_err = ps->st >= P_TARGET0 && ps->st <= P_ASTERISK;
+	ps->vstart = 0;
+	ps->vend = 0;
+	if (ps->rl_err && c == ' ')
+		ps->vstart = (__u16)i;
+	ps->perr = (__u8)status;
+	ps->perr_off = (__u16)off;
+	ps->st = c == '\r' ? P_SKIP_LF : P_SKIP_LINE;
+	return L7_DEFERRED;
+}
+
+/*
+ * The path is not canonical at @off. The core checks that only once every
+ * byte of the target is known good: remember the first, report it at the
+ * target's end unless a bad byte comes first.
+ */
+static __always_inline void l7_not_canonical(struct l7_pstate *ps, __u32 off)
+{
+	if (!ps->perr) {
+		ps->perr = KMESH_HTTP_E_PATH_NOT_CANONICAL;
+		ps->perr_off = (__u16)off;
+	}
+}
+
+/* l7_defer() from the byte callback, which may only return 0 or 1 */
+static __always_inline long l7_defer0(struct l7_scratch *sc, __u16 status,
+				      __u32 off, __u8 c, __u32 i)
+{
+	l7_defer(sc, status, off, c, i);
+	return 0;
+}
+
 static __always_inline __u8 l7_byte(const struct l7_scratch *sc, __u32 off)
 {
 	return sc->buf[off & L7_BUF_MASK];
@@ -322,13 +375,81 @@ static __always_inline __u16 l7_version(struct l7_scratch *sc, __u32 s,
 
 	if (e - s != 8 || l7_byte(sc, s) != 'H' || l7_byte(sc, s + 1) != 'T' ||
 	    l7_byte(sc, s + 2) != 'T' || l7_byte(sc, s + 3) != 'P' ||
-	    l7_byte(sc, s + 4) != '/' || !(l7_cls[c5] & C_DIGIT) ||
-	    l7_byte(sc, s + 6) != '.' || !(l7_cls[c7] & C_DIGIT))
+	    l7_byte(sc, s + 4) != '/' || !(kmesh_http_cls[c5] & KMESH_C_DIGIT) ||
+	    l7_byte(sc, s + 6) != '.' || !(kmesh_http_cls[c7] & KMESH_C_DIGIT))
 		return KMESH_HTTP_E_BAD_VERSION;
 	if (c5 != '1' || (c7 != '0' && c7 != '1'))
 		return KMESH_HTTP_E_UNSUPPORTED_VERSION;
 	sc->req.version = c7 == '1' ? KMESH_HTTP_V_11 : KMESH_HTTP_V_10;
 	return 0;
+}
+
+/* The request line with a target error ended at @cr: which error first. */
+static __always_inline long l7_rl_error(struct l7_scratch *sc, __u32 cr)
+{
+	struct kmesh_http_req *req = &sc->req;
+	struct l7_pstate *ps = &sc->ps;
+	__u16 v;
+
+	if (!ps->vstart || ps->vstart == ps->tok)	/* no target, or empty */
+		return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, ps->tok);
+	if (ps->vend)					/* a third SP */
+		return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, ps->vend);
+	v = l7_version(sc, ps->vstart + 1, cr);
+	if (v)
+		return l7_bad(req, v, ps->vstart + 1);
+	return l7_bad(req, ps->perr, ps->perr_off);
+}
+
+/*
+ * One byte of a Connection option or an Expect value, as the core reads
+ * them: an element is what lies between commas (Connection) or the whole
+ * value (Expect), without outer OWS, compared case-insensitively. ps->sub:
+ * 0 before the element, 1 in it, 2 after OWS in it; te_match: its length
+ * so far; te_chunked: WD_* words it may still be.
+ */
+static __always_inline void l7_word_byte(struct l7_pstate *ps, __u8 c)
+{
+	__u8 lc = l7_lower(c), j = ps->te_match;
+
+	if (kmesh_http_ows(c)) {
+		if (ps->sub == 1)
+			ps->sub = 2;
+		return;
+	}
+	if (ps->sub == 2)	/* OWS inside: no word */
+		ps->te_chunked = 0;
+	ps->sub = 1;
+	if (j >= 16) {
+		ps->te_chunked = 0;
+		return;
+	}
+	if (lc != (__u8)l7_known[W_CLOSE][j & 15])
+		ps->te_chunked &= ~WD_CLOSE;
+	if (lc != (__u8)l7_known[W_KEEP_ALIVE][j & 15])
+		ps->te_chunked &= ~WD_KEEP_ALIVE;
+	if (lc != (__u8)l7_known[W_UPGRADE][j & 15])
+		ps->te_chunked &= ~WD_UPGRADE;
+	if (lc != (__u8)l7_known[W_CONTINUE][j & 15])
+		ps->te_chunked &= ~WD_CONTINUE;
+	ps->te_match = j + 1;
+}
+
+/* A Connection option ended: the flag of the word it is, if any. */
+static __always_inline void l7_conn_option(struct l7_scratch *sc)
+{
+	struct l7_pstate *ps = &sc->ps;
+	__u8 n = ps->te_match, w = ps->te_chunked;
+
+	if ((w & WD_CLOSE) && n == 5)
+		sc->req.flags |= KMESH_HTTP_F_CONN_CLOSE;
+	if ((w & WD_KEEP_ALIVE) && n == 10)
+		sc->req.flags |= KMESH_HTTP_F_CONN_KEEP_ALIVE;
+	if ((w & WD_UPGRADE) && n == 7)
+		sc->req.flags |= KMESH_HTTP_F_CONN_UPGRADE;
+	ps->sub = 0;
+	ps->te_match = 0;
+	ps->te_chunked = WD_CLOSE | WD_KEEP_ALIVE | WD_UPGRADE;
 }
 
 /* A header line ends (CR seen at @i): record it, apply known headers. */
@@ -352,21 +473,33 @@ static __always_inline long l7_header_end(struct l7_scratch *sc, __u32 i)
 	switch (ps->hkind) {
 	case HK_HOST:
 		if (ps->sub == H_V6 || ps->sub == H_BAD)
-			return l7_bad(req, KMESH_HTTP_E_BAD_HOST, vs);
+			return l7_defer(sc, KMESH_HTTP_E_BAD_HOST, vs, '\r', i);
 		if (ps->sub == H_START)
 			req->host.off = (__u16)vs;	/* empty: RFC 9112 allows it */
 		break;
 	case HK_CL:
 		if (ps->sub == L_START)
-			return l7_bad(req, KMESH_HTTP_E_BAD_CL, vs);
+			return l7_defer(sc, KMESH_HTTP_E_BAD_CL, vs, '\r', i);
 		req->content_length = ps->cl;
 		req->flags |= KMESH_HTTP_F_HAS_CL;
 		break;
 	case HK_TE:
 		if ((ps->sub != T_TOKEN && ps->sub != T_OWS) ||
 		    !(ps->sub == T_TOKEN ? ps->te_match == 7 : ps->te_chunked))
-			return l7_bad(req, KMESH_HTTP_E_BAD_TE, vs);
+			return l7_defer(sc, KMESH_HTTP_E_BAD_TE, vs, '\r', i);
 		req->flags |= KMESH_HTTP_F_CHUNKED;
+		break;
+	case HK_CONN:
+		l7_conn_option(sc);
+		break;
+	case HK_EXPECT:
+		/* RFC 9110 10.1.1: an HTTP/1.0 client's 100-continue is ignored */
+		if ((ps->te_chunked & WD_CONTINUE) && ps->te_match == 12) {
+			if (req->version == KMESH_HTTP_V_11)
+				req->flags |= KMESH_HTTP_F_EXPECT_CONTINUE;
+		} else {
+			req->flags |= KMESH_HTTP_F_EXPECT_OTHER;
+		}
 		break;
 	}
 	return 0;
@@ -382,29 +515,46 @@ static __always_inline long l7_name_end(struct l7_scratch *sc, __u32 i)
 	ps->tok = (__u16)i;
 	ps->hkind = HK_NONE;
 	ps->sub = 0;
-	if ((ps->known & 1) && len == 4 && !ps->resp) {
+	/* as the core: the name is valid before the count is checked */
+	if (!ps->resp && req->nr_headers >= KMESH_HTTP_MAX_HEADERS)
+		return l7_defer(sc, KMESH_HTTP_E_TOO_MANY_HEADERS, ps->line, ':', i);
+	/* errors of presence: reported at the value, as the core does */
+	ps->perr = 0;
+	if ((ps->known & KN_HOST) && len == 4 && !ps->resp) {
 		if (req->flags & KMESH_HTTP_F_HAS_HOST)
-			return l7_bad(req, KMESH_HTTP_E_DUP_HOST, i + 1);
+			ps->perr = KMESH_HTTP_E_DUP_HOST;
 		req->flags |= KMESH_HTTP_F_HAS_HOST;
 		ps->hkind = HK_HOST;
-	} else if ((ps->known & 2) && len == 14) {
+	} else if ((ps->known & KN_CL) && len == 14) {
 		if (req->flags & KMESH_HTTP_F_HAS_CL)
-			return l7_bad(req, KMESH_HTTP_E_DUP_CL, i + 1);
-		if (req->flags & KMESH_HTTP_F_CHUNKED)
-			return l7_bad(req, KMESH_HTTP_E_CL_AND_TE, i + 1);
+			ps->perr = KMESH_HTTP_E_DUP_CL;
+		else if (req->flags & KMESH_HTTP_F_CHUNKED)
+			ps->perr = KMESH_HTTP_E_CL_AND_TE;
 		ps->hkind = HK_CL;
 		ps->cl = 0;
-	} else if ((ps->known & 4) && len == 17) {
+	} else if ((ps->known & KN_TE) && len == 17) {
 		if (!ps->resp && req->version != KMESH_HTTP_V_11)
-			return l7_bad(req, KMESH_HTTP_E_TE_HTTP10, i + 1);
-		if (req->flags & KMESH_HTTP_F_CHUNKED)
-			return l7_bad(req, KMESH_HTTP_E_DUP_TE, i + 1);
-		if (req->flags & KMESH_HTTP_F_HAS_CL)
-			return l7_bad(req, KMESH_HTTP_E_CL_AND_TE, i + 1);
+			ps->perr = KMESH_HTTP_E_TE_HTTP10;
+		else if (req->flags & KMESH_HTTP_F_CHUNKED)
+			ps->perr = KMESH_HTTP_E_DUP_TE;
+		else if (req->flags & KMESH_HTTP_F_HAS_CL)
+			ps->perr = KMESH_HTTP_E_CL_AND_TE;
 		ps->hkind = HK_TE;
 		ps->te_match = 0;
 		ps->te_chunked = 0;
+	} else if ((ps->known & KN_CONNECTION) && len == 10 && !ps->resp) {
+		ps->hkind = HK_CONN;
+		ps->te_match = 0;
+		ps->te_chunked = WD_CLOSE | WD_KEEP_ALIVE | WD_UPGRADE;
+	} else if ((ps->known & KN_UPGRADE) && len == 7 && !ps->resp) {
+		req->flags |= KMESH_HTTP_F_UPGRADE;
+	} else if ((ps->known & KN_EXPECT) && len == 6 && !ps->resp) {
+		ps->hkind = HK_EXPECT;
+		ps->te_match = 0;
+		ps->te_chunked = WD_CONTINUE;
 	}
+	if (ps->perr)
+		ps->hkind = HK_ERR;
 	return 0;
 }
 
@@ -414,7 +564,7 @@ static __always_inline long l7_value_byte(struct l7_scratch *sc, __u32 i,
 {
 	struct kmesh_http_req *req = &sc->req;
 	struct l7_pstate *ps = &sc->ps;
-	__u8 k = l7_cls[c];
+	__u8 k = kmesh_http_cls[c];
 
 	switch (ps->hkind) {
 	case HK_HOST:
@@ -425,7 +575,7 @@ static __always_inline long l7_value_byte(struct l7_scratch *sc, __u32 i,
 				ps->v6 = V6_START;
 				ps->v6_groups = 0;
 				ps->v6_gap = 0;
-			} else if (k & C_HOST)
+			} else if (k & KMESH_C_HOST)
 				ps->sub = H_NAME;
 			else
 				ps->sub = H_BAD;
@@ -435,10 +585,10 @@ static __always_inline long l7_value_byte(struct l7_scratch *sc, __u32 i,
 				ps->sub = H_PORT;
 				ps->port = 0;
 				req->host.len = i - req->host.off;
-			} else if (l7_ows(c)) {
+			} else if (kmesh_http_ows(c)) {
 				ps->sub = H_TRAIL;
 				req->host.len = i - req->host.off;
-			} else if (!(k & C_HOST)) {
+			} else if (!(k & KMESH_C_HOST)) {
 				ps->sub = H_BAD;
 			}
 			break;
@@ -460,72 +610,84 @@ static __always_inline long l7_value_byte(struct l7_scratch *sc, __u32 i,
 				ps->sub = H_PORT;
 				ps->port = 0;
 			} else {
-				ps->sub = l7_ows(c) ? H_TRAIL : H_BAD;
+				ps->sub = kmesh_http_ows(c) ? H_TRAIL : H_BAD;
 			}
 			break;
 		case H_PORT:
-			if (k & C_DIGIT) {
+			if (k & KMESH_C_DIGIT) {
 				ps->port = ps->port * 10 + (c - '0');
 				if (ps->port > 0xffff)
 					ps->sub = H_BAD;
 				req->port = (__u16)ps->port;
 				req->flags |= KMESH_HTTP_F_HAS_PORT;
 			} else {
-				ps->sub = l7_ows(c) ? H_TRAIL : H_BAD;
+				ps->sub = kmesh_http_ows(c) ? H_TRAIL : H_BAD;
 			}
 			break;
 		case H_TRAIL:
-			if (!l7_ows(c))
+			if (!kmesh_http_ows(c))
 				ps->sub = H_BAD;
 			break;
 		}
 		break;
 	case HK_CL:
-		if (k & C_DIGIT) {
+		if (k & KMESH_C_DIGIT) {
 			__u64 d = c - '0';
 
+			/* the core trims OWS, so "1 2" fails at the SP */
 			if (ps->sub == L_TRAIL)
-				return l7_bad(req, KMESH_HTTP_E_BAD_CL, i);
+				return l7_defer(sc, KMESH_HTTP_E_BAD_CL, ps->trail, c, i);
 			if (ps->cl > 0x7fffffffffffffffULL / 10 ||
 			    (ps->cl == 0x7fffffffffffffffULL / 10 && d > 7))
-				return l7_bad(req, KMESH_HTTP_E_CL_OVERFLOW, i);
+				return l7_defer(sc, KMESH_HTTP_E_CL_OVERFLOW, i, c, i);
 			ps->cl = ps->cl * 10 + d;
 			ps->sub = L_DIGITS;
-		} else if (l7_ows(c) && ps->sub == L_DIGITS) {
+		} else if (kmesh_http_ows(c) && ps->sub == L_DIGITS) {
 			ps->sub = L_TRAIL;
-		} else if (!l7_ows(c) || ps->sub != L_TRAIL) {
-			return l7_bad(req, KMESH_HTTP_E_BAD_CL, i);
+			ps->trail = (__u16)i;
+		} else if (!kmesh_http_ows(c) || ps->sub != L_TRAIL) {
+			return l7_defer(sc, KMESH_HTTP_E_BAD_CL,
+					ps->sub == L_TRAIL ? ps->trail : i, c, i);
 		}
 		break;
 	case HK_TE:
-		if (k & C_TCHAR) {
+		if (k & KMESH_C_TCHAR) {
 			if (ps->sub == T_OWS)
-				return l7_bad(req, KMESH_HTTP_E_BAD_TE, i);
+				return l7_defer(sc, KMESH_HTTP_E_BAD_TE, ps->vstart, c, i);
 			if (ps->sub != T_TOKEN) {
 				ps->sub = T_TOKEN;
 				ps->te_match = 0;
 			}
 			/* count matched bytes of "chunked"; 8 means no match */
 			if (ps->te_match < 7 &&
-			    l7_lower(c) == (__u8)l7_known[3][ps->te_match & 7])
+			    l7_lower(c) == (__u8)l7_known[W_CHUNKED][ps->te_match & 7])
 				ps->te_match++;
 			else
 				ps->te_match = 8;
 		} else if (c == ',') {
 			if (ps->sub == T_START || ps->sub == T_COMMA)
-				return l7_bad(req, KMESH_HTTP_E_BAD_TE, i);
+				return l7_defer(sc, KMESH_HTTP_E_BAD_TE, ps->vstart, c, i);
 			/* chunked must be the last coding */
 			if (ps->sub == T_TOKEN ? ps->te_match == 7 : ps->te_chunked)
-				return l7_bad(req, KMESH_HTTP_E_BAD_TE, i);
+				return l7_defer(sc, KMESH_HTTP_E_BAD_TE, ps->vstart, c, i);
 			ps->sub = T_COMMA;
-		} else if (l7_ows(c)) {
+		} else if (kmesh_http_ows(c)) {
 			if (ps->sub == T_TOKEN) {
 				ps->te_chunked = ps->te_match == 7;
 				ps->sub = T_OWS;
 			}
 		} else {
-			return l7_bad(req, KMESH_HTTP_E_BAD_TE, i);
+			return l7_defer(sc, KMESH_HTTP_E_BAD_TE, ps->vstart, c, i);
 		}
+		break;
+	case HK_CONN:
+		if (c == ',')
+			l7_conn_option(sc);
+		else
+			l7_word_byte(ps, c);
+		break;
+	case HK_EXPECT:
+		l7_word_byte(ps, c);
 		break;
 	}
 	return 0;
@@ -542,6 +704,13 @@ static __always_inline long l7_finish(struct l7_scratch *sc, __u32 i)
 		return l7_bad(req, KMESH_HTTP_E_NO_HOST, i - 1);
 	if ((req->flags & KMESH_HTTP_F_CHUNKED) || req->content_length)
 		req->flags |= KMESH_HTTP_F_HAS_BODY;
+	/* RFC 9112 9.3, as the client asked */
+	if (!ps->resp &&
+	    (req->version == KMESH_HTTP_V_11 ?
+	     !(req->flags & KMESH_HTTP_F_CONN_CLOSE) :
+	     (req->flags & KMESH_HTTP_F_CONN_KEEP_ALIVE) &&
+	     !(req->flags & KMESH_HTTP_F_CONN_CLOSE)))
+		req->flags |= KMESH_HTTP_F_PERSISTENT;
 	req->head_len = (__u16)(i + 1);
 	req->consumed = (__u16)(i + 1);
 	req->status = KMESH_HTTP_OK;
@@ -555,19 +724,25 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 	struct l7_pstate *ps;
 	__u8 c, k;
 	__u32 j;
+	bool lf;
 
 	if (!sc)
 		return 1;
 	req = &sc->req;
 	ps = &sc->ps;
 	c = sc->buf[i & L7_BUF_MASK];
-	k = l7_cls[c];
+	k = kmesh_http_cls[c];
 
 	/* bytes that no line may hold, wherever they are */
-	if ((k & C_CTL) && c != '\n' && c != '\r')
+	lf = ps->st == P_START_LF || ps->st == P_RL_LF || ps->st == P_HDR_LF ||
+	     ps->st == P_END_LF || ps->st == P_SKIP_LF;
+	if ((k & KMESH_C_CTL) && c != '\n' && c != '\r') {
+		/* as the core: the CR before it is the first fault */
+		if (lf)
+			return l7_bad(req, KMESH_HTTP_E_BARE_CR, i - 1);
 		return l7_bad(req, c ? KMESH_HTTP_E_CTL : KMESH_HTTP_E_NUL, i);
-	if (c == '\n' && ps->st != P_START_LF && ps->st != P_RL_LF &&
-	    ps->st != P_HDR_LF && ps->st != P_END_LF)
+	}
+	if (c == '\n' && !lf)
 		return l7_bad(req, KMESH_HTTP_E_BARE_LF, i);
 
 	switch (ps->st) {
@@ -580,10 +755,10 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 		ps->word = 0;
 		ps->st = P_METHOD;
 		/* fall through: this byte starts the method */
-		if (!(k & C_TCHAR))
-			return l7_bad(req, c == ' ' || c == '\t' ?
+		if (!(k & KMESH_C_TCHAR))
+			return l7_defer0(sc, c == ' ' || c == '\t' ?
 				      KMESH_HTTP_E_BAD_REQUEST_LINE :
-				      KMESH_HTTP_E_BAD_METHOD, i);
+				      KMESH_HTTP_E_BAD_METHOD, i, c, i);
 		ps->word = c;
 		break;
 	case P_START_LF:
@@ -592,14 +767,14 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 		ps->st = P_START;
 		break;
 	case P_METHOD:
-		if (k & C_TCHAR) {
+		if (k & KMESH_C_TCHAR) {
 			ps->word = ps->word << 8 | c;
 			break;
 		}
 		if (c != ' ')
-			return l7_bad(req, c == '\t' || c == '\r' ?
+			return l7_defer0(sc, c == '\t' || c == '\r' ?
 				      KMESH_HTTP_E_BAD_REQUEST_LINE :
-				      KMESH_HTTP_E_BAD_METHOD, i);
+				      KMESH_HTTP_E_BAD_METHOD, i, c, i);
 		req->method_tok.off = ps->line;
 		req->method_tok.len = (__u16)(i - ps->line);
 		req->method = l7_method_code(ps->word, i - ps->line);
@@ -607,9 +782,10 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 		break;
 	case P_TARGET0:
 		ps->tok = (__u16)i;
+		ps->perr = 0;
 		if (c == '/') {
 			if (req->method == KMESH_HTTP_M_CONNECT)
-				return l7_bad(req, KMESH_HTTP_E_TARGET_FORM, i);
+				return l7_defer0(sc, KMESH_HTTP_E_TARGET_FORM, i, c, i);
 			req->target_form = KMESH_HTTP_FORM_ORIGIN;
 			ps->qmark = 0;
 			ps->seg = (__u16)i;
@@ -617,7 +793,7 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 		} else if (c == '*') {
 			ps->st = P_ASTERISK;
 		} else if (c == ' ' || c == '\r') {
-			return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_REQUEST_LINE, i, c, i);
 		} else {
 			/* absolute- and authority-form: not in the fallback */
 			ps->unsupported = 1;
@@ -627,11 +803,14 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 	case P_PATH:
 	case P_QUERY:
 		if (c == ' ') {
+			/* a bad %XX fails at its '%', as in the core */
 			if (ps->pct)
-				return l7_bad(req, KMESH_HTTP_E_BAD_TARGET, i);
+				return l7_defer0(sc, KMESH_HTTP_E_BAD_TARGET,
+						 i - 3 + ps->pct, c, i);
 			if (ps->st == P_PATH && l7_dot_segment(sc, i))
-				return l7_bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL,
-					      ps->seg);
+				l7_not_canonical(ps, ps->seg);
+			if (ps->perr)
+				return l7_defer0(sc, ps->perr, ps->perr_off, c, i);
 			req->target.off = ps->tok;
 			req->target.len = (__u16)(i - ps->tok);
 			req->path.off = ps->tok;
@@ -648,43 +827,40 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 			break;
 		}
 		if (c == '\r' || c == '\t')
-			return l7_bad(req, c == '\r' ?
+			return l7_defer0(sc, c == '\r' ?
 				      KMESH_HTTP_E_BAD_REQUEST_LINE :
-				      KMESH_HTTP_E_BAD_TARGET, i);
+				      KMESH_HTTP_E_BAD_TARGET, i, c, i);
 		if (ps->pct) {
-			if (!(k & C_HEX))
-				return l7_bad(req, KMESH_HTTP_E_BAD_TARGET, i);
+			if (!(k & KMESH_C_HEX))
+				return l7_defer0(sc, KMESH_HTTP_E_BAD_TARGET,
+						 i - 3 + ps->pct, c, i);
 			if (ps->pct == 2)
 				ps->pct_hi = l7_hex_value(c);
 			else if (ps->st == P_PATH &&
 				 l7_pct_not_canonical(ps->pct_hi, c))
-				return l7_bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL,
-					      i - 2);
+				l7_not_canonical(ps, i - 2);
 			ps->pct--;
 		} else if (c == '%') {
 			ps->pct = 2;
 		} else if (c == '?' && ps->st == P_PATH) {
 			if (l7_dot_segment(sc, i))
-				return l7_bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL,
-					      ps->seg);
+				l7_not_canonical(ps, ps->seg);
 			ps->qmark = (__u16)i;
 			ps->st = P_QUERY;
 		} else if (c == '/' && ps->st == P_PATH) {
 			if (i == ps->seg + 1u || l7_dot_segment(sc, i))
-				return l7_bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL,
-					      ps->seg);
+				l7_not_canonical(ps, ps->seg);
 			ps->seg = (__u16)i;
-		} else if (!(k & (ps->st == P_PATH ? C_PATH : C_QUERY))) {
-			return l7_bad(req, KMESH_HTTP_E_BAD_TARGET, i);
+		} else if (!(k & (ps->st == P_PATH ? KMESH_C_PATH : KMESH_C_QUERY))) {
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_TARGET, i, c, i);
 		}
 		break;
 	case P_ASTERISK:
+		/* "*x" is no asterisk-form: the whole target is bad */
 		if (c != ' ')
-			return l7_bad(req, c == '\r' ?
-				      KMESH_HTTP_E_BAD_REQUEST_LINE :
-				      KMESH_HTTP_E_BAD_TARGET, i);
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_TARGET, ps->tok, c, i);
 		if (req->method != KMESH_HTTP_M_OPTIONS)
-			return l7_bad(req, KMESH_HTTP_E_TARGET_FORM, i - 1);
+			return l7_defer0(sc, KMESH_HTTP_E_TARGET_FORM, i - 1, c, i);
 		req->target_form = KMESH_HTTP_FORM_ASTERISK;
 		req->target.off = ps->tok;
 		req->target.len = 1;
@@ -693,12 +869,12 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 		break;
 	case P_VERSION:
 		if (c == ' ')
-			return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_REQUEST_LINE, i, c, i);
 		if (c != '\r')
 			break;
 		j = l7_version(sc, ps->tok, i);
 		if (j)
-			return l7_bad(req, (__u16)j, ps->tok);
+			return l7_defer0(sc, (__u16)j, ps->tok, c, i);
 		ps->st = P_RL_LF;
 		break;
 	case P_RL_LF:
@@ -713,30 +889,29 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 			ps->st = P_END_LF;
 			break;
 		}
-		if (l7_ows(c))
-			return l7_bad(req, KMESH_HTTP_E_OBS_FOLD, i);
+		if (kmesh_http_ows(c))
+			return l7_defer0(sc, KMESH_HTTP_E_OBS_FOLD, i, c, i);
 		if (c == ':')
-			return l7_bad(req, KMESH_HTTP_E_EMPTY_HEADER_NAME, i);
-		if (!(k & C_TCHAR))
-			return l7_bad(req, KMESH_HTTP_E_BAD_HEADER_NAME, i);
-		if (!ps->resp && req->nr_headers >= KMESH_HTTP_MAX_HEADERS)
-			return l7_bad(req, KMESH_HTTP_E_TOO_MANY_HEADERS, i);
-		ps->known = 7;
+			return l7_defer0(sc, KMESH_HTTP_E_EMPTY_HEADER_NAME, i, c, i);
+		if (!(k & KMESH_C_TCHAR))
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_HEADER_NAME, i, c, i);
+		ps->known = KN_ALL;
 		ps->st = P_NAME;
 		goto name_byte;
 	case P_NAME:
 		if (c == ':') {
-			if (l7_name_end(sc, i))
-				return 1;
+			j = l7_name_end(sc, i);
+			if (j)
+				return j == 1;
 			ps->st = P_OWS;
 			break;
 		}
-		if (l7_ows(c))
-			return l7_bad(req, KMESH_HTTP_E_WS_BEFORE_COLON, i);
+		if (kmesh_http_ows(c))
+			return l7_defer0(sc, KMESH_HTTP_E_WS_BEFORE_COLON, i, c, i);
 		if (c == '\r')
-			return l7_bad(req, KMESH_HTTP_E_NO_COLON, i);
-		if (!(k & C_TCHAR))
-			return l7_bad(req, KMESH_HTTP_E_BAD_HEADER_NAME, i);
+			return l7_defer0(sc, KMESH_HTTP_E_NO_COLON, i, c, i);
+		if (!(k & KMESH_C_TCHAR))
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_HEADER_NAME, i, c, i);
 name_byte:
 		j = i - ps->line;
 		if (j >= 17) {
@@ -745,19 +920,28 @@ name_byte:
 		}
 		j &= 31;
 		barrier_var(j);	/* index with the masked value, not a copy */
-		if (l7_lower(c) != (__u8)l7_known[0][j & 31])
-			ps->known &= ~1;
-		if (l7_lower(c) != (__u8)l7_known[1][j & 31])
-			ps->known &= ~2;
-		if (l7_lower(c) != (__u8)l7_known[2][j & 31])
-			ps->known &= ~4;
+		if (l7_lower(c) != (__u8)l7_known[W_HOST][j & 31])
+			ps->known &= ~KN_HOST;
+		if (l7_lower(c) != (__u8)l7_known[W_CL][j & 31])
+			ps->known &= ~KN_CL;
+		if (l7_lower(c) != (__u8)l7_known[W_TE][j & 31])
+			ps->known &= ~KN_TE;
+		if (l7_lower(c) != (__u8)l7_known[W_CONNECTION][j & 31])
+			ps->known &= ~KN_CONNECTION;
+		if (l7_lower(c) != (__u8)l7_known[W_UPGRADE][j & 31])
+			ps->known &= ~KN_UPGRADE;
+		if (l7_lower(c) != (__u8)l7_known[W_EXPECT][j & 31])
+			ps->known &= ~KN_EXPECT;
 		break;
 	case P_OWS:
-		if (l7_ows(c))
+		if (kmesh_http_ows(c))
 			break;
+		if (ps->hkind == HK_ERR)	/* at the value, as the core */
+			return l7_defer0(sc, ps->perr, i, c, i);
 		if (c == '\r') {
-			if (l7_header_end(sc, i))
-				return 1;
+			j = l7_header_end(sc, i);
+			if (j)
+				return j == 1;
 			ps->st = P_HDR_LF;
 			break;
 		}
@@ -768,8 +952,9 @@ name_byte:
 			req->host.len = 0;
 		}
 		ps->st = P_VALUE;
-		if (l7_value_byte(sc, i, c))
-			return 1;
+		j = l7_value_byte(sc, i, c);
+		if (j)
+			return j == 1;
 		if (ps->hkind == HK_HOST && ps->sub == H_NAME)
 			req->host.len = 1;
 		break;
@@ -777,44 +962,66 @@ name_byte:
 		if (c == '\r') {
 			if (ps->hkind == HK_HOST && ps->sub == H_NAME)
 				req->host.len = ps->vend - req->host.off;
-			if (l7_header_end(sc, i))
-				return 1;
+			j = l7_header_end(sc, i);
+			if (j)
+				return j == 1;
 			ps->st = P_HDR_LF;
 			break;
 		}
-		if (!l7_ows(c))
+		if (!kmesh_http_ows(c))
 			ps->vend = (__u16)(i + 1);
-		if (l7_value_byte(sc, i, c))
-			return 1;
+		j = l7_value_byte(sc, i, c);
+		if (j)
+			return j == 1;
 		break;
 	case P_END_LF:
 		if (c != '\n')
 			return l7_bad(req, KMESH_HTTP_E_BARE_CR, i - 1);
 		return l7_finish(sc, i);
 	case R_VERSION:
-		if (c != ' ')
+		if (c != ' ' && c != '\r')
 			break;
-		if (l7_version(sc, 0, i))
-			return l7_bad(req, KMESH_HTTP_E_BAD_VERSION, 0);
+		j = l7_version(sc, 0, i);
+		if (j)
+			return l7_defer0(sc, (__u16)j, 0, c, i);
+		if (c == '\r')	/* no status code */
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_REQUEST_LINE, i, c, i);
 		ps->status = 0;
 		ps->tok = (__u16)(i + 1);
 		ps->st = R_STATUS;
 		break;
 	case R_STATUS:
-		if (k & C_DIGIT) {
-			if (i - ps->tok >= 3)
-				return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
+		/* the first byte that is not the status code's fails */
+		if (i - ps->tok < 3) {
+			if (!(k & KMESH_C_DIGIT))
+				return l7_defer0(sc, KMESH_HTTP_E_BAD_REQUEST_LINE, i, c, i);
 			ps->status = ps->status * 10 + (c - '0');
 			break;
 		}
-		if (i - ps->tok != 3 || (c != ' ' && c != '\r'))
-			return l7_bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
+		if (c != ' ' && c != '\r')
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_REQUEST_LINE, i, c, i);
 		ps->st = c == ' ' ? R_REASON : P_RL_LF;
 		break;
 	case R_REASON:
 		if (c == '\r')
 			ps->st = P_RL_LF;
 		break;
+	case P_SKIP_LINE:
+		if (c == '\r') {
+			ps->st = P_SKIP_LF;
+		} else if (c == ' ' && ps->rl_err) {
+			if (!ps->vstart)
+				ps->vstart = (__u16)i;
+			else if (!ps->vend)
+				ps->vend = (__u16)i;
+		}
+		break;
+	case P_SKIP_LF:
+		if (c != '\n')
+			return l7_bad(req, KMESH_HTTP_E_BARE_CR, i - 1);
+		if (ps->rl_err)
+			return l7_rl_error(sc, i - 1);
+		return l7_bad(req, ps->perr, ps->perr_off);
 	default:
 		return l7_bad(req, KMESH_HTTP_E_INVAL, i);
 	}
@@ -844,8 +1051,10 @@ __noinline int kmesh_l7_parse(struct l7_scratch *sc, __u32 resp)
 	if (len > KMESH_L7_MAX_HEAD)
 		len = KMESH_L7_MAX_HEAD;
 	bpf_loop(len, l7_parse_byte, &ctx, 0);
-	if (sc->req.status == KMESH_HTTP_NEED_MORE && len == KMESH_L7_MAX_HEAD)
+	if (sc->req.status == KMESH_HTTP_NEED_MORE && len == KMESH_L7_MAX_HEAD) {
 		sc->req.status = KMESH_HTTP_E_HEAD_TOO_LARGE;
+		sc->req.err_off = KMESH_L7_MAX_HEAD;	/* the limit, as the core */
+	}
 	return sc->req.status;
 }
 

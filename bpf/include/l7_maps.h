@@ -203,7 +203,11 @@ struct l7_pstate {
 	__u64 word;		/* method bytes */
 	__u64 cl;
 	__u8 unsupported;	/* refused a form only the core parses */
-	__u8 pad2[7];
+	__u8 perr;		/* a syntax error due when its line ends */
+	__u16 perr_off;		/* ... and where it is */
+	__u16 trail;		/* Content-Length: first trailing OWS */
+	__u8 rl_err;		/* perr is in the request-target */
+	__u8 pad2;
 };
 
 /* What conditions look at, derived from a parsed head. */

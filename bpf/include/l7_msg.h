@@ -34,18 +34,17 @@
 #include "l7_chunk.h"
 #include "l7_eval.h"
 
-#define L7_CONN_CLOSE		"connection: close\r\n"
+#define L7_CONN_CLOSE		KMESH_REPLY_CONN_CLOSE
 #define L7_CONN_CLOSE_LEN	(sizeof(L7_CONN_CLOSE) - 1)
 
-/* Replies without a policy: heads kmesh cannot read, unknown routes. */
-#define R400_HEAD "HTTP/1.1 400 Bad Request\r\ncontent-length: 12\r\ncontent-type: text/plain\r\n"
-#define R400_BODY "\r\nbad request\n"
-#define R404_HEAD "HTTP/1.1 404 Not Found\r\ncontent-length: 9\r\ncontent-type: text/plain\r\n"
-#define R404_BODY "\r\nno route\n"
-#define R431_HEAD "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 15\r\ncontent-type: text/plain\r\n"
-#define R431_BODY "\r\nhead too large\n"
-#define R421_HEAD "HTTP/1.1 421 Misdirected Request\r\ncontent-length: 12\r\ncontent-type: text/plain\r\n"
-#define R421_BODY "\r\nmisdirected\n"
+/*
+ * Replies without a policy: heads kmesh cannot read, unknown routes. The
+ * texts are kmod/core/http_rules.h's, as the module and userspace write them.
+ */
+#define L7_BUILTIN(code)						\
+	{ sizeof(KMESH_REPLY_##code##_HEAD) - 1,			\
+	  sizeof(KMESH_REPLY_##code##_HEAD "\r\n" KMESH_REPLY_##code##_BODY) - 1, \
+	  KMESH_REPLY_##code##_HEAD "\r\n" KMESH_REPLY_##code##_BODY }
 
 struct l7_builtin {
 	__u16 head;
@@ -56,14 +55,10 @@ struct l7_builtin {
 enum { L7_B400 = 0, L7_B404 = 1, L7_B431 = 2, L7_B421 = 3 };
 
 static const struct l7_builtin l7_builtins[4] = {
-	[L7_B400] = { sizeof(R400_HEAD) - 1, sizeof(R400_HEAD R400_BODY) - 1,
-		      R400_HEAD R400_BODY },
-	[L7_B404] = { sizeof(R404_HEAD) - 1, sizeof(R404_HEAD R404_BODY) - 1,
-		      R404_HEAD R404_BODY },
-	[L7_B431] = { sizeof(R431_HEAD) - 1, sizeof(R431_HEAD R431_BODY) - 1,
-		      R431_HEAD R431_BODY },
-	[L7_B421] = { sizeof(R421_HEAD) - 1, sizeof(R421_HEAD R421_BODY) - 1,
-		      R421_HEAD R421_BODY },
+	[L7_B400] = L7_BUILTIN(400),
+	[L7_B404] = L7_BUILTIN(404),
+	[L7_B431] = L7_BUILTIN(431),
+	[L7_B421] = L7_BUILTIN(421),
 };
 
 static const struct { char s[32]; } l7_conn_close = { L7_CONN_CLOSE };
@@ -935,6 +930,7 @@ static __always_inline int l7_response(struct sk_msg_md *msg, bool kfunc)
 	__u16 status;
 	__u8 method = 0;
 	__u64 cl, now;
+	bool tunnel;
 	int rc;
 
 	st = bpf_sk_storage_get(&kmesh_l7_sk, msg->sk, 0, 0);
@@ -1008,8 +1004,17 @@ static __always_inline int l7_response(struct sk_msg_md *msg, bool kfunc)
 		}
 		__sync_fetch_and_add(&c->head, 1);
 	}
-	if (status == 101) {
-		/* protocol switched: both directions are opaque from here */
+	/*
+	 * Protocol switched, or a tunnel: a 2xx to CONNECT (RFC 9110 9.3.6).
+	 * Both directions are opaque from here, never parsed as HTTP. Only
+	 * the response can say so: a server refusing the CONNECT may keep
+	 * reading requests, which must still be checked.
+	 */
+	tunnel = p && method == KMESH_HTTP_M_CONNECT && status >= 200 &&
+		 status < 300;
+	if (tunnel)
+		l7_global(KMESH_L7_G_TUNNELS);
+	if (status == 101 || tunnel) {
 		c->opaque = 1;
 		l7_scratch_put(sc);
 		st->role = L7_ROLE_OFF;

@@ -20,14 +20,19 @@
  * vector, so refuse):
  *  - chunk-size: 1 to 15 hex digits (no sign, no "0x", no leading
  *    whitespace; 15 digits keep sizes below 2^60);
- *  - after the digits: CRLF, or optional SP/HTAB then ';' and an
- *    extension of visible bytes, SP, HTAB or obs-text up to CRLF; the
- *    whole size line at most KMESH_CHUNK_MAX_LINE bytes;
+ *  - after the digits: CRLF, or extensions exactly as RFC 9112 7.1.1
+ *    writes them, *( BWS ";" BWS token [ BWS "=" BWS ( token /
+ *    quoted-string ) ] ): no empty name ("2;"), no unbalanced quote, no
+ *    whitespace before the CRLF; the whole size line at most
+ *    KMESH_CHUNK_MAX_LINE bytes;
  *  - chunk data must be followed by exactly CRLF;
  *  - trailer lines are "token ':' value" with no whitespace before the
  *    colon and no control bytes; all trailers at most
  *    KMESH_CHUNK_MAX_TRAILERS bytes;
  *  - line ends are CRLF; a bare CR or LF anywhere is an error.
+ *
+ * The grammar is kmesh_chunk_step() in http_rules.h, shared with the eBPF
+ * fallback (bpf/include/l7_chunk.h).
  *
  * @st may live in memory a BPF program can write: each call works on a
  * private copy, checks it, and writes the result back at the end.

@@ -8,6 +8,7 @@
  * however the head is delivered. Only a complete line is then parsed, once.
  */
 #include "http1.h"
+#include "http_rules.h"
 
 enum {
 	ST_START = 0,	/* before the request line: an all-zero req is valid */
@@ -19,50 +20,13 @@ enum {
 /* Largest Content-Length: what a signed 64-bit off_t backend can hold. */
 #define CL_MAX		0x7fffffffffffffffULL
 
-#define C_TCHAR		0x01	/* token (RFC 9110 5.6.2) */
-#define C_PATH		0x02	/* pchar except '%', and '/' (RFC 3986) */
-#define C_QUERY		0x04	/* C_PATH and '?' */
-#define C_HOST		0x08	/* unreserved: all a host name may hold here */
-#define C_DIGIT		0x10
-#define C_HEX		0x20
-#define C_CTL		0x40	/* CTL but HTAB, and DEL: never in a head */
-#define C_VCHAR		0x80	/* visible ASCII */
-
-#define C_ALNUM		(C_TCHAR | C_PATH | C_QUERY | C_HOST | C_VCHAR)
-#define C_TSUB		(C_TCHAR | C_PATH | C_QUERY | C_VCHAR)
-#define C_SUB		(C_PATH | C_QUERY | C_VCHAR)
-#define C_TOK		(C_TCHAR | C_VCHAR)
-
-static const __u8 cls[256] = {
-	[0x00 ... 0x08] = C_CTL,
-	[0x0a ... 0x1f] = C_CTL,
-	[0x7f] = C_CTL,
-	['0' ... '9'] = C_ALNUM | C_DIGIT | C_HEX,
-	['A' ... 'F'] = C_ALNUM | C_HEX,
-	['G' ... 'Z'] = C_ALNUM,
-	['a' ... 'f'] = C_ALNUM | C_HEX,
-	['g' ... 'z'] = C_ALNUM,
-	['-'] = C_ALNUM, ['.'] = C_ALNUM, ['_'] = C_ALNUM, ['~'] = C_ALNUM,
-	/* sub-delims that are also tchars */
-	['!'] = C_TSUB, ['$'] = C_TSUB, ['&'] = C_TSUB, ['\''] = C_TSUB,
-	['*'] = C_TSUB, ['+'] = C_TSUB,
-	/* the other sub-delims, and the rest of pchar */
-	['('] = C_SUB, [')'] = C_SUB, [','] = C_SUB, [';'] = C_SUB,
-	['='] = C_SUB, [':'] = C_SUB, ['@'] = C_SUB, ['/'] = C_SUB,
-	['?'] = C_QUERY | C_VCHAR,
-	/* '%' is a tchar, but valid in a target only as %XX: checked apart */
-	['%'] = C_TOK, ['#'] = C_TOK, ['^'] = C_TOK, ['`'] = C_TOK,
-	['|'] = C_TOK,
-	['"'] = C_VCHAR, ['<'] = C_VCHAR, ['>'] = C_VCHAR, ['['] = C_VCHAR,
-	[']'] = C_VCHAR, ['\\'] = C_VCHAR, ['{'] = C_VCHAR, ['}'] = C_VCHAR,
-};
-
 /* Limits of one call, defaults applied and clamped. */
 struct lims {
 	__u32 head;
 	__u32 line;
 	__u32 headers;
 	__u32 opts;
+	bool resp;	/* a response head (kmesh_http1_parse_response()) */
 };
 
 /* A host[:port] as found in a target authority or a Host value. */
@@ -85,12 +49,7 @@ _Static_assert(KMESH_HTTP_MAX_HEADERS <= 0xff, "nr_headers is __u8");
 
 static inline bool cls_is(__u8 c, __u8 mask)
 {
-	return cls[c] & mask;
-}
-
-static inline bool ows(__u8 c)
-{
-	return c == ' ' || c == '\t';
+	return kmesh_http_cls[c] & mask;
 }
 
 static inline __u8 lower(__u8 c)
@@ -142,7 +101,7 @@ static int scan_line(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
 		line_end = req->consumed + l->line;
 	for (i = req->scan; i < end; i++) {
 		c = buf[i];
-		if (!cls_is(c, C_CTL)) {
+		if (!cls_is(c, KMESH_C_CTL)) {
 			if (i >= line_end)
 				return bad(req, KMESH_HTTP_E_LINE_TOO_LONG, i);
 			continue;
@@ -200,8 +159,8 @@ static int parse_version(struct kmesh_http_req *req, const __u8 *buf,
 {
 	const __u8 *p = buf + s;
 
-	if (e - s != 8 || memcmp(p, "HTTP/", 5) || !cls_is(p[5], C_DIGIT) ||
-	    p[6] != '.' || !cls_is(p[7], C_DIGIT))
+	if (e - s != 8 || memcmp(p, "HTTP/", 5) || !cls_is(p[5], KMESH_C_DIGIT) ||
+	    p[6] != '.' || !cls_is(p[7], KMESH_C_DIGIT))
 		return bad(req, KMESH_HTTP_E_BAD_VERSION, s);
 	if (p[5] != '1' || (p[7] != '0' && p[7] != '1'))
 		return bad(req, KMESH_HTTP_E_UNSUPPORTED_VERSION, s);
@@ -215,7 +174,7 @@ static bool parse_port(const __u8 *buf, __u32 s, __u32 e, struct hostport *hp)
 	__u32 i;
 
 	for (i = s; i < e; i++) {
-		if (!cls_is(buf[i], C_DIGIT))
+		if (!cls_is(buf[i], KMESH_C_DIGIT))
 			return false;
 		port = port * 10 + (buf[i] - '0');
 		if (port > 0xffff)
@@ -233,7 +192,7 @@ static bool valid_ipv4(const __u8 *p, __u32 n)
 	__u32 i = 0, octets = 0, v, d;
 
 	for (;;) {
-		for (v = 0, d = 0; i < n && d < 4 && cls_is(p[i], C_DIGIT); d++)
+		for (v = 0, d = 0; i < n && d < 4 && cls_is(p[i], KMESH_C_DIGIT); d++)
 			v = v * 10 + (p[i++] - '0');
 		if (!d || d > 3 || v > 255 || (d > 1 && p[i - d] == '0'))
 			return false;
@@ -259,7 +218,7 @@ static bool valid_ipv6(const __u8 *p, __u32 n)
 		if (groups == 8)
 			return false;
 		start = i;
-		while (i < n && i - start < 5 && cls_is(p[i], C_HEX))
+		while (i < n && i - start < 5 && cls_is(p[i], KMESH_C_HEX))
 			i++;
 		if (i < n && p[i] == '.') {
 			/* an embedded IPv4 address ends it: 2 groups */
@@ -302,7 +261,7 @@ static bool parse_hostport(const __u8 *buf, __u32 s, __u32 e,
 		i = rb - buf + 1;
 		hp->ipv6 = true;
 	} else {
-		while (i < e && cls_is(buf[i], C_HOST))
+		while (i < e && cls_is(buf[i], KMESH_C_HOST))
 			i++;
 	}
 	hp->off = s;
@@ -337,7 +296,7 @@ static bool pct_not_canonical(const __u8 *p)
 {
 	__u8 v = hex_value(p[1]) << 4 | hex_value(p[2]);
 
-	return cls_is(v, C_HOST) || v == '/' || v == '\\' || !v;
+	return cls_is(v, KMESH_C_HOST) || v == '/' || v == '\\' || !v;
 }
 
 static bool dot_segment(const __u8 *seg, __u32 len)
@@ -360,8 +319,8 @@ static int check_canonical_path(struct kmesh_http_req *req, const __u8 *buf,
 	for (i = s; i < e; i++) {
 		if (buf[i] == '\\')	/* a separator on some servers */
 			return bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL, i);
-		if (buf[i] == '%' && e - i >= 3 && cls_is(buf[i + 1], C_HEX) &&
-		    cls_is(buf[i + 2], C_HEX) && pct_not_canonical(buf + i))
+		if (buf[i] == '%' && e - i >= 3 && cls_is(buf[i + 1], KMESH_C_HEX) &&
+		    cls_is(buf[i + 2], KMESH_C_HEX) && pct_not_canonical(buf + i))
 			return bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL, i);
 		if (buf[i] != '/')
 			continue;
@@ -380,7 +339,7 @@ static int parse_path_query(struct kmesh_http_req *req, const __u8 *buf,
 			    __u32 s, __u32 e, const struct lims *l)
 {
 	bool lax = l->opts & KMESH_HTTP1_OPT_LAX_TARGET;
-	__u8 want = C_PATH;
+	__u8 want = KMESH_C_PATH;
 	__u32 q = e, i;
 	int rc;
 	__u8 c;
@@ -389,14 +348,14 @@ static int parse_path_query(struct kmesh_http_req *req, const __u8 *buf,
 		c = buf[i];
 		if (c == '?' && q == e) {
 			q = i;
-			want = C_QUERY;
+			want = KMESH_C_QUERY;
 		} else if (lax) {
 			/* '#' would end the target for the backend */
-			if (!cls_is(c, C_VCHAR) || c == '#')
+			if (!cls_is(c, KMESH_C_VCHAR) || c == '#')
 				return bad(req, KMESH_HTTP_E_BAD_TARGET, i);
 		} else if (c == '%') {
-			if (e - i < 3 || !cls_is(buf[i + 1], C_HEX) ||
-			    !cls_is(buf[i + 2], C_HEX))
+			if (e - i < 3 || !cls_is(buf[i + 1], KMESH_C_HEX) ||
+			    !cls_is(buf[i + 2], KMESH_C_HEX))
 				return bad(req, KMESH_HTTP_E_BAD_TARGET, i);
 			i += 2;
 		} else if (!cls_is(c, want)) {
@@ -485,7 +444,7 @@ static int parse_request_line(struct kmesh_http_req *req, const __u8 *buf,
 	__u32 i = s, t, v;
 	int rc;
 
-	while (i < e && cls_is(buf[i], C_TCHAR))
+	while (i < e && cls_is(buf[i], KMESH_C_TCHAR))
 		i++;
 	if (i == e || buf[i] == '\t' || (buf[i] == ' ' && i == s))
 		return bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
@@ -554,6 +513,10 @@ static int cl_header(struct kmesh_http_req *req, const __u8 *v, __u32 n,
 	__u64 cl = 0;
 	__u32 i, d;
 
+	/* RFC 9110 9.3.6: CONNECT has no content; "body" bytes would be a
+	 * request that policy never saw, for a server that refuses the tunnel */
+	if (req->method == KMESH_HTTP_M_CONNECT)
+		return bad(req, KMESH_HTTP_E_CONNECT_BODY, off);
 	if (req->flags & KMESH_HTTP_F_HAS_CL)
 		return bad(req, KMESH_HTTP_E_DUP_CL, off);
 	if (req->flags & KMESH_HTTP_F_CHUNKED)
@@ -561,7 +524,7 @@ static int cl_header(struct kmesh_http_req *req, const __u8 *v, __u32 n,
 	if (!n)
 		return bad(req, KMESH_HTTP_E_BAD_CL, off);
 	for (i = 0; i < n; i++) {
-		if (!cls_is(v[i], C_DIGIT))
+		if (!cls_is(v[i], KMESH_C_DIGIT))
 			return bad(req, KMESH_HTTP_E_BAD_CL, off + i);
 		d = v[i] - '0';
 		/* constants only: no 64-bit division on 32-bit kernels */
@@ -582,19 +545,19 @@ static bool te_chunked_last(const __u8 *v, __u32 n)
 
 	for (;;) {
 		s = i;
-		while (i < n && cls_is(v[i], C_TCHAR))
+		while (i < n && cls_is(v[i], KMESH_C_TCHAR))
 			i++;
 		if (i == s)
 			return false;
 		chunked = EQ_LOWER(v + s, i - s, "chunked");
-		while (i < n && ows(v[i]))
+		while (i < n && kmesh_http_ows(v[i]))
 			i++;
 		if (i == n)
 			return chunked;
 		if (v[i] != ',' || chunked)
 			return false;
 		i++;
-		while (i < n && ows(v[i]))
+		while (i < n && kmesh_http_ows(v[i]))
 			i++;
 	}
 }
@@ -602,8 +565,12 @@ static bool te_chunked_last(const __u8 *v, __u32 n)
 static int te_header(struct kmesh_http_req *req, const __u8 *v, __u32 n,
 		     __u32 off)
 {
-	/* RFC 9112 6.1: HTTP/1.0 framing with TE cannot be trusted */
-	if (req->version != KMESH_HTTP_V_11)
+	if (req->method == KMESH_HTTP_M_CONNECT)
+		return bad(req, KMESH_HTTP_E_CONNECT_BODY, off);
+	/* RFC 9112 6.1: HTTP/1.0 framing with TE cannot be trusted (a
+	 * response, method NONE, is only scanned for its end) */
+	if (req->version != KMESH_HTTP_V_11 &&
+	    req->method != KMESH_HTTP_M_NONE)
 		return bad(req, KMESH_HTTP_E_TE_HTTP10, off);
 	/* F_CHUNKED is set by the first (valid) TE line */
 	if (req->flags & KMESH_HTTP_F_CHUNKED)
@@ -627,9 +594,9 @@ static void connection_header(struct kmesh_http_req *req, const __u8 *v,
 		while (i < n && v[i] != ',')
 			i++;
 		e = i++;
-		while (s < e && ows(v[s]))
+		while (s < e && kmesh_http_ows(v[s]))
 			s++;
-		while (e > s && ows(v[e - 1]))
+		while (e > s && kmesh_http_ows(v[e - 1]))
 			e--;
 		if (EQ_LOWER(v + s, e - s, "close"))
 			req->flags |= KMESH_HTTP_F_CONN_CLOSE;
@@ -649,11 +616,19 @@ static void expect_header(struct kmesh_http_req *req, const __u8 *v, __u32 n)
 }
 
 static int known_header(struct kmesh_http_req *req, const __u8 *buf,
-			const struct kmesh_http_hdr *h)
+			const struct kmesh_http_hdr *h, bool resp)
 {
 	const __u8 *n = buf + h->name.off, *v = buf + h->value.off;
 	__u32 vs = h->value.off, vn = h->value.len;
 
+	/* of a response, only its framing matters */
+	if (resp) {
+		if (h->name.len == 14 && EQ_LOWER(n, 14, "content-length"))
+			return cl_header(req, v, vn, vs);
+		if (h->name.len == 17 && EQ_LOWER(n, 17, "transfer-encoding"))
+			return te_header(req, v, vn, vs);
+		return 0;
+	}
 	switch (h->name.len) {
 	case 4:
 		if (EQ_LOWER(n, 4, "host"))
@@ -687,44 +662,46 @@ static int known_header(struct kmesh_http_req *req, const __u8 *buf,
 static int parse_field_line(struct kmesh_http_req *req, const __u8 *buf,
 			    __u32 s, __u32 e, const struct lims *l)
 {
-	struct kmesh_http_hdr *h;
+	struct kmesh_http_hdr *h, rh;
 	__u32 i = s, vs, ve;
 
-	if (ows(buf[s]))
+	if (kmesh_http_ows(buf[s]))
 		return bad(req, KMESH_HTTP_E_OBS_FOLD, s);
-	while (i < e && cls_is(buf[i], C_TCHAR))
+	while (i < e && cls_is(buf[i], KMESH_C_TCHAR))
 		i++;
 	if (i == e)
 		return bad(req, KMESH_HTTP_E_NO_COLON, e);
-	if (ows(buf[i]))
+	if (kmesh_http_ows(buf[i]))
 		return bad(req, KMESH_HTTP_E_WS_BEFORE_COLON, i);
 	if (buf[i] != ':')
 		return bad(req, KMESH_HTTP_E_BAD_HEADER_NAME, i);
 	if (i == s)
 		return bad(req, KMESH_HTTP_E_EMPTY_HEADER_NAME, s);
 	/* an over-full head is an error, never a silent truncation */
-	if (req->nr_headers >= l->headers)
+	if (!l->resp && req->nr_headers >= l->headers)
 		return bad(req, KMESH_HTTP_E_TOO_MANY_HEADERS, s);
 
 	vs = i + 1;
 	ve = e;
-	while (vs < ve && ows(buf[vs]))
+	while (vs < ve && kmesh_http_ows(buf[vs]))
 		vs++;
-	while (ve > vs && ows(buf[ve - 1]))
+	while (ve > vs && kmesh_http_ows(buf[ve - 1]))
 		ve--;
-	h = &req->hdrs[req->nr_headers++];
+	/* a response's fields are not kept: nothing routes on them */
+	h = l->resp ? &rh : &req->hdrs[req->nr_headers++];
 	h->name = span(s, i);
 	h->value = span(vs, ve);
-	return known_header(req, buf, h);
+	return known_header(req, buf, h, l->resp);
 }
 
 /* The empty line: checks that need the whole head, then the verdict. */
-static int finish(struct kmesh_http_req *req, __u32 end)
+static int finish(struct kmesh_http_req *req, __u32 end, bool resp)
 {
 	__u32 f = req->flags;
 	bool persist;
 
-	if (req->version == KMESH_HTTP_V_11 && !(f & KMESH_HTTP_F_HAS_HOST))
+	if (!resp && req->version == KMESH_HTTP_V_11 &&
+	    !(f & KMESH_HTTP_F_HAS_HOST))
 		return bad(req, KMESH_HTTP_E_NO_HOST, end - 2);
 	/* RFC 9112 9.3, as the client asked */
 	if (req->version == KMESH_HTTP_V_11)
@@ -744,6 +721,37 @@ static int finish(struct kmesh_http_req *req, __u32 end)
 	return KMESH_HTTP_OK;
 }
 
+/*
+ * HTTP-version SP 3DIGIT [ SP reason-phrase ] (RFC 9112 4; a missing SP
+ * before an empty phrase is taken, as most clients do). The status code
+ * goes to req->port.
+ */
+static int parse_status_line(struct kmesh_http_req *req, const __u8 *buf,
+			     __u32 s, __u32 e)
+{
+	__u32 v, i, code = 0;
+	int rc;
+
+	v = s;
+	while (v < e && buf[v] != ' ')
+		v++;
+	rc = parse_version(req, buf, s, v);
+	if (rc)
+		return rc;
+	if (v == e)
+		return bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, e);
+	/* the first byte that is not the status code's: where it fails */
+	for (i = v + 1; i < v + 4; i++) {
+		if (i >= e || !cls_is(buf[i], KMESH_C_DIGIT))
+			return bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
+		code = code * 10 + (buf[i] - '0');
+	}
+	if (i < e && buf[i] != ' ')
+		return bad(req, KMESH_HTTP_E_BAD_REQUEST_LINE, i);
+	req->port = code;
+	return 0;
+}
+
 static int parse_lines(struct kmesh_http_req *req, const __u8 *buf,
 		       __u32 len, const struct lims *l)
 {
@@ -758,8 +766,11 @@ static int parse_lines(struct kmesh_http_req *req, const __u8 *buf,
 		s = req->consumed;
 		if (req->state == ST_HEADERS) {
 			if (eol == s)
-				return finish(req, eol + 2);
+				return finish(req, eol + 2, l->resp);
 			rc = parse_field_line(req, buf, s, eol, l);
+		} else if (l->resp) {
+			rc = parse_status_line(req, buf, s, eol);
+			req->state = ST_HEADERS;
 		} else if (eol != s) {	/* else: empty line before request */
 			rc = parse_request_line(req, buf, s, eol, l);
 			req->state = ST_HEADERS;
@@ -802,8 +813,8 @@ void kmesh_http1_init(struct kmesh_http_req *req)
 	req->status = KMESH_HTTP_NEED_MORE;
 }
 
-int kmesh_http1_parse(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
-		      const struct kmesh_http1_limits *lim)
+static int parse(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
+		 const struct kmesh_http1_limits *lim, bool resp)
 {
 	struct kmesh_http_req r;
 	struct lims l;
@@ -825,6 +836,7 @@ int kmesh_http1_parse(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
 	if (!resumable(&r, len))
 		return KMESH_HTTP_E_INVAL;
 	get_limits(&l, lim);
+	l.resp = resp;
 
 	rc = parse_lines(&r, buf, len, &l);
 	if (rc != KMESH_HTTP_OK && rc != KMESH_HTTP_NEED_MORE) {
@@ -835,6 +847,18 @@ int kmesh_http1_parse(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
 	r.status = rc;
 	memcpy(req, &r, sizeof(r));
 	return rc;
+}
+
+int kmesh_http1_parse(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
+		      const struct kmesh_http1_limits *lim)
+{
+	return parse(req, buf, len, lim, false);
+}
+
+int kmesh_http1_parse_response(struct kmesh_http_req *req, const __u8 *buf,
+			       __u32 len, const struct kmesh_http1_limits *lim)
+{
+	return parse(req, buf, len, lim, true);
 }
 
 static const char *const status_str[KMESH_HTTP_STATUS_MAX] = {
@@ -871,6 +895,7 @@ static const char *const status_str[KMESH_HTTP_STATUS_MAX] = {
 	[KMESH_HTTP_E_DUP_TE] = "duplicate Transfer-Encoding",
 	[KMESH_HTTP_E_TE_HTTP10] = "Transfer-Encoding in HTTP/1.0",
 	[KMESH_HTTP_E_PATH_NOT_CANONICAL] = "path not canonical",
+	[KMESH_HTTP_E_CONNECT_BODY] = "CONNECT with Content-Length or Transfer-Encoding",
 };
 
 const char *kmesh_http1_strstatus(int status)

@@ -33,6 +33,9 @@
  *  - A second Content-Length is rejected even when equal (E_DUP_CL), and so
  *    is a second Transfer-Encoding line (E_DUP_TE). Content-Length is
  *    capped at 2^63 - 1 (E_CL_OVERFLOW), the off_t range of most backends.
+ *  - CONNECT takes no Content-Length or Transfer-Encoding (E_CONNECT_BODY,
+ *    RFC 9110 9.3.6): what follows an allowed CONNECT is a tunnel, never
+ *    a body that a server refusing the tunnel would read as a request.
  *  - Transfer-Encoding must be a comma-separated list of plain tokens (no
  *    parameters, no empty elements) whose last element, and only that one,
  *    is "chunked" (case-insensitive): "gzip, chunked" is accepted,
@@ -49,7 +52,8 @@
  *    query is not checked.
  *  - Host names accept only unreserved characters (ALPHA DIGIT - . _ ~),
  *    stricter than reg-name: %-escapes and sub-delims in a name used for
- *    routing would let two parties see two different hosts. IP literals
+ *    routing would let two parties see two different hosts (so
+ *    "Host: 0.0.0.0=5000" is E_BAD_HOST; docs/config.md says why). IP literals
  *    must be IPv6 (no IPvFuture, no zone). An empty Host value is valid
  *    (RFC 9112 3.2); an empty port ("host:") counts as no port.
  *  - Host mismatch with the target authority compares the host
@@ -107,6 +111,19 @@ void kmesh_http1_init(struct kmesh_http_req *req);
  */
 int kmesh_http1_parse(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
 		      const struct kmesh_http1_limits *lim);
+
+/*
+ * The same for a response head (RFC 9112 4), read for its framing only:
+ * status line, then Content-Length and Transfer-Encoding with the
+ * request's rules (E_BAD_REQUEST_LINE names a bad status line). With OK,
+ * req->port holds the status code, version, flags (HAS_CL, CHUNKED,
+ * HAS_BODY), content_length and head_len are set; header fields are not
+ * kept (nr_headers stays 0) and not counted against max_headers. The eBPF
+ * fallback reads responses in both modes; this one is what it is checked
+ * against (selftests/conformance/).
+ */
+int kmesh_http1_parse_response(struct kmesh_http_req *req, const __u8 *buf,
+			       __u32 len, const struct kmesh_http1_limits *lim);
 
 /* Short static description of a status code, for logs and tests. */
 const char *kmesh_http1_strstatus(int status);

@@ -14,7 +14,9 @@
  *    one Host / Content-Length / Transfer-Encoding, never both framings,
  *    token names, trimmed values, header count);
  *  - a resume state scribbled over (as a BPF program could) never makes
- *    the parser read outside the buffer.
+ *    the parser read outside the buffer;
+ *  - read as a response head, the same bytes give a sane result, the same
+ *    whole or in two pieces.
  * Limits and split points derive from the input, so a crash reproduces.
  */
 #include <stdint.h>
@@ -271,6 +273,44 @@ static void check_corrupted(const uint8_t *d, size_t size, size_t cut,
 	CHECK(rc >= 0 && rc < KMESH_HTTP_STATUS_MAX);
 }
 
+/*
+ * The same bytes as a response head (kmesh_http1_parse_response(), what
+ * the eBPF fallback is checked against): a verdict in range, spans and
+ * offsets inside the buffer, a status code of three digits, no field kept,
+ * and a split into two pieces gives the result of the whole.
+ */
+static void check_response(const uint8_t *d, size_t size, size_t cut,
+			   const struct kmesh_http1_limits *lim)
+{
+	struct kmesh_http_req whole, split;
+	uint8_t *b = malloc(size ? size : 1);
+	int rc;
+
+	CHECK(b);
+	memcpy(b, d, size);
+	kmesh_http1_init(&whole);
+	rc = kmesh_http1_parse_response(&whole, b, size, lim);
+	CHECK(rc >= 0 && rc < KMESH_HTTP_STATUS_MAX);
+	CHECK(!whole.nr_headers);
+	if (rc == KMESH_HTTP_OK) {
+		CHECK(whole.head_len <= size);
+		CHECK(whole.port <= 999);	/* three digits */
+		CHECK(!((whole.flags & KMESH_HTTP_F_HAS_CL) &&
+			(whole.flags & KMESH_HTTP_F_CHUNKED)));
+	} else if (rc != KMESH_HTTP_NEED_MORE) {
+		CHECK(whole.err_off <= size);
+	}
+	kmesh_http1_init(&split);
+	if (kmesh_http1_parse_response(&split, b, cut, lim) ==
+	    KMESH_HTTP_NEED_MORE) {
+		CHECK(kmesh_http1_parse_response(&split, b, size, lim) == rc);
+		CHECK(!memcmp(&split, &whole, sizeof(split)));
+	} else {
+		CHECK(split.status == rc);
+	}
+	free(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t size)
 {
 	struct kmesh_http1_limits lim;
@@ -306,5 +346,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t size)
 	}
 
 	check_corrupted(d, size, rng_next(&rng) % (size + 1), &lim, &rng);
+	check_response(d, size, rng_next(&rng) % (size + 1), &lim);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "chunk.h"
+#include "chunk_vectors.h"
 #include "tap.h"
 
 static int scan_whole(const char *b, size_t n, __u32 *consumed)
@@ -46,41 +47,6 @@ static int scan_split(const char *b, size_t n, unsigned int seed, size_t maxp,
 	return rc;
 }
 
-static const struct {
-	const char *body;
-	int status;
-	__u32 consumed;
-} vectors[] = {
-	{ "0\r\n\r\n", KMESH_CHUNK_DONE, 5 },
-	{ "0\r\n\r\nGET / HTTP/1.1\r\n", KMESH_CHUNK_DONE, 5 },
-	{ "5\r\nhello\r\n0\r\n\r\n", KMESH_CHUNK_DONE, 15 },
-	{ "A\r\n0123456789\r\n0\r\n\r\n", KMESH_CHUNK_DONE, 20 },
-	{ "a\r\n0123456789\r\n0\r\n\r\n", KMESH_CHUNK_DONE, 20 },
-	{ "000005\r\nhello\r\n0\r\n\r\n", KMESH_CHUNK_DONE, 20 },
-	{ "5;name=value;x\r\nhello\r\n0\r\n\r\n", KMESH_CHUNK_DONE, 28 },
-	{ "5 ;x\r\nhello\r\n0\r\n\r\n", KMESH_CHUNK_DONE, 18 },
-	{ "0\r\nA: b\r\nC: d\r\n\r\n", KMESH_CHUNK_DONE, 17 },
-	{ "5\r\nhel", KMESH_CHUNK_NEED_MORE, 6 },
-	{ "", KMESH_CHUNK_NEED_MORE, 0 },
-	/* refusals */
-	{ "\r\n", KMESH_CHUNK_E_CRLF, 0 },
-	{ "x\r\n", KMESH_CHUNK_E_SIZE, 0 },
-	{ " 5\r\nhello\r\n", KMESH_CHUNK_E_SIZE, 0 },
-	{ "+5\r\nhello\r\n", KMESH_CHUNK_E_SIZE, 0 },
-	{ "0x5\r\nhello\r\n", KMESH_CHUNK_E_SIZE, 1 },
-	{ "5 \r\nhello\r\n", KMESH_CHUNK_E_CRLF, 2 },
-	{ "5\nhello\r\n", KMESH_CHUNK_E_CRLF, 1 },
-	{ "5\rhello\r\n", KMESH_CHUNK_E_CRLF, 2 },
-	{ "5\r\nhello\n0\r\n\r\n", KMESH_CHUNK_E_CRLF, 8 },
-	{ "5\r\nhelloX\r\n", KMESH_CHUNK_E_CRLF, 8 },
-	{ "5;a\x01\r\nhello\r\n", KMESH_CHUNK_E_EXT, 3 },
-	{ "1000000000000000\r\n", KMESH_CHUNK_E_OVERFLOW, 15 },
-	{ "0\r\n A: b\r\n\r\n", KMESH_CHUNK_E_TRAILER, 3 },
-	{ "0\r\nA : b\r\n\r\n", KMESH_CHUNK_E_TRAILER, 4 },
-	{ "0\r\nA: b\n\r\n", KMESH_CHUNK_E_CRLF, 7 },
-	{ "0\r\n\n", KMESH_CHUNK_E_CRLF, 3 },
-};
-
 static void test_vectors(void)
 {
 	__u32 c1, c2;
@@ -88,18 +54,18 @@ static void test_vectors(void)
 	int rc;
 
 	tap_begin("chunk: known bodies end where RFC 9112 says, refusals are named");
-	for (i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
-		size_t n = strlen(vectors[i].body);
+	for (i = 0; i < sizeof(chunk_vectors) / sizeof(chunk_vectors[0]); i++) {
+		size_t n = strlen(chunk_vectors[i].body);
 
-		rc = scan_whole(vectors[i].body, n, &c1);
-		if (!EXPECT_EQ(rc, vectors[i].status) ||
-		    !EXPECT_EQ(c1, vectors[i].consumed))
+		rc = scan_whole(chunk_vectors[i].body, n, &c1);
+		if (!EXPECT_EQ(rc, chunk_vectors[i].status) ||
+		    !EXPECT_EQ(c1, chunk_vectors[i].consumed))
 			tap_diag("vector %zu: %s", i, kmesh_chunk_strstatus(rc));
-		rc = scan_split(vectors[i].body, n, (unsigned int)i, 1, &c2);
-		if (!EXPECT_EQ(rc, vectors[i].status))
+		rc = scan_split(chunk_vectors[i].body, n, (unsigned int)i, 1, &c2);
+		if (!EXPECT_EQ(rc, chunk_vectors[i].status))
 			tap_diag("vector %zu byte by byte", i);
 		if (rc == KMESH_CHUNK_DONE || rc == KMESH_CHUNK_NEED_MORE)
-			EXPECT_EQ(c2, vectors[i].consumed);
+			EXPECT_EQ(c2, chunk_vectors[i].consumed);
 	}
 	tap_end();
 }

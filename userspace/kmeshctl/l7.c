@@ -143,6 +143,7 @@ static const char *const global_names[KMESH_L7_G_MAX] = {
 	[KMESH_L7_G_LOG_DROPPED] = "log_dropped",
 	[KMESH_L7_G_INTERNAL] = "internal_drops",
 	[KMESH_L7_G_UNCHECKED] = "unchecked",
+	[KMESH_L7_G_TUNNELS] = "tunnels",
 };
 
 static const char *const global_help[KMESH_L7_G_MAX] = {
@@ -158,6 +159,8 @@ static const char *const global_help[KMESH_L7_G_MAX] = {
 	[KMESH_L7_G_SCRATCH_BUSY] = "Writes refused: no per-CPU scratch (fails closed).",
 	[KMESH_L7_G_LOG_DROPPED] = "Request records lost to a full ring buffer.",
 	[KMESH_L7_G_INTERNAL] = "Writes refused by no policy: storage, pull or redirect failures (fails closed).",
+	[KMESH_L7_G_UNCHECKED] = "Requests passed unchecked under failure_mode_allow.",
+	[KMESH_L7_G_TUNNELS] = "CONNECT requests answered 2xx: tunnels, passed unread from there.",
 };
 
 static __u64 seen(const struct kmesh_l7_stats *s)

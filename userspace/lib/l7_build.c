@@ -9,6 +9,7 @@
 
 #include "l7_build.h"
 #include "route_build.h"
+#include "core/reply.h"
 
 struct cspec {
 	struct kmesh_l7_item items[KMESH_L7_MAX_ITEMS];
@@ -88,57 +89,18 @@ static int str_add(struct pc *c, const void *s, size_t n, __u16 *off)
 	return 0;
 }
 
-/* A reply in the strings: "HTTP/1.1 ..." head, then "\r\n" and the body. */
-static const char *reason_of(__u16 status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	}
-	return "";
-}
-
+/* A reply in the strings, rendered as every reply kmesh writes. */
 size_t l7_reply(__u16 status, const char *body, size_t body_len, char *buf,
 		size_t size, size_t *head_len)
 {
-	int h, n;
+	__u32 n, h;
 
-	/* 204 and 304 have no body and no content-length. */
-	if (status == 204 || status == 304)
-		h = snprintf(buf, size, "HTTP/1.1 %u %s\r\n", status,
-			     reason_of(status));
-	else
-		h = snprintf(buf, size,
-			     "HTTP/1.1 %u %s\r\ncontent-length: %zu\r\n%s",
-			     status, reason_of(status), body_len,
-			     body_len ? "content-type: text/plain\r\n" : "");
-	if (h < 0 || (size_t)h + 2 + body_len > size)
+	if (body_len > size)
 		return 0;
-	n = h;
-	buf[n++] = '\r';
-	buf[n++] = '\n';
-	if (status != 204 && status != 304 && body_len) {
-		memcpy(buf + n, body, body_len);
-		n += (int)body_len;
-	}
-	*head_len = (size_t)h;
-	return (size_t)n;
+	n = kmesh_http_reply(buf, (__u32)size, status, body, (__u32)body_len,
+			     0, &h);
+	*head_len = h;
+	return n;
 }
 
 static int add_reply(struct pc *c, __u16 status, const char *body,
