@@ -2,6 +2,8 @@
 #ifndef KMESHCTL_H
 #define KMESHCTL_H
 
+#include <stdbool.h>
+
 int cmd_status(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
@@ -10,11 +12,15 @@ int cmd_dump(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+/* CAP_NET_ADMIN in the effective set (main.c). */
+bool has_net_admin(void);
 /* The L4 part of `status`. */
 void l4_status_print(void);
 
 /* The L7 per-request plane (l7.c): status, stats, request log. */
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 struct ring_buffer;
 void l7_status_print(void);
@@ -22,5 +28,13 @@ void l7_stats_print(bool prometheus);
 int l7_log_add(struct ring_buffer *rb, bool json, __s64 mono_to_real,
 	       long *count, long max);
 void l7_log_done(void);
+
+/* validate.c: read and compile @files as apply does (no kernel, no
+ * privilege); print the result (@explain) and, for @mode "fallback", a
+ * line per route that mode does not enforce (errors with @strict). 0, or
+ * 1 after printing the error; *@cfg is the model on 0. */
+struct mesh_config;
+int check_inputs(const char *const *files, size_t nr_files, bool explain,
+		 const char *mode, bool strict, struct mesh_config *cfg);
 
 #endif /* KMESHCTL_H */
