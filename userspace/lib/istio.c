@@ -1571,13 +1571,16 @@ static void reword(struct xl *x, const char *text, char *err, size_t size)
 	}
 	if (!best || sscanf(best, "%lu %d %191s", &ri, &src_line, src_path) != 3 ||
 	    ri >= x->nr) {
+		/* a limit of the whole: no one resource to name */
+		snprintf(err, size, "%s:%d: the resources together: %s",
+			 x->res[0].file, line_of(x->res[0].root), colon + 2);
 		return;
 	}
 	{
 		struct ctx c;
 
 		ctx_init(x, &c, ri);
-		snprintf(err, size, "%s:%d: %s %s: %s: %s", x->res[ri].file,
+		snprintf(err, size, "%s:%d: %s %s: %s: as %s", x->res[ri].file,
 			 src_line, c.kind, c.name, src_path, colon + 2);
 	}
 }
@@ -1639,12 +1642,13 @@ int istio_translate(const struct istio_resource *res, size_t nr,
 		bputs(&all, x.authz.p);
 	}
 	if (all.oom || x.services.oom || x.clusters.oom || x.routes.oom || x.authz.oom) {
-		snprintf(err, err_size, "%s: out of memory", res[0].file);
+		snprintf(err, err_size, "%s:%d: out of memory", res[0].file,
+			 line_of(res[0].root));
 		goto out;
 	}
 	if (!x.nr_svcs) {
-		snprintf(err, err_size, "%s: no ServiceEntry: kmesh needs the services (addresses, ports, endpoints) the other resources refer to",
-			 res[0].file);
+		snprintf(err, err_size, "%s:%d: no ServiceEntry: kmesh needs the services (addresses, ports, endpoints) the other resources refer to",
+			 res[0].file, line_of(res[0].root));
 		goto out;
 	}
 	rc = mesh_config_parse("istio", all.p, all.n, cfg, err, err_size);

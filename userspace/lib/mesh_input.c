@@ -321,9 +321,9 @@ static int finish(struct input *in, const struct mesh_input_opts *opts,
 
 	if (in->own && in->nr_res) {
 		snprintf(in->err, in->err_size,
-			 "%s:%d: kmesh's mesh file together with resources (%s: %s): give one or the other in one apply",
+			 "%s:%d: kmesh's mesh file and resources with apiVersion/kind (the first: %s:%d) in one input: apply one or the other",
 			 in->own_file, in->own_line, in->res[0].file,
-			 "apiVersion/kind");
+			 line_of(in->res[0].root));
 		return -1;
 	}
 	if (in->own)
@@ -331,7 +331,7 @@ static int finish(struct input *in, const struct mesh_input_opts *opts,
 						  in->err, in->err_size);
 	if (!in->nr_res) {
 		snprintf(in->err, in->err_size,
-			 "%s: no documents: expected kmesh's mesh file or resources",
+			 "%s:1: no documents: expected kmesh's mesh file or resources",
 			 what);
 		return -1;
 	}
