@@ -113,7 +113,7 @@ static void explain(const struct mesh_config *cfg)
 
 static void warn_line(void *arg, const char *msg)
 {
-	printf("%s: %s\n", (const char *)arg, msg);
+	fprintf(stderr, "kmeshctl: %s: %s\n", (const char *)arg, msg);
 }
 
 int check_inputs(const char *const *files, size_t nr_files, bool explain_it,
