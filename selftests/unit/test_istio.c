@@ -83,6 +83,8 @@ static const struct {
 	  "t.yaml:7: ServiceEntry ext: spec.resolution: DNS: only STATIC is supported (kmesh balances over listed endpoints)" },
 	{ "least request", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}\n",
 	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.loadBalancer.simple: LEAST_REQUEST: not supported (kmesh balances ROUND_ROBIN or RANDOM, or consistentHash.useSourceIp)" },
+	{ "simple and consistentHash together", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {loadBalancer: {simple: RANDOM, consistentHash: {useSourceIp: true}}}\n",
+	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.loadBalancer: simple and consistentHash together" },
 	{ "HTTP2", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: g}\nspec:\n  hosts: [g]\n  addresses: [10.96.0.3]\n  ports: [{number: 80, protocol: GRPC}]\n  resolution: STATIC\n",
 	  "t.yaml:7: ServiceEntry g: spec.ports[0].protocol: GRPC: not supported (kmesh reads HTTP/1.1 requests; use TCP to pass it through)" },
 	{ "the compiler's error, named by resource", SE VS_HEAD("vs") "  - name: \"bad name!\"\n    route: [{destination: {host: web}}]\n",
@@ -170,6 +172,33 @@ static void count_warning(void *arg, const char *msg)
 {
 	(void)msg;
 	(*(int *)arg)++;
+}
+
+static void test_subset_policy(void)
+{
+	struct mesh_config cfg;
+	char err[768] = "";
+
+	tap_begin("istio: a subset's loadBalancer replaces the rule's whole, its connectionPool too");
+	if (EXPECT_EQ(parse(SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n"
+			    "  trafficPolicy:\n    loadBalancer: {consistentHash: {useSourceIp: true}}\n    connectionPool: {tcp: {maxConnections: 7}}\n"
+			    "  subsets:\n  - {name: a, labels: {v: \"1\"}, trafficPolicy: {loadBalancer: {simple: RANDOM}}}\n"
+			    "  - {name: b, labels: {v: \"1\"}, trafficPolicy: {connectionPool: {tcp: {}}}}\n",
+			    &cfg, err, sizeof(err)), 0)) {
+		EXPECT_EQ(cfg.nr_clusters, 3);
+		EXPECT_STR_EQ(cfg.clusters[0].name, "web.default");
+		EXPECT_EQ(cfg.clusters[0].lb, KMESH_LB_MAGLEV);
+		EXPECT_EQ(cfg.clusters[0].max_connections, 7);
+		EXPECT_STR_EQ(cfg.clusters[1].name, "web.default_a");
+		EXPECT_EQ(cfg.clusters[1].lb, KMESH_LB_RANDOM);
+		EXPECT_EQ(cfg.clusters[1].max_connections, 7);
+		EXPECT_EQ(cfg.clusters[2].lb, KMESH_LB_MAGLEV);
+		EXPECT_EQ(cfg.clusters[2].max_connections, 0);
+		mesh_config_free(&cfg);
+	} else {
+		tap_diag("%s", err);
+	}
+	tap_end();
 }
 
 static void test_corpus(void)
@@ -267,6 +296,7 @@ int main(void)
 	tap_header();
 	test_every_document();
 	test_bad();
+	test_subset_policy();
 	test_corpus();
 	return tap_finish();
 }

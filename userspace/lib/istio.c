@@ -830,13 +830,15 @@ static void cluster_name(const struct svc *s, const char *subset, char *out,
 		snprintf(out, size, "%s", s->name);
 }
 
-/* The field of @a, else of @b (a subset's policy over the rule's). */
+/* Field @f2 of section @f1 of @a if @a has that section, else of @b: a
+ * subset's loadBalancer or connectionPool replaces the rule's whole, as
+ * Istio merges them. */
 static yaml_node_t *policy_field(struct ctx *c, yaml_node_t *a, yaml_node_t *b,
 				 const char *f1, const char *f2)
 {
-	yaml_node_t *n = get(c, get(c, a, f1), f2);
+	yaml_node_t *sec = get(c, a, f1);
 
-	return n ? n : get(c, get(c, b, f1), f2);
+	return get(c, sec ? sec : get(c, b, f1), f2);
 }
 
 static int write_cluster(struct xl *x, struct svc *s, const struct subset *ss)
