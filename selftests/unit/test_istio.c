@@ -38,9 +38,17 @@ static const struct {
 	const char *what, *yaml, *error;
 } bad[] = {
 	{ "unknown kind", SE "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\nspec: {}\n",
-	  "t.yaml:12: ConfigMap x: kind: unknown kind (kmesh reads ServiceEntry, WorkloadEntry, DestinationRule, VirtualService, AuthorizationPolicy)" },
-	{ "Kubernetes kind not read yet", SE "---\napiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {}\n",
-	  "t.yaml:12: Service x: kind: Kubernetes Service is not read yet: describe the service with a ServiceEntry (docs/config.md)" },
+	  "t.yaml:12: ConfigMap x: kind: unknown kind (kmesh reads ServiceEntry, WorkloadEntry, DestinationRule, VirtualService, AuthorizationPolicy, Service, EndpointSlice, Pod)" },
+	{ "a UDP port of a Kubernetes Service", "apiVersion: v1\nkind: Service\nmetadata: {name: dns, namespace: kube-system}\nspec:\n  clusterIP: 10.96.0.10\n  ports:\n  - {name: dns, port: 53, protocol: UDP}\n",
+	  "t.yaml:7: Service dns: spec.ports[0].protocol: UDP: not supported (kmesh routes TCP)" },
+	{ "a headless Kubernetes Service", "apiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec:\n  clusterIP: None\n  ports: [{port: 5432}]\n",
+	  "t.yaml:5: Service db: spec.clusterIP: a headless service (None): not supported (kmesh routes a service by its cluster IPs)" },
+	{ "an EndpointSlice of no Service", SE "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: db-1\n  labels: {kubernetes.io/service-name: db}\naddressType: IPv4\nendpoints: [{addresses: [10.0.0.9]}]\n",
+	  "t.yaml:15: EndpointSlice db-1: metadata.labels.kubernetes.io/service-name: no Service db in namespace default" },
+	{ "an EndpointSlice of FQDNs", "apiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec: {clusterIP: 10.96.0.5, ports: [{port: 5432}]}\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: db-1\n  labels: {kubernetes.io/service-name: db}\naddressType: FQDN\n",
+	  "t.yaml:11: EndpointSlice db-1: addressType: FQDN: not supported (IPv4 or IPv6)" },
+	{ "a field the Endpoints API does not have", "apiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec: {clusterIP: 10.96.0.5, ports: [{port: 5432}]}\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: db-1\n  labels: {kubernetes.io/service-name: db}\naddressType: IPv4\nendpoints: [{addresses: [10.0.0.9], condition: {ready: true}}]\n",
+	  "t.yaml:12: EndpointSlice db-1: endpoints[0].condition: unknown field" },
 	{ "apiVersion of another group", SE "---\napiVersion: networking.istio.io/v2\nkind: ServiceEntry\nmetadata: {name: x}\nspec: {}\n",
 	  "t.yaml:11: ServiceEntry x: apiVersion: 'networking.istio.io/v2' is not an apiVersion of ServiceEntry" },
 	{ "unsupported field with its path", SE VS_HEAD("ratings-fault")
@@ -53,9 +61,9 @@ static const struct {
 	{ "dangling subset", SE VS_HEAD("vs") "  - route: [{destination: {host: web, subset: v9}}]\n",
 	  "t.yaml:17: VirtualService vs: spec.http[0].route[0].destination.subset: no subset v9 in a DestinationRule of web.default.svc.cluster.local" },
 	{ "dangling host", SE VS_HEAD("vs") "  - route: [{destination: {host: db}}]\n",
-	  "t.yaml:17: VirtualService vs: spec.http[0].route[0].destination.host: no ServiceEntry has host db.default.svc.cluster.local" },
+	  "t.yaml:17: VirtualService vs: spec.http[0].route[0].destination.host: no ServiceEntry or Service has host db.default.svc.cluster.local" },
 	{ "DestinationRule of no host", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec: {host: nope.other}\n",
-	  "t.yaml:14: DestinationRule web: spec.host: no ServiceEntry has host nope.other" },
+	  "t.yaml:14: DestinationRule web: spec.host: no ServiceEntry or Service has host nope.other" },
 	{ "duplicate names", SE "---\n" SE,
 	  "t.yaml:13: ServiceEntry web: metadata.name: a second ServiceEntry web in namespace default (the first: t.yaml:1)" },
 	{ "two VirtualServices for one host", SE VS_HEAD("a") "  - route: [{destination: {host: web}}]\n" VS_HEAD("b") "  - route: [{destination: {host: web}}]\n",
@@ -274,6 +282,26 @@ static void test_corpus(void)
 	}
 	tap_end();
 
+	tap_begin("corpus: kubernetes.yaml: kubectl's List of Service, EndpointSlice, Pods; subsets by Pod labels; a cluster per port");
+	if (EXPECT_EQ(load_corpus("kubernetes.yaml", &cfg, err, sizeof(err)), 0)) {
+		int v2 = cluster(&cfg, "details.default-9080_v2"), m = cluster(&cfg, "details.default-15090");
+
+		EXPECT(v2 >= 0 && m >= 0);
+		EXPECT_EQ(cfg.nr_clusters, 6);
+		EXPECT_EQ(cfg.services[0].nr_ports, 2);
+		EXPECT_EQ(cfg.services[0].ports[0].http, 1);
+		EXPECT_EQ(cfg.services[0].ports[1].http, 0);
+		EXPECT_EQ(cfg.services[0].ports[1].cluster, m);
+		EXPECT_EQ(cfg.clusters[m].endpoints[0].port, 9090);	/* named targetPort */
+		EXPECT_EQ(cfg.clusters[v2].nr_endpoints, 1);
+		EXPECT_EQ(cfg.clusters[v2].endpoints[0].state, KMESH_EP_DRAINING);	/* not ready */
+		EXPECT_EQ(cfg.routes[0].http[0].dests[0].cluster, v2);
+		mesh_config_free(&cfg);
+	} else {
+		tap_diag("%s", err);
+	}
+	tap_end();
+
 	tap_begin("corpus: the directory at once");
 	{
 		char dir[512];
@@ -281,8 +309,8 @@ static void test_corpus(void)
 
 		snprintf(dir, sizeof(dir), "%.*s/../istio", (int)(slash - __FILE__), __FILE__);
 		if (EXPECT_EQ(mesh_input_load(&p, 1, NULL, &cfg, err, sizeof(err)), 0)) {
-			EXPECT_EQ(cfg.nr_services, 3);
-			EXPECT_EQ(cfg.nr_routes, 2);
+			EXPECT_EQ(cfg.nr_services, 4);
+			EXPECT_EQ(cfg.nr_routes, 3);
 			mesh_config_free(&cfg);
 		} else {
 			tap_diag("%s", err);

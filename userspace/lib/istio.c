@@ -231,12 +231,20 @@ static int get_uint(struct ctx *c, yaml_node_t *n, const char *path,
 
 /* ---- the model being built ---- */
 
+/* A port of an endpoint: the service port of that name is served there. */
+struct ep_port {
+	const char *name;	/* "" for an unnamed port */
+	unsigned long number;
+};
+
 struct ep {
 	const char *addr;
-	yaml_document_t *doc;
+	yaml_document_t *doc;	/* of the labels */
 	yaml_node_t *labels;	/* mapping or NULL */
-	yaml_node_t *ports;	/* name -> number, or NULL */
+	struct ep_port ports[16];
+	size_t nr_ports;
 	unsigned long weight;	/* 0: not given */
+	bool draining;		/* Kubernetes: not ready */
 	size_t ri;
 	int line;
 };
@@ -262,6 +270,10 @@ struct svc {
 	yaml_node_t *spec;
 	struct port ports[64];
 	size_t nr_ports;
+	bool per_port;		/* endpoints listen on other ports: a cluster per port */
+	bool client_ip;		/* Kubernetes sessionAffinity: ClientIP */
+	yaml_node_t *addrs;	/* in the document of resource ri */
+	const char *addrs_path;
 	struct ep *eps;
 	size_t nr_eps;
 	/* DestinationRule */
@@ -392,27 +404,45 @@ static int check_labels(struct ctx *c, yaml_node_t *n, const char *path)
 
 /* ---- metadata, apiVersion ---- */
 
-static const char *const kinds[] = {
-	"ServiceEntry", "WorkloadEntry", "DestinationRule", "VirtualService",
-	"AuthorizationPolicy", NULL,
+static const char *const net_versions[] = {
+	"networking.istio.io/v1", "networking.istio.io/v1beta1",
+	"networking.istio.io/v1alpha3", NULL };
+static const char *const sec_versions[] = {
+	"security.istio.io/v1", "security.istio.io/v1beta1", NULL };
+static const char *const core_versions[] = { "v1", NULL };
+static const char *const discovery_versions[] = { "discovery.k8s.io/v1", NULL };
+static const char *const spec_top[] = {
+	"apiVersion", "kind", "metadata", "spec", "status", NULL };
+static const char *const slice_top[] = {
+	"apiVersion", "kind", "metadata", "addressType", "endpoints", "ports", NULL };
+
+static const struct kind {
+	const char *name;
+	const char *const *versions;
+	const char *const *top;
+	bool spec;		/* spec: required */
+} kinds[] = {
+	{ "ServiceEntry", net_versions, spec_top, true },
+	{ "WorkloadEntry", net_versions, spec_top, true },
+	{ "DestinationRule", net_versions, spec_top, true },
+	{ "VirtualService", net_versions, spec_top, true },
+	{ "AuthorizationPolicy", sec_versions, spec_top, true },
+	{ "Service", core_versions, spec_top, true },
+	{ "EndpointSlice", discovery_versions, slice_top, false },
+	/* read for its labels only (subsets, selectors) */
+	{ "Pod", core_versions, spec_top, false },
 };
 
 static int check_head(struct xl *x, size_t ri)
 {
-	static const char *const top[] = {
-		"apiVersion", "kind", "metadata", "spec", "status", NULL };
 	/* Bookkeeping a cluster adds (kubectl get -o yaml prints it); no
 	 * meaning for the data plane. */
 	static const char *const md_ok[] = {
 		"name", "namespace", "labels", "annotations", "uid",
 		"resourceVersion", "generation", "creationTimestamp",
-		"managedFields", "finalizers", "ownerReferences", NULL };
-	static const char *const md_refused[] = { "generateName", NULL };
-	static const char *const net_versions[] = {
-		"networking.istio.io/v1", "networking.istio.io/v1beta1",
-		"networking.istio.io/v1alpha3", NULL };
-	static const char *const sec_versions[] = {
-		"security.istio.io/v1", "security.istio.io/v1beta1", NULL };
+		"managedFields", "finalizers", "ownerReferences", "generateName",
+		"deletionTimestamp", "deletionGracePeriodSeconds", NULL };
+	const struct kind *k = NULL;
 	struct ctx c;
 	const char *api, *kind, *name;
 	yaml_node_t *root = x->res[ri].root, *md;
@@ -420,32 +450,32 @@ static int check_head(struct xl *x, size_t ri)
 
 	ctx_init(x, &c, ri);
 	c.kind = "resource";
-	if (fields(&c, root, "", top, NULL))
-		return -1;
+	if (root->type != YAML_MAPPING_NODE)
+		return fail(&c, root, "", "expected a mapping");
 	if (need_str(&c, get(&c, root, "kind"), "kind", &kind))
 		return -1;
 	c.kind = kind;
 	md = get(&c, root, "metadata");
 	if (!md)
 		return fail(&c, root, "metadata", "required");
-	if (fields(&c, md, "metadata", md_ok, md_refused) ||
+	if (fields(&c, md, "metadata", md_ok, NULL) ||
 	    need_str(&c, get(&c, md, "name"), "metadata.name", &name))
 		return -1;
 	c.name = name;
-	if (!in_list(kinds, kind)) {
-		if (!strcmp(kind, "Service") || !strcmp(kind, "EndpointSlice") ||
-		    !strcmp(kind, "Pod") || !strcmp(kind, "Endpoints"))
-			return fail(&c, get(&c, root, "kind"), "kind",
-				    "Kubernetes %s is not read yet: describe the service with a ServiceEntry (docs/config.md)", kind);
+	for (j = 0; j < sizeof(kinds) / sizeof(kinds[0]); j++)
+		if (!strcmp(kinds[j].name, kind))
+			k = &kinds[j];
+	if (!k)
 		return fail(&c, get(&c, root, "kind"), "kind",
-			    "unknown kind (kmesh reads ServiceEntry, WorkloadEntry, DestinationRule, VirtualService, AuthorizationPolicy)");
-	}
+			    "unknown kind (kmesh reads ServiceEntry, WorkloadEntry, DestinationRule, VirtualService, AuthorizationPolicy, Service, EndpointSlice, Pod)");
+	if (fields(&c, root, "", k->top, NULL))
+		return -1;
 	if (need_str(&c, get(&c, root, "apiVersion"), "apiVersion", &api))
 		return -1;
-	if (!in_list(strcmp(kind, "AuthorizationPolicy") ? net_versions : sec_versions, api))
+	if (!in_list(k->versions, api))
 		return fail(&c, get(&c, root, "apiVersion"), "apiVersion",
 			    "'%s' is not an apiVersion of %s", api, kind);
-	if (!get(&c, root, "spec"))
+	if (k->spec && !get(&c, root, "spec"))
 		return fail(&c, root, "spec", "required");
 	for (j = 0; j < ri; j++) {
 		struct ctx o;
@@ -486,18 +516,56 @@ static int port_protocol(struct ctx *c, yaml_node_t *n, const char *path,
 	return fail(c, n, path, "unknown protocol '%s'", p);
 }
 
-static int add_ep(struct svc *s, struct ctx *c, const char *addr,
-		  yaml_node_t *labels, yaml_node_t *ports, unsigned long weight,
-		  int line)
+static struct ep *add_ep(struct svc *s, struct ctx *c, const char *addr,
+			  yaml_document_t *ldoc, yaml_node_t *labels,
+			  unsigned long weight, int line)
 {
 	struct ep *n = realloc(s->eps, (s->nr_eps + 1) * sizeof(*s->eps));
 
-	if (!n)
-		return fail(c, c->r->root, "", "out of memory");
+	if (!n) {
+		fail(c, c->r->root, "", "out of memory");
+		return NULL;
+	}
 	s->eps = n;
-	s->eps[s->nr_eps++] = (struct ep){ addr, c->doc, labels, ports, weight,
-					   c->ri, line };
-	return 0;
+	n = &s->eps[s->nr_eps++];
+	memset(n, 0, sizeof(*n));
+	n->addr = addr;
+	n->doc = ldoc;
+	n->labels = labels;
+	n->weight = weight;
+	n->ri = c->ri;
+	n->line = line;
+	return n;
+}
+
+/* Istio's endpoint ports: {portName: number}, checked already. */
+static struct ep *add_istio_ep(struct svc *s, struct ctx *c, yaml_node_t *e,
+			       const char *addr, unsigned long weight)
+{
+	struct ep *n = add_ep(s, c, addr, c->doc, get(c, e, "labels"), weight,
+			      line_of(e));
+	yaml_node_t *ports = get(c, e, "ports");
+	yaml_node_pair_t *p;
+
+	for (p = ports ? ports->data.mapping.pairs.start : NULL;
+	     n && ports && p < ports->data.mapping.pairs.top &&
+	     n->nr_ports < 16; p++) {
+		n->ports[n->nr_ports].name = scalar(node(c, p->key));
+		n->ports[n->nr_ports++].number =
+			strtoul(scalar(node(c, p->value)), NULL, 10);
+	}
+	return n;
+}
+
+/* Where endpoint @e serves service port @p. */
+static unsigned long ep_target(const struct ep *e, const struct port *p)
+{
+	size_t i;
+
+	for (i = 0; i < e->nr_ports; i++)
+		if (!strcmp(e->ports[i].name, p->name ? p->name : ""))
+			return e->ports[i].number;
+	return p->target;
 }
 
 static int endpoint_fields(struct ctx *c, yaml_node_t *e, const char *path,
@@ -529,11 +597,54 @@ static int endpoint_fields(struct ctx *c, yaml_node_t *e, const char *path,
 	spath(sub, "%s.ports", path);
 	if (ports && ports->type != YAML_MAPPING_NODE)
 		return fail(c, ports, sub, "expected a mapping of port name: number");
+	if (ports && ports->data.mapping.pairs.top - ports->data.mapping.pairs.start > 16)
+		return fail(c, ports, sub, "more than 16 ports");
 	for (p = ports ? ports->data.mapping.pairs.start : NULL;
 	     ports && p < ports->data.mapping.pairs.top; p++)
-		if (get_uint(c, node(c, p->value), sub, 1, 65535, &v))
-			return -1;
+		if (!scalar(node(c, p->key)) ||
+		    get_uint(c, node(c, p->value), sub, 1, 65535, &v))
+			return scalar(node(c, p->key)) ? -1 :
+			       fail(c, node(c, p->key), sub, "expected a port name");
 	return 0;
+}
+
+/* A new service for host @fq (a ServiceEntry's or a Kubernetes Service's). */
+static struct svc *new_svc(struct xl *x, struct ctx *c, const char *fq,
+			   yaml_node_t *where, const char *path)
+{
+	char suffix[128];
+	size_t l = strlen(fq), sl;
+	struct svc *s;
+
+	if (find_svc(x, fq)) {
+		fail(c, where, path, "host %s is also in another ServiceEntry or Service", fq);
+		return NULL;
+	}
+	s = realloc(x->svcs, (x->nr_svcs + 1) * sizeof(*x->svcs));
+	if (!s) {
+		fail(c, where, "", "out of memory");
+		return NULL;
+	}
+	x->svcs = s;
+	s = &x->svcs[x->nr_svcs];
+	memset(s, 0, sizeof(*s));
+	s->ri = c->ri;
+	s->ns = c->ns;
+	s->dr = -1;
+	snprintf(s->fqdn, sizeof(s->fqdn), "%s", fq);
+	/* reviews.default.svc.cluster.local is "reviews.default" */
+	snprintf(suffix, sizeof(suffix), ".svc.%s", x->domain);
+	sl = strlen(suffix);
+	if (l > sl && !strcasecmp(fq + l - sl, suffix))
+		l -= sl;
+	if (l >= KMESH_NAME_MAX) {
+		fail(c, where, path, "'%s' is longer than a kmesh service name (63)", fq);
+		return NULL;
+	}
+	memcpy(s->name, fq, l);
+	s->name[l] = '\0';
+	x->nr_svcs++;
+	return s;
 }
 
 static int read_service_entry(struct xl *x, size_t ri)
@@ -548,7 +659,7 @@ static int read_service_entry(struct xl *x, size_t ri)
 	yaml_node_t *spec, *hosts, *ports, *eps, *item, *res, *ws;
 	const char *h;
 	char path[PATH_LEN], fq[256];
-	struct svc *s, *ns;
+	struct svc *s;
 	size_t i, j;
 
 	ctx_init(x, &c, ri);
@@ -565,9 +676,6 @@ static int read_service_entry(struct xl *x, size_t ri)
 	if (need_str(&c, item, "spec.hosts[0]", &h) ||
 	    fqdn(x, &c, item, "spec.hosts[0]", h, fq, sizeof(fq)))
 		return -1;
-	if (find_svc(x, fq))
-		return fail(&c, item, "spec.hosts[0]",
-			    "host %s is also in another ServiceEntry", fq);
 	res = get(&c, spec, "resolution");
 	if (!res || !scalar(res) || strcmp(scalar(res), "STATIC"))
 		return fail(&c, res ? res : spec, "spec.resolution",
@@ -576,32 +684,12 @@ static int read_service_entry(struct xl *x, size_t ri)
 	if (need_seq(&c, get(&c, spec, "addresses"), "spec.addresses"))
 		return fail(&c, spec, "spec.addresses",
 			    "required: kmesh routes a service by its addresses");
-	ns = realloc(x->svcs, (x->nr_svcs + 1) * sizeof(*x->svcs));
-	if (!ns)
-		return fail(&c, spec, "", "out of memory");
-	x->svcs = ns;
-	s = &x->svcs[x->nr_svcs++];
-	memset(s, 0, sizeof(*s));
-	s->ri = ri;
-	s->ns = c.ns;
+	s = new_svc(x, &c, fq, item, "spec.hosts[0]");
+	if (!s)
+		return -1;
 	s->spec = spec;
-	s->dr = -1;
-	snprintf(s->fqdn, sizeof(s->fqdn), "%s", fq);
-	{
-		/* reviews.default.svc.cluster.local is "reviews.default" */
-		char suffix[128];
-		size_t l = strlen(fq), sl;
-
-		snprintf(suffix, sizeof(suffix), ".svc.%s", x->domain);
-		sl = strlen(suffix);
-		if (l > sl && !strcasecmp(fq + l - sl, suffix))
-			l -= sl;
-		if (l >= KMESH_NAME_MAX)
-			return fail(&c, item, "spec.hosts[0]",
-				    "'%s' is longer than a kmesh service name (63)", fq);
-		memcpy(s->name, fq, l);
-		s->name[l] = '\0';
-	}
+	s->addrs = get(&c, spec, "addresses");
+	s->addrs_path = "spec.addresses";
 	ports = get(&c, spec, "ports");
 	if (need_seq(&c, ports, "spec.ports"))
 		return -1;
@@ -644,8 +732,7 @@ static int read_service_entry(struct xl *x, size_t ri)
 
 		spath(path, "spec.endpoints[%zu]", i);
 		if (endpoint_fields(&c, item, path, &addr, &w) ||
-		    add_ep(s, &c, addr, get(&c, item, "labels"),
-			   get(&c, item, "ports"), w, line_of(item)))
+		    !add_istio_ep(s, &c, item, addr, w))
 			return -1;
 	}
 	if (ws) {
@@ -670,8 +757,7 @@ static int read_service_entry(struct xl *x, size_t ri)
 			if (endpoint_fields(&w, wspec, "spec", &addr, &wt))
 				return -1;
 			if (labels_match(c.doc, sel, w.doc, get(&w, wspec, "labels")) &&
-			    add_ep(s, &w, addr, get(&w, wspec, "labels"),
-				   get(&w, wspec, "ports"), wt, line_of(wspec)))
+			    !add_istio_ep(s, &w, wspec, addr, wt))
 				return -1;
 		}
 	}
@@ -686,6 +772,243 @@ static int check_workload_entry(struct xl *x, size_t ri)
 
 	ctx_init(x, &c, ri);
 	return endpoint_fields(&c, get(&c, c.r->root, "spec"), "spec", &addr, &w);
+}
+
+/* ---- Kubernetes Service, EndpointSlice, Pod ---- */
+
+/* Istio's protocol selection for Kubernetes ports: appProtocol, else the
+ * port name's prefix ("http", "http-web"); anything else is bytes. */
+static bool k8s_http(const char *name, const char *app)
+{
+	if (app)
+		return !strcmp(app, "http");
+	return name && (!strcmp(name, "http") || !strncmp(name, "http-", 5));
+}
+
+static int read_k8s_service(struct xl *x, size_t ri)
+{
+	static const char *const ok[] = {
+		"ports", "selector", "clusterIP", "clusterIPs", "type",
+		"sessionAffinity", "sessionAffinityConfig", "ipFamilies",
+		"ipFamilyPolicy", "internalTrafficPolicy",
+		"externalTrafficPolicy", "allocateLoadBalancerNodePorts",
+		"loadBalancerClass", "healthCheckNodePort",
+		"publishNotReadyAddresses", "trafficDistribution", NULL };
+	static const char *const refused[] = {
+		"externalName", "externalIPs", "loadBalancerIP",
+		"loadBalancerSourceRanges", NULL };
+	static const char *const port_ok[] = {
+		"name", "port", "targetPort", "protocol", "appProtocol",
+		"nodePort", NULL };
+	struct ctx c;
+	yaml_node_t *spec, *ports, *item, *n;
+	char fq[256], path[PATH_LEN], sub[PATH_LEN];
+	struct svc *s;
+	size_t i, j;
+
+	ctx_init(x, &c, ri);
+	spec = get(&c, c.r->root, "spec");
+	if (fields(&c, spec, "spec", ok, refused))
+		return -1;
+	n = get(&c, spec, "type");
+	if (n && (!scalar(n) || (strcmp(scalar(n), "ClusterIP") &&
+				 strcmp(scalar(n), "NodePort") &&
+				 strcmp(scalar(n), "LoadBalancer"))))
+		return fail(&c, n, "spec.type", "%s: not supported (kmesh routes cluster IPs)",
+			    scalar(n) ? scalar(n) : "?");
+	n = get(&c, spec, "clusterIPs");
+	s = NULL;
+	if (!n) {
+		n = get(&c, spec, "clusterIP");
+		if (!n)
+			return fail(&c, spec, "spec.clusterIP", "required: kmesh routes a service by its cluster IPs");
+	}
+	if ((scalar(n) && !strcmp(scalar(n), "None")) ||
+	    (n->type == YAML_SEQUENCE_NODE && n->data.sequence.items.top > n->data.sequence.items.start &&
+	     scalar(node(&c, n->data.sequence.items.start[0])) &&
+	     !strcmp(scalar(node(&c, n->data.sequence.items.start[0])), "None")))
+		return fail(&c, n, get(&c, spec, "clusterIPs") ? "spec.clusterIPs" : "spec.clusterIP",
+			    "a headless service (None): not supported (kmesh routes a service by its cluster IPs)");
+	snprintf(fq, sizeof(fq), "%s.%s.svc.%s", c.name, c.ns, x->domain);
+	s = new_svc(x, &c, fq, get(&c, get(&c, c.r->root, "metadata"), "name"), "metadata.name");
+	if (!s)
+		return -1;
+	s->addrs = n;
+	s->addrs_path = get(&c, spec, "clusterIPs") ? "spec.clusterIPs" : "spec.clusterIP";
+	n = get(&c, spec, "sessionAffinity");
+	if (n && (!scalar(n) || (strcmp(scalar(n), "None") && strcmp(scalar(n), "ClientIP"))))
+		return fail(&c, n, "spec.sessionAffinity", "expected None or ClientIP");
+	s->client_ip = n && !strcmp(scalar(n), "ClientIP");
+	ports = get(&c, spec, "ports");
+	if (need_seq(&c, ports, "spec.ports"))
+		return -1;
+	SEQ_EACH(&c, ports, i, item) {
+		struct port *p = &s->ports[s->nr_ports];
+		const char *proto;
+
+		spath(path, "spec.ports[%zu]", i);
+		if (s->nr_ports == 64)
+			return fail(&c, item, path, "more than 64 ports");
+		if (fields(&c, item, path, port_ok, NULL))
+			return -1;
+		spath(sub, "%s.port", path);
+		if (get_uint(&c, get(&c, item, "port"), sub, 1, 65535, &p->number))
+			return -1;
+		p->target = p->number;
+		n = get(&c, item, "targetPort");
+		spath(sub, "%s.targetPort", path);
+		/* a named targetPort: the EndpointSlice says the number */
+		if (n && scalar(n) && scalar(n)[0] >= '0' && scalar(n)[0] <= '9' &&
+		    get_uint(&c, n, sub, 1, 65535, &p->target))
+			return -1;
+		p->name = scalar(get(&c, item, "name"));
+		proto = scalar(get(&c, item, "protocol"));
+		spath(sub, "%s.protocol", path);
+		if (proto && strcmp(proto, "TCP"))
+			return fail(&c, get(&c, item, "protocol"), sub,
+				    "%s: not supported (kmesh routes TCP)", proto);
+		p->http = k8s_http(p->name, scalar(get(&c, item, "appProtocol")));
+		for (j = 0; j < s->nr_ports; j++)
+			if (s->ports[j].number == p->number)
+				return fail(&c, item, path, "port %lu twice", p->number);
+		s->nr_ports++;
+	}
+	return 0;
+}
+
+/* The labels of the Pod an endpoint names (targetRef), if in the input. */
+static const struct istio_resource *find_pod(struct xl *x, const char *name,
+					     const char *ns)
+{
+	size_t i;
+
+	for (i = 0; i < x->nr; i++) {
+		struct ctx o;
+
+		ctx_init(x, &o, i);
+		if (!strcmp(o.kind, "Pod") && !strcmp(o.name, name) &&
+		    !strcmp(o.ns, ns))
+			return &x->res[i];
+	}
+	return NULL;
+}
+
+static int read_endpoint_slice(struct xl *x, size_t ri)
+{
+	static const char *const ep_ok[] = {
+		"addresses", "conditions", "targetRef", "nodeName", "zone",
+		"hints", "hostname", "deprecatedTopology", NULL };
+	static const char *const cond_ok[] = { "ready", "serving", "terminating", NULL };
+	static const char *const ref_ok[] = {
+		"kind", "name", "namespace", "uid", "resourceVersion",
+		"apiVersion", "fieldPath", NULL };
+	static const char *const port_ok[] = { "name", "port", "protocol", "appProtocol", NULL };
+	struct ctx c;
+	yaml_node_t *root, *n, *eps, *ports, *item, *pi;
+	const char *svcname, *at;
+	char fq[256], path[PATH_LEN], sub[PATH_LEN];
+	struct ep_port pp[16];
+	size_t nr_pp = 0, i, j;
+	struct svc *s;
+
+	ctx_init(x, &c, ri);
+	root = c.r->root;
+	n = get(&c, get(&c, get(&c, root, "metadata"), "labels"), "kubernetes.io/service-name");
+	if (need_str(&c, n, "metadata.labels.kubernetes.io/service-name", &svcname))
+		return -1;
+	snprintf(fq, sizeof(fq), "%s.%s.svc.%s", svcname, c.ns, x->domain);
+	s = find_svc(x, fq);
+	if (!s)
+		return fail(&c, n, "metadata.labels.kubernetes.io/service-name",
+			    "no Service %s in namespace %s", svcname, c.ns);
+	n = get(&c, root, "addressType");
+	if (need_str(&c, n, "addressType", &at))
+		return -1;
+	if (strcmp(at, "IPv4") && strcmp(at, "IPv6"))
+		return fail(&c, n, "addressType", "%s: not supported (IPv4 or IPv6)", at);
+	ports = get(&c, root, "ports");
+	if (ports && ports->type == YAML_SEQUENCE_NODE &&
+	    ports->data.sequence.items.top - ports->data.sequence.items.start > 16)
+		return fail(&c, ports, "ports", "more than 16 ports");
+	SEQ_EACH(&c, ports, i, pi) {
+		const char *proto;
+
+		spath(path, "ports[%zu]", i);
+		if (fields(&c, pi, path, port_ok, NULL))
+			return -1;
+		spath(sub, "%s.port", path);
+		if (get_uint(&c, get(&c, pi, "port"), sub, 1, 65535, &pp[nr_pp].number))
+			return -1;
+		proto = scalar(get(&c, pi, "protocol"));
+		spath(sub, "%s.protocol", path);
+		if (proto && strcmp(proto, "TCP"))
+			return fail(&c, get(&c, pi, "protocol"), sub,
+				    "%s: not supported (kmesh routes TCP)", proto);
+		pp[nr_pp].name = scalar(get(&c, pi, "name"));
+		if (!pp[nr_pp].name)
+			pp[nr_pp].name = "";
+		nr_pp++;
+	}
+	eps = get(&c, root, "endpoints");
+	if (eps && need_seq(&c, eps, "endpoints"))
+		return -1;
+	SEQ_EACH(&c, eps, i, item) {
+		yaml_node_t *addrs, *cond, *ref, *labels = NULL;
+		yaml_document_t *ldoc = c.doc;
+		const char *addr;
+		bool ready = true;
+		struct ep *e;
+
+		spath(path, "endpoints[%zu]", i);
+		if (fields(&c, item, path, ep_ok, NULL))
+			return -1;
+		addrs = get(&c, item, "addresses");
+		spath(sub, "%s.addresses", path);
+		if (need_seq(&c, addrs, sub))
+			return -1;
+		/* Kubernetes: consumers use the first address */
+		spath(sub, "%s.addresses[0]", path);
+		if (addrs->data.sequence.items.top == addrs->data.sequence.items.start)
+			return fail(&c, addrs, sub, "required");
+		if (need_str(&c, node(&c, addrs->data.sequence.items.start[0]), sub, &addr))
+			return -1;
+		cond = get(&c, item, "conditions");
+		spath(sub, "%s.conditions", path);
+		if (cond && fields(&c, cond, sub, cond_ok, NULL))
+			return -1;
+		/* not ready (or terminating): no new connections, as Kubernetes
+		 * routes; a null ready means ready */
+		if (scalar(get(&c, cond, "ready")) && !strcmp(scalar(get(&c, cond, "ready")), "false"))
+			ready = false;
+		ref = get(&c, item, "targetRef");
+		spath(sub, "%s.targetRef", path);
+		if (ref && fields(&c, ref, sub, ref_ok, NULL))
+			return -1;
+		if (ref && scalar(get(&c, ref, "kind")) && !strcmp(scalar(get(&c, ref, "kind")), "Pod") &&
+		    scalar(get(&c, ref, "name"))) {
+			const char *pns = scalar(get(&c, ref, "namespace"));
+			const struct istio_resource *pod =
+				find_pod(x, scalar(get(&c, ref, "name")), pns ? pns : c.ns);
+
+			if (pod) {
+				struct ctx pc;
+
+				ctx_init(x, &pc, (size_t)(pod - x->res));
+				labels = get(&pc, get(&pc, pod->root, "metadata"), "labels");
+				ldoc = pod->doc;
+				spath(sub, "metadata.labels");
+				if (check_labels(&pc, labels, sub))
+					return -1;
+			}
+		}
+		e = add_ep(s, &c, addr, ldoc, labels, 0, line_of(item));
+		if (!e)
+			return -1;
+		e->draining = !ready;
+		for (j = 0; j < nr_pp; j++)
+			e->ports[e->nr_ports++] = pp[j];
+	}
+	return 0;
 }
 
 /* ---- DestinationRule ---- */
@@ -777,7 +1100,7 @@ static int read_destination_rule(struct xl *x, size_t ri)
 		return -1;
 	s = find_svc(x, fq);
 	if (!s)
-		return fail(&c, h, "spec.host", "no ServiceEntry has host %s", fq);
+		return fail(&c, h, "spec.host", "no ServiceEntry or Service has host %s", fq);
 	if (s->dr >= 0)
 		return fail(&c, h, "spec.host",
 			    "%s already has DestinationRule %s (%s)", fq,
@@ -821,13 +1144,21 @@ static int read_destination_rule(struct xl *x, size_t ri)
 
 /* ---- writing services and clusters ---- */
 
-static void cluster_name(const struct svc *s, const char *subset, char *out,
-			 size_t size)
+/* "reviews.default", "reviews.default_v1"; a cluster per port when the
+ * endpoints listen elsewhere: "reviews.default-9080_v1". */
+static void cluster_name(const struct svc *s, const char *subset,
+			 const struct port *port, char *out, size_t size)
 {
-	if (subset)
-		snprintf(out, size, "%s_%s", s->name, subset);
+	char base[2 * KMESH_NAME_MAX];
+
+	if (port)
+		snprintf(base, sizeof(base), "%s-%lu", s->name, port->number);
 	else
-		snprintf(out, size, "%s", s->name);
+		snprintf(base, sizeof(base), "%s", s->name);
+	if (subset)
+		snprintf(out, size, "%s_%s", base, subset);
+	else
+		snprintf(out, size, "%s", base);
 }
 
 /* Field @f2 of section @f1 of @a if @a has that section, else of @b: a
@@ -841,42 +1172,37 @@ static yaml_node_t *policy_field(struct ctx *c, yaml_node_t *a, yaml_node_t *b,
 	return get(c, sec ? sec : get(c, b, f1), f2);
 }
 
-static int write_cluster(struct xl *x, struct svc *s, const struct subset *ss)
+static int write_cluster(struct xl *x, struct svc *s, const struct subset *ss,
+			 const struct port *port)
 {
 	struct ctx c, dc;
-	char name[2 * KMESH_NAME_MAX];
+	char name[4 * KMESH_NAME_MAX];
 	yaml_node_t *simple = NULL, *hash = NULL, *maxc = NULL;
 	bool weights = false;
 	size_t i, nr = 0;
 
 	ctx_init(x, &c, s->ri);
-	cluster_name(s, ss ? ss->name : NULL, name, sizeof(name));
+	cluster_name(s, ss ? ss->name : NULL, port, name, sizeof(name));
 	if (s->dr >= 0) {
 		ctx_init(x, &dc, (size_t)s->dr);
 		simple = policy_field(&dc, ss ? ss->policy : NULL, s->dr_policy, "loadBalancer", "simple");
 		hash = policy_field(&dc, ss ? ss->policy : NULL, s->dr_policy, "loadBalancer", "consistentHash");
 		maxc = get(&dc, policy_field(&dc, ss ? ss->policy : NULL, s->dr_policy, "connectionPool", "tcp"), "maxConnections");
-		if (ss) {
-			dc.name = scalar(get(&dc, get(&dc, dc.r->root, "metadata"), "name"));
-			origin(&x->clusters, &dc, x->res[s->dr].root, "spec.subsets");
-		} else {
-			origin(&x->clusters, &c, get(&c, c.r->root, "spec"), "spec");
-		}
-	} else {
-		origin(&x->clusters, &c, get(&c, c.r->root, "spec"), "spec");
 	}
+	if (ss)
+		origin(&x->clusters, &dc, x->res[s->dr].root, "spec.subsets");
+	else
+		origin(&x->clusters, &c, get(&c, c.r->root, "spec"), "spec");
 	bputs(&x->clusters, "  - name: ");
 	bquote(&x->clusters, name);
 	bputs(&x->clusters, "\n");
 	for (i = 0; i < s->nr_eps; i++)
 		if (s->eps[i].weight && s->eps[i].weight != 1)
 			weights = true;
-	if (hash)
+	if (hash || (s->client_ip && !simple))
 		bputs(&x->clusters, "    lb: maglev\n");
 	else if (simple && !strcmp(scalar(simple), "RANDOM"))
 		bputs(&x->clusters, weights ? "    lb: weighted\n" : "    lb: random\n");
-	else if (simple && !strcmp(scalar(simple), "ROUND_ROBIN") && !weights)
-		bputs(&x->clusters, "    lb: round_robin\n");
 	else
 		/* Istio's default, and ROUND_ROBIN with weights, honour them */
 		bputs(&x->clusters, weights ? "    lb: weighted\n" : "    lb: round_robin\n");
@@ -885,25 +1211,25 @@ static int write_cluster(struct xl *x, struct svc *s, const struct subset *ss)
 	bputs(&x->clusters, "    endpoints:\n");
 	for (i = 0; i < s->nr_eps; i++) {
 		const struct ep *e = &s->eps[i];
-		unsigned long port = 0;
+		const struct port *p = port;
+		unsigned long target = 0;
 
 		if (ss && !labels_match(x->res[s->dr].doc, ss->labels, e->doc, e->labels))
 			continue;
-		if (s->nr_ports == 1) {
-			yaml_node_t *pn = NULL;
-			struct ctx ec;
-
-			ctx_init(x, &ec, e->ri);
-			if (s->ports[0].name)
-				pn = get(&ec, e->ports, s->ports[0].name);
-			port = pn ? strtoul(scalar(pn), NULL, 10) : s->ports[0].target;
-		}
+		/* one port, or a cluster per port: the port is known;
+		 * else every port's endpoint port is its own (0: as dialed) */
+		if (!p && s->nr_ports == 1)
+			p = &s->ports[0];
+		if (p)
+			target = ep_target(e, p);
 		bprintf(&x->clusters, "      - {address: ");
 		bquote(&x->clusters, e->addr);
-		if (port)
-			bprintf(&x->clusters, ", port: %lu", port);
+		if (target)
+			bprintf(&x->clusters, ", port: %lu", target);
 		if (e->weight)
 			bprintf(&x->clusters, ", weight: %lu", e->weight);
+		if (e->draining)
+			bputs(&x->clusters, ", state: draining");
 		bputs(&x->clusters, "}\n");
 		nr++;
 	}
@@ -918,46 +1244,48 @@ static int write_cluster(struct xl *x, struct svc *s, const struct subset *ss)
 static int write_service(struct xl *x, struct svc *s)
 {
 	struct ctx c;
-	yaml_node_t *addrs, *item;
-	size_t i;
+	yaml_node_t *item;
+	char name[4 * KMESH_NAME_MAX];
+	size_t i, j;
 
 	ctx_init(x, &c, s->ri);
-	if (s->nr_ports > 1)
-		for (i = 0; i < s->nr_ports; i++)
-			if (s->ports[i].target != s->ports[i].number)
-				return fail(&c, get(&c, s->spec, "ports"), "spec.ports",
-					    "several ports with a targetPort: not supported (one ServiceEntry per port)");
-	if (s->nr_ports > 1)
-		for (i = 0; i < s->nr_eps; i++)
-			if (s->eps[i].ports)
-				return fail(&c, s->eps[i].ports, "endpoints.ports",
-					    "per-endpoint ports of a service with several ports: not supported (one ServiceEntry per port)");
-	addrs = get(&c, s->spec, "addresses");
-	origin(&x->services, &c, addrs, "spec.addresses");
+	for (i = 0; s->nr_ports > 1 && i < s->nr_ports; i++)
+		for (j = 0; j < s->nr_eps; j++)
+			if (ep_target(&s->eps[j], &s->ports[i]) != s->ports[i].number)
+				s->per_port = true;
+	origin(&x->services, &c, s->addrs, s->addrs_path);
 	bputs(&x->services, "  - name: ");
 	bquote(&x->services, s->name);
 	bputs(&x->services, "\n    addresses: [");
-	SEQ_EACH(&c, addrs, i, item) {
-		if (!scalar(item))
-			return fail(&c, item, "spec.addresses", "expected an address");
-		if (i)
-			bputs(&x->services, ", ");
-		bquote(&x->services, scalar(item));
+	if (s->addrs->type == YAML_SCALAR_NODE) {
+		bquote(&x->services, scalar(s->addrs));
+	} else {
+		SEQ_EACH(&c, s->addrs, i, item) {
+			if (!scalar(item))
+				return fail(&c, item, s->addrs_path, "expected an address");
+			if (i)
+				bputs(&x->services, ", ");
+			bquote(&x->services, scalar(item));
+		}
 	}
 	bputs(&x->services, "]\n");
-	origin(&x->services, &c, get(&c, s->spec, "ports"), "spec.ports");
 	bputs(&x->services, "    ports:\n");
-	for (i = 0; i < s->nr_ports; i++)
-		bprintf(&x->services, "      - {port: %lu, protocol: %s}\n",
+	for (i = 0; i < s->nr_ports; i++) {
+		bprintf(&x->services, "      - {port: %lu, protocol: %s, cluster: ",
 			s->ports[i].number, s->ports[i].http ? "http" : "tcp");
-	bputs(&x->services, "    cluster: ");
-	bquote(&x->services, s->name);
-	bputs(&x->services, "\n");
-	if (write_cluster(x, s, NULL))
-		return -1;
-	for (i = 0; i < s->nr_subsets; i++)
-		if (write_cluster(x, s, &s->subsets[i]))
+		cluster_name(s, NULL, s->per_port ? &s->ports[i] : NULL, name, sizeof(name));
+		bquote(&x->services, name);
+		bputs(&x->services, "}\n");
+	}
+	for (i = 0; i < (s->per_port ? s->nr_ports : 1); i++) {
+		const struct port *p = s->per_port ? &s->ports[i] : NULL;
+
+		if (write_cluster(x, s, NULL, p))
 			return -1;
+		for (j = 0; j < s->nr_subsets; j++)
+			if (write_cluster(x, s, &s->subsets[j], p))
+				return -1;
+	}
 	return 0;
 }
 
@@ -971,6 +1299,7 @@ static int dest_cluster(struct xl *x, struct ctx *c, yaml_node_t *d,
 	yaml_node_t *h, *sub, *port;
 	const char *host, *subset = NULL;
 	char fq[256], p2[PATH_LEN];
+	const struct port *p = NULL;
 	unsigned long pn;
 	struct svc *s;
 	size_t i;
@@ -983,7 +1312,7 @@ static int dest_cluster(struct xl *x, struct ctx *c, yaml_node_t *d,
 		return -1;
 	s = find_svc(x, fq);
 	if (!s)
-		return fail(c, h, p2, "no ServiceEntry has host %s", fq);
+		return fail(c, h, p2, "no ServiceEntry or Service has host %s", fq);
 	sub = get(c, d, "subset");
 	if (sub) {
 		spath(p2, "%s.subset", path);
@@ -1009,8 +1338,22 @@ static int dest_cluster(struct xl *x, struct ctx *c, yaml_node_t *d,
 				break;
 		if (i == s->nr_ports)
 			return fail(c, port, p2, "%s has no port %lu", fq, pn);
+		p = &s->ports[i];
+	} else if (s->per_port) {
+		/* the clusters are per port: the one HTTP port, if one */
+		for (i = 0; i < s->nr_ports; i++)
+			if (s->ports[i].http) {
+				if (p) {
+					spath(p2, "%s.port", path);
+					return fail(c, d, p2, "required: %s has several HTTP ports whose endpoints listen on other ports",
+						    fq);
+				}
+				p = &s->ports[i];
+			}
+		if (!p)
+			p = &s->ports[0];
 	}
-	cluster_name(s, subset, out, size);
+	cluster_name(s, subset, s->per_port ? p : NULL, out, size);
 	return 0;
 }
 
@@ -1130,7 +1473,7 @@ static int write_http_route(struct xl *x, struct ctx *c, yaml_node_t *h,
 		"redirect", "rewrite", "timeout", "retries", "mirror", "mirrors",
 		"mirrorPercentage", "mirror_percent", "mirrorPercent",
 		"corsPolicy", "headers", "delegate", NULL };
-	char sub[PATH_LEN], sub2[PATH_LEN], cl[2 * KMESH_NAME_MAX];
+	char sub[PATH_LEN], sub2[PATH_LEN], cl[4 * KMESH_NAME_MAX];
 	yaml_node_t *n, *item, *fault, *dr;
 	unsigned long v;
 	size_t i;
@@ -1282,7 +1625,7 @@ static int read_virtual_service(struct xl *x, size_t ri)
 			return -1;
 		s = find_svc(x, fq);
 		if (!s)
-			return fail(&c, item, path, "no ServiceEntry has host %s", fq);
+			return fail(&c, item, path, "no ServiceEntry or Service has host %s", fq);
 		if (s->has_routes)
 			return fail(&c, item, path,
 				    "%s already has a VirtualService (kmesh takes one per host)", fq);
@@ -1610,6 +1953,15 @@ int istio_translate(const struct istio_resource *res, size_t nr,
 			goto out;
 		if (!strcmp(c.kind, "WorkloadEntry") && check_workload_entry(&x, i))
 			goto out;
+		if (!strcmp(c.kind, "Service") && read_k8s_service(&x, i))
+			goto out;
+	}
+	for (i = 0; i < nr; i++) {
+		struct ctx c;
+
+		ctx_init(&x, &c, i);
+		if (!strcmp(c.kind, "EndpointSlice") && read_endpoint_slice(&x, i))
+			goto out;
 	}
 	for (i = 0; i < nr; i++) {
 		struct ctx c;
@@ -1649,7 +2001,7 @@ int istio_translate(const struct istio_resource *res, size_t nr,
 		goto out;
 	}
 	if (!x.nr_svcs) {
-		snprintf(err, err_size, "%s:%d: no ServiceEntry: kmesh needs the services (addresses, ports, endpoints) the other resources refer to",
+		snprintf(err, err_size, "%s:%d: no ServiceEntry or Service: kmesh needs the services (addresses, ports, endpoints) the other resources refer to",
 			 res[0].file, line_of(res[0].root));
 		goto out;
 	}
