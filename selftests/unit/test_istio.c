@@ -85,6 +85,9 @@ static const struct {
 	{ "a policy on a tcp service", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: db}\nspec:\n  hosts: [db]\n  addresses: [10.96.0.2]\n  ports: [{number: 5432, protocol: TCP}]\n  resolution: STATIC\n"
 	  "---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p}\nspec: {}\n",
 	  "t.yaml:10: AuthorizationPolicy p: metadata.namespace: applies to db.default.svc.cluster.local, which has no HTTP port (kmesh checks requests on HTTP ports only)" },
+	{ "a policy port no endpoint serves", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: web}\nspec:\n  hosts: [web]\n  addresses: [10.96.0.1]\n  ports: [{number: 80, name: http, protocol: HTTP, targetPort: 8080}]\n  resolution: STATIC\n  endpoints: [{address: 10.0.0.1}]\n"
+	  "---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p}\nspec:\n  action: DENY\n  rules:\n  - to: [{operation: {ports: [\"80\"]}}]\n",
+	  "t.yaml:17: AuthorizationPolicy p: spec.rules[0].to[0].operation.ports: no endpoint of web.default.svc.cluster.local serves port 80 (Istio's ports here are the workload's)" },
 	{ "fault abort of some requests", SE VS_HEAD("vs") "  - fault: {abort: {httpStatus: 503, percentage: {value: 50}}}\n",
 	  "t.yaml:17: VirtualService vs: spec.http[0].fault.abort.percentage.value: only 100 is supported (kmesh aborts every request of the route or none)" },
 	{ "DNS resolution", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ext}\nspec:\n  hosts: [api.example.com]\n  ports: [{number: 443, protocol: TLS}]\n  resolution: DNS\n",
@@ -180,6 +183,33 @@ static void count_warning(void *arg, const char *msg)
 {
 	(void)msg;
 	(*(int *)arg)++;
+}
+
+static void test_policy_ports(void)
+{
+	struct mesh_config cfg;
+	char err[768] = "";
+
+	tap_begin("istio: a policy's ports are the workload's: they become the service ports served there");
+	if (EXPECT_EQ(parse("apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: web}\nspec:\n  hosts: [web]\n  addresses: [10.96.0.1]\n"
+			    "  ports: [{number: 80, name: http, protocol: HTTP, targetPort: 8080}, {number: 8080, name: admin, protocol: HTTP, targetPort: 9090}]\n"
+			    "  resolution: STATIC\n  endpoints: [{address: 10.0.0.1}]\n"
+			    "---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p}\nspec:\n  action: DENY\n  rules:\n"
+			    "  - to: [{operation: {ports: [\"9090\"], notPorts: [\"8080\"]}}]\n    when: [{key: destination.port, values: [\"8080\"]}]\n",
+			    &cfg, err, sizeof(err)), 0)) {
+		const struct mesh_authz_rule *r = &cfg.authz[0].rules[0];
+
+		EXPECT_EQ(r->to[0].ports.n, 1);
+		EXPECT_EQ(r->to[0].ports.v[0], 8080);	/* served on 9090 */
+		EXPECT_EQ(r->to[0].not_ports.n, 1);
+		EXPECT_EQ(r->to[0].not_ports.v[0], 80);	/* served on 8080 */
+		EXPECT_EQ(r->when[0].ports.n, 1);
+		EXPECT_EQ(r->when[0].ports.v[0], 80);
+		mesh_config_free(&cfg);
+	} else {
+		tap_diag("%s", err);
+	}
+	tap_end();
 }
 
 static void test_subset_policy(void)
@@ -325,6 +355,7 @@ int main(void)
 	test_every_document();
 	test_bad();
 	test_subset_policy();
+	test_policy_ports();
 	test_corpus();
 	return tap_finish();
 }

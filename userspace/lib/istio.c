@@ -1669,8 +1669,49 @@ static int write_list(struct ctx *c, yaml_node_t *n, const char *path,
 	return 0;
 }
 
+/*
+ * Istio's policy ports are the workload's (where the endpoints listen);
+ * kmesh checks the service port the client dialed: each becomes the
+ * service ports served there. A port no endpoint serves is an error, not
+ * a rule that silently never matches.
+ */
+static int write_ports(struct ctx *c, yaml_node_t *n, const char *path,
+		       const char *key, const struct svc *s, struct buf *b)
+{
+	yaml_node_t *item;
+	unsigned long port;
+	size_t i, j, k, nr;
+
+	if (need_seq(c, n, path))
+		return -1;
+	bprintf(b, "%s: [", key);
+	nr = 0;
+	SEQ_EACH(c, n, i, item) {
+		size_t found = 0;
+
+		if (get_uint(c, item, path, 1, 65535, &port))
+			return -1;
+		for (j = 0; j < s->nr_ports; j++) {
+			bool served = !s->nr_eps && s->ports[j].target == port;
+
+			for (k = 0; k < s->nr_eps && !served; k++)
+				served = ep_target(&s->eps[k], &s->ports[j]) == port;
+			if (!served)
+				continue;
+			bprintf(b, "%s%lu", nr++ ? ", " : "", s->ports[j].number);
+			found++;
+		}
+		if (!found)
+			return fail(c, item, path,
+				    "no endpoint of %s serves port %lu (Istio's ports here are the workload's)",
+				    s->fqdn, port);
+	}
+	bputs(b, "], ");
+	return 0;
+}
+
 static int write_rule(struct ctx *c, yaml_node_t *r, const char *path,
-		      struct buf *b)
+		      const struct svc *s, struct buf *b)
 {
 	static const char *const ok[] = { "from", "to", "when", NULL };
 	static const char *const src_ok[] = {
@@ -1759,7 +1800,11 @@ static int write_rule(struct ctx *c, yaml_node_t *r, const char *path,
 				char p3[PATH_LEN];
 
 				spath(p3, "%s.%s", sub2, op_keys[k][0]);
-				if (get(c, in, op_keys[k][0]) &&
+				if (!get(c, in, op_keys[k][0]))
+					continue;
+				if (strstr(op_keys[k][1], "ports") ?
+				    write_ports(c, get(c, in, op_keys[k][0]), p3,
+						op_keys[k][1], s, b) :
 				    write_list(c, get(c, in, op_keys[k][0]), p3,
 					       op_keys[k][1], b))
 					return -1;
@@ -1795,10 +1840,14 @@ static int write_rule(struct ctx *c, yaml_node_t *r, const char *path,
 			bputs(b, ", ");
 			spath(sub2, "%s[%zu]", sub, i);
 			if (get(c, item, "values") &&
-			    write_list(c, get(c, item, "values"), sub2, "values", b))
+			    (!strcmp(key, "destination.port") ?
+			     write_ports(c, get(c, item, "values"), sub2, "values", s, b) :
+			     write_list(c, get(c, item, "values"), sub2, "values", b)))
 				return -1;
 			if (get(c, item, "notValues") &&
-			    write_list(c, get(c, item, "notValues"), sub2, "not_values", b))
+			    (!strcmp(key, "destination.port") ?
+			     write_ports(c, get(c, item, "notValues"), sub2, "not_values", s, b) :
+			     write_list(c, get(c, item, "notValues"), sub2, "not_values", b)))
 				return -1;
 			bputs(b, "}");
 		}
@@ -1880,7 +1929,7 @@ static int read_authorization_policy(struct xl *x, size_t ri)
 		SEQ_EACH(&c, rules, j, item) {
 			spath(path, "spec.rules[%zu]", j);
 			origin(&x->authz, &c, item, path);
-			if (write_rule(&c, item, path, &x->authz))
+			if (write_rule(&c, item, path, s, &x->authz))
 				return -1;
 		}
 	}
