@@ -29,6 +29,87 @@ static void print_pattern(const char *what, const struct mesh_pattern *p)
 	       p->text ? " " : "", p->text ? p->text : "");
 }
 
+static void print_methods(const char *what, __u32 mask)
+{
+	size_t m;
+
+	for (m = 0; m < sizeof(method_names) / sizeof(method_names[0]); m++)
+		if (mask & KMESH_RT_METHOD_BIT(m + 1))
+			printf(" %s %s", what, method_names[m]);
+}
+
+static void print_patterns(const char *what, const struct mesh_pattern_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		print_pattern(what, &l->v[i]);
+}
+
+static void print_ports(const char *what, const struct mesh_port_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		printf(" %s %u", what, l->v[i]);
+}
+
+static void print_cidrs(const char *what, const struct mesh_cidr_list *l)
+{
+	char a[64];
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		mesh_addr_format(l->v[i].addr, 0, false, a, sizeof(a));
+		printf(" %s %s/%u", what, a,
+		       mesh_addr_is_v4(l->v[i].addr) ? l->v[i].bits - 96 : l->v[i].bits);
+	}
+}
+
+/* One line per rule: its sources, operations and conditions. */
+static void explain_rule(size_t n, const struct mesh_authz_rule *r)
+{
+	static const char *const keys[] = {
+		"request.headers", "source.ip", "destination.ip", "destination.port" };
+	size_t i;
+
+	printf("  rule %zu:", n);
+	if (!r->nr_from && !r->nr_to && !r->nr_when)
+		printf(" any request");
+	for (i = 0; i < r->nr_from; i++) {
+		printf("%s", i ? " | from" : " from");
+		print_cidrs("ip", &r->from[i].ip_blocks);
+		print_cidrs("not-ip", &r->from[i].not_ip_blocks);
+	}
+	for (i = 0; i < r->nr_to; i++) {
+		const struct mesh_authz_operation *o = &r->to[i];
+
+		printf("%s", i ? " | to" : " to");
+		print_methods("method", o->methods);
+		print_methods("not-method", o->not_methods);
+		print_patterns("path", &o->paths);
+		print_patterns("not-path", &o->not_paths);
+		print_patterns("host", &o->hosts);
+		print_patterns("not-host", &o->not_hosts);
+		print_ports("port", &o->ports);
+		print_ports("not-port", &o->not_ports);
+	}
+	for (i = 0; i < r->nr_when; i++) {
+		const struct mesh_authz_when *w = &r->when[i];
+
+		printf(" when %s", w->key < 4 ? keys[w->key] : "?");
+		if (w->key == MESH_WHEN_HEADER)
+			printf("[%s]", w->header);
+		print_patterns("in", &w->values);
+		print_patterns("not-in", &w->not_values);
+		print_cidrs("in", &w->cidrs);
+		print_cidrs("not-in", &w->not_cidrs);
+		print_ports("in", &w->ports);
+		print_ports("not-in", &w->not_ports);
+	}
+	printf("\n");
+}
+
 static void explain(const struct mesh_config *cfg)
 {
 	char a[64];
@@ -81,9 +162,7 @@ static void explain(const struct mesh_config *cfg)
 				printf("%s", k ? " | match" : " match");
 				if (mt->has_uri)
 					print_pattern("uri", &mt->uri);
-				for (m = 0; m < sizeof(method_names) / sizeof(method_names[0]); m++)
-					if (mt->methods & KMESH_RT_METHOD_BIT(m + 1))
-						printf(" method %s", method_names[m]);
+				print_methods("method", mt->methods);
 				for (m = 0; m < mt->nr_headers; m++)
 					print_pattern(mt->headers[m].name, &mt->headers[m].value);
 				for (m = 0; m < mt->nr_query; m++)
@@ -108,6 +187,8 @@ static void explain(const struct mesh_config *cfg)
 		printf("policy %s of service %s: %s, %zu rules\n", az->name,
 		       cfg->services[az->service].name,
 		       az->action == MESH_AUTHZ_DENY ? "DENY" : "ALLOW", az->nr_rules);
+		for (j = 0; j < az->nr_rules; j++)
+			explain_rule(j, &az->rules[j]);
 	}
 }
 
