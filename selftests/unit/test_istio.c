@@ -54,6 +54,8 @@ static const struct {
 	{ "unsupported field with its path", SE VS_HEAD("ratings-fault")
 	  "  - fault:\n      delay: {fixedDelay: 5s}\n    route: [{destination: {host: web}}]\n",
 	  "t.yaml:18: VirtualService ratings-fault: spec.http[0].fault.delay: not supported" },
+	{ "a method prefix", SE VS_HEAD("vs") "  - match: [{method: {prefix: G}}]\n    route: [{destination: {host: web}}]\n",
+	  "t.yaml:17: VirtualService vs: spec.http[0].match[0].method.prefix: not supported" },
 	{ "unknown field", SE VS_HEAD("vs") "  - route: [{destination: {host: web}}]\n    tmeout: 5s\n",
 	  "t.yaml:18: VirtualService vs: spec.http[0].tmeout: unknown field" },
 	{ "regex not supported", SE VS_HEAD("vs") "  - match: [{uri: {regex: \"/a.*\"}}]\n    route: [{destination: {host: web}}]\n",

@@ -1406,8 +1406,9 @@ static int write_match(struct xl *x, struct ctx *c, yaml_node_t *m,
 	}
 	if ((n = get(c, m, "method"))) {
 		spath(sub, "%s.method", path);
-		if (fields(c, n, sub, exact, (const char *const[]){ "prefix", "regex", NULL }) ||
-		    !scalar(get(c, n, "exact")))
+		if (fields(c, n, sub, exact, (const char *const[]){ "prefix", "regex", NULL }))
+			return -1;
+		if (!scalar(get(c, n, "exact")))
 			return fail(c, n, sub, "expected {exact: METHOD}");
 		bputs(b, "methods: [");
 		bquote(b, scalar(get(c, n, "exact")));
