@@ -64,9 +64,9 @@ bad_line=$(($(wc -l <"$t/in/shop.yaml") + 7))	# the "- to:" line
 
 # Unprivileged (nobody, no capabilities): check and compile, nothing else.
 check "istio: validate as nobody accepts the resources and explains them" \
-	sh -c "nobody_out=\$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all '$kmeshctl' validate -f '$t/in' --explain) && echo \"\$nobody_out\" | grep -q 'route split: (default) -> web.shop_v1 weight 90 web.shop_v2 weight 10' && echo \"\$nobody_out\" | grep -q '^valid: 1 services, 3 clusters, 1 routes, 2 policies'"
+	sh -c "nobody_out=\$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all '$kmeshctl' validate -f '$t/in' --explain) && echo \"\$nobody_out\" | grep -q 'route split: (default) -> web.shop_v1 weight 90 web.shop_v2 weight 10' && echo \"\$nobody_out\" | grep -q '^valid: 2 services, 4 clusters, 1 routes, 3 policies'"
 check "istio: apply --dry-run as nobody checks without applying" \
-	sh -c "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all '$kmeshctl' apply --dry-run -f '$t/in' | grep -q '^dry run: 1 services'"
+	sh -c "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all '$kmeshctl' apply --dry-run -f '$t/in' | grep -q '^dry run: 2 services'"
 check "istio: apply as nobody is refused" \
 	sh -c "! setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all '$kmeshctl' apply -f '$t/in' 2>&1 | grep -q applied"
 check "istio: apply -f '--dry-run' (a file so named) is no dry run: refused as nobody" \
@@ -79,9 +79,10 @@ check "istio: validate reads stdin" \
 	sh -c "cat '$t/in/shop.yaml' | '$kmeshctl' validate -f - | grep -q '^valid: 1 services, 3 clusters, 1 routes, 0 policies'"
 
 mkdir "$cg" || { skip "istio host: traffic" "cannot create $cg"; tap_done; exit; }
-mkdir -p "$t/v1" "$t/v2"
+mkdir -p "$t/v1" "$t/v2" "$t/api"
 echo v1 >"$t/v1/who"
 echo v2 >"$t/v2/who"
+echo api >"$t/api/who"
 
 cat >"$t/inner.sh" <<INNER
 set -u
@@ -92,8 +93,11 @@ python3 -m http.server 18081 --bind 127.0.0.1 --directory "$t/v1" >/dev/null 2>&
 s1=\$!
 python3 -m http.server 18082 --bind 127.0.0.1 --directory "$t/v2" >/dev/null 2>&1 &
 s2=\$!
+python3 -m http.server 18083 --bind 127.0.0.1 --directory "$t/api" >/dev/null 2>&1 &
+s3=\$!
 for _ in \$(seq 50); do
-	curl -s -o /dev/null http://127.0.0.1:18081/who && curl -s -o /dev/null http://127.0.0.1:18082/who && break
+	curl -s -o /dev/null http://127.0.0.1:18081/who && curl -s -o /dev/null http://127.0.0.1:18082/who &&
+		curl -s -o /dev/null http://127.0.0.1:18083/who && break
 	sleep 0.1
 done
 # the client: curl in the meshed cgroup
@@ -104,6 +108,8 @@ req -o health.body -w '%{http_code}' http://10.96.7.1/healthz >health.code
 req -o /dev/null -w '%{http_code}' http://10.96.7.1/broken/x >broken.code
 req -o /dev/null -w '%{http_code}' http://10.96.7.1/admin/users >admin.code
 req -o /dev/null -w '%{http_code}' -X POST -d x http://10.96.7.1/who >post.code
+req http://10.96.7.2/who >api.body
+req -o /dev/null -w '%{http_code}' -X POST -d x http://10.96.7.2/who >api-post.code
 : >who.all
 for i in 1 2 3 4; do req http://10.96.7.1/who >>who.all; done
 "$kmeshctl" apply -f "$t/in" --strict >strict.out 2>strict.err; echo \$? >strict.rc
@@ -112,7 +118,7 @@ req -o after.body -w '%{http_code}' http://10.96.7.1/healthz >after.code
 req -o /dev/null -w '%{http_code}' http://10.96.7.1/admin >after-admin.code
 "$kmeshctl" stats >stats.out 2>&1
 "$kmeshctl" down >down.out 2>&1
-kill \$s1 \$s2
+kill \$s1 \$s2 \$s3
 wait
 INNER
 unshare -m -n --propagation private bash "$t/inner.sh"
@@ -124,7 +130,7 @@ if [ "$rc" = 90 ]; then
 fi
 cd "$t"
 check "istio: kmeshctl apply -f DIR takes the resources as generation 1" \
-	sh -c "cat apply.out apply.err; test \"\$(cat apply.rc)\" = 0 && grep -q 'as generation 1: 1 services' apply.out"
+	sh -c "cat apply.out apply.err; test \"\$(cat apply.rc)\" = 0 && grep -q 'as generation 1: 2 services' apply.out"
 check "istio: ...and warns of each route fallback mode counts but does not enforce" \
 	sh -c "cat apply.err; grep -q 'route canary: cluster web.shop_v2 is counted, not enforced' apply.err && grep -q 'route split: a weighted split over 2 clusters' apply.err"
 check "istio: directResponse answers from the kernel" \
@@ -137,6 +143,10 @@ check "istio: ALLOW policy for GET, HEAD refuses a POST with 403" \
 	sh -c "cat post.code; test \"\$(cat post.code)\" = 403"
 check "istio: GET reaches the service's endpoints, both versions (round robin over the ServiceEntry's endpoints)" \
 	sh -c "cat who.all; grep -qx v1 who.all && grep -qx v2 who.all && test \$(wc -l <who.all) = 4"
+check "istio: a Kubernetes Service + EndpointSlice reaches the slice's port (targetPort by name)" \
+	sh -c "cat api.body; grep -qx api api.body"
+check "istio: the namespace-wide ALLOW policy covers the Kubernetes Service too (POST: 403)" \
+	sh -c "cat api-post.code; test \"\$(cat api-post.code)\" = 403"
 check "istio: apply --strict refuses in fallback mode" \
 	sh -c "cat strict.out strict.err; test \"\$(cat strict.rc)\" = 1 && ! grep -q applied strict.out"
 check "istio: a broken second document fails the whole apply, named" \

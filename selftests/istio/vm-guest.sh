@@ -19,17 +19,19 @@ req() { meshed curl -s -m 10 "$@"; }
 
 echo "TAP version 13"
 modprobe kmesh 2>/dev/null
-mkdir -p "$cg" /srv/v1 /srv/v2
+mkdir -p "$cg" /srv/v1 /srv/v2 /srv/api
 echo v1 >/srv/v1/who
 echo v2 >/srv/v2/who
+echo api >/srv/api/who
 httpd -p 127.0.0.1:18081 -h /srv/v1
 httpd -p 127.0.0.1:18082 -h /srv/v2
+httpd -p 127.0.0.1:18083 -h /srv/api
 kmeshctl up --cgroup "$cg" >/tmp/up.out 2>&1
 mode=$(kmeshctl status 2>/dev/null | sed -n 's/^l7 requests: *\([a-z]*\) mode.*/\1/p')
 echo "# lane ${KMESH_LANE:-?}, l7 mode $mode"
 
 kmeshctl apply -f "$corpus" >/tmp/apply.out 2>/tmp/apply.err
-check "istio vm: apply -f DIR takes the resources" grep -q 'as generation 1: 1 services' /tmp/apply.out
+check "istio vm: apply -f DIR takes the resources" grep -q 'as generation 1: 2 services' /tmp/apply.out
 if [ "$mode" = fallback ]; then
 	check "istio vm: fallback mode warns of the canary route and the split" \
 		sh -c "grep -q 'route canary: cluster web.shop_v2 is counted, not enforced' /tmp/apply.err && grep -q 'route split: a weighted split over 2 clusters' /tmp/apply.err"
@@ -47,6 +49,8 @@ check "istio vm: DENY /admin* answers 403 (got $code)" test "$code" = 403
 code=$(req -o /dev/null -w '%{http_code}' -X POST -d x http://10.96.7.1/who)
 check "istio vm: ALLOW GET, HEAD refuses a POST with 403 (got $code)" test "$code" = 403
 
+body=$(req http://10.96.7.2/who)
+check "istio vm: a Kubernetes Service + EndpointSlice reaches the slice's port (got '$body')" test "$body" = api
 : >/tmp/canary
 for i in 1 2 3 4 5 6; do req -H 'x-canary: 1' http://10.96.7.1/who >>/tmp/canary; done
 : >/tmp/split
