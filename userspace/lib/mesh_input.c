@@ -366,7 +366,8 @@ int mesh_input_load(const char *const *paths, size_t nr_paths,
 	for (i = 0; i < nr_paths && !rc; i++)
 		rc = read_path(&in, paths[i], 0);
 	if (!rc)
-		rc = finish(&in, opts, cfg, nr_paths ? paths[0] : "input");
+		rc = finish(&in, opts, cfg, !nr_paths ? "input" :
+			    strcmp(paths[0], "-") ? paths[0] : "<stdin>");
 	input_free(&in);
 	return rc;
 }
