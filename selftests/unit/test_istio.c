@@ -56,6 +56,8 @@ static const struct {
 	  "t.yaml:18: VirtualService ratings-fault: spec.http[0].fault.delay: not supported" },
 	{ "a method prefix", SE VS_HEAD("vs") "  - match: [{method: {prefix: G}}]\n    route: [{destination: {host: web}}]\n",
 	  "t.yaml:17: VirtualService vs: spec.http[0].match[0].method.prefix: not supported" },
+	{ "exportTo a namespace", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  exportTo: [\".\"]\n",
+	  "t.yaml:16: DestinationRule web: spec.exportTo: '.': only \"*\" (kmesh applies a config to every client of the node, whatever its namespace)" },
 	{ "unknown field", SE VS_HEAD("vs") "  - route: [{destination: {host: web}}]\n    tmeout: 5s\n",
 	  "t.yaml:18: VirtualService vs: spec.http[0].tmeout: unknown field" },
 	{ "regex not supported", SE VS_HEAD("vs") "  - match: [{uri: {regex: \"/a.*\"}}]\n    route: [{destination: {host: web}}]\n",

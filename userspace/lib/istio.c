@@ -491,6 +491,24 @@ static int check_head(struct xl *x, size_t ri)
 	return 0;
 }
 
+/* exportTo: every client of a node sees every config; only "*" says so. */
+static int check_export_to(struct ctx *c, yaml_node_t *spec)
+{
+	yaml_node_t *n = get(c, spec, "exportTo"), *item;
+	size_t i;
+
+	if (!n)
+		return 0;
+	if (need_seq(c, n, "spec.exportTo"))
+		return -1;
+	SEQ_EACH(c, n, i, item)
+		if (!scalar(item) || strcmp(scalar(item), "*"))
+			return fail(c, item, "spec.exportTo",
+				    "'%s': only \"*\" (kmesh applies a config to every client of the node, whatever its namespace)",
+				    scalar(item) ? scalar(item) : "?");
+	return 0;
+}
+
 /* ---- ServiceEntry, WorkloadEntry ---- */
 
 static int port_protocol(struct ctx *c, yaml_node_t *n, const char *path,
@@ -664,7 +682,7 @@ static int read_service_entry(struct xl *x, size_t ri)
 
 	ctx_init(x, &c, ri);
 	spec = get(&c, c.r->root, "spec");
-	if (fields(&c, spec, "spec", ok, refused))
+	if (fields(&c, spec, "spec", ok, refused) || check_export_to(&c, spec))
 		return -1;
 	hosts = get(&c, spec, "hosts");
 	if (need_seq(&c, hosts, "spec.hosts"))
@@ -808,7 +826,7 @@ static int read_k8s_service(struct xl *x, size_t ri)
 
 	ctx_init(x, &c, ri);
 	spec = get(&c, c.r->root, "spec");
-	if (fields(&c, spec, "spec", ok, refused))
+	if (fields(&c, spec, "spec", ok, refused) || check_export_to(&c, spec))
 		return -1;
 	n = get(&c, spec, "type");
 	if (n && (!scalar(n) || (strcmp(scalar(n), "ClusterIP") &&
@@ -1092,7 +1110,7 @@ static int read_destination_rule(struct xl *x, size_t ri)
 
 	ctx_init(x, &c, ri);
 	spec = get(&c, c.r->root, "spec");
-	if (fields(&c, spec, "spec", ok, refused))
+	if (fields(&c, spec, "spec", ok, refused) || check_export_to(&c, spec))
 		return -1;
 	h = get(&c, spec, "host");
 	if (need_str(&c, h, "spec.host", &host) ||
@@ -1605,7 +1623,7 @@ static int read_virtual_service(struct xl *x, size_t ri)
 
 	ctx_init(x, &c, ri);
 	spec = get(&c, c.r->root, "spec");
-	if (fields(&c, spec, "spec", ok, refused))
+	if (fields(&c, spec, "spec", ok, refused) || check_export_to(&c, spec))
 		return -1;
 	g = get(&c, spec, "gateways");
 	SEQ_EACH(&c, g, i, item)
