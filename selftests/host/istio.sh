@@ -105,6 +105,7 @@ req() { bash -c 'echo \$\$ >"\$0/cgroup.procs" && exec curl -s -m 5 "\$@"' "$cg"
 "$kmeshctl" up --cgroup "$cg" >up.out 2>&1
 "$kmeshctl" apply -f "$t/in" >apply.out 2>apply.err; echo \$? >apply.rc
 req -o health.body -w '%{http_code}' http://10.96.7.1/healthz >health.code
+req -H 'Host: beta.web.shop' http://10.96.7.1/who >beta.body
 req -o /dev/null -w '%{http_code}' http://10.96.7.1/broken/x >broken.code
 req -o /dev/null -w '%{http_code}' http://10.96.7.1/admin/users >admin.code
 req -o /dev/null -w '%{http_code}' -X POST -d x http://10.96.7.1/who >post.code
@@ -135,6 +136,8 @@ check "istio: ...and warns of each route fallback mode counts but does not enfor
 	sh -c "cat apply.err; grep -q 'route canary: cluster web.shop_v2 is counted, not enforced' apply.err && grep -q 'route split: a weighted split over 2 clusters' apply.err"
 check "istio: directResponse answers from the kernel" \
 	sh -c "test \"\$(cat health.code)\" = 200 && grep -qx 'ok from kmesh' health.body"
+check "istio: a match on authority (the Host header) takes the request" \
+	sh -c "cat beta.body; grep -qx 'beta site' beta.body"
 check "istio: fault.abort refuses with its httpStatus" \
 	sh -c "cat broken.code; test \"\$(cat broken.code)\" = 503"
 check "istio: DENY policy on /admin* refuses with 403" \

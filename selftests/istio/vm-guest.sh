@@ -42,6 +42,8 @@ cat /tmp/apply.out /tmp/apply.err | sed 's/^/# /'
 
 body=$(req http://10.96.7.1/healthz)
 check "istio vm: directResponse answered by kmesh (got '$body')" test "$body" = "ok from kmesh"
+body=$(req -H 'Host: beta.web.shop' http://10.96.7.1/who)
+check "istio vm: a match on authority (the Host header) takes the request (got '$body')" test "$body" = "beta site"
 code=$(req -o /dev/null -w '%{http_code}' http://10.96.7.1/broken/x)
 check "istio vm: fault.abort answers 503 (got $code)" test "$code" = 503
 code=$(req -o /dev/null -w '%{http_code}' http://10.96.7.1/admin/x)

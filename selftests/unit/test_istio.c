@@ -189,6 +189,28 @@ static void count_warning(void *arg, const char *msg)
 	(*(int *)arg)++;
 }
 
+static void test_authority(void)
+{
+	struct mesh_config cfg;
+	char err[768] = "";
+
+	tap_begin("istio: a match on authority is a match on the Host header");
+	if (EXPECT_EQ(parse(SE VS_HEAD("vs") "  - match: [{authority: {exact: web.example.com}, headers: {x-a: {prefix: b}}}]\n"
+			    "    route: [{destination: {host: web}}]\n", &cfg, err, sizeof(err)), 0)) {
+		const struct mesh_route_match *m = &cfg.routes[0].http[0].match[0];
+
+		EXPECT_EQ(m->nr_headers, 2);
+		EXPECT_STR_EQ(m->headers[0].name, "host");
+		EXPECT_EQ(m->headers[0].value.kind, MESH_M_EXACT);
+		EXPECT_STR_EQ(m->headers[0].value.text, "web.example.com");
+		EXPECT_STR_EQ(m->headers[1].name, "x-a");
+		mesh_config_free(&cfg);
+	} else {
+		tap_diag("%s", err);
+	}
+	tap_end();
+}
+
 static void test_policy_ports(void)
 {
 	struct mesh_config cfg;
@@ -360,6 +382,7 @@ int main(void)
 	test_bad();
 	test_subset_policy();
 	test_policy_ports();
+	test_authority();
 	test_corpus();
 	return tap_finish();
 }

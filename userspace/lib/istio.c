@@ -1399,9 +1399,9 @@ static int write_match(struct xl *x, struct ctx *c, yaml_node_t *m,
 		       const char *path, struct buf *b)
 {
 	static const char *const ok[] = {
-		"name", "uri", "method", "headers", "queryParams", NULL };
+		"name", "uri", "method", "headers", "queryParams", "authority", NULL };
 	static const char *const refused[] = {
-		"authority", "scheme", "port", "sourceLabels", "gateways",
+		"scheme", "port", "sourceLabels", "gateways",
 		"ignoreUriCase", "withoutHeaders", "sourceNamespace",
 		"statPrefix", NULL };
 	static const char *const exact_prefix[] = { "exact", "prefix", NULL };
@@ -1433,18 +1433,32 @@ static int write_match(struct xl *x, struct ctx *c, yaml_node_t *m,
 		bputs(b, "]\n            ");
 		any = true;
 	}
-	if ((n = get(c, m, "headers"))) {
+	n = get(c, m, "headers");
+	if (n || get(c, m, "authority")) {
+		yaml_node_t *auth = get(c, m, "authority");
+
 		spath(sub, "%s.headers", path);
-		if (n->type != YAML_MAPPING_NODE)
+		if (n && n->type != YAML_MAPPING_NODE)
 			return fail(c, n, sub, "expected a mapping of header: match");
 		bputs(b, "headers: {");
-		for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		/* an HTTP/1.1 request's authority is its Host header, as sent
+		 * (with a port if the client wrote one), which Istio matches */
+		if (auth) {
+			spath(sub2, "%s.authority", path);
+			if (get(c, n, "host"))
+				return fail(c, auth, sub2, "authority and headers.host together");
+			bputs(b, "host: ");
+			if (string_match(x, c, auth, sub2, exact_prefix, b))
+				return -1;
+		}
+		for (p = n ? n->data.mapping.pairs.start : NULL;
+		     n && p < n->data.mapping.pairs.top; p++) {
 			const char *hn = scalar(node(c, p->key));
 
 			spath(sub2, "%s.%s", sub, hn ? hn : "?");
 			if (!hn)
 				return fail(c, node(c, p->key), sub, "expected a header name");
-			if (p != n->data.mapping.pairs.start)
+			if (auth || p != n->data.mapping.pairs.start)
 				bputs(b, ", ");
 			bquote(b, hn);
 			bputs(b, ": ");
@@ -1476,7 +1490,7 @@ static int write_match(struct xl *x, struct ctx *c, yaml_node_t *m,
 		any = true;
 	}
 	if (!any)
-		return fail(c, m, path, "a match with no uri, method, headers or queryParams: leave the match out for a default route");
+		return fail(c, m, path, "a match with no uri, method, headers, queryParams or authority: leave the match out for a default route");
 	/* the last "\n            " becomes a plain newline */
 	b->n -= 12;
 	b->p[b->n] = '\0';
