@@ -10,7 +10,7 @@ _kmeshctl()
 	COMPREPLY=()
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "status up down apply dump stats log metrics version help" -- "$cur"))
+		COMPREPLY=($(compgen -W "status up down apply validate dump stats log metrics version help" -- "$cur"))
 		return 0
 	fi
 	cmd=${COMP_WORDS[1]}
@@ -33,11 +33,16 @@ _kmeshctl()
 	-n|--count|-w|--wait)
 		return 0
 		;;
+	--mode)
+		COMPREPLY=($(compgen -W "kfunc fallback" -- "$cur"))
+		return 0
+		;;
 	esac
 
 	case "$cmd" in
 	up) opts="--cgroup --file --help" ;;
-	apply) opts="--file --help" ;;
+	apply) opts="--file --dry-run --explain --strict --help" ;;
+	validate) opts="--file --explain --mode --strict --help" ;;
 	stats) opts="--prometheus --help" ;;
 	log) opts="--json --count --wait --help" ;;
 	metrics) opts="--listen --help" ;;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target for the mesh config compiler: YAML text through
- * mesh_config_parse() and then everything `kmeshctl apply` builds before
+ * mesh_input_parse() (every document: kmesh's mesh file, or Istio
+ * resources translated by istio.c) and then everything `kmeshctl apply` builds before
  * it touches the kernel: the L4 generation (l4_build), and for each
  * service with L7 rules its policy and CIDR entries (l7_build_policy)
  * and its route table blob (l7_build_table), with the ids the generation
@@ -29,6 +30,7 @@
 #include "l4_build.h"
 #include "l7_build.h"
 #include "mesh_config.h"
+#include "mesh_input.h"
 
 #define FILE_NAME	"f.yaml"
 
@@ -192,11 +194,11 @@ static void build_l7(struct build *b)
 /* 0: refused (checked), 1: built into @b. */
 static int build(struct build *b, const uint8_t *data, size_t size)
 {
-	char err[512] = "";
+	char err[768] = "";
 
 	memset(b, 0, sizeof(*b));
-	if (mesh_config_parse(FILE_NAME, (const char *)data, size, &b->cfg,
-			      err, sizeof(err))) {
+	if (mesh_input_parse(FILE_NAME, (const char *)data, size, NULL,
+			     &b->cfg, err, sizeof(err))) {
 		check_error(err, data, size);
 		return 0;
 	}

@@ -2,6 +2,8 @@
 #ifndef KMESHCTL_H
 #define KMESHCTL_H
 
+#include <stdbool.h>
+
 int cmd_status(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
@@ -10,6 +12,9 @@ int cmd_dump(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+/* CAP_NET_ADMIN in the effective set (main.c). */
+bool has_net_admin(void);
 /* The L4 part of `status`. */
 void l4_status_print(void);
 /* The control-plane part (cp_status.c): what kmesh-agent reports. */
@@ -17,6 +22,7 @@ void cp_status_print(void);
 
 /* The L7 per-request plane (l7.c): status, stats, request log. */
 #include <stdbool.h>
+#include <stddef.h>
 /* The agent's counters in `stats --prometheus` (cp_status.c). */
 void cp_stats_print(bool prometheus);
 #include <linux/types.h>
@@ -26,5 +32,13 @@ void l7_stats_print(bool prometheus);
 int l7_log_add(struct ring_buffer *rb, bool json, __s64 mono_to_real,
 	       long *count, long max);
 void l7_log_done(void);
+
+/* validate.c: read and compile @files as apply does (no kernel, no
+ * privilege); print the result (@explain) and, for @mode "fallback", a
+ * line per route that mode does not enforce (errors with @strict). 0, or
+ * 1 after printing the error; *@cfg is the model on 0. */
+struct mesh_config;
+int check_inputs(const char *const *files, size_t nr_files, bool explain,
+		 const char *mode, bool strict, struct mesh_config *cfg);
 
 #endif /* KMESHCTL_H */

@@ -18,6 +18,7 @@
 
 #include "kmeshctl.h"
 #include "l4_bpf.h"
+#include "l7_bpf.h"
 #include "mesh_config.h"
 
 static int silent_print(enum libbpf_print_level level, const char *fmt,
@@ -41,15 +42,11 @@ static void summary(const struct mesh_config *cfg, char *buf, size_t size)
 		 cfg->nr_services, vips, cfg->nr_clusters, eps);
 }
 
-static int apply_file(const char *file, bool parsed, struct mesh_config *cfg)
+static int apply_cfg(const char *file, struct mesh_config *cfg)
 {
 	char err[512], sum[160];
 	__u64 gen;
 
-	if (!parsed && mesh_config_load(file, cfg, err, sizeof(err))) {
-		fprintf(stderr, "kmeshctl: %s\n", err);
-		return 1;
-	}
 	if (l4_apply(cfg, &gen, err, sizeof(err))) {
 		fprintf(stderr, "kmeshctl: apply %s: %s (the running config is unchanged)\n",
 			file, err);
@@ -76,6 +73,7 @@ int cmd_up(int argc, char **argv)
 	const char *file = NULL;
 	char cgroup[4096] = "", err[512];
 	struct mesh_config cfg;
+	const char *mode;
 	bool adopted;
 	int c;
 
@@ -98,11 +96,11 @@ int cmd_up(int argc, char **argv)
 		fprintf(stderr, "kmeshctl: no cgroup2 mount found; pass --cgroup\n");
 		return 1;
 	}
-	/* A bad file must not leave a half-done up behind. */
-	if (file && mesh_config_load(file, &cfg, err, sizeof(err))) {
-		fprintf(stderr, "kmeshctl: %s\n", err);
+	/* A bad file must not leave a half-done up behind; the mode is
+	 * the running one's or, before the first up, not known yet. */
+	mode = l7_running_mode();
+	if (file && check_inputs(&file, 1, false, mode, false, &cfg))
 		return 1;
-	}
 	libbpf_set_print(silent_print);
 	if (l4_up(cgroup, &adopted, err, sizeof(err))) {
 		fprintf(stderr, "kmeshctl: up: %s\n", err);
@@ -116,7 +114,7 @@ int cmd_up(int argc, char **argv)
 	else
 		printf("kmesh up: attached to cgroup %s, pinned under %s\n",
 		       cgroup, l4_pin_dir());
-	return file ? apply_file(file, true, &cfg) : 0;
+	return file ? apply_cfg(file, &cfg) : 0;
 }
 
 int cmd_down(int argc, char **argv)
@@ -141,30 +139,65 @@ int cmd_apply(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "explain", no_argument, NULL, 'e' },
+		{ "strict", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	const char *file = NULL;
+	static const char usage[] =
+		"usage: kmeshctl apply -f FILE|DIR|- [-f ...] [--dry-run] [--explain] [--strict]\n";
+	const char *files[64];
 	struct mesh_config cfg;
+	bool dry = false, ex = false, strict = false;
+	size_t nr = 0;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			file = optarg;
+			if (nr == 64) {
+				fprintf(stderr, "kmeshctl: more than 64 -f\n");
+				return 2;
+			}
+			files[nr++] = optarg;
+			break;
+		case 'n':
+			dry = true;
+			break;
+		case 'e':
+			ex = true;
+			break;
+		case 's':
+			strict = true;
 			break;
 		case 'h':
-			printf("usage: kmeshctl apply -f mesh.yaml\n");
+			printf("%s", usage);
 			return 0;
 		default:
 			return 2;
 		}
 	}
-	if (!file) {
-		fprintf(stderr, "usage: kmeshctl apply -f mesh.yaml\n");
+	if (!nr || optind != argc) {
+		fprintf(stderr, "%s", usage);
 		return 2;
 	}
-	return apply_file(file, false, &cfg);
+	/* main.c let a --dry-run through; an argument of -f named so does
+	 * not count */
+	if (!dry && !has_net_admin()) {
+		fprintf(stderr, "kmeshctl apply: permission denied: kmeshctl needs root with CAP_NET_ADMIN to change the mesh\n");
+		return 1;
+	}
+	/* warnings for the mode this node runs (none before the first up) */
+	if (check_inputs(files, nr, ex, l7_running_mode(), strict, &cfg))
+		return 1;
+	if (dry) {
+		printf("dry run: %zu services, %zu clusters, %zu routes, %zu policies; nothing applied\n",
+		       cfg.nr_services, cfg.nr_clusters, cfg.nr_routes, cfg.nr_authz);
+		mesh_config_free(&cfg);
+		return 0;
+	}
+	return apply_cfg(files[0], &cfg);
 }
 
 /* ---- dump ---- */

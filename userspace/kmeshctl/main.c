@@ -21,7 +21,8 @@ static const struct {
 	{ "status", cmd_status, false, "show the kernel, the module and which mode each feature runs in" },
 	{ "up", cmd_up, true, "load and attach the data plane (or adopt the pinned one)" },
 	{ "down", cmd_down, true, "detach the data plane and remove every pin" },
-	{ "apply", cmd_apply, true, "switch atomically to the config in a mesh file" },
+	{ "apply", cmd_apply, true, "switch atomically to the config in mesh files or Istio resources (--dry-run: check only)" },
+	{ "validate", cmd_validate, false, "check and compile mesh files or Istio resources, without the kernel (--explain)" },
 	{ "dump", cmd_dump, false, "print the live config as the kernel holds it" },
 	{ "stats", cmd_stats, false, "print counters (--prometheus for Prometheus text)" },
 	{ "log", cmd_log, false, "stream access-log records (--json)" },
@@ -33,7 +34,7 @@ static const struct {
  * CAP_NET_ADMIN on route tables only; BPF maps need CAP_BPF, so without
  * this check a process with CAP_BPF alone could rewrite L4 services.
  */
-static bool has_net_admin(void)
+bool has_net_admin(void)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
@@ -41,6 +42,19 @@ static bool has_net_admin(void)
 	if (syscall(SYS_capget, &hdr, data))
 		return false;
 	return data[CAP_NET_ADMIN / 32].effective & (1U << (CAP_NET_ADMIN % 32));
+}
+
+/* apply --dry-run changes nothing: anyone may check a config. */
+static bool is_dry_run(int argc, char **argv)
+{
+	int i;
+
+	if (strcmp(argv[1], "apply"))
+		return false;
+	for (i = 2; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--dry-run"))
+			return true;
+	return false;
 }
 
 static void usage(FILE *out)
@@ -77,7 +91,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name))
 			continue;
-		if (commands[i].changes && !has_net_admin()) {
+		if (commands[i].changes && !has_net_admin() &&
+		    !is_dry_run(argc, argv)) {
 			fprintf(stderr, "kmeshctl %s: permission denied: kmeshctl needs root with CAP_NET_ADMIN to change the mesh\n",
 				argv[1]);
 			return 1;

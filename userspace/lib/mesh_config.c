@@ -2063,7 +2063,35 @@ int mesh_config_parse(const char *name, const char *text, size_t len,
 	p.doc = &doc;
 	rc = parse_doc(&p, cfg);
 	yaml_document_delete(&doc);
+	/* One document: whatever follows a "---" must not go unread. */
+	if (!rc && !yaml_parser_load(&parser, &doc)) {
+		rc = fail_at(&p, (int)parser.problem_mark.line + 1, "",
+			     "YAML syntax error: %s", parser.problem ? parser.problem : "?");
+	} else if (!rc) {
+		yaml_node_t *root = yaml_document_get_root_node(&doc);
+
+		if (root && !(root->type == YAML_SCALAR_NODE &&
+			      !root->data.scalar.length))
+			rc = fail_at(&p, line_of(root), "",
+				     "a second YAML document: the mesh file is one document (kmeshctl apply -f reads several files and Istio resources: see docs/config.md)");
+		yaml_document_delete(&doc);
+	}
 	yaml_parser_delete(&parser);
+	if (rc)
+		mesh_config_free(cfg);
+	return rc;
+}
+
+int mesh_config_parse_document(const char *name, struct yaml_document_s *doc,
+			       struct mesh_config *cfg, char *err,
+			       size_t err_size)
+{
+	struct pctx p = { .doc = doc, .file = name, .err = err,
+			  .err_size = err_size };
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	rc = parse_doc(&p, cfg);
 	if (rc)
 		mesh_config_free(cfg);
 	return rc;

@@ -243,6 +243,12 @@ int mesh_config_load(const char *path, struct mesh_config *cfg,
 /* The same from memory; @name stands for the file in messages. */
 int mesh_config_parse(const char *name, const char *text, size_t len,
 		      struct mesh_config *cfg, char *err, size_t err_size);
+/* One document already loaded by libyaml (mesh_input.c reads streams of
+ * several); its marks give the lines. */
+struct yaml_document_s;
+int mesh_config_parse_document(const char *name, struct yaml_document_s *doc,
+			       struct mesh_config *cfg, char *err,
+			       size_t err_size);
 void mesh_config_free(struct mesh_config *cfg);
 
 /* "10.0.0.1" or "fd00::1" to 16 bytes (IPv4 v4-mapped); 0 or -1. */

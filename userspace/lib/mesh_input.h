@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What `kmeshctl apply -f` and `validate -f` read: files, directories
+ * (their *.yaml, *.yml and *.json, in name order) and "-" (stdin), each a
+ * stream of YAML documents. Every document is read:
+ *
+ *  - an empty document (nothing, or only comments, between "---") is
+ *    skipped, as kubectl skips it;
+ *  - kmesh's own mesh file (a mapping with services:, clusters:, ...) is
+ *    one document: it must be the only non-empty document of the input;
+ *  - anything with apiVersion: and kind: is a resource (Istio's
+ *    ServiceEntry, WorkloadEntry, DestinationRule, VirtualService,
+ *    AuthorizationPolicy; a kind: List of them); all of them together are
+ *    translated into one mesh config (istio.c) and compiled by the same
+ *    compiler as the mesh file (mesh_config.c).
+ *
+ * One error anywhere fails the whole input, naming the file, the line,
+ * the resource (kind and name) and the field path.
+ */
+#ifndef KMESH_MESH_INPUT_H
+#define KMESH_MESH_INPUT_H
+
+#include <stddef.h>
+
+#include "mesh_config.h"
+
+struct mesh_input_opts {
+	/* Kubernetes cluster domain: "reviews" in namespace "default" is
+	 * reviews.default.svc.<domain>; NULL: cluster.local */
+	const char *domain;
+};
+
+/* 0 or -1 with @err filled. */
+int mesh_input_load(const char *const *paths, size_t nr_paths,
+		    const struct mesh_input_opts *opts, struct mesh_config *cfg,
+		    char *err, size_t err_size);
+/* The same from memory; @name stands for the file in messages. */
+int mesh_input_parse(const char *name, const char *text, size_t len,
+		     const struct mesh_input_opts *opts,
+		     struct mesh_config *cfg, char *err, size_t err_size);
+
+/*
+ * What fallback mode (no kmesh module) counts but cannot enforce: the
+ * endpoint is chosen at connect() from the port's own cluster, so a route
+ * forwarding to another cluster, or splitting by weight, is only named in
+ * counters. Calls @warn once per such route; returns how many.
+ */
+size_t mesh_fallback_unenforced(const struct mesh_config *cfg,
+				void (*warn)(void *arg, const char *msg),
+				void *arg);
+
+#endif /* KMESH_MESH_INPUT_H */
