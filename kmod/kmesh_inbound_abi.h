@@ -62,6 +62,8 @@ enum kmesh_inbound_global {
 	KMESH_IN_G_UNCHECKED	= 9,	/* passed unchecked (failure_mode_allow) */
 	KMESH_IN_G_INTERNAL	= 10,	/* fail-closed drops: no state or scratch */
 	KMESH_IN_G_NO_STATE	= 11,	/* workload connection not tracked (map full) */
+	KMESH_IN_G_EARLY	= 12,	/* data segments dropped before accept()
+					 * (the client retransmits them) */
 	KMESH_IN_G_MAX,
 };
 
@@ -80,6 +82,6 @@ _Static_assert(sizeof(struct kmesh_inbound_key) == 20, "inbound key ABI");
 _Static_assert(sizeof(struct kmesh_inbound_workload) == 28, "inbound workload ABI");
 _Static_assert(sizeof(struct kmesh_inbound_client) == 8, "inbound client ABI");
 _Static_assert(sizeof(struct kmesh_inbound_stats) == 24, "inbound stats ABI");
-_Static_assert(KMESH_IN_G_MAX == 12, "inbound counters ABI");
+_Static_assert(KMESH_IN_G_MAX == 13, "inbound counters ABI");
 
 #endif /* KMESH_INBOUND_ABI_H */

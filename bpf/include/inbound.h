@@ -87,7 +87,8 @@ struct inbound_conn {
 	__u32 nr;			/* services the workload had at the head */
 	__u32 sids[KMESH_INBOUND_MAX_SERVICES];
 	__u8 path_len;
-	__u8 pad[7];
+	__u8 accepted;			/* the application has accepted it */
+	__u8 pad[6];
 	char path[KMESH_L7_LOG_PATH];
 };
 

@@ -460,4 +460,59 @@ int kmesh_inbound_verdict(struct __sk_buff *skb)
 	return bpf_sk_redirect_hash(skb, &kmesh_inbound_socks, &cookie, 0);
 }
 
+/*
+ * Before accept() returns, a socket has no struct socket, and the stream
+ * parser cannot read it: data that arrives then stays in the receive
+ * queue, and the application's first read fails with EAGAIN while the
+ * kernel hands it to the parser late (tcp_bpf_recvmsg_parser). So a
+ * checked connection's data segments are dropped at the door until the
+ * application has accepted it; the client retransmits them (one RTO,
+ * 200 ms or more, for a connection whose data beat accept()). Pure ACKs
+ * and FINs pass. Runs on every packet to the meshed cgroup: returns at
+ * once for anything that is not a checked connection.
+ */
+SEC("cgroup_skb/ingress")
+int kmesh_inbound_ingress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct inbound_conn *st;
+	struct tcp_sock *tp;
+	__u64 cookie;
+	__u8 vihl, doff;
+	__u32 hl, tot;
+
+	if (!sk || (skb->protocol != bpf_htons(0x0800) &&
+		    skb->protocol != bpf_htons(0x86DD)))
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != IPPROTO_TCP || sk->state != BPF_TCP_ESTABLISHED)
+		return 1;
+	cookie = bpf_get_socket_cookie(skb);
+	st = bpf_map_lookup_elem(&kmesh_inbound_conns, &cookie);
+	if (!st || st->accepted)
+		return 1;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 1;
+	if (tp->inet_conn.icsk_inet.sk.sk_socket) {
+		st->accepted = 1;
+		return 1;
+	}
+	/* payload bytes: the segment minus IP and TCP headers */
+	if (skb->protocol == bpf_htons(0x0800)) {
+		if (bpf_skb_load_bytes(skb, 0, &vihl, 1))
+			return 1;
+		hl = (vihl & 0xf) * 4;
+	} else {
+		hl = 40;	/* extension headers before TCP: not on loopback/veth */
+	}
+	if (bpf_skb_load_bytes(skb, hl + 12, &doff, 1))
+		return 1;
+	tot = hl + (doff >> 4) * 4;
+	if (skb->len <= tot)
+		return 1;
+	inbound_global(KMESH_IN_G_EARLY, 1);
+	return 0;
+}
+
 #endif /* KMESH_INBOUND_SKB_H */

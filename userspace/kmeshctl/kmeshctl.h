@@ -23,4 +23,8 @@ int l7_log_add(struct ring_buffer *rb, bool json, __s64 mono_to_real,
 	       long *count, long max);
 void l7_log_done(void);
 
+/* The destination's check (inbound.c). */
+void inbound_status_print(void);
+void inbound_stats_print(bool prometheus);
+
 #endif /* KMESHCTL_H */

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "kmeshctl.h"
+#include "kmesh_inbound_abi.h"
 #include "l4_bpf.h"
 #include "l7_bpf.h"
 #include "mesh_config.h"
@@ -428,9 +429,10 @@ static int on_l7_record(void *ctx, void *data, size_t size)
 		       svc, src, l7_method_name(r->method));
 		json_str(r->path, plen);
 		printf("\",\"path_truncated\":%s,\"route\":\"%s\",\"status\":%u,"
-		       "\"decision\":\"%s\",\"reason\":\"%s\"",
+		       "\"decision\":\"%s\",\"reason\":\"%s\",\"reporter\":\"%s\"",
 		       plen >= KMESH_L7_LOG_PATH ? "true" : "false", route,
-		       r->status, decision, l7_reason_name(r->reason));
+		       r->status, decision, l7_reason_name(r->reason),
+		       r->flags & KMESH_L7_LOG_F_INBOUND ? "destination" : "source");
 		if (r->reason == KMESH_L7_R_DENY_POLICY)
 			printf(",\"policy\":\"%s\"",
 			       policy_name(&lc->nm, r->service_id, r->policy_id,
@@ -456,7 +458,10 @@ static int on_l7_record(void *ctx, void *data, size_t size)
 			printf(" -> %s", endpoint);
 		if (r->flags & KMESH_L7_LOG_F_TRACKED)
 			printf(" latency %.3fms", r->latency_ns / 1e6);
-		printf(" src %s svc %s\n", src, svc);
+		if (r->flags & KMESH_L7_LOG_F_INBOUND)	/* reporter=destination */
+			printf(" src %s workload %s (inbound)\n", src, svc);
+		else
+			printf(" src %s svc %s\n", src, svc);
 	}
 	(*lc->count)++;
 	return lc->max && *lc->count >= lc->max ? 1 : 0;

@@ -71,5 +71,6 @@ int cmd_status(int argc, char **argv)
 	       "fallback (HTTP parsing in eBPF; kfuncs not callable from sk_msg/sockops/connect)");
 	l4_status_print();
 	l7_status_print();
+	inbound_status_print();
 	return 0;
 }

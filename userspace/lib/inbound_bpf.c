@@ -19,6 +19,7 @@
 #define PARSER	"kmesh_inbound_parser"
 #define VERDICT	"kmesh_inbound_verdict"
 #define SOCKS	"kmesh_inbound_socks"
+#define INGRESS	"kmesh_inbound_ingress"
 
 /* ---- compile ---- */
 
@@ -194,7 +195,7 @@ static void prog_pin(char *buf, size_t size, const char *name)
 	snprintf(buf, size, "%s/progs/%s", l4_pin_dir(), name);
 }
 
-int inbound_attach(struct bpf_object *obj, char *err, size_t err_size)
+int inbound_attach(struct bpf_object *obj, int cg_fd, char *err, size_t err_size)
 {
 	static const struct {
 		const char *name;
@@ -234,6 +235,49 @@ int inbound_attach(struct bpf_object *obj, char *err, size_t err_size)
 			return -1;
 		}
 	}
+	/* the door: data before accept() (a pinned link, updated in place
+	 * when adopting, like the other cgroup programs) */
+	{
+		struct bpf_program *p = bpf_object__find_program_by_name(obj, INGRESS);
+		struct bpf_link *link;
+		int fd;
+
+		if (!p) {
+			snprintf(err, err_size, "BPF object without %s", INGRESS);
+			return -1;
+		}
+		snprintf(path, sizeof(path), "%s/links/%s", l4_pin_dir(), INGRESS);
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			rc = bpf_link_update(fd, bpf_program__fd(p), NULL);
+			close(fd);
+			if (rc) {
+				snprintf(err, err_size, "attach %s: %s", INGRESS,
+					 strerror(errno));
+				return -1;
+			}
+		} else {
+			link = bpf_program__attach_cgroup(p, cg_fd);
+			if (!link) {
+				snprintf(err, err_size, "attach %s: %s", INGRESS,
+					 strerror(errno));
+				return -1;
+			}
+			rc = bpf_link__pin(link, path);
+			bpf_link__destroy(link);	/* the pin keeps it attached */
+			if (rc) {
+				snprintf(err, err_size, "pin %s: %s", path, strerror(-rc));
+				return -1;
+			}
+		}
+		prog_pin(path, sizeof(path), INGRESS);
+		unlink(path);
+		rc = bpf_program__pin(p, path);
+		if (rc) {
+			snprintf(err, err_size, "pin %s: %s", path, strerror(-rc));
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -250,6 +294,12 @@ void inbound_detach(void)
 	int map_fd, fd;
 	size_t i;
 
+	snprintf(path, sizeof(path), "%s/links/%s", l4_pin_dir(), INGRESS);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		bpf_link_detach(fd);
+		close(fd);
+	}
 	map_fd = l7_map_fd(SOCKS);
 	if (map_fd < 0)
 		return;
@@ -375,6 +425,7 @@ const char *inbound_global_name(unsigned int i)
 		[KMESH_IN_G_UNCHECKED] = "unchecked",
 		[KMESH_IN_G_INTERNAL] = "internal_drops",
 		[KMESH_IN_G_NO_STATE] = "no_state",
+		[KMESH_IN_G_EARLY] = "early_drops",
 	};
 
 	return i < KMESH_IN_G_MAX ? names[i] : "?";

@@ -41,9 +41,10 @@ int inbound_prepare(const struct mesh_config *cfg, const struct l4_gen *gen,
 		    size_t err_size);
 int inbound_install(int fd, __u32 slot, char *err, size_t err_size);
 
-/* `up`: attach the stream parser and verdict to kmesh_inbound_socks and
- * pin them (before sockops files any socket there). 0 or -1 with @err. */
-int inbound_attach(struct bpf_object *obj, char *err, size_t err_size);
+/* `up`: attach the stream parser and verdict to kmesh_inbound_socks
+ * (before sockops files any socket there) and the ingress program to the
+ * cgroup @cg_fd, and pin them. 0 or -1 with @err. */
+int inbound_attach(struct bpf_object *obj, int cg_fd, char *err, size_t err_size);
 /* `down`: detach them (best effort). */
 void inbound_detach(void);
 /* Are they attached (pinned)? */

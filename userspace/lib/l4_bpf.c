@@ -437,7 +437,7 @@ int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 	}
 	rc = -1;
 	/* the receive check first: sockops files sockets into its sockhash */
-	if (inbound_attach(skel->obj, err, err_size))
+	if (inbound_attach(skel->obj, cg_fd, err, err_size))
 		goto out;
 	for (i = 0; i < L4_NR_PROGS; i++) {
 		enum l4_prog p = attach_order[i];
