@@ -36,6 +36,25 @@ struct kmesh_inbound_workload {
 	__u32 nr;
 	__u32 service_id[KMESH_INBOUND_MAX_SERVICES];
 	__u16 svc_port[KMESH_INBOUND_MAX_SERVICES];
+	__u8 l4[KMESH_INBOUND_MAX_SERVICES];	/* KMESH_IN_L4_* per service */
+};
+
+/*
+ * L4 at the door: what a service's policies decide from the source
+ * address alone, checked on the SYN. Entries in the generation's
+ * kmesh_l7_cidrs LPM trie (value: the policy id, or 1), under two more
+ * directions than the L7 ones:
+ *  - L4_DENY: sources a DENY rule refuses whatever the request (a rule
+ *    with nothing but from.source.ip_blocks);
+ *  - L4_ALLOW: when every ALLOW rule of the service names its sources
+ *    (from.source.ip_blocks only), the union of them: any other source
+ *    can match no ALLOW rule, so no request of it can pass.
+ */
+#define KMESH_IN_L4_DENY	(1U << 0)	/* the service has L4_DENY entries */
+#define KMESH_IN_L4_ALLOW	(1U << 1)	/* ... and an L4_ALLOW list */
+enum {
+	KMESH_IN_DIR_L4_DENY	= 2,	/* after enum kmesh_l7_dir */
+	KMESH_IN_DIR_L4_ALLOW	= 3,
 };
 
 /* A local meshed client's http service connection, by its own 4-tuple
@@ -64,6 +83,7 @@ enum kmesh_inbound_global {
 	KMESH_IN_G_NO_STATE	= 11,	/* workload connection not tracked (map full) */
 	KMESH_IN_G_EARLY	= 12,	/* data segments dropped before accept()
 					 * (the client retransmits them) */
+	KMESH_IN_G_L4_REFUSED	= 13,	/* SYNs dropped by an L4 rule (before accept) */
 	KMESH_IN_G_MAX,
 };
 
@@ -72,16 +92,20 @@ struct kmesh_inbound_stats {
 	__u64 allowed;
 	__u64 denied;		/* by policy */
 	__u64 bad;		/* invalid HTTP, too large, bad body */
+	__u64 l4_refused;	/* connections refused at the door (SYN dropped) */
 };
 
 /* Request-log records (struct kmesh_l7_log) written by the destination's
  * check carry this flag: reporter=destination. */
 #define KMESH_L7_LOG_F_INBOUND	(1U << 7)
+/* ... and this one when the refusal was the connection's SYN (L4). */
+#define KMESH_L7_LOG_F_L4	(1U << 6)
 
 _Static_assert(sizeof(struct kmesh_inbound_key) == 20, "inbound key ABI");
-_Static_assert(sizeof(struct kmesh_inbound_workload) == 28, "inbound workload ABI");
+_Static_assert(sizeof(struct kmesh_inbound_workload) == 32, "inbound workload ABI");
 _Static_assert(sizeof(struct kmesh_inbound_client) == 8, "inbound client ABI");
-_Static_assert(sizeof(struct kmesh_inbound_stats) == 24, "inbound stats ABI");
-_Static_assert(KMESH_IN_G_MAX == 13, "inbound counters ABI");
+_Static_assert(sizeof(struct kmesh_inbound_stats) == 32, "inbound stats ABI");
+_Static_assert((int)KMESH_IN_DIR_L4_DENY > (int)KMESH_L7_DIR_DST, "L4 directions follow the L7 ones");
+_Static_assert(KMESH_IN_G_MAX == 14, "inbound counters ABI");
 
 #endif /* KMESH_INBOUND_ABI_H */

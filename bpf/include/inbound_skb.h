@@ -460,16 +460,180 @@ int kmesh_inbound_verdict(struct __sk_buff *skb)
 	return bpf_sk_redirect_hash(skb, &kmesh_inbound_socks, &cookie, 0);
 }
 
+/* ---- at the door: cgroup_skb/ingress ---- */
+
+#define IN_CURRENT_NETNS	((__u64)-1)	/* BPF_F_CURRENT_NETNS (uapi macro) */
+
+/* Is @sk (a local socket, found by the SYN's reversed 4-tuple) a meshed
+ * client of an http service port, whose sk_msg checks every request? */
+static __always_inline bool in_local_http_client(struct bpf_sock *sk)
+{
+	struct kmesh_service_key key = {};
+	struct kmesh_service *svc;
+	struct kmesh_sk_state *s;
+	struct kmesh_l4_cfg cfg;
+
+	s = bpf_sk_storage_get(&kmesh_sk_state, sk, 0, 0);
+	if (!s || !(s->flags & KMESH_SK_F_SERVICE) || kmesh_l4_cfg_get(&cfg))
+		return false;
+	kmesh_addr_copy(key.addr, s->svc_addr);
+	key.port = s->svc_port;
+	key.protocol = KMESH_PROTO_TCP;
+	svc = bpf_map_lookup_elem(cfg.services, &key);
+	return svc && (svc->flags & KMESH_SVC_F_HTTP);
+}
+
+static __always_inline __u64 in_l4_lookup(void *cidrs, __u32 sid, __u32 dir,
+					  const __u32 *addr)
+{
+	struct kmesh_l7_cidr_key key = {
+		.prefixlen = 64 + 128,
+		.service_id = bpf_htonl(sid),
+		.dir = bpf_htonl(dir),
+	};
+	__u64 *v;
+
+	kmesh_addr_copy(key.addr, addr);
+	v = bpf_map_lookup_elem(cidrs, &key);
+	return v ? *v : 0;
+}
+
+/* A record for a connection refused at the door. */
+static __always_inline void in_log_l4(const __u32 *src, __u16 sport,
+				      const __u32 *dst, __u16 dport, __u32 sid,
+				      __u32 policy_id, __u8 reason)
+{
+	struct kmesh_l7_log *r = l7_log_new();
+
+	if (!r)
+		return;
+	kmesh_addr_copy(r->source_addr, src);
+	r->source_port = sport;
+	kmesh_addr_copy(r->service_addr, dst);
+	r->service_port = dport;
+	r->service_id = sid;
+	r->policy_id = policy_id;
+	r->reason = reason;
+	r->flags = KMESH_L7_LOG_F_INBOUND | KMESH_L7_LOG_F_L4;
+	bpf_ringbuf_submit(r, 0);
+}
+
 /*
- * Before accept() returns, a socket has no struct socket, and the stream
- * parser cannot read it: data that arrives then stays in the receive
- * queue, and the application's first read fails with EAGAIN while the
- * kernel hands it to the parser late (tcp_bpf_recvmsg_parser). So a
- * checked connection's data segments are dropped at the door until the
- * application has accepted it; the client retransmits them (one RTO,
- * 200 ms or more, for a connection whose data beat accept()). Pure ACKs
- * and FINs pass. Runs on every packet to the meshed cgroup: returns at
- * once for anything that is not a checked connection.
+ * A SYN to a listener in the meshed cgroup: refuse it (drop: the client
+ * sees its connect time out) when the workload's policies decide from
+ * the source address alone that no request of it may pass (see
+ * KMESH_IN_L4_*). Global: verified once. Returns the verdict (1 pass).
+ */
+__noinline int kmesh_inbound_syn(struct __sk_buff *skb, __u32 hl, __u32 v4)
+{
+	const struct kmesh_inbound_workload *w;
+	struct bpf_sock_tuple t = {};
+	struct kmesh_l4_generation *gen;
+	__u32 src[4], dst[4], zero = 0, slot, i, sid;
+	__u16 ports[2];
+	struct bpf_sock *peer;
+	void *cidrs;
+	__u64 pol;
+
+	if (!skb)
+		return 1;
+	if (v4) {
+		__u32 a[2];
+
+		if (bpf_skb_load_bytes(skb, 12, a, sizeof(a)))
+			return 1;
+		kmesh_addr_set_v4(src, a[0]);
+		kmesh_addr_set_v4(dst, a[1]);
+	} else {
+		if (bpf_skb_load_bytes(skb, 8, src, sizeof(src)) ||
+		    bpf_skb_load_bytes(skb, 24, dst, sizeof(dst)))
+			return 1;
+	}
+	if (bpf_skb_load_bytes(skb, hl, ports, sizeof(ports)))
+		return 1;
+	w = inbound_workload(dst, bpf_ntohs(ports[1]));
+	if (!w || !w->nr)
+		return 1;
+	gen = bpf_map_lookup_elem(&kmesh_generation, &zero);
+	if (!gen)
+		return 1;
+	slot = KMESH_READ_ONCE(gen->slot);
+	cidrs = bpf_map_lookup_elem(&kmesh_l7_cidrs, &slot);
+	if (!cidrs)
+		return 1;
+	/* a local meshed http client: its own sk_msg checks each request */
+	if (v4) {
+		t.ipv4.saddr = dst[3];
+		t.ipv4.daddr = src[3];
+		t.ipv4.sport = ports[1];
+		t.ipv4.dport = ports[0];
+		peer = bpf_sk_lookup_tcp(skb, &t, sizeof(t.ipv4), IN_CURRENT_NETNS, 0);
+	} else {
+		__builtin_memcpy(t.ipv6.saddr, dst, 16);
+		__builtin_memcpy(t.ipv6.daddr, src, 16);
+		t.ipv6.sport = ports[1];
+		t.ipv6.dport = ports[0];
+		peer = bpf_sk_lookup_tcp(skb, &t, sizeof(t.ipv6), IN_CURRENT_NETNS, 0);
+	}
+	if (peer) {
+		bool local = in_local_http_client(peer);
+
+		bpf_sk_release(peer);
+		if (local)
+			return 1;
+	}
+	for (i = 0; i < KMESH_INBOUND_MAX_SERVICES; i++) {
+		__u8 reason = 0;
+
+		if (i >= w->nr)
+			break;
+		sid = w->service_id[i];
+		pol = 0;
+		if (w->l4[i] & KMESH_IN_L4_DENY) {
+			pol = in_l4_lookup(cidrs, sid, KMESH_IN_DIR_L4_DENY, src);
+			if (pol)
+				reason = KMESH_L7_R_DENY_POLICY;
+		}
+		if (!reason && (w->l4[i] & KMESH_IN_L4_ALLOW) &&
+		    !in_l4_lookup(cidrs, sid, KMESH_IN_DIR_L4_ALLOW, src))
+			reason = KMESH_L7_R_NO_ALLOW;
+		if (!reason)
+			continue;
+		inbound_global(KMESH_IN_G_L4_REFUSED, 1);
+		{
+			struct kmesh_inbound_stats *st, z = {};
+
+			st = bpf_map_lookup_elem(&kmesh_inbound_stats, &sid);
+			if (!st) {
+				bpf_map_update_elem(&kmesh_inbound_stats, &sid, &z,
+						    BPF_NOEXIST);
+				st = bpf_map_lookup_elem(&kmesh_inbound_stats, &sid);
+			}
+			if (st)
+				st->l4_refused++;
+		}
+		in_log_l4(src, bpf_ntohs(ports[0]), dst, bpf_ntohs(ports[1]), sid,
+			  reason == KMESH_L7_R_DENY_POLICY ? (__u32)pol : 0, reason);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The door of the meshed cgroup, on every packet it receives: returns at
+ * once for anything but a SYN to a listener or a segment of a connection
+ * checked on receive.
+ *
+ * SYN: kmesh_inbound_syn (L4 policy, before accept()).
+ *
+ * Data before accept(): a socket has no struct socket until accept()
+ * returns it, and the stream parser cannot read it then: data that
+ * arrives early stays in the receive queue, and the application's first
+ * read fails with EAGAIN while the kernel hands it to the parser late
+ * (tcp_bpf_recvmsg_parser). So a checked connection's data segments are
+ * dropped until the application has accepted it; the client retransmits
+ * them (one RTO, 200 ms or more, for data that beat accept()). Pure ACKs
+ * and FINs pass.
  */
 SEC("cgroup_skb/ingress")
 int kmesh_inbound_ingress(struct __sk_buff *skb)
@@ -477,15 +641,33 @@ int kmesh_inbound_ingress(struct __sk_buff *skb)
 	struct bpf_sock *sk = skb->sk;
 	struct inbound_conn *st;
 	struct tcp_sock *tp;
+	__u32 hl, tot, v4;
 	__u64 cookie;
-	__u8 vihl, doff;
-	__u32 hl, tot;
+	__u8 b, doff, flags;
 
-	if (!sk || (skb->protocol != bpf_htons(0x0800) &&
-		    skb->protocol != bpf_htons(0x86DD)))
+	if (!sk)
+		return 1;
+	v4 = skb->protocol == bpf_htons(0x0800);
+	if (!v4 && skb->protocol != bpf_htons(0x86DD))
 		return 1;
 	sk = bpf_sk_fullsock(sk);
-	if (!sk || sk->protocol != IPPROTO_TCP || sk->state != BPF_TCP_ESTABLISHED)
+	if (!sk || sk->protocol != IPPROTO_TCP)
+		return 1;
+	if (v4) {
+		if (bpf_skb_load_bytes(skb, 0, &b, 1))
+			return 1;
+		hl = (b & 0xf) * 4;
+	} else {
+		hl = 40;	/* extension headers before TCP: not on loopback/veth */
+	}
+	if (sk->state == BPF_TCP_LISTEN) {
+		if (bpf_skb_load_bytes(skb, hl + 13, &flags, 1))
+			return 1;
+		if ((flags & 0x12) != 0x02)	/* SYN without ACK */
+			return 1;
+		return kmesh_inbound_syn(skb, hl, v4) ? 1 : 0;
+	}
+	if (sk->state != BPF_TCP_ESTABLISHED)
 		return 1;
 	cookie = bpf_get_socket_cookie(skb);
 	st = bpf_map_lookup_elem(&kmesh_inbound_conns, &cookie);
@@ -499,13 +681,6 @@ int kmesh_inbound_ingress(struct __sk_buff *skb)
 		return 1;
 	}
 	/* payload bytes: the segment minus IP and TCP headers */
-	if (skb->protocol == bpf_htons(0x0800)) {
-		if (bpf_skb_load_bytes(skb, 0, &vihl, 1))
-			return 1;
-		hl = (vihl & 0xf) * 4;
-	} else {
-		hl = 40;	/* extension headers before TCP: not on loopback/veth */
-	}
 	if (bpf_skb_load_bytes(skb, hl + 12, &doff, 1))
 		return 1;
 	tot = hl + (doff >> 4) * 4;

@@ -71,15 +71,18 @@ void inbound_stats_print(bool prometheus)
 		printf("# HELP kmesh_http_authz_total HTTP requests by authorization decision, by who decided: reporter=destination is the check on receive at the workload (direction=inbound); the source's decisions are kmesh_http_requests_total.\n");
 		printf("# TYPE kmesh_http_authz_total counter\n");
 		for (i = 0; i < n; i++) {
-			static const char *const dec[] = { "allowed", "denied", "invalid" };
-			const __u64 val[] = { v[i].val.allowed, v[i].val.denied, v[i].val.bad };
+			static const char *const dec[] = { "allowed", "denied", "invalid", "connection_refused" };
+			const __u64 val[] = { v[i].val.allowed, v[i].val.denied, v[i].val.bad,
+					      v[i].val.l4_refused };
 
-			for (c = 0; c < 3; c++)
+			for (c = 0; c < 4; c++)
 				printf("kmesh_http_authz_total{service=\"%s\",reporter=\"destination\",direction=\"inbound\",decision=\"%s\"} %llu\n",
 				       svc_name(ids, nids, v[i].service_id, b, sizeof(b)),
 				       dec[c], (unsigned long long)val[c]);
 		}
 		for (c = 0; c < KMESH_IN_G_MAX; c++) {
+			printf("# HELP kmesh_http_inbound_%s_total The destination's check on receive, node-wide: %s (docs/observability.md).\n",
+			       inbound_global_name(c), inbound_global_name(c));
 			printf("# TYPE kmesh_http_inbound_%s_total counter\n",
 			       inbound_global_name(c));
 			printf("kmesh_http_inbound_%s_total %llu\n",
@@ -87,11 +90,12 @@ void inbound_stats_print(bool prometheus)
 		}
 	} else {
 		for (i = 0; i < n; i++)
-			printf("inbound %s: allowed %llu denied %llu invalid %llu\n",
+			printf("inbound %s: allowed %llu denied %llu invalid %llu connections_refused %llu\n",
 			       svc_name(ids, nids, v[i].service_id, b, sizeof(b)),
 			       (unsigned long long)v[i].val.allowed,
 			       (unsigned long long)v[i].val.denied,
-			       (unsigned long long)v[i].val.bad);
+			       (unsigned long long)v[i].val.bad,
+			       (unsigned long long)v[i].val.l4_refused);
 		printf("inbound node:");
 		for (c = 0; c < KMESH_IN_G_MAX; c++)
 			printf(" %s %llu", inbound_global_name(c),

@@ -429,10 +429,9 @@ static int on_l7_record(void *ctx, void *data, size_t size)
 		       svc, src, l7_method_name(r->method));
 		json_str(r->path, plen);
 		printf("\",\"path_truncated\":%s,\"route\":\"%s\",\"status\":%u,"
-		       "\"decision\":\"%s\",\"reason\":\"%s\",\"reporter\":\"%s\"",
+		       "\"decision\":\"%s\",\"reason\":\"%s\"",
 		       plen >= KMESH_L7_LOG_PATH ? "true" : "false", route,
-		       r->status, decision, l7_reason_name(r->reason),
-		       r->flags & KMESH_L7_LOG_F_INBOUND ? "destination" : "source");
+		       r->status, decision, l7_reason_name(r->reason));
 		if (r->reason == KMESH_L7_R_DENY_POLICY)
 			printf(",\"policy\":\"%s\"",
 			       policy_name(&lc->nm, r->service_id, r->policy_id,
@@ -440,9 +439,11 @@ static int on_l7_record(void *ctx, void *data, size_t size)
 		if (cluster)
 			printf(",\"cluster\":\"%s\",\"endpoint_name\":\"%s\"",
 			       cluster, endpoint);
-		printf(",\"response_seen\":%s,\"latency_ns\":%llu}\n",
+		printf(",\"response_seen\":%s,\"latency_ns\":%llu,\"reporter\":\"%s\"%s}\n",
 		       r->flags & KMESH_L7_LOG_F_TRACKED ? "true" : "false",
-		       (unsigned long long)r->latency_ns);
+		       (unsigned long long)r->latency_ns,
+		       r->flags & KMESH_L7_LOG_F_INBOUND ? "destination" : "source",
+		       r->flags & KMESH_L7_LOG_F_L4 ? ",\"connection_refused\":true" : "");
 	} else {
 		printf("%s http %s %s %.*s%s route %s %s", when, service,
 		       l7_method_name(r->method), (int)plen, r->path,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Inbound authorization's kernel side: workloads per generation, the
  * sk_skb programs, counters (inbound_bpf.h). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -44,9 +45,112 @@ static struct inbound_ws_rec *find_ws(struct inbound_ws_rec *v, size_t n,
 	return NULL;
 }
 
+/* ---- L4 at the door ---- */
+
+static int cidr_add(struct l7_cidrs *c, __u32 sid, __u32 dir,
+		    const struct mesh_cidr *m, __u64 val)
+{
+	struct l7_cidr_entry e = {};
+	size_t i;
+
+	e.key.prefixlen = 64 + m->bits;
+	e.key.service_id = htonl(sid);
+	e.key.dir = htonl(dir);
+	memcpy(e.key.addr, m->addr, sizeof(e.key.addr));
+	e.sets = val;
+	for (i = 0; i < c->n; i++)
+		if (!memcmp(&c->v[i].key, &e.key, sizeof(e.key)))
+			return 0;	/* the first policy to name it is shown */
+	if (c->n == KMESH_L7_MAX_CIDRS)
+		return -1;
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 64;
+		void *nv = realloc(c->v, nc * sizeof(*c->v));
+
+		if (!nv)
+			return -1;
+		c->v = nv;
+		c->cap = nc;
+	}
+	c->v[c->n++] = e;
+	return 0;
+}
+
+/* A from[] entry that names its sources and nothing else. */
+static bool plain_source(const struct mesh_authz_source *f)
+{
+	return f->ip_blocks.n && !f->not_ip_blocks.n;
+}
+
+/*
+ * Service @svc's L4 part (see KMESH_IN_L4_*): entries into @cidrs, the
+ * flags returned in *@flags. 0, or -1 when the CIDR list is full.
+ */
+static int l4_compile(const struct mesh_config *cfg, size_t svc, __u32 sid,
+		      struct l7_cidrs *cidrs, __u8 *flags)
+{
+	bool has_allow = false, allow_any = false;
+	size_t j, r, f, k;
+
+	*flags = 0;
+	for (j = 0; j < cfg->nr_authz; j++) {
+		const struct mesh_authz *a = &cfg->authz[j];
+
+		if (a->service != (int)svc)
+			continue;
+		if (a->action == MESH_AUTHZ_DENY) {
+			for (r = 0; r < a->nr_rules; r++) {
+				const struct mesh_authz_rule *ru = &a->rules[r];
+
+				if (ru->nr_to || ru->nr_when || !ru->nr_from)
+					continue;	/* needs the request */
+				for (f = 0; f < ru->nr_from; f++) {
+					if (!plain_source(&ru->from[f]))
+						continue;
+					for (k = 0; k < ru->from[f].ip_blocks.n; k++)
+						if (cidr_add(cidrs, sid, KMESH_IN_DIR_L4_DENY,
+							     &ru->from[f].ip_blocks.v[k], a->id))
+							return -1;
+					*flags |= KMESH_IN_L4_DENY;
+				}
+			}
+			continue;
+		}
+		has_allow = true;
+		for (r = 0; r < a->nr_rules && !allow_any; r++) {
+			const struct mesh_authz_rule *ru = &a->rules[r];
+
+			if (!ru->nr_from) {
+				allow_any = true;	/* any source may match */
+				break;
+			}
+			for (f = 0; f < ru->nr_from; f++)
+				if (!plain_source(&ru->from[f]))
+					allow_any = true;
+		}
+	}
+	if (!has_allow || allow_any)
+		return 0;
+	/* every ALLOW rule names its sources: their union is the list */
+	for (j = 0; j < cfg->nr_authz; j++) {
+		const struct mesh_authz *a = &cfg->authz[j];
+
+		if (a->service != (int)svc || a->action == MESH_AUTHZ_DENY)
+			continue;
+		for (r = 0; r < a->nr_rules; r++)
+			for (f = 0; f < a->rules[r].nr_from; f++)
+				for (k = 0; k < a->rules[r].from[f].ip_blocks.n; k++)
+					if (cidr_add(cidrs, sid, KMESH_IN_DIR_L4_ALLOW,
+						     &a->rules[r].from[f].ip_blocks.v[k], 1))
+						return -1;
+	}
+	*flags |= KMESH_IN_L4_ALLOW;
+	return 0;
+}
+
 int inbound_workloads(const struct mesh_config *cfg, const __u32 *service_ids,
-		      struct inbound_ws_rec **out, size_t *n, char *err,
-		      size_t err_size)
+		      struct l7_cidrs *cidrs, struct inbound_ws_rec **out,
+		      size_t *n, char *err, size_t err_size)
 {
 	struct inbound_ws_rec *v = NULL, *r;
 	size_t nr = 0, cap = 0, i, p, e, k;
@@ -55,9 +159,15 @@ int inbound_workloads(const struct mesh_config *cfg, const __u32 *service_ids,
 	*n = 0;
 	for (i = 0; i < cfg->nr_services; i++) {
 		const struct mesh_service *s = &cfg->services[i];
+		__u8 l4 = 0;
 
 		if (!has_authz(cfg, i))
 			continue;
+		if (cidrs && l4_compile(cfg, i, service_ids[i], cidrs, &l4)) {
+			snprintf(err, err_size, "service '%s': more than %d address blocks in authorization",
+				 s->name, KMESH_L7_MAX_CIDRS);
+			goto fail;
+		}
 		for (p = 0; p < s->nr_ports; p++) {
 			const struct mesh_port *mp = &s->ports[p];
 			const struct mesh_cluster *c;
@@ -113,6 +223,7 @@ int inbound_workloads(const struct mesh_config *cfg, const __u32 *service_ids,
 				}
 				w->service_id[w->nr] = service_ids[i];
 				w->svc_port[w->nr] = mp->port;
+				w->l4[w->nr] = l4;
 				w->nr++;
 			}
 		}
@@ -131,8 +242,8 @@ static const struct gen_map_spec ws_spec = {
 };
 
 int inbound_prepare(const struct mesh_config *cfg, const struct l4_gen *gen,
-		    __u32 slot, bool *fresh, size_t *nr, char *err,
-		    size_t err_size)
+		    __u32 slot, struct l7_cidrs *cidrs, bool *fresh, size_t *nr,
+		    char *err, size_t err_size)
 {
 	struct inbound_ws_rec *v;
 	int outer, fd, e;
@@ -140,7 +251,7 @@ int inbound_prepare(const struct mesh_config *cfg, const struct l4_gen *gen,
 
 	*fresh = false;
 	*nr = 0;
-	if (inbound_workloads(cfg, gen->service_ids, &v, &n, err, err_size))
+	if (inbound_workloads(cfg, gen->service_ids, cidrs, &v, &n, err, err_size))
 		return -1;
 	outer = l7_map_fd("kmesh_inbound_ws");
 	if (outer < 0) {
@@ -397,6 +508,7 @@ int inbound_read_stats(struct inbound_stat_entry **v, size_t *n)
 			e->val.allowed += per[c].allowed;
 			e->val.denied += per[c].denied;
 			e->val.bad += per[c].bad;
+			e->val.l4_refused += per[c].l4_refused;
 		}
 	}
 	free(per);
@@ -426,6 +538,7 @@ const char *inbound_global_name(unsigned int i)
 		[KMESH_IN_G_INTERNAL] = "internal_drops",
 		[KMESH_IN_G_NO_STATE] = "no_state",
 		[KMESH_IN_G_EARLY] = "early_drops",
+		[KMESH_IN_G_L4_REFUSED] = "l4_refused",
 	};
 
 	return i < KMESH_IN_G_MAX ? names[i] : "?";

@@ -14,6 +14,7 @@
 
 #include "kmesh_inbound_abi.h"
 #include "l4_build.h"
+#include "l7_build.h"
 #include "mesh_config.h"
 
 struct bpf_object;
@@ -28,17 +29,18 @@ struct inbound_ws_rec {
  * The protected workloads of @cfg: every endpoint address:port of the
  * cluster of an http port of a service with authorization (an endpoint
  * without a port: the service port), with the services it serves there.
+ * With @cidrs, each service's L4 part (KMESH_IN_L4_*) goes there too.
  * 0, or -1 with @err ("endpoint 10.0.0.1:80 serves more than 4 ...").
  */
 int inbound_workloads(const struct mesh_config *cfg, const __u32 *service_ids,
-		      struct inbound_ws_rec **out, size_t *n, char *err,
-		      size_t err_size);
+		      struct l7_cidrs *cidrs, struct inbound_ws_rec **out,
+		      size_t *n, char *err, size_t err_size);
 
 /* The next generation's workload map in @slot: refilled, or new
  * (*@fresh, installed by inbound_install). fd, or -1 with @err. */
 int inbound_prepare(const struct mesh_config *cfg, const struct l4_gen *gen,
-		    __u32 slot, bool *fresh, size_t *nr, char *err,
-		    size_t err_size);
+		    __u32 slot, struct l7_cidrs *cidrs, bool *fresh, size_t *nr,
+		    char *err, size_t err_size);
 int inbound_install(int fd, __u32 slot, char *err, size_t err_size);
 
 /* `up`: attach the stream parser and verdict to kmesh_inbound_socks

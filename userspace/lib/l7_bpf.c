@@ -208,6 +208,12 @@ int l7_prepare(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
 				gen->vips[j].val.route_table_id = table;
 		add_names(&names, cfg, (int)i, sid);
 	}
+	/* the workloads these policies protect where requests arrive, and
+	 * what their L4 part refuses at the door (into the CIDR map) */
+	a->inbound_fd = inbound_prepare(cfg, gen, slot, &cidrs, &a->inbound_fresh,
+					&a->nr_workloads, err, err_size);
+	if (a->inbound_fd < 0)
+		goto out;
 	e = gen_map_fill(a->policy_fd, pols, a->nr_policies, sizeof(*pols),
 			 offsetof(struct policy_rec, service_id), sizeof(__u32),
 			 offsetof(struct policy_rec, pol), sizeof(pols->pol));
@@ -222,11 +228,6 @@ int l7_prepare(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
 			 strerror(-e));
 		goto out;
 	}
-	/* the workloads these policies protect where requests arrive */
-	a->inbound_fd = inbound_prepare(cfg, gen, slot, &a->inbound_fresh,
-					&a->nr_workloads, err, err_size);
-	if (a->inbound_fd < 0)
-		goto out;
 	names_fd = l7_map_fd("kmesh_l7_names");
 	if (names_fd >= 0)	/* names only label stats: errors do not count */
 		gen_map_fill(names_fd, names.v, names.n, sizeof(*names.v),
