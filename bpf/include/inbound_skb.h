@@ -100,7 +100,9 @@ __noinline int kmesh_inbound_chunks(struct __sk_buff *skb, struct l7_scratch *sc
 		n = end - pos;
 		if (n > L7_CHUNK_WIN)
 			n = L7_CHUNK_WIN;
-		if (!n || bpf_skb_load_bytes(skb, pos, &sc->buf[L7_WIN_OFF], n)) {
+		/* 1..64 also for verifiers that learn nothing from n != 0 */
+		n = ((n - 1) & (L7_CHUNK_WIN - 1)) + 1;
+		if (bpf_skb_load_bytes(skb, pos, &sc->buf[L7_WIN_OFF], n)) {
 			cs->state = CS_ERROR;
 			cs->status = KMESH_CHUNK_E_INVAL;
 			break;
@@ -146,7 +148,10 @@ __noinline int kmesh_inbound_head(struct __sk_buff *skb, struct l7_scratch *sc,
 	n = end - pos;
 	if (n > KMESH_L7_MAX_HEAD)
 		n = KMESH_L7_MAX_HEAD;
-	if (!n || bpf_skb_load_bytes(skb, pos, sc->buf, n)) {
+	/* 1..8192 (pos < end) also for verifiers that learn nothing from
+	 * n != 0 */
+	n = ((n - 1) & (KMESH_L7_MAX_HEAD - 1)) + 1;
+	if (bpf_skb_load_bytes(skb, pos, sc->buf, n)) {
 		inbound_global(KMESH_IN_G_INTERNAL, 1);
 		in_refuse(st, KMESH_L7_R_BAD_REQUEST, 400, 0, 0);
 		return IN_REFUSED;
@@ -164,8 +169,9 @@ __noinline int kmesh_inbound_head(struct __sk_buff *skb, struct l7_scratch *sc,
 	for (i = 0; i < KMESH_INBOUND_MAX_SERVICES; i++) {
 		if (i >= w->nr)
 			break;
-		st->sids[i] = w->service_id[i];
-		pol = bpf_map_lookup_elem(cfg.pol, &st->sids[i]);
+		sid = w->service_id[i];	/* a key on the stack (6.1) */
+		st->sids[i] = sid;
+		pol = bpf_map_lookup_elem(cfg.pol, &sid);
 		if (pol && (pol->flags & KMESH_L7_PF_FAIL_OPEN))
 			fail_open = true;
 	}

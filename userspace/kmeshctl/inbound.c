@@ -19,9 +19,11 @@ void inbound_status_print(void)
 	}
 	printf("inbound authz: on receive at protected workloads (sk_skb stream parser+verdict, eBPF parser on every kernel)\n"
 	       "  http requests to an endpoint of a service with authorization, accepted in the meshed cgroup, are checked before the application reads them;\n"
+	       "  source-only rules refuse the connection at the door (SYN dropped by cgroup_skb/ingress, before accept());\n"
 	       "  local meshed clients of http service ports are checked by their own sk_msg (source) and not again\n");
 	if (!inbound_read_global(g))
-		printf("  %llu connections checked on receive, %llu left to the source check; %llu request heads checked, %llu denied, %llu invalid (%llu answered, %llu dropped)\n",
+		printf("  %llu connections refused at the door, %llu checked on receive, %llu left to the source check; %llu request heads checked, %llu denied, %llu invalid (%llu answered, %llu dropped)\n",
+		       (unsigned long long)g[KMESH_IN_G_L4_REFUSED],
 		       (unsigned long long)g[KMESH_IN_G_CONNS],
 		       (unsigned long long)g[KMESH_IN_G_SOURCE],
 		       (unsigned long long)g[KMESH_IN_G_REQUESTS],
