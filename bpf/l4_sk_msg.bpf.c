@@ -7,6 +7,7 @@
  * _l7 one that parses, routes and scans chunks with them.
  */
 #include "l7_msg.h"
+#include "inbound_skb.h"	/* the destination's check, on receive */
 
 SEC("sk_msg")
 int kmesh_sk_msg(struct sk_msg_md *msg)

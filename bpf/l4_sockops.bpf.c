@@ -16,8 +16,10 @@ int kmesh_sockops(struct bpf_sock_ops *ops)
 		kmesh_on_passive(ops);
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
-		if (ops->args[1] == BPF_TCP_CLOSE)
+		if (ops->args[1] == BPF_TCP_CLOSE) {
 			kmesh_on_close(ops);
+			kmesh_inbound_close(ops);
+		}
 		break;
 	}
 	return 1;

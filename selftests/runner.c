@@ -33,6 +33,7 @@ static const struct {
 	{ "kmeshctl", test_kmeshctl },
 	{ "l4", test_l4 },
 	{ "l7", test_l7 },
+	{ "inbound", test_inbound },
 	{ "defer", test_defer },
 	{ "load", test_load },
 	{ "faults", test_faults },

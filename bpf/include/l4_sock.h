@@ -10,6 +10,7 @@
 
 #include "l4_connect.h"
 #include "l7_maps.h"
+#include "inbound.h"
 
 /*
  * Loopback addresses repeat in every netns: key them with the netns so a
@@ -111,23 +112,29 @@ static __always_inline void kmesh_on_active(struct bpf_sock_ops *ops)
 	s->flags |= KMESH_SK_F_ESTABLISHED;
 	kmesh_want_state_cb(ops);
 	kmesh_key_from_ops(ops, &k);
+	kmesh_inbound_note_client(s, &k);
 	kmesh_sock_add(ops, s, &k);
 }
 
 /*
  * Server side: join the sockhash only when the client is a local service
- * connection already filed (the client's ESTABLISHED runs first).
+ * connection already filed (the client's ESTABLISHED runs first). A
+ * protected workload's connection checked on receive (inbound.h) joins
+ * it for its own sk_msg (responses) but is not filed as a redirect
+ * target: its requests must arrive through the receive check.
  */
 static __always_inline void kmesh_on_passive(struct bpf_sock_ops *ops)
 {
 	struct bpf_sock *sk = ops->sk;
 	struct kmesh_sock_key k, peer;
 	struct kmesh_sk_state *s;
+	bool inbound;
 
 	if (!sk)
 		return;
 	kmesh_key_from_ops(ops, &k);
 	kmesh_key_reverse(&k, &peer);
+	inbound = kmesh_inbound_on_passive(ops, &k, &peer);
 	if (!bpf_map_lookup_elem(&kmesh_local_socks, &peer))
 		return;
 	s = bpf_sk_storage_get(&kmesh_sk_state, sk, 0,
@@ -140,6 +147,11 @@ static __always_inline void kmesh_on_passive(struct bpf_sock_ops *ops)
 	s->flags = KMESH_SK_F_ESTABLISHED;
 	s->tx_redir = 0;
 	kmesh_want_state_cb(ops);
+	if (inbound) {
+		if (bpf_sock_hash_update(ops, &kmesh_sockhash, &k, BPF_ANY))
+			kmesh_global_add(KMESH_L4_G_SOCKHASH, 1);
+		return;
+	}
 	kmesh_sock_add(ops, s, &k);
 }
 

@@ -40,5 +40,8 @@ void l7_log_done(void);
 struct mesh_config;
 int check_inputs(const char *const *files, size_t nr_files, bool explain,
 		 const char *mode, bool strict, struct mesh_config *cfg);
+/* The destination's check (inbound.c). */
+void inbound_status_print(void);
+void inbound_stats_print(bool prometheus);
 
 #endif /* KMESHCTL_H */

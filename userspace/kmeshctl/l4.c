@@ -515,6 +515,7 @@ int cmd_stats(int argc, char **argv)
 		stats_text(&h, ids, n, global);
 	l7_stats_print(prom);	/* per-route HTTP counters (l7.c) */
 	cp_stats_print(prom);	/* kmesh-agent's xDS updates (cp_status.c) */
+	inbound_stats_print(prom);	/* the destination's check (inbound.c) */
 	free(ids);
 	l4_close(&h);
 	return 0;

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "kmeshctl.h"
+#include "kmesh_maps.h"
 #include "l4_bpf.h"
 #include "l7_bpf.h"
 #include "mesh_config.h"
@@ -441,9 +442,11 @@ static int on_l7_record(void *ctx, void *data, size_t size)
 		if (cluster)
 			printf(",\"cluster\":\"%s\",\"endpoint_name\":\"%s\"",
 			       cluster, endpoint);
-		printf(",\"response_seen\":%s,\"latency_ns\":%llu}\n",
+		printf(",\"response_seen\":%s,\"latency_ns\":%llu,\"reporter\":\"%s\"%s}\n",
 		       r->flags & KMESH_L7_LOG_F_TRACKED ? "true" : "false",
-		       (unsigned long long)r->latency_ns);
+		       (unsigned long long)r->latency_ns,
+		       r->flags & KMESH_L7_LOG_F_INBOUND ? "destination" : "source",
+		       r->flags & KMESH_L7_LOG_F_L4 ? ",\"connection_refused\":true" : "");
 	} else {
 		printf("%s http %s %s %.*s%s route %s %s", when, service,
 		       l7_method_name(r->method), (int)plen, r->path,
@@ -459,7 +462,10 @@ static int on_l7_record(void *ctx, void *data, size_t size)
 			printf(" -> %s", endpoint);
 		if (r->flags & KMESH_L7_LOG_F_TRACKED)
 			printf(" latency %.3fms", r->latency_ns / 1e6);
-		printf(" src %s svc %s\n", src, svc);
+		if (r->flags & KMESH_L7_LOG_F_INBOUND)	/* reporter=destination */
+			printf(" src %s workload %s (inbound)\n", src, svc);
+		else
+			printf(" src %s svc %s\n", src, svc);
 	}
 	(*lc->count)++;
 	return lc->max && *lc->count >= lc->max ? 1 : 0;

@@ -74,5 +74,6 @@ int cmd_status(int argc, char **argv)
 	l4_status_print();
 	l7_status_print();
 	cp_status_print();
+	inbound_status_print();
 	return 0;
 }

@@ -18,6 +18,7 @@
 
 #include "caps.h"
 #include "gen_maps.h"
+#include "inbound_bpf.h"
 #include "l4_bpf.h"
 #include "l7_bpf.h"
 #include "kmesh_l4.skel.h"
@@ -473,6 +474,9 @@ int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 		goto out;
 	}
 	rc = -1;
+	/* the receive check first: sockops files sockets into its sockhash */
+	if (inbound_attach(skel->obj, cg_fd, err, err_size))
+		goto out;
 	for (i = 0; i < L4_NR_PROGS; i++) {
 		enum l4_prog p = attach_order[i];
 		struct bpf_program *prog = skel_prog(skel, p);
@@ -576,6 +580,7 @@ int l4_down(bool *was_up, char *err, size_t err_size)
 	map_fd = bpf_obj_get(path);
 	if (prog_fd >= 0 && map_fd >= 0)
 		bpf_prog_detach2(prog_fd, map_fd, BPF_SK_MSG_VERDICT);
+	inbound_detach();
 	if (prog_fd >= 0)
 		close(prog_fd);
 	if (map_fd >= 0)
@@ -950,7 +955,8 @@ int l4_apply(const struct mesh_config *cfg, __u64 *generation,
 	struct l4_id_entry *reg = NULL;
 	struct l4_handle h;
 	struct l4_gen gen = {};
-	struct l7_apply l7 = { .policy_fd = -1, .cidrs_fd = -1, .dev_fd = -1 };
+	struct l7_apply l7 = { .policy_fd = -1, .cidrs_fd = -1, .dev_fd = -1,
+				.inbound_fd = -1 };
 	int fd[L4_NR_GEN_MAPS] = { -1, -1, -1, -1 }, lock_fd, rc = -1, e;
 	bool fresh[L4_NR_GEN_MAPS] = {};
 	size_t nr_reg = 0, i;

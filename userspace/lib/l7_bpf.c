@@ -12,6 +12,7 @@
 
 #include "caps.h"
 #include "gen_maps.h"
+#include "inbound_bpf.h"
 #include "core/route.h"
 #include "l4_bpf.h"
 #include "l7_bpf.h"
@@ -167,7 +168,7 @@ int l7_prepare(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
 	size_t i, j;
 
 	memset(a, 0, sizeof(*a));
-	a->policy_fd = a->cidrs_fd = -1;
+	a->policy_fd = a->cidrs_fd = a->inbound_fd = -1;
 	a->dev_fd = kmesh_dev_open();
 	if (a->dev_fd < 0)
 		a->dev_fd = -1;		/* no module: fallback routes alone */
@@ -207,6 +208,12 @@ int l7_prepare(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
 				gen->vips[j].val.route_table_id = table;
 		add_names(&names, cfg, (int)i, sid);
 	}
+	/* the workloads these policies protect where requests arrive, and
+	 * what their L4 part refuses at the door (into the CIDR map) */
+	a->inbound_fd = inbound_prepare(cfg, gen, slot, &cidrs, &a->inbound_fresh,
+					&a->nr_workloads, err, err_size);
+	if (a->inbound_fd < 0)
+		goto out;
 	e = gen_map_fill(a->policy_fd, pols, a->nr_policies, sizeof(*pols),
 			 offsetof(struct policy_rec, service_id), sizeof(__u32),
 			 offsetof(struct policy_rec, pol), sizeof(pols->pol));
@@ -258,6 +265,8 @@ int l7_install(struct l7_apply *a, __u32 slot, char *err, size_t err_size)
 			return -1;
 		}
 	}
+	if (a->inbound_fresh && inbound_install(a->inbound_fd, slot, err, err_size))
+		return -1;
 	return 0;
 }
 
@@ -269,7 +278,9 @@ void l7_apply_free(struct l7_apply *a)
 		close(a->cidrs_fd);
 	if (a->dev_fd >= 0)
 		close(a->dev_fd);
-	a->policy_fd = a->cidrs_fd = a->dev_fd = -1;
+	if (a->inbound_fd >= 0)
+		close(a->inbound_fd);
+	a->policy_fd = a->cidrs_fd = a->dev_fd = a->inbound_fd = -1;
 }
 
 /* ---- reading ---- */

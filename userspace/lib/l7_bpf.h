@@ -36,6 +36,9 @@ struct l7_apply {
 	bool policy_fresh;	/* new: to install (gen_maps.h) */
 	bool cidrs_fresh;
 	int dev_fd;		/* /dev/kmesh, -1 without the module */
+	int inbound_fd;		/* the slot's protected workloads (inbound_bpf.h) */
+	bool inbound_fresh;
+	size_t nr_workloads;
 	size_t nr_policies;
 	size_t nr_tables;
 };

@@ -1,0 +1,997 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Inbound authorization (issue 18): policy enforced where the request
+ * arrives, however the client addressed the workload and whether or not
+ * it is meshed. A real HTTP/1.1 server runs in the meshed cgroup, bound
+ * to the wildcard address on one port that is the endpoint of service
+ * `web` at two addresses (127.0.0.2, loopback; 10.99.0.1, a veth whose
+ * peer sits in another network namespace). Clients are forked processes
+ * that pick their cgroup and network namespace: a meshed client through
+ * the VIP (the source's sk_msg check), a meshed client dialing the
+ * endpoint address, an unmeshed client, a client in another netns, and a
+ * meshed client through a *tcp* service port to the same endpoint (no
+ * client-side L7 at all). Every one must be refused by a DENY and
+ * admitted by an ALLOW exactly alike, and a refused request must never
+ * reach the server (its log of parsed requests proves it).
+ *
+ * Runs on both VM lanes (the receive check is the eBPF parser on both)
+ * and on the host (selftests/host/inbound.sh).
+ *
+ * Environment: KMESH_L4_CGROUP (cgroup to use), KMESHCTL (kmeshctl).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "tests.h"
+#include "util.h"
+
+#define MESH_FILE	"/tmp/kmesh-inbound.yaml"
+#define SEEN_FILE	"/tmp/kmesh-inbound-seen.log"
+#define VIP		"10.96.2.10"	/* web, http */
+#define RAW_VIP		"10.96.2.11"	/* raw, tcp, same endpoints */
+#define EP_LO		"127.0.0.2"
+#define EP_VETH		"10.99.0.1"
+#define PEER		"10.99.0.2"	/* the other netns */
+#define PORT		18201
+
+static char cgroup[512], home_cgroup[1024], netns[64];
+static bool own_cgroup, have_netns;
+static const char *kmeshctl;
+static pid_t server, netns_holder;
+static long *accepts;		/* shared with the server */
+
+/* ---- config ---- */
+
+#define MESH_HEAD							\
+	"services:\n"							\
+	"  - name: web\n"						\
+	"    addresses: [" VIP "]\n"					\
+	"    ports: [{port: 80, protocol: http}]\n"			\
+	"    cluster: web\n"						\
+	"  - name: raw\n"						\
+	"    addresses: [" RAW_VIP "]\n"				\
+	"    ports: [{port: 80}]\n"					\
+	"    cluster: web-lo\n"						\
+	"clusters:\n"							\
+	"  - name: web\n"						\
+	"    endpoints: [{address: " EP_LO ", port: 18201}, {address: " EP_VETH ", port: 18201}]\n" \
+	"  - name: web-lo\n"						\
+	"    endpoints: [{address: " EP_LO ", port: 18201}]\n"
+
+static const char mesh_deny[] = MESH_HEAD
+	"authorization:\n"
+	"  - name: no-admin\n"
+	"    service: web\n"
+	"    action: DENY\n"
+	"    rules:\n"
+	"      - to: [{operation: {paths: [\"/admin*\"]}}]\n"
+	"      - from: [{source: {ip_blocks: [127.0.0.3/32]}}]\n"
+	"      - when: [{key: \"request.headers[x-evil]\", values: [\"*\"]}]\n";
+
+static const char mesh_allow[] = MESH_HEAD
+	"authorization:\n"
+	"  - name: only-public\n"
+	"    service: web\n"
+	"    rules:\n"
+	"      - to: [{operation: {paths: [\"/public*\"], methods: [GET, POST]}}]\n";
+
+/* ---- helpers ---- */
+
+static int ctl(char *out, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int ctl(char *out, size_t size, const char *fmt, ...)
+{
+	char args[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	return run_cmd(out, size, "%s %s", kmeshctl, args);
+}
+
+static int apply(const char *yaml)
+{
+	char out[2048];
+	int rc;
+
+	if (write_file(MESH_FILE, yaml))
+		return -1;
+	rc = ctl(out, sizeof(out), "apply -f " MESH_FILE);
+	if (rc)
+		tap_diag("kmeshctl apply: %s", out);
+	return rc;
+}
+
+/* Did the server parse a request for exactly @path? */
+static bool seen(const char *path)
+{
+	char line[512], *p;
+	bool hit = false;
+	FILE *f = fopen(SEEN_FILE, "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		p = strchr(line, ' ');
+		if (p && !strcmp(p + 1, path))
+			hit = true;
+	}
+	fclose(f);
+	return hit;
+}
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[512], out[1024];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = run_cmd(out, sizeof(out), "%s", cmd);
+	if (rc)
+		tap_diag("'%s' failed: %s", cmd, out);
+	return rc;
+}
+
+/* A counter from `kmeshctl stats`: field @field of the line starting
+ * with @prefix; 0 when there is no such line yet. */
+static long long stat_get(const char *prefix, const char *field)
+{
+	static char out[131072];
+	char key[64], *line, *p;
+
+	if (ctl(out, sizeof(out), "stats"))
+		return -1;
+	for (line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, prefix, strlen(prefix)))
+			continue;
+		snprintf(key, sizeof(key), " %s ", field);
+		p = strstr(line, key);
+		return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+	}
+	return 0;
+}
+
+/* ---- the server: every parsed request noted, answered "M PATH BODYLEN" ---- */
+
+static int read_line(int fd, char *line, size_t size)
+{
+	size_t n = 0;
+	char c;
+
+	while (n + 1 < size) {
+		ssize_t r = read(fd, &c, 1);
+
+		if (r <= 0)
+			return -1;
+		if (c == '\n') {
+			if (n && line[n - 1] == '\r')
+				n--;
+			line[n] = '\0';
+			return 0;
+		}
+		line[n++] = c;
+	}
+	return -1;
+}
+
+static int skip_n(int fd, long n)
+{
+	char buf[4096];
+
+	while (n > 0) {
+		ssize_t r = read(fd, buf, n < (long)sizeof(buf) ? (size_t)n : sizeof(buf));
+
+		if (r <= 0)
+			return -1;
+		n -= r;
+	}
+	return 0;
+}
+
+static void *serve(void *arg)
+{
+	int fd = (int)(long)arg;
+	char line[4096], method[32], path[2048], out[4500], reply[2100];
+
+	for (;;) {
+		long cl = 0, body = 0;
+		bool chunked = false;
+		int n, lf;
+
+		if (read_line(fd, line, sizeof(line)))
+			break;
+		if (!line[0])
+			continue;
+		if (sscanf(line, "%31s %2047s", method, path) != 2)
+			break;
+		while (!read_line(fd, line, sizeof(line)) && line[0]) {
+			if (!strncasecmp(line, "content-length:", 15))
+				cl = strtol(line + 15, NULL, 10);
+			else if (!strncasecmp(line, "transfer-encoding:", 18) &&
+				 strstr(line, "chunked"))
+				chunked = true;
+		}
+		if (chunked) {
+			for (;;) {
+				long sz;
+
+				if (read_line(fd, line, sizeof(line)))
+					goto out;
+				sz = strtol(line, NULL, 16);
+				if (!sz)
+					break;
+				if (skip_n(fd, sz) || read_line(fd, line, sizeof(line)))
+					goto out;
+				body += sz;
+			}
+			while (!read_line(fd, line, sizeof(line)) && line[0])
+				;
+		} else if (cl) {
+			if (skip_n(fd, cl))
+				break;
+			body = cl;
+		}
+		lf = open(SEEN_FILE, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (lf >= 0) {
+			dprintf(lf, "%s %s\n", method, path);
+			close(lf);
+		}
+		n = snprintf(reply, sizeof(reply), "%s %s %ld\n", method, path, body);
+		n = snprintf(out, sizeof(out),
+			     "HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s", n, reply);
+		if (write(fd, out, (size_t)n) != n)
+			break;
+	}
+out:
+	close(fd);
+	return NULL;
+}
+
+static int server_start(void)
+{
+	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	int pipefd[2], fd, one = 1;
+	char ok = 0;
+
+	accepts = mmap(NULL, sizeof(*accepts), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (accepts == MAP_FAILED || pipe(pipefd))
+		return -1;
+	*accepts = 0;
+	server = fork();
+	if (server < 0)
+		return -1;
+	if (!server) {
+		close(pipefd[0]);
+		if (join_cgroup(cgroup))
+			_exit(1);
+		/* the wildcard: the workload is the accepted socket's address */
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (fd < 0 || bind(fd, (void *)&s, sizeof(s)) || listen(fd, 128))
+			_exit(1);
+		ok = 1;
+		if (write(pipefd[1], &ok, 1) != 1)
+			_exit(1);
+		for (;;) {
+			pthread_t t;
+			int c = accept(fd, NULL, NULL);
+
+			if (c < 0)
+				continue;
+			__sync_fetch_and_add(accepts, 1);
+			if (pthread_create(&t, NULL, serve, (void *)(long)c))
+				close(c);
+			else
+				pthread_detach(t);
+		}
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &ok, 1) != 1 || !ok) {
+		close(pipefd[0]);
+		return -1;
+	}
+	close(pipefd[0]);
+	return 0;
+}
+
+/* ---- clients ---- */
+
+struct client {
+	const char *name;
+	const char *cg;		/* cgroup to dial from */
+	const char *ns;		/* network namespace, NULL: ours */
+	const char *addr;	/* what it dials */
+	int port;
+	const char *src;	/* bind address, NULL: any */
+};
+
+#define MAX_RESP 4
+
+struct outcome {
+	int err;		/* dial error (-errno), 0 */
+	int nresp;		/* complete responses read */
+	int status[MAX_RESP];
+	bool closed;		/* EOF after them */
+	bool conn_close[MAX_RESP];	/* "connection: close" in the head */
+	char body[MAX_RESP][96];
+};
+
+/* Complete responses at the start of @buf (@n bytes); fills @o. */
+static void parse_resps(const char *buf, size_t n, struct outcome *o)
+{
+	size_t off = 0;
+
+	o->nresp = 0;
+	while (o->nresp < MAX_RESP && off < n) {
+		const char *h = buf + off, *end, *cl;
+		size_t hl, bl = 0;
+
+		end = memmem(h, n - off, "\r\n\r\n", 4);
+		if (!end)
+			break;
+		hl = (size_t)(end - h) + 4;
+		cl = memmem(h, hl, "content-length:", 15);
+		if (cl)
+			bl = strtoul(cl + 15, NULL, 10);
+		if (off + hl + bl > n)
+			break;
+		o->status[o->nresp] = atoi(h + 9);
+		o->conn_close[o->nresp] = memmem(h, hl, "connection:close", 16) ||
+					  memmem(h, hl, "connection: close", 17);
+		snprintf(o->body[o->nresp], sizeof(o->body[0]), "%.*s",
+			 (int)(bl < 95 ? bl : 95), h + hl);
+		o->nresp++;
+		off += hl + bl;
+	}
+}
+
+/*
+ * Run one exchange as client @c in a child: dial, write @parts (waiting
+ * @gap_ms between them, or until @wait_each responses came back), then
+ * read until @expect responses, EOF or 5 s.
+ */
+static void exchange(const struct client *c, const char *const *parts, int nparts,
+		     int gap_ms, bool wait_each, int expect, struct outcome *o)
+{
+	int pipefd[2];
+	pid_t pid;
+
+	memset(o, 0, sizeof(*o));
+	o->err = -EIO;
+	if (pipe(pipefd))
+		return;
+	pid = fork();
+	if (!pid) {
+		struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(c->port) };
+		struct sockaddr_in b = { .sin_family = AF_INET };
+		/* a connection's first bytes may wait one retransmission
+		 * (data before accept() is held back at the door) */
+		struct timeval tv = { .tv_sec = 5 };
+		static char buf[65536];
+		struct outcome r = { 0 };
+		size_t n = 0;
+		int fd, i;
+
+		close(pipefd[0]);
+		if (c->ns) {
+			int nsfd = open(c->ns, O_RDONLY);
+
+			if (nsfd < 0 || setns(nsfd, CLONE_NEWNET))
+				_exit(1);
+		}
+		if (join_cgroup(c->cg))
+			_exit(1);
+		inet_pton(AF_INET, c->addr, &s.sin_addr);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (c->src) {
+			inet_pton(AF_INET, c->src, &b.sin_addr);
+			if (bind(fd, (void *)&b, sizeof(b)))
+				r.err = -errno;
+		}
+		if (!r.err && connect(fd, (void *)&s, sizeof(s)))
+			r.err = -errno;
+		for (i = 0; !r.err && i < nparts; i++) {
+			if (i && gap_ms)
+				usleep((useconds_t)gap_ms * 1000);
+			if (write(fd, parts[i], strlen(parts[i])) < 0)
+				break;
+			while (wait_each && i + 1 < nparts) {
+				ssize_t got;
+
+				parse_resps(buf, n, &r);
+				if (r.nresp > i)
+					break;
+				got = read(fd, buf + n, sizeof(buf) - n - 1);
+				if (got <= 0)
+					break;
+				n += (size_t)got;
+			}
+		}
+		while (!r.err) {
+			ssize_t got;
+
+			parse_resps(buf, n, &r);
+			if (r.nresp >= expect)
+				break;
+			got = read(fd, buf + n, sizeof(buf) - n - 1);
+			if (got <= 0) {
+				r.closed = got == 0;
+				break;
+			}
+			n += (size_t)got;
+		}
+		parse_resps(buf, n, &r);
+		if (!r.err && !r.closed && r.nresp >= expect) {
+			/* closed after the last response? (short wait) */
+			struct timeval t2 = { .tv_usec = 300000 };
+			char x;
+
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t2, sizeof(t2));
+			r.closed = read(fd, &x, 1) == 0;
+		}
+		if (write(pipefd[1], &r, sizeof(r)) != sizeof(r))
+			_exit(1);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	if (pid < 0 || read(pipefd[0], o, sizeof(*o)) != sizeof(*o))
+		o->err = -EIO;
+	close(pipefd[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+/* One request on a new connection: its status, 0 if none came back. */
+static int req(const struct client *c, const char *r, struct outcome *o)
+{
+	struct outcome tmp;
+
+	if (!o)
+		o = &tmp;
+	exchange(c, &r, 1, 0, false, 1, o);
+	if (o->err)
+		return o->err;
+	return o->nresp ? o->status[0] : 0;
+}
+
+#define GET(p)	"GET " p " HTTP/1.1\r\nHost: web\r\nUser-Agent: kmesh-selftest/1.0\r\nAccept: */*\r\n\r\n"
+
+enum { C_VIP, C_MESH_DIRECT, C_UNMESHED, C_UNMESHED_VETH, C_NETNS, C_RAW_VIP, C_NR };
+static struct client clients[C_NR];
+
+static void clients_init(void)
+{
+	clients[C_VIP] = (struct client){ "meshed client via the VIP", cgroup, NULL, VIP, 80, NULL };
+	clients[C_MESH_DIRECT] = (struct client){ "meshed client dialing the endpoint", cgroup, NULL, EP_LO, PORT, NULL };
+	clients[C_UNMESHED] = (struct client){ "unmeshed client", home_cgroup, NULL, EP_LO, PORT, NULL };
+	clients[C_UNMESHED_VETH] = (struct client){ "unmeshed client, veth address", home_cgroup, NULL, EP_VETH, PORT, NULL };
+	clients[C_NETNS] = (struct client){ "client in another netns", home_cgroup, netns, EP_VETH, PORT, NULL };
+	clients[C_RAW_VIP] = (struct client){ "meshed client via a tcp service port", cgroup, NULL, RAW_VIP, 80, NULL };
+}
+
+/* ---- topology ---- */
+
+static bool netns_setup(void)
+{
+	int pipefd[2];
+	char ok;
+
+	run_cmd(NULL, 0, "modprobe veth");
+	if (pipe(pipefd))
+		return false;
+	netns_holder = fork();
+	if (!netns_holder) {
+		ok = unshare(CLONE_NEWNET) ? 0 : 1;
+		if (write(pipefd[1], &ok, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &ok, 1) != 1 || !ok) {
+		close(pipefd[0]);
+		return false;
+	}
+	close(pipefd[0]);
+	snprintf(netns, sizeof(netns), "/proc/%d/ns/net", netns_holder);
+	run_cmd(NULL, 0, "ip link del kmi0");
+	/* busybox ip has no "peer name": the peer is veth0, renamed */
+	return !(sh("ip link add name kmi0 type veth") ||
+		 sh("ip link set veth0 name kmi1") ||
+		 sh("ip link set kmi1 netns %d", netns_holder) ||
+		 sh("ip addr add " EP_VETH "/24 dev kmi0") ||
+		 sh("ip link set kmi0 up") ||
+		 sh("nsenter --net=%s ip link set lo up", netns) ||
+		 sh("nsenter --net=%s ip addr add " PEER "/24 dev kmi1", netns) ||
+		 sh("nsenter --net=%s ip link set kmi1 up", netns));
+}
+
+static int cgroup_setup(void)
+{
+	char root[256];
+
+	if (cgroup_home(root, sizeof(root), home_cgroup, sizeof(home_cgroup)))
+		return -1;
+	if (getenv("KMESH_L4_CGROUP")) {
+		snprintf(cgroup, sizeof(cgroup), "%s", getenv("KMESH_L4_CGROUP"));
+		return 0;
+	}
+	snprintf(cgroup, sizeof(cgroup), "%s/kmesh-inbound-test", root);
+	if (mkdir(cgroup, 0755) && errno != EEXIST)
+		return -1;
+	own_cgroup = true;
+	return 0;
+}
+
+static bool client_usable(int i)
+{
+	return i != C_NETNS || have_netns;
+}
+
+/* ---- tests ---- */
+
+static void test_up(void)
+{
+	static char out[8192];
+
+	tap_begin("inbound: up with a DENY policy; status says the receive check runs");
+	run_cmd(NULL, 0, "%s down", kmeshctl);
+	EXPECT_EQ(write_file(MESH_FILE, mesh_deny), 0);
+	EXPECT_EQ(ctl(out, sizeof(out), "up --cgroup %s -f " MESH_FILE, cgroup), 0);
+	if (tap_failed_now())
+		tap_diag("%s", out);
+	EXPECT_EQ(ctl(out, sizeof(out), "status"), 0);
+	EXPECT(strstr(out, "inbound authz: on receive at protected workloads"));
+	if (tap_failed_now())
+		tap_diag("%s", out);
+	unlink(SEEN_FILE);
+	tap_end();
+}
+
+static void test_deny_every_path(void)
+{
+	char path[64];
+	struct outcome o;
+	int i;
+
+	for (i = 0; i < C_NR; i++) {
+		if (!client_usable(i)) {
+			tap_begin("inbound: DENY holds for a %s; other requests pass", clients[i].name);
+			tap_skip("no veth + netns");
+			tap_end();
+			continue;
+		}
+		tap_begin("inbound: DENY holds for a %s; other requests pass", clients[i].name);
+		snprintf(path, sizeof(path), "/admin/k%d", i);
+		{
+			char r[256];
+
+			snprintf(r, sizeof(r), GET("%s"), path);
+			EXPECT_EQ(req(&clients[i], r, &o), 403);
+			EXPECT_STR_EQ(o.body[0], "RBAC: access denied");
+		}
+		EXPECT(!seen(path));
+		snprintf(path, sizeof(path), "/ok/k%d", i);
+		{
+			char r[256], want[128];
+
+			snprintf(r, sizeof(r), GET("%s"), path);
+			EXPECT_EQ(req(&clients[i], r, &o), 200);
+			snprintf(want, sizeof(want), "GET %s 0\n", path);
+			EXPECT_STR_EQ(o.body[0], want);
+		}
+		EXPECT(seen(path));
+		/* a header condition, too */
+		EXPECT_EQ(req(&clients[i], "GET /hdr HTTP/1.1\r\nHost: web\r\nX-Evil: 1\r\nUser-Agent: kmesh-selftest/1.0\r\n\r\n", NULL), 403);
+		tap_end();
+	}
+	EXPECT(!seen("/hdr"));
+}
+
+static void test_source_cidr(void)
+{
+	struct client c = clients[C_UNMESHED];
+	struct client m = clients[C_MESH_DIRECT];
+	struct client v = clients[C_VIP];
+	long before;
+	int st;
+
+	tap_begin("inbound: L4 at the door: a DENY by source address drops the SYN before accept() (the server's accept count proves it)");
+	before = *accepts;
+	c.src = "127.0.0.3";
+	st = req(&c, GET("/from3"), NULL);
+	EXPECT(st < 0);		/* the connect timed out */
+	m.src = "127.0.0.3";
+	EXPECT(req(&m, GET("/from3m"), NULL) < 0);
+	EXPECT_EQ(*accepts, before);
+	EXPECT(stat_get("inbound node:", "l4_refused") >= 2);
+	EXPECT(stat_get("inbound web:", "connections_refused") >= 2);
+	/* another source passes the door */
+	c.src = "127.0.0.4";
+	EXPECT_EQ(req(&c, GET("/from4"), NULL), 200);
+	EXPECT_EQ(*accepts, before + 1);
+	EXPECT(!seen("/from3"));
+	EXPECT(!seen("/from3m"));
+	EXPECT(seen("/from4"));
+	/* a meshed client through the VIP: its own sk_msg answers 403 */
+	v.src = "127.0.0.3";
+	EXPECT_EQ(req(&v, GET("/from3v"), NULL), 403);
+	EXPECT(!seen("/from3v"));
+	tap_end();
+}
+
+static const char mesh_allow_src[] = MESH_HEAD
+	"authorization:\n"
+	"  - name: only-4\n"
+	"    service: web\n"
+	"    rules:\n"
+	"      - from: [{source: {ip_blocks: [127.0.0.4/32, " PEER "/32]}}]\n";
+
+static void test_allow_source(void)
+{
+	struct client c = clients[C_UNMESHED];
+	long before;
+
+	tap_begin("inbound: L4 at the door: an ALLOW list of sources refuses every other source's SYN");
+	EXPECT_EQ(apply(mesh_allow_src), 0);
+	before = *accepts;
+	c.src = "127.0.0.5";
+	EXPECT(req(&c, GET("/from5"), NULL) < 0);
+	EXPECT_EQ(*accepts, before);
+	c.src = "127.0.0.4";
+	EXPECT_EQ(req(&c, GET("/from4b"), NULL), 200);
+	if (have_netns)
+		EXPECT_EQ(req(&clients[C_NETNS], GET("/from-peer"), NULL), 200);
+	EXPECT(!seen("/from5"));
+	EXPECT_EQ(apply(mesh_deny), 0);
+	tap_end();
+}
+
+static void test_allow_every_path(void)
+{
+	struct outcome o;
+	int i;
+
+	tap_begin("inbound: apply an ALLOW policy (the new generation protects the same workloads)");
+	EXPECT_EQ(apply(mesh_allow), 0);
+	tap_end();
+	for (i = 0; i < C_NR; i++) {
+		char r[256], p[64];
+
+		if (!client_usable(i)) {
+			tap_begin("inbound: ALLOW admits and refuses alike for a %s", clients[i].name);
+			tap_skip("no veth + netns");
+			tap_end();
+			continue;
+		}
+		tap_begin("inbound: ALLOW admits and refuses alike for a %s", clients[i].name);
+		snprintf(p, sizeof(p), "/public/a%d", i);
+		snprintf(r, sizeof(r), GET("%s"), p);
+		EXPECT_EQ(req(&clients[i], r, &o), 200);
+		EXPECT(seen(p));
+		snprintf(p, sizeof(p), "/private/a%d", i);
+		snprintf(r, sizeof(r), GET("%s"), p);
+		EXPECT_EQ(req(&clients[i], r, &o), 403);
+		EXPECT(!seen(p));
+		/* method outside the ALLOW rule */
+		snprintf(p, sizeof(p), "/public/del%d", i);
+		snprintf(r, sizeof(r), "DELETE %s HTTP/1.1\r\nHost: web\r\nUser-Agent: kmesh-selftest/1.0\r\nAccept: */*\r\n\r\n", p);
+		EXPECT_EQ(req(&clients[i], r, &o), 403);
+		EXPECT(!seen(p));
+		tap_end();
+	}
+	EXPECT_EQ(apply(mesh_deny), 0);
+}
+
+static void test_keepalive_pipelining(void)
+{
+	const struct client *c = &clients[C_UNMESHED];
+	struct outcome o;
+
+	tap_begin("inbound: keep-alive: allowed, allowed, then a denied request closes the connection");
+	{
+		const char *parts[] = { GET("/ka1"), GET("/ka2"), GET("/admin/ka3"), GET("/ka4") };
+
+		exchange(c, parts, 4, 0, true, 4, &o);
+		EXPECT_EQ(o.nresp, 3);
+		EXPECT_EQ(o.status[0], 200);
+		EXPECT_EQ(o.status[1], 200);
+		EXPECT_EQ(o.status[2], 403);
+		EXPECT(o.conn_close[2]);
+		EXPECT(seen("/ka1") && seen("/ka2"));
+		EXPECT(!seen("/admin/ka3"));
+		EXPECT(!seen("/ka4"));
+	}
+	tap_end();
+
+	tap_begin("inbound: pipelined in one write, a denied request after an allowed one never passes");
+	{
+		const char *parts[] = { GET("/pl1") GET("/admin/pl2") GET("/pl3") };
+
+		exchange(c, parts, 1, 0, false, 3, &o);
+		EXPECT(o.nresp >= 1);
+		EXPECT_EQ(o.status[o.nresp ? o.nresp - 1 : 0], 403);
+		EXPECT(o.conn_close[o.nresp ? o.nresp - 1 : 0]);
+		EXPECT(!seen("/admin/pl2"));
+		EXPECT(!seen("/pl3"));
+	}
+	tap_end();
+
+	tap_begin("inbound: split heads are held until complete, then checked");
+	{
+		const char *deny[] = { "GET /adm", "in/split HTTP/1.1\r\nHo", "st: web\r\nUser-Agent: kmesh-selftest/1.0\r\nAccept: */*\r\n\r\n" };
+		const char *ok[] = { "GET /spl", "it-ok HTTP/1.1\r\nHo", "st: web\r\nUser-Agent: kmesh-selftest/1.0\r\nAccept: */*\r\n\r\n" };
+
+		exchange(c, deny, 3, 100, false, 1, &o);
+		EXPECT_EQ(o.nresp, 1);
+		EXPECT_EQ(o.status[0], 403);
+		EXPECT(!seen("/admin/split"));
+		exchange(c, ok, 3, 100, false, 1, &o);
+		EXPECT_EQ(o.nresp, 1);
+		EXPECT_EQ(o.status[0], 200);
+		EXPECT(seen("/split-ok"));
+	}
+	tap_end();
+}
+
+static void test_bodies(void)
+{
+	const struct client *c = &clients[C_UNMESHED];
+	struct outcome o;
+
+	tap_begin("inbound: bodies are skipped by Content-Length and chunked framing; the next head is found where the server finds it");
+	{
+		/* a body that looks like a request, then a real denied one */
+		const char *parts[] = {
+			"POST /upload HTTP/1.1\r\nHost: web\r\nContent-Length: 43\r\n\r\n"
+			"GET /admin/inbody HTTP/1.1\r\nHost: web\r\n\r\n\r\n",
+			GET("/admin/afterbody"),
+		};
+
+		exchange(c, parts, 2, 0, true, 2, &o);
+		EXPECT_EQ(o.status[0], 200);
+		EXPECT_STR_EQ(o.body[0], "POST /upload 43\n");
+		EXPECT_EQ(o.status[1], 403);
+		EXPECT(!seen("/admin/inbody"));
+		EXPECT(!seen("/admin/afterbody"));
+	}
+	{
+		const char *parts[] = {
+			"POST /chunky HTTP/1.1\r\nHost: web\r\nTransfer-Encoding: chunked\r\n\r\n"
+			"5\r\nhello\r\n19\r\nGET /admin/c HTTP/1.1\r\n\r\n\r\n0\r\n\r\n",
+			GET("/admin/afterchunks"),
+		};
+
+		exchange(c, parts, 2, 0, true, 2, &o);
+		EXPECT_EQ(o.status[0], 200);
+		EXPECT_STR_EQ(o.body[0], "POST /chunky 30\n");
+		EXPECT_EQ(o.status[1], 403);
+		EXPECT(!seen("/admin/afterchunks"));
+	}
+	{
+		/* a body split over writes */
+		const char *parts[] = {
+			"POST /slow HTTP/1.1\r\nHost: web\r\nContent-Length: 10\r\n\r\n01234",
+			"56789",
+			GET("/after-slow"),
+		};
+
+		exchange(c, parts, 3, 100, false, 2, &o);
+		EXPECT_EQ(o.nresp, 2);
+		EXPECT_EQ(o.status[0], 200);
+		EXPECT_STR_EQ(o.body[0], "POST /slow 10\n");
+		EXPECT_EQ(o.status[1], 200);
+	}
+	tap_end();
+}
+
+static void test_smuggling(void)
+{
+	static const char *const tricks[] = {
+		/* CL and TE both: ambiguous framing */
+		"POST /ok HTTP/1.1\r\nHost: web\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin/smug1 HTTP/1.1\r\nHost: web\r\n\r\n",
+		/* two Content-Lengths */
+		"POST /ok HTTP/1.1\r\nHost: web\r\nContent-Length: 0\r\nContent-Length: 40\r\n\r\nGET /admin/smug2 HTTP/1.1\r\nHost: web\r\n\r\n",
+		/* obs-fold */
+		"GET /ok HTTP/1.1\r\nHost: web\r\nX-A: 1\r\n  folded\r\n\r\n",
+		/* bare LF line ends */
+		"GET /admin/smug3 HTTP/1.1\nHost: web\n\n",
+		/* TE not ending in chunked */
+		"POST /ok HTTP/1.1\r\nHost: web\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+		/* path tricks */
+		"GET /%61dmin/smug4 HTTP/1.1\r\nHost: web\r\nUser-Agent: kmesh-selftest/1.0\r\n\r\n",
+		"GET /./admin/smug5 HTTP/1.1\r\nHost: web\r\nUser-Agent: kmesh-selftest/1.0\r\n\r\n",
+		"GET /x/../admin/smug6 HTTP/1.1\r\nHost: web\r\nUser-Agent: kmesh-selftest/1.0\r\n\r\n",
+		"GET //admin/smug7 HTTP/1.1\r\nHost: web\r\nUser-Agent: kmesh-selftest/1.0\r\n\r\n",
+		"GET /ADMIN/smug8 HTTP/1.1\r\nHost: web\r\nUser-Agent: kmesh-selftest/1.0\r\n\r\n",
+	};
+	static const char *const never[] = {
+		"/admin/smug1", "/admin/smug2", "/admin/smug3", "/%61dmin/smug4",
+		"/./admin/smug5", "/x/../admin/smug6", "//admin/smug7",
+	};
+	const struct client *c = &clients[C_UNMESHED];
+	long long before = stat_get("inbound node:", "bad");
+	size_t i;
+	int st;
+
+	tap_begin("inbound: smuggling and path tricks sent straight to the workload never pass the DENY");
+	for (i = 0; i < sizeof(tricks) / sizeof(tricks[0]); i++) {
+		st = req(c, tricks[i], NULL);
+		/* /ADMIN is another path (case matters): the only one passing */
+		if (i == 9) {
+			EXPECT_EQ(st, 200);
+			continue;
+		}
+		/* 0: shorter than the shortest reply, dropped unanswered */
+		if (!tap_check(st == 400 || st == 403 || (st == 0 && strlen(tricks[i]) < 53),
+			       __FILE__, __LINE__, "trick %zu: got %d, want 400 or 403", i, st))
+			tap_diag("trick: %s", tricks[i]);
+	}
+	for (i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+		if (!tap_check(!seen(never[i]), __FILE__, __LINE__, "%s reached the server", never[i]))
+			break;
+	EXPECT(stat_get("inbound node:", "bad") > before);
+	tap_end();
+}
+
+static void test_counted_once(void)
+{
+	static char out[262144];
+	long long denied, source, vip_denied;
+
+	tap_begin("inbound: a request the source already refused is not counted again; stats, metrics and log say who decided");
+	denied = stat_get("inbound node:", "denied");
+	source = stat_get("inbound node:", "source_checked");
+	vip_denied = stat_get("inbound web:", "denied");
+	EXPECT_EQ(req(&clients[C_VIP], GET("/admin/once"), NULL), 403);
+	EXPECT_EQ(stat_get("inbound node:", "denied"), denied);
+	EXPECT_EQ(stat_get("inbound web:", "denied"), vip_denied);
+	EXPECT(stat_get("inbound node:", "source_checked") > source);
+	ctl(NULL, 0, "log --wait 0");	/* drain */
+	EXPECT_EQ(req(&clients[C_UNMESHED], GET("/admin/logged"), NULL), 403);
+	EXPECT_EQ(stat_get("inbound web:", "denied"), vip_denied + 1);
+	EXPECT_EQ(ctl(out, sizeof(out), "log --json --count 1 --wait 3"), 0);
+	EXPECT(strstr(out, "\"path\":\"/admin/logged\""));
+	EXPECT(strstr(out, "\"decision\":\"deny\",\"reason\":\"deny_policy\",\"policy\":\"no-admin\""));
+	EXPECT(strstr(out, "\"reporter\":\"destination\""));
+	if (tap_failed_now())
+		tap_diag("log said: %s", out);
+	EXPECT_EQ(ctl(out, sizeof(out), "stats --prometheus"), 0);
+	EXPECT(strstr(out, "kmesh_http_authz_total{service=\"web\",reporter=\"destination\",direction=\"inbound\",decision=\"denied\"}"));
+	EXPECT_EQ(stat_get("inbound node:", "internal_drops"), 0);
+	EXPECT_EQ(stat_get("inbound node:", "no_state"), 0);
+	tap_end();
+}
+
+static void test_bad_config(void)
+{
+	static char out[4096];
+	char yaml[4096];
+
+	tap_begin("inbound: an endpoint serving more than 4 services with authorization is refused, naming it; the running config stays");
+	snprintf(yaml, sizeof(yaml),
+		 "services:\n"
+		 "  - {name: s1, addresses: [10.96.3.1], ports: [{port: 80, protocol: http}], cluster: c}\n"
+		 "  - {name: s2, addresses: [10.96.3.2], ports: [{port: 80, protocol: http}], cluster: c}\n"
+		 "  - {name: s3, addresses: [10.96.3.3], ports: [{port: 80, protocol: http}], cluster: c}\n"
+		 "  - {name: s4, addresses: [10.96.3.4], ports: [{port: 80, protocol: http}], cluster: c}\n"
+		 "  - {name: s5, addresses: [10.96.3.5], ports: [{port: 80, protocol: http}], cluster: c}\n"
+		 "clusters:\n"
+		 "  - {name: c, endpoints: [{address: 127.0.0.9, port: 9}]}\n"
+		 "authorization:\n"
+		 "  - {name: p, service: s1, action: DENY, rules: [{}]}\n"
+		 "  - {name: p, service: s2, action: DENY, rules: [{}]}\n"
+		 "  - {name: p, service: s3, action: DENY, rules: [{}]}\n"
+		 "  - {name: p, service: s4, action: DENY, rules: [{}]}\n"
+		 "  - {name: p, service: s5, action: DENY, rules: [{}]}\n");
+	EXPECT_EQ(write_file(MESH_FILE, yaml), 0);
+	EXPECT(ctl(out, sizeof(out), "apply -f " MESH_FILE) != 0);
+	EXPECT(strstr(out, "endpoint 127.0.0.9:9"));
+	if (tap_failed_now())
+		tap_diag("%s", out);
+	/* the DENY config is still live */
+	EXPECT_EQ(req(&clients[C_UNMESHED], GET("/admin/still"), NULL), 403);
+	tap_end();
+}
+
+static void test_unprotected(void)
+{
+	tap_begin("inbound: without authorization nothing is checked on receive");
+	EXPECT_EQ(apply(MESH_HEAD), 0);
+	EXPECT_EQ(req(&clients[C_UNMESHED], GET("/admin/open"), NULL), 200);
+	EXPECT(seen("/admin/open"));
+	EXPECT_EQ(apply(mesh_deny), 0);
+	EXPECT_EQ(req(&clients[C_UNMESHED], GET("/admin/closed"), NULL), 403);
+	tap_end();
+}
+
+static void cleanup(void)
+{
+	run_cmd(NULL, 0, "%s down", kmeshctl);
+	join_cgroup(home_cgroup);
+	if (server > 0) {
+		kill(server, SIGKILL);
+		waitpid(server, NULL, 0);
+		server = 0;
+	}
+	if (netns_holder > 0) {
+		kill(netns_holder, SIGKILL);
+		waitpid(netns_holder, NULL, 0);
+		netns_holder = 0;
+	}
+	run_cmd(NULL, 0, "ip link del kmi0");
+	run_cmd(NULL, 0, "ip addr del " EP_VETH "/32 dev lo");
+	if (own_cgroup)
+		rmdir(cgroup);
+	unlink(SEEN_FILE);
+	unlink(MESH_FILE);
+}
+
+void test_inbound(void)
+{
+	kmeshctl = getenv("KMESHCTL") ? getenv("KMESHCTL") : "kmeshctl";
+	signal(SIGPIPE, SIG_IGN);
+	run_cmd(NULL, 0, "ip link set lo up");
+	tap_begin("inbound: topology: meshed cgroup, a server on the wildcard address, a netns behind a veth");
+	if (!EXPECT_EQ(cgroup_setup(), 0)) {
+		tap_end();
+		return;
+	}
+	unlink(SEEN_FILE);
+	have_netns = netns_setup();
+	if (!have_netns) {
+		tap_diag("no veth + netns: the other-netns client is skipped");
+		/* the cluster's second endpoint must still be reachable */
+		run_cmd(NULL, 0, "ip addr add " EP_VETH "/32 dev lo");
+	}
+	EXPECT_EQ(server_start(), 0);
+	clients_init();
+	if (tap_failed_now()) {
+		tap_end();
+		cleanup();
+		return;
+	}
+	tap_end();
+
+	test_up();
+	test_deny_every_path();
+	test_source_cidr();
+	test_allow_source();
+	test_allow_every_path();
+	test_keepalive_pipelining();
+	test_bodies();
+	test_smuggling();
+	test_counted_once();
+	test_bad_config();
+	test_unprotected();
+	cleanup();
+}
