@@ -345,7 +345,49 @@ def scale(n_services, eps_per, routes_per, eds_variant=0):
     }
 
 
+def node_ip(i):
+    """The multi-node VM lane's node i (1-based) on its virtual network."""
+    return "10.77.0.%d" % (10 + i)
+
+
+def cluster_mesh(nodes, first=H, bad=False):
+    """The mesh of scripts/vmtest-cluster.sh: every node runs one endpoint
+    (busybox httpd on NODE_IP:8080) and a client. web (VIP 10.96.0.10:80,
+    RDS "80", the DENY /admin RBAC filter) has every node's endpoint, the
+    first with health @first (None: removed); its v2 subset is the last
+    node; db (tcp_proxy 10.96.0.20:5000, maglev) is node 2. @bad adds a
+    subset load balancer to web: NACKed."""
+    eps = [(node_ip(i), 8080, 1, H) for i in range(2, nodes + 1)]
+    if first is not None:
+        eps.insert(0, (node_ip(1), 8080, 1, first))
+    web = cluster(WEB)
+    if bad:
+        web.lb_subset_config.fallback_policy = cluster_pb2.Cluster.LbSubsetConfig.ANY_ENDPOINT
+    return {
+        CDS: {c.name: c for c in (web, cluster(WEB_V2), cluster(DB, cluster_pb2.Cluster.MAGLEV))},
+        EDS: {a.cluster_name: a for a in (
+            cla(WEB, eps),
+            cla(WEB_V2, [(node_ip(nodes), 8080, 1, H)]),
+            cla(DB, [(node_ip(2), 8080, 1, H)]))},
+        LDS: {l.name: l for l in (http_listener(80, "80", deny_admin()),
+                                   tcp_listener("10.96.0.20", 5000, DB))},
+        RDS: {r.name: r for r in (web_routes(),)},
+    }
+
+
+CLUSTER_SCENARIOS = {
+    "all": lambda n: cluster_mesh(n),
+    "without-first": lambda n: cluster_mesh(n, first=None),
+    "first-draining": lambda n: cluster_mesh(n, first=D),
+    "bad": lambda n: cluster_mesh(n, first=D, bad=True),
+}
+
+
 def scenario(name):
+    if name.startswith("cluster:"):
+        # cluster:SCENARIO:NODES (scripts/vmtest-cluster.sh)
+        _, which, nodes = name.split(":")
+        return CLUSTER_SCENARIOS[which](int(nodes))
     if name.startswith("scale:"):
         # scale:SERVICES:ENDPOINTS_PER:ROUTES_PER[:EDS_VARIANT]
         return scale(*[int(x) for x in name.split(":")[1:]])
