@@ -359,6 +359,20 @@ check "xds: after every NACK, traffic is on the last good config" \
 check "xds: ...and so is the DENY policy" \
 	status_of http://10.96.0.10/admin/users 403
 
+# ---- what an unmodified istiod adds: accepted as not applicable ----
+scenario istiod-defaults
+check "xds: istiod's default HTTP filters and route retry policies are accepted and applied (no NACK)" \
+	wait_for 10 grep -q "version istiod-defaults-[0-9]*: applied as generation" "$t/agent.log"
+check "xds: ...each is logged as not applicable (retry_policy, istio.stats, an empty fault filter)" sh -c '
+	grep -q "routes\[[0-9]*\].route.retry_policy: not applicable (kmesh makes no retries)" "$1" &&
+	grep -q "'"'"'istio.metadata_exchange'"'"' (type.googleapis.com/io.istio.http.peer_metadata.Config): telemetry, not applicable" "$1" &&
+	grep -q "... and [0-9]* more not applicable" "$1"' sh "$t/agent.log"
+check "xds: ...and kmeshctl status counts them in the applied config" \
+	wait_for 5 cp_status "^  not applicable in the applied config: [0-9]* (accepted, no effect; the first: Listener '0.0.0.0_80'"
+check "xds: ...traffic follows that config" expect_only 127.0.0.14 3 http://10.96.0.10/
+check "xds: ...and the DENY policy among those filters still holds" \
+	status_of http://10.96.0.10/admin/users 403
+
 # ---- the control plane is not on the data path ----
 { kill -9 "$server_pid"; wait "$server_pid"; } 2>/dev/null
 check "xds: the agent sees the server gone and keeps the last applied config" \

@@ -229,6 +229,9 @@ SCENARIOS = {
             principal_name=string_matcher_exact("spiffe://cluster.local/ns/default/sa/sleep"))))),
     # after a server restart: web moved back to the first endpoint
     "restarted": lambda: mesh([("127.0.0.11", 8080, 1, H)]),
+    # scale-down as an unmodified istiod sends it (its default filters and
+    # retry policies: not applicable to kmesh, accepted and counted)
+    "istiod-defaults": lambda: istiod_defaults(mesh([("127.0.0.14", 8080, 1, H)])),
 }
 
 
@@ -246,10 +249,6 @@ def _bad_regex(m):
     r.match.safe_regex.regex = "/v[0-9]+"
 
 
-def _bad_retry(m):
-    _route(m, 2).route.retry_policy.num_retries.value = 2
-
-
 def _bad_lb(m):
     m[CDS][WEB_V2].lb_policy = cluster_pb2.Cluster.CLUSTER_PROVIDED
 
@@ -259,14 +258,86 @@ def _bad_degraded(m):
 
 
 def _bad_filter(m):
+    # a fault filter that does something (abort with 503): istiod's empty
+    # placeholder is accepted, this is not (kmesh injects no faults). The
+    # fault protos are not among the generated ones: HTTPFault{abort:
+    # {http_status: 503}} encoded by hand.
     hcm = hcm_pb2.HttpConnectionManager()
     f = m[LDS]["0.0.0.0_80"].filter_chains[0].filters[0]
     f.typed_config.Unpack(hcm)
-    fault = hcm.http_filters.add(name="envoy.filters.http.fault")
+    fault = hcm_pb2.HttpFilter(name="envoy.filters.http.fault")
     fault.typed_config.type_url = P + "envoy.extensions.filters.http.fault.v3.HTTPFault"
+    fault.typed_config.value = bytes([0x12, 0x03, 0x10, 0xf7, 0x03])
     hcm.http_filters.insert(0, fault)
-    del hcm.http_filters[-1]
     f.typed_config.Pack(hcm)
+
+
+# What an unmodified istiod adds to every outbound HTTP listener and route
+# (pilot/pkg/networking/core: the HTTP filter chain of a sidecar's outbound
+# HCM, the default retry policy of each route). Their configs are istio's
+# own protos, not among those generated here, so they travel as Any with
+# istiod's type URLs and an empty or hand-encoded value.
+ISTIOD_TELEMETRY_FILTERS = [
+    ("istio.metadata_exchange", "io.istio.http.peer_metadata.Config", b""),
+    ("istio.alpn", "istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig", b""),
+    # grpc_stats {emit_filter_state: true}
+    ("envoy.filters.http.grpc_stats", "envoy.extensions.filters.http.grpc_stats.v3.FilterConfig",
+     bytes([0x08, 0x01])),
+]
+ISTIOD_PLACEHOLDER_FILTERS = [
+    ("envoy.filters.http.fault", "envoy.extensions.filters.http.fault.v3.HTTPFault", b""),
+    ("envoy.filters.http.cors", "envoy.extensions.filters.http.cors.v3.Cors", b""),
+    ("istio.stats", "stats.PluginConfig", b""),
+]
+
+
+def istiod_retry_policy():
+    R = route_components_pb2
+    return R.RetryPolicy(
+        retry_on="connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes",
+        num_retries=wrappers_pb2.UInt32Value(value=2),
+        retry_host_predicate=[R.RetryPolicy.RetryHostPredicate(
+            name="envoy.retry_host_predicates.previous_hosts",
+            typed_config=_any("envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate"))],
+        host_selection_retry_max_attempts=5)
+
+
+def _any(type_name, value=b""):
+    a = any_pb2.Any()
+    a.type_url = P + type_name
+    a.value = value
+    return a
+
+
+def istiod_defaults(m):
+    """Add istiod's defaults to a mesh: telemetry and placeholder HTTP
+    filters around RBAC and the router, retry_policy on every route."""
+    for lname, l in m[LDS].items():
+        f = l.filter_chains[0].filters[0]
+        if not f.typed_config.type_url.endswith("HttpConnectionManager"):
+            continue
+        hcm = hcm_pb2.HttpConnectionManager()
+        f.typed_config.Unpack(hcm)
+        old = list(hcm.http_filters)
+        del hcm.http_filters[:]
+        for name, t, v in ISTIOD_TELEMETRY_FILTERS:
+            hcm.http_filters.add(name=name, typed_config=_any(t, v))
+        hcm.http_filters.extend(old[:-1])   # RBAC
+        for name, t, v in ISTIOD_PLACEHOLDER_FILTERS:
+            hcm.http_filters.add(name=name, typed_config=_any(t, v))
+        hcm.http_filters.append(old[-1])    # the router
+        if hcm.HasField("route_config"):
+            for vh in hcm.route_config.virtual_hosts:
+                for r in vh.routes:
+                    if r.HasField("route"):
+                        r.route.retry_policy.CopyFrom(istiod_retry_policy())
+        f.typed_config.Pack(hcm)
+    for rc in m[RDS].values():
+        for vh in rc.virtual_hosts:
+            for r in vh.routes:
+                if r.HasField("route"):
+                    r.route.retry_policy.CopyFrom(istiod_retry_policy())
+    return m
 
 
 def _bad_unknown_field(m):
@@ -296,15 +367,14 @@ def _bad_max_requests(m):
 BAD = {
     "regex-route": (_bad_regex, RDS,
                     "RouteConfiguration '80': virtual_hosts[0].routes[0].match.safe_regex: not supported by kmesh"),
-    "retry-policy": (_bad_retry, RDS,
-                     "RouteConfiguration '80': virtual_hosts[0].routes[2].route.retry_policy: not supported by kmesh"),
     "lb-policy": (_bad_lb, CDS,
                   "Cluster '" + WEB_V2 + "'.lb_policy: CLUSTER_PROVIDED: not supported"),
     "degraded": (_bad_degraded, EDS,
                  "ClusterLoadAssignment '" + WEB + "': endpoints[0].lb_endpoints[0].health_status: DEGRADED: not supported"),
     "fault-filter": (_bad_filter, LDS,
                      "Listener '0.0.0.0_80': filter_chains[0].filters[0].typed_config.http_filters[0]: "
-                     "'envoy.filters.http.fault' (" + P + "envoy.extensions.filters.http.fault.v3.HTTPFault): not supported"),
+                     "'envoy.filters.http.fault' (" + P + "envoy.extensions.filters.http.fault.v3.HTTPFault) "
+                     "with a configuration: not supported"),
     "unknown-field": (_bad_unknown_field, CDS,
                       "Cluster '" + DB + "': field number 9999: unknown to kmesh's envoy.config.cluster.v3.Cluster protos"),
     "weighted-tcp": (_bad_weighted_tcp, LDS,

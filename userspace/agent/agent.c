@@ -69,6 +69,9 @@ struct agent {
 		      n_rejected[XDS_NR_TYPES];
 	unsigned long switches;
 	double switch_ms_sum, switch_ms_last;
+	/* what the applied config holds that kmesh accepted as not applicable */
+	unsigned long na_applied;
+	char na_example[1024];
 };
 
 /* Rewrite the status file; a failure costs only the operator's view. */
@@ -105,6 +108,8 @@ static void write_status(const struct agent *a)
 	if (a->nack_time)
 		fprintf(f, "nack %s %s %lld %s\n", a->nack_type, a->nack_version,
 			(long long)a->nack_time, a->nack_msg);
+	if (a->na_applied)
+		fprintf(f, "notapplicable %lu %s\n", a->na_applied, a->na_example);
 	fprintf(f, "pid %d\n", (int)getpid());
 	if (fclose(f) == 0)
 		rename(tmp, path);
@@ -129,9 +134,18 @@ static void logf_(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Not-applicable notes of the current translation: counted, the first
+ * few logged (istiod's retry_policy is on every route). */
+#define NOTES_LOGGED 8
+static unsigned long notes;
+static char first_note[1024];
+
 static void translate_note(const char *msg)
 {
-	logf_("%s", msg);
+	if (!notes++)
+		snprintf(first_note, sizeof(first_note), "%s", msg);
+	if (notes <= NOTES_LOGGED)
+		logf_("%s", msg);
 }
 
 static int send_request(struct agent *a, struct ads_stream *s, enum xds_type t,
@@ -247,8 +261,11 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 	/* Translate with this type replaced; keep the old set until it passes. */
 	prev = a->st.set[t];
 	a->st.set[t] = next;
+	notes = 0;
 	rc = xds_translate(&a->st, &cfg, err, sizeof(err));
 	translated_ms = ms_since(received);
+	if (notes > NOTES_LOGGED)
+		logf_("... and %lu more not applicable", notes - NOTES_LOGGED);
 	if (rc == XDS_T_ERROR) {
 		a->st.set[t] = prev;
 		xds_set_free(&next);
@@ -278,6 +295,11 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 		a->switch_ms_last = ms_since(received);
 		a->switch_ms_sum += a->switch_ms_last;
 		a->switches++;
+		a->na_applied = notes;
+		snprintf(a->na_example, sizeof(a->na_example), "%s", notes ? first_note : "");
+		for (char *c = a->na_example; *c; c++)
+			if (*c == '\n')
+				*c = ' ';
 		logf_("%s version %s: applied as generation %llu (%zu services, %zu clusters), switched %.1f ms after receipt (translated by %.1f ms)",
 		      xds_type_short(t), resp->version_info, (unsigned long long)gen,
 		      cfg.nr_services, cfg.nr_clusters, a->switch_ms_last, translated_ms);

@@ -59,8 +59,49 @@ static const struct {
 #define URL_HCM TYPE_PREFIX "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 #define URL_ROUTER TYPE_PREFIX "envoy.extensions.filters.http.router.v3.Router"
 #define URL_HTTP_RBAC TYPE_PREFIX "envoy.extensions.filters.http.rbac.v3.RBAC"
+#define URL_FAULT TYPE_PREFIX "envoy.extensions.filters.http.fault.v3.HTTPFault"
+#define URL_CORS TYPE_PREFIX "envoy.extensions.filters.http.cors.v3.Cors"
+
+/*
+ * HTTP filters istiod puts on every outbound HTTP connection manager that
+ * only observe traffic (statistics, peer metadata for them, the ALPN
+ * istio-proxy offers upstream over mTLS): kmesh keeps its own per-route
+ * counters and has no mTLS, so they are not applicable.
+ */
+static const char *const telemetry_filter_urls[] = {
+	TYPE_PREFIX "stats.PluginConfig",				/* istio.stats */
+	TYPE_PREFIX "io.istio.http.peer_metadata.Config",		/* istio.metadata_exchange */
+	TYPE_PREFIX "envoy.extensions.filters.http.grpc_stats.v3.FilterConfig",
+	TYPE_PREFIX "istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig",	/* istio.alpn */
+	NULL,
+};
+
+static bool is_telemetry_filter(const char *url)
+{
+	size_t i;
+
+	for (i = 0; telemetry_filter_urls[i]; i++)
+		if (!strcmp(url, telemetry_filter_urls[i]))
+			return true;
+	return false;
+}
 
 void (*xds_translate_note)(const char *msg);
+
+/* Something istiod sends that has no meaning for kmesh: accepted, said. */
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!xds_translate_note)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	xds_translate_note(msg);
+}
 
 const char *xds_type_url(enum xds_type t)
 {
@@ -882,7 +923,7 @@ static int translate_action(struct tctx *t, const Envoy__Config__Route__V3__Rout
 			    const char *where, struct mesh_http_route *r)
 {
 	static const char *const ra_fields[] = {
-		"cluster", "weighted_clusters", "timeout", NULL,
+		"cluster", "weighted_clusters", "timeout", "retry_policy", NULL,
 	};
 	static const char *const wc_fields[] = { "clusters", NULL };
 	static const char *const cw_fields[] = { "name", "weight", NULL };
@@ -901,6 +942,11 @@ static int translate_action(struct tctx *t, const Envoy__Config__Route__V3__Rout
 		 * istiod sends by default) can be honoured */
 		if (ra->timeout && (ra->timeout->seconds || ra->timeout->nanos))
 			return fail(t, "%s.route.timeout: only 0s (no timeout) is supported", where);
+		/* istiod puts one on every route (2 attempts on connect
+		 * failures and refused streams): kmesh steers connections and
+		 * never resends a request, so a failure reaches the client */
+		if (ra->retry_policy)
+			note("%s.route.retry_policy: not applicable (kmesh makes no retries)", where);
 		r->action = KMESH_RT_A_ROUTE;
 		if (ra->cluster_specifier_case ==
 		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__CLUSTER_SPECIFIER_CLUSTER) {
@@ -1592,6 +1638,24 @@ static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__List
 				fail(t, "%s: the router must be the last filter", w);
 				goto out;
 			}
+			continue;
+		}
+		if (is_telemetry_filter(url)) {
+			note("%s: '%s' (%s): telemetry, not applicable (kmesh counts per route itself)",
+			     w, hf->name, url);
+			continue;
+		}
+		/* istiod adds fault and CORS filters with empty configs to every
+		 * outbound HTTP connection manager; what they would do comes per
+		 * route (typed_per_filter_config, refused). A configured filter is
+		 * something kmesh cannot do. */
+		if (!strcmp(url, URL_FAULT) || !strcmp(url, URL_CORS)) {
+			if (hf->typed_config->value.len) {
+				fail(t, "%s: '%s' (%s) with a configuration: not supported (only an empty one, istiod's default)",
+				     w, hf->name, url);
+				goto out;
+			}
+			note("%s: '%s' (%s), empty: not applicable", w, hf->name, url);
 			continue;
 		}
 		if (strcmp(url, URL_HTTP_RBAC) || nr_rbac == RBAC_MAX) {
