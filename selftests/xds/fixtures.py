@@ -284,6 +284,7 @@ ISTIOD_TELEMETRY_FILTERS = [
     ("envoy.filters.http.grpc_stats", "envoy.extensions.filters.http.grpc_stats.v3.FilterConfig",
      bytes([0x08, 0x01])),
 ]
+# between RBAC and the router: fault and CORS placeholders, then istio.stats
 ISTIOD_PLACEHOLDER_FILTERS = [
     ("envoy.filters.http.fault", "envoy.extensions.filters.http.fault.v3.HTTPFault", b""),
     ("envoy.filters.http.cors", "envoy.extensions.filters.http.cors.v3.Cors", b""),
@@ -309,9 +310,79 @@ def _any(type_name, value=b""):
     return a
 
 
+def istiod_cluster_defaults(c):
+    """What istiod sets on every outbound EDS cluster (istio 1.2x)."""
+    C = cluster_pb2.Cluster
+    # mTLS to endpoints labelled tlsMode=istio, plaintext to the others
+    m = c.transport_socket_matches.add(name="tlsMode-istio")
+    m.match.fields["tlsMode"].string_value = "istio"
+    m.transport_socket.name = "envoy.transport_sockets.tls"
+    m.transport_socket.typed_config.CopyFrom(
+        _any("envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"))
+    m = c.transport_socket_matches.add(name="tlsMode-disabled")
+    m.transport_socket.name = "envoy.transport_sockets.raw_buffer"
+    m.transport_socket.typed_config.CopyFrom(
+        _any("envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer"))
+    # HttpProtocolOptions {use_downstream_protocol_config: {}}
+    c.typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].CopyFrom(
+        _any("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", bytes([0x1a, 0x00])))
+    c.common_lb_config.locality_weighted_lb_config.SetInParent()
+    f = c.filters.add(name="istio.metadata_exchange")
+    f.typed_config.CopyFrom(_any("envoy.tcp.metadataexchange.config.MetadataExchange",
+                                 bytes([0x0a, 19]) + b"istio-peer-exchange"))
+    return c
+
+
+def istiod_catch_alls():
+    """istiod's clusters and capture listeners for traffic to no service."""
+    C = cluster_pb2.Cluster
+    passthrough = C(name="PassthroughCluster", type=C.ORIGINAL_DST,
+                    lb_policy=C.CLUSTER_PROVIDED,
+                    connect_timeout=duration_pb2.Duration(seconds=10))
+    blackhole = C(name="BlackHoleCluster", type=C.STATIC,
+                  connect_timeout=duration_pb2.Duration(seconds=10))
+    inbound = C(name="InboundPassthroughClusterIpv4", type=C.ORIGINAL_DST,
+                lb_policy=C.CLUSTER_PROVIDED,
+                connect_timeout=duration_pb2.Duration(seconds=10))
+    inbound.upstream_bind_config.source_address.address = "127.0.0.6"
+    inbound.upstream_bind_config.source_address.port_value = 0
+    outbound_l = tcp_listener("0.0.0.0", 15001, "PassthroughCluster")
+    outbound_l.name = "virtualOutbound"
+    outbound_l.use_original_dst.value = True
+    outbound_l.ClearField("bind_to_port")
+    inbound_l = tcp_listener("0.0.0.0", 15006, "InboundPassthroughClusterIpv4")
+    inbound_l.name = "virtualInbound"
+    inbound_l.traffic_direction = base_pb2.INBOUND
+    # several chains, as istiod's inbound listener has (one per port/protocol)
+    extra = inbound_l.filter_chains.add(name="0.0.0.0_8080")
+    extra.filter_chain_match.destination_port.value = 8080
+    extra.filters.add().CopyFrom(inbound_l.filter_chains[0].filters[0])
+    for l in (outbound_l, inbound_l):
+        for name, t in (("envoy.filters.listener.original_dst",
+                         "envoy.extensions.filters.listener.original_dst.v3.OriginalDst"),
+                        ("envoy.filters.listener.http_inspector",
+                         "envoy.extensions.filters.listener.http_inspector.v3.HttpInspector")):
+            l.listener_filters.add(name=name, typed_config=_any(t))
+    return [passthrough, blackhole, inbound], [outbound_l, inbound_l]
+
+
 def istiod_defaults(m):
     """Add istiod's defaults to a mesh: telemetry and placeholder HTTP
-    filters around RBAC and the router, retry_policy on every route."""
+    filters around RBAC and the router, retry_policy on every route, the
+    cluster defaults, the catch-all clusters and capture listeners, listener
+    filters for protocol sniffing on TCP listeners."""
+    for c in m[CDS].values():
+        istiod_cluster_defaults(c)
+    clusters, listeners = istiod_catch_alls()
+    m[CDS].update({c.name: c for c in clusters})
+    m[LDS].update({l.name: l for l in listeners})
+    for l in m[LDS].values():
+        if l.name.startswith("virtual") or \
+           not l.filter_chains[0].filters[0].typed_config.type_url.endswith("TcpProxy"):
+            continue
+        l.listener_filters.add(
+            name="envoy.filters.listener.tls_inspector",
+            typed_config=_any("envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector"))
     for lname, l in m[LDS].items():
         f = l.filter_chains[0].filters[0]
         if not f.typed_config.type_url.endswith("HttpConnectionManager"):

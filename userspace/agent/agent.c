@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,17 +135,47 @@ static void logf_(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* Not-applicable notes of the current translation: counted, the first
- * few logged (istiod's retry_policy is on every route). */
-#define NOTES_LOGGED 8
+/*
+ * Not-applicable notes: counted per translation (the applied one's count
+ * goes to the status file); each distinct note logged once in the agent's
+ * life, since every translation repeats them (istiod's retry_policy is on
+ * every route). Distinct notes are remembered by a 64-bit hash in a
+ * fixed table; once it is full, new ones are counted, not logged.
+ */
+#define NOTES_SEEN_SLOTS 16384
 static unsigned long notes;
 static char first_note[1024];
+static uint64_t notes_seen[NOTES_SEEN_SLOTS];
+static unsigned long notes_seen_nr, notes_unlogged;
+
+static bool note_is_new(const char *msg)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (; *msg; msg++)
+		h = (h ^ (unsigned char)*msg) * 1099511628211ULL;
+	h |= 1;	/* 0 marks a free slot */
+	for (i = h % NOTES_SEEN_SLOTS;; i = (i + 1) % NOTES_SEEN_SLOTS) {
+		if (notes_seen[i] == h)
+			return false;
+		if (!notes_seen[i])
+			break;
+	}
+	if (notes_seen_nr >= NOTES_SEEN_SLOTS / 2) {
+		notes_unlogged++;
+		return false;
+	}
+	notes_seen[i] = h;
+	notes_seen_nr++;
+	return true;
+}
 
 static void translate_note(const char *msg)
 {
 	if (!notes++)
 		snprintf(first_note, sizeof(first_note), "%s", msg);
-	if (notes <= NOTES_LOGGED)
+	if (note_is_new(msg))
 		logf_("%s", msg);
 }
 
@@ -264,8 +295,10 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 	notes = 0;
 	rc = xds_translate(&a->st, &cfg, err, sizeof(err));
 	translated_ms = ms_since(received);
-	if (notes > NOTES_LOGGED)
-		logf_("... and %lu more not applicable", notes - NOTES_LOGGED);
+	if (notes_unlogged) {
+		logf_("%lu more notes not logged (too many distinct ones)", notes_unlogged);
+		notes_unlogged = 0;
+	}
 	if (rc == XDS_T_ERROR) {
 		a->st.set[t] = prev;
 		xds_set_free(&next);

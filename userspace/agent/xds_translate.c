@@ -390,8 +390,47 @@ static const char *const cluster_fields[] = {
 	"load_assignment",
 	/* no data-plane meaning in kmesh: the client's own connect timeout
 	 * applies; names and metadata are for statistics */
-	"connect_timeout", "alt_stat_name", "metadata", NULL,
+	"connect_timeout", "alt_stat_name", "metadata",
+	/* istiod's defaults, accepted as not applicable (cluster_notes()) */
+	"transport_socket_matches", "typed_extension_protocol_options",
+	"common_lb_config", "filters", NULL,
 };
+
+/*
+ * What istiod sets on every outbound cluster that kmesh cannot act on,
+ * said once per cluster: kmesh has no mTLS, forwards the client's own
+ * HTTP (no upstream protocol of its own), balances without localities
+ * yet, and keeps its own statistics.
+ */
+static void cluster_notes(const Envoy__Config__Cluster__V3__Cluster *c)
+{
+	if (c->n_transport_socket_matches)
+		note("Cluster '%s'.transport_socket_matches: not applicable (kmesh has no mTLS: connections go in plaintext, so servers must accept it, e.g. PeerAuthentication PERMISSIVE)",
+		     c->name);
+	if (c->n_typed_extension_protocol_options)
+		note("Cluster '%s'.typed_extension_protocol_options: not applicable (kmesh forwards the client's own HTTP connection)",
+		     c->name);
+	if (c->common_lb_config)
+		note("Cluster '%s'.common_lb_config: not applicable (no locality-aware balancing yet)",
+		     c->name);
+	if (c->n_filters)
+		note("Cluster '%s'.filters: not applicable (%s: upstream telemetry)", c->name,
+		     c->filters[0]->name);
+}
+
+/*
+ * istiod's own clusters for traffic to no known service: kmesh leaves
+ * connections to addresses it does not know alone (passthrough is what it
+ * does anyway; it cannot black-hole them: the outbound traffic policy
+ * REGISTRY_ONLY is not enforced), and inbound capture does not exist.
+ */
+static bool is_istio_passthrough(const char *name)
+{
+	return !strcmp(name, "PassthroughCluster") || !strcmp(name, "BlackHoleCluster") ||
+	       !strcmp(name, "InboundPassthroughCluster") ||
+	       !strcmp(name, "InboundPassthroughClusterIpv4") ||
+	       !strcmp(name, "InboundPassthroughClusterIpv6");
+}
 
 static int translate_lb(struct tctx *t, const Envoy__Config__Cluster__V3__Cluster *c,
 			struct mesh_cluster *mc, bool weighted)
@@ -579,9 +618,15 @@ static int translate_clusters(struct tctx *t)
 		bool weighted = false;
 		size_t n = t->cfg->nr_clusters;
 
+		if (is_istio_passthrough(c->name)) {
+			note("Cluster '%s': istiod's catch-all cluster: not applicable (kmesh steers only service addresses; others go their own way)",
+			     c->name);
+			continue;
+		}
 		snprintf(where, sizeof(where), "Cluster '%s'", c->name);
 		if (pb_only(&c->base, cluster_fields, where, t->err, t->err_size))
 			return -1;
+		cluster_notes(c);
 		mc = GROW(t, t->cfg->clusters, t->cfg->nr_clusters);
 		t->cluster_xds = grow(t->cluster_xds, n, sizeof(char *));
 		if (!t->cluster_xds)
@@ -1513,7 +1558,11 @@ static const char *const listener_fields[] = {
 	"name", "address", "filter_chains", "traffic_direction",
 	/* these tell a proxy how to bind; kmesh binds nothing (it steers
 	 * connects by destination) */
-	"bind_to_port", "use_original_dst", "stat_prefix", "metadata", NULL,
+	"bind_to_port", "use_original_dst", "stat_prefix", "metadata",
+	/* istiod's TLS/HTTP sniffing and original-destination recovery before
+	 * the filter chains: kmesh sees the destination in connect() */
+	"listener_filters", "listener_filters_timeout", "continue_on_listener_filters_timeout",
+	NULL,
 };
 
 static int listener_addr(struct tctx *t, const Envoy__Config__Listener__V3__Listener *l,
@@ -1823,10 +1872,21 @@ static int translate_listeners(struct tctx *t)
 		__u16 port = 0;
 		bool wildcard = false;
 
+		/* A sidecar's capture listeners (iptables sends every outbound
+		 * connection to 15001, every inbound one to 15006): kmesh
+		 * captures nothing, it steers in connect() */
+		if (!strcmp(l->name, "virtualOutbound") || !strcmp(l->name, "virtualInbound")) {
+			note("Listener '%s': a sidecar's capture listener: not applicable (kmesh steers connections in connect())",
+			     l->name);
+			continue;
+		}
 		snprintf(where, sizeof(where), "Listener '%s'", l->name);
 		if (pb_only(&l->base, listener_fields, where, t->err, t->err_size) ||
 		    listener_addr(t, l, addr, &port, &wildcard))
 			return -1;
+		if (l->n_listener_filters)
+			note("Listener '%s'.listener_filters: not applicable (%s ...: kmesh needs no sniffing)",
+			     l->name, l->listener_filters[0]->name);
 		if (l->n_filter_chains != 1)
 			return fail(t, "Listener '%s': filter_chains: %zu: kmesh takes exactly one (no filter_chain_match)",
 				    l->name, l->n_filter_chains);
