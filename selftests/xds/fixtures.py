@@ -18,7 +18,7 @@ catch-all "allow_any" virtual host.
 from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.core.v3 import address_pb2, base_pb2, config_source_pb2, health_check_pb2
 from envoy.config.endpoint.v3 import endpoint_pb2
-from envoy.config.listener.v3 import listener_pb2, listener_components_pb2
+from envoy.config.listener.v3 import listener_pb2, listener_components_pb2, api_listener_pb2  # noqa: F401
 from envoy.config.rbac.v3 import rbac_pb2
 from envoy.config.route.v3 import route_pb2, route_components_pb2
 from envoy.extensions.filters.http.rbac.v3 import rbac_pb2 as http_rbac_pb2
@@ -70,6 +70,9 @@ def cla(name, endpoints):
         e.endpoint.address.socket_address.port_value = port
         e.load_balancing_weight.value = weight
         e.health_status = health
+    # istiod: the locality's weight is the sum of its endpoints' (gRPC
+    # clients ignore a locality without one)
+    loc.load_balancing_weight.value = sum(e[2] for e in endpoints)
     return a
 
 
@@ -484,6 +487,55 @@ def scale(n_services, eps_per, routes_per, eds_variant=0):
         LDS: {"0.0.0.0_80": http_listener(80, "80")},
         RDS: {"80": route_pb2.RouteConfiguration(name="80", virtual_hosts=vhosts)},
     }
+
+
+def client_shaped(m):
+    """The same mesh for a proxyless gRPC client (what istiod sends one):
+    an API listener per virtual host of each RDS HTTP listener, named like
+    the virtual host ("web.default.svc.cluster.local:80"), holding the same
+    HTTP connection manager (RDS to the same RouteConfiguration, the same
+    filters but RBAC), and its routes without direct responses (gRPC has
+    none). Clusters, endpoints and the other routes are untouched: an independent
+    client (@grpc/grpc-js-xds) reading them checks the very resources kmesh
+    reads; only the listener shape differs, because such a client resolves
+    a name through an API listener, not a socket address."""
+    m = {t: dict(v) for t, v in m.items()}
+    for l in list(m[LDS].values()):
+        f = l.filter_chains[0].filters[0] if l.filter_chains else None
+        if not f or not f.typed_config.type_url.endswith("HttpConnectionManager"):
+            continue
+        hcm = hcm_pb2.HttpConnectionManager()
+        f.typed_config.Unpack(hcm)
+        if not hcm.HasField("rds"):
+            continue
+        # gRPC applies RBAC on servers only (gRFC A41) and refuses it on a
+        # client's listener; kmesh enforces it at the client's node. The
+        # client check reads everything else.
+        kept = [f for f in hcm.http_filters if f.name != "envoy.filters.http.rbac"]
+        del hcm.http_filters[:]
+        hcm.http_filters.extend(kept)
+        for vh in m[RDS][hcm.rds.route_config_name].virtual_hosts:
+            if vh.name == "allow_any":
+                continue
+            api = listener_pb2.Listener(name=vh.name)
+            api.api_listener.api_listener.Pack(hcm)
+            m[LDS][api.name] = api
+    # gRPC clients have no direct responses (gRFC A28: NACKed as an
+    # unsupported action): those routes are left out of the client's copy
+    for name, rc in list(m[RDS].items()):
+        rc = copy_msg(rc)
+        for vh in rc.virtual_hosts:
+            kept = [r for r in vh.routes if not r.HasField("direct_response")]
+            del vh.routes[:]
+            vh.routes.extend(kept)
+        m[RDS][name] = rc
+    return m
+
+
+def copy_msg(msg):
+    c = type(msg)()
+    c.CopyFrom(msg)
+    return c
 
 
 def node_ip(i):

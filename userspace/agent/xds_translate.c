@@ -510,7 +510,9 @@ static int translate_endpoints(struct tctx *t,
 			       struct mesh_cluster *mc, bool *weighted)
 {
 	static const char *const cla_fields[] = { "cluster_name", "endpoints", NULL };
-	static const char *const loc_fields[] = { "locality", "lb_endpoints", "metadata", NULL };
+	static const char *const loc_fields[] = {
+		"locality", "lb_endpoints", "metadata", "load_balancing_weight", NULL,
+	};
 	static const char *const lbe_fields[] = {
 		"health_status", "load_balancing_weight", "endpoint", "metadata", NULL,
 	};
@@ -533,6 +535,20 @@ static int translate_endpoints(struct tctx *t,
 		 * (locality-aware balancing is later work) */
 		if (pb_only(&loc->base, loc_fields, where, t->err, t->err_size))
 			return -1;
+		/* istiod gives each locality the sum of its endpoints' weights:
+		 * Envoy's locality-weighted split then equals a split by
+		 * endpoint weights, which is what kmesh does. Other locality
+		 * weights would mean something kmesh cannot do yet. */
+		if (loc->load_balancing_weight && cla->n_endpoints > 1) {
+			unsigned long sum = 0;
+
+			for (j = 0; j < loc->n_lb_endpoints; j++)
+				sum += loc->lb_endpoints[j]->load_balancing_weight ?
+				       loc->lb_endpoints[j]->load_balancing_weight->value : 1;
+			if (loc->load_balancing_weight->value != sum)
+				return fail(t, "%s.load_balancing_weight: %u: not supported (kmesh balances by endpoint weights: only their sum, %lu, as istiod sends it)",
+					    where, loc->load_balancing_weight->value, sum);
+		}
 		for (j = 0; j < loc->n_lb_endpoints; j++) {
 			const Envoy__Config__Endpoint__V3__LbEndpoint *lbe = loc->lb_endpoints[j];
 			const Envoy__Config__Endpoint__V3__Endpoint *ep;
