@@ -236,6 +236,41 @@ check "xds: kmeshctl dump shows istiod's cluster names mapped and the lb policie
 	grep -q "^cluster outbound_8000__api.default.svc.cluster.local (id [0-9]*) lb weighted" "$2/dump1" &&
 	grep -q "^service db.default.svc.cluster.local-5000 (id [0-9]*) 10.96.0.20:5000/tcp" "$2/dump1"' sh "$kmeshctl" "$t"
 
+# ---- the fixtures read by an independent xDS client ----
+# gRPC's own xDS resolver for Node (@grpc/grpc-js-xds) resolves web through
+# the same server: its API-listener form of the listener (what istiod gives
+# a proxyless gRPC client), the same RouteConfiguration, Clusters and
+# ClusterLoadAssignments; it NACKs what it finds malformed, so the agent and
+# the fixtures cannot share a mistake unseen.
+grpc_client=$top/selftests/xds/grpc_xds_client.js
+if ! command -v node >/dev/null; then
+	skip "xds: an independent xDS client (@grpc/grpc-js-xds) reads the fixtures" "node missing"
+elif ! "$top/scripts/xds-client-deps.sh" >"$t/npm.log" 2>&1; then
+	skip "xds: an independent xDS client (@grpc/grpc-js-xds) reads the fixtures" \
+		"npm install failed: $(tail -1 "$t/npm.log")"
+else
+	GRPC_TRACE=subchannel GRPC_VERBOSITY=DEBUG NODE_PATH=$top/build/xds/client/node_modules \
+		timeout 60 node "$grpc_client" "$server_addr" web.default.svc.cluster.local:80 4000 \
+		>"$t/grpc-client.out" 2>&1
+	grpc_acked() {
+		local ty
+		for ty in Listener RouteConfiguration Cluster ClusterLoadAssignment; do
+			grep '"node": "proxyless~' "$t/requests.jsonl" | grep '"event": "ack"' |
+				grep -q "\"type\": \"$ty\"" || { echo "no ACK of $ty from the gRPC client"; return 1; }
+		done
+		if grep '"node": "proxyless~' "$t/requests.jsonl" | grep -q '"event": "nack"'; then
+			grep '"node": "proxyless~' "$t/requests.jsonl" | grep '"event": "nack"' | head -3
+			return 1
+		fi
+	}
+	check "xds: @grpc/grpc-js-xds ACKs the same routes, clusters and endpoints (API-listener form), no NACK" \
+		grpc_acked
+	check "xds: ...and connects to the endpoints EDS gives (web 127.0.0.11, its v2 subset 127.0.0.12)" sh -c '
+		grep -q "subchannel | ([0-9]*) 127.0.0.11:8080 IDLE -> CONNECTING" "$1" &&
+		grep -q "subchannel | ([0-9]*) 127.0.0.12:8080 IDLE -> CONNECTING" "$1" &&
+		! grep -q "subchannel | ([0-9]*) 127.0.0.1[3-6]:8080 IDLE" "$1"' sh "$t/grpc-client.out"
+fi
+
 # ---- EDS updates ----
 gen=$(generation)
 scenario scale-up
