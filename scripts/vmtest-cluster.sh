@@ -41,6 +41,10 @@ verdict() {	# verdict PASSED FAILED SKIPPED
 	echo "vmtest-cluster-$lane: $1 passed, $2 failed, $3 skipped"
 	[ "$2" = 0 ]
 }
+skip_all() {	# skip_all NAME REASON: the lane cannot run here
+	printf 'TAP version 13\nok 1 - %s # SKIP %s\n1..1\n0 passed, 0 failed, 1 skipped\n' "$1" "$2"
+	verdict 0 0 1
+}
 
 if [ "${KMESH_CLUSTER_INNER:-}" != 1 ]; then
 	case "$lane" in
@@ -48,12 +52,10 @@ if [ "${KMESH_CLUSTER_INNER:-}" != 1 ]; then
 	kfunc)
 		# The guests need a NIC; the test kernel's config has none yet.
 		if ! kdir=$("$here/build-test-kernel.sh" --print-dir 2>/dev/null); then
-			echo "ok 1 - cluster: kfunc lane # SKIP the kfunc test kernel is not built"
-			verdict 0 0 1; exit
+			skip_all "cluster: kfunc lane" "the kfunc test kernel is not built"; exit
 		fi
 		if ! grep -q '^CONFIG_VIRTIO_NET=y' "$kdir/.config"; then
-			echo "ok 1 - cluster: kfunc lane # SKIP the test kernel has no NIC driver (CONFIG_VIRTIO_PCI/CONFIG_VIRTIO_NET)"
-			verdict 0 0 1; exit
+			skip_all "cluster: kfunc lane" "the test kernel has no NIC driver (CONFIG_VIRTIO_PCI/CONFIG_VIRTIO_NET)"; exit
 		fi
 		;;
 	*) log "unknown lane '$lane'"; verdict 0 1 0; exit 1 ;;
@@ -66,8 +68,7 @@ if [ "${KMESH_CLUSTER_INNER:-}" != 1 ]; then
 	elif ! command -v curl >/dev/null; then why="curl missing"
 	fi
 	if [ -n "$why" ]; then
-		echo "ok 1 - cluster: $nodes nodes # SKIP $why"
-		verdict 0 0 1; exit
+		skip_all "cluster: $nodes nodes" "$why"; exit
 	fi
 	mkdir -p "$work"
 	log "building the agent"
