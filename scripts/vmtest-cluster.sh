@@ -217,6 +217,22 @@ check "cluster: the DENY /admin RBAC rule from xDS holds on every node (and /pub
 	all_nodes deny_holds
 direct() { [ "$(gx "$1" "meshed curl -sS -m 5 http://10.96.0.10/hello")" = "hello from xds" ]; }
 check "cluster: the HTTP direct-response route from xDS answers on every node" all_nodes direct
+# /v2 goes to web's v2 subset (the last node) in kfunc mode; in fallback
+# mode the connect takes the port's cluster and the route is decided and
+# counted per request (docs/config.md, "routes").
+v2_route() {
+	local s
+	if gx "$1" "kmeshctl status | grep -q 'l7 requests: *kfunc mode'"; then
+		s=$(spread "$1" 3 http://10.96.0.10/v2/items)
+		[ "$s" = "$(node_ip "$nodes")=3 " ] || { echo "node $1: $s"; return 1; }
+	else
+		spread "$1" 3 http://10.96.0.10/v2/items >/dev/null
+		gx "$1" "kmeshctl stats | grep '^http web.default.svc.cluster.local_80 route v2 GET: allowed [3-9]'" ||
+			{ echo "node $1: no route v2 count"; return 1; }
+	fi
+}
+check "cluster: the /v2 prefix route from xDS holds on every node (to the v2 subset in kfunc mode, counted by name in fallback mode)" \
+	all_nodes v2_route
 remote_tcp() {	# the tcp_proxy service's one endpoint is node 2
 	local s
 	s=$(spread "$1" 3 http://10.96.0.20:5000/)
