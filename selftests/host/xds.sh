@@ -269,6 +269,21 @@ else
 		grep -q "subchannel | ([0-9]*) 127.0.0.11:8080 IDLE -> CONNECTING" "$1" &&
 		grep -q "subchannel | ([0-9]*) 127.0.0.12:8080 IDLE -> CONNECTING" "$1" &&
 		! grep -q "subchannel | ([0-9]*) 127.0.0.1[3-6]:8080 IDLE" "$1"' sh "$t/grpc-client.out"
+	# gRPC applies RBAC on servers only: an XdsServer takes the mesh's
+	# RBAC filter message on its listener, a gRPC client calls it.
+	GRPC_XDS_EXPERIMENTAL_RBAC=true NODE_PATH=$top/build/xds/client/node_modules \
+		timeout 60 node "$top/selftests/xds/grpc_xds_server.js" "$server_addr" 127.0.0.1:50051 \
+		>"$t/grpc-server.out" 2>&1
+	grpc_server_acked() {
+		grep '"node": "proxyless-server~' "$t/requests.jsonl" | grep '"event": "ack"' |
+			grep -q '"type": "Listener"' || { echo "no ACK of the server's Listener"; cat "$t/grpc-server.out"; return 1; }
+		! grep '"node": "proxyless-server~' "$t/requests.jsonl" | grep '"event": "nack"'
+	}
+	check "xds: @grpc/grpc-js-xds's xDS server ACKs a listener holding the mesh's RBAC filter" \
+		grpc_server_acked
+	check "xds: ...and its RBAC engine denies a method under /admin (the DENY rule) and allows another" sh -c '
+		grep -qx "call /admin.Users/Get PERMISSION_DENIED" "$1" &&
+		grep -qx "call /public.Items/Get OK" "$1" || { cat "$1"; exit 1; }' sh "$t/grpc-server.out"
 fi
 
 # ---- EDS updates ----

@@ -532,6 +532,37 @@ def client_shaped(m):
     return m
 
 
+def server_shaped(m, address, port):
+    """The mesh's HTTP RBAC filter for a proxyless gRPC *server* (gRPC takes
+    RBAC on servers only): the Listener such a server asks for
+    ("grpc/server?xds.resource.listening_address=ADDRESS:PORT"), its socket
+    address, one filter chain whose connection manager holds the same RBAC
+    filter message as the mesh's 0.0.0.0_80 listener, then the router, and
+    an inline route config of one non-forwarding route (what a gRPC server
+    serves locally)."""
+    R = route_components_pb2
+    hcm = hcm_pb2.HttpConnectionManager()
+    m[LDS]["0.0.0.0_80"].filter_chains[0].filters[0].typed_config.Unpack(hcm)
+    filters = [f for f in hcm.http_filters if f.name == "envoy.filters.http.rbac"]
+    filters.append(hcm_pb2.HttpFilter(name="envoy.filters.http.router",
+                                      typed_config=typed(router_pb2.Router())))
+    server_hcm = hcm_pb2.HttpConnectionManager(
+        stat_prefix="inbound", http_filters=filters,
+        route_config=route_pb2.RouteConfiguration(name="inbound", virtual_hosts=[R.VirtualHost(
+            name="inbound", domains=["*"],
+            routes=[R.Route(match=R.RouteMatch(prefix="/"),
+                            non_forwarding_action=R.NonForwardingAction())])]))
+    name = "grpc/server?xds.resource.listening_address=%s:%d" % (address, port)
+    l = listener_pb2.Listener(
+        name=name,
+        address=address_pb2.Address(socket_address=address_pb2.SocketAddress(
+            address=address, port_value=port)),
+        filter_chains=[listener_components_pb2.FilterChain(filters=[
+            listener_components_pb2.Filter(name="envoy.filters.network.http_connection_manager",
+                                           typed_config=typed(server_hcm))])])
+    return {LDS: {name: l}}
+
+
 def copy_msg(msg):
     c = type(msg)()
     c.CopyFrom(msg)

@@ -45,7 +45,13 @@ class Snapshot:
 
     def resources_for(self, node_id):
         """Proxyless gRPC clients (node id "proxyless~..."), like
-        @grpc/grpc-js-xds, get the same mesh with API listeners."""
+        @grpc/grpc-js-xds, get the same mesh with API listeners; proxyless
+        gRPC servers ("proxyless-server~ADDRESS:PORT~...") the mesh's RBAC
+        filter on their listener."""
+        if (node_id or "").startswith("proxyless-server~"):
+            # "proxyless-server~ADDRESS:PORT~...": a gRPC server's listener
+            address, port = node_id.split("~")[1].rsplit(":", 1)
+            return fixtures.server_shaped(self.resources, address, int(port))
         if not (node_id or "").startswith("proxyless~"):
             return self.resources
         if self._client_shaped is None:
