@@ -15,7 +15,9 @@ const os = require('os');
 const path = require('path');
 
 const [server, target, timeoutMs] = process.argv.slice(2);
-const bootstrap = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'xds-client-')), 'bootstrap.json');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xds-client-'));
+process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+const bootstrap = path.join(dir, 'bootstrap.json');
 fs.writeFileSync(bootstrap, JSON.stringify({
 	xds_servers: [{ server_uri: server, channel_creds: [{ type: 'insecure' }],
 			server_features: ['xds_v3'] }],
