@@ -76,7 +76,7 @@ SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
 	$(wildcard selftests/conformance/*.c) $(wildcard selftests/lib/*.c) \
 	$(LIB_SRCS)
 
-.PHONY: demo all module bpf userspace selftests agent print-module unit abi-layout vmtest check \
+.PHONY: demo all module bpf userspace selftests agent print-module unit abi-layout vmtest vmtest-cluster check \
 	dkms-install dkms-uninstall clean stock-kernel bench install uninstall \
 	bench-parser fuzz bench-l4 vmtest-debug vmtest-load bench-xds
 
@@ -200,6 +200,12 @@ vmtest:
 
 vmtest-debug:
 	scripts/vmtest.sh --lane debug
+
+# Three nodes, each its own VM, kmesh and kmesh-agent, fed by one xDS
+# server (make check runs two of them)
+CLUSTER_NODES ?= 3
+vmtest-cluster:
+	scripts/vmtest-cluster.sh --lane $(LANE) --nodes $(CLUSTER_NODES)
 
 # The load area at full size; `make check` runs it scaled down in each lane.
 LOAD_LANE ?= kfunc

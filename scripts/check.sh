@@ -4,13 +4,14 @@
 #   check: N passed, M failed, K skipped
 #
 #   scripts/check.sh [SUITE...]     suites: deps build unit fuzz host bench-smoke
-#                                   vm-stock vm-kfunc
+#                                   vm-stock vm-kfunc vm-cluster-stock vm-cluster-kfunc
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 cd "$top"
 
-all_suites=(deps build unit fuzz host bench-smoke vm-stock vm-kfunc)
+all_suites=(deps build unit fuzz host bench-smoke vm-stock vm-kfunc vm-cluster-stock
+	vm-cluster-kfunc)
 suites=("${@:-${all_suites[@]}}")
 logs="$top/build/check"
 mkdir -p "$logs"
@@ -38,6 +39,9 @@ run_suite() {
 	bench-smoke) bench/smoke.sh ;;
 	vm-stock) scripts/vmtest.sh --lane stock ;;
 	vm-kfunc) scripts/vmtest.sh --lane kfunc ;;
+	# the multi-node lane's two-node subset (make vmtest-cluster: three)
+	vm-cluster-stock) scripts/vmtest-cluster.sh --lane stock --nodes 2 ;;
+	vm-cluster-kfunc) scripts/vmtest-cluster.sh --lane kfunc --nodes 2 ;;
 	*) echo "check: unknown suite $1" >&2; return 2 ;;
 	esac
 }

@@ -35,6 +35,12 @@
 #                   run of the same lane does not share it.
 #   KMESH_VM_ENV    NAME=VALUE words for the guest's environment (the load
 #                   test's size: KMESH_LOAD_CONNS=10000 ...).
+#   KMESH_VM_KMODS  more kernel modules (with their dependencies) for the
+#                   guest, when the kernel has them as modules (virtio_net ...).
+#
+# --initramfs-only builds the initramfs (with --guest SCRIPT) and prints its
+# path, the kernel's and the lane's guest name instead of booting it
+# (scripts/vmtest-cluster.sh boots several guests from one).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -44,11 +50,13 @@ lane=stock
 timeout=
 areas=()
 guest=
+initramfs_only=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--lane) lane=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--guest) guest=$(readlink -f "$2"); shift 2 ;;
+	--initramfs-only) initramfs_only=1; shift ;;
 	--) shift; areas=("$@"); break ;;
 	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
 	*) echo "vmtest: unknown argument $1" >&2; exit 2 ;;
@@ -127,6 +135,7 @@ copy_kmod() {
 	done
 }
 copy_kmod veth
+for m in ${KMESH_VM_KMODS:-}; do copy_kmod "$m"; done
 depmod -b "$root" "$kver"
 cp "$top/build/kmeshctl" "$top/build/kmesh_selftests" "$top/build/bench/loadgen" \
 	"$top/build/bench/benchsrv" "$root/usr/bin/"
@@ -204,6 +213,10 @@ poweroff -f
 INIT
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$out/initramfs.cpio"
+if [ -n "$initramfs_only" ]; then
+	echo "initramfs=$out/initramfs.cpio kernel=$kernel guest_lane=$guest_lane"
+	exit 0
+fi
 
 # ---- boot ----
 console="$out/console.log"

@@ -182,8 +182,8 @@ check "xds: Prometheus: updates by type and result, connected, switch time" wait
 	grep -qx "kmesh_xds_updates_total{type=\"Cluster\",result=\"rejected\"} 0" "$2/prom1" &&
 	grep -qx "kmesh_xds_connected 1" "$2/prom1" &&
 	grep -qx "kmesh_xds_switches_total 1" "$2/prom1" &&
-	grep -qE "^kmesh_xds_switch_seconds_total 0\.[0-9]+$" "$2/prom1" &&
-	grep -qE "^kmesh_xds_last_switch_seconds 0\.[0-9]+$" "$2/prom1"' sh "$kmeshctl" "$t"
+	grep -qE "^kmesh_xds_switch_seconds_total [0-9]+\.[0-9]+$" "$2/prom1" &&
+	grep -qE "^kmesh_xds_last_switch_seconds [0-9]+\.[0-9]+$" "$2/prom1"' sh "$kmeshctl" "$t"
 check "xds: ...and the scrape, the agent's metrics included, is well-formed Prometheus text" \
 	awk -f "$here/prom_wellformed.awk" "$t/prom1"
 check "xds: the catch-all allow_any virtual host is reported as not applicable" \
@@ -235,6 +235,56 @@ check "xds: kmeshctl dump shows istiod's cluster names mapped and the lb policie
 	grep -q "^cluster outbound_5000__db.default.svc.cluster.local (id [0-9]*) lb maglev" "$2/dump1" &&
 	grep -q "^cluster outbound_8000__api.default.svc.cluster.local (id [0-9]*) lb weighted" "$2/dump1" &&
 	grep -q "^service db.default.svc.cluster.local-5000 (id [0-9]*) 10.96.0.20:5000/tcp" "$2/dump1"' sh "$kmeshctl" "$t"
+
+# ---- the fixtures read by an independent xDS client ----
+# gRPC's own xDS resolver for Node (@grpc/grpc-js-xds) resolves web through
+# the same server: its API-listener form of the listener (what istiod gives
+# a proxyless gRPC client), the same RouteConfiguration, Clusters and
+# ClusterLoadAssignments; it NACKs what it finds malformed, so the agent and
+# the fixtures cannot share a mistake unseen.
+grpc_client=$top/selftests/xds/grpc_xds_client.js
+if ! command -v node >/dev/null; then
+	skip "xds: an independent xDS client (@grpc/grpc-js-xds) reads the fixtures" "node missing"
+elif ! "$top/scripts/xds-client-deps.sh" >"$t/npm.log" 2>&1; then
+	skip "xds: an independent xDS client (@grpc/grpc-js-xds) reads the fixtures" \
+		"npm install failed: $(tail -1 "$t/npm.log")"
+else
+	GRPC_TRACE=subchannel GRPC_VERBOSITY=DEBUG NODE_PATH=$top/build/xds/client/node_modules \
+		timeout 60 node "$grpc_client" "$server_addr" web.default.svc.cluster.local:80 4000 \
+		>"$t/grpc-client.out" 2>&1
+	grpc_acked() {
+		local ty
+		for ty in Listener RouteConfiguration Cluster ClusterLoadAssignment; do
+			grep '"node": "proxyless~' "$t/requests.jsonl" | grep '"event": "ack"' |
+				grep -q "\"type\": \"$ty\"" || { echo "no ACK of $ty from the gRPC client"; return 1; }
+		done
+		if grep '"node": "proxyless~' "$t/requests.jsonl" | grep -q '"event": "nack"'; then
+			grep '"node": "proxyless~' "$t/requests.jsonl" | grep '"event": "nack"' | head -3
+			return 1
+		fi
+	}
+	check "xds: @grpc/grpc-js-xds ACKs the same routes, clusters and endpoints (API-listener form), no NACK" \
+		grpc_acked
+	check "xds: ...and connects to the endpoints EDS gives (web 127.0.0.11, its v2 subset 127.0.0.12)" sh -c '
+		grep -q "subchannel | ([0-9]*) 127.0.0.11:8080 IDLE -> CONNECTING" "$1" &&
+		grep -q "subchannel | ([0-9]*) 127.0.0.12:8080 IDLE -> CONNECTING" "$1" &&
+		! grep -q "subchannel | ([0-9]*) 127.0.0.1[3-6]:8080 IDLE" "$1"' sh "$t/grpc-client.out"
+	# gRPC applies RBAC on servers only: an XdsServer takes the mesh's
+	# RBAC filter message on its listener, a gRPC client calls it.
+	GRPC_XDS_EXPERIMENTAL_RBAC=true NODE_PATH=$top/build/xds/client/node_modules \
+		timeout 60 node "$top/selftests/xds/grpc_xds_server.js" "$server_addr" 127.0.0.1:50051 \
+		>"$t/grpc-server.out" 2>&1
+	grpc_server_acked() {
+		grep '"node": "proxyless-server~' "$t/requests.jsonl" | grep '"event": "ack"' |
+			grep -q '"type": "Listener"' || { echo "no ACK of the server's Listener"; cat "$t/grpc-server.out"; return 1; }
+		! grep '"node": "proxyless-server~' "$t/requests.jsonl" | grep '"event": "nack"'
+	}
+	check "xds: @grpc/grpc-js-xds's xDS server ACKs a listener holding the mesh's RBAC filter" \
+		grpc_server_acked
+	check "xds: ...and its RBAC engine denies a method under /admin (the DENY rule) and allows another" sh -c '
+		grep -qx "call /admin.Users/Get PERMISSION_DENIED" "$1" &&
+		grep -qx "call /public.Items/Get OK" "$1" || { cat "$1"; exit 1; }' sh "$t/grpc-server.out"
+fi
 
 # ---- EDS updates ----
 gen=$(generation)
@@ -357,6 +407,43 @@ done < <("$py" "$top/selftests/xds/fixtures.py" bad-cases)
 check "xds: after every NACK, traffic is on the last good config" \
 	expect_only 127.0.0.14 5 http://10.96.0.10/
 check "xds: ...and so is the DENY policy" \
+	status_of http://10.96.0.10/admin/users 403
+
+# ---- what an unmodified istiod adds: accepted as not applicable ----
+scenario istiod-defaults
+check "xds: istiod's default HTTP filters and route retry policies are accepted and applied (no NACK)" \
+	wait_for 10 grep -q "version istiod-defaults-[0-9]*: applied as generation" "$t/agent.log"
+na_logged() {	# na_logged PATTERN...: the agent logged each note
+	local p
+	for p in "$@"; do
+		grep -q -- "$p" "$t/agent.log" || { echo "not logged: $p"; return 1; }
+	done
+}
+check "xds: ...each is logged once as not applicable: retry_policy, telemetry and empty placeholder HTTP filters" \
+	na_logged "routes\[0\].route.retry_policy: not applicable (kmesh makes no retries)" \
+		"'istio.metadata_exchange' (type.googleapis.com/io.istio.http.peer_metadata.Config): telemetry, not applicable" \
+		"'istio.stats' (type.googleapis.com/stats.PluginConfig): telemetry, not applicable" \
+		"'envoy.filters.http.fault' (type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault), empty: not applicable"
+check "xds: ...the cluster defaults (mTLS transport_socket_matches, protocol options, locality lb, upstream filters)" \
+	na_logged "Cluster 'outbound|80||web.default.svc.cluster.local'.transport_socket_matches: not applicable (kmesh has no mTLS" \
+		"Cluster 'outbound|80||web.default.svc.cluster.local'.typed_extension_protocol_options: not applicable" \
+		"Cluster 'outbound|80||web.default.svc.cluster.local'.common_lb_config: not applicable" \
+		"Cluster 'outbound|80||web.default.svc.cluster.local'.filters: not applicable (istio.metadata_exchange"
+check "xds: ...istiod's catch-all clusters, capture listeners and listener filters" \
+	na_logged "Cluster 'PassthroughCluster': istiod's catch-all cluster: not applicable" \
+		"Cluster 'BlackHoleCluster': istiod's catch-all cluster: not applicable" \
+		"Cluster 'InboundPassthroughClusterIpv4': istiod's catch-all cluster: not applicable" \
+		"Listener 'virtualOutbound': a sidecar's capture listener: not applicable" \
+		"Listener 'virtualInbound': a sidecar's capture listener: not applicable" \
+		"Listener '10.96.0.20_5000'.listener_filters: not applicable (envoy.filters.listener.tls_inspector"
+check "xds: ...each note once, however many translations repeat it" sh -c '
+	[ "$(grep -c "Cluster '"'"'PassthroughCluster'"'"': istiod" "$1")" = 1 ]' sh "$t/agent.log"
+check "xds: ...and kmeshctl status counts them in the applied config" \
+	wait_for 5 cp_status "^  not applicable in the applied config: [0-9]* (accepted, no effect; the first: "
+check "xds: ...traffic follows that config" expect_only 127.0.0.14 3 http://10.96.0.10/
+check "xds: ...the TCP service too (its listener filters had no effect)" \
+	expect_only 127.0.0.13 2 http://10.96.0.20:5000/
+check "xds: ...and the DENY policy among those filters still holds" \
 	status_of http://10.96.0.10/admin/users 403
 
 # ---- the control plane is not on the data path ----

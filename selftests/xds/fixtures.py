@@ -18,7 +18,7 @@ catch-all "allow_any" virtual host.
 from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.core.v3 import address_pb2, base_pb2, config_source_pb2, health_check_pb2
 from envoy.config.endpoint.v3 import endpoint_pb2
-from envoy.config.listener.v3 import listener_pb2, listener_components_pb2
+from envoy.config.listener.v3 import listener_pb2, listener_components_pb2, api_listener_pb2  # noqa: F401
 from envoy.config.rbac.v3 import rbac_pb2
 from envoy.config.route.v3 import route_pb2, route_components_pb2
 from envoy.extensions.filters.http.rbac.v3 import rbac_pb2 as http_rbac_pb2
@@ -70,6 +70,9 @@ def cla(name, endpoints):
         e.endpoint.address.socket_address.port_value = port
         e.load_balancing_weight.value = weight
         e.health_status = health
+    # istiod: the locality's weight is the sum of its endpoints' (gRPC
+    # clients ignore a locality without one)
+    loc.load_balancing_weight.value = sum(e[2] for e in endpoints)
     return a
 
 
@@ -229,6 +232,9 @@ SCENARIOS = {
             principal_name=string_matcher_exact("spiffe://cluster.local/ns/default/sa/sleep"))))),
     # after a server restart: web moved back to the first endpoint
     "restarted": lambda: mesh([("127.0.0.11", 8080, 1, H)]),
+    # scale-down as an unmodified istiod sends it (its default filters and
+    # retry policies: not applicable to kmesh, accepted and counted)
+    "istiod-defaults": lambda: istiod_defaults(mesh([("127.0.0.14", 8080, 1, H)])),
 }
 
 
@@ -246,10 +252,6 @@ def _bad_regex(m):
     r.match.safe_regex.regex = "/v[0-9]+"
 
 
-def _bad_retry(m):
-    _route(m, 2).route.retry_policy.num_retries.value = 2
-
-
 def _bad_lb(m):
     m[CDS][WEB_V2].lb_policy = cluster_pb2.Cluster.CLUSTER_PROVIDED
 
@@ -259,14 +261,157 @@ def _bad_degraded(m):
 
 
 def _bad_filter(m):
+    # a fault filter that does something (abort with 503): istiod's empty
+    # placeholder is accepted, this is not (kmesh injects no faults). The
+    # fault protos are not among the generated ones: HTTPFault{abort:
+    # {http_status: 503}} encoded by hand.
     hcm = hcm_pb2.HttpConnectionManager()
     f = m[LDS]["0.0.0.0_80"].filter_chains[0].filters[0]
     f.typed_config.Unpack(hcm)
-    fault = hcm.http_filters.add(name="envoy.filters.http.fault")
+    fault = hcm_pb2.HttpFilter(name="envoy.filters.http.fault")
     fault.typed_config.type_url = P + "envoy.extensions.filters.http.fault.v3.HTTPFault"
+    fault.typed_config.value = bytes([0x12, 0x03, 0x10, 0xf7, 0x03])
     hcm.http_filters.insert(0, fault)
-    del hcm.http_filters[-1]
     f.typed_config.Pack(hcm)
+
+
+# What an unmodified istiod adds to every outbound HTTP listener and route
+# (pilot/pkg/networking/core: the HTTP filter chain of a sidecar's outbound
+# HCM, the default retry policy of each route). Their configs are istio's
+# own protos, not among those generated here, so they travel as Any with
+# istiod's type URLs and an empty or hand-encoded value.
+ISTIOD_TELEMETRY_FILTERS = [
+    ("istio.metadata_exchange", "io.istio.http.peer_metadata.Config", b""),
+    ("istio.alpn", "istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig", b""),
+    # grpc_stats {emit_filter_state: true}
+    ("envoy.filters.http.grpc_stats", "envoy.extensions.filters.http.grpc_stats.v3.FilterConfig",
+     bytes([0x08, 0x01])),
+]
+# between RBAC and the router: fault and CORS placeholders, then istio.stats
+ISTIOD_PLACEHOLDER_FILTERS = [
+    ("envoy.filters.http.fault", "envoy.extensions.filters.http.fault.v3.HTTPFault", b""),
+    ("envoy.filters.http.cors", "envoy.extensions.filters.http.cors.v3.Cors", b""),
+    ("istio.stats", "stats.PluginConfig", b""),
+]
+
+
+def istiod_retry_policy():
+    R = route_components_pb2
+    return R.RetryPolicy(
+        retry_on="connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes",
+        num_retries=wrappers_pb2.UInt32Value(value=2),
+        retry_host_predicate=[R.RetryPolicy.RetryHostPredicate(
+            name="envoy.retry_host_predicates.previous_hosts",
+            typed_config=_any("envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate"))],
+        host_selection_retry_max_attempts=5)
+
+
+def _any(type_name, value=b""):
+    a = any_pb2.Any()
+    a.type_url = P + type_name
+    a.value = value
+    return a
+
+
+def istiod_cluster_defaults(c):
+    """What istiod sets on every outbound EDS cluster (istio 1.2x)."""
+    C = cluster_pb2.Cluster
+    # mTLS to endpoints labelled tlsMode=istio, plaintext to the others
+    m = c.transport_socket_matches.add(name="tlsMode-istio")
+    m.match.fields["tlsMode"].string_value = "istio"
+    m.transport_socket.name = "envoy.transport_sockets.tls"
+    m.transport_socket.typed_config.CopyFrom(
+        _any("envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"))
+    m = c.transport_socket_matches.add(name="tlsMode-disabled")
+    m.transport_socket.name = "envoy.transport_sockets.raw_buffer"
+    m.transport_socket.typed_config.CopyFrom(
+        _any("envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer"))
+    # HttpProtocolOptions {use_downstream_protocol_config: {}}
+    c.typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].CopyFrom(
+        _any("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", bytes([0x1a, 0x00])))
+    c.common_lb_config.locality_weighted_lb_config.SetInParent()
+    f = c.filters.add(name="istio.metadata_exchange")
+    f.typed_config.CopyFrom(_any("envoy.tcp.metadataexchange.config.MetadataExchange",
+                                 bytes([0x0a, 19]) + b"istio-peer-exchange"))
+    return c
+
+
+def istiod_catch_alls():
+    """istiod's clusters and capture listeners for traffic to no service."""
+    C = cluster_pb2.Cluster
+    passthrough = C(name="PassthroughCluster", type=C.ORIGINAL_DST,
+                    lb_policy=C.CLUSTER_PROVIDED,
+                    connect_timeout=duration_pb2.Duration(seconds=10))
+    blackhole = C(name="BlackHoleCluster", type=C.STATIC,
+                  connect_timeout=duration_pb2.Duration(seconds=10))
+    inbound = C(name="InboundPassthroughClusterIpv4", type=C.ORIGINAL_DST,
+                lb_policy=C.CLUSTER_PROVIDED,
+                connect_timeout=duration_pb2.Duration(seconds=10))
+    inbound.upstream_bind_config.source_address.address = "127.0.0.6"
+    inbound.upstream_bind_config.source_address.port_value = 0
+    outbound_l = tcp_listener("0.0.0.0", 15001, "PassthroughCluster")
+    outbound_l.name = "virtualOutbound"
+    outbound_l.use_original_dst.value = True
+    outbound_l.ClearField("bind_to_port")
+    inbound_l = tcp_listener("0.0.0.0", 15006, "InboundPassthroughClusterIpv4")
+    inbound_l.name = "virtualInbound"
+    inbound_l.traffic_direction = base_pb2.INBOUND
+    # several chains, as istiod's inbound listener has (one per port/protocol)
+    extra = inbound_l.filter_chains.add(name="0.0.0.0_8080")
+    extra.filter_chain_match.destination_port.value = 8080
+    extra.filters.add().CopyFrom(inbound_l.filter_chains[0].filters[0])
+    for l in (outbound_l, inbound_l):
+        for name, t in (("envoy.filters.listener.original_dst",
+                         "envoy.extensions.filters.listener.original_dst.v3.OriginalDst"),
+                        ("envoy.filters.listener.http_inspector",
+                         "envoy.extensions.filters.listener.http_inspector.v3.HttpInspector")):
+            l.listener_filters.add(name=name, typed_config=_any(t))
+    return [passthrough, blackhole, inbound], [outbound_l, inbound_l]
+
+
+def istiod_defaults(m):
+    """Add istiod's defaults to a mesh: telemetry and placeholder HTTP
+    filters around RBAC and the router, retry_policy on every route, the
+    cluster defaults, the catch-all clusters and capture listeners, listener
+    filters for protocol sniffing on TCP listeners."""
+    for c in m[CDS].values():
+        istiod_cluster_defaults(c)
+    clusters, listeners = istiod_catch_alls()
+    m[CDS].update({c.name: c for c in clusters})
+    m[LDS].update({l.name: l for l in listeners})
+    for l in m[LDS].values():
+        if l.name.startswith("virtual") or \
+           not l.filter_chains[0].filters[0].typed_config.type_url.endswith("TcpProxy"):
+            continue
+        l.listener_filters.add(
+            name="envoy.filters.listener.tls_inspector",
+            typed_config=_any("envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector"))
+    for lname, l in m[LDS].items():
+        f = l.filter_chains[0].filters[0]
+        if not f.typed_config.type_url.endswith("HttpConnectionManager"):
+            continue
+        hcm = hcm_pb2.HttpConnectionManager()
+        f.typed_config.Unpack(hcm)
+        old = list(hcm.http_filters)
+        del hcm.http_filters[:]
+        for name, t, v in ISTIOD_TELEMETRY_FILTERS:
+            hcm.http_filters.add(name=name, typed_config=_any(t, v))
+        hcm.http_filters.extend(old[:-1])   # RBAC
+        for name, t, v in ISTIOD_PLACEHOLDER_FILTERS:
+            hcm.http_filters.add(name=name, typed_config=_any(t, v))
+        hcm.http_filters.append(old[-1])    # the router
+        if hcm.HasField("route_config"):
+            for vh in hcm.route_config.virtual_hosts:
+                for r in vh.routes:
+                    if r.HasField("route"):
+                        r.route.retry_policy.CopyFrom(istiod_retry_policy())
+        f.typed_config.Pack(hcm)
+    for rc in m[RDS].values():
+        for vh in rc.virtual_hosts:
+            for r in vh.routes:
+                if r.HasField("route"):
+                    r.route.retry_policy.CopyFrom(istiod_retry_policy())
+    return m
 
 
 def _bad_unknown_field(m):
@@ -296,15 +441,14 @@ def _bad_max_requests(m):
 BAD = {
     "regex-route": (_bad_regex, RDS,
                     "RouteConfiguration '80': virtual_hosts[0].routes[0].match.safe_regex: not supported by kmesh"),
-    "retry-policy": (_bad_retry, RDS,
-                     "RouteConfiguration '80': virtual_hosts[0].routes[2].route.retry_policy: not supported by kmesh"),
     "lb-policy": (_bad_lb, CDS,
                   "Cluster '" + WEB_V2 + "'.lb_policy: CLUSTER_PROVIDED: not supported"),
     "degraded": (_bad_degraded, EDS,
                  "ClusterLoadAssignment '" + WEB + "': endpoints[0].lb_endpoints[0].health_status: DEGRADED: not supported"),
     "fault-filter": (_bad_filter, LDS,
                      "Listener '0.0.0.0_80': filter_chains[0].filters[0].typed_config.http_filters[0]: "
-                     "'envoy.filters.http.fault' (" + P + "envoy.extensions.filters.http.fault.v3.HTTPFault): not supported"),
+                     "'envoy.filters.http.fault' (" + P + "envoy.extensions.filters.http.fault.v3.HTTPFault) "
+                     "with a configuration: not supported"),
     "unknown-field": (_bad_unknown_field, CDS,
                       "Cluster '" + DB + "': field number 9999: unknown to kmesh's envoy.config.cluster.v3.Cluster protos"),
     "weighted-tcp": (_bad_weighted_tcp, LDS,
@@ -345,7 +489,129 @@ def scale(n_services, eps_per, routes_per, eds_variant=0):
     }
 
 
+def client_shaped(m):
+    """The same mesh for a proxyless gRPC client (what istiod sends one):
+    an API listener per virtual host of each RDS HTTP listener, named like
+    the virtual host ("web.default.svc.cluster.local:80"), holding the same
+    HTTP connection manager (RDS to the same RouteConfiguration, the same
+    filters but RBAC), and its routes without direct responses (gRPC has
+    none). Clusters, endpoints and the other routes are untouched: an independent
+    client (@grpc/grpc-js-xds) reading them checks the very resources kmesh
+    reads; only the listener shape differs, because such a client resolves
+    a name through an API listener, not a socket address."""
+    m = {t: dict(v) for t, v in m.items()}
+    for l in list(m[LDS].values()):
+        f = l.filter_chains[0].filters[0] if l.filter_chains else None
+        if not f or not f.typed_config.type_url.endswith("HttpConnectionManager"):
+            continue
+        hcm = hcm_pb2.HttpConnectionManager()
+        f.typed_config.Unpack(hcm)
+        if not hcm.HasField("rds"):
+            continue
+        # gRPC applies RBAC on servers only (gRFC A41) and refuses it on a
+        # client's listener; kmesh enforces it at the client's node. The
+        # client check reads everything else.
+        kept = [f for f in hcm.http_filters if f.name != "envoy.filters.http.rbac"]
+        del hcm.http_filters[:]
+        hcm.http_filters.extend(kept)
+        for vh in m[RDS][hcm.rds.route_config_name].virtual_hosts:
+            if vh.name == "allow_any":
+                continue
+            api = listener_pb2.Listener(name=vh.name)
+            api.api_listener.api_listener.Pack(hcm)
+            m[LDS][api.name] = api
+    # gRPC clients have no direct responses (gRFC A28: NACKed as an
+    # unsupported action): those routes are left out of the client's copy
+    for name, rc in list(m[RDS].items()):
+        rc = copy_msg(rc)
+        for vh in rc.virtual_hosts:
+            kept = [r for r in vh.routes if not r.HasField("direct_response")]
+            del vh.routes[:]
+            vh.routes.extend(kept)
+        m[RDS][name] = rc
+    return m
+
+
+def server_shaped(m, address, port):
+    """The mesh's HTTP RBAC filter for a proxyless gRPC *server* (gRPC takes
+    RBAC on servers only): the Listener such a server asks for
+    ("grpc/server?xds.resource.listening_address=ADDRESS:PORT"), its socket
+    address, one filter chain whose connection manager holds the same RBAC
+    filter message as the mesh's 0.0.0.0_80 listener, then the router, and
+    an inline route config of one non-forwarding route (what a gRPC server
+    serves locally)."""
+    R = route_components_pb2
+    hcm = hcm_pb2.HttpConnectionManager()
+    m[LDS]["0.0.0.0_80"].filter_chains[0].filters[0].typed_config.Unpack(hcm)
+    filters = [f for f in hcm.http_filters if f.name == "envoy.filters.http.rbac"]
+    filters.append(hcm_pb2.HttpFilter(name="envoy.filters.http.router",
+                                      typed_config=typed(router_pb2.Router())))
+    server_hcm = hcm_pb2.HttpConnectionManager(
+        stat_prefix="inbound", http_filters=filters,
+        route_config=route_pb2.RouteConfiguration(name="inbound", virtual_hosts=[R.VirtualHost(
+            name="inbound", domains=["*"],
+            routes=[R.Route(match=R.RouteMatch(prefix="/"),
+                            non_forwarding_action=R.NonForwardingAction())])]))
+    name = "grpc/server?xds.resource.listening_address=%s:%d" % (address, port)
+    l = listener_pb2.Listener(
+        name=name,
+        address=address_pb2.Address(socket_address=address_pb2.SocketAddress(
+            address=address, port_value=port)),
+        filter_chains=[listener_components_pb2.FilterChain(filters=[
+            listener_components_pb2.Filter(name="envoy.filters.network.http_connection_manager",
+                                           typed_config=typed(server_hcm))])])
+    return {LDS: {name: l}}
+
+
+def copy_msg(msg):
+    c = type(msg)()
+    c.CopyFrom(msg)
+    return c
+
+
+def node_ip(i):
+    """The multi-node VM lane's node i (1-based) on its virtual network."""
+    return "10.77.0.%d" % (10 + i)
+
+
+def cluster_mesh(nodes, first=H, bad=False):
+    """The mesh of scripts/vmtest-cluster.sh: every node runs one endpoint
+    (busybox httpd on NODE_IP:8080) and a client. web (VIP 10.96.0.10:80,
+    RDS "80", the DENY /admin RBAC filter) has every node's endpoint, the
+    first with health @first (None: removed); its v2 subset is the last
+    node; db (tcp_proxy 10.96.0.20:5000, maglev) is node 2. @bad adds a
+    subset load balancer to web: NACKed."""
+    eps = [(node_ip(i), 8080, 1, H) for i in range(2, nodes + 1)]
+    if first is not None:
+        eps.insert(0, (node_ip(1), 8080, 1, first))
+    web = cluster(WEB)
+    if bad:
+        web.lb_subset_config.fallback_policy = cluster_pb2.Cluster.LbSubsetConfig.ANY_ENDPOINT
+    return {
+        CDS: {c.name: c for c in (web, cluster(WEB_V2), cluster(DB, cluster_pb2.Cluster.MAGLEV))},
+        EDS: {a.cluster_name: a for a in (
+            cla(WEB, eps),
+            cla(WEB_V2, [(node_ip(nodes), 8080, 1, H)]),
+            cla(DB, [(node_ip(2), 8080, 1, H)]))},
+        LDS: {l.name: l for l in (http_listener(80, "80", deny_admin()),
+                                   tcp_listener("10.96.0.20", 5000, DB))},
+        RDS: {r.name: r for r in (web_routes(),)},
+    }
+
+
+CLUSTER_SCENARIOS = {
+    "all": lambda n: cluster_mesh(n),
+    "without-first": lambda n: cluster_mesh(n, first=None),
+    "first-draining": lambda n: cluster_mesh(n, first=D),
+    "bad": lambda n: cluster_mesh(n, first=D, bad=True),
+}
+
+
 def scenario(name):
+    if name.startswith("cluster:"):
+        # cluster:SCENARIO:NODES (scripts/vmtest-cluster.sh)
+        _, which, nodes = name.split(":")
+        return CLUSTER_SCENARIOS[which](int(nodes))
     if name.startswith("scale:"):
         # scale:SERVICES:ENDPOINTS_PER:ROUTES_PER[:EDS_VARIANT]
         return scale(*[int(x) for x in name.split(":")[1:]])

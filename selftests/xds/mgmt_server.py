@@ -41,6 +41,22 @@ class Snapshot:
         self.resources = fixtures.scenario(name)
         self.versions = {}
         self.blobs = {}
+        self._client_shaped = None
+
+    def resources_for(self, node_id):
+        """Proxyless gRPC clients (node id "proxyless~..."), like
+        @grpc/grpc-js-xds, get the same mesh with API listeners; proxyless
+        gRPC servers ("proxyless-server~ADDRESS:PORT~...") the mesh's RBAC
+        filter on their listener."""
+        if (node_id or "").startswith("proxyless-server~"):
+            # "proxyless-server~ADDRESS:PORT~...": a gRPC server's listener
+            address, port = node_id.split("~")[1].rsplit(":", 1)
+            return fixtures.server_shaped(self.resources, address, int(port))
+        if not (node_id or "").startswith("proxyless~"):
+            return self.resources
+        if self._client_shaped is None:
+            self._client_shaped = fixtures.client_shaped(self.resources)
+        return self._client_shaped
 
     def set_versions(self, previous):
         """A type's version changes only when its content does."""
@@ -139,7 +155,10 @@ class Stream:
             if req.HasField("node") else None,
         })
         with self.lock:
-            self.names[t] = list(req.resource_names) if t in NAMED_TYPES else None
+            # Listeners and clusters by wildcard (kmesh-agent), or by the
+            # names a client asks for (a gRPC client's listener and clusters)
+            self.names[t] = list(req.resource_names) \
+                if t in NAMED_TYPES or req.resource_names else None
         self.push(only=t)
 
     def push(self, only=None):
@@ -148,7 +167,7 @@ class Stream:
             for t, names in list(self.names.items()):
                 if only and t != only:
                     continue
-                res = snap.resources.get(t, {})
+                res = snap.resources_for(self.node).get(t, {})
                 if names is not None:
                     if not names:
                         continue

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,9 @@ struct agent {
 		      n_rejected[XDS_NR_TYPES];
 	unsigned long switches;
 	double switch_ms_sum, switch_ms_last;
+	/* what the applied config holds that kmesh accepted as not applicable */
+	unsigned long na_applied;
+	char na_example[1024];
 };
 
 /* Rewrite the status file; a failure costs only the operator's view. */
@@ -105,6 +109,8 @@ static void write_status(const struct agent *a)
 	if (a->nack_time)
 		fprintf(f, "nack %s %s %lld %s\n", a->nack_type, a->nack_version,
 			(long long)a->nack_time, a->nack_msg);
+	if (a->na_applied)
+		fprintf(f, "notapplicable %lu %s\n", a->na_applied, a->na_example);
 	fprintf(f, "pid %d\n", (int)getpid());
 	if (fclose(f) == 0)
 		rename(tmp, path);
@@ -129,9 +135,48 @@ static void logf_(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/*
+ * Not-applicable notes: counted per translation (the applied one's count
+ * goes to the status file); each distinct note logged once in the agent's
+ * life, since every translation repeats them (istiod's retry_policy is on
+ * every route). Distinct notes are remembered by a 64-bit hash in a
+ * fixed table; once it is full, new ones are counted, not logged.
+ */
+#define NOTES_SEEN_SLOTS 16384
+static unsigned long notes;
+static char first_note[1024];
+static uint64_t notes_seen[NOTES_SEEN_SLOTS];
+static unsigned long notes_seen_nr, notes_unlogged;
+
+static bool note_is_new(const char *msg)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (; *msg; msg++)
+		h = (h ^ (unsigned char)*msg) * 1099511628211ULL;
+	h |= 1;	/* 0 marks a free slot */
+	for (i = h % NOTES_SEEN_SLOTS;; i = (i + 1) % NOTES_SEEN_SLOTS) {
+		if (notes_seen[i] == h)
+			return false;
+		if (!notes_seen[i])
+			break;
+	}
+	if (notes_seen_nr >= NOTES_SEEN_SLOTS / 2) {
+		notes_unlogged++;
+		return false;
+	}
+	notes_seen[i] = h;
+	notes_seen_nr++;
+	return true;
+}
+
 static void translate_note(const char *msg)
 {
-	logf_("%s", msg);
+	if (!notes++)
+		snprintf(first_note, sizeof(first_note), "%s", msg);
+	if (note_is_new(msg))
+		logf_("%s", msg);
 }
 
 static int send_request(struct agent *a, struct ads_stream *s, enum xds_type t,
@@ -247,8 +292,13 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 	/* Translate with this type replaced; keep the old set until it passes. */
 	prev = a->st.set[t];
 	a->st.set[t] = next;
+	notes = 0;
 	rc = xds_translate(&a->st, &cfg, err, sizeof(err));
 	translated_ms = ms_since(received);
+	if (notes_unlogged) {
+		logf_("%lu more notes not logged (too many distinct ones)", notes_unlogged);
+		notes_unlogged = 0;
+	}
 	if (rc == XDS_T_ERROR) {
 		a->st.set[t] = prev;
 		xds_set_free(&next);
@@ -278,6 +328,11 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 		a->switch_ms_last = ms_since(received);
 		a->switch_ms_sum += a->switch_ms_last;
 		a->switches++;
+		a->na_applied = notes;
+		snprintf(a->na_example, sizeof(a->na_example), "%s", notes ? first_note : "");
+		for (char *c = a->na_example; *c; c++)
+			if (*c == '\n')
+				*c = ' ';
 		logf_("%s version %s: applied as generation %llu (%zu services, %zu clusters), switched %.1f ms after receipt (translated by %.1f ms)",
 		      xds_type_short(t), resp->version_info, (unsigned long long)gen,
 		      cfg.nr_services, cfg.nr_clusters, a->switch_ms_last, translated_ms);

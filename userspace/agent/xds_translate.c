@@ -59,8 +59,49 @@ static const struct {
 #define URL_HCM TYPE_PREFIX "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 #define URL_ROUTER TYPE_PREFIX "envoy.extensions.filters.http.router.v3.Router"
 #define URL_HTTP_RBAC TYPE_PREFIX "envoy.extensions.filters.http.rbac.v3.RBAC"
+#define URL_FAULT TYPE_PREFIX "envoy.extensions.filters.http.fault.v3.HTTPFault"
+#define URL_CORS TYPE_PREFIX "envoy.extensions.filters.http.cors.v3.Cors"
+
+/*
+ * HTTP filters istiod puts on every outbound HTTP connection manager that
+ * only observe traffic (statistics, peer metadata for them, the ALPN
+ * istio-proxy offers upstream over mTLS): kmesh keeps its own per-route
+ * counters and has no mTLS, so they are not applicable.
+ */
+static const char *const telemetry_filter_urls[] = {
+	TYPE_PREFIX "stats.PluginConfig",				/* istio.stats */
+	TYPE_PREFIX "io.istio.http.peer_metadata.Config",		/* istio.metadata_exchange */
+	TYPE_PREFIX "envoy.extensions.filters.http.grpc_stats.v3.FilterConfig",
+	TYPE_PREFIX "istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig",	/* istio.alpn */
+	NULL,
+};
+
+static bool is_telemetry_filter(const char *url)
+{
+	size_t i;
+
+	for (i = 0; telemetry_filter_urls[i]; i++)
+		if (!strcmp(url, telemetry_filter_urls[i]))
+			return true;
+	return false;
+}
 
 void (*xds_translate_note)(const char *msg);
+
+/* Something istiod sends that has no meaning for kmesh: accepted, said. */
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!xds_translate_note)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	xds_translate_note(msg);
+}
 
 const char *xds_type_url(enum xds_type t)
 {
@@ -349,8 +390,47 @@ static const char *const cluster_fields[] = {
 	"load_assignment",
 	/* no data-plane meaning in kmesh: the client's own connect timeout
 	 * applies; names and metadata are for statistics */
-	"connect_timeout", "alt_stat_name", "metadata", NULL,
+	"connect_timeout", "alt_stat_name", "metadata",
+	/* istiod's defaults, accepted as not applicable (cluster_notes()) */
+	"transport_socket_matches", "typed_extension_protocol_options",
+	"common_lb_config", "filters", NULL,
 };
+
+/*
+ * What istiod sets on every outbound cluster that kmesh cannot act on,
+ * said once per cluster: kmesh has no mTLS, forwards the client's own
+ * HTTP (no upstream protocol of its own), balances without localities
+ * yet, and keeps its own statistics.
+ */
+static void cluster_notes(const Envoy__Config__Cluster__V3__Cluster *c)
+{
+	if (c->n_transport_socket_matches)
+		note("Cluster '%s'.transport_socket_matches: not applicable (kmesh has no mTLS: connections go in plaintext, so servers must accept it, e.g. PeerAuthentication PERMISSIVE)",
+		     c->name);
+	if (c->n_typed_extension_protocol_options)
+		note("Cluster '%s'.typed_extension_protocol_options: not applicable (kmesh forwards the client's own HTTP connection)",
+		     c->name);
+	if (c->common_lb_config)
+		note("Cluster '%s'.common_lb_config: not applicable (no locality-aware balancing yet)",
+		     c->name);
+	if (c->n_filters)
+		note("Cluster '%s'.filters: not applicable (%s: upstream telemetry)", c->name,
+		     c->filters[0]->name);
+}
+
+/*
+ * istiod's own clusters for traffic to no known service: kmesh leaves
+ * connections to addresses it does not know alone (passthrough is what it
+ * does anyway; it cannot black-hole them: the outbound traffic policy
+ * REGISTRY_ONLY is not enforced), and inbound capture does not exist.
+ */
+static bool is_istio_passthrough(const char *name)
+{
+	return !strcmp(name, "PassthroughCluster") || !strcmp(name, "BlackHoleCluster") ||
+	       !strcmp(name, "InboundPassthroughCluster") ||
+	       !strcmp(name, "InboundPassthroughClusterIpv4") ||
+	       !strcmp(name, "InboundPassthroughClusterIpv6");
+}
 
 static int translate_lb(struct tctx *t, const Envoy__Config__Cluster__V3__Cluster *c,
 			struct mesh_cluster *mc, bool weighted)
@@ -430,7 +510,9 @@ static int translate_endpoints(struct tctx *t,
 			       struct mesh_cluster *mc, bool *weighted)
 {
 	static const char *const cla_fields[] = { "cluster_name", "endpoints", NULL };
-	static const char *const loc_fields[] = { "locality", "lb_endpoints", "metadata", NULL };
+	static const char *const loc_fields[] = {
+		"locality", "lb_endpoints", "metadata", "load_balancing_weight", NULL,
+	};
 	static const char *const lbe_fields[] = {
 		"health_status", "load_balancing_weight", "endpoint", "metadata", NULL,
 	};
@@ -453,6 +535,20 @@ static int translate_endpoints(struct tctx *t,
 		 * (locality-aware balancing is later work) */
 		if (pb_only(&loc->base, loc_fields, where, t->err, t->err_size))
 			return -1;
+		/* istiod gives each locality the sum of its endpoints' weights:
+		 * Envoy's locality-weighted split then equals a split by
+		 * endpoint weights, which is what kmesh does. Other locality
+		 * weights would mean something kmesh cannot do yet. */
+		if (loc->load_balancing_weight && cla->n_endpoints > 1) {
+			unsigned long sum = 0;
+
+			for (j = 0; j < loc->n_lb_endpoints; j++)
+				sum += loc->lb_endpoints[j]->load_balancing_weight ?
+				       loc->lb_endpoints[j]->load_balancing_weight->value : 1;
+			if (loc->load_balancing_weight->value != sum)
+				return fail(t, "%s.load_balancing_weight: %u: not supported (kmesh balances by endpoint weights: only their sum, %lu, as istiod sends it)",
+					    where, loc->load_balancing_weight->value, sum);
+		}
 		for (j = 0; j < loc->n_lb_endpoints; j++) {
 			const Envoy__Config__Endpoint__V3__LbEndpoint *lbe = loc->lb_endpoints[j];
 			const Envoy__Config__Endpoint__V3__Endpoint *ep;
@@ -538,9 +634,15 @@ static int translate_clusters(struct tctx *t)
 		bool weighted = false;
 		size_t n = t->cfg->nr_clusters;
 
+		if (is_istio_passthrough(c->name)) {
+			note("Cluster '%s': istiod's catch-all cluster: not applicable (kmesh steers only service addresses; others go their own way)",
+			     c->name);
+			continue;
+		}
 		snprintf(where, sizeof(where), "Cluster '%s'", c->name);
 		if (pb_only(&c->base, cluster_fields, where, t->err, t->err_size))
 			return -1;
+		cluster_notes(c);
 		mc = GROW(t, t->cfg->clusters, t->cfg->nr_clusters);
 		t->cluster_xds = grow(t->cluster_xds, n, sizeof(char *));
 		if (!t->cluster_xds)
@@ -882,7 +984,7 @@ static int translate_action(struct tctx *t, const Envoy__Config__Route__V3__Rout
 			    const char *where, struct mesh_http_route *r)
 {
 	static const char *const ra_fields[] = {
-		"cluster", "weighted_clusters", "timeout", NULL,
+		"cluster", "weighted_clusters", "timeout", "retry_policy", NULL,
 	};
 	static const char *const wc_fields[] = { "clusters", NULL };
 	static const char *const cw_fields[] = { "name", "weight", NULL };
@@ -901,6 +1003,11 @@ static int translate_action(struct tctx *t, const Envoy__Config__Route__V3__Rout
 		 * istiod sends by default) can be honoured */
 		if (ra->timeout && (ra->timeout->seconds || ra->timeout->nanos))
 			return fail(t, "%s.route.timeout: only 0s (no timeout) is supported", where);
+		/* istiod puts one on every route (2 attempts on connect
+		 * failures and refused streams): kmesh steers connections and
+		 * never resends a request, so a failure reaches the client */
+		if (ra->retry_policy)
+			note("%s.route.retry_policy: not applicable (kmesh makes no retries)", where);
 		r->action = KMESH_RT_A_ROUTE;
 		if (ra->cluster_specifier_case ==
 		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__CLUSTER_SPECIFIER_CLUSTER) {
@@ -1467,7 +1574,11 @@ static const char *const listener_fields[] = {
 	"name", "address", "filter_chains", "traffic_direction",
 	/* these tell a proxy how to bind; kmesh binds nothing (it steers
 	 * connects by destination) */
-	"bind_to_port", "use_original_dst", "stat_prefix", "metadata", NULL,
+	"bind_to_port", "use_original_dst", "stat_prefix", "metadata",
+	/* istiod's TLS/HTTP sniffing and original-destination recovery before
+	 * the filter chains: kmesh sees the destination in connect() */
+	"listener_filters", "listener_filters_timeout", "continue_on_listener_filters_timeout",
+	NULL,
 };
 
 static int listener_addr(struct tctx *t, const Envoy__Config__Listener__V3__Listener *l,
@@ -1592,6 +1703,24 @@ static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__List
 				fail(t, "%s: the router must be the last filter", w);
 				goto out;
 			}
+			continue;
+		}
+		if (is_telemetry_filter(url)) {
+			note("%s: '%s' (%s): telemetry, not applicable (kmesh counts per route itself)",
+			     w, hf->name, url);
+			continue;
+		}
+		/* istiod adds fault and CORS filters with empty configs to every
+		 * outbound HTTP connection manager; what they would do comes per
+		 * route (typed_per_filter_config, refused). A configured filter is
+		 * something kmesh cannot do. */
+		if (!strcmp(url, URL_FAULT) || !strcmp(url, URL_CORS)) {
+			if (hf->typed_config->value.len) {
+				fail(t, "%s: '%s' (%s) with a configuration: not supported (only an empty one, istiod's default)",
+				     w, hf->name, url);
+				goto out;
+			}
+			note("%s: '%s' (%s), empty: not applicable", w, hf->name, url);
 			continue;
 		}
 		if (strcmp(url, URL_HTTP_RBAC) || nr_rbac == RBAC_MAX) {
@@ -1759,10 +1888,21 @@ static int translate_listeners(struct tctx *t)
 		__u16 port = 0;
 		bool wildcard = false;
 
+		/* A sidecar's capture listeners (iptables sends every outbound
+		 * connection to 15001, every inbound one to 15006): kmesh
+		 * captures nothing, it steers in connect() */
+		if (!strcmp(l->name, "virtualOutbound") || !strcmp(l->name, "virtualInbound")) {
+			note("Listener '%s': a sidecar's capture listener: not applicable (kmesh steers connections in connect())",
+			     l->name);
+			continue;
+		}
 		snprintf(where, sizeof(where), "Listener '%s'", l->name);
 		if (pb_only(&l->base, listener_fields, where, t->err, t->err_size) ||
 		    listener_addr(t, l, addr, &port, &wildcard))
 			return -1;
+		if (l->n_listener_filters)
+			note("Listener '%s'.listener_filters: not applicable (%s ...: kmesh needs no sniffing)",
+			     l->name, l->listener_filters[0]->name);
 		if (l->n_filter_chains != 1)
 			return fail(t, "Listener '%s': filter_chains: %zu: kmesh takes exactly one (no filter_chain_match)",
 				    l->name, l->n_filter_chains);

@@ -58,10 +58,14 @@ void cp_status_print(void)
 	while (fgets(line, sizeof(line), f)) {
 		char type[64], version[512], nonce[512];
 		long long at;
+		unsigned long na;
 		int off = 0;
 
 		line[strcspn(line, "\n")] = 0;
-		if (sscanf(line, "ack %63s %511s %511s", type, version, nonce) == 3) {
+		if (sscanf(line, "notapplicable %lu %n", &na, &off) == 1 && off > 0) {
+			printf("  not applicable in the applied config: %lu (accepted, no effect; the first: %s)\n",
+			       na, line + off);
+		} else if (sscanf(line, "ack %63s %511s %511s", type, version, nonce) == 3) {
 			printf("  ACKed %-22s version %s nonce %s\n", type, version, nonce);
 		} else if (sscanf(line, "nack %63s %511s %lld %n", type, version, &at, &off) == 3 &&
 			   off > 0) {

@@ -12,6 +12,8 @@
  *   counts APPLIED REJECTED LAST_GENERATION
  *   ack TYPE VERSION NONCE           (one per type that has been ACKed)
  *   nack TYPE VERSION UNIX_SECONDS MESSAGE...   (the last NACK, if any)
+ *   notapplicable COUNT FIRST-NOTE...  (fields of the applied config that
+ *                                    have no effect in kmesh, if any)
  *   pid PID
  */
 #ifndef KMESH_AGENT_STATUS_H
