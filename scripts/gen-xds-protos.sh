@@ -52,7 +52,13 @@ stamp="$out/npm/.kmesh-$XDS_NPM_VERSION"
 if [ ! -f "$stamp" ]; then
 	rm -rf "$out/npm" "$out/npm.tmp"
 	mkdir -p "$out/npm.tmp"
-	(cd "$out/npm.tmp" && npm pack --silent "$XDS_NPM_PACKAGE@$XDS_NPM_VERSION" >/dev/null)
+	# bounded tries: the registry has been seen to stall a request for minutes
+	for try in 1 2 3; do
+		(cd "$out/npm.tmp" && timeout 120 npm pack --silent \
+			"$XDS_NPM_PACKAGE@$XDS_NPM_VERSION" >/dev/null) && break
+		[ "$try" = 3 ] && { echo "gen-xds-protos: npm pack failed 3 times" >&2; exit 1; }
+		rm -f "$out"/npm.tmp/*.tgz
+	done
 	tar -C "$out/npm.tmp" -xzf "$out"/npm.tmp/*.tgz
 	mv "$out/npm.tmp/package" "$out/npm"
 	rm -rf "$out/npm.tmp"

@@ -19,5 +19,11 @@ command -v npm >/dev/null || { echo "xds-client-deps: npm missing (apt-get insta
 mkdir -p "$out"
 cd "$out"
 [ -f package.json ] || echo '{ "private": true }' >package.json
-npm install --no-audit --no-fund --loglevel=error --save-exact \
-	"@grpc/grpc-js-xds@$GRPC_JS_XDS_VERSION" "@grpc/grpc-js@$GRPC_JS_VERSION"
+# The registry has been seen to stall a request for minutes (a time-out,
+# not a refusal): bound each try and try again, so a test never hangs here.
+for try in 1 2 3; do
+	timeout 120 npm install --no-audit --no-fund --loglevel=error --save-exact \
+		"@grpc/grpc-js-xds@$GRPC_JS_XDS_VERSION" "@grpc/grpc-js@$GRPC_JS_VERSION" && exit 0
+	echo "xds-client-deps: npm install failed or timed out (try $try of 3)" >&2
+done
+exit 1
