@@ -21,7 +21,7 @@
 #include "inbound_bpf.h"
 #include "l4_bpf.h"
 #include "l7_bpf.h"
-#include "kmesh_l4.skel.h"
+#include "kmesh.skel.h"
 
 static const char *const map_names[L4_NR_MAPS] = {
 	[L4_MAP_SERVICES] = "kmesh_services",
@@ -208,7 +208,7 @@ fail:
 
 /*
  * Kfunc mode: connect programs that route HTTP services on their first
- * request (bpf/include/l4_defer.h) stand in for the plain ones, under the
+ * request (bpf/include/defer.h) stand in for the plain ones, under the
  * same pin and link names, where the module's kfuncs are callable from
  * connect programs. KMESH_L7_CONNECT=0 keeps the plain ones.
  */
@@ -225,7 +225,7 @@ static bool want_l7_connect(void)
 	       caps.kfunc_callable[KMESH_PROBE_CONNECT4];
 }
 
-static struct bpf_program *find_prog(struct kmesh_l4_bpf *skel, enum l4_prog p,
+static struct bpf_program *find_prog(struct kmesh_bpf *skel, enum l4_prog p,
 				     bool l7)
 {
 	char name[64];
@@ -243,14 +243,14 @@ static bool has_l7_variant(enum l4_prog p)
  * sk_msg programs may call kfuncs, else the eBPF fallback (l7_bpf.h). */
 static bool l7_msg;
 
-static struct bpf_program *skel_prog(struct kmesh_l4_bpf *skel, enum l4_prog p)
+static struct bpf_program *skel_prog(struct kmesh_bpf *skel, enum l4_prog p)
 {
 	if (p == L4_PROG_SK_MSG)
 		return find_prog(skel, p, l7_msg);
 	return find_prog(skel, p, l7_connect && has_l7_variant(p));
 }
 
-static void select_msg_variant(struct kmesh_l4_bpf *skel)
+static void select_msg_variant(struct kmesh_bpf *skel)
 {
 	l7_msg = l7_msg_kfunc_wanted();
 	bpf_program__set_autoload(find_prog(skel, L4_PROG_SK_MSG, false), !l7_msg);
@@ -258,7 +258,7 @@ static void select_msg_variant(struct kmesh_l4_bpf *skel)
 }
 
 /* Load only the variant that will be attached. */
-static void select_connect_variant(struct kmesh_l4_bpf *skel)
+static void select_connect_variant(struct kmesh_bpf *skel)
 {
 	int p;
 
@@ -407,7 +407,7 @@ static int check_adopted_abi(char *err, size_t err_size)
 
 int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 {
-	struct kmesh_l4_bpf *skel = NULL;
+	struct kmesh_bpf *skel = NULL;
 	struct bpf_map *map;
 	int lock_fd, cg_fd = -1, rc = -1, i;
 	char path[512];
@@ -451,7 +451,7 @@ int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 			goto out;
 		}
 	}
-	skel = kmesh_l4_bpf__open();
+	skel = kmesh_bpf__open();
 	if (!skel) {
 		snprintf(err, err_size, "open BPF object: %s", strerror(errno));
 		goto out;
@@ -466,7 +466,7 @@ int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 		pin_path(path, sizeof(path), "maps", bpf_map__name(map));
 		bpf_map__set_pin_path(map, path);
 	}
-	rc = kmesh_l4_bpf__load(skel);
+	rc = kmesh_bpf__load(skel);
 	if (rc) {
 		snprintf(err, err_size, "load BPF programs: %s%s", strerror(-rc),
 			 *adopted ? " (pinned maps from an incompatible kmeshctl? run kmeshctl down)" : "");
@@ -498,7 +498,7 @@ int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 	}
 	rc = 0;
 out:
-	kmesh_l4_bpf__destroy(skel);
+	kmesh_bpf__destroy(skel);
 	if (cg_fd >= 0)
 		close(cg_fd);
 	close(lock_fd);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kmeshctl up, down, apply, dump, stats, log: the L4 data plane. The
+ * kmeshctl up, down, apply, dump, stats, log: the whole data plane. The
  * state is all pinned (userspace/lib/l4_bpf.h); these commands only load,
  * switch and read it, so any of them may be killed at any time.
  */
