@@ -122,23 +122,26 @@ $(BPF_O)/%.skel.h: $(BPF_O)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp
 	@mv $@.tmp $@
 
-# L4 data plane: one entry file per attach point (plus l4_maps, which
-# defines the maps the others declare extern), linked into one object.
+# The data plane: one entry file per hook (connect, getpeername, sockops,
+# sk_msg; the inbound sk_skb and cgroup_skb programs live in sk_msg.bpf.c,
+# whose global parser subprograms they call) plus the files defining the
+# maps the others declare extern (l4_maps, l7_maps, inbound_maps), linked
+# into one object, kmesh.bpf.o.
 # -mcpu=v3 for atomic fetch-and-add (round robin, circuit breaker).
-L4_BPF_OBJS := $(BPF_O)/l4_maps.bpf.o $(BPF_O)/l7_maps.bpf.o \
-	$(patsubst bpf/%.bpf.c,$(BPF_O)/%.bpf.o,\
-	$(filter-out bpf/l4_maps.bpf.c,$(wildcard bpf/l4_*.bpf.c)))
-$(L4_BPF_OBJS): BPF_CFLAGS += -mcpu=v3
+KMESH_BPF_OBJS := $(BPF_O)/l4_maps.bpf.o $(BPF_O)/l7_maps.bpf.o \
+	$(patsubst bpf/%.bpf.c,$(BPF_O)/%.bpf.o,$(filter-out \
+	bpf/kfunc_probe.bpf.c bpf/l4_maps.bpf.c bpf/l7_maps.bpf.c,$(wildcard bpf/*.bpf.c)))
+$(KMESH_BPF_OBJS): BPF_CFLAGS += -mcpu=v3
 
-$(BPF_O)/kmesh_l4.bpf.o: $(L4_BPF_OBJS)
+$(BPF_O)/kmesh.bpf.o: $(KMESH_BPF_OBJS)
 	$(BPFTOOL) gen object $@ $^
 
-bpf: $(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kmesh_l4.skel.h
+bpf: $(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kmesh.skel.h
 
 # ---- userspace ----
 
 $(O)/kmeshctl: $(KMESHCTL_SRCS) $(wildcard userspace/*/*.h) $(ABI_H) \
-		$(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kmesh_l4.skel.h
+		$(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kmesh.skel.h
 	$(CC) $(USER_CFLAGS) -o $@ $(KMESHCTL_SRCS) $(KMESHCTL_LDLIBS)
 
 userspace: $(O)/kmeshctl
@@ -165,7 +168,7 @@ $(XDS_O)/libxds.a: $(XDS_O)/c/files.list
 
 $(O)/kmesh-agent: $(AGENT_SRCS) $(wildcard userspace/agent/*.h) $(LIB_SRCS) \
 		$(wildcard userspace/lib/*.h) $(ABI_H) $(XDS_O)/libxds.a \
-		$(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kmesh_l4.skel.h
+		$(BPF_O)/kfunc_probe.skel.h $(BPF_O)/kmesh.skel.h
 	$(CC) $(USER_CFLAGS) -Wno-format-truncation -I$(XDS_O)/c -o $@ $(AGENT_SRCS) $(LIB_SRCS) \
 		$(XDS_O)/libxds.a $(AGENT_LDLIBS)
 
@@ -177,7 +180,7 @@ $(O)/kmesh_selftests: $(SELFTEST_SRCS) $(wildcard selftests/*/*.h) \
 		$(BPF_O)/http_parse.skel.h $(BPF_O)/route_match.skel.h \
 		$(BPF_O)/conformance_fb.skel.h $(BPF_O)/conformance_kf.skel.h \
 		$(BPF_O)/kfunc_sizes.skel.h $(BPF_O)/route_eval.skel.h \
-		$(BPF_O)/kmesh_l4.skel.h
+		$(BPF_O)/kmesh.skel.h
 	$(CC) $(USER_CFLAGS) -Iselftests/prog_tests -o $@ $(SELFTEST_SRCS) $(USER_LDLIBS)
 
 selftests: $(O)/kmesh_selftests

@@ -19,7 +19,7 @@
  * connections are never filed in kmesh_local_socks, so no sk_msg
  * redirects into them.
  *
- * Maps: bpf/l4_inbound_maps.bpf.c defines them (KMESH_INBOUND_MAPS_DEFINE).
+ * Maps: bpf/inbound_maps.bpf.c defines them (KMESH_INBOUND_MAPS_DEFINE).
  */
 #ifndef KMESH_INBOUND_H
 #define KMESH_INBOUND_H

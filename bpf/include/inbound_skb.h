@@ -2,7 +2,7 @@
 /*
  * Inbound authorization on receive: sk_skb stream parser + verdict on the
  * connections of kmesh_inbound_socks (inbound.h). Included by
- * bpf/l4_sk_msg.bpf.c after l7_msg.h: it reuses the fallback HTTP parser
+ * bpf/sk_msg.bpf.c after l7_msg.h: it reuses the fallback HTTP parser
  * (l7_http.h), the policy evaluator (l7_eval.h) and the chunk scanner's
  * byte machine (l7_chunk.h) on the same per-CPU scratch; only the copy-in
  * differs (bpf_skb_load_bytes instead of pulling an sk_msg).

@@ -31,7 +31,7 @@
  */
 #define KMESH_MAPS_ABI_VERSION	2
 
-/* ---- L4 data plane (bpf/l4_*.bpf.c, userspace/lib/l4_*.c) ---- */
+/* ---- L4 data plane (bpf/include/l4_*.h, userspace/lib/l4_*.c) ---- */
 
 /*
  * Addresses are 16 bytes in network byte order everywhere: IPv6 as is,

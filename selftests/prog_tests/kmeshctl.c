@@ -122,7 +122,7 @@ static int set_pinned_maps_abi(__u32 abi, __u64 *generation)
 	__u32 zero = 0;
 	int fd, rc;
 
-	snprintf(path, sizeof(path), "%s/maps/kmesh_generation", l4_pin_dir());
+	snprintf(path, sizeof(path), "%s/maps/kmesh_generation", kmesh_pin_dir());
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;

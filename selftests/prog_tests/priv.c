@@ -261,7 +261,7 @@ static int list_maps(struct map_list *m)
 	struct dirent *e;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/maps", l4_pin_dir());
+	snprintf(dir, sizeof(dir), "%s/maps", kmesh_pin_dir());
 	d = opendir(dir);
 	if (!d)
 		return -1;
@@ -321,7 +321,7 @@ static void expect_unchanged(const struct mesh_state *before)
 	EXPECT_STR_EQ(now.gen, before->gen);
 	EXPECT_EQ(now.tables.tables, before->tables.tables);
 	EXPECT_EQ(now.tables.bytes, before->tables.bytes);
-	EXPECT(path_exists(l4_pin_dir()));
+	EXPECT(path_exists(kmesh_pin_dir()));
 }
 
 static bool permission_error(const char *out)

@@ -563,7 +563,7 @@ int main(int argc, char **argv)
 	}
 	if (!l4_is_up()) {
 		fprintf(stderr, "kmesh-agent: kmesh is not up under %s: run kmeshctl up first\n",
-			l4_pin_dir());
+			kmesh_pin_dir());
 		return 1;
 	}
 	snprintf(agent_version, sizeof(agent_version), "%d.%d.%d", KMESH_VERSION_MAJOR,

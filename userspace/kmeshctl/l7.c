@@ -18,6 +18,7 @@
 #include "l4_bpf.h"
 #include "l7_bpf.h"
 #include "mesh_config.h"
+#include "mode.h"
 
 /* ---- names ---- */
 
@@ -34,7 +35,7 @@ static void names_open(struct l7_names *nm)
 	char err[256];
 
 	memset(nm, 0, sizeof(*nm));
-	nm->names_fd = l7_map_fd("kmesh_l7_names");
+	nm->names_fd = kmesh_map_fd("kmesh_l7_names");
 	if (nm->names_fd < 0)
 		nm->names_fd = -1;
 	if (!l4_open(&nm->h, err, sizeof(err))) {
@@ -102,7 +103,7 @@ static const char *policy_name(struct l7_names *nm, __u32 service_id,
 
 void l7_status_print(void)
 {
-	const char *mode = l7_running_mode();
+	const char *mode = kmesh_mode_running();
 	int fd;
 
 	if (!mode) {
@@ -114,7 +115,7 @@ void l7_status_print(void)
 	else
 		printf("l7 requests:   fallback mode (kmesh_sk_msg: heads, routes and chunked bodies in eBPF)\n"
 		       "  routes are matched and counted per request; endpoints are chosen at connect from the service's own cluster\n");
-	fd = l7_map_fd("kmesh_l7_global");
+	fd = kmesh_map_fd("kmesh_l7_global");
 	if (fd >= 0) {
 		__u64 g[KMESH_L7_G_MAX];
 
@@ -474,7 +475,7 @@ static int on_l7_record(void *ctx, void *data, size_t size)
 int l7_log_add(struct ring_buffer *rb, bool json, __s64 mono_to_real,
 	       long *count, long max)
 {
-	int fd = l7_map_fd("kmesh_l7_log"), rc;
+	int fd = kmesh_map_fd("kmesh_l7_log"), rc;
 
 	if (fd < 0)
 		return 0;	/* an older state without the L7 plane */

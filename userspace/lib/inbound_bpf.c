@@ -14,8 +14,7 @@
 
 #include "gen_maps.h"
 #include "inbound_bpf.h"
-#include "l4_bpf.h"
-#include "l7_bpf.h"
+#include "pins.h"
 
 #define PARSER	"kmesh_inbound_parser"
 #define VERDICT	"kmesh_inbound_verdict"
@@ -253,7 +252,7 @@ int inbound_prepare(const struct mesh_config *cfg, const struct l4_gen *gen,
 	*nr = 0;
 	if (inbound_workloads(cfg, gen->service_ids, cidrs, &v, &n, err, err_size))
 		return -1;
-	outer = l7_map_fd("kmesh_inbound_ws");
+	outer = kmesh_map_fd("kmesh_inbound_ws");
 	if (outer < 0) {
 		snprintf(err, err_size, "kmesh_inbound_ws: %s (run kmeshctl up to repair)",
 			 strerror(-outer));
@@ -283,7 +282,7 @@ int inbound_prepare(const struct mesh_config *cfg, const struct l4_gen *gen,
 
 int inbound_install(int fd, __u32 slot, char *err, size_t err_size)
 {
-	int outer = l7_map_fd("kmesh_inbound_ws"), e;
+	int outer = kmesh_map_fd("kmesh_inbound_ws"), e;
 
 	if (outer < 0) {
 		snprintf(err, err_size, "kmesh_inbound_ws: %s (run kmeshctl up to repair)",
@@ -300,11 +299,6 @@ int inbound_install(int fd, __u32 slot, char *err, size_t err_size)
 }
 
 /* ---- up / down ---- */
-
-static void prog_pin(char *buf, size_t size, const char *name)
-{
-	snprintf(buf, size, "%s/progs/%s", l4_pin_dir(), name);
-}
 
 int inbound_attach(struct bpf_object *obj, int cg_fd, char *err, size_t err_size)
 {
@@ -338,7 +332,7 @@ int inbound_attach(struct bpf_object *obj, int cg_fd, char *err, size_t err_size
 				 strerror(errno));
 			return -1;
 		}
-		prog_pin(path, sizeof(path), progs[i].name);
+		kmesh_pin_path(path, sizeof(path), "progs", progs[i].name);
 		unlink(path);
 		rc = bpf_program__pin(p, path);
 		if (rc) {
@@ -357,7 +351,7 @@ int inbound_attach(struct bpf_object *obj, int cg_fd, char *err, size_t err_size
 			snprintf(err, err_size, "BPF object without %s", INGRESS);
 			return -1;
 		}
-		snprintf(path, sizeof(path), "%s/links/%s", l4_pin_dir(), INGRESS);
+		kmesh_pin_path(path, sizeof(path), "links", INGRESS);
 		fd = bpf_obj_get(path);
 		if (fd >= 0) {
 			rc = bpf_link_update(fd, bpf_program__fd(p), NULL);
@@ -381,7 +375,7 @@ int inbound_attach(struct bpf_object *obj, int cg_fd, char *err, size_t err_size
 				return -1;
 			}
 		}
-		prog_pin(path, sizeof(path), INGRESS);
+		kmesh_pin_path(path, sizeof(path), "progs", INGRESS);
 		unlink(path);
 		rc = bpf_program__pin(p, path);
 		if (rc) {
@@ -405,17 +399,17 @@ void inbound_detach(void)
 	int map_fd, fd;
 	size_t i;
 
-	snprintf(path, sizeof(path), "%s/links/%s", l4_pin_dir(), INGRESS);
+	kmesh_pin_path(path, sizeof(path), "links", INGRESS);
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
 		bpf_link_detach(fd);
 		close(fd);
 	}
-	map_fd = l7_map_fd(SOCKS);
+	map_fd = kmesh_map_fd(SOCKS);
 	if (map_fd < 0)
 		return;
 	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		prog_pin(path, sizeof(path), progs[i].name);
+		kmesh_pin_path(path, sizeof(path), "progs", progs[i].name);
 		fd = bpf_obj_get(path);
 		if (fd < 0)
 			continue;
@@ -429,7 +423,7 @@ bool inbound_attached(void)
 {
 	char path[512];
 
-	prog_pin(path, sizeof(path), VERDICT);
+	kmesh_pin_path(path, sizeof(path), "progs", VERDICT);
 	return access(path, F_OK) == 0;
 }
 
@@ -444,7 +438,7 @@ int inbound_read_global(__u64 out[KMESH_IN_G_MAX])
 	memset(out, 0, sizeof(__u64) * KMESH_IN_G_MAX);
 	if (ncpu <= 0)
 		return -EINVAL;
-	fd = l7_map_fd("kmesh_inbound_global");
+	fd = kmesh_map_fd("kmesh_inbound_global");
 	if (fd < 0)
 		return fd;
 	per = calloc((size_t)ncpu, sizeof(*per));
@@ -475,7 +469,7 @@ int inbound_read_stats(struct inbound_stat_entry **v, size_t *n)
 	*n = 0;
 	if (ncpu <= 0)
 		return -EINVAL;
-	fd = l7_map_fd("kmesh_inbound_stats");
+	fd = kmesh_map_fd("kmesh_inbound_stats");
 	if (fd < 0)
 		return fd;
 	per = calloc((size_t)ncpu, sizeof(*per));

@@ -21,7 +21,9 @@
 #include "inbound_bpf.h"
 #include "l4_bpf.h"
 #include "l7_bpf.h"
-#include "kmesh_l4.skel.h"
+#include "mode.h"
+#include "pins.h"
+#include "kmesh.skel.h"
 
 static const char *const map_names[L4_NR_MAPS] = {
 	[L4_MAP_SERVICES] = "kmesh_services",
@@ -47,7 +49,7 @@ static const char *const prog_names[L4_NR_PROGS] = {
 	[L4_PROG_GETPEERNAME4] = "kmesh_getpeername4",
 	[L4_PROG_GETPEERNAME6] = "kmesh_getpeername6",
 	[L4_PROG_SOCKOPS] = "kmesh_sockops",
-	[L4_PROG_SK_MSG] = "kmesh_sk_msg",
+	[L4_PROG_SK_MSG] = KMESH_SK_MSG_PROG,
 };
 
 /*
@@ -70,18 +72,6 @@ const char *l4_map_name(enum l4_map map)
 const char *l4_prog_name(enum l4_prog prog)
 {
 	return prog < L4_NR_PROGS ? prog_names[prog] : "?";
-}
-
-const char *l4_pin_dir(void)
-{
-	const char *dir = getenv("KMESH_PIN_DIR");
-
-	return dir && dir[0] ? dir : KMESH_PIN_DIR_DEFAULT;
-}
-
-static void pin_path(char *buf, size_t size, const char *sub, const char *name)
-{
-	snprintf(buf, size, "%s/%s/%s", l4_pin_dir(), sub, name);
 }
 
 int l4_default_cgroup(char *buf, size_t size)
@@ -109,7 +99,7 @@ bool l4_is_up(void)
 {
 	char path[512];
 
-	pin_path(path, sizeof(path), "maps", map_names[L4_MAP_GENERATION]);
+	kmesh_pin_path(path, sizeof(path), "maps", map_names[L4_MAP_GENERATION]);
 	return access(path, F_OK) == 0;
 }
 
@@ -126,15 +116,15 @@ int l4_open(struct l4_handle *h, char *err, size_t err_size)
 			int e = errno;
 
 			snprintf(err, err_size, "%s: %s (kmeshctl needs root with CAP_NET_ADMIN)",
-				 l4_pin_dir(), strerror(e));
+				 kmesh_pin_dir(), strerror(e));
 			return -e;
 		}
 		snprintf(err, err_size, "kmesh is not up (nothing pinned under %s): run kmeshctl up",
-			 l4_pin_dir());
+			 kmesh_pin_dir());
 		return -ENOENT;
 	}
 	for (i = 0; i < L4_NR_MAPS; i++) {
-		pin_path(path, sizeof(path), "maps", map_names[i]);
+		kmesh_pin_path(path, sizeof(path), "maps", map_names[i]);
 		h->fd[i] = bpf_obj_get(path);
 		if (h->fd[i] < 0) {
 			int e = -errno;
@@ -162,14 +152,14 @@ void l4_close(struct l4_handle *h)
 /* Applies and ups exclude each other: flock on the pin directory. */
 static int lock_pins(char *err, size_t err_size)
 {
-	int fd = open(l4_pin_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(kmesh_pin_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0) {
-		snprintf(err, err_size, "%s: %s", l4_pin_dir(), strerror(errno));
+		snprintf(err, err_size, "%s: %s", kmesh_pin_dir(), strerror(errno));
 		return -1;
 	}
 	if (flock(fd, LOCK_EX)) {
-		snprintf(err, err_size, "lock %s: %s", l4_pin_dir(), strerror(errno));
+		snprintf(err, err_size, "lock %s: %s", kmesh_pin_dir(), strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -182,7 +172,7 @@ static int make_dirs(char *err, size_t err_size)
 	struct statfs st;
 	size_t i;
 
-	snprintf(parent, sizeof(parent), "%s", l4_pin_dir());
+	snprintf(parent, sizeof(parent), "%s", kmesh_pin_dir());
 	slash = strrchr(parent, '/');
 	if (slash && slash != parent)
 		*slash = '\0';
@@ -191,41 +181,28 @@ static int make_dirs(char *err, size_t err_size)
 			 parent, parent);
 		return -1;
 	}
-	if (mkdir(l4_pin_dir(), 0700) && errno != EEXIST)
+	if (mkdir(kmesh_pin_dir(), 0700) && errno != EEXIST)
 		goto fail;
 	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", l4_pin_dir(), subdirs[i]);
+		snprintf(path, sizeof(path), "%s/%s", kmesh_pin_dir(), subdirs[i]);
 		if (mkdir(path, 0700) && errno != EEXIST)
 			goto fail;
 	}
 	return 0;
 fail:
-	snprintf(err, err_size, "mkdir under %s: %s", l4_pin_dir(), strerror(errno));
+	snprintf(err, err_size, "mkdir under %s: %s", kmesh_pin_dir(), strerror(errno));
 	return -1;
 }
 
 /* ---- up ---- */
 
 /*
- * Kfunc mode: connect programs that route HTTP services on their first
- * request (bpf/include/l4_defer.h) stand in for the plain ones, under the
- * same pin and link names, where the module's kfuncs are callable from
- * connect programs. KMESH_L7_CONNECT=0 keeps the plain ones.
+ * The mode (mode.h) picks the variants: in kfunc mode the _l7 connect
+ * programs (routing HTTP services on their first request) and the _l7
+ * sk_msg program stand in for the plain ones, under the same pin and link
+ * names.
  */
-static bool l7_connect;
-
-static bool want_l7_connect(void)
-{
-	const char *env = getenv("KMESH_L7_CONNECT");
-	struct kmesh_node_caps caps;
-
-	if (env && !strcmp(env, "0"))
-		return false;
-	return !kmesh_caps_detect(&caps) &&
-	       caps.kfunc_callable[KMESH_PROBE_CONNECT4];
-}
-
-static struct bpf_program *find_prog(struct kmesh_l4_bpf *skel, enum l4_prog p,
+static struct bpf_program *find_prog(struct kmesh_bpf *skel, enum l4_prog p,
 				     bool l7)
 {
 	char name[64];
@@ -239,35 +216,31 @@ static bool has_l7_variant(enum l4_prog p)
 	return p == L4_PROG_CONNECT4 || p == L4_PROG_CONNECT6;
 }
 
-/* sk_msg: kmesh_sk_msg_l7 (module's parser, routes, chunk scanner) where
- * sk_msg programs may call kfuncs, else the eBPF fallback (l7_bpf.h). */
-static bool l7_msg;
-
-static struct bpf_program *skel_prog(struct kmesh_l4_bpf *skel, enum l4_prog p)
+static bool uses_kfunc_variant(const struct kmesh_mode *mode, enum l4_prog p)
 {
 	if (p == L4_PROG_SK_MSG)
-		return find_prog(skel, p, l7_msg);
-	return find_prog(skel, p, l7_connect && has_l7_variant(p));
+		return mode->kfunc_msg;
+	return mode->kfunc_connect && has_l7_variant(p);
 }
 
-static void select_msg_variant(struct kmesh_l4_bpf *skel)
+static struct bpf_program *skel_prog(struct kmesh_bpf *skel,
+				     const struct kmesh_mode *mode, enum l4_prog p)
 {
-	l7_msg = l7_msg_kfunc_wanted();
-	bpf_program__set_autoload(find_prog(skel, L4_PROG_SK_MSG, false), !l7_msg);
-	bpf_program__set_autoload(find_prog(skel, L4_PROG_SK_MSG, true), l7_msg);
+	return find_prog(skel, p, uses_kfunc_variant(mode, p));
 }
 
 /* Load only the variant that will be attached. */
-static void select_connect_variant(struct kmesh_l4_bpf *skel)
+static void select_variants(struct kmesh_bpf *skel, const struct kmesh_mode *mode)
 {
 	int p;
 
-	l7_connect = want_l7_connect();
 	for (p = 0; p < L4_NR_PROGS; p++) {
-		if (!has_l7_variant(p))
+		bool kfunc = uses_kfunc_variant(mode, p);
+
+		if (p != L4_PROG_SK_MSG && !has_l7_variant(p))
 			continue;
-		bpf_program__set_autoload(find_prog(skel, p, false), !l7_connect);
-		bpf_program__set_autoload(find_prog(skel, p, true), l7_connect);
+		bpf_program__set_autoload(find_prog(skel, p, false), !kfunc);
+		bpf_program__set_autoload(find_prog(skel, p, true), kfunc);
 	}
 }
 
@@ -292,7 +265,7 @@ int l4_link_info(enum l4_prog prog, struct l4_link_info *info)
 	memset(info, 0, sizeof(*info));
 	if (prog == L4_PROG_SK_MSG)
 		return -EINVAL;
-	pin_path(path, sizeof(path), "links", prog_names[prog]);
+	kmesh_pin_path(path, sizeof(path), "links", prog_names[prog]);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
@@ -322,7 +295,7 @@ static int attach_cgroup_prog(struct bpf_program *prog, enum l4_prog p,
 	char path[512];
 	int fd, rc;
 
-	pin_path(path, sizeof(path), "links", prog_names[p]);
+	kmesh_pin_path(path, sizeof(path), "links", prog_names[p]);
 	if (!l4_link_info(p, &info)) {
 		if (info.cgroup_id != cg_id) {
 			snprintf(err, err_size,
@@ -360,7 +333,7 @@ static int pin_prog(struct bpf_program *prog, enum l4_prog p, char *err,
 	char path[512];
 	int rc;
 
-	pin_path(path, sizeof(path), "progs", prog_names[p]);
+	kmesh_pin_path(path, sizeof(path), "progs", prog_names[p]);
 	unlink(path);	/* an adopted state's older program */
 	rc = bpf_program__pin(prog, path);
 	if (rc) {
@@ -384,7 +357,7 @@ static int check_pinned_abi(const struct kmesh_l4_generation *g, char *err,
 		return 0;
 	snprintf(err, err_size,
 		 "the data plane pinned under %s was written by a kmeshctl of map ABI %u, this one speaks %u: run kmeshctl down, then kmeshctl up (traffic is not meshed in between)",
-		 l4_pin_dir(), abi, KMESH_MAPS_ABI_VERSION);
+		 kmesh_pin_dir(), abi, KMESH_MAPS_ABI_VERSION);
 	return -1;
 }
 
@@ -407,7 +380,8 @@ static int check_adopted_abi(char *err, size_t err_size)
 
 int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 {
-	struct kmesh_l4_bpf *skel = NULL;
+	struct kmesh_bpf *skel = NULL;
+	struct kmesh_mode mode;
 	struct bpf_map *map;
 	int lock_fd, cg_fd = -1, rc = -1, i;
 	char path[512];
@@ -451,22 +425,22 @@ int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 			goto out;
 		}
 	}
-	skel = kmesh_l4_bpf__open();
+	skel = kmesh_bpf__open();
 	if (!skel) {
 		snprintf(err, err_size, "open BPF object: %s", strerror(errno));
 		goto out;
 	}
-	select_connect_variant(skel);
-	select_msg_variant(skel);
+	kmesh_mode_decide(&mode);
+	select_variants(skel, &mode);
 	/* Pinned maps are reused as they are: counters, sockets, config. */
 	bpf_object__for_each_map(map, skel->obj) {
 		/* .rodata & co. are the programs' own (bpffs refuses the dot) */
 		if (bpf_map__is_internal(map))
 			continue;
-		pin_path(path, sizeof(path), "maps", bpf_map__name(map));
+		kmesh_pin_path(path, sizeof(path), "maps", bpf_map__name(map));
 		bpf_map__set_pin_path(map, path);
 	}
-	rc = kmesh_l4_bpf__load(skel);
+	rc = kmesh_bpf__load(skel);
 	if (rc) {
 		snprintf(err, err_size, "load BPF programs: %s%s", strerror(-rc),
 			 *adopted ? " (pinned maps from an incompatible kmeshctl? run kmeshctl down)" : "");
@@ -479,7 +453,7 @@ int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 		goto out;
 	for (i = 0; i < L4_NR_PROGS; i++) {
 		enum l4_prog p = attach_order[i];
-		struct bpf_program *prog = skel_prog(skel, p);
+		struct bpf_program *prog = skel_prog(skel, &mode, p);
 
 		if (p == L4_PROG_SK_MSG) {
 			/* Replaces an adopted state's program for new sockets. */
@@ -498,7 +472,7 @@ int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 	}
 	rc = 0;
 out:
-	kmesh_l4_bpf__destroy(skel);
+	kmesh_bpf__destroy(skel);
 	if (cg_fd >= 0)
 		close(cg_fd);
 	close(lock_fd);
@@ -518,7 +492,7 @@ static int remove_tree(char *err, size_t err_size)
 		struct dirent *de;
 		DIR *d;
 
-		snprintf(dir, sizeof(dir), "%s/%s", l4_pin_dir(), subdirs[i]);
+		snprintf(dir, sizeof(dir), "%s/%s", kmesh_pin_dir(), subdirs[i]);
 		d = opendir(dir);
 		if (!d)
 			continue;
@@ -534,8 +508,8 @@ static int remove_tree(char *err, size_t err_size)
 		closedir(d);
 		rmdir(dir);
 	}
-	if (rmdir(l4_pin_dir()) && errno != ENOENT && !rc) {
-		snprintf(err, err_size, "rmdir %s: %s", l4_pin_dir(), strerror(errno));
+	if (rmdir(kmesh_pin_dir()) && errno != ENOENT && !rc) {
+		snprintf(err, err_size, "rmdir %s: %s", kmesh_pin_dir(), strerror(errno));
 		rc = -1;
 	}
 	return rc;
@@ -546,15 +520,15 @@ int l4_down(bool *was_up, char *err, size_t err_size)
 	char path[512];
 	int i, fd, prog_fd, map_fd, rc = 0;
 
-	*was_up = access(l4_pin_dir(), F_OK) == 0;
+	*was_up = access(kmesh_pin_dir(), F_OK) == 0;
 	if (!*was_up)
 		return 0;
 	/* Refuse before touching anything, rather than half-way through. */
-	if (access(l4_pin_dir(), R_OK | W_OK | X_OK)) {
+	if (access(kmesh_pin_dir(), R_OK | W_OK | X_OK)) {
 		int e = errno;
 
 		snprintf(err, err_size, "%s: %s (kmeshctl needs root with CAP_NET_ADMIN)",
-			 l4_pin_dir(), strerror(e));
+			 kmesh_pin_dir(), strerror(e));
 		return -e;
 	}
 	/* Connect hooks first, so no new connection is half-handled. */
@@ -563,7 +537,7 @@ int l4_down(bool *was_up, char *err, size_t err_size)
 
 		if (p == L4_PROG_SK_MSG)
 			continue;
-		pin_path(path, sizeof(path), "links", prog_names[p]);
+		kmesh_pin_path(path, sizeof(path), "links", prog_names[p]);
 		fd = bpf_obj_get(path);
 		if (fd < 0)
 			continue;
@@ -574,9 +548,9 @@ int l4_down(bool *was_up, char *err, size_t err_size)
 		}
 		close(fd);
 	}
-	pin_path(path, sizeof(path), "progs", prog_names[L4_PROG_SK_MSG]);
+	kmesh_pin_path(path, sizeof(path), "progs", prog_names[L4_PROG_SK_MSG]);
 	prog_fd = bpf_obj_get(path);
-	pin_path(path, sizeof(path), "maps", map_names[L4_MAP_SOCKHASH]);
+	kmesh_pin_path(path, sizeof(path), "maps", map_names[L4_MAP_SOCKHASH]);
 	map_fd = bpf_obj_get(path);
 	if (prog_fd >= 0 && map_fd >= 0)
 		bpf_prog_detach2(prog_fd, map_fd, BPF_SK_MSG_VERDICT);

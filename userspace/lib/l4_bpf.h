@@ -19,8 +19,7 @@
 #include "kmesh_maps.h"
 #include "l4_build.h"
 #include "mesh_config.h"
-
-#define KMESH_PIN_DIR_DEFAULT	"/sys/fs/bpf/kmesh"
+#include "pins.h"
 
 enum l4_map {
 	L4_MAP_SERVICES,
@@ -59,7 +58,6 @@ struct l4_handle {
 	int fd[L4_NR_MAPS];
 };
 
-const char *l4_pin_dir(void);
 const char *l4_map_name(enum l4_map map);
 const char *l4_prog_name(enum l4_prog prog);
 /* Root of the first cgroup2 mount, for `up` without --cgroup. */

@@ -14,31 +14,10 @@
 #include "gen_maps.h"
 #include "inbound_bpf.h"
 #include "core/route.h"
-#include "l4_bpf.h"
 #include "l7_bpf.h"
 #include "l7_build.h"
+#include "pins.h"
 #include "route_tables.h"
-
-bool l7_msg_kfunc_wanted(void)
-{
-	const char *env = getenv("KMESH_L7_MSG");
-	struct kmesh_node_caps caps;
-
-	if (env && !strcmp(env, "0"))
-		return false;
-	return !kmesh_caps_detect(&caps) &&
-	       caps.kfunc_callable[KMESH_PROBE_SK_MSG];
-}
-
-int l7_map_fd(const char *name)
-{
-	char path[512];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/maps/%s", l4_pin_dir(), name);
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
-}
 
 /* ---- apply ---- */
 
@@ -107,11 +86,11 @@ static int take_maps(struct l7_apply *a, __u32 slot, char *err, size_t err_size)
 {
 	int outer, fd;
 
-	outer = l7_map_fd("kmesh_l7_policy");
+	outer = kmesh_map_fd("kmesh_l7_policy");
 	if (outer >= 0) {
 		a->policy_fd = gen_map_take(outer, slot, &policy_spec, &a->policy_fresh);
 		close(outer);
-		outer = l7_map_fd("kmesh_l7_cidrs");
+		outer = kmesh_map_fd("kmesh_l7_cidrs");
 	}
 	if (outer >= 0) {
 		a->cidrs_fd = gen_map_take(outer, slot, &cidrs_spec, &a->cidrs_fresh);
@@ -228,7 +207,7 @@ int l7_prepare(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
 			 strerror(-e));
 		goto out;
 	}
-	names_fd = l7_map_fd("kmesh_l7_names");
+	names_fd = kmesh_map_fd("kmesh_l7_names");
 	if (names_fd >= 0)	/* names only label stats: errors do not count */
 		gen_map_fill(names_fd, names.v, names.n, sizeof(*names.v),
 			     offsetof(struct name_rec, key), sizeof(names.v->key),
@@ -252,7 +231,7 @@ int l7_install(struct l7_apply *a, __u32 slot, char *err, size_t err_size)
 	for (i = 0; i < 2; i++) {
 		if (!fresh[i])
 			continue;
-		fd = l7_map_fd(outer[i]);
+		fd = kmesh_map_fd(outer[i]);
 		if (fd < 0) {
 			snprintf(err, err_size, "%s: %s (run kmeshctl up to repair)",
 				 outer[i], strerror(-fd));
@@ -285,26 +264,6 @@ void l7_apply_free(struct l7_apply *a)
 
 /* ---- reading ---- */
 
-const char *l7_running_mode(void)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	char path[512];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/progs/%s", l4_pin_dir(),
-		 l4_prog_name(L4_PROG_SK_MSG));
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return NULL;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		close(fd);
-		return NULL;
-	}
-	close(fd);
-	return strcmp(info.name, "kmesh_sk_msg_l7") ? "fallback" : "kfunc";
-}
-
 int l7_read_stats(struct l7_stat_entry **v, size_t *n)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd, c;
@@ -318,7 +277,7 @@ int l7_read_stats(struct l7_stat_entry **v, size_t *n)
 	*n = 0;
 	if (ncpu <= 0)
 		return -EINVAL;
-	fd = l7_map_fd("kmesh_l7_stats");
+	fd = kmesh_map_fd("kmesh_l7_stats");
 	if (fd < 0)
 		return fd;
 	per = calloc((size_t)ncpu, sizeof(*per));
@@ -363,7 +322,7 @@ int l7_read_global(__u64 out[KMESH_L7_G_MAX])
 	memset(out, 0, sizeof(__u64) * KMESH_L7_G_MAX);
 	if (ncpu <= 0)
 		return -EINVAL;
-	fd = l7_map_fd("kmesh_l7_global");
+	fd = kmesh_map_fd("kmesh_l7_global");
 	if (fd < 0)
 		return fd;
 	per = calloc((size_t)ncpu, sizeof(*per));

@@ -25,10 +25,6 @@ static inline __u32 l7_table_id(__u32 slot, __u32 service_id)
 	return 1 + slot * KMESH_L4_MAX_SERVICES + service_id;
 }
 
-/* `up`: should the sk_msg program be the kfunc variant? (probe; env
- * KMESH_L7_MSG=0 forces the eBPF fallback) */
-bool l7_msg_kfunc_wanted(void);
-
 /* Work of one apply, between l7_prepare() and l7_finish(). */
 struct l7_apply {
 	int policy_fd;		/* the slot's inner maps, refilled */
@@ -54,12 +50,6 @@ int l7_prepare(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
 /* Put new inner maps into @slot (before L4 flips to it). */
 int l7_install(struct l7_apply *a, __u32 slot, char *err, size_t err_size);
 void l7_apply_free(struct l7_apply *a);
-
-/* What runs: "kfunc", "fallback", or NULL when kmesh is down. */
-const char *l7_running_mode(void);
-
-/* Pinned L7 map by name (caller closes), or -errno. */
-int l7_map_fd(const char *name);
 
 /* Counters summed over CPUs. */
 struct l7_stat_entry {

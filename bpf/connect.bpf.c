@@ -3,9 +3,9 @@
  * cgroup/connect4 and cgroup/connect6: service address -> endpoint.
  * Two variants of each, one loaded by `kmeshctl up`: the plain one, and
  * in kfunc mode the _l7 one, which routes HTTP services on their first
- * request (include/l4_defer.h). They differ in nothing else.
+ * request (include/defer.h). They differ in nothing else.
  */
-#include "l4_defer.h"
+#include "defer.h"
 
 static __always_inline int kmesh_connect4_run(struct bpf_sock_addr *ctx,
 					      bool l7)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kmeshctl up, down, apply, dump, stats, log: the L4 data plane. The
+ * kmeshctl up, down, apply, dump, stats, log: the whole data plane. The
  * state is all pinned (userspace/lib/l4_bpf.h); these commands only load,
  * switch and read it, so any of them may be killed at any time.
  */
@@ -20,6 +20,7 @@
 #include "l4_bpf.h"
 #include "l7_bpf.h"
 #include "mesh_config.h"
+#include "mode.h"
 
 static int silent_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
@@ -98,7 +99,7 @@ int cmd_up(int argc, char **argv)
 	}
 	/* A bad file must not leave a half-done up behind; the mode is
 	 * the running one's or, before the first up, not known yet. */
-	mode = l7_running_mode();
+	mode = kmesh_mode_running();
 	if (file && check_inputs(&file, 1, false, mode, false, &cfg))
 		return 1;
 	libbpf_set_print(silent_print);
@@ -110,10 +111,10 @@ int cmd_up(int argc, char **argv)
 	}
 	if (adopted)
 		printf("kmesh up: adopted the pinned state under %s (cgroup %s); programs replaced in place\n",
-		       l4_pin_dir(), cgroup);
+		       kmesh_pin_dir(), cgroup);
 	else
 		printf("kmesh up: attached to cgroup %s, pinned under %s\n",
-		       cgroup, l4_pin_dir());
+		       cgroup, kmesh_pin_dir());
 	return file ? apply_cfg(file, &cfg) : 0;
 }
 
@@ -131,7 +132,7 @@ int cmd_down(int argc, char **argv)
 		return 1;
 	}
 	printf(was_up ? "kmesh down: detached and unpinned %s\n" :
-	       "kmesh was not up (nothing under %s)\n", l4_pin_dir());
+	       "kmesh was not up (nothing under %s)\n", kmesh_pin_dir());
 	return 0;
 }
 
@@ -189,7 +190,7 @@ int cmd_apply(int argc, char **argv)
 		return 1;
 	}
 	/* warnings for the mode this node runs (none before the first up) */
-	if (check_inputs(files, nr, ex, l7_running_mode(), strict, &cfg))
+	if (check_inputs(files, nr, ex, kmesh_mode_running(), strict, &cfg))
 		return 1;
 	if (dry) {
 		printf("dry run: %zu services, %zu clusters, %zu routes, %zu policies; nothing applied\n",
@@ -715,7 +716,7 @@ void l4_status_print(void)
 	}
 	l4_read_generation(&h, &g);
 	printf("l4 data plane: up, pinned under %s, generation %llu\n",
-	       l4_pin_dir(), (unsigned long long)g.generation);
+	       kmesh_pin_dir(), (unsigned long long)g.generation);
 	for (p = 0; p < L4_NR_PROGS; p++) {
 		if (p == L4_PROG_SK_MSG) {
 			printf("  %-20s on the sockhash\n", l4_prog_name(p));
