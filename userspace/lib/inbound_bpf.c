@@ -91,7 +91,7 @@ static int l4_compile(const struct mesh_config *cfg, size_t svc, __u32 sid,
 {
 	static const struct mesh_cidr any = { .bits = 0 };
 	bool has_allow = false, allow_any = false;
-	bool tcp = mesh_service_has_tcp_port(&cfg->services[svc]);
+	bool tcp = mesh_service_tcp_only(&cfg->services[svc]);
 	size_t j, r, f, k;
 
 	*flags = 0;
@@ -188,7 +188,8 @@ int inbound_workloads(const struct mesh_config *cfg, const __u32 *service_ids,
 			const struct mesh_port *mp = &s->ports[p];
 			const struct mesh_cluster *c;
 
-			if (mp->cluster < 0 ||
+			/* a tcp port of a service with http ports: unchecked */
+			if ((!mp->http && !mesh_service_tcp_only(s)) || mp->cluster < 0 ||
 			    (size_t)mp->cluster >= cfg->nr_clusters)
 				continue;
 			c = &cfg->clusters[mp->cluster];
@@ -226,12 +227,8 @@ int inbound_workloads(const struct mesh_config *cfg, const __u32 *service_ids,
 				for (k = 0; k < w->nr; k++)
 					if (w->service_id[k] == service_ids[i])
 						break;
-				if (k < w->nr) {
-					/* another port of the same service */
-					if (mp->http)
-						w->l4[k] &= ~KMESH_IN_L4_TCP;
-					continue;
-				}
+				if (k < w->nr)
+					continue;	/* another port of the same service */
 				if (w->nr == KMESH_INBOUND_MAX_SERVICES) {
 					char a[64];
 

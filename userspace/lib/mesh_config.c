@@ -1935,19 +1935,9 @@ static bool has_http_port(const struct mesh_service *s)
 	return false;
 }
 
-bool mesh_service_has_tcp_port(const struct mesh_service *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->nr_ports; i++)
-		if (!s->ports[i].http)
-			return true;
-	return false;
-}
-
 /*
- * A policy of a service with a tcp port is checked there at the door
- * (the SYN), from the source address alone: each rule may only name
+ * A policy of a service with tcp ports only is checked at the door (the
+ * SYN), from the source address alone: each rule may only name
  * from.source.ip_blocks. Anything else is refused, naming the field,
  * never ignored: the fields that need a request (HTTP) cannot hold on a
  * byte stream, and the other L4 ones are not compiled for the door yet.
@@ -1956,14 +1946,8 @@ static int check_tcp_authz(struct pctx *p, const struct mesh_config *cfg,
 			   const struct mesh_authz *a)
 {
 	const struct mesh_service *s = &cfg->services[a->service];
-	__u16 tcp_port = 0;
 	size_t r, k;
 
-	for (k = 0; k < s->nr_ports; k++)
-		if (!s->ports[k].http) {
-			tcp_port = s->ports[k].port;
-			break;
-		}
 	for (r = 0; r < a->nr_rules; r++) {
 		const struct mesh_authz_rule *ru = &a->rules[r];
 		const char *field = NULL, *why = "needs an HTTP request";
@@ -1980,6 +1964,8 @@ static int check_tcp_authz(struct pctx *p, const struct mesh_config *cfg,
 			if (!field) {
 				why = "is not checked at the door yet";
 				field = o->ports.n ? "ports" : o->not_ports.n ? "not_ports" : NULL;
+			} else {
+				why = "needs an HTTP request";
 			}
 		}
 		for (k = 0; k < ru->nr_when && !field; k++) {
@@ -2001,10 +1987,15 @@ static int check_tcp_authz(struct pctx *p, const struct mesh_config *cfg,
 		}
 		if (field)
 			return fail_at(p, ru->line, path,
-				       "%s %s: service '%s' has tcp port %u, where a policy is checked at L4 (the connection's SYN), from the source address alone (from.source.ip_blocks)",
-				       field, why, s->name, tcp_port);
+				       "%s %s: service '%s' has tcp ports only, where a policy is checked at L4 (the connection's SYN), from the source address alone (from.source.ip_blocks)",
+				       field, why, s->name);
 	}
 	return 0;
+}
+
+bool mesh_service_tcp_only(const struct mesh_service *s)
+{
+	return !has_http_port(s);
 }
 
 /* Services and clusters named by routes and policies; ids; the L7 compile. */
@@ -2061,7 +2052,7 @@ static int check_l7(struct pctx *p, struct mesh_config *cfg,
 		struct mesh_authz *a = &cfg->authz[i];
 		char id_name[KMESH_NAME_MAX + 8];
 
-		if (mesh_service_has_tcp_port(&cfg->services[a->service]) &&
+		if (mesh_service_tcp_only(&cfg->services[a->service]) &&
 		    check_tcp_authz(p, cfg, a))
 			return -1;
 		snprintf(id_name, sizeof(id_name), "authz/%s", a->name);
