@@ -203,11 +203,9 @@ static __always_inline bool kmesh_inbound_on_passive(struct bpf_sock_ops *ops,
 	const struct kmesh_inbound_workload *w;
 	const struct kmesh_inbound_client *c;
 	struct inbound_conn *st, *z;
-	__u32 zero = 0;
-	__u64 cookie;
-
-	__u32 i;
+	__u32 zero = 0, i;
 	bool http = false;
+	__u64 cookie;
 
 	w = inbound_workload(k->local, k->local_port);
 	if (!w || !w->nr)
