@@ -309,10 +309,16 @@ def inbound_figures(lane, fig):
     off = lane.m("inbound", "inbound_off", "rps", conc=16)
     fig.add("inbound_authz_overhead_ratio", ratio(on, off),
             skipped=why or "no inbound measurement in this run")
+    # the penalty hits the connections whose request beats accept(): a
+    # share that varies, so the p50 may miss it; p99 and the rate show it
     for p in ("on", "off"):
-        v = lane.m("inbound_conn", f"inbound_{p}", "p50_us", conc=4)
-        fig.add(f"inbound_first_request_p50_ms_{p}", v / 1000 if v is not None else None,
+        v = lane.m("inbound_conn", f"inbound_{p}", "p99_us", conc=4)
+        fig.add(f"inbound_first_request_p99_ms_{p}", v / 1000 if v is not None else None,
                 skipped=why or "no inbound measurement in this run")
+    fig.add("inbound_newconn_rps_ratio",
+            ratio(lane.m("inbound_conn", "inbound_on", "rps", conc=4),
+                  lane.m("inbound_conn", "inbound_off", "rps", conc=4)),
+            skipped=why or "no inbound measurement in this run", digits=3)
 
 
 def plot_inbound(lane, out, tmp):
@@ -732,9 +738,11 @@ def target_rows(lanes, fig):
                  "inbound_authz_overhead_ratio", shown("inbound_authz_overhead_ratio", "x"),
                  verdict(v, lambda x: x >= 0.95)))
     for p in ("on", "off"):
-        name = f"inbound_first_request_p50_ms_{p}"
-        rows.append((f"  (for reference) a new connection's first request, p50 ms, {'protected' if p == 'on' else 'unprotected'}",
+        name = f"inbound_first_request_p99_ms_{p}"
+        rows.append((f"  (for reference) a new connection's first request, p99 ms, {'protected' if p == 'on' else 'unprotected'}",
                      name, shown(name, " ms"), "-"))
+    rows.append(("  (for reference) new connection per request: protected over unprotected requests/s",
+                 "inbound_newconn_rps_ratio", shown("inbound_newconn_rps_ratio", "x"), "-"))
     v = fig.get("kmem_mb_1000svc_10000routes")
     _, l4src = mem_value(lanes, "kmesh_l4", 1000)
     note = ("BPF maps+progs at 1,000 services (host, real usage) + route tables at 10,000 routes"
