@@ -32,6 +32,9 @@ ECHO_PLAIN=127.0.0.1:18085
 ECHO_MESH=127.0.0.1:18086
 SRV_PROBE=127.0.0.1:18087	# HTTP backend tagged "probe": only an L7 route reaches it
 PROBE_PATH=/kmesh-bench-probe/
+SRV_IN_ON=127.0.0.1:18088	# HTTP backend, meshed, protected (inbound check on receive)
+SRV_IN_OFF=127.0.0.1:18089	# the same, unprotected
+VIP_IN=127.77.0.15		# -> SRV_IN_ON, protocol http, with authorization
 HAPROXY_ADDR=127.0.0.1:18090
 NGINX_ADDR=127.0.0.1:18091
 VIP_L4=127.77.0.10		# -> SRV_A
@@ -622,6 +625,76 @@ bench_traffic() {
 			"$("$KMESHCTL" stats 2>&1 | grep -E '^node:|^service bench-(l4|redir|sink|l7) ' | sed 's/ refused_[a-z_]* 0//g; s/ duration_ns [0-9]*//; s/ retransmits 0//' | tr '\n,' '|;')"
 	fi
 	row info load "" "" "" "" "" "" "" "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# ---- inbound authorization: a protected workload vs an unprotected one ----
+
+# Two backends in the meshed cgroup, alike but for a policy: SRV_IN_ON is
+# the endpoint of an http service with authorization (a DENY no request of
+# the mix matches: every head is parsed and checked on receive, all pass),
+# SRV_IN_OFF of none. Unmeshed clients dial them directly: the destination's
+# check is the whole cost. The config adds to whatever is applied
+# (the L7 routes when accepted, else the plain mesh).
+inbound_yaml() {	# BASE_YAML
+	sed '/^clusters:/,$d' "$1"
+	echo "  - {name: bench-in, addresses: [$VIP_IN], ports: [{port: 80, protocol: http}], cluster: in-on}"
+	sed -n '/^clusters:/,/^routes:/p' "$1" | sed '/^routes:/d'
+	echo "  - {name: in-on, endpoints: [{address: ${SRV_IN_ON%:*}, port: ${SRV_IN_ON#*:}}]}"
+	sed -n '/^routes:/,$p' "$1"
+	cat <<EOF
+authorization:
+  - name: bench-deny
+    service: bench-in
+    action: DENY
+    rules: [{to: [{operation: {paths: ["/kmesh-bench-never*"]}}]}]
+EOF
+}
+
+# run_inbound: keep-alive throughput at 16 connections (kind inbound) and a
+# new connection per request (kind inbound_conn: the first request of a
+# connection, where data that beats accept() waits a retransmission),
+# both paths interleaved in every repetition.
+run_inbound() {
+	[ -n "$KMESH_IS_UP" ] || { skip_row inbound inbound_on "kmeshctl up failed: $KMESH_UP_ERR"; return; }
+	for s in "$SRV_IN_ON on" "$SRV_IN_OFF off"; do
+		set -- $s
+		cg_spawn "$CG/mesh/server" "$WORK/srv-in-$2.log" "$BIN/benchsrv" http ${1%:*} ${1#*:} --tag a --max-seconds 3600
+		wait_ready "$WORK/srv-in-$2.log" || { skip_row inbound inbound_on "backend $1 did not start"; return; }
+	done
+	_base=$WORK/mesh.yaml
+	[ -s "$WORK/mesh-l7.yaml" ] && "$KMESHCTL" apply --dry-run -f "$WORK/mesh-l7.yaml" >/dev/null 2>&1 &&
+		_base=$WORK/mesh-l7.yaml
+	inbound_yaml "$_base" >"$WORK/mesh-inbound.yaml"
+	if ! "$KMESHCTL" apply -f "$WORK/mesh-inbound.yaml" >"$WORK/apply-in.out" 2>&1; then
+		skip_row inbound inbound_on "kmeshctl apply refuses the policy: $(head -n1 "$WORK/apply-in.out" | tr ',' ';' | cut -c1-110)"
+		return
+	fi
+	T_inbound_on=$SRV_IN_ON C_inbound_on=$CG/plain/client
+	T_inbound_off=$SRV_IN_OFF C_inbound_off=$CG/plain/client
+	_checked=$(inbound_requests_checked)
+	_r=1
+	while [ $_r -le "$REPS" ]; do
+		for p in inbound_off inbound_on; do
+			measure inbound "$p" 16 "" "$_r" http --conns 16 --duration "$D_TPUT" \
+				--warmup "$WARMUP" --paths "$REQ_PATHS"
+		done
+		for p in inbound_off inbound_on; do
+			measure inbound_conn "$p" 4 "" "$_r" http --new-conn --conns 4 --duration "$D_TPUT" \
+				--warmup "$WARMUP" --paths "$REQ_PATHS"
+		done
+		log "inbound: repetition $_r/$REPS done"
+		_r=$((_r + 1))
+	done
+	# evidence: the protected path's requests were checked on receive
+	row info inbound-stats "" "" "" "" "" "" "" \
+		"request heads checked on receive during the run: $(($(inbound_requests_checked) - ${_checked:-0}))"
+	"$KMESHCTL" apply -f "$_base" >/dev/null 2>&1
+}
+
+# Request heads checked on receive so far (kmeshctl stats, "inbound node:").
+inbound_requests_checked() {
+	_n=$("$KMESHCTL" stats 2>/dev/null | sed -n 's/^inbound node:.* requests \([0-9][0-9]*\).*/\1/p' | head -n1)
+	echo "${_n:-0}"
 }
 
 # RSS in bytes of every process of a cgroup.

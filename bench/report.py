@@ -295,7 +295,55 @@ HEADLINE = (
     ("redirect_vs_loopback_1k", ("redirect_vs_loopback_1k",)),
     ("kmem_mb_1000svc_10000routes", ("kmem_mb_1000svc_10000routes",)),
     ("apply_ms_1000svc_10000routes", ("apply_ms_1000svc_10000routes",)),
+    ("inbound_authz_overhead_ratio", ("inbound_authz_overhead_ratio",)),
 )
+
+
+def inbound_figures(lane, fig):
+    """The destination's check (issue 18): a protected workload's keep-alive
+    throughput over an unprotected one's (ratio of medians, both measured
+    in every repetition), and a connection's first request (new connection
+    per request) with and without it."""
+    why = next((w for (k, p, _n), w in lane.skips.items() if k == "inbound"), None)
+    on = lane.m("inbound", "inbound_on", "rps", conc=16)
+    off = lane.m("inbound", "inbound_off", "rps", conc=16)
+    fig.add("inbound_authz_overhead_ratio", ratio(on, off),
+            skipped=why or "no inbound measurement in this run")
+    # the penalty hits the connections whose request beats accept(): a
+    # share that varies, so the p50 may miss it; p99 and the rate show it
+    for p in ("on", "off"):
+        v = lane.m("inbound_conn", f"inbound_{p}", "p99_us", conc=4)
+        fig.add(f"inbound_first_request_p99_ms_{p}", v / 1000 if v is not None else None,
+                skipped=why or "no inbound measurement in this run")
+    fig.add("inbound_newconn_rps_ratio",
+            ratio(lane.m("inbound_conn", "inbound_on", "rps", conc=4),
+                  lane.m("inbound_conn", "inbound_off", "rps", conc=4)),
+            skipped=why or "no inbound measurement in this run", digits=3)
+
+
+def plot_inbound(lane, out, tmp):
+    rows = [(k, p) for k in ("inbound", "inbound_conn") for p in ("inbound_off", "inbound_on")]
+    if not all(lane.sel(k, p) for k, p in rows):
+        return None
+    dat = os.path.join(tmp, f"inbound-{lane.name}.dat")
+    with open(dat, "w") as f:
+        for p, label in (("inbound_off", "unprotected"), ("inbound_on", "protected (checked on receive)")):
+            f.write('"%s" %.1f %.1f\n' % (label, lane.m("inbound", p, "rps", conc=16) or 0,
+                                          lane.m("inbound_conn", p, "rps", conc=4) or 0))
+    png = f"inbound-{lane.name}.png"
+    reps = lane.reps("inbound", "inbound_on", conc=16)
+    gnuplot(TERM + f"""set output '{os.path.join(out, png)}'
+set title "Inbound authorization: a protected workload vs an unprotected one - {lane.name} lane\\n(unmeshed clients dialing the endpoint; median of {reps} interleaved runs)"
+set ylabel 'requests per second'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set key top right
+set grid ytics
+set yrange [0:*]
+plot '{dat}' using 2:xtic(1) title 'keep-alive, 16 connections' lc rgb '#4477aa', '' using 3 title 'new connection per request, 4 at once' lc rgb '#bb5566'
+""", tmp)
+    return png
 
 
 def headline_figures(fig, lanes):
@@ -685,6 +733,16 @@ def target_rows(lanes, fig):
                          "uses less CPU than direct" if less else fmt(v) + ("x" if v is not None else ""),
                          "met" if less else verdict(v, lambda x: x >= 3)))
     rows.extend(stream_target_rows(host, fig))
+    v = fig.get("inbound_authz_overhead_ratio")
+    rows.append((">= 0.95x an unprotected workload's throughput with inbound authorization (host, keep-alive)",
+                 "inbound_authz_overhead_ratio", shown("inbound_authz_overhead_ratio", "x"),
+                 verdict(v, lambda x: x >= 0.95)))
+    for p in ("on", "off"):
+        name = f"inbound_first_request_p99_ms_{p}"
+        rows.append((f"  (for reference) a new connection's first request, p99 ms, {'protected' if p == 'on' else 'unprotected'}",
+                     name, shown(name, " ms"), "-"))
+    rows.append(("  (for reference) new connection per request: protected over unprotected requests/s",
+                 "inbound_newconn_rps_ratio", shown("inbound_newconn_rps_ratio", "x"), "-"))
     v = fig.get("kmem_mb_1000svc_10000routes")
     _, l4src = mem_value(lanes, "kmesh_l4", 1000)
     note = ("BPF maps+progs at 1,000 services (host, real usage) + route tables at 10,000 routes"
@@ -866,6 +924,8 @@ def main():
                           (10000, "kmeshctl_routes", "apply_cpu_ms_1000svc_10000routes")):
         fig.add(name, apply_cpu_ms(host, path, n) if host else None,
                 skipped=None if host else "needs the host lane")
+    if host:
+        inbound_figures(host, fig)
     headline_figures(fig, lanes)
 
     # plots
@@ -882,6 +942,10 @@ def main():
     p = plot_memory(lanes, a.out, tmp)
     if p:
         pngs.append(p)
+    if host:
+        p = plot_inbound(host, a.out, tmp)
+        if p:
+            pngs.append(p)
 
     write_rows(lanes, os.path.join(a.out, "results.csv"))
 

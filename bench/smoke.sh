@@ -52,7 +52,7 @@ else
 	check "bench smoke run finishes (make bench, BENCH_SMOKE=1)" run_smoke
 	check "summary.md has the targets table" has_table
 	check "results.csv holds the run's rows" has_rows
-	for plot in latency-host throughput-host cpu-host memory; do
+	for plot in latency-host throughput-host cpu-host memory inbound-host; do
 		check "plot $plot.png" has_png $plot
 	done
 	check "a VM lane's latency plot" has_png latency-kfunc latency-stock

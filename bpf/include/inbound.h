@@ -203,11 +203,18 @@ static __always_inline bool kmesh_inbound_on_passive(struct bpf_sock_ops *ops,
 	const struct kmesh_inbound_workload *w;
 	const struct kmesh_inbound_client *c;
 	struct inbound_conn *st, *z;
-	__u32 zero = 0;
+	__u32 zero = 0, i;
+	bool http = false;
 	__u64 cookie;
 
 	w = inbound_workload(k->local, k->local_port);
 	if (!w || !w->nr)
+		return false;
+	/* reached through tcp ports only: the door was the whole check */
+	for (i = 0; i < KMESH_INBOUND_MAX_SERVICES; i++)
+		if (i < w->nr && !(w->l4[i] & KMESH_IN_L4_TCP))
+			http = true;
+	if (!http)
 		return false;
 	/* the client's socket is alive: its entry is not a left-over */
 	c = bpf_map_lookup_elem(&kmesh_inbound_clients, peer);

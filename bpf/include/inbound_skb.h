@@ -527,6 +527,7 @@ __noinline int kmesh_inbound_syn(struct __sk_buff *skb, __u32 hl, __u32 v4)
 	__u32 src[4], dst[4], zero = 0, slot, i, sid;
 	__u16 ports[2];
 	struct bpf_sock *peer;
+	bool local = false;
 	void *cidrs;
 	__u64 pol;
 
@@ -571,17 +572,17 @@ __noinline int kmesh_inbound_syn(struct __sk_buff *skb, __u32 hl, __u32 v4)
 		peer = bpf_sk_lookup_tcp(skb, &t, sizeof(t.ipv6), IN_CURRENT_NETNS, 0);
 	}
 	if (peer) {
-		bool local = in_local_http_client(peer);
-
+		local = in_local_http_client(peer);
 		bpf_sk_release(peer);
-		if (local)
-			return 1;
 	}
 	for (i = 0; i < KMESH_INBOUND_MAX_SERVICES; i++) {
 		__u8 reason = 0;
 
 		if (i >= w->nr)
 			break;
+		/* a tcp port's service has no other check: never skipped */
+		if (local && !(w->l4[i] & KMESH_IN_L4_TCP))
+			continue;
 		sid = w->service_id[i];
 		pol = 0;
 		if (w->l4[i] & KMESH_IN_L4_DENY) {

@@ -51,6 +51,8 @@
 #define EP_VETH		"10.99.0.1"
 #define PEER		"10.99.0.2"	/* the other netns */
 #define PORT		18201
+#define TCP_VIP		"10.96.2.12"	/* db: a tcp service, its own endpoint */
+#define TCP_PORT	18202
 
 static char cgroup[512], home_cgroup[1024], netns[64];
 static bool own_cgroup, have_netns;
@@ -892,6 +894,139 @@ static void test_counted_once(void)
 	tap_end();
 }
 
+/* ---- tcp ports: L4 policy at the door ---- */
+
+#define MESH_TCP_HEAD							\
+	"services:\n"							\
+	"  - name: db\n"						\
+	"    addresses: [" TCP_VIP "]\n"				\
+	"    ports: [{port: 5432}]\n"					\
+	"    cluster: db\n"						\
+	"clusters:\n"							\
+	"  - name: db\n"						\
+	"    endpoints: [{address: " EP_LO ", port: 18202}]\n"	\
+	"authorization:\n"
+
+static pid_t tcp_server;
+static long *tcp_accepts;	/* shared with the tcp server */
+
+/*
+ * A plain TCP server in the meshed cgroup (not HTTP: kmesh must not parse
+ * a tcp port's bytes): counts accepts, answers whatever it reads with a
+ * fixed 200 response and closes, so the clients' reader sees a status.
+ */
+static int tcp_server_start(void)
+{
+	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(TCP_PORT) };
+	static const char resp[] = "HTTP/1.1 200 OK\r\ncontent-length: 3\r\nconnection: close\r\n\r\nraw";
+	int pipefd[2], fd, one = 1;
+	char ok = 0;
+
+	tcp_accepts = mmap(NULL, sizeof(*tcp_accepts), PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (tcp_accepts == MAP_FAILED || pipe(pipefd))
+		return -1;
+	*tcp_accepts = 0;
+	tcp_server = fork();
+	if (tcp_server < 0)
+		return -1;
+	if (!tcp_server) {
+		close(pipefd[0]);
+		if (join_cgroup(cgroup))
+			_exit(1);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (fd < 0 || bind(fd, (void *)&s, sizeof(s)) || listen(fd, 128))
+			_exit(1);
+		ok = 1;
+		if (write(pipefd[1], &ok, 1) != 1)
+			_exit(1);
+		for (;;) {
+			char buf[4096];
+			int c = accept(fd, NULL, NULL);
+
+			if (c < 0)
+				continue;
+			__sync_fetch_and_add(tcp_accepts, 1);
+			if (read(c, buf, sizeof(buf)) > 0 &&
+			    write(c, resp, sizeof(resp) - 1) < 0) {
+				/* the client went away: nothing to do */
+			}
+			close(c);
+		}
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &ok, 1) != 1 || !ok) {
+		close(pipefd[0]);
+		return -1;
+	}
+	close(pipefd[0]);
+	return 0;
+}
+
+static void test_tcp_port(void)
+{
+	struct client direct = { "unmeshed client, tcp workload", home_cgroup, NULL, EP_LO, TCP_PORT, NULL };
+	struct client vip = { "meshed client via the tcp VIP", cgroup, NULL, TCP_VIP, 5432, NULL };
+	static char out[4096];
+	long before;
+
+	tap_begin("inbound: a tcp port gets L4 policy: a DENY by source address refuses the SYN before accept() (direct and via the VIP), other sources pass");
+	if (!EXPECT_EQ(tcp_server_start(), 0)) {
+		tap_end();
+		return;
+	}
+	EXPECT_EQ(apply(MESH_TCP_HEAD
+			"  - name: no-3\n"
+			"    service: db\n"
+			"    action: DENY\n"
+			"    rules: [{from: [{source: {ip_blocks: [127.0.0.3/32]}}]}]\n"), 0);
+	before = *tcp_accepts;
+	direct.src = vip.src = "127.0.0.3";
+	EXPECT(req(&direct, "hello\n", NULL) < 0);	/* the connect timed out */
+	EXPECT(req(&vip, "hello\n", NULL) < 0);
+	EXPECT_EQ(*tcp_accepts, before);
+	EXPECT(stat_get("inbound db:", "connections_refused") >= 2);
+	direct.src = vip.src = "127.0.0.4";
+	EXPECT_EQ(req(&direct, "hello\n", NULL), 200);
+	EXPECT_EQ(req(&vip, "hello\n", NULL), 200);
+	EXPECT_EQ(*tcp_accepts, before + 2);
+	tap_end();
+
+	tap_begin("inbound: a tcp port's ALLOW list of sources admits them and refuses every other source before accept()");
+	EXPECT_EQ(apply(MESH_TCP_HEAD
+			"  - name: only-4\n"
+			"    service: db\n"
+			"    rules: [{from: [{source: {ip_blocks: [127.0.0.4/32]}}]}]\n"), 0);
+	before = *tcp_accepts;
+	direct.src = "127.0.0.5";
+	EXPECT(req(&direct, "hello\n", NULL) < 0);
+	EXPECT_EQ(*tcp_accepts, before);
+	direct.src = "127.0.0.4";
+	EXPECT_EQ(req(&direct, "hello\n", NULL), 200);
+	EXPECT_EQ(*tcp_accepts, before + 1);
+	tap_end();
+
+	tap_begin("inbound: an L7 field in a tcp port's policy is refused at apply, naming the field; the running config stays");
+	EXPECT_EQ(write_file(MESH_FILE, MESH_TCP_HEAD
+			     "  - name: paths\n"
+			     "    service: db\n"
+			     "    action: DENY\n"
+			     "    rules: [{to: [{operation: {paths: [\"/admin*\"]}}]}]\n"), 0);
+	EXPECT(ctl(out, sizeof(out), "apply -f " MESH_FILE) != 0);
+	EXPECT(strstr(out, "authorization[0].rules[0].to[0].operation: paths needs an HTTP request"));
+	EXPECT(strstr(out, "service 'db' has tcp ports only"));
+	if (tap_failed_now())
+		tap_diag("%s", out);
+	/* the ALLOW list is still live */
+	direct.src = "127.0.0.5";
+	EXPECT(req(&direct, "hello\n", NULL) < 0);
+	direct.src = "127.0.0.4";
+	EXPECT_EQ(req(&direct, "hello\n", NULL), 200);
+	EXPECT_EQ(apply(mesh_deny), 0);
+	tap_end();
+}
+
 static void test_bad_config(void)
 {
 	static char out[4096];
@@ -938,6 +1073,11 @@ static void cleanup(void)
 {
 	run_cmd(NULL, 0, "%s down", kmeshctl);
 	join_cgroup(home_cgroup);
+	if (tcp_server > 0) {
+		kill(tcp_server, SIGKILL);
+		waitpid(tcp_server, NULL, 0);
+		tcp_server = 0;
+	}
 	if (server > 0) {
 		kill(server, SIGKILL);
 		waitpid(server, NULL, 0);
@@ -992,6 +1132,7 @@ void test_inbound(void)
 	test_smuggling();
 	test_counted_once();
 	test_bad_config();
+	test_tcp_port();
 	test_unprotected();
 	cleanup();
 }

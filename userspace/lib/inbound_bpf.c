@@ -88,7 +88,9 @@ static bool plain_source(const struct mesh_authz_source *f)
 static int l4_compile(const struct mesh_config *cfg, size_t svc, __u32 sid,
 		      struct l7_cidrs *cidrs, __u8 *flags)
 {
+	static const struct mesh_cidr any = { .bits = 0 };
 	bool has_allow = false, allow_any = false;
+	bool tcp = mesh_service_tcp_only(&cfg->services[svc]);
 	size_t j, r, f, k;
 
 	*flags = 0;
@@ -101,8 +103,22 @@ static int l4_compile(const struct mesh_config *cfg, size_t svc, __u32 sid,
 			for (r = 0; r < a->nr_rules; r++) {
 				const struct mesh_authz_rule *ru = &a->rules[r];
 
-				if (ru->nr_to || ru->nr_when || !ru->nr_from)
+				if (ru->nr_to || ru->nr_when)
 					continue;	/* needs the request */
+				if (!ru->nr_from) {
+					/*
+					 * Every connection: on a tcp port the
+					 * door is the only check (an http
+					 * port's clients get their 403).
+					 */
+					if (!tcp)
+						continue;
+					if (cidr_add(cidrs, sid, KMESH_IN_DIR_L4_DENY,
+						     &any, a->id))
+						return -1;
+					*flags |= KMESH_IN_L4_DENY;
+					continue;
+				}
 				for (f = 0; f < ru->nr_from; f++) {
 					if (!plain_source(&ru->from[f]))
 						continue;
@@ -171,7 +187,8 @@ int inbound_workloads(const struct mesh_config *cfg, const __u32 *service_ids,
 			const struct mesh_port *mp = &s->ports[p];
 			const struct mesh_cluster *c;
 
-			if (!mp->http || mp->cluster < 0 ||
+			/* a tcp port of a service with http ports: unchecked */
+			if ((!mp->http && !mesh_service_tcp_only(s)) || mp->cluster < 0 ||
 			    (size_t)mp->cluster >= cfg->nr_clusters)
 				continue;
 			c = &cfg->clusters[mp->cluster];
@@ -222,7 +239,7 @@ int inbound_workloads(const struct mesh_config *cfg, const __u32 *service_ids,
 				}
 				w->service_id[w->nr] = service_ids[i];
 				w->svc_port[w->nr] = mp->port;
-				w->l4[w->nr] = l4;
+				w->l4[w->nr] = l4 | (mp->http ? 0 : KMESH_IN_L4_TCP);
 				w->nr++;
 			}
 		}

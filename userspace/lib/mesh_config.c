@@ -541,6 +541,7 @@ static int sv_field(struct pctx *p, size_t f, yaml_node_t *v, const char *path,
 struct l7_ref {
 	int *out;
 	bool service;		/* else a cluster */
+	bool authz;		/* a policy's service: tcp ports are fine */
 	struct cluster_ref ref;
 };
 
@@ -1501,7 +1502,13 @@ static int az_field(struct pctx *p, size_t f, yaml_node_t *v, const char *path,
 	case AZ_NAME:
 		return get_name(p, v, path, a->name);
 	case AZ_SERVICE:
-		return add_ref(p, v, path, ap->refs, &a->service, true);
+	{
+		int rc = add_ref(p, v, path, ap->refs, &a->service, true);
+
+		if (!rc)
+			ap->refs->v[ap->refs->n - 1].authz = true;
+		return rc;
+	}
 	case AZ_ACTION:
 		if (get_enum(p, v, path, az_actions, 2, &e))
 			return -1;
@@ -1928,6 +1935,69 @@ static bool has_http_port(const struct mesh_service *s)
 	return false;
 }
 
+/*
+ * A policy of a service with tcp ports only is checked at the door (the
+ * SYN), from the source address alone: each rule may only name
+ * from.source.ip_blocks. Anything else is refused, naming the field,
+ * never ignored: the fields that need a request (HTTP) cannot hold on a
+ * byte stream, and the other L4 ones are not compiled for the door yet.
+ */
+static int check_tcp_authz(struct pctx *p, const struct mesh_config *cfg,
+			   const struct mesh_authz *a)
+{
+	const struct mesh_service *s = &cfg->services[a->service];
+	size_t r, k;
+
+	for (r = 0; r < a->nr_rules; r++) {
+		const struct mesh_authz_rule *ru = &a->rules[r];
+		const char *field = NULL, *why = "needs an HTTP request";
+		char path[PATH_MAX_LEN + 64];
+
+		for (k = 0; k < ru->nr_to && !field; k++) {
+			const struct mesh_authz_operation *o = &ru->to[k];
+
+			snprintf(path, sizeof(path), "%s.rules[%zu].to[%zu].operation",
+				 a->path, r, k);
+			field = o->methods ? "methods" : o->not_methods ? "not_methods" :
+				o->paths.n ? "paths" : o->not_paths.n ? "not_paths" :
+				o->hosts.n ? "hosts" : o->not_hosts.n ? "not_hosts" : NULL;
+			if (!field) {
+				why = "is not checked at the door yet";
+				field = o->ports.n ? "ports" : o->not_ports.n ? "not_ports" : NULL;
+			} else {
+				why = "needs an HTTP request";
+			}
+		}
+		for (k = 0; k < ru->nr_when && !field; k++) {
+			snprintf(path, sizeof(path), "%s.rules[%zu].when[%zu]", a->path, r, k);
+			field = "key";
+			why = ru->when[k].key == MESH_WHEN_HEADER ? "needs an HTTP request" :
+			      "is not checked at the door yet";
+		}
+		for (k = 0; k < ru->nr_from && !field; k++) {
+			snprintf(path, sizeof(path), "%s.rules[%zu].from[%zu].source",
+				 a->path, r, k);
+			why = "is not checked at the door yet";
+			if (ru->from[k].not_ip_blocks.n)
+				field = "not_ip_blocks";
+			else if (!ru->from[k].ip_blocks.n)
+				field = "ip_blocks";
+			if (field && !ru->from[k].not_ip_blocks.n)
+				why = "is required";
+		}
+		if (field)
+			return fail_at(p, ru->line, path,
+				       "%s %s: service '%s' has tcp ports only, where a policy is checked at L4 (the connection's SYN), from the source address alone (from.source.ip_blocks)",
+				       field, why, s->name);
+	}
+	return 0;
+}
+
+bool mesh_service_tcp_only(const struct mesh_service *s)
+{
+	return !has_http_port(s);
+}
+
 /* Services and clusters named by routes and policies; ids; the L7 compile. */
 static int check_l7(struct pctx *p, struct mesh_config *cfg,
 		    struct l7_refs *refs)
@@ -1949,7 +2019,7 @@ static int check_l7(struct pctx *p, struct mesh_config *cfg,
 		if (*r->out < 0)
 			return fail_at(p, r->ref.line, r->ref.path,
 				       "unknown service '%s'", r->ref.name);
-		if (!has_http_port(&cfg->services[*r->out]))
+		if (!has_http_port(&cfg->services[*r->out]) && !r->authz)
 			return fail_at(p, r->ref.line, r->ref.path,
 				       "service '%s' has no http port (L7 rules apply to ports with protocol: http)",
 				       r->ref.name);
@@ -1982,6 +2052,9 @@ static int check_l7(struct pctx *p, struct mesh_config *cfg,
 		struct mesh_authz *a = &cfg->authz[i];
 		char id_name[KMESH_NAME_MAX + 8];
 
+		if (mesh_service_tcp_only(&cfg->services[a->service]) &&
+		    check_tcp_authz(p, cfg, a))
+			return -1;
 		snprintf(id_name, sizeof(id_name), "authz/%s", a->name);
 		a->id = mesh_l7_id(cfg->services[a->service].name, id_name);
 		snprintf(path, sizeof(path), "%s.name", a->path);

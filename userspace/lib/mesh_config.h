@@ -251,6 +251,10 @@ int mesh_config_parse_document(const char *name, struct yaml_document_s *doc,
 			       size_t err_size);
 void mesh_config_free(struct mesh_config *cfg);
 
+/* The service has no http port: its policies are checked at L4 only (the
+ * door), so they may name nothing but sources. */
+bool mesh_service_tcp_only(const struct mesh_service *s);
+
 /* "10.0.0.1" or "fd00::1" to 16 bytes (IPv4 v4-mapped); 0 or -1. */
 int mesh_addr_parse(const char *text, __u32 addr[4]);
 /* The reverse: "10.0.0.1", "fd00::1"; @with_port gives "1.2.3.4:80" and
