@@ -405,13 +405,15 @@ static int cl_field(struct pctx *p, size_t f, yaml_node_t *v, const char *path,
 
 enum {
 	SV_NAME, SV_ADDRESSES, SV_PORTS, SV_CLUSTER, SV_ROUTE_CHANGE,
-	SV_FAIL_OPEN, SV_NR
+	SV_FAIL_OPEN, SV_PATH_NORM, SV_NR
 };
 static const char *const sv_fields[SV_NR] = {
 	"name", "addresses", "ports", "cluster", "keepalive_route_change",
-	"failure_mode_allow",
+	"failure_mode_allow", "path_normalization",
 };
 static const char *const route_changes[] = { "keep", "refuse" };
+/* enum mesh_path_norm order */
+static const char *const path_norms[] = { "refuse", "escaped_slashes_literal" };
 
 enum { PT_PORT, PT_PROTOCOL, PT_CLUSTER, PT_NR };
 static const char *const pt_fields[PT_NR] = { "port", "protocol", "cluster" };
@@ -526,6 +528,11 @@ static int sv_field(struct pctx *p, size_t f, yaml_node_t *v, const char *path,
 		return 0;
 	case SV_FAIL_OPEN:
 		return get_bool(p, v, path, &s->fail_open);
+	case SV_PATH_NORM:
+		if (get_enum(p, v, path, path_norms, 2, &seen))
+			return -1;
+		s->path_norm = seen;
+		return 0;
 	default:
 		return get_ref(p, v, path, &sp->ref);
 	}
