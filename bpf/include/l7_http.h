@@ -832,6 +832,10 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 			ps->st = P_VERSION;
 			break;
 		}
+		/* a bad %XX fails at its '%', HTAB included, as in the core */
+		if (c == '\t' && ps->pct)
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_TARGET,
+					 i - 3 + ps->pct, c, i);
 		if (c == '\r' || c == '\t')
 			return l7_defer0(sc, c == '\r' ?
 				      KMESH_HTTP_E_BAD_REQUEST_LINE :

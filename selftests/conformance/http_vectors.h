@@ -318,6 +318,7 @@ static const struct reject_case rejects[] = {
 	{ "fragment in the target", S("GET /a#f HTTP/1.1\r\nHost: h\r\n\r\n"), E(BAD_TARGET), NULL },
 	{ "bad percent escape", S("GET /%zz HTTP/1.1\r\nHost: h\r\n\r\n"), E(BAD_TARGET), NULL },
 	{ "half-hex percent escape", S("GET /%4g HTTP/1.1\r\nHost: h\r\n\r\n"), E(BAD_TARGET), NULL },
+	{ "HTAB inside a percent escape", S("GET /a%2\tb HTTP/1.1\r\nHost: h\r\n\r\n"), E(BAD_TARGET), NULL },
 	{ "truncated percent escape", S("GET /a%4 HTTP/1.1\r\nHost: h\r\n\r\n"), E(BAD_TARGET), NULL },
 	{ "percent at the end", S("GET /a?% HTTP/1.1\r\nHost: h\r\n\r\n"), E(BAD_TARGET), NULL },
 	{ "non-ASCII in the target", S("GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n"), E(BAD_TARGET), NULL },
