@@ -1017,6 +1017,8 @@ static const char mesh_paths[] =
 	"    rules:\n"
 	"      - to: [{operation: {paths: [\"/admin*\", /files/a/b]}}]\n";
 
+#define LONG_ENOUGH	"User-Agent: kmesh-selftest/1.0\r\nAccept: */*\r\n"
+
 static void test_escaped_slashes(void)
 {
 	static char out[4096], bad[8192];
@@ -1046,6 +1048,17 @@ static void test_escaped_slashes(void)
 	 * documented consequence: a decoding server serves /files/a/b) */
 	EXPECT_EQ(get(FILES, 80, "/files/a%2Fb?escf2", "files", NULL), 200);
 	EXPECT(seen("?escf2", false));
+	/* the same on receive: a client dialing the endpoints is checked by
+	 * the destination's inbound parser, with its service's choice */
+	EXPECT_EQ(get("127.0.0.1", LOCAL_PORT, "/files/a%2Fb?escg2", "guarded", LONG_ENOUGH), 400);
+	EXPECT(!seen("?escg2", false));
+	EXPECT_EQ(get("127.0.0.1", FILES_PORT, "/files/a%2Fb?escin1", "files", LONG_ENOUGH), 200);
+	EXPECT(seen("?escin1", false));
+	EXPECT_EQ(get("127.0.0.1", FILES_PORT, "/admin%2Fescin2", "files", LONG_ENOUGH), 403);
+	EXPECT_EQ(get("127.0.0.1", FILES_PORT, "/files/a/b?escin3", "files", LONG_ENOUGH), 403);
+	EXPECT_EQ(get("127.0.0.1", FILES_PORT, "/files/a%2Fb/../escin4", "files", LONG_ENOUGH), 400);
+	EXPECT(!seen("escin2", false) && !seen("escin3", false) &&
+	       !seen("escin4", false));
 	/* dot segments, //, %5C and other escapes stay refused */
 	EXPECT_EQ(get(FILES, 80, "/files/a%2Fb/../admin/escf3", "files", NULL), 400);
 	EXPECT_EQ(get(FILES, 80, "/files//admin/escf4", "files", NULL), 400);
