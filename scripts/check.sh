@@ -4,13 +4,13 @@
 #   check: N passed, M failed, K skipped
 #
 #   scripts/check.sh [SUITE...]     suites: deps build unit fuzz host bench-smoke
-#                                   vm-stock vm-kfunc
+#                                   vm-stock vm-kfunc istio-stock istio-kfunc
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 cd "$top"
 
-all_suites=(deps build unit fuzz host bench-smoke vm-stock vm-kfunc)
+all_suites=(deps build unit fuzz host bench-smoke vm-stock vm-kfunc istio-stock istio-kfunc)
 suites=("${@:-${all_suites[@]}}")
 logs="$top/build/check"
 mkdir -p "$logs"
@@ -38,6 +38,10 @@ run_suite() {
 	bench-smoke) bench/smoke.sh ;;
 	vm-stock) scripts/vmtest.sh --lane stock ;;
 	vm-kfunc) scripts/vmtest.sh --lane kfunc ;;
+	# the Istio traffic corpus applied as written, real traffic; one VM
+	# boot per lane (a suite each: one "vmtest-LANE:" total per log)
+	istio-stock) selftests/istio/vmtest.sh --lane stock ;;
+	istio-kfunc) selftests/istio/vmtest.sh --lane kfunc ;;
 	*) echo "check: unknown suite $1" >&2; return 2 ;;
 	esac
 }
