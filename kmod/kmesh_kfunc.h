@@ -31,6 +31,7 @@
  *     (KMESH_KFUNC_E_ROUTE).
  *  3: struct kmesh_http_req.reserved became parse_opts (in: a service's
  *     path_normalization for the parser kfuncs); same layout.
+ *     bpf_kmesh_defer_connect() takes the same options (parse_opts).
  */
 #define KMESH_KFUNC_ABI_VERSION	3
 
@@ -390,7 +391,8 @@ struct kmesh_route_query {
  */
 struct bpf_sock_addr;
 struct sk_msg_md;
-extern int bpf_kmesh_defer_connect(struct bpf_sock_addr *ctx) KMESH_KSYM_WEAK;
+/* @parse_opts: KMESH_HTTP_REQ_OPT_* for the head the module will parse */
+extern int bpf_kmesh_defer_connect(struct bpf_sock_addr *ctx, __u32 parse_opts) KMESH_KSYM_WEAK;
 extern int bpf_kmesh_deferred_route(struct bpf_sock_addr *ctx,
 				    struct kmesh_route_query *query) KMESH_KSYM_WEAK;
 extern int bpf_kmesh_deferred_reply(struct bpf_sock_addr *ctx,

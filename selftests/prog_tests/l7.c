@@ -1005,6 +1005,13 @@ static const char mesh_paths[] =
 	"    endpoints: [{address: 127.0.0.1, port: 18101}]\n"
 	"  - name: files\n"
 	"    endpoints: [{address: 127.0.0.1, port: 18105}]\n"
+	/* a route: in kfunc mode the connect is deferred and the module
+	 * parses the first head with the service's choice */
+	"routes:\n"
+	"  - service: files\n"
+	"    http:\n"
+	"      - name: all\n"
+	"        route: [{cluster: files}]\n"
 	"authorization:\n"
 	"  - name: guard\n"
 	"    service: guarded\n"
@@ -1021,10 +1028,15 @@ static const char mesh_paths[] =
 
 static void test_escaped_slashes(void)
 {
+	static const char *const still_refused[] = {
+		"/files/a%2Fb/../admin/escf3", "/files//admin/escf4",
+		"/files/a%5Cescf5", "/%61dmin/escf6",
+	};
 	static char out[4096], bad[8192];
 	struct resp r;
-	int line = 0;
+	int line = 0, st;
 	const char *p;
+	size_t i;
 
 	tap_begin("l7: path_normalization: %%2F refused by default, passed as sent with escaped_slashes_literal, DENY rules matched on the literal bytes");
 	l7_base();
@@ -1059,11 +1071,13 @@ static void test_escaped_slashes(void)
 	EXPECT_EQ(get("127.0.0.1", FILES_PORT, "/files/a%2Fb/../escin4", "files", LONG_ENOUGH), 400);
 	EXPECT(!seen("escin2", false) && !seen("escin3", false) &&
 	       !seen("escin4", false));
-	/* dot segments, //, %5C and other escapes stay refused */
-	EXPECT_EQ(get(FILES, 80, "/files/a%2Fb/../admin/escf3", "files", NULL), 400);
-	EXPECT_EQ(get(FILES, 80, "/files//admin/escf4", "files", NULL), 400);
-	EXPECT_EQ(get(FILES, 80, "/files/a%5Cescf5", "files", NULL), 400);
-	EXPECT_EQ(get(FILES, 80, "/%61dmin/escf6", "files", NULL), 400);
+	/* dot segments, //, %5C and other escapes stay refused: 400, or
+	 * EBADMSG on the write where kfunc mode deferred the connect */
+	for (i = 0; i < sizeof(still_refused) / sizeof(still_refused[0]); i++) {
+		st = get(FILES, 80, still_refused[i], "files", NULL);
+		if (!EXPECT(st == 400 || st == -EBADMSG))
+			tap_diag("%s: %d", still_refused[i], st);
+	}
 	EXPECT(!seen("escf3", false) && !seen("escf4", false) &&
 	       !seen("escf5", false) && !seen("escf6", false));
 	if (tap_failed_now())
