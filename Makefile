@@ -187,10 +187,15 @@ selftests: $(O)/kmesh_selftests
 
 # ---- tests ----
 
-# test_abi also reads the BTF of what `make all` built, when it is there.
+# test_abi also reads the BTF of what `make all` built, when it is there:
+# the objects of today's sources only (a renamed program's old object may
+# linger in build/ with an old layout).
+ABI_BTF_OBJS = $(wildcard $(BPF_O)/kmesh.bpf.o $(KMOD_O)/kmesh.ko \
+	$(patsubst bpf/%.bpf.c,$(BPF_O)/%.bpf.o,$(wildcard bpf/*.bpf.c)) \
+	$(patsubst selftests/progs/%.bpf.c,$(BPF_O)/%.bpf.o,$(wildcard selftests/progs/*.bpf.c)))
 unit:
 	$(MAKE) -C selftests/unit O=$(O) run \
-		ABI_BTF_OBJS="$(wildcard $(BPF_O)/*.bpf.o $(KMOD_O)/kmesh.ko)" \
+		ABI_BTF_OBJS="$(ABI_BTF_OBJS)" \
 		ABI_BTF_BASE="$(wildcard $(KDIR)/vmlinux)"
 
 # After an ABI version bump (or an addition): record the layout test_abi checks.

@@ -238,7 +238,8 @@ static int kmesh_defer_may_arm(struct sock *sk, struct socket *sock,
  * Arm @sk, whose connect to @uaddr the cgroup hook is deciding. Called
  * from a BPF program: RCU held, socket locked, nothing may sleep.
  */
-static int kmesh_defer_arm(struct sock *sk, const struct sockaddr *uaddr)
+static int kmesh_defer_arm(struct sock *sk, const struct sockaddr *uaddr,
+			   u32 parse_opts)
 {
 	struct kmesh_defer_family *fam;
 	struct kmesh_defer *d;
@@ -256,6 +257,7 @@ static int kmesh_defer_arm(struct sock *sk, const struct sockaddr *uaddr)
 		/* Connecting again after a later hook refused the first try. */
 		if (d->phase != KMESH_DEFER_ARMED)
 			return -EBUSY;
+		d->parse_opts = parse_opts;
 		return kmesh_defer_set_vip(d, uaddr);
 	}
 	fam = kmesh_family_of(sk);
@@ -272,6 +274,7 @@ static int kmesh_defer_arm(struct sock *sk, const struct sockaddr *uaddr)
 		return -ENODEV;
 	}
 	kmesh_defer_init_ops(d, sock->ops);
+	d->parse_opts = parse_opts;
 	d->orig_prot = fam->prot;
 	d->sock = sock;
 	d->sk = sk;
@@ -479,6 +482,8 @@ __bpf_kfunc_start_defs();
 /**
  * bpf_kmesh_defer_connect - hold this connect until the first request head
  * @ctx: the cgroup/connect4 or connect6 program's context
+ * @parse_opts: KMESH_HTTP_REQ_OPT_* for the head (a service's
+ *	path_normalization); unknown bits are ignored
  *
  * The connect returns 0 at once without a SYN. The head the application
  * writes is kept; once it parses, the connect hook runs again for the same
@@ -489,11 +494,12 @@ __bpf_kfunc_start_defs();
  * repair mode, a ULP); -EISCONN; -EBUSY when this socket was deferred
  * before; -ENOMEM. On any error the connect is the program's to decide.
  */
-__bpf_kfunc int bpf_kmesh_defer_connect(struct bpf_sock_addr *ctx)
+__bpf_kfunc int bpf_kmesh_defer_connect(struct bpf_sock_addr *ctx,
+					u32 parse_opts)
 {
 	struct bpf_sock_addr_kern *sa = (struct bpf_sock_addr_kern *)ctx;
 
-	return kmesh_defer_arm(sa->sk, sa->uaddr);
+	return kmesh_defer_arm(sa->sk, sa->uaddr, parse_opts);
 }
 
 /**

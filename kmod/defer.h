@@ -74,6 +74,7 @@ struct kmesh_defer {
 	u8 shut;			/* RCV/SEND_SHUTDOWN held back while CONNECTING */
 	bool hooked;			/* sk_state_change is ours */
 	bool sent;			/* the head went out whole */
+	u32 parse_opts;			/* KMESH_HTTP_REQ_OPT_* from the kfunc */
 	void (*saved_state_change)(struct sock *sk);
 	struct file *flush_file;	/* the reference the flush work holds */
 	struct work_struct flush;

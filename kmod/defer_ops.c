@@ -123,6 +123,8 @@ static struct kmesh_defer_head *kmesh_defer_head_get(struct kmesh_defer *d)
 	/* The same limits for every call on this head, as the parser wants. */
 	h->lim.max_head_bytes = READ_ONCE(kmesh_max_head_bytes);
 	h->lim.max_headers = READ_ONCE(kmesh_max_headers);
+	if (d->parse_opts & KMESH_HTTP_REQ_OPT_ESCAPED_SLASHES)
+		h->lim.opts = KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES;
 	d->head = h;
 	return h;
 }

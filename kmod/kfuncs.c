@@ -48,11 +48,16 @@ __bpf_kfunc int bpf_kmesh_get_caps(struct kmesh_caps *caps, u32 caps__sz)
 	return 0;
 }
 
-static void kmesh_http_limits(struct kmesh_http1_limits *lim)
+/* The module's limits, and the options the BPF caller left in @req. */
+static void kmesh_http_limits(struct kmesh_http1_limits *lim, const void *req)
 {
+	u32 opts = READ_ONCE(((const struct kmesh_http_req *)req)->parse_opts);
+
 	*lim = (struct kmesh_http1_limits) {
 		.max_head_bytes = READ_ONCE(kmesh_max_head_bytes),
 		.max_headers = READ_ONCE(kmesh_max_headers),
+		.opts = opts & KMESH_HTTP_REQ_OPT_ESCAPED_SLASHES ?
+			KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES : 0,
 	};
 }
 
@@ -77,7 +82,7 @@ __bpf_kfunc int bpf_kmesh_http_parse(void *req, u32 req__sz,
 
 	if (req__sz != sizeof(struct kmesh_http_req))
 		return -EINVAL;
-	kmesh_http_limits(&lim);
+	kmesh_http_limits(&lim, req);
 	return kmesh_http1_parse(req, buf, buf__sz, &lim);
 }
 
@@ -106,7 +111,7 @@ __bpf_kfunc int bpf_kmesh_msg_parse(struct sk_msg_md *md, void *req,
 	if (!msg->data || msg->data_end < msg->data)
 		return -EINVAL;
 	len = min_t(size_t, msg->data_end - msg->data, U16_MAX);
-	kmesh_http_limits(&lim);
+	kmesh_http_limits(&lim, req);
 	return kmesh_http1_parse(req, msg->data, len, &lim);
 }
 

@@ -29,8 +29,11 @@
  *  2: struct kmesh_route_query grew (stay_cluster, method); struct
  *     kmesh_chunk_state; route matcher errors out of the errno range
  *     (KMESH_KFUNC_E_ROUTE).
+ *  3: struct kmesh_http_req.reserved became parse_opts (in: a service's
+ *     path_normalization for the parser kfuncs); same layout.
+ *     bpf_kmesh_defer_connect() takes the same options (parse_opts).
  */
-#define KMESH_KFUNC_ABI_VERSION	2
+#define KMESH_KFUNC_ABI_VERSION	3
 
 /* Release of the module and tools built from this tree. */
 #define KMESH_VERSION_MAJOR	0
@@ -205,6 +208,9 @@ struct kmesh_http_hdr {
  * fresh state, so a zeroed map value needs no initialisation call.
  * Spans point into the caller's head buffer, which only ever grows.
  */
+/* kmesh_http_req.parse_opts: %2F in a path taken literally */
+#define KMESH_HTTP_REQ_OPT_ESCAPED_SLASHES	(1U << 1)
+
 struct kmesh_http_req {
 	__u16 status;		/* enum kmesh_http_status of the last call */
 	__u16 err_off;		/* offset of the offending byte on error */
@@ -235,7 +241,14 @@ struct kmesh_http_req {
 	 * authority-form, else from Host; brackets kept for IPv6.
 	 */
 	struct kmesh_http_span host;
-	__u32 reserved;		/* zero; pads hdrs[] to 8 bytes */
+	/*
+	 * In, for the kfuncs: KMESH_HTTP_REQ_OPT_* the BPF caller sets after
+	 * zeroing @req, before the first call (a service's path_normalization);
+	 * kept across calls. The plain-C parser takes its options from
+	 * kmesh_http1_limits.opts instead. Unknown bits are ignored, so a
+	 * module older than the field parses as with 0 (refusing %2F).
+	 */
+	__u32 parse_opts;
 	struct kmesh_http_hdr hdrs[KMESH_HTTP_MAX_HEADERS];
 };
 
@@ -378,7 +391,8 @@ struct kmesh_route_query {
  */
 struct bpf_sock_addr;
 struct sk_msg_md;
-extern int bpf_kmesh_defer_connect(struct bpf_sock_addr *ctx) KMESH_KSYM_WEAK;
+/* @parse_opts: KMESH_HTTP_REQ_OPT_* for the head the module will parse */
+extern int bpf_kmesh_defer_connect(struct bpf_sock_addr *ctx, __u32 parse_opts) KMESH_KSYM_WEAK;
 extern int bpf_kmesh_deferred_route(struct bpf_sock_addr *ctx,
 				    struct kmesh_route_query *query) KMESH_KSYM_WEAK;
 extern int bpf_kmesh_deferred_reply(struct bpf_sock_addr *ctx,

@@ -4,14 +4,15 @@
 #   check: N passed, M failed, K skipped
 #
 #   scripts/check.sh [SUITE...]     suites: deps build unit fuzz host bench-smoke
-#                                   vm-stock vm-kfunc vm-cluster-stock vm-cluster-kfunc
+#                                   vm-stock vm-kfunc istio-stock istio-kfunc
+#                                   vm-cluster-stock vm-cluster-kfunc
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 cd "$top"
 
-all_suites=(deps build unit fuzz host bench-smoke vm-stock vm-kfunc vm-cluster-stock
-	vm-cluster-kfunc)
+all_suites=(deps build unit fuzz host bench-smoke vm-stock vm-kfunc istio-stock istio-kfunc
+	vm-cluster-stock vm-cluster-kfunc)
 suites=("${@:-${all_suites[@]}}")
 logs="$top/build/check"
 mkdir -p "$logs"
@@ -42,6 +43,10 @@ run_suite() {
 	# the multi-node lane's two-node subset (make vmtest-cluster: three)
 	vm-cluster-stock) scripts/vmtest-cluster.sh --lane stock --nodes 2 ;;
 	vm-cluster-kfunc) scripts/vmtest-cluster.sh --lane kfunc --nodes 2 ;;
+	# the Istio traffic corpus applied as written, real traffic; one VM
+	# boot per lane (a suite each: one "vmtest-LANE:" total per log)
+	istio-stock) selftests/istio/vmtest.sh --lane stock ;;
+	istio-kfunc) selftests/istio/vmtest.sh --lane kfunc ;;
 	*) echo "check: unknown suite $1" >&2; return 2 ;;
 	esac
 }

@@ -103,7 +103,9 @@ static __always_inline int kmesh_l7_connect(struct bpf_sock_addr *ctx,
 		/* an errno: no route refusal (KMESH_KFUNC_ROUTE_ERR) can equal it */
 		if (err == -KMESH_ESRCH) {
 			/* Plain L4 when the module cannot hold this socket. */
-			if (!bpf_kmesh_defer_connect(ctx))
+			if (!bpf_kmesh_defer_connect(ctx,
+					svc->flags & KMESH_SVC_F_PATH_ESCAPED_SLASHES ?
+					KMESH_HTTP_REQ_OPT_ESCAPED_SLASHES : 0))
 				return 1;
 		} else {
 			routed = true;

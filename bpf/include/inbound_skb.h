@@ -111,6 +111,30 @@ __noinline int kmesh_inbound_chunks(struct __sk_buff *skb, struct l7_scratch *sc
 }
 
 /*
+ * %2F is taken literally only when every protected service of the
+ * workload asks for it: one request is checked against all of them.
+ */
+static __always_inline __u32
+inbound_parse_opts(const struct kmesh_inbound_workload *w)
+{
+	const struct kmesh_l7_policy *pol;
+	struct in_cfg cfg;
+	__u32 i, sid;
+
+	if (!w || !w->nr || in_cfg_get(&cfg))
+		return 0;
+	for (i = 0; i < KMESH_INBOUND_MAX_SERVICES; i++) {
+		if (i >= w->nr)
+			break;
+		sid = w->service_id[i];	/* a key on the stack (6.1) */
+		pol = bpf_map_lookup_elem(cfg.pol, &sid);
+		if (!pol || !(pol->flags & KMESH_L7_PF_PATH_ESCAPED_SLASHES))
+			return 0;
+	}
+	return KMESH_L7_PARSE_ESCAPED_SLASHES;
+}
+
+/*
  * The request head at frame byte @pos: parse it, check it against every
  * protected service of the workload (deny wins). Returns its length
  * (allowed; st->tmp has its body's framing), IN_HOLD (incomplete),
@@ -146,10 +170,10 @@ __noinline int kmesh_inbound_head(struct __sk_buff *skb, struct l7_scratch *sc,
 		return IN_REFUSED;
 	}
 	sc->len = n;
-	status = kmesh_l7_parse(sc, 0);
+	w = inbound_workload(st->local, st->local_port);
+	status = kmesh_l7_parse(sc, inbound_parse_opts(w));
 	if (status == KMESH_HTTP_NEED_MORE && n < KMESH_L7_MAX_HEAD)
 		return IN_HOLD;
-	w = inbound_workload(st->local, st->local_port);
 	if (!w || !w->nr || in_cfg_get(&cfg)) {
 		st->tmp.opaque = 1;
 		return IN_OPAQUE;

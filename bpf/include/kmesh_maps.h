@@ -75,6 +75,8 @@ enum kmesh_ep_state {
 
 /* kmesh_service.flags */
 #define KMESH_SVC_F_HTTP	(1U << 0)	/* port declared http: L7 may take over */
+/* path_normalization: escaped_slashes_literal (KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES) */
+#define KMESH_SVC_F_PATH_ESCAPED_SLASHES	(1U << 1)
 
 /*
  * Config generations: every config map below is an ARRAY_OF_MAPS with
@@ -393,6 +395,8 @@ struct kmesh_l7_rule {
 #define KMESH_L7_PF_DST_SETS	(1U << 7)	/* items need the endpoint's CIDR sets */
 #define KMESH_L7_PF_REFUSE_OTHER_CLUSTER (1U << 8)	/* such requests get 421 */
 #define KMESH_L7_PF_FAIL_OPEN	(1U << 9)	/* pass what cannot be checked */
+/* the service's path_normalization is escaped_slashes_literal (inbound parse) */
+#define KMESH_L7_PF_PATH_ESCAPED_SLASHES	(1U << 10)
 
 /*
  * The compiled L7 config of one service (per generation: inner map keyed

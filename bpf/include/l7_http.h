@@ -255,12 +255,18 @@ static __always_inline bool l7_dot_segment(struct l7_scratch *sc, __u32 end)
 	return n == 1 || sc->buf[(seg + 2) & L7_BUF_MASK] == '.';
 }
 
-/* %XX in a path that decodes to unreserved, '/', '\\' or NUL */
-static __always_inline bool l7_pct_not_canonical(__u8 hi, __u8 lo)
+/*
+ * %XX in a path that decodes to unreserved, '/' (unless @escaped_slashes:
+ * KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES), '\\' or NUL
+ */
+static __always_inline bool l7_pct_not_canonical(__u8 hi, __u8 lo,
+						 bool escaped_slashes)
 {
 	__u8 v = hi << 4 | l7_hex_value(lo);
 
-	return (kmesh_http_cls[v] & KMESH_C_HOST) || v == '/' || v == '\\' || !v;
+	if (v == '/')
+		return !escaped_slashes;
+	return (kmesh_http_cls[v] & KMESH_C_HOST) || v == '\\' || !v;
 }
 
 static __always_inline __u8 l7_method_code(__u64 w, __u32 n)
@@ -826,6 +832,10 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 			ps->st = P_VERSION;
 			break;
 		}
+		/* a bad %XX fails at its '%', HTAB included, as in the core */
+		if (c == '\t' && ps->pct)
+			return l7_defer0(sc, KMESH_HTTP_E_BAD_TARGET,
+					 i - 3 + ps->pct, c, i);
 		if (c == '\r' || c == '\t')
 			return l7_defer0(sc, c == '\r' ?
 				      KMESH_HTTP_E_BAD_REQUEST_LINE :
@@ -837,7 +847,8 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 			if (ps->pct == 2)
 				ps->pct_hi = l7_hex_value(c);
 			else if (ps->st == P_PATH &&
-				 l7_pct_not_canonical(ps->pct_hi, c))
+				 l7_pct_not_canonical(ps->pct_hi, c,
+						      ps->escaped_slashes))
 				l7_not_canonical(ps, i - 2);
 			ps->pct--;
 		} else if (c == '%') {
@@ -1028,14 +1039,27 @@ name_byte:
 	return 0;
 }
 
+/* kmesh_l7_parse() @how */
+#define KMESH_L7_PARSE_RESP		(1U << 0)	/* a response head */
+#define KMESH_L7_PARSE_ESCAPED_SLASHES	(1U << 1)	/* the core's OPT_PATH_ESCAPED_SLASHES */
+
+/* The parse options of a service's KMESH_SVC_F_* flags. */
+static __always_inline __u32 kmesh_l7_parse_opts(__u32 svc_flags)
+{
+	return svc_flags & KMESH_SVC_F_PATH_ESCAPED_SLASHES ?
+	       KMESH_L7_PARSE_ESCAPED_SLASHES : 0;
+}
+
 /*
- * Parse the head in sc->buf[0, sc->len): a request, or with @resp a
- * response. Returns the enum kmesh_http_status also left in req->status.
- * NEED_MORE means every byte was valid so far and the head goes on.
+ * Parse the head in sc->buf[0, sc->len): a request, or with
+ * KMESH_L7_PARSE_RESP in @how a response. Returns the enum
+ * kmesh_http_status also left in req->status. NEED_MORE means every byte
+ * was valid so far and the head goes on.
  * Global: the verifier checks it once, not once per path to it.
  */
-__noinline int kmesh_l7_parse(struct l7_scratch *sc, __u32 resp)
+__noinline int kmesh_l7_parse(struct l7_scratch *sc, __u32 how)
 {
+	__u32 resp = how & KMESH_L7_PARSE_RESP;
 	struct l7_parse_ctx ctx = { .sc = sc };
 	__u32 len;
 
@@ -1047,6 +1071,7 @@ __noinline int kmesh_l7_parse(struct l7_scratch *sc, __u32 resp)
 	L7_ZERO(&sc->ps, sizeof(sc->ps));
 	sc->req.status = KMESH_HTTP_NEED_MORE;
 	sc->ps.resp = resp;
+	sc->ps.escaped_slashes = !!(how & KMESH_L7_PARSE_ESCAPED_SLASHES);
 	sc->ps.st = resp ? R_VERSION : P_START;
 	if (len > KMESH_L7_MAX_HEAD)
 		len = KMESH_L7_MAX_HEAD;

@@ -207,7 +207,7 @@ struct l7_pstate {
 	__u16 perr_off;		/* ... and where it is */
 	__u16 trail;		/* Content-Length: first trailing OWS */
 	__u8 rl_err;		/* perr is in the request-target */
-	__u8 pad2;
+	__u8 escaped_slashes;	/* KMESH_L7_PARSE_ESCAPED_SLASHES was asked for */
 };
 
 /* What conditions look at, derived from a parsed head. */

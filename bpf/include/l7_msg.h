@@ -184,6 +184,7 @@ static __always_inline void l7_log_request(const struct kmesh_l7_sk *st,
 struct l7_svc {
 	__u32 service_id;
 	__u32 route_table_id;
+	__u32 parse_opts;	/* kmesh_l7_parse_opts() of its flags */
 	bool http;
 	const struct kmesh_l7_policy *pol;
 	void *cidrs;
@@ -211,6 +212,7 @@ static __always_inline void l7_svc_get(const struct kmesh_sk_state *s4,
 	out->service_id = svc->service_id;
 	out->route_table_id = svc->route_table_id;
 	out->http = svc->flags & KMESH_SVC_F_HTTP;
+	out->parse_opts = kmesh_l7_parse_opts(svc->flags);
 	/* the policy of the slot cfg was taken from */
 	gen = bpf_map_lookup_elem(&kmesh_generation, &zero);
 	if (!gen)
@@ -686,14 +688,17 @@ static __always_inline int l7_request(struct sk_msg_md *msg, bool kfunc,
 		st->dead = 1;
 		return SK_DROP;
 	}
+	/* the service's path_normalization decides what the parser takes */
+	l7_svc_get(s4, &svc);
 	if (kfunc) {
 		L7_ZERO(&sc->req, sizeof(sc->req));
+		if (svc.parse_opts & KMESH_L7_PARSE_ESCAPED_SLASHES)
+			sc->req.parse_opts = KMESH_HTTP_REQ_OPT_ESCAPED_SLASHES;
 		status = bpf_kmesh_http_parse(&sc->req, sizeof(sc->req), sc->buf,
 					      L7_BOUND(sc->len, KMESH_L7_MAX_HEAD * 2 - 1));
 	} else {
-		status = kmesh_l7_parse(sc, 0);
+		status = kmesh_l7_parse(sc, svc.parse_opts);
 	}
-	l7_svc_get(s4, &svc);
 	if (!svc.service_id)
 		svc.service_id = st->service_id;
 	if (status == KMESH_HTTP_NEED_MORE && size < KMESH_L7_MAX_HEAD) {
@@ -961,7 +966,7 @@ static __always_inline int l7_response(struct sk_msg_md *msg, bool kfunc)
 		return l7_stop_tracking(msg, st);
 	len = size < KMESH_L7_MAX_HEAD ? size : KMESH_L7_MAX_HEAD;
 	sc->len = l7_copy_head(msg, sc, len);
-	if (sc->len != len || kmesh_l7_parse(sc, 1) != KMESH_HTTP_OK) {
+	if (sc->len != len || kmesh_l7_parse(sc, KMESH_L7_PARSE_RESP) != KMESH_HTTP_OK) {
 		/* a head split over writes, or not HTTP: stop pairing */
 		c->broken = 1;
 		l7_scratch_put(sc);

@@ -292,11 +292,13 @@ static __u8 hex_value(__u8 c)
  * An escape a server decodes before it routes (RFC 3986 6.2.2.2: an
  * unreserved byte), or one servers disagree on ('/', '\\', NUL).
  */
-static bool pct_not_canonical(const __u8 *p)
+static bool pct_not_canonical(const __u8 *p, bool escaped_slashes)
 {
 	__u8 v = hex_value(p[1]) << 4 | hex_value(p[2]);
 
-	return cls_is(v, KMESH_C_HOST) || v == '/' || v == '\\' || !v;
+	if (v == '/')
+		return !escaped_slashes;
+	return cls_is(v, KMESH_C_HOST) || v == '\\' || !v;
 }
 
 static bool dot_segment(const __u8 *seg, __u32 len)
@@ -312,7 +314,7 @@ static bool dot_segment(const __u8 *seg, __u32 len)
  * to something significant. The query is left alone.
  */
 static int check_canonical_path(struct kmesh_http_req *req, const __u8 *buf,
-				__u32 s, __u32 e)
+				__u32 s, __u32 e, bool escaped_slashes)
 {
 	__u32 seg = s, i;
 
@@ -320,7 +322,8 @@ static int check_canonical_path(struct kmesh_http_req *req, const __u8 *buf,
 		if (buf[i] == '\\')	/* a separator on some servers */
 			return bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL, i);
 		if (buf[i] == '%' && e - i >= 3 && cls_is(buf[i + 1], KMESH_C_HEX) &&
-		    cls_is(buf[i + 2], KMESH_C_HEX) && pct_not_canonical(buf + i))
+		    cls_is(buf[i + 2], KMESH_C_HEX) &&
+		    pct_not_canonical(buf + i, escaped_slashes))
 			return bad(req, KMESH_HTTP_E_PATH_NOT_CANONICAL, i);
 		if (buf[i] != '/')
 			continue;
@@ -362,7 +365,8 @@ static int parse_path_query(struct kmesh_http_req *req, const __u8 *buf,
 			return bad(req, KMESH_HTTP_E_BAD_TARGET, i);
 		}
 	}
-	rc = check_canonical_path(req, buf, s, q);
+	rc = check_canonical_path(req, buf, s, q,
+				  l->opts & KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES);
 	if (rc)
 		return rc;
 	req->path = span(s, q);

@@ -49,7 +49,8 @@
  *    authorization compare them as sent and servers resolve them before
  *    use: no empty segment ("//"), no "." or ".." segment, no %XX that
  *    decodes to an unreserved byte, '/', '\\' or NUL, no raw '\\'. The
- *    query is not checked.
+ *    query is not checked. KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES lets
+ *    %2F through, compared as sent.
  *  - Host names accept only unreserved characters (ALPHA DIGIT - . _ ~),
  *    stricter than reg-name: %-escapes and sub-delims in a name used for
  *    routing would let two parties see two different hosts (so
@@ -81,6 +82,13 @@
 
 /* kmesh_http1_limits.opts */
 #define KMESH_HTTP1_OPT_LAX_TARGET	(1U << 0)
+/*
+ * %2F / %2f in a path segment is taken as three literal bytes instead of
+ * E_PATH_NOT_CANONICAL (a service's path_normalization:
+ * escaped_slashes_literal, docs/config.md "Paths"). Empty and dot
+ * segments, %5C and the other needless escapes are still refused.
+ */
+#define KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES	(1U << 1)
 
 /*
  * Zero fields take the defaults (KMESH_HTTP_DEFAULT_HEAD_BYTES,

@@ -57,6 +57,8 @@ struct suite {
 	struct conformance_fb_bpf *fb;
 	struct conformance_kf_bpf *kf;
 	struct kmesh_http1_limits kf_lim;	/* the module's parameters */
+	/* KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES for the run, or 0 */
+	__u32 path_opts;
 	unsigned int hits[NR_KNOWN];
 	/* family x implementation compared at least once */
 	bool ran[3][NR_IMPLS];
@@ -151,6 +153,7 @@ static int fallback_head(struct suite *s, const void *buf, size_t n, bool resp,
 	memcpy(fb->bss->input, buf, n);
 	fb->bss->input_len = (__u32)n;
 	fb->bss->resp = resp;
+	fb->bss->path_opts = s->path_opts;
 	if (bpf_prog_test_run_opts(bpf_program__fd(fb->progs.parse), &opts) ||
 	    opts.retval)
 		return -1;
@@ -172,6 +175,8 @@ static int kfunc_head(struct suite *s, const void *buf, size_t n,
 	memcpy(kf->bss->head, buf, n);
 	kf->bss->head_len = (__u32)n;
 	memset(&kf->bss->req, 0, sizeof(kf->bss->req));
+	if (s->path_opts & KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES)
+		kf->bss->req.parse_opts = KMESH_HTTP_REQ_OPT_ESCAPED_SLASHES;
 	if (bpf_prog_test_run_opts(bpf_program__fd(kf->progs.parse_head), &opts) ||
 	    opts.retval)
 		return -1;
@@ -297,9 +302,10 @@ static void compare_heads(struct suite *s, int fam, const char *name,
 static void run_head(struct suite *s, int fam, const char *name,
 		     const void *buf, size_t n)
 {
+	struct kmesh_http1_limits lim = { .opts = s->path_opts };
 	struct head_result c, o;
 
-	core_head(buf, n, fam == RESPONSE, NULL, &c);
+	core_head(buf, n, fam == RESPONSE, &lim, &c);
 	if (s->fb) {
 		if (fallback_head(s, buf, n, fam == RESPONSE, &o))
 			differ(s, fam, name, FALLBACK, "run", "test run failed");
@@ -309,7 +315,9 @@ static void run_head(struct suite *s, int fam, const char *name,
 	}
 	/* responses have no kfunc: the fallback reads them in both modes */
 	if (s->kf && fam == REQUEST) {
-		core_head(buf, n, false, &s->kf_lim, &c);
+		lim = s->kf_lim;
+		lim.opts = s->path_opts;
+		core_head(buf, n, false, &lim, &c);
 		if (kfunc_head(s, buf, n, &o))
 			differ(s, fam, name, KFUNC, "run", "test run failed");
 		else
@@ -865,6 +873,70 @@ static void test_requests(struct suite *s)
 	finish(s, nr);
 }
 
+/*
+ * path_normalization: escaped_slashes_literal. The core meets the path
+ * vectors in both modes, and the fallback and the kfunc, told the option
+ * as a service's flags tell it, equal the core on them and on every
+ * request vector.
+ */
+static void test_path_option(struct suite *s)
+{
+	struct kmesh_http1_limits lim = { 0 };
+	const struct path_opt_case *v;
+	unsigned int seed = 7, nr = 0;
+	struct kmesh_http_req req;
+	char impls[32];
+	int st, want;
+	size_t i, m;
+
+	tap_begin("conformance: paths: the core meets every path vector with path_normalization refuse and escaped_slashes_literal");
+	for (m = 0; m < 2; m++) {
+		lim.opts = m ? KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES : 0;
+		for (i = 0; i < sizeof(path_opt_cases) / sizeof(path_opt_cases[0]); i++) {
+			v = &path_opt_cases[i];
+			want = m ? v->literal : v->refuse;
+			memset(&req, 0, sizeof(req));
+			st = kmesh_http1_parse(&req, (const __u8 *)v->req,
+					       (__u32)strlen(v->req), &lim);
+			if (st != want ||
+			    (!st && (req.path.len != strlen(v->path) ||
+				     memcmp(v->req + req.path.off, v->path,
+					    req.path.len)))) {
+				tap_check(false, __FILE__, __LINE__,
+					  "path vector \"%s\" (%s): %s, want %s",
+					  v->name, m ? "literal" : "refuse",
+					  kmesh_http1_strstatus(st),
+					  kmesh_http1_strstatus(want));
+			}
+		}
+	}
+	tap_end();
+
+	tap_begin("conformance: paths: with escaped_slashes_literal, %s == core on the path vectors, every request vector and their mutations",
+		  impls_run(s, impls, sizeof(impls)));
+	if (!s->fb && !s->kf) {
+		tap_skip("neither the fallback nor the kfuncs can run here");
+		tap_end();
+		return;
+	}
+	s->path_opts = KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES;
+	begin(s);
+	for (i = 0; i < sizeof(path_opt_cases) / sizeof(path_opt_cases[0]); i++, nr++)
+		run_mutated(s, REQUEST, path_opt_cases[i].name, path_opt_cases[i].req,
+			    strlen(path_opt_cases[i].req), &seed);
+	for (i = 0; i < sizeof(accepts) / sizeof(accepts[0]); i++, nr++)
+		run_mutated(s, REQUEST, accepts[i].name, accepts[i].req,
+			    strlen(accepts[i].req), &seed);
+	for (i = 0; i < sizeof(rejects) / sizeof(rejects[0]); i++, nr++) {
+		if (rejects[i].lim)
+			continue;
+		run_mutated(s, REQUEST, rejects[i].name, rejects[i].req,
+			    rejects[i].len, &seed);
+	}
+	finish(s, nr);
+	s->path_opts = 0;
+}
+
 static void test_chunks(struct suite *s)
 {
 	unsigned int seed = 7;
@@ -989,6 +1061,7 @@ void test_conformance(void)
 	tap_end();
 
 	test_requests(&s);
+	test_path_option(&s);
 	test_chunks(&s);
 	test_responses(&s);
 	test_stale(&s);

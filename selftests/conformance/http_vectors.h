@@ -230,6 +230,38 @@ static const struct kmesh_http1_limits lim_small = {
 	.max_head_bytes = 64, .max_line_bytes = 20, .max_headers = 2,
 };
 
+/*
+ * Paths under both path_normalization modes: the status with the default
+ * (refuse) and with KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES
+ * (escaped_slashes_literal), where %2F is three literal bytes and every
+ * other needless escape, "//" and dot segments stay refused.
+ */
+struct path_opt_case {
+	const char *name;
+	const char *req;
+	int refuse, literal;	/* status: 0 is OK */
+	const char *path;	/* with literal OK: the path as sent */
+};
+
+#define PQ(t)	"GET " t " HTTP/1.1\r\nHost: h\r\n\r\n"
+static const struct path_opt_case path_opt_cases[] = {
+	{ "escaped slash in an identifier", PQ("/files/a%2Fb"), E(PATH_NOT_CANONICAL), 0, "/files/a%2Fb" },
+	{ "lower-case escaped slash", PQ("/files/a%2fb"), E(PATH_NOT_CANONICAL), 0, "/files/a%2fb" },
+	{ "escaped slash after admin", PQ("/admin%2Fx"), E(PATH_NOT_CANONICAL), 0, "/admin%2Fx" },
+	{ "escaped slash alone", PQ("/%2F"), E(PATH_NOT_CANONICAL), 0, "/%2F" },
+	{ "escaped slashes twice", PQ("/a%2F%2Fb?q=%2F"), E(PATH_NOT_CANONICAL), 0, "/a%2F%2Fb" },
+	{ "escaped slash in absolute-form", "GET http://h/a%2Fb HTTP/1.1\r\nHost: h\r\n\r\n", E(PATH_NOT_CANONICAL), 0, "/a%2Fb" },
+	{ "escaped backslash stays refused", PQ("/a%5Cb"), E(PATH_NOT_CANONICAL), E(PATH_NOT_CANONICAL), NULL },
+	{ "escaped dot-dot stays refused", PQ("/a%2F%2e%2e/b"), E(PATH_NOT_CANONICAL), E(PATH_NOT_CANONICAL), NULL },
+	{ "dot-dot beside an escaped slash", PQ("/a%2Fb/../admin"), E(PATH_NOT_CANONICAL), E(PATH_NOT_CANONICAL), NULL },
+	{ "double slash beside an escaped slash", PQ("/a%2Fb//admin"), E(PATH_NOT_CANONICAL), E(PATH_NOT_CANONICAL), NULL },
+	{ "escaped letter stays refused", PQ("/a%2Fb/%61dmin"), E(PATH_NOT_CANONICAL), E(PATH_NOT_CANONICAL), NULL },
+	{ "escaped NUL stays refused", PQ("/a%00"), E(PATH_NOT_CANONICAL), E(PATH_NOT_CANONICAL), NULL },
+	{ "escaped slash in the query only", PQ("/a?b=%2F"), 0, 0, "/a" },
+	{ "escaped question mark", PQ("/a%3Fb"), 0, 0, "/a%3Fb" },
+};
+#undef PQ
+
 struct reject_case {
 	const char *name;
 	const char *req;
@@ -286,6 +318,7 @@ static const struct reject_case rejects[] = {
 	{ "fragment in the target", S("GET /a#f HTTP/1.1\r\nHost: h\r\n\r\n"), E(BAD_TARGET), NULL },
 	{ "bad percent escape", S("GET /%zz HTTP/1.1\r\nHost: h\r\n\r\n"), E(BAD_TARGET), NULL },
 	{ "half-hex percent escape", S("GET /%4g HTTP/1.1\r\nHost: h\r\n\r\n"), E(BAD_TARGET), NULL },
+	{ "HTAB inside a percent escape", S("GET /a%2\tb HTTP/1.1\r\nHost: h\r\n\r\n"), E(BAD_TARGET), NULL },
 	{ "truncated percent escape", S("GET /a%4 HTTP/1.1\r\nHost: h\r\n\r\n"), E(BAD_TARGET), NULL },
 	{ "percent at the end", S("GET /a?% HTTP/1.1\r\nHost: h\r\n\r\n"), E(BAD_TARGET), NULL },
 	{ "non-ASCII in the target", S("GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n"), E(BAD_TARGET), NULL },

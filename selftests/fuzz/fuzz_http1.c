@@ -49,7 +49,7 @@ static void pick_limits(struct kmesh_http1_limits *lim, uint64_t *rng,
 			size_t size)
 {
 	memset(lim, 0, sizeof(*lim));
-	switch (rng_next(rng) % 4) {
+	switch (rng_next(rng) % 5) {
 	case 0:			/* defaults */
 		break;
 	case 1:			/* limits that bite inside this input */
@@ -59,6 +59,9 @@ static void pick_limits(struct kmesh_http1_limits *lim, uint64_t *rng,
 		break;
 	case 2:
 		lim->opts = KMESH_HTTP1_OPT_LAX_TARGET;
+		break;
+	case 3:			/* path_normalization: escaped_slashes_literal */
+		lim->opts = KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES;
 		break;
 	default:		/* largest, and clamped */
 		lim->max_head_bytes = 0xffffffff;

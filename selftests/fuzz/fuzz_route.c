@@ -112,7 +112,8 @@ static void match_parsed(const __u8 *blob, __u32 len, const __u8 *head,
 	struct kmesh_route_verdict v, w;
 	struct kmesh_http_req req;
 	struct kmesh_http1_limits lim = {
-		.opts = rand & 1 ? KMESH_HTTP1_OPT_LAX_TARGET : 0,
+		.opts = (rand & 1 ? KMESH_HTTP1_OPT_LAX_TARGET : 0) |
+			(rand & 2 ? KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES : 0),
 	};
 	__u32 i;
 	int rc;

@@ -18,6 +18,7 @@ struct {
 __u8 input[KMESH_L7_MAX_HEAD];
 __u32 input_len;
 __u32 resp;
+__u32 path_opts;	/* KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES or 0 */
 int status = -1;
 struct kmesh_http_req req;
 __u16 resp_status;
@@ -35,7 +36,8 @@ int parse(void *ctx)
 	for (i = 0; i < KMESH_L7_MAX_HEAD / 8; i++)
 		*(__u64 *)&sc->buf[i * 8] = *(__u64 *)&input[i * 8];
 	sc->len = len;
-	status = kmesh_l7_parse(sc, resp);
+	status = kmesh_l7_parse(sc, (resp ? KMESH_L7_PARSE_RESP : 0) |
+				(path_opts ? KMESH_L7_PARSE_ESCAPED_SLASHES : 0));
 	__builtin_memcpy(&req, &sc->req, sizeof(req));
 	resp_status = sc->ps.status;
 	return 0;

@@ -408,6 +408,8 @@ int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 				v->val.service_id = svc_id;
 				v->val.cluster_id = gen->cluster_ids[s->ports[k].cluster];
 				v->val.flags = s->ports[k].http ? KMESH_SVC_F_HTTP : 0;
+				if (s->path_norm == MESH_PATH_ESCAPED_SLASHES_LITERAL)
+					v->val.flags |= KMESH_SVC_F_PATH_ESCAPED_SLASHES;
 			}
 		}
 	}

@@ -903,6 +903,8 @@ int l7_build_policy(const struct mesh_config *cfg, int svc, __u32 service_id,
 	out->service_id = service_id;
 	if (cfg->services[svc].fail_open)
 		out->flags |= KMESH_L7_PF_FAIL_OPEN;
+	if (cfg->services[svc].path_norm == MESH_PATH_ESCAPED_SLASHES_LITERAL)
+		out->flags |= KMESH_L7_PF_PATH_ESCAPED_SLASHES;
 	if (add_reply(c, 403, deny_body, sizeof(deny_body) - 1, &out->deny_off,
 		      &out->deny_head, &out->deny_len))
 		goto out;

@@ -405,13 +405,39 @@ static int cl_field(struct pctx *p, size_t f, yaml_node_t *v, const char *path,
 
 enum {
 	SV_NAME, SV_ADDRESSES, SV_PORTS, SV_CLUSTER, SV_ROUTE_CHANGE,
-	SV_FAIL_OPEN, SV_NR
+	SV_FAIL_OPEN, SV_PATH_NORM, SV_NR
 };
 static const char *const sv_fields[SV_NR] = {
 	"name", "addresses", "ports", "cluster", "keepalive_route_change",
-	"failure_mode_allow",
+	"failure_mode_allow", "path_normalization",
 };
 static const char *const route_changes[] = { "keep", "refuse" };
+/* enum mesh_path_norm order */
+static const char *const path_norms[] = { "refuse", "escaped_slashes_literal" };
+
+/*
+ * Istio's MeshConfig pathNormalization names, said in kmesh's terms: the
+ * ones that rewrite the path cannot be honoured, the others are spelled
+ * differently here (and resolve nothing: dot segments stay refused).
+ */
+static int istio_path_norm(struct pctx *p, yaml_node_t *v, const char *path)
+{
+	const char *s = scalar(v);
+
+	if (!s)
+		return 0;
+	if (!strcasecmp(s, "MERGE_SLASHES") ||
+	    !strcasecmp(s, "DECODE_AND_MERGE_SLASHES"))
+		return fail(p, v, path,
+			    "Istio's %s rewrites the path, which kmesh does not do; use refuse or escaped_slashes_literal",
+			    s);
+	if (!strcasecmp(s, "NONE") || !strcasecmp(s, "BASE") ||
+	    !strcasecmp(s, "DEFAULT"))
+		return fail(p, v, path,
+			    "Istio's %s is escaped_slashes_literal here (%%2F kept as sent; dot segments and // are refused, not resolved)",
+			    s);
+	return 0;
+}
 
 enum { PT_PORT, PT_PROTOCOL, PT_CLUSTER, PT_NR };
 static const char *const pt_fields[PT_NR] = { "port", "protocol", "cluster" };
@@ -526,6 +552,12 @@ static int sv_field(struct pctx *p, size_t f, yaml_node_t *v, const char *path,
 		return 0;
 	case SV_FAIL_OPEN:
 		return get_bool(p, v, path, &s->fail_open);
+	case SV_PATH_NORM:
+		if (istio_path_norm(p, v, path) ||
+		    get_enum(p, v, path, path_norms, 2, &seen))
+			return -1;
+		s->path_norm = seen;
+		return 0;
 	default:
 		return get_ref(p, v, path, &sp->ref);
 	}

@@ -61,6 +61,11 @@ struct mesh_service {
 	bool refuse_route_change;
 	/* failure_mode_allow: pass (unchecked) requests kmesh cannot check */
 	bool fail_open;
+	/* path_normalization (docs/config.md "Paths") */
+	enum mesh_path_norm {
+		MESH_PATH_REFUSE,		/* "//", dot segments, %2F: 400 */
+		MESH_PATH_ESCAPED_SLASHES_LITERAL,	/* %2F matched as sent */
+	} path_norm;
 	int line;
 };
 
