@@ -8,42 +8,13 @@
 #   selftests/host/conformance.sh        (after make; as root)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
 . "$here/tap.sh"
+. "$here/lib.sh"
+host_init
 
-selftests=$top/build/kmesh_selftests
-t=$(mktemp)
-trap 'rm -f "$t"' EXIT
-
-why=
-if [ "$(id -u)" != 0 ]; then
-	why="needs root (BPF_PROG_TEST_RUN)"
-elif [ ! -x "$selftests" ]; then
-	why="build first (make)"
-elif [ -e /sys/module/kmesh ]; then
-	why="the kmesh module is loaded here: the VM lanes compare it"
-fi
-if [ -n "$why" ]; then
-	skip "conformance host: core vs eBPF fallback" "$why"
-	tap_done
-	exit
-fi
-
-"$selftests" conformance >"$t" 2>&1
-# Relay the selftests' own TAP, one result per test.
-while IFS= read -r line; do
-	case "$line" in
-	"ok "*"# SKIP"*)
-		name=${line#ok * - }
-		skip "host: ${name%% # SKIP*}" "${line##*# SKIP }" ;;
-	"ok "*)
-		check "host: ${line#ok * - }" true ;;
-	"not ok "*)
-		name=${line#not ok * - }
-		check "host: ${name%% # *}" sh -c "grep -a -B30 -F '$(printf '%s' "$line" | sed "s/'/'\\\\''/g")' '$t' | grep '^#' | tail -n 20; false" ;;
-	esac
-done < <(grep -a -v '^libbpf' "$t")
-if ! grep -qaE '^[0-9]+ passed, [0-9]+ failed' "$t"; then
-	check "host: conformance selftests ran to the end" sh -c "tail -20 '$t'; false"
-fi
+host_require root no-module
+host_require_exe "$selftests"
+host_skip_unless_ready "conformance host: core vs eBPF fallback"
+"$selftests" $(selftest_args conformance) >"$t/conformance.tap" 2>&1
+relay_tap "$t/conformance.tap"
 tap_done

@@ -11,49 +11,14 @@
 #   selftests/host/istio.sh     (after make; as root)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
 . "$here/tap.sh"
+. "$here/lib.sh"
+host_init
 
-kmeshctl=$top/build/kmeshctl
-cg_root=${KMESH_CGROUP2:-$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)}
-cg=$cg_root/kmesh-host-istio-$$
-t=$(mktemp -d)
-
-cleanup() {
-	if [ -d "$cg" ]; then
-		for pid in $(cat "$cg/cgroup.procs" 2>/dev/null); do
-			kill -9 "$pid" 2>/dev/null
-		done
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			rmdir "$cg" 2>/dev/null && break
-			sleep 0.2
-		done
-	fi
-	rm -rf "$t"
-}
-trap cleanup EXIT
-
-why=
-if [ "$(id -u)" != 0 ]; then
-	why="needs root"
-elif [ -z "$cg_root" ] || [ ! -w "$cg_root/cgroup.procs" ]; then
-	why="no writable cgroup2 mount"
-elif ! command -v unshare >/dev/null || ! unshare -m -n true 2>/dev/null; then
-	why="cannot create mount and network namespaces"
-elif [ ! -x "$kmeshctl" ]; then
-	why="build first (make)"
-elif ! command -v curl >/dev/null || ! command -v python3 >/dev/null || ! command -v setpriv >/dev/null; then
-	why="needs curl, python3 and setpriv"
-elif [ ! -e /sys/kernel/btf/vmlinux ]; then
-	why="kernel without BTF"
-elif [ -e /sys/module/kmesh ]; then
-	why="the kmesh module is loaded here: this lane checks the eBPF fallback"
-fi
-if [ -n "$why" ]; then
-	skip "istio host: resources as written" "$why"
-	tap_done
-	exit
-fi
+host_require root cgroup2 netns btf no-module
+host_require_exe "$kmeshctl"
+host_require_cmd curl python3 setpriv
+host_skip_unless_ready "istio host: resources as written"
 chmod 755 "$t"
 cp -r "$top/selftests/istio/traffic" "$t/in"
 chmod -R a+rX "$t/in"
@@ -78,7 +43,8 @@ check "istio: validate --mode fallback --strict refuses the routes fallback does
 check "istio: validate reads stdin" \
 	sh -c "cat '$t/in/shop.yaml' | '$kmeshctl' validate -f - | grep -q '^valid: 1 services, 3 clusters, 1 routes, 0 policies'"
 
-mkdir "$cg" || { skip "istio host: traffic" "cannot create $cg"; tap_done; exit; }
+host_cgroup kmesh-host-istio
+host_skip_unless_ready "istio host: traffic"
 mkdir -p "$t/v1" "$t/v2" "$t/api"
 echo v1 >"$t/v1/who"
 echo v2 >"$t/v2/who"
@@ -122,9 +88,8 @@ req -o /dev/null -w '%{http_code}' http://10.96.7.1/admin >after-admin.code
 kill \$s1 \$s2 \$s3
 wait
 INNER
-unshare -m -n --propagation private bash "$t/inner.sh"
-rc=$?
-if [ "$rc" = 90 ]; then
+host_in_ns "$t/inner.sh"
+if [ $? = 90 ]; then
 	skip "istio host: traffic" "cannot mount a private bpffs"
 	tap_done
 	exit

@@ -13,7 +13,8 @@
 #   host_ready TITLE NAME   # both of the above
 #   host_in_ns SCRIPT       # runs SCRIPT in private mount+net namespaces
 #   host_selftests_in_ns AREA TITLE  # kmesh_selftests AREA there, relayed
-#   relay_tap FILE          # one host result per line of a TAP file
+#   relay_tap FILE [--diag] # one host result per line of a TAP file
+#                           # (--diag: also echo its "# " lines)
 #   wait_until SECONDS CMD...
 
 top=${top:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -152,9 +153,11 @@ host_in_ns() {
 }
 
 # The C selftests' TAP, one host result per test, failures with their
-# diagnostics; a run that did not reach its summary line fails.
+# diagnostics; a run that did not reach its summary line fails. Lines
+# that are not TAP (libbpf's own messages) are left out; --diag echoes
+# the selftests' "# " diagnostics too (figures a suite reports).
 relay_tap() {
-	local file=$1 line name
+	local file=$1 diag=${2:-} line name
 	while IFS= read -r line; do
 		case "$line" in
 		"ok "*"# SKIP"*)
@@ -164,10 +167,12 @@ relay_tap() {
 			check "host: ${line#ok * - }" true ;;
 		"not ok "*)
 			name=${line#not ok * - }
-			check "host: ${name%% # *}" sh -c "grep -B30 -F '$(printf '%s' "$line" | sed "s/'/'\\\\''/g")' '$file' | grep '^#' | tail -n 20; false" ;;
+			check "host: ${name%% # *}" sh -c "grep -a -B30 -F '$(printf '%s' "$line" | sed "s/'/'\\\\''/g")' '$file' | grep -a '^#' | tail -n 20; false" ;;
+		"# "*)
+			[ "$diag" = --diag ] && echo "$line" ;;
 		esac
-	done <"$file"
-	if ! grep -qE '^[0-9]+ passed, [0-9]+ failed' "$file"; then
+	done < <(grep -a -v '^libbpf' "$file")
+	if ! grep -qaE '^[0-9]+ passed, [0-9]+ failed' "$file"; then
 		check "host: $(basename "$file" .tap) selftests ran to the end" sh -c "tail -20 '$file'; false"
 	fi
 }
