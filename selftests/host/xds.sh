@@ -229,6 +229,10 @@ check "xds: an HTTP listener on one VIP:port with inline routes: weighted_cluste
 	expect_only 127.0.0.16 3 http://10.96.0.30:8000/x
 check "xds: ...and its inline direct response" \
 	status_of http://10.96.0.30:8000/teapot 418
+check "xds: path_with_escaped_slashes_action REJECT_REQUEST: a path with %2F is refused (400)" \
+	status_of "http://10.96.0.30:8000/x%2Fy" 400
+check "xds: ...Envoy's default (KEEP_UNCHANGED): %2F is matched as sent, passed" \
+	status_of "http://10.96.0.10/public%2Fx" 200
 check "xds: kmeshctl dump shows istiod's cluster names mapped and the lb policies" sh -c '
 	"$1" dump >"$2/dump1" &&
 	grep -q "^cluster outbound_80__web.default.svc.cluster.local (id [0-9]*) lb round_robin" "$2/dump1" &&
@@ -424,6 +428,17 @@ check "xds: ...each is logged once as not applicable: retry_policy, telemetry an
 		"'istio.metadata_exchange' (type.googleapis.com/io.istio.http.peer_metadata.Config): telemetry, not applicable" \
 		"'istio.stats' (type.googleapis.com/stats.PluginConfig): telemetry, not applicable" \
 		"'envoy.filters.http.fault' (type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault), empty: not applicable"
+check "xds: ...istiod's connection manager settings: access log, tracing, request ids, websocket upgrades, path normalization; per route and virtual host: stream duration, attempt count" \
+	na_logged "typed_config.access_log: not applicable (kmesh's own access log" \
+		"typed_config.tracing: not applicable (kmesh makes no spans" \
+		"typed_config: request ids: not applicable" \
+		"typed_config: normalize_path/merge_slashes: kmesh refuses (400)" \
+		"route.max_stream_duration.grpc_timeout_header_max: not applicable" \
+		"include_request_attempt_count: not applicable"
+check "xds: ...istiod's KEEP_UNCHANGED: %2F is matched as sent (passed, not refused)" \
+	status_of "http://10.96.0.10/public%2Fx" 200
+check "xds: ...and a DENY on /admin still holds for /admin%2Fusers" \
+	status_of "http://10.96.0.10/admin%2Fusers" 403
 check "xds: ...the cluster defaults (mTLS transport_socket_matches, protocol options, locality lb, upstream filters)" \
 	na_logged "Cluster 'outbound|80||web.default.svc.cluster.local'.transport_socket_matches: not applicable (kmesh has no mTLS" \
 		"Cluster 'outbound|80||web.default.svc.cluster.local'.typed_extension_protocol_options: not applicable" \

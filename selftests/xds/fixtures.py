@@ -132,8 +132,10 @@ def inline_http_listener(vip, port):
                 R.Route(name="default", match=R.RouteMatch(prefix="/"),
                         route=R.RouteAction(weighted_clusters=R.WeightedCluster(clusters=[
                             R.WeightedCluster.ClusterWeight(name=API, weight=wrappers_pb2.UInt32Value(value=100))])))])])
+    # a mesh whose pathNormalization refuses escaped slashes
     h = hcm_pb2.HttpConnectionManager(
         stat_prefix="outbound_%s_%d" % (vip, port), route_config=rc,
+        path_with_escaped_slashes_action=hcm_pb2.HttpConnectionManager.REJECT_REQUEST,
         http_filters=[hcm_pb2.HttpFilter(name="envoy.filters.http.router",
                                          typed_config=typed(router_pb2.Router()))])
     return listener_pb2.Listener(
@@ -369,6 +371,37 @@ def istiod_catch_alls():
     return [passthrough, blackhole, inbound], [outbound_l, inbound_l]
 
 
+def istiod_hcm_settings(hcm):
+    """The connection manager settings istiod puts on an outbound HTTP
+    listener (pilot's buildHTTPConnectionManager with the default mesh
+    config): an access log to /dev/stdout, trace sampling, the UUID request
+    id extension, use_remote_address false, websocket upgrades, path
+    normalization BASE (normalize_path, escaped slashes kept unchanged)."""
+    hcm.access_log.add(name="envoy.access_loggers.file").typed_config.CopyFrom(
+        _any("envoy.extensions.access_loggers.file.v3.FileAccessLog",
+             bytes([0x0a, 11]) + b"/dev/stdout"))
+    hcm.tracing.random_sampling.value = 1.0
+    hcm.request_id_extension.typed_config.CopyFrom(
+        _any("envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig"))
+    hcm.use_remote_address.CopyFrom(wrappers_pb2.BoolValue(value=False))
+    hcm.upgrade_configs.add(upgrade_type="websocket")
+    hcm.normalize_path.CopyFrom(wrappers_pb2.BoolValue(value=True))
+    hcm.path_with_escaped_slashes_action = hcm_pb2.HttpConnectionManager.KEEP_UNCHANGED
+
+
+def istiod_route_settings(rc):
+    """What istiod sets on every virtual host and route: the attempt-count
+    header for retries, a retry policy, and no stream duration limit but
+    the request's own grpc-timeout."""
+    for vh in rc.virtual_hosts:
+        vh.include_request_attempt_count = True
+        for r in vh.routes:
+            if r.HasField("route"):
+                r.route.retry_policy.CopyFrom(istiod_retry_policy())
+                r.route.max_stream_duration.max_stream_duration.SetInParent()
+                r.route.max_stream_duration.grpc_timeout_header_max.SetInParent()
+
+
 def istiod_defaults(m):
     """Add istiod's defaults to a mesh: telemetry and placeholder HTTP
     filters around RBAC and the router, retry_policy on every route, the
@@ -400,17 +433,12 @@ def istiod_defaults(m):
         for name, t, v in ISTIOD_PLACEHOLDER_FILTERS:
             hcm.http_filters.add(name=name, typed_config=_any(t, v))
         hcm.http_filters.append(old[-1])    # the router
+        istiod_hcm_settings(hcm)
         if hcm.HasField("route_config"):
-            for vh in hcm.route_config.virtual_hosts:
-                for r in vh.routes:
-                    if r.HasField("route"):
-                        r.route.retry_policy.CopyFrom(istiod_retry_policy())
+            istiod_route_settings(hcm.route_config)
         f.typed_config.Pack(hcm)
     for rc in m[RDS].values():
-        for vh in rc.virtual_hosts:
-            for r in vh.routes:
-                if r.HasField("route"):
-                    r.route.retry_policy.CopyFrom(istiod_retry_policy())
+        istiod_route_settings(rc)
     return m
 
 
@@ -436,6 +464,30 @@ def _bad_max_requests(m):
     m[CDS][WEB].circuit_breakers.thresholds[0].max_requests.value = 100
 
 
+def _hcm_of(m, listener):
+    f = m[LDS][listener].filter_chains[0].filters[0]
+    hcm = hcm_pb2.HttpConnectionManager()
+    f.typed_config.Unpack(hcm)
+    return f, hcm
+
+
+def _bad_remote_address(m):
+    f, hcm = _hcm_of(m, "0.0.0.0_80")
+    hcm.use_remote_address.value = True
+    f.typed_config.Pack(hcm)
+
+
+def _bad_upgrade(m):
+    f, hcm = _hcm_of(m, "0.0.0.0_80")
+    hcm.upgrade_configs.add(upgrade_type="CONNECT")
+    f.typed_config.Pack(hcm)
+
+
+def _bad_stream_duration(m):
+    r = m[RDS]["80"].virtual_hosts[0].routes[0]
+    r.route.max_stream_duration.max_stream_duration.seconds = 30
+
+
 # Resources kmesh cannot express, one at a time on top of "scale-down":
 # name -> (mutation, the type NACKed, how error_detail must begin)
 BAD = {
@@ -457,6 +509,15 @@ BAD = {
                                "RouteConfiguration '80': virtual_hosts[0].domains[8]: 'web.*': not supported"),
     "max-requests": (_bad_max_requests, CDS,
                      "Cluster '" + WEB + "': circuit_breakers.thresholds[0].max_requests: 100: not supported"),
+    "use-remote-address": (_bad_remote_address, LDS,
+                           "Listener '0.0.0.0_80': filter_chains[0].filters[0].typed_config.use_remote_address: "
+                           "true is not supported"),
+    "connect-upgrade": (_bad_upgrade, LDS,
+                        "Listener '0.0.0.0_80': filter_chains[0].filters[0].typed_config.upgrade_configs[0]: "
+                        "only {upgrade_type: websocket}"),
+    "max-stream-duration": (_bad_stream_duration, RDS,
+                            "RouteConfiguration '80': virtual_hosts[0].routes[0].route.max_stream_duration."
+                            "max_stream_duration: only 0s"),
 }
 
 

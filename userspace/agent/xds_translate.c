@@ -984,7 +984,11 @@ static int translate_action(struct tctx *t, const Envoy__Config__Route__V3__Rout
 			    const char *where, struct mesh_http_route *r)
 {
 	static const char *const ra_fields[] = {
-		"cluster", "weighted_clusters", "timeout", "retry_policy", NULL,
+		"cluster", "weighted_clusters", "timeout", "retry_policy",
+		"max_stream_duration", NULL,
+	};
+	static const char *const msd_fields[] = {
+		"max_stream_duration", "grpc_timeout_header_max", NULL,
 	};
 	static const char *const wc_fields[] = { "clusters", NULL };
 	static const char *const cw_fields[] = { "name", "weight", NULL };
@@ -1003,6 +1007,27 @@ static int translate_action(struct tctx *t, const Envoy__Config__Route__V3__Rout
 		 * istiod sends by default) can be honoured */
 		if (ra->timeout && (ra->timeout->seconds || ra->timeout->nanos))
 			return fail(t, "%s.route.timeout: only 0s (no timeout) is supported", where);
+		/* istiod sends {max_stream_duration: 0s,
+		 * grpc_timeout_header_max: 0s} on every route: no limit of
+		 * its own, and Envoy would enforce a request's grpc-timeout;
+		 * kmesh enforces none, the gRPC client and server keep their
+		 * deadlines themselves */
+		if (ra->max_stream_duration) {
+			const Envoy__Config__Route__V3__RouteAction__MaxStreamDuration *m =
+				ra->max_stream_duration;
+			char mw[1024];
+
+			snprintf(mw, sizeof(mw), "%s.route.max_stream_duration", where);
+			if (pb_only(&m->base, msd_fields, mw, t->err, t->err_size))
+				return -1;
+			if (m->max_stream_duration && (m->max_stream_duration->seconds ||
+						       m->max_stream_duration->nanos))
+				return fail(t, "%s.max_stream_duration: only 0s (no limit) is supported",
+					    mw);
+			if (m->grpc_timeout_header_max)
+				note("%s.grpc_timeout_header_max: not applicable (kmesh enforces no grpc-timeout; the gRPC peers keep their deadlines)",
+				     mw);
+		}
 		/* istiod puts one on every route (2 attempts on connect
 		 * failures and refused streams): kmesh steers connections and
 		 * never resends a request, so a failure reaches the client */
@@ -1082,7 +1107,9 @@ static int translate_vhost(struct tctx *t, const char *rc_name, size_t vi,
 			   const Envoy__Config__Route__V3__VirtualHost *vh,
 			   struct mesh_routes *mr, const char *svc_name, int *port_cluster)
 {
-	static const char *const vh_fields[] = { "name", "domains", "routes", NULL };
+	static const char *const vh_fields[] = {
+		"name", "domains", "routes", "include_request_attempt_count", NULL,
+	};
 	static const char *const rt_fields[] = {
 		"name", "match", "route", "direct_response", "metadata", "decorator", NULL,
 	};
@@ -1092,6 +1119,11 @@ static int translate_vhost(struct tctx *t, const char *rc_name, size_t vi,
 	snprintf(where, sizeof(where), "RouteConfiguration '%s': virtual_hosts[%zu]", rc_name, vi);
 	if (pb_only(&vh->base, vh_fields, where, t->err, t->err_size))
 		return -1;
+	/* istiod sets it on every virtual host: a header for retries,
+	 * which kmesh never makes */
+	if (vh->include_request_attempt_count)
+		note("%s.include_request_attempt_count: not applicable (kmesh makes no retries, adds no header)",
+		     where);
 	*port_cluster = -1;
 	for (i = 0; i < vh->n_domains; i++) {
 		char host[256], *colon;
@@ -1662,13 +1694,88 @@ out:
 	return rc;
 }
 
+#define HCM(x) ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__##x
+
+/*
+ * The connection manager settings an unmodified istiod sends on every
+ * outbound HTTP listener (pilot's buildHTTPConnectionManager), each with
+ * what it means for kmesh. Telemetry of Envoy's own (access_log, tracing,
+ * request ids) is not applicable: kmesh logs and counts per route itself
+ * and never adds or changes a header, so trace and request-id headers
+ * pass as the client sent them. Path handling maps to the service's
+ * path_normalization (docs/config.md "Paths"): kmesh refuses (400) the
+ * paths Envoy would normalize, which never lets more through. The
+ * service's path_normalization comes back in @norm.
+ */
+static int hcm_settings(struct tctx *t,
+			const Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpConnectionManager *h,
+			const char *where, enum mesh_path_norm *norm)
+{
+	size_t i;
+
+	if (h->n_access_log)
+		note("%s.access_log: not applicable (kmesh's own access log: kmeshctl log)", where);
+	if (h->tracing)
+		note("%s.tracing: not applicable (kmesh makes no spans; trace headers pass unchanged)",
+		     where);
+	if (h->request_id_extension || h->generate_request_id || h->preserve_external_request_id)
+		note("%s: request ids: not applicable (kmesh adds no x-request-id; the client's passes unchanged)",
+		     where);
+	/* Envoy appends the peer to X-Forwarded-For with it: kmesh changes
+	 * no header, so only "false" (istiod's value for a sidecar) holds */
+	if (h->use_remote_address && h->use_remote_address->value)
+		return fail(t, "%s.use_remote_address: true is not supported (kmesh never appends X-Forwarded-For)",
+			    where);
+	if (h->stream_idle_timeout &&
+	    (h->stream_idle_timeout->seconds || h->stream_idle_timeout->nanos))
+		return fail(t, "%s.stream_idle_timeout: only 0s (none) is supported (kmesh times no stream out)",
+			    where);
+	for (i = 0; i < h->n_upgrade_configs; i++) {
+		const Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpConnectionManager__UpgradeConfig *u =
+			h->upgrade_configs[i];
+
+		/* kmesh passes an Upgrade request like any other and, once
+		 * the server answers 101, the connection's bytes unread */
+		if (strcasecmp(u->upgrade_type, "websocket") || u->n_filters ||
+		    (u->enabled && !u->enabled->value))
+			return fail(t, "%s.upgrade_configs[%zu]: only {upgrade_type: websocket} (enabled, no filters) is supported",
+				    where, i);
+	}
+	if (h->normalize_path || h->merge_slashes)
+		note("%s: normalize_path/merge_slashes: kmesh refuses (400) the dot segments and \"//\" that Envoy would rewrite",
+		     where);
+	switch (h->path_with_escaped_slashes_action) {
+	case HCM(PATH_WITH_ESCAPED_SLASHES_ACTION__IMPLEMENTATION_SPECIFIC_DEFAULT):
+	case HCM(PATH_WITH_ESCAPED_SLASHES_ACTION__KEEP_UNCHANGED):
+		/* Envoy's default and istiod's: %2F is matched as sent */
+		*norm = MESH_PATH_ESCAPED_SLASHES_LITERAL;
+		break;
+	case HCM(PATH_WITH_ESCAPED_SLASHES_ACTION__REJECT_REQUEST):
+		*norm = MESH_PATH_REFUSE;
+		break;
+	default:
+		/* decoding %2F would change what the server sees: kmesh
+		 * refuses such a path instead (never lets more through) */
+		note("%s.path_with_escaped_slashes_action: kmesh refuses (400) a path with %%2F or %%5C instead of decoding it",
+		     where);
+		*norm = MESH_PATH_REFUSE;
+		break;
+	}
+	return 0;
+}
+
 static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__Listener *l,
 			 const Envoy__Config__Listener__V3__Filter *f,
 			 const __u32 addr[4], __u16 port, bool wildcard)
 {
 	static const char *const hcm_fields[] = {
-		"codec_type", "stat_prefix", "rds", "route_config", "http_filters", NULL,
+		"codec_type", "stat_prefix", "rds", "route_config", "http_filters",
+		"access_log", "tracing", "request_id_extension", "generate_request_id",
+		"preserve_external_request_id", "use_remote_address", "stream_idle_timeout",
+		"upgrade_configs", "normalize_path", "merge_slashes",
+		"path_with_escaped_slashes_action", NULL,
 	};
+	enum mesh_path_norm norm = MESH_PATH_REFUSE;
 	static const char *const rds_fields[] = { "config_source", "route_config_name", NULL };
 	static const char *const hf_fields[] = { "name", "typed_config", NULL };
 	Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpConnectionManager *h;
@@ -1685,7 +1792,8 @@ static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__List
 	h = unpack_hcm(f);
 	if (!h)
 		return fail(t, "%s: not a valid HttpConnectionManager", where);
-	if (pb_only(&h->base, hcm_fields, where, t->err, t->err_size))
+	if (pb_only(&h->base, hcm_fields, where, t->err, t->err_size) ||
+	    hcm_settings(t, h, where, &norm))
 		goto out;
 	for (i = 0; i < h->n_http_filters; i++) {
 		const Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpFilter *hf =
@@ -1797,6 +1905,7 @@ static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__List
 		svc = t->cfg->nr_services;
 		if (add_service(t, name, src, &s))
 			goto out;
+		s->path_norm = norm;
 		if (!wildcard && add_addr(t, s, addr))
 			goto out;
 		/* The service's addresses: the IP forms among the domains
