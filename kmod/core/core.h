@@ -2,8 +2,8 @@
 /*
  * Portability shim for kmod/core/: these sources build unchanged into the
  * kernel module and into host programs (unit tests, fuzzers, benchmarks).
- * Core code may use only the __uN types, bool, and memcmp, memcpy, memchr,
- * memset and strlen; no allocation, no sleeping, no floating point, no mutable
+ * Core code may use only the __uN types, bool, and memcmp, memcpy, memmove,
+ * memchr, memset and strlen; no allocation, no sleeping, no floating point, no mutable
  * globals, so every function is safe in softirq and atomic context.
  */
 #ifndef KMESH_CORE_H
