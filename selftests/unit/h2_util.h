@@ -16,7 +16,7 @@
 #include "h2_frame.h"
 
 struct h2buf {
-	__u8 b[1 << 17];
+	__u8 b[1 << 20];
 	size_t n;
 };
 
