@@ -934,7 +934,7 @@ int kmesh_h2_parse(struct kmesh_h2_parser *p, const __u8 *buf, __u32 len)
 fail:
 	p->offset += i;
 	p->err_off = p->frame_off;
-	p->reason = (__u8)rc;
+	p->reason = rc;
 	p->phase = PH_ERROR;
 	return rc;
 }

@@ -210,7 +210,8 @@ struct kmesh_h2_parser {
 	__u8 fixed_len;
 	/* header block */
 	__u8 in_block, block_end_stream, block_refused, regular_seen;
-	__u8 pseudo_seen, dir, state, reason;
+	__u8 pseudo_seen, dir, state;
+	int reason;		/* the final verdict, once in error */
 	__u32 block_stream, block_len, continuations;
 	__u32 sem_reason;	/* first field error of the block */
 };

@@ -17,8 +17,15 @@
  *    decoded by a fresh decoder to the same fields: what the decoder
  *    reports is exactly what the block held;
  *  - a failed block reports a reason of the HPACK set (or the list
- *    limit) with an offset inside the block.
+ *    limit) with an offset inside the block;
+ *  - Debian's libnghttp2 inflater, fed the same blocks and limit changes,
+ *    agrees: as long as both decoders accept the sequence, each block
+ *    yields the same fields and leaves the same table size and entry
+ *    count. (Where one refuses and the other does not, the comparison
+ *    stops: their limits differ on purpose, e.g. nghttp2 takes longer
+ *    integers and wants a size update after a limit set at start.)
  */
+#include <nghttp2/nghttp2.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +115,42 @@ static void check_table(const struct kmesh_hpack *h)
 	}
 }
 
+/* nghttp2's inflater on the same block; 0 if it accepts, with its fields
+ * checked against ours. */
+static int theirs(nghttp2_hd_inflater *inf, const uint8_t *b, size_t n,
+		  const struct fields *ours, int compare)
+{
+	int got = 0, fl;
+
+	for (;;) {
+		nghttp2_nv nv;
+		ssize_t r = nghttp2_hd_inflate_hd2(inf, &nv, &fl, b, n, 1);
+
+		if (r < 0)
+			return -1;
+		b += r;
+		n -= (size_t)r;
+		if (fl & NGHTTP2_HD_INFLATE_EMIT) {
+			if (compare && got < ours->n && got < MAX_FIELDS) {
+				CHECK(nv.namelen == ours->f[got].nlen &&
+				      !memcmp(nv.name, ours->buf + ours->f[got].name, nv.namelen));
+				CHECK(nv.valuelen == ours->f[got].vlen &&
+				      !memcmp(nv.value, ours->buf + ours->f[got].value, nv.valuelen));
+			}
+			got++;
+		}
+		if (fl & NGHTTP2_HD_INFLATE_FINAL) {
+			nghttp2_hd_inflate_end_headers(inf);
+			break;
+		}
+		if (!(fl & NGHTTP2_HD_INFLATE_EMIT) && !n)
+			break;
+	}
+	if (compare)
+		CHECK(got == ours->n);
+	return 0;
+}
+
 struct fcheck {
 	const struct fields *want;
 	const uint8_t *buf;
@@ -134,6 +177,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const __u32 tables[] = { 0, 64, 256, 4096, 65536 };
 	static const __u32 lists[] = { 64, 512, 16384 };
 	struct kmesh_hpack h, h2;
+	nghttp2_hd_inflater *inf = NULL;
+	int agree;
 	__u32 table_max, list_max, mem_len;
 	void *mem, *mem2;
 	size_t off = 1;
@@ -147,6 +192,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mem2 = malloc(mem_len);
 	CHECK(mem && mem2);
 	CHECK(!kmesh_hpack_init(&h, mem, mem_len, table_max, list_max));
+	/* nghttp2 starts at 4096 like us only when the bound allows it */
+	agree = table_max >= KMESH_HPACK_DEFAULT_TABLE &&
+		!nghttp2_hd_inflate_new(&inf);
 	while (off < size) {
 		struct fields fs = { .list_max = list_max };
 		size_t len = data[off++];
@@ -157,6 +205,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__u32 limit = (__u32)data[off++] * 257 % (table_max + 1);
 
 			CHECK(!kmesh_hpack_set_limit(&h, limit));
+			if (agree && nghttp2_hd_inflate_change_table_size(inf, limit))
+				agree = 0;
 			continue;
 		}
 		if (len > size - off)
@@ -167,6 +217,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += len;
 		rc = kmesh_hpack_decode(&h, blk, (__u32)len, on_field, &fs);
 		check_table(&h);
+		if (agree) {
+			/* compare fields only when we kept them all */
+			int cmp = !rc && fs.n < MAX_FIELDS && fs.list <= list_max;
+
+			if (theirs(inf, blk, len, &fs, cmp) || rc) {
+				agree = 0;
+			} else {
+				CHECK(h.size == nghttp2_hd_inflate_get_dynamic_table_size(inf));
+				CHECK(h.count + KMESH_HPACK_STATIC_ENTRIES ==
+				      nghttp2_hd_inflate_get_num_table_entries(inf));
+			}
+		}
 		if (rc) {
 			CHECK((rc >= KMESH_H2_E_HPACK_TRUNCATED &&
 			       rc <= KMESH_H2_E_HEADER_LIST_SIZE));
@@ -186,6 +248,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(blk);
 		free(fs.buf);
 	}
+	if (inf)
+		nghttp2_hd_inflate_del(inf);
 	free(mem);
 	free(mem2);
 	return 0;
