@@ -182,7 +182,7 @@ $(O)/kmesh_selftests: $(SELFTEST_SRCS) $(wildcard selftests/*/*.h) \
 		$(BPF_O)/http_parse.skel.h $(BPF_O)/route_match.skel.h \
 		$(BPF_O)/conformance_fb.skel.h $(BPF_O)/conformance_kf.skel.h \
 		$(BPF_O)/kfunc_sizes.skel.h $(BPF_O)/route_eval.skel.h \
-		$(BPF_O)/kmesh.skel.h
+		$(BPF_O)/h2_parse.skel.h $(BPF_O)/kmesh.skel.h
 	$(CC) $(USER_CFLAGS) -Iselftests/prog_tests -o $@ $(SELFTEST_SRCS) $(USER_LDLIBS)
 
 selftests: $(O)/kmesh_selftests

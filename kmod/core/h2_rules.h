@@ -13,6 +13,8 @@
 #ifndef KMESH_H2_RULES_H
 #define KMESH_H2_RULES_H
 
+#include "../kmesh_kfunc.h"	/* enum kmesh_h2_reason */
+
 /* RFC 9113 section 7 error codes (RST_STREAM, GOAWAY). */
 #define KMESH_H2_NO_ERROR		0x0
 #define KMESH_H2_PROTOCOL_ERROR		0x1
@@ -27,74 +29,6 @@
 #define KMESH_H2_CONNECT_ERROR		0xa
 #define KMESH_H2_ENHANCE_YOUR_CALM	0xb
 
-/*
- * Why a connection or a stream was refused. 0 is "no error"; the codes
- * are numbered in one space for the frame parser and HPACK so that one
- * __u8 names any refusal. KMESH_H2_REASONS below gives each its scope,
- * RFC 9113 code and text: keep the two in the same order.
- */
-enum kmesh_h2_reason {
-	KMESH_H2_OK = 0,
-	/* framing: connection errors */
-	KMESH_H2_E_INVAL,		/* bad arguments or state */
-	KMESH_H2_E_PREFACE,		/* not the client connection preface */
-	KMESH_H2_E_FIRST_NOT_SETTINGS,	/* first frame not SETTINGS (3.4) */
-	KMESH_H2_E_FRAME_SIZE,		/* length over SETTINGS_MAX_FRAME_SIZE */
-	KMESH_H2_E_FRAME_LEN,		/* length wrong for the type (6.x) */
-	KMESH_H2_E_STREAM0,		/* stream frame on stream 0 */
-	KMESH_H2_E_NOT_STREAM0,		/* SETTINGS/PING/GOAWAY on a stream */
-	KMESH_H2_E_SETTINGS_ACK_LEN,	/* SETTINGS ack with a payload */
-	KMESH_H2_E_SETTINGS_VALUE,	/* ENABLE_PUSH, window or frame size */
-	KMESH_H2_E_PADDING,		/* pad length >= what it pads */
-	KMESH_H2_E_CONTINUATION_MISSING,/* other frame inside a header block */
-	KMESH_H2_E_CONTINUATION_UNEXPECTED, /* no header block open (or other stream) */
-	KMESH_H2_E_CONTINUATION_FLOOD,	/* too many CONTINUATION frames */
-	KMESH_H2_E_HEADER_BLOCK_SIZE,	/* compressed block over the limit */
-	KMESH_H2_E_STREAM_ID_PARITY,	/* even id from a client, odd push */
-	KMESH_H2_E_STREAM_ID_ORDER,	/* new stream id not above the last */
-	KMESH_H2_E_STREAM_IDLE,		/* DATA/RST/WINDOW_UPDATE on an idle stream */
-	KMESH_H2_E_WINDOW_ZERO_CONN,	/* WINDOW_UPDATE 0 on stream 0 */
-	KMESH_H2_E_PUSH_PROMISE,	/* push is not accepted (ENABLE_PUSH 0) */
-	/* HPACK (RFC 7541): connection errors, COMPRESSION_ERROR */
-	KMESH_H2_E_HPACK_TRUNCATED,	/* block ends inside a representation */
-	KMESH_H2_E_HPACK_INT,		/* integer over 2^31 - 1 or too long */
-	KMESH_H2_E_HPACK_INDEX,		/* index 0 or beyond both tables */
-	KMESH_H2_E_HPACK_STRING_LEN,	/* string runs past the block */
-	KMESH_H2_E_HPACK_HUFFMAN,	/* padding over 7 bits or not EOS' prefix */
-	KMESH_H2_E_HPACK_HUFFMAN_EOS,	/* EOS symbol decoded */
-	KMESH_H2_E_HPACK_TABLE_SIZE,	/* size update over the allowed maximum */
-	KMESH_H2_E_HPACK_UPDATE_POS,	/* size update after a field */
-	KMESH_H2_E_HPACK_UPDATE_MISSING,/* limit lowered, no update first */
-	KMESH_H2_E_HEADER_LIST_SIZE,	/* decoded list over the limit */
-	/* stream errors */
-	KMESH_H2_E_STREAM_CLOSED,	/* DATA/HEADERS after END_STREAM */
-	KMESH_H2_E_TOO_MANY_STREAMS,	/* over the streams tracked: refused */
-	KMESH_H2_E_FRAME_LEN_STREAM,	/* PRIORITY length not 5 */
-	KMESH_H2_E_SELF_DEPENDENCY,	/* stream depends on itself (5.3.1) */
-	KMESH_H2_E_WINDOW_ZERO,		/* WINDOW_UPDATE 0 on a stream */
-	/* fields (8.2, 8.3): stream errors, PROTOCOL_ERROR; malformed */
-	KMESH_H2_E_NAME_UPPERCASE,	/* uppercase letter in a name */
-	KMESH_H2_E_NAME_BAD,		/* empty, or not a token */
-	KMESH_H2_E_VALUE_BAD,		/* NUL, CR, LF, or outer SP/HTAB */
-	KMESH_H2_E_CONNECTION_HEADER,	/* connection, keep-alive, ... */
-	KMESH_H2_E_TE,			/* te other than "trailers" */
-	KMESH_H2_E_PSEUDO_AFTER_REGULAR,
-	KMESH_H2_E_PSEUDO_DUP,
-	KMESH_H2_E_PSEUDO_UNKNOWN,	/* or one of the other direction */
-	KMESH_H2_E_PSEUDO_MISSING,
-	KMESH_H2_E_PSEUDO_IN_TRAILERS,
-	KMESH_H2_E_PATH_EMPTY,		/* :path "" */
-	KMESH_H2_E_PATH_BAD,		/* not origin-form, nor "*" for OPTIONS */
-	KMESH_H2_E_METHOD_BAD,		/* :method not a token */
-	KMESH_H2_E_STATUS_BAD,		/* :status not 3 digits */
-	KMESH_H2_E_CONNECT,		/* CONNECT with :scheme/:path or no :authority */
-	KMESH_H2_E_HOST_MISMATCH,	/* host differs from :authority */
-	KMESH_H2_E_CONTENT_LENGTH,	/* not digits, or a second one */
-	KMESH_H2_E_CONTENT_LENGTH_DATA,	/* DATA lengths differ from it */
-	KMESH_H2_E_TRAILERS_NO_END,	/* second HEADERS without END_STREAM */
-	KMESH_H2_REASON_MAX,
-};
-
 /* A reason's scope and the RFC 9113 code that goes with it. */
 struct kmesh_h2_reason_info {
 	const char *text;
@@ -103,6 +37,7 @@ struct kmesh_h2_reason_info {
 };
 
 #define KMESH_H2_R_(text, code, stream) { text, KMESH_H2_##code, stream }
+/* every reason has a line here: test_h2_frame.c checks each has a text */
 static const struct kmesh_h2_reason_info kmesh_h2_reasons[KMESH_H2_REASON_MAX] = {
 	[KMESH_H2_OK] = KMESH_H2_R_("ok", NO_ERROR, 0),
 	[KMESH_H2_E_INVAL] = KMESH_H2_R_("bad arguments or state", INTERNAL_ERROR, 0),

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h2_frame.h"
+#include "core/h2_frame.h"
 
 struct h2buf {
 	__u8 b[1 << 20];
