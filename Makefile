@@ -24,6 +24,8 @@
 #                        routes through kmesh-agent, host only (bench/xds.sh)
 #   make bench-parser    host micro-benchmark of the parser (vs http-parser) and
 #                        the route matcher; writes bench/parser/results.md + PNG
+#   make bench-h2        host micro-benchmark of the HTTP/2 core (HPACK, frames)
+#                        vs nghttp2; writes bench/h2/results.md + PNG
 #   make fuzz            the libFuzzer targets, long and time-bounded (see
 #                        selftests/fuzz/Makefile; CI runs the short `run`)
 #   make install         kmeshctl, man page, systemd units, completion, /etc examples
@@ -78,7 +80,7 @@ SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
 
 .PHONY: demo all module bpf userspace selftests agent print-module unit abi-layout vmtest vmtest-cluster check \
 	dkms-install dkms-uninstall clean stock-kernel bench install uninstall \
-	bench-parser fuzz bench-l4 vmtest-debug vmtest-load bench-xds
+	bench-parser fuzz bench-l4 vmtest-debug vmtest-load bench-xds bench-h2
 
 all: module userspace selftests agent
 
@@ -180,7 +182,7 @@ $(O)/kmesh_selftests: $(SELFTEST_SRCS) $(wildcard selftests/*/*.h) \
 		$(BPF_O)/http_parse.skel.h $(BPF_O)/route_match.skel.h \
 		$(BPF_O)/conformance_fb.skel.h $(BPF_O)/conformance_kf.skel.h \
 		$(BPF_O)/kfunc_sizes.skel.h $(BPF_O)/route_eval.skel.h \
-		$(BPF_O)/kmesh.skel.h
+		$(BPF_O)/h2_parse.skel.h $(BPF_O)/kmesh.skel.h
 	$(CC) $(USER_CFLAGS) -Iselftests/prog_tests -o $@ $(SELFTEST_SRCS) $(USER_LDLIBS)
 
 selftests: $(O)/kmesh_selftests
@@ -237,6 +239,9 @@ bench-l4:
 
 bench-parser:
 	O=$(O) bench/parser/run.sh
+
+bench-h2:
+	O=$(O) bench/h2/run.sh
 
 bench-xds: agent userspace
 	bench/xds.sh

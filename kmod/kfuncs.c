@@ -170,6 +170,7 @@ BTF_ID_FLAGS(func, bpf_kmesh_msg_parse)
 BTF_ID_FLAGS(func, bpf_kmesh_route_match)
 BTF_ID_FLAGS(func, bpf_kmesh_chunk_scan)	/* l7.c */
 BTF_ID_FLAGS(func, bpf_kmesh_msg_chunks)	/* l7.c */
+BTF_ID_FLAGS(func, bpf_kmesh_h2_parse)		/* h2.c */
 BTF_ID_FLAGS(func, bpf_kmesh_defer_connect)	/* defer.c */
 BTF_ID_FLAGS(func, bpf_kmesh_deferred_route)	/* defer.c */
 BTF_ID_FLAGS(func, bpf_kmesh_deferred_reply)	/* defer.c */

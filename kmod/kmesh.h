@@ -25,6 +25,10 @@ static inline int kmesh_kfunc_route_ret(int err)
 	return err < 0 ? KMESH_KFUNC_ROUTE_ERR(-err) : err;
 }
 
+/* HTTP/2 (h2.c): each CPU's parser memory for bpf_kmesh_h2_parse() */
+int kmesh_h2_init_scratch(void);
+void kmesh_h2_free_scratch(void);
+
 int kmesh_tables_init(void);
 void kmesh_tables_exit(void);
 const void *kmesh_table_get(u32 id, u32 *len);

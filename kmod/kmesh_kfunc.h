@@ -289,6 +289,116 @@ struct kmesh_chunk_state {
 	__u8 pad[5];
 };
 
+/* ---- HTTP/2 (kmod/core/h2_frame.h, hpack.h; docs/http2.md) ---- */
+
+/*
+ * Why an HTTP/2 connection or stream was refused. 0 is "no error"; one
+ * space for the frame parser and HPACK, so that one __u8 names any
+ * refusal. kmesh_h2_reasons[] in core/h2_rules.h gives each its scope,
+ * RFC 9113 error code and text. Values are fixed.
+ */
+enum kmesh_h2_reason {
+	KMESH_H2_OK = 0,
+	/* framing: connection errors */
+	KMESH_H2_E_INVAL,		/* bad arguments or state */
+	KMESH_H2_E_PREFACE,		/* not the client connection preface */
+	KMESH_H2_E_FIRST_NOT_SETTINGS,	/* first frame not SETTINGS (3.4) */
+	KMESH_H2_E_FRAME_SIZE,		/* length over SETTINGS_MAX_FRAME_SIZE */
+	KMESH_H2_E_FRAME_LEN,		/* length wrong for the type (6.x) */
+	KMESH_H2_E_STREAM0,		/* stream frame on stream 0 */
+	KMESH_H2_E_NOT_STREAM0,		/* SETTINGS/PING/GOAWAY on a stream */
+	KMESH_H2_E_SETTINGS_ACK_LEN,	/* SETTINGS ack with a payload */
+	KMESH_H2_E_SETTINGS_VALUE,	/* ENABLE_PUSH, window or frame size */
+	KMESH_H2_E_PADDING,		/* pad length >= what it pads */
+	KMESH_H2_E_CONTINUATION_MISSING,/* other frame inside a header block */
+	KMESH_H2_E_CONTINUATION_UNEXPECTED, /* no header block open (or other stream) */
+	KMESH_H2_E_CONTINUATION_FLOOD,	/* too many CONTINUATION frames */
+	KMESH_H2_E_HEADER_BLOCK_SIZE,	/* compressed block over the limit */
+	KMESH_H2_E_STREAM_ID_PARITY,	/* even id from a client, odd push */
+	KMESH_H2_E_STREAM_ID_ORDER,	/* new stream id not above the last */
+	KMESH_H2_E_STREAM_IDLE,		/* DATA/RST/WINDOW_UPDATE on an idle stream */
+	KMESH_H2_E_WINDOW_ZERO_CONN,	/* WINDOW_UPDATE 0 on stream 0 */
+	KMESH_H2_E_PUSH_PROMISE,	/* push is not accepted (ENABLE_PUSH 0) */
+	/* HPACK (RFC 7541): connection errors, COMPRESSION_ERROR */
+	KMESH_H2_E_HPACK_TRUNCATED,	/* block ends inside a representation */
+	KMESH_H2_E_HPACK_INT,		/* integer over 2^31 - 1 or too long */
+	KMESH_H2_E_HPACK_INDEX,		/* index 0 or beyond both tables */
+	KMESH_H2_E_HPACK_STRING_LEN,	/* string runs past the block */
+	KMESH_H2_E_HPACK_HUFFMAN,	/* padding over 7 bits or not EOS' prefix */
+	KMESH_H2_E_HPACK_HUFFMAN_EOS,	/* EOS symbol decoded */
+	KMESH_H2_E_HPACK_TABLE_SIZE,	/* size update over the allowed maximum */
+	KMESH_H2_E_HPACK_UPDATE_POS,	/* size update after a field */
+	KMESH_H2_E_HPACK_UPDATE_MISSING,/* limit lowered, no update first */
+	KMESH_H2_E_HEADER_LIST_SIZE,	/* decoded list over the limit */
+	/* stream errors */
+	KMESH_H2_E_STREAM_CLOSED,	/* DATA/HEADERS after END_STREAM */
+	KMESH_H2_E_TOO_MANY_STREAMS,	/* over the streams tracked: refused */
+	KMESH_H2_E_FRAME_LEN_STREAM,	/* PRIORITY length not 5 */
+	KMESH_H2_E_SELF_DEPENDENCY,	/* stream depends on itself (5.3.1) */
+	KMESH_H2_E_WINDOW_ZERO,		/* WINDOW_UPDATE 0 on a stream */
+	/* fields (8.2, 8.3): stream errors, PROTOCOL_ERROR; malformed */
+	KMESH_H2_E_NAME_UPPERCASE,	/* uppercase letter in a name */
+	KMESH_H2_E_NAME_BAD,		/* empty, or not a token */
+	KMESH_H2_E_VALUE_BAD,		/* NUL, CR, LF, or outer SP/HTAB */
+	KMESH_H2_E_CONNECTION_HEADER,	/* connection, keep-alive, ... */
+	KMESH_H2_E_TE,			/* te other than "trailers" */
+	KMESH_H2_E_PSEUDO_AFTER_REGULAR,
+	KMESH_H2_E_PSEUDO_DUP,
+	KMESH_H2_E_PSEUDO_UNKNOWN,	/* or one of the other direction */
+	KMESH_H2_E_PSEUDO_MISSING,
+	KMESH_H2_E_PSEUDO_IN_TRAILERS,
+	KMESH_H2_E_PATH_EMPTY,		/* :path "" */
+	KMESH_H2_E_PATH_BAD,		/* not origin-form, nor "*" for OPTIONS */
+	KMESH_H2_E_METHOD_BAD,		/* :method not a token */
+	KMESH_H2_E_STATUS_BAD,		/* :status not 3 digits */
+	KMESH_H2_E_CONNECT,		/* CONNECT with :scheme/:path or no :authority */
+	KMESH_H2_E_HOST_MISMATCH,	/* host differs from :authority */
+	KMESH_H2_E_CONTENT_LENGTH,	/* not digits, or a second one */
+	KMESH_H2_E_CONTENT_LENGTH_DATA,	/* DATA lengths differ from it */
+	KMESH_H2_E_TRAILERS_NO_END,	/* second HEADERS without END_STREAM */
+	KMESH_H2_REASON_MAX,
+};
+
+/* bpf_kmesh_h2_parse(): what came of the bytes given */
+enum kmesh_h2_req_status {
+	KMESH_H2_REQ_OK		= 0,	/* the first request's header block is in */
+	KMESH_H2_REQ_NEED_MORE	= 1,	/* valid so far, no complete request yet */
+	KMESH_H2_REQ_REFUSED	= 2,	/* connection or first stream refused: reason */
+	KMESH_H2_REQ_TOO_LARGE	= 3,	/* its pseudo-headers overflow text[] */
+	KMESH_H2_REQ_STATUS_MAX,
+};
+
+/* Longest client byte stream bpf_kmesh_h2_parse() reads. */
+#define KMESH_H2_REQ_MAX_BYTES	65536
+/* Room for the first request's method, scheme, authority and path. */
+#define KMESH_H2_REQ_TEXT	1024
+
+/* kmesh_h2_req.flags */
+#define KMESH_H2_REQ_F_END_STREAM	(1U << 0)	/* no body follows */
+#define KMESH_H2_REQ_F_HAS_CL		(1U << 1)	/* content_length is set */
+#define KMESH_H2_REQ_F_CONNECT		(1U << 2)
+/* authority is from the host field: the request had no :authority */
+#define KMESH_H2_REQ_F_HOST		(1U << 3)
+
+/*
+ * The first request of an HTTP/2 connection, as bpf_kmesh_h2_parse()
+ * writes it (into BPF-owned memory): for routing a connection by its first
+ * request, as the HTTP/1.1 parser does. Spans index text[].
+ */
+struct kmesh_h2_req {
+	__u32 status;		/* enum kmesh_h2_req_status */
+	__u32 reason;		/* REFUSED: enum kmesh_h2_reason */
+	__u32 stream_id;	/* OK: the request's stream */
+	/* OK: bytes up to the end of its header block; REFUSED: the offset
+	 * of the frame that was refused */
+	__u32 consumed;
+	__u32 flags;		/* KMESH_H2_REQ_F_* */
+	__u32 pad;		/* zero */
+	__u64 content_length;	/* with KMESH_H2_REQ_F_HAS_CL */
+	struct kmesh_http_span method, scheme, authority, path;
+	__u8 text[KMESH_H2_REQ_TEXT];
+};
+
 /* ---- Route lookup through the kfunc ---- */
 
 /* Outcome of one match (kmesh_route_verdict.kind); 0: no verdict (error). */
@@ -423,6 +533,8 @@ extern int bpf_kmesh_chunk_scan(void *st, __u32 st__sz, const void *buf,
 				__u32 buf__sz) KMESH_KSYM_WEAK;
 extern int bpf_kmesh_msg_chunks(struct sk_msg_md *md, __u32 off, void *st,
 				__u32 st__sz) KMESH_KSYM_WEAK;
+extern int bpf_kmesh_h2_parse(void *req, __u32 req__sz, const void *buf,
+			      __u32 buf__sz) KMESH_KSYM_WEAK;
 #endif
 
 #endif /* KMESH_KFUNC_H */

@@ -82,18 +82,25 @@ static int __init kmesh_init(void)
 	err = kmesh_defer_init();
 	if (err)
 		goto err_caps;
+	err = kmesh_h2_init_scratch();
+	if (err) {
+		pr_err("allocating the HTTP/2 parsers failed: %d\n", err);
+		goto err_defer;
+	}
 	/*
 	 * Last: once registered, kfuncs can be called, and there is no
 	 * way to unregister them short of unloading the module.
 	 */
 	err = kmesh_kfuncs_register();
 	if (err)
-		goto err_defer;
+		goto err_h2;
 	pr_info("loaded: kfunc abi %u, dev abi %u, max_head_bytes=%u max_headers=%u\n",
 		KMESH_KFUNC_ABI_VERSION, KMESH_DEV_ABI_VERSION,
 		kmesh_max_head_bytes, kmesh_max_headers);
 	return 0;
 
+err_h2:
+	kmesh_h2_free_scratch();
 err_defer:
 	kmesh_defer_exit();
 err_caps:
@@ -107,6 +114,7 @@ static void __exit kmesh_exit(void)
 {
 	/* The kfunc sets go away with the module's BTF; nothing to undo. */
 	kmesh_defer_exit();
+	kmesh_h2_free_scratch();
 	kobject_put(kmesh_caps_kobj);
 	kmesh_tables_exit();
 	pr_info("unloaded\n");

@@ -17,6 +17,8 @@ packages=(
 	# time from npm, see scripts/gen-xds-protos.sh) and its test server
 	libgrpc-dev protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
 	libprotobuf-dev python3-grpcio python3-protobuf
+	# the HTTP/2 core's differential tests and benchmark (selftests/unit/test_h2_nghttp2.c)
+	libnghttp2-dev
 	"linux-headers-$KMESH_KVER" linux-source-6.1
 )
 

@@ -26,6 +26,7 @@ static const struct {
 	{ "btf", test_btf },
 	{ "kfunc", test_kfunc },
 	{ "http", test_http },
+	{ "h2", test_h2 },
 	{ "conformance", test_conformance },
 	{ "routes", test_routes },
 	{ "route_policy", test_route_policy },

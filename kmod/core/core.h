@@ -2,9 +2,10 @@
 /*
  * Portability shim for kmod/core/: these sources build unchanged into the
  * kernel module and into host programs (unit tests, fuzzers, benchmarks).
- * Core code may use only the __uN types, bool, and memcmp, memcpy, memchr,
- * memset and strlen; no allocation, no sleeping, no floating point, no mutable
- * globals, so every function is safe in softirq and atomic context.
+ * Core code may use only the __uN types, bool, and memcmp, memcpy, memmove,
+ * memchr, memset and strlen; no allocation, no sleeping, no floating point,
+ * no mutable globals, so every function is safe in softirq and atomic
+ * context. Memory a core needs is given by its caller (hpack.h, h2_frame.h).
  */
 #ifndef KMESH_CORE_H
 #define KMESH_CORE_H

@@ -118,6 +118,74 @@ int parse_buf_null(void *ctx)
 	return 0;
 }
 
+/* ---- bpf_kmesh_h2_parse ---- */
+
+struct kmesh_h2_req h2req;
+__u8 h2_roomy[sizeof(struct kmesh_h2_req) + 8];
+char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+#define PREFACE_LEN	(sizeof(preface) - 1)
+
+SEC("?syscall")
+int h2_req_zero(void *ctx)
+{
+	ret = bpf_kmesh_h2_parse(&h2req, 0, preface, PREFACE_LEN);
+	return 0;
+}
+
+SEC("?syscall")
+int h2_req_null(void *ctx)
+{
+	ret = bpf_kmesh_h2_parse(NULL, 0, preface, PREFACE_LEN);
+	return 0;
+}
+
+SEC("?syscall")
+int h2_req_short(void *ctx)
+{
+	ret = bpf_kmesh_h2_parse(&h2req, sizeof(h2req) - 1, preface, PREFACE_LEN);
+	return 0;
+}
+
+SEC("?syscall")
+int h2_req_too_big(void *ctx)
+{
+	ret = bpf_kmesh_h2_parse(h2_roomy, sizeof(h2req) + 8, preface, PREFACE_LEN);
+	return 0;
+}
+
+SEC("?syscall")
+int h2_req_overrun(void *ctx)
+{
+	__u64 small[2] = {};
+
+	ret = bpf_kmesh_h2_parse(small, sizeof(h2req), preface, PREFACE_LEN);
+	return 0;
+}
+
+SEC("?syscall")
+int h2_buf_overrun(void *ctx)
+{
+	char buf[16] = "PRI * HTTP/2.0\r";
+
+	ret = bpf_kmesh_h2_parse(&h2req, sizeof(h2req), buf, 64);
+	return 0;
+}
+
+SEC("?syscall")
+int h2_buf_unbounded(void *ctx)
+{
+	ret = bpf_kmesh_h2_parse(&h2req, sizeof(h2req), preface, any_size);
+	return 0;
+}
+
+/* No bytes at all: the preface is merely incomplete. */
+SEC("?syscall")
+int h2_buf_null(void *ctx)
+{
+	ret = bpf_kmesh_h2_parse(&h2req, sizeof(h2req), NULL, 0);
+	return 0;
+}
+
 /* ---- bpf_kmesh_route_match ---- */
 
 /* Parse the head for real, so only the lie under test is wrong. */
