@@ -36,7 +36,8 @@ install)
 	dkms install -m kmesh -v "$version" -k "$kver" "${opts[@]}"
 	;;
 uninstall)
-	if dkms status -m kmesh -v "$version" "${opts[@]}" | grep -q .; then
+	# not `| grep -q .`: under pipefail a SIGPIPE'd dkms made it false
+	if [ -n "$(dkms status -m kmesh -v "$version" "${opts[@]}")" ]; then
 		dkms remove -m kmesh -v "$version" --all "${opts[@]}"
 	fi
 	rm -rf "$src"

@@ -23,7 +23,9 @@ obj="$base/objtree"
 if [ ! -f "$obj/.kmesh-ready" ]; then
 	mkdir -p "$base"
 	"$src/scripts/extract-vmlinux" "$vmlinuz" >"$base/vmlinux.tmp"
-	readelf -S "$base/vmlinux.tmp" | grep -q '\.BTF' ||
+	# grep without -q: under pipefail, grep -q leaving early kills readelf
+	# with SIGPIPE on a long section list and fails the check.
+	readelf -S --wide "$base/vmlinux.tmp" | grep ' \.BTF ' >/dev/null ||
 		die "extracted vmlinux has no .BTF section"
 	mv "$base/vmlinux.tmp" "$base/vmlinux"
 

@@ -24,8 +24,10 @@ if ! command -v dkms >/dev/null || [ ! -d "/usr/src/linux-headers-$kver" ]; then
 	exit
 fi
 
-has_btf() { readelf -S "$1" | grep -q ' \.BTF '; }
-modinfo_has() { modinfo "$1" | grep -q "$2"; }
+# grep without -q: under pipefail, grep -q leaving early can kill the
+# writer with SIGPIPE and turn a match into a failure.
+has_btf() { readelf -S --wide "$1" | grep ' \.BTF ' >/dev/null; }
+modinfo_has() { modinfo "$1" | grep -- "$2" >/dev/null; }
 
 check "dkms: add, build and install for $kver with module BTF" \
 	env KMESH_BTF_BASE="$KMESH_CACHE/$KMESH_KABI/vmlinux" \
