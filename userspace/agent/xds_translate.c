@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * xDS → mesh model. One pass over the accepted resources builds a whole
- * struct mesh_config; the caller hands it to l4_apply(), the compile and
- * switch that `kmeshctl apply` uses. Every message is read strictly
+ * xDS → mesh model: the apply pipeline's model stage for xDS (pipeline.h).
+ * One pass over the accepted resources builds a whole struct mesh_config;
+ * the caller hands it to pipeline_compile() and pipeline_install(), the
+ * stages `kmeshctl apply` uses. Every message is read strictly
  * (pb_only): a set field this file does not translate is an error naming
  * the resource and the field, never passed over.
  *
