@@ -103,9 +103,9 @@ int l7_fill(const struct mesh_config *cfg, const struct l4_gen *gen,
 					err, err_size);
 	if (a->inbound_fd < 0)
 		return -1;
-	e = gen_map_fill(a->policy_fd, l7->pols, l7->nr_pols, sizeof(*l7->pols),
-			 offsetof(struct l7_policy_rec, service_id), sizeof(__u32),
-			 offsetof(struct l7_policy_rec, pol), sizeof(l7->pols->pol));
+	e = gen_map_fill_arrays(a->policy_fd, l7->pol_ids, l7->pols,
+				l7->nr_pols, sizeof(*l7->pol_ids),
+				sizeof(*l7->pols));
 	if (!e)
 		e = gen_map_fill(a->cidrs_fd, l7->cidrs.v, l7->cidrs.n,
 				 sizeof(*l7->cidrs.v),

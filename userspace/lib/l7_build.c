@@ -1334,9 +1334,10 @@ int l7_compile(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
 	memset(out, 0, sizeof(*out));
 	/* Policies are 13 KB each: only services with rules get one. */
 	out->pols = malloc(n * sizeof(*out->pols));
+	out->pol_ids = malloc(n * sizeof(*out->pol_ids));
 	out->tables = calloc(n, sizeof(*out->tables));
 	out->stale_tables = calloc(n, sizeof(*out->stale_tables));
-	if (!out->pols || !out->tables || !out->stale_tables) {
+	if (!out->pols || !out->pol_ids || !out->tables || !out->stale_tables) {
 		snprintf(err, err_size, "L7 policies: out of memory");
 		return -1;
 	}
@@ -1344,14 +1345,14 @@ int l7_compile(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
 		const struct mesh_service *s = &cfg->services[i];
 		const struct mesh_routes *rt = l7_routes_of(cfg, (int)i);
 		__u32 sid = gen->service_ids[i], table = 0;
-		struct l7_policy_rec *pr = &out->pols[out->nr_pols];
 
 		if (!rt && tables)
 			out->stale_tables[out->nr_stale++] = l7_table_id(slot, sid);
 		if (!l7_service_has_rules(cfg, (int)i))
 			continue;
-		pr->service_id = sid;
-		if (l7_policy_of(cfg, (int)i, sid, &pr->pol, &out->cidrs, &ce)) {
+		out->pol_ids[out->nr_pols] = sid;
+		if (l7_policy_of(cfg, (int)i, sid, &out->pols[out->nr_pols],
+				 &out->cidrs, &ce)) {
 			snprintf(err, err_size, "service '%s': %s", s->name, ce.msg);
 			return -1;
 		}
@@ -1386,6 +1387,7 @@ void l7_gen_free(struct l7_gen *g)
 		free(g->tables[i].blob);
 	free(g->tables);
 	free(g->pols);
+	free(g->pol_ids);
 	free(g->stale_tables);
 	free(g->names);
 	l7_cidrs_free(&g->cidrs);

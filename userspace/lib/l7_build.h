@@ -104,11 +104,6 @@ static inline __u32 l7_table_id(__u32 slot, __u32 service_id)
 	return 1 + slot * KMESH_L4_MAX_SERVICES + service_id;
 }
 
-struct l7_policy_rec {
-	__u32 service_id;
-	struct kmesh_l7_policy pol;
-};
-
 struct l7_name_rec {
 	struct kmesh_l7_name_key key;
 	struct kmesh_l7_name val;
@@ -122,7 +117,10 @@ struct l7_table_rec {
 };
 
 struct l7_gen {
-	struct l7_policy_rec *pols;	/* one per service with L7 rules */
+	/* one policy per service with L7 rules, keys and values apart as a
+	 * map batch takes them (13 KB each: no copy on the way) */
+	__u32 *pol_ids;
+	struct kmesh_l7_policy *pols;
 	size_t nr_pols;
 	struct l7_cidrs cidrs;
 	struct l7_table_rec *tables;	/* with the module: route tables */
