@@ -18,7 +18,7 @@ static bool is_tchar(char c)
 	       (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-bool mesh_is_vchar(char c)
+static bool is_vchar(char c)
 {
 	return c > 0x20 && c < 0x7f;
 }
@@ -129,7 +129,7 @@ const char *mesh_path_chars_problem(const char *s)
 	for (; *s; s++) {
 		if (*s == '?')
 			return "holds '?' (the query is never part of the path)";
-		if (!mesh_is_vchar(*s) || *s == '#')
+		if (!is_vchar(*s) || *s == '#')
 			return "holds a byte no request path can hold";
 	}
 	return NULL;
@@ -195,7 +195,7 @@ static int get_istio_pattern(struct mesh_reader *r, yaml_node_t *node,
 		why = mesh_host_chars_problem(body);
 	else
 		for (i = 0; i < n && !why; i++)
-			if (!mesh_is_vchar(body[i]) && body[i] != ' ' &&
+			if (!is_vchar(body[i]) && body[i] != ' ' &&
 			    body[i] != '\t' && !((unsigned char)body[i] & 0x80))
 				why = "holds a control byte";
 	if (why)

@@ -207,8 +207,6 @@ static int read_field(struct mesh_reader *r, const struct mesh_field *f,
 		return 0;
 	case MESH_T_ADDR:
 		return mesh_read_addr(r, v, path, (__u32 *)at);
-	case MESH_T_TEXT:
-		return mesh_read_text(r, v, path, f->max, !f->min, (char **)at);
 	case MESH_T_METHODS:
 		return mesh_read_methods(r, v, path, (__u32 *)at);
 	case MESH_T_PORTS:

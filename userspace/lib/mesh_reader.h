@@ -96,7 +96,6 @@ enum mesh_type {
 	MESH_T_BOOL,	/* bool */
 	MESH_T_ENUM,	/* one of .names, its index stored in .size bytes */
 	MESH_T_ADDR,	/* __u32[4] */
-	MESH_T_TEXT,	/* char *, malloc'd: .min (0 or 1) .. .max bytes */
 	MESH_T_METHODS,	/* __u32 of KMESH_RT_METHOD_BIT()s */
 	MESH_T_PORTS,	/* struct mesh_port_list */
 	MESH_T_CIDRS,	/* struct mesh_cidr_list */
@@ -136,9 +135,6 @@ struct mesh_field {
 #define MESH_ADDR(n, T, member, req) \
 	{ .name = n, .type = MESH_T_ADDR, .required = req, \
 	  .offset = offsetof(T, member) }
-#define MESH_TEXT(n, T, member, lo, hi) \
-	{ .name = n, .type = MESH_T_TEXT, .offset = offsetof(T, member), \
-	  .min = lo, .max = hi }
 /* MESH_T_METHODS, _PORTS, _CIDRS: the list types of routes and policies */
 #define MESH_LIST(n, t, T, member) \
 	{ .name = n, .type = t, .offset = offsetof(T, member) }
@@ -197,7 +193,6 @@ int mesh_read_list(struct mesh_reader *r, yaml_node_t *node, const char *path,
 
 enum mesh_pat_use { MESH_PAT_PATH, MESH_PAT_HOST, MESH_PAT_VALUE };
 
-bool mesh_is_vchar(char c);
 const char *mesh_path_chars_problem(const char *s);
 const char *mesh_host_chars_problem(const char *s);
 int mesh_read_header_name(struct mesh_reader *r, yaml_node_t *node,
