@@ -197,7 +197,7 @@ int mesh_check_services(struct mesh_reader *r, struct mesh_config *cfg,
 			if (!ref->name[0]) {
 				snprintf(path, sizeof(path), "services[%zu].ports[%zu]", i, j);
 				return mesh_fail_at(r, pt->line, path,
-					       "no cluster: set services[%zu].cluster or this port's cluster", i);
+					            "no cluster: set services[%zu].cluster or this port's cluster", i);
 			}
 			pt->cluster = mesh_resolve_cluster(r, ref);
 			if (pt->cluster < 0)
@@ -207,14 +207,14 @@ int mesh_check_services(struct mesh_reader *r, struct mesh_config *cfg,
 		if (nr_vips > KMESH_L4_MAX_VIPS) {
 			snprintf(path, sizeof(path), "services[%zu]", i);
 			return mesh_fail_at(r, s->line, path,
-				       "more than %d address:port pairs in all services",
-				       KMESH_L4_MAX_VIPS);
+				            "more than %d address:port pairs in all services",
+				            KMESH_L4_MAX_VIPS);
 		}
 		for (k = 0; k < i; k++) {
 			if (!strcmp(cfg->services[k].name, s->name)) {
 				snprintf(path, sizeof(path), "services[%zu].name", i);
 				return mesh_fail_at(r, s->line, path,
-					       "'%s' is also services[%zu]", s->name, k);
+					            "'%s' is also services[%zu]", s->name, k);
 			}
 		}
 		/* VIP:port unique over every service. */
@@ -235,8 +235,8 @@ int mesh_check_services(struct mesh_reader *r, struct mesh_config *cfg,
 								snprintf(path, sizeof(path),
 									 "services[%zu].addresses[%zu]", i, a);
 								return mesh_fail_at(r, s->line, path,
-									       "%s is also served by services[%zu] (%s)",
-									       text, k, o->name);
+									            "%s is also served by services[%zu] (%s)",
+									            text, k, o->name);
 							}
 				}
 			}
@@ -254,8 +254,8 @@ int mesh_check_services(struct mesh_reader *r, struct mesh_config *cfg,
 					snprintf(path, sizeof(path),
 						 "services[%zu].addresses[%zu]", i, a);
 					return mesh_fail_at(r, s->line, path,
-						       "IPv4 address, but cluster '%s' has an IPv6 endpoint (line %d)",
-						       c->name, c->endpoints[k].line);
+						            "IPv4 address, but cluster '%s' has an IPv6 endpoint (line %d)",
+						            c->name, c->endpoints[k].line);
 				}
 			}
 		}
