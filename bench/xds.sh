@@ -11,7 +11,7 @@
 # EDS cluster of ENDPOINTS_PER endpoints (8 by default: 10 would be 10,000
 # endpoints, over KMESH_L4_MAX_ENDPOINTS = 8192). kmesh-agent logs, for each
 # switch, the time from the response's last byte off the stream to the
-# generation switched (l4_apply() returned):
+# generation switched (pipeline_install() returned):
 #   xds_apply_ms_1000svc_10000routes  a running agent receiving the whole
 #                                     mesh (after an empty one): the last
 #                                     response (the one completing it) to

@@ -6,7 +6,7 @@
  * it touches the kernel: the L4 generation (l4_build), and for each
  * service with L7 rules its policy and CIDR entries (l7_build_policy)
  * and its route table blob (l7_build_table), with the ids the generation
- * gave, as l7_prepare() does.
+ * gave, as l7_compile() does.
  *
  * Input: the file, as is. Besides memory safety (ASan, UBSan), checks:
  *  - a refused file gets "f.yaml:LINE: what", LINE within the file;

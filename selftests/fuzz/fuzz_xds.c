@@ -4,7 +4,7 @@
  * server sends, through the agent's decoding (xds_decode) and translation
  * (xds_translate) into the mesh model, then the compile steps of
  * `kmeshctl apply` that need no kernel (l7_check, l4_build), as the agent
- * hands the model to l4_apply().
+ * hands the model to pipeline_compile() and pipeline_install().
  *
  * Input: up to 8 frames, each a little-endian u16 length and that many
  * bytes of a serialized DiscoveryResponse; frames are handled in order

@@ -793,6 +793,80 @@ static void test_l7_cidr_parse(void)
 	tap_end();
 }
 
+/*
+ * docs/config.md#limits quotes every limit of mesh_limits.h as
+ * "VALUE (`NAME`)"; the header is the reader's only source. A constant
+ * added to the header, or a number changed in either, fails here.
+ */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) > 0 && !fseek(f, 0, SEEK_SET) &&
+	    (buf = calloc(1, (size_t)n + 1)) && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static void test_limits_documented(void)
+{
+#define LIMIT(name) { #name, name }
+	static const struct { const char *name; long value; } limits[] = {
+		LIMIT(MESH_MAX_SERVICES), LIMIT(MESH_MAX_CLUSTERS),
+		LIMIT(MESH_MAX_SERVICE_ADDRESSES), LIMIT(MESH_MAX_SERVICE_PORTS),
+		LIMIT(MESH_MAX_CLUSTER_ENDPOINTS), LIMIT(MESH_MAX_ENDPOINT_WEIGHT),
+		LIMIT(MESH_MAX_ROUTES), LIMIT(MESH_MAX_ROUTE_HOSTS),
+		LIMIT(MESH_MAX_HTTP_ROUTES), LIMIT(MESH_MAX_ROUTE_MATCHES),
+		LIMIT(MESH_MAX_MATCH_CONDS), LIMIT(MESH_MAX_ROUTE_SPLIT),
+		LIMIT(MESH_MAX_SPLIT_WEIGHT), LIMIT(MESH_L7_MAX_POLICIES),
+		LIMIT(MESH_MAX_POLICY_RULES), LIMIT(MESH_L7_MAX_RULE_PARTS),
+		LIMIT(MESH_L7_MAX_METHODS), LIMIT(MESH_L7_MAX_PORTS),
+		LIMIT(MESH_L7_MAX_CIDRS), LIMIT(MESH_L7_MAX_PATTERNS),
+		LIMIT(MESH_MAX_VALUE_LEN), LIMIT(MESH_MAX_BODY_LEN),
+	};
+#undef LIMIT
+	char *hdr = slurp(MESH_LIMITS_H), *doc = slurp(CONFIG_MD), *at;
+	size_t i, nr_defines = 0;
+
+	tap_begin("config: docs/config.md quotes every limit of mesh_limits.h, with its value");
+	if (!EXPECT(hdr != NULL) || !EXPECT(doc != NULL))
+		goto out;
+	/* every #define of the header (but its guard) is in the list above */
+	for (at = hdr; (at = strstr(at, "\n#define MESH_")); at++) {
+		char name[64];
+
+		if (sscanf(at, "\n#define %63[A-Z0-9_]", name) != 1 ||
+		    !strcmp(name, "KMESH_MESH_LIMITS_H"))
+			continue;
+		nr_defines++;
+		for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+			if (!strcmp(limits[i].name, name))
+				break;
+		if (!EXPECT(i < sizeof(limits) / sizeof(limits[0])))
+			tap_diag("%s is not checked here: add it to the list", name);
+	}
+	EXPECT_EQ(nr_defines, sizeof(limits) / sizeof(limits[0]));
+	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		char quoted[96];
+
+		snprintf(quoted, sizeof(quoted), "%ld (`%s`)", limits[i].value,
+			 limits[i].name);
+		if (!EXPECT(strstr(doc, quoted) != NULL))
+			tap_diag("docs/config.md lacks \"%s\"", quoted);
+	}
+out:
+	free(hdr);
+	free(doc);
+	tap_end();
+}
+
 int main(void)
 {
 	tap_header();
@@ -809,5 +883,6 @@ int main(void)
 	test_l7_compile();
 	test_l7_cidr_sets();
 	test_l7_cidr_parse();
+	test_limits_documented();
 	return tap_finish();
 }

@@ -2,8 +2,9 @@
 /*
  * kmesh-agent: the node agent. Holds one ADS stream (state of the world)
  * to an xDS v3 management server, translates what it accepts into the
- * mesh model and switches the data plane through l4_apply(), the same
- * compile-and-switch as `kmeshctl apply`. Everything it applies is pinned:
+ * mesh model (xds_translate.c: the apply pipeline's model stage, for
+ * xDS) and hands it to the same compile and install stages as `kmeshctl
+ * apply` (pipeline.h). Everything it applies is pinned:
  * the agent dying, or losing the server, leaves the last applied
  * generation serving traffic.
  *
@@ -31,8 +32,8 @@
 
 #include "ads_stream.h"
 #include "agent_status.h"
-#include "l4_bpf.h"
 #include "mesh_config.h"
+#include "pipeline.h"
 #include "xds_translate.h"
 
 /* google.rpc.Code INVALID_ARGUMENT: what a NACK carries */
@@ -314,7 +315,15 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 		rc = XDS_T_WAITING;
 	}
 	if (rc == XDS_T_OK) {
-		if (l4_apply(&cfg, &gen, msg, sizeof(msg))) {
+		struct mesh_generation built;
+		int e;
+
+		/* model (above) -> compile -> install */
+		e = pipeline_compile(&cfg, true, &built, msg, sizeof(msg));
+		if (!e)
+			e = pipeline_install(&built, &gen, msg, sizeof(msg));
+		mesh_generation_free(&built);
+		if (e) {
 			mesh_config_free(&cfg);
 			a->st.set[t] = prev;
 			xds_set_free(&next);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * xDS → mesh model. One pass over the accepted resources builds a whole
- * struct mesh_config; the caller hands it to l4_apply(), the compile and
- * switch that `kmeshctl apply` uses. Every message is read strictly
+ * xDS → mesh model: the apply pipeline's model stage for xDS (pipeline.h).
+ * One pass over the accepted resources builds a whole struct mesh_config;
+ * the caller hands it to pipeline_compile() and pipeline_install(), the
+ * stages `kmeshctl apply` uses. Every message is read strictly
  * (pb_only): a set field this file does not translate is an error naming
  * the resource and the field, never passed over.
  *
@@ -310,12 +311,16 @@ int xds_wanted_names(const struct xds_state *st, enum xds_type t,
 
 /* ---- translation context ---- */
 
+struct name_index;
+
 struct tctx {
 	const struct xds_state *st;
 	struct mesh_config *cfg;
 	char **cluster_xds;	/* xDS name of cfg->clusters[i] */
 	size_t nr_cds_clusters;	/* the first ones, from CDS: cluster_xds sorted */
 	char **service_src;	/* what made cfg->services[i], for messages */
+	struct name_index *services_by_name, *clusters_by_name;
+	struct name_index *unsent_clusters;	/* cluster_xds after the CDS ones */
 	char *err;
 	size_t err_size;
 	int waiting;
@@ -359,6 +364,83 @@ static __u32 fnv1a(const char *s)
 		h = (h ^ (unsigned char)*s++) * 16777619u;
 	return h;
 }
+
+/*
+ * The kmesh names made so far, to find a repeat without comparing with
+ * every earlier one (thousands of services): chains of indexes by hash.
+ * Entries are added and removed last-in first-out.
+ */
+#define NAME_BUCKETS	4096
+
+struct name_index {
+	int head[NAME_BUCKETS];	/* the last index in the bucket, or -1 */
+	int *next;		/* per index: the one before it in its bucket */
+	size_t n;
+};
+
+static unsigned int name_hash(const char *s)
+{
+	return fnv1a(s) % NAME_BUCKETS;
+}
+
+/* The index of @name among the @x->n names at @base, @stride bytes
+ * apart (with @indirect, pointers to them), or -1. */
+static int name_find(const struct name_index *x, const char *base,
+		     size_t stride, bool indirect, const char *name)
+{
+	const char *at;
+	int i;
+
+	if (!x)
+		return -1;
+	for (i = x->head[name_hash(name)]; i >= 0; i = x->next[i]) {
+		at = base + (size_t)i * stride;
+		if (!strcmp(indirect ? *(const char *const *)at : at, name))
+			return i;
+	}
+	return -1;
+}
+
+/* Index @x->n is @name; 0 or -1 (out of memory). */
+static int name_add(struct name_index **xp, const char *name)
+{
+	struct name_index *x = *xp;
+	unsigned int b = name_hash(name);
+	int *nn;
+
+	if (!x) {
+		x = *xp = malloc(sizeof(*x));
+		if (!x)
+			return -1;
+		memset(x->head, 0xff, sizeof(x->head));
+		x->next = NULL;
+		x->n = 0;
+	}
+	nn = realloc(x->next, (x->n + 1) * sizeof(*nn));
+	if (!nn)
+		return -1;
+	x->next = nn;
+	nn[x->n] = x->head[b];
+	x->head[b] = (int)x->n++;
+	return 0;
+}
+
+/* Take back the last name added (@name). */
+static void name_drop_last(struct name_index *x, const char *name)
+{
+	unsigned int b = name_hash(name);
+
+	if (x && x->n && x->head[b] == (int)x->n - 1)
+		x->head[b] = x->next[--x->n];
+}
+
+static void name_index_free(struct name_index *x)
+{
+	if (x)
+		free(x->next);
+	free(x);
+}
+
 
 /* A kmesh name (1..63 of A-Z a-z 0-9 - _ .) for an xDS name: other
  * characters become '_'; a long name keeps its head and a hash. */
@@ -649,10 +731,13 @@ static int translate_clusters(struct tctx *t)
 			return fail(t, "out of memory");
 		t->cluster_xds[n] = c->name;
 		kmesh_name(c->name, mc->name);
-		for (k = 0; k < n; k++)
-			if (!strcmp(t->cfg->clusters[k].name, mc->name))
-				return fail(t, "Cluster '%s': its kmesh name '%s' is also Cluster '%s''s",
-					    c->name, mc->name, t->cluster_xds[k]);
+		k = (size_t)name_find(t->clusters_by_name, t->cfg->clusters[0].name,
+				      sizeof(*mc), false, mc->name);
+		if (k != (size_t)-1)
+			return fail(t, "Cluster '%s': its kmesh name '%s' is also Cluster '%s''s",
+				    c->name, mc->name, t->cluster_xds[k]);
+		if (name_add(&t->clusters_by_name, mc->name))
+			return fail(t, "out of memory");
 		if (is_eds(c)) {
 			if (c->eds_cluster_config) {
 				static const char *const eds_fields[] = { "eds_config", "service_name", NULL };
@@ -701,7 +786,7 @@ static int cmp_str_ptr(const void *key, const void *elem)
 static int cluster_index(struct tctx *t, const char *xds_name, const char *where)
 {
 	struct mesh_cluster *mc;
-	size_t i, n = t->cfg->nr_clusters;
+	size_t n = t->cfg->nr_clusters;
 	char **hit;
 
 	/* CDS's clusters come first, in name order (the set is sorted);
@@ -710,9 +795,14 @@ static int cluster_index(struct tctx *t, const char *xds_name, const char *where
 					   sizeof(char *), cmp_str_ptr) : NULL;
 	if (hit)
 		return (int)(hit - t->cluster_xds);
-	for (i = t->nr_cds_clusters; i < n; i++)
-		if (!strcmp(t->cluster_xds[i], xds_name))
-			return (int)i;
+	if (n > t->nr_cds_clusters) {
+		int k = name_find(t->unsent_clusters,
+				  (const char *)&t->cluster_xds[t->nr_cds_clusters],
+				  sizeof(char *), true, xds_name);
+
+		if (k >= 0)
+			return (int)t->nr_cds_clusters + k;
+	}
 	if (!xds_name[0]) {
 		fail(t, "%s: empty cluster name", where);
 		return -1;
@@ -737,6 +827,10 @@ static int cluster_index(struct tctx *t, const char *xds_name, const char *where
 	}
 	kmesh_name(xds_name, mc[n].name);
 	t->cfg->nr_clusters++;
+	if (name_add(&t->unsent_clusters, xds_name)) {
+		fail(t, "out of memory");
+		return -1;
+	}
 	return (int)n;
 }
 
@@ -754,10 +848,13 @@ static int add_service(struct tctx *t, const char *name_src, const char *src,
 		return fail(t, "out of memory");
 	t->service_src[n] = strdup(src);
 	kmesh_name(name_src, s->name);
-	for (k = 0; k < n; k++)
-		if (!strcmp(t->cfg->services[k].name, s->name))
-			return fail(t, "%s: service name '%s' is also made by %s",
-				    src, s->name, t->service_src[k]);
+	k = (size_t)name_find(t->services_by_name, t->cfg->services[0].name,
+			      sizeof(*s), false, s->name);
+	if (k != (size_t)-1)
+		return fail(t, "%s: service name '%s' is also made by %s",
+			    src, s->name, t->service_src[k]);
+	if (name_add(&t->services_by_name, s->name))
+		return fail(t, "out of memory");
 	*out = s;
 	return 0;
 }
@@ -1940,6 +2037,7 @@ static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__List
 				xds_translate_note(note);
 			}
 			free(t->service_src[svc]);
+			name_drop_last(t->services_by_name, s->name);
 			t->cfg->nr_services--;
 			continue;
 		}
@@ -2061,6 +2159,9 @@ int xds_translate(const struct xds_state *st, struct mesh_config *cfg,
 	for (i = 0; i < cfg->nr_services && t.service_src; i++)
 		free(t.service_src[i]);
 	free(t.service_src);
+	name_index_free(t.services_by_name);
+	name_index_free(t.clusters_by_name);
+	name_index_free(t.unsent_clusters);
 	/* The names of clusters CDS never sent are copies (cluster_index). */
 	for (i = t.nr_cds_clusters; i < cfg->nr_clusters && t.cluster_xds; i++)
 		free(t.cluster_xds[i]);

@@ -21,6 +21,7 @@
 #include "l7_bpf.h"
 #include "mesh_config.h"
 #include "mode.h"
+#include "pipeline.h"
 
 static int silent_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
@@ -43,12 +44,19 @@ static void summary(const struct mesh_config *cfg, char *buf, size_t size)
 		 cfg->nr_services, vips, cfg->nr_clusters, eps);
 }
 
+/* The pipeline's compile (against the pinned state) and install stages. */
 static int apply_cfg(const char *file, struct mesh_config *cfg)
 {
+	struct mesh_generation next;
 	char err[512], sum[160];
 	__u64 gen;
+	int rc;
 
-	if (l4_apply(cfg, &gen, err, sizeof(err))) {
+	rc = pipeline_compile(cfg, true, &next, err, sizeof(err));
+	if (!rc)
+		rc = pipeline_install(&next, &gen, err, sizeof(err));
+	mesh_generation_free(&next);
+	if (rc) {
 		fprintf(stderr, "kmeshctl: apply %s: %s (the running config is unchanged)\n",
 			file, err);
 		mesh_config_free(cfg);
@@ -100,7 +108,7 @@ int cmd_up(int argc, char **argv)
 	/* A bad file must not leave a half-done up behind; the mode is
 	 * the running one's or, before the first up, not known yet. */
 	mode = kmesh_mode_running();
-	if (file && check_inputs(&file, 1, false, mode, false, &cfg))
+	if (file && check_inputs(&file, 1, false, mode, false, true, &cfg))
 		return 1;
 	libbpf_set_print(silent_print);
 	if (l4_up(cgroup, &adopted, err, sizeof(err))) {
@@ -190,7 +198,9 @@ int cmd_apply(int argc, char **argv)
 		return 1;
 	}
 	/* warnings for the mode this node runs (none before the first up) */
-	if (check_inputs(files, nr, ex, kmesh_mode_running(), strict, &cfg))
+	/* read -> model (-> compile without the kernel for --dry-run; apply
+	 * compiles against the pinned state, then installs) */
+	if (check_inputs(files, nr, ex, kmesh_mode_running(), strict, dry, &cfg))
 		return 1;
 	if (dry) {
 		printf("dry run: %zu services, %zu clusters, %zu routes, %zu policies; nothing applied\n",

@@ -33,13 +33,15 @@ int l7_log_add(struct ring_buffer *rb, bool json, __s64 mono_to_real,
 	       long *count, long max);
 void l7_log_done(void);
 
-/* validate.c: read and compile @files as apply does (no kernel, no
- * privilege); print the result (@explain) and, for @mode "fallback", a
- * line per route that mode does not enforce (errors with @strict). 0, or
- * 1 after printing the error; *@cfg is the model on 0. */
+/* validate.c: the pipeline's read and model stages on @files, and with
+ * @compile its compile stage without the kernel (no privilege); print
+ * the result (@explain) and, for @mode "fallback", a line per route that
+ * mode does not enforce (errors with @strict). 0, or 1 after printing the
+ * error; *@cfg is the model on 0. */
 struct mesh_config;
 int check_inputs(const char *const *files, size_t nr_files, bool explain,
-		 const char *mode, bool strict, struct mesh_config *cfg);
+		 const char *mode, bool strict, bool compile,
+		 struct mesh_config *cfg);
 /* The destination's check (inbound.c). */
 void inbound_status_print(void);
 void inbound_stats_print(bool prometheus);

@@ -11,8 +11,7 @@
 #include <string.h>
 
 #include "kmeshctl.h"
-#include "l4_build.h"
-#include "mesh_input.h"
+#include "pipeline.h"
 
 static const char *const method_names[] = {
 	"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS",
@@ -198,23 +197,34 @@ static void warn_line(void *arg, const char *msg)
 }
 
 int check_inputs(const char *const *files, size_t nr_files, bool explain_it,
-		 const char *mode, bool strict, struct mesh_config *cfg)
+		 const char *mode, bool strict, bool compile,
+		 struct mesh_config *cfg)
 {
-	struct l4_gen gen = {};
+	struct mesh_generation gen;
+	struct mesh_docs docs;
 	char err[768];
 	size_t n;
+	int rc;
 
-	if (mesh_input_load(files, nr_files, NULL, cfg, err, sizeof(err))) {
+	/* read -> model */
+	rc = pipeline_read(files, nr_files, &docs, err, sizeof(err));
+	if (!rc)
+		rc = pipeline_model(&docs, NULL, cfg, err, sizeof(err));
+	mesh_input_free(&docs);
+	if (rc) {
 		fprintf(stderr, "kmeshctl: %s\n", err);
 		return 1;
 	}
-	/* the L4 build too: everything apply computes before bpf() */
-	if (l4_build(cfg, NULL, 0, 1, &gen, err, sizeof(err))) {
-		fprintf(stderr, "kmeshctl: %s: %s\n", files[0], err);
-		mesh_config_free(cfg);
-		return 1;
+	/* -> compile, without the kernel: everything apply computes before bpf() */
+	if (compile) {
+		rc = pipeline_compile(cfg, false, &gen, err, sizeof(err));
+		mesh_generation_free(&gen);
+		if (rc) {
+			fprintf(stderr, "kmeshctl: %s: %s\n", files[0], err);
+			mesh_config_free(cfg);
+			return 1;
+		}
 	}
-	l4_gen_free(&gen);
 	if (explain_it)
 		explain(cfg);
 	if (mode && !strcmp(mode, "fallback")) {
@@ -280,7 +290,7 @@ int cmd_validate(int argc, char **argv)
 		fprintf(stderr, "%s", usage);
 		return 2;
 	}
-	rc = check_inputs(files, nr, ex, mode, strict, &cfg);
+	rc = check_inputs(files, nr, ex, mode, strict, true, &cfg);
 	if (rc)
 		return rc;
 	printf("valid: %zu services, %zu clusters, %zu routes, %zu policies\n",

@@ -104,14 +104,32 @@ int gen_map_clear(int fd, __u32 key_size)
 	return rc;
 }
 
+int gen_map_fill_arrays(int fd, const void *keys, const void *vals, size_t n,
+			__u32 key_size, __u32 value_size)
+{
+	__u32 count = (__u32)n;
+	size_t i;
+	int rc;
+
+	if (!n || !bpf_map_update_batch(fd, keys, vals, &count, NULL))
+		return 0;
+	rc = -errno;
+	if (!no_batches(-rc) || count)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, (const char *)keys + i * key_size,
+					(const char *)vals + i * value_size, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
 int gen_map_fill(int fd, const void *recs, size_t n, size_t rec,
 		 size_t koff, __u32 key_size, size_t voff, __u32 value_size)
 {
 	const char *r = recs;
 	char *keys, *vals;
-	__u32 count = (__u32)n;
 	size_t i;
-	int rc = 0;
+	int rc;
 
 	if (!n)
 		return 0;
@@ -125,16 +143,7 @@ int gen_map_fill(int fd, const void *recs, size_t n, size_t rec,
 		memcpy(keys + i * key_size, r + i * rec + koff, key_size);
 		memcpy(vals + i * value_size, r + i * rec + voff, value_size);
 	}
-	if (!bpf_map_update_batch(fd, keys, vals, &count, NULL))
-		goto out;
-	rc = -errno;
-	if (!no_batches(-rc) || count)
-		goto out;
-	rc = 0;
-	for (i = 0; i < n && !rc; i++)
-		if (bpf_map_update_elem(fd, keys + i * key_size,
-					vals + i * value_size, BPF_ANY))
-			rc = -errno;
+	rc = gen_map_fill_arrays(fd, keys, vals, n, key_size, value_size);
 out:
 	free(keys);
 	free(vals);

@@ -50,5 +50,8 @@ int gen_map_clear(int fd, __u32 key_size);
  */
 int gen_map_fill(int fd, const void *recs, size_t n, size_t rec,
 		 size_t koff, __u32 key_size, size_t voff, __u32 value_size);
+/* The same from @n keys and @n values, each array contiguous. */
+int gen_map_fill_arrays(int fd, const void *keys, const void *vals, size_t n,
+			__u32 key_size, __u32 value_size);
 
 #endif /* KMESH_GEN_MAPS_H */

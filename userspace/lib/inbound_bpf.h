@@ -2,7 +2,7 @@
 /*
  * Inbound authorization (the destination's check): the protected
  * workloads of a generation, compiled from the mesh config on the one
- * apply path (called from l7_prepare/l7_install, switched with the
+ * apply path (called from l7_fill/l7_install, switched with the
  * generation), the sk_skb programs attached at `up`, and the counters.
  */
 #ifndef KMESH_INBOUND_BPF_H

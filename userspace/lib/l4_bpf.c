@@ -922,46 +922,59 @@ static void reset_fresh(struct l4_handle *h, const struct l4_gen *gen)
 	}
 }
 
-int l4_apply(const struct mesh_config *cfg, __u64 *generation,
-	     char *err, size_t err_size)
+int l4_txn_begin(struct l4_txn *t, char *err, size_t err_size)
 {
-	struct kmesh_l4_generation cur, next;
-	struct l4_id_entry *reg = NULL;
-	struct l4_handle h;
-	struct l4_gen gen = {};
-	struct l7_apply l7 = { .policy_fd = -1, .cidrs_fd = -1, .dev_fd = -1,
-				.inbound_fd = -1 };
-	int fd[L4_NR_GEN_MAPS] = { -1, -1, -1, -1 }, lock_fd, rc = -1, e;
-	bool fresh[L4_NR_GEN_MAPS] = {};
-	size_t nr_reg = 0, i;
-	__u32 zero = 0;
-
-	if (l4_open(&h, err, err_size))
+	memset(t, 0, sizeof(*t));
+	t->lock_fd = -1;
+	if (l4_open(&t->h, err, err_size))
 		return -1;
-	lock_fd = lock_pins(err, err_size);
-	if (lock_fd < 0) {
-		l4_close(&h);
-		return -1;
-	}
-	if (l4_read_generation(&h, &cur) || l4_read_registry(&h, &reg, &nr_reg)) {
+	t->lock_fd = lock_pins(err, err_size);
+	if (t->lock_fd < 0)
+		goto fail;
+	if (l4_read_generation(&t->h, &t->cur) ||
+	    l4_read_registry(&t->h, &t->reg, &t->nr_reg)) {
 		snprintf(err, err_size, "read pinned state: %s", strerror(errno));
-		goto out;
+		goto fail;
 	}
-	if (check_pinned_abi(&cur, err, err_size) ||
+	if (check_pinned_abi(&t->cur, err, err_size) ||
 	    kmesh_module_abi_check(err, err_size))
-		goto out;
-	next.generation = cur.generation + 1;
-	next.slot = (cur.slot + 1) % KMESH_L4_SLOTS;
-	next.maps_abi = KMESH_MAPS_ABI_VERSION;
-	/* L7 (policies, route tables into this slot's ids) sets route_table_id
-	 * in gen's services, so it comes before the services map is filled. */
-	if (l4_build(cfg, reg, nr_reg, next.generation, &gen, err, err_size) ||
-	    l7_prepare(cfg, &gen, next.slot, &l7, err, err_size) ||
-	    fill_inner(&h, &gen, next.slot, fd, fresh, err, err_size))
+		goto fail;
+	t->next.generation = t->cur.generation + 1;
+	t->next.slot = (t->cur.slot + 1) % KMESH_L4_SLOTS;
+	t->next.maps_abi = KMESH_MAPS_ABI_VERSION;
+	return 0;
+fail:
+	l4_txn_end(t);
+	return -1;
+}
+
+void l4_txn_end(struct l4_txn *t)
+{
+	free(t->reg);
+	t->reg = NULL;
+	if (t->lock_fd >= 0)
+		close(t->lock_fd);
+	t->lock_fd = -1;
+	l4_close(&t->h);
+}
+
+int l4_install(struct l4_txn *t, const struct mesh_config *cfg,
+	       struct l4_gen *gen, struct l7_gen *l7, int dev_fd,
+	       char *err, size_t err_size)
+{
+	struct l7_apply l7a = { .policy_fd = -1, .cidrs_fd = -1,
+				.inbound_fd = -1 };
+	int fd[L4_NR_GEN_MAPS] = { -1, -1, -1, -1 }, rc = -1, e;
+	bool fresh[L4_NR_GEN_MAPS] = {};
+	__u32 zero = 0, slot = t->next.slot;
+	size_t i;
+
+	if (l7_fill(cfg, gen, slot, l7, dev_fd, &l7a, err, err_size) ||
+	    fill_inner(&t->h, gen, slot, fd, fresh, err, err_size))
 		goto out;
 	/* Registry and counters are outside generations: safe before the flip. */
-	e = gen_map_fill(h.fd[L4_MAP_IDS], gen.ids, gen.nr_ids, sizeof(*gen.ids),
-			 offsetof(struct l4_id_entry, key),
+	e = gen_map_fill(t->h.fd[L4_MAP_IDS], gen->ids, gen->nr_ids,
+			 sizeof(*gen->ids), offsetof(struct l4_id_entry, key),
 			 sizeof(struct kmesh_l4_id_key),
 			 offsetof(struct l4_id_entry, val),
 			 sizeof(struct kmesh_l4_id));
@@ -969,34 +982,30 @@ int l4_apply(const struct mesh_config *cfg, __u64 *generation,
 		snprintf(err, err_size, "update id registry: %s", strerror(-e));
 		goto out;
 	}
-	reset_fresh(&h, &gen);
+	reset_fresh(&t->h, gen);
 	/* New inner maps (a slot that had none) go in; the flip makes them live. */
 	for (i = 0; i < L4_NR_GEN_MAPS; i++) {
-		e = fresh[i] ? gen_map_install(h.fd[L4_MAP_SERVICES + i],
-					       next.slot, fd[i]) : 0;
+		e = fresh[i] ? gen_map_install(t->h.fd[L4_MAP_SERVICES + i],
+					       slot, fd[i]) : 0;
 		if (e) {
 			snprintf(err, err_size, "install generation %llu: %s",
-				 (unsigned long long)next.generation, strerror(-e));
+				 (unsigned long long)t->next.generation, strerror(-e));
 			goto out;
 		}
 	}
-	if (l7_install(&l7, next.slot, err, err_size))
+	if (l7_install(&l7a, slot, err, err_size))
 		goto out;
-	if (bpf_map_update_elem(h.fd[L4_MAP_GENERATION], &zero, &next, BPF_ANY)) {
+	if (bpf_map_update_elem(t->h.fd[L4_MAP_GENERATION], &zero, &t->next,
+				BPF_ANY)) {
 		snprintf(err, err_size, "switch to generation %llu: %s",
-			 (unsigned long long)next.generation, strerror(errno));
+			 (unsigned long long)t->next.generation, strerror(errno));
 		goto out;
 	}
-	*generation = next.generation;
 	rc = 0;
 out:
 	for (i = 0; i < L4_NR_GEN_MAPS; i++)
 		if (fd[i] >= 0)
 			close(fd[i]);
-	l7_apply_free(&l7);
-	l4_gen_free(&gen);
-	free(reg);
-	close(lock_fd);
-	l4_close(&h);
+	l7_apply_free(&l7a);
 	return rc;
 }

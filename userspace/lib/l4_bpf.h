@@ -68,9 +68,30 @@ int l4_default_cgroup(char *buf, size_t size);
 int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size);
 /* Detach everything and remove every pin. *was_up false: nothing to do. */
 int l4_down(bool *was_up, char *err, size_t err_size);
-/* Build the next generation of @cfg aside and switch to it atomically. */
-int l4_apply(const struct mesh_config *cfg, __u64 *generation,
-	     char *err, size_t err_size);
+/*
+ * The pinned state an apply compiles against (ids, the next generation
+ * and slot) and installs into, locked from l4_txn_begin() to
+ * l4_txn_end(): applies and ups exclude each other. pipeline.h runs it.
+ */
+struct l4_txn {
+	struct l4_handle h;
+	int lock_fd;
+	struct kmesh_l4_generation cur, next;
+	struct l4_id_entry *reg;	/* the id registry */
+	size_t nr_reg;
+};
+int l4_txn_begin(struct l4_txn *t, char *err, size_t err_size);
+void l4_txn_end(struct l4_txn *t);
+/*
+ * The install stage: @gen and @l7 (compiled against @t) into the next
+ * slot's maps and the module (@dev_fd, -1 without it), then the switch
+ * to it in one map update. A failure before the switch leaves the live
+ * generation as it was. 0, or -1 with @err.
+ */
+struct l7_gen;
+int l4_install(struct l4_txn *t, const struct mesh_config *cfg,
+	       struct l4_gen *gen, struct l7_gen *l7, int dev_fd,
+	       char *err, size_t err_size);
 
 /* Is kmesh up (anything pinned)? */
 bool l4_is_up(void);

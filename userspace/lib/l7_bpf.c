@@ -30,57 +30,6 @@ static const struct gen_map_spec cidrs_spec = {
 	sizeof(__u64), KMESH_L7_MAX_CIDRS,
 };
 
-struct policy_rec {
-	__u32 service_id;
-	struct kmesh_l7_policy pol;
-};
-
-struct name_rec {
-	struct kmesh_l7_name_key key;
-	struct kmesh_l7_name val;
-};
-
-/* Route and policy names of one apply, written in one batch. */
-struct names {
-	struct name_rec *v;
-	size_t n, cap;
-};
-
-static void add_name(struct names *nm, __u32 kind, __u32 service_id, __u32 id,
-		     const char *name)
-{
-	struct name_rec *r;
-
-	if (nm->n == nm->cap) {
-		size_t cap = nm->cap ? nm->cap * 2 : 256;
-
-		r = realloc(nm->v, cap * sizeof(*r));
-		if (!r)
-			return;		/* names only label stats */
-		nm->v = r;
-		nm->cap = cap;
-	}
-	r = &nm->v[nm->n++];
-	memset(r, 0, sizeof(*r));
-	r->key = (struct kmesh_l7_name_key){ kind, service_id, id };
-	snprintf(r->val.name, sizeof(r->val.name), "%s", name);
-}
-
-static void add_names(struct names *nm, const struct mesh_config *cfg,
-		      int svc, __u32 sid)
-{
-	const struct mesh_routes *rt = l7_routes_of(cfg, svc);
-	size_t j;
-
-	for (j = 0; rt && j < rt->nr_http; j++)
-		add_name(nm, KMESH_L7_NAME_ROUTE, sid, rt->http[j].id,
-			 rt->http[j].name);
-	for (j = 0; j < cfg->nr_authz; j++)
-		if (cfg->authz[j].service == svc)
-			add_name(nm, KMESH_L7_NAME_POLICY, sid, cfg->authz[j].id,
-				 cfg->authz[j].name);
-}
-
 /* The slot's two inner maps, emptied or new. */
 static int take_maps(struct l7_apply *a, __u32 slot, char *err, size_t err_size)
 {
@@ -108,118 +57,77 @@ static int take_maps(struct l7_apply *a, __u32 slot, char *err, size_t err_size)
 	return -1;
 }
 
-/* Service @svc's route table into the module as table @table. */
-static int push_table(struct l7_apply *a, const struct mesh_config *cfg,
-		      int svc, __u32 sid, const __u32 *cluster_ids,
-		      __u32 table, char *err, size_t err_size)
+/* The compiled route tables into the module under the slot's ids. */
+static int push_tables(const struct mesh_config *cfg, const struct l7_gen *l7,
+		       int dev_fd, char *err, size_t err_size)
 {
-	struct l7_check_err ce;
-	void *blob;
-	__u32 len;
+	size_t i;
 	int fmt, e;
 
-	if (l7_table_of(cfg, svc, sid, cluster_ids, &blob, &len, &ce)) {
-		snprintf(err, err_size, "routes of service '%s': %s",
-			 cfg->services[svc].name, ce.msg);
-		return -1;
+	/* tables the previous generation of this slot left */
+	for (i = 0; i < l7->nr_stale; i++)
+		kmesh_table_del(dev_fd, l7->stale_tables[i]);
+	for (i = 0; i < l7->nr_tables; i++) {
+		const struct l7_table_rec *t = &l7->tables[i];
+
+		e = kmesh_table_set(dev_fd, t->table, t->blob, t->len, &fmt);
+		if (e) {
+			snprintf(err, err_size,
+				 "routes of service '%s': the module refused the table: %s",
+				 cfg->services[t->svc].name,
+				 fmt ? kmesh_route_strerror(fmt) : strerror(-e));
+			return -1;
+		}
 	}
-	e = kmesh_table_set(a->dev_fd, table, blob, len, &fmt);
-	free(blob);
-	if (e) {
-		snprintf(err, err_size,
-			 "routes of service '%s': the module refused the table: %s",
-			 cfg->services[svc].name,
-			 fmt ? kmesh_route_strerror(fmt) : strerror(-e));
-		return -1;
-	}
-	a->nr_tables++;
 	return 0;
 }
 
-int l7_prepare(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
-	       struct l7_apply *a, char *err, size_t err_size)
+int l7_fill(const struct mesh_config *cfg, const struct l4_gen *gen,
+	    __u32 slot, struct l7_gen *l7, int dev_fd, struct l7_apply *a,
+	    char *err, size_t err_size)
 {
-	struct policy_rec *pols = NULL;
-	struct names names = {};
-	struct l7_cidrs cidrs = {};
-	struct l7_check_err ce;
-	int names_fd = -1, rc = -1, e;
-	size_t i, j;
+	int names_fd, e;
 
 	memset(a, 0, sizeof(*a));
 	a->policy_fd = a->cidrs_fd = a->inbound_fd = -1;
-	a->dev_fd = kmesh_dev_open();
-	if (a->dev_fd < 0)
-		a->dev_fd = -1;		/* no module: fallback routes alone */
 	if (take_maps(a, slot, err, err_size))
-		goto out;
-	/* Policies are 13 KB each: build them all, then one batch. */
-	pols = malloc((cfg->nr_services + 1) * sizeof(*pols));
-	if (!pols) {
-		snprintf(err, err_size, "L7 policies: out of memory");
-		goto out;
-	}
-	for (i = 0; i < cfg->nr_services; i++) {
-		const struct mesh_service *s = &cfg->services[i];
-		const struct mesh_routes *rt = l7_routes_of(cfg, (int)i);
-		__u32 sid = gen->service_ids[i], table = 0;
-		struct policy_rec *pr = &pols[a->nr_policies];
-
-		/* a table the previous generation of this slot left */
-		if (!rt && a->dev_fd >= 0)
-			kmesh_table_del(a->dev_fd, l7_table_id(slot, sid));
-		if (!l7_service_has_rules(cfg, (int)i))
-			continue;
-		pr->service_id = sid;
-		if (l7_policy_of(cfg, (int)i, sid, &pr->pol, &cidrs, &ce)) {
-			snprintf(err, err_size, "service '%s': %s", s->name, ce.msg);
-			goto out;
-		}
-		a->nr_policies++;
-		if (rt && a->dev_fd >= 0) {
-			table = l7_table_id(slot, sid);
-			if (push_table(a, cfg, (int)i, sid, gen->cluster_ids, table,
-				       err, err_size))
-				goto out;
-		}
-		for (j = 0; j < gen->nr_vips; j++)
-			if (gen->vips[j].val.service_id == sid)
-				gen->vips[j].val.route_table_id = table;
-		add_names(&names, cfg, (int)i, sid);
-	}
+		return -1;
+	if (dev_fd >= 0 && push_tables(cfg, l7, dev_fd, err, err_size))
+		return -1;
+	a->nr_policies = l7->nr_pols;
+	a->nr_tables = l7->nr_tables;
 	/* the workloads these policies protect where requests arrive, and
 	 * what their L4 part refuses at the door (into the CIDR map) */
-	a->inbound_fd = inbound_prepare(cfg, gen, slot, &cidrs, &a->inbound_fresh,
-					&a->nr_workloads, err, err_size);
+	a->inbound_fd = inbound_prepare(cfg, gen, slot, &l7->cidrs,
+					&a->inbound_fresh, &a->nr_workloads,
+					err, err_size);
 	if (a->inbound_fd < 0)
-		goto out;
-	e = gen_map_fill(a->policy_fd, pols, a->nr_policies, sizeof(*pols),
-			 offsetof(struct policy_rec, service_id), sizeof(__u32),
-			 offsetof(struct policy_rec, pol), sizeof(pols->pol));
+		return -1;
+	e = gen_map_fill_arrays(a->policy_fd, l7->pol_ids, l7->pols,
+				l7->nr_pols, sizeof(*l7->pol_ids),
+				sizeof(*l7->pols));
 	if (!e)
-		e = gen_map_fill(a->cidrs_fd, cidrs.v, cidrs.n, sizeof(*cidrs.v),
+		e = gen_map_fill(a->cidrs_fd, l7->cidrs.v, l7->cidrs.n,
+				 sizeof(*l7->cidrs.v),
 				 offsetof(struct l7_cidr_entry, key),
-				 sizeof(cidrs.v->key),
+				 sizeof(l7->cidrs.v->key),
 				 offsetof(struct l7_cidr_entry, sets),
-				 sizeof(cidrs.v->sets));
+				 sizeof(l7->cidrs.v->sets));
 	if (e) {
 		snprintf(err, err_size, "L7 policies and address lists: %s",
 			 strerror(-e));
-		goto out;
+		return -1;
 	}
 	names_fd = kmesh_map_fd("kmesh_l7_names");
-	if (names_fd >= 0)	/* names only label stats: errors do not count */
-		gen_map_fill(names_fd, names.v, names.n, sizeof(*names.v),
-			     offsetof(struct name_rec, key), sizeof(names.v->key),
-			     offsetof(struct name_rec, val), sizeof(names.v->val));
-	rc = 0;
-out:
-	if (names_fd >= 0)
+	if (names_fd >= 0) {	/* names only label stats: errors do not count */
+		gen_map_fill(names_fd, l7->names, l7->nr_names,
+			     sizeof(*l7->names), offsetof(struct l7_name_rec, key),
+			     sizeof(l7->names->key),
+			     offsetof(struct l7_name_rec, val),
+			     sizeof(l7->names->val));
 		close(names_fd);
-	l7_cidrs_free(&cidrs);
-	free(names.v);
-	free(pols);
-	return rc;
+	}
+	return 0;
 }
 
 int l7_install(struct l7_apply *a, __u32 slot, char *err, size_t err_size)
@@ -255,11 +163,9 @@ void l7_apply_free(struct l7_apply *a)
 		close(a->policy_fd);
 	if (a->cidrs_fd >= 0)
 		close(a->cidrs_fd);
-	if (a->dev_fd >= 0)
-		close(a->dev_fd);
 	if (a->inbound_fd >= 0)
 		close(a->inbound_fd);
-	a->policy_fd = a->cidrs_fd = a->dev_fd = a->inbound_fd = -1;
+	a->policy_fd = a->cidrs_fd = a->inbound_fd = -1;
 }
 
 /* ---- reading ---- */

@@ -16,22 +16,15 @@
 
 #include "kmesh_maps.h"
 #include "l4_build.h"
+#include "l7_build.h"
 #include "mesh_config.h"
 
-/* Route table id of a service in a generation slot (ids are per slot, so
- * a new generation never rewrites a table the live one uses). */
-static inline __u32 l7_table_id(__u32 slot, __u32 service_id)
-{
-	return 1 + slot * KMESH_L4_MAX_SERVICES + service_id;
-}
-
-/* Work of one apply, between l7_prepare() and l7_finish(). */
+/* The L7 maps of one install, between l7_fill() and l7_install(). */
 struct l7_apply {
 	int policy_fd;		/* the slot's inner maps, refilled */
 	int cidrs_fd;
 	bool policy_fresh;	/* new: to install (gen_maps.h) */
 	bool cidrs_fresh;
-	int dev_fd;		/* /dev/kmesh, -1 without the module */
 	int inbound_fd;		/* the slot's protected workloads (inbound_bpf.h) */
 	bool inbound_fresh;
 	size_t nr_workloads;
@@ -40,13 +33,14 @@ struct l7_apply {
 };
 
 /*
- * Compile the L7 config of @cfg for generation @gen (ids already chosen):
- * push its route tables into @slot's ids (module present), set the
- * services' route_table_id in @gen, and refill @slot's inner maps. Nothing
- * live changes. 0, or -1 with @err.
+ * The install stage's L7 part: @l7 (l7_compile()) into the module's
+ * route tables (@dev_fd, -1 without the module) and @slot's inner maps,
+ * with the workloads inbound checks protect. Nothing live changes.
+ * 0, or -1 with @err.
  */
-int l7_prepare(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
-	       struct l7_apply *a, char *err, size_t err_size);
+int l7_fill(const struct mesh_config *cfg, const struct l4_gen *gen,
+	    __u32 slot, struct l7_gen *l7, int dev_fd, struct l7_apply *a,
+	    char *err, size_t err_size);
 /* Put new inner maps into @slot (before L4 flips to it). */
 int l7_install(struct l7_apply *a, __u32 slot, char *err, size_t err_size);
 void l7_apply_free(struct l7_apply *a);

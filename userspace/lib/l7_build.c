@@ -1287,3 +1287,109 @@ void l7_cidrs_free(struct l7_cidrs *c)
 	free(c->v);
 	memset(c, 0, sizeof(*c));
 }
+
+/* ---- the L7 part of one generation ---- */
+
+static void add_name(struct l7_gen *g, __u32 kind, __u32 service_id, __u32 id,
+		     const char *name)
+{
+	struct l7_name_rec *r;
+
+	if (g->nr_names == g->cap_names) {
+		size_t cap = g->cap_names ? g->cap_names * 2 : 256;
+
+		r = realloc(g->names, cap * sizeof(*r));
+		if (!r)
+			return;		/* names only label stats */
+		g->names = r;
+		g->cap_names = cap;
+	}
+	r = &g->names[g->nr_names++];
+	memset(r, 0, sizeof(*r));
+	r->key = (struct kmesh_l7_name_key){ kind, service_id, id };
+	snprintf(r->val.name, sizeof(r->val.name), "%s", name);
+}
+
+static void add_names(struct l7_gen *g, const struct mesh_config *cfg,
+		      int svc, __u32 sid)
+{
+	const struct mesh_routes *rt = l7_routes_of(cfg, svc);
+	size_t j;
+
+	for (j = 0; rt && j < rt->nr_http; j++)
+		add_name(g, KMESH_L7_NAME_ROUTE, sid, rt->http[j].id,
+			 rt->http[j].name);
+	for (j = 0; j < cfg->nr_authz; j++)
+		if (cfg->authz[j].service == svc)
+			add_name(g, KMESH_L7_NAME_POLICY, sid, cfg->authz[j].id,
+				 cfg->authz[j].name);
+}
+
+int l7_compile(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
+	       bool tables, struct l7_gen *out, char *err, size_t err_size)
+{
+	size_t n = cfg->nr_services + 1, i, j;
+	struct l7_check_err ce;
+
+	memset(out, 0, sizeof(*out));
+	/* Policies are 13 KB each: only services with rules get one. */
+	out->pols = malloc(n * sizeof(*out->pols));
+	out->pol_ids = malloc(n * sizeof(*out->pol_ids));
+	out->tables = calloc(n, sizeof(*out->tables));
+	out->stale_tables = calloc(n, sizeof(*out->stale_tables));
+	if (!out->pols || !out->pol_ids || !out->tables || !out->stale_tables) {
+		snprintf(err, err_size, "L7 policies: out of memory");
+		return -1;
+	}
+	for (i = 0; i < cfg->nr_services; i++) {
+		const struct mesh_service *s = &cfg->services[i];
+		const struct mesh_routes *rt = l7_routes_of(cfg, (int)i);
+		__u32 sid = gen->service_ids[i], table = 0;
+
+		if (!rt && tables)
+			out->stale_tables[out->nr_stale++] = l7_table_id(slot, sid);
+		if (!l7_service_has_rules(cfg, (int)i))
+			continue;
+		out->pol_ids[out->nr_pols] = sid;
+		if (l7_policy_of(cfg, (int)i, sid, &out->pols[out->nr_pols],
+				 &out->cidrs, &ce)) {
+			snprintf(err, err_size, "service '%s': %s", s->name, ce.msg);
+			return -1;
+		}
+		out->nr_pols++;
+		if (rt && tables) {
+			struct l7_table_rec *t = &out->tables[out->nr_tables];
+
+			table = l7_table_id(slot, sid);
+			t->svc = (int)i;
+			t->table = table;
+			if (l7_table_of(cfg, (int)i, sid, gen->cluster_ids, &t->blob,
+					&t->len, &ce)) {
+				snprintf(err, err_size, "routes of service '%s': %s",
+					 s->name, ce.msg);
+				return -1;
+			}
+			out->nr_tables++;
+		}
+		for (j = 0; j < gen->nr_vips; j++)
+			if (gen->vips[j].val.service_id == sid)
+				gen->vips[j].val.route_table_id = table;
+		add_names(out, cfg, (int)i, sid);
+	}
+	return 0;
+}
+
+void l7_gen_free(struct l7_gen *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nr_tables; i++)
+		free(g->tables[i].blob);
+	free(g->tables);
+	free(g->pols);
+	free(g->pol_ids);
+	free(g->stale_tables);
+	free(g->names);
+	l7_cidrs_free(&g->cidrs);
+	memset(g, 0, sizeof(*g));
+}

@@ -22,6 +22,7 @@
 #include <linux/types.h>
 
 #include "kmesh_maps.h"
+#include "l4_build.h"
 #include "mesh_config.h"
 
 /* Where a config could not be compiled: reported as "file:line: path: msg". */
@@ -93,5 +94,51 @@ void l7_cidrs_free(struct l7_cidrs *c);
  */
 size_t l7_reply(__u16 status, const char *body, size_t body_len, char *buf,
 		size_t size, size_t *head_len);
+
+/* ---- the L7 part of one generation: the pipeline's compile stage ---- */
+
+/* Route table id of a service in a generation slot (ids are per slot, so
+ * a new generation never rewrites a table the live one uses). */
+static inline __u32 l7_table_id(__u32 slot, __u32 service_id)
+{
+	return 1 + slot * KMESH_L4_MAX_SERVICES + service_id;
+}
+
+struct l7_name_rec {
+	struct kmesh_l7_name_key key;
+	struct kmesh_l7_name val;
+};
+
+struct l7_table_rec {
+	int svc;		/* index into cfg->services */
+	__u32 table;		/* l7_table_id() */
+	void *blob;
+	__u32 len;
+};
+
+struct l7_gen {
+	/* one policy per service with L7 rules, keys and values apart as a
+	 * map batch takes them (13 KB each: no copy on the way) */
+	__u32 *pol_ids;
+	struct kmesh_l7_policy *pols;
+	size_t nr_pols;
+	struct l7_cidrs cidrs;
+	struct l7_table_rec *tables;	/* with the module: route tables */
+	size_t nr_tables;
+	__u32 *stale_tables;		/* the slot's tables of services without routes */
+	size_t nr_stale;
+	struct l7_name_rec *names;	/* route and policy names (they label stats) */
+	size_t nr_names, cap_names;
+};
+
+/*
+ * What l7_check() compiled, bound to generation @gen in @slot: policies
+ * and address lists with its service ids, route tables (@tables: the
+ * module is there) with its cluster ids, whose ids go into @gen's
+ * services. Memory only. 0, or -1 with @err.
+ */
+int l7_compile(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
+	       bool tables, struct l7_gen *out, char *err, size_t err_size);
+void l7_gen_free(struct l7_gen *g);
 
 #endif /* KMESH_L7_BUILD_H */

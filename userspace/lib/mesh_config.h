@@ -7,7 +7,7 @@
  *	struct mesh_config cfg;
  *	char err[256];
  *
- *	if (mesh_config_load("mesh.yaml", &cfg, err, sizeof(err)))
+ *	if (mesh_config_parse("mesh.yaml", text, len, &cfg, err, sizeof(err)))
  *		fprintf(stderr, "%s\n", err);	// "mesh.yaml:12: clusters[1]...: ..."
  *	...
  *	mesh_config_free(&cfg);
@@ -24,6 +24,7 @@
 
 #include "kmesh_dev.h"
 #include "kmesh_maps.h"
+#include "mesh_limits.h"
 
 struct mesh_endpoint {
 	__u32 addr[4];		/* network order, IPv4 v4-mapped */
@@ -70,20 +71,6 @@ struct mesh_service {
 };
 
 /* ---- L7: routes (VirtualService-like) and authorization ---- */
-
-/*
- * Lengths of the L7 lists of the mesh file (docs/config.md#limits says
- * the same). The others are the ABI's: KMESH_RT_MAX_HOSTS (hosts),
- * KMESH_L7_MAX_RULES (http routes of a service, rules of a policy),
- * KMESH_RT_MAX_BLOCKS (match entries), KMESH_RT_MAX_CONDS (headers and
- * query_params of an entry), KMESH_RT_MAX_SPLIT (route clusters).
- */
-#define MESH_L7_MAX_METHODS	32	/* methods, not_methods */
-#define MESH_L7_MAX_PORTS	64	/* ports, not_ports, destination.port values */
-#define MESH_L7_MAX_CIDRS	1024	/* ip_blocks, not_ip_blocks, source/destination.ip values */
-#define MESH_L7_MAX_PATTERNS	64	/* paths, hosts, header values (and their not_) */
-#define MESH_L7_MAX_RULE_PARTS	16	/* from, to and when entries of one rule */
-#define MESH_L7_MAX_POLICIES	4096	/* authorization policies in the file */
 
 /* How a string pattern matches (uri, hosts, paths, header values). */
 enum mesh_match {
@@ -242,10 +229,8 @@ struct mesh_config {
 	struct l7_compiled *l7;
 };
 
-/* 0 or -1 with @err filled ("FILE:LINE: PATH: message"). */
-int mesh_config_load(const char *path, struct mesh_config *cfg,
-		     char *err, size_t err_size);
-/* The same from memory; @name stands for the file in messages. */
+/* 0 or -1 with @err filled ("FILE:LINE: PATH: message"); @name stands
+ * for the file in messages. Files, directories and stdin: mesh_input.h. */
 int mesh_config_parse(const char *name, const char *text, size_t len,
 		      struct mesh_config *cfg, char *err, size_t err_size);
 /* One document already loaded by libyaml (mesh_input.c reads streams of

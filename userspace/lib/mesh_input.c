@@ -15,22 +15,6 @@
 #include "istio.h"
 #include "mesh_input.h"
 
-struct input {
-	/* every loaded document, freed at the end */
-	yaml_document_t **docs;
-	size_t nr_docs;
-	/* names of the files read (owned) */
-	char **files;
-	size_t nr_files;
-	struct istio_resource *res;
-	size_t nr_res;
-	/* kmesh's own document, if any */
-	yaml_document_t *own;
-	const char *own_file;
-	int own_line;
-	char *err;
-	size_t err_size;
-};
 
 static int line_of(const yaml_node_t *n)
 {
@@ -65,7 +49,7 @@ static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map,
 	return NULL;
 }
 
-static int add_resource(struct input *in, const char *file,
+static int add_resource(struct mesh_docs *in, const char *file,
 			yaml_document_t *doc, yaml_node_t *root)
 {
 	struct istio_resource *nres;
@@ -81,7 +65,7 @@ static int add_resource(struct input *in, const char *file,
 }
 
 /* A document that is a resource, a List of them, or kmesh's own file. */
-static int sort_doc(struct input *in, const char *file, yaml_document_t *doc,
+static int sort_doc(struct mesh_docs *in, const char *file, yaml_document_t *doc,
 		    int docno)
 {
 	yaml_node_t *root = yaml_document_get_root_node(doc);
@@ -128,7 +112,7 @@ static int sort_doc(struct input *in, const char *file, yaml_document_t *doc,
 	return add_resource(in, file, doc, root);
 }
 
-static int read_stream(struct input *in, const char *file, const char *text,
+static int read_stream(struct mesh_docs *in, const char *file, const char *text,
 		       size_t len)
 {
 	yaml_parser_t parser;
@@ -176,7 +160,7 @@ out:
 	return rc;
 }
 
-static const char *keep_name(struct input *in, const char *name)
+static const char *keep_name(struct mesh_docs *in, const char *name)
 {
 	char **nfiles = realloc(in->files, (in->nr_files + 1) * sizeof(*in->files));
 
@@ -187,7 +171,7 @@ static const char *keep_name(struct input *in, const char *name)
 	return in->files[in->nr_files] ? in->files[in->nr_files++] : NULL;
 }
 
-static int read_fd_file(struct input *in, const char *name, FILE *f)
+static int read_fd_file(struct mesh_docs *in, const char *name, FILE *f)
 {
 	size_t len = 0, cap = 0, n;
 	char *buf = NULL, *nbuf;
@@ -240,9 +224,9 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int read_path(struct input *in, const char *path, int depth);
+static int read_path(struct mesh_docs *in, const char *path, int depth);
 
-static int read_dir(struct input *in, const char *path, int depth)
+static int read_dir(struct mesh_docs *in, const char *path, int depth)
 {
 	struct dirent *de;
 	char **names = NULL, **nn, full[4096];
@@ -286,7 +270,7 @@ static int read_dir(struct input *in, const char *path, int depth)
 	return rc;
 }
 
-static int read_path(struct input *in, const char *path, int depth)
+static int read_path(struct mesh_docs *in, const char *path, int depth)
 {
 	struct stat st;
 	FILE *f;
@@ -314,11 +298,14 @@ static int read_path(struct input *in, const char *path, int depth)
 	return rc;
 }
 
-static int finish(struct input *in, const struct mesh_input_opts *opts,
-		  struct mesh_config *cfg, const char *what)
+int mesh_input_model(struct mesh_docs *in, const struct mesh_input_opts *opts,
+		     struct mesh_config *cfg, char *err, size_t err_size)
 {
 	const char *domain = opts && opts->domain ? opts->domain : "cluster.local";
 
+	memset(cfg, 0, sizeof(*cfg));
+	in->err = err;
+	in->err_size = err_size;
 	if (in->own && in->nr_res) {
 		snprintf(in->err, in->err_size,
 			 "%s:%d: kmesh's mesh file and resources with apiVersion/kind (the first: %s:%d) in one input: apply one or the other",
@@ -332,14 +319,14 @@ static int finish(struct input *in, const struct mesh_input_opts *opts,
 	if (!in->nr_res) {
 		snprintf(in->err, in->err_size,
 			 "%s:1: no documents: expected kmesh's mesh file or resources",
-			 what);
+			 in->what);
 		return -1;
 	}
 	return istio_translate(in->res, in->nr_res, domain, cfg, in->err,
 			       in->err_size);
 }
 
-static void input_free(struct input *in)
+void mesh_input_free(struct mesh_docs *in)
 {
 	size_t i;
 
@@ -352,23 +339,46 @@ static void input_free(struct input *in)
 	free(in->docs);
 	free(in->files);
 	free(in->res);
+	memset(in, 0, sizeof(*in));
+}
+
+int mesh_input_read(const char *const *paths, size_t nr_paths,
+		    struct mesh_docs *in, char *err, size_t err_size)
+{
+	size_t i;
+	int rc = 0;
+
+	memset(in, 0, sizeof(*in));
+	in->err = err;
+	in->err_size = err_size;
+	for (i = 0; i < nr_paths && !rc; i++)
+		rc = read_path(in, paths[i], 0);
+	in->what = !nr_paths ? "input" : strcmp(paths[0], "-") ? paths[0] : "<stdin>";
+	return rc;
+}
+
+int mesh_input_read_text(const char *name, const char *text, size_t len,
+			 struct mesh_docs *in, char *err, size_t err_size)
+{
+	memset(in, 0, sizeof(*in));
+	in->err = err;
+	in->err_size = err_size;
+	in->what = name;
+	return read_stream(in, name, text, len);
 }
 
 int mesh_input_load(const char *const *paths, size_t nr_paths,
 		    const struct mesh_input_opts *opts, struct mesh_config *cfg,
 		    char *err, size_t err_size)
 {
-	struct input in = { .err = err, .err_size = err_size };
-	size_t i;
-	int rc = 0;
+	struct mesh_docs in;
+	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
-	for (i = 0; i < nr_paths && !rc; i++)
-		rc = read_path(&in, paths[i], 0);
+	rc = mesh_input_read(paths, nr_paths, &in, err, err_size);
 	if (!rc)
-		rc = finish(&in, opts, cfg, !nr_paths ? "input" :
-			    strcmp(paths[0], "-") ? paths[0] : "<stdin>");
-	input_free(&in);
+		rc = mesh_input_model(&in, opts, cfg, err, err_size);
+	mesh_input_free(&in);
 	return rc;
 }
 
@@ -376,14 +386,14 @@ int mesh_input_parse(const char *name, const char *text, size_t len,
 		     const struct mesh_input_opts *opts,
 		     struct mesh_config *cfg, char *err, size_t err_size)
 {
-	struct input in = { .err = err, .err_size = err_size };
+	struct mesh_docs in;
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
-	rc = read_stream(&in, name, text, len);
+	rc = mesh_input_read_text(name, text, len, &in, err, err_size);
 	if (!rc)
-		rc = finish(&in, opts, cfg, name);
-	input_free(&in);
+		rc = mesh_input_model(&in, opts, cfg, err, err_size);
+	mesh_input_free(&in);
 	return rc;
 }
 

@@ -24,13 +24,48 @@
 
 #include "mesh_config.h"
 
+/* The read stage's output: every document of the inputs, sorted. */
+struct istio_resource;
+struct yaml_document_s;
+struct mesh_docs {
+	/* every loaded document, freed by mesh_input_free() */
+	struct yaml_document_s **docs;
+	size_t nr_docs;
+	/* names of the files read (owned) */
+	char **files;
+	size_t nr_files;
+	struct istio_resource *res;
+	size_t nr_res;
+	/* kmesh's own document, if any */
+	struct yaml_document_s *own;
+	const char *own_file;
+	int own_line;
+	const char *what;	/* the inputs' name when they hold nothing */
+	char *err;		/* where the stage at work reports */
+	size_t err_size;
+};
+
+/* read: files, directories, "-" (stdin) into documents. 0 or -1 with
+ * @err; mesh_input_free() either way. */
+int mesh_input_read(const char *const *paths, size_t nr_paths,
+		    struct mesh_docs *docs, char *err, size_t err_size);
+int mesh_input_read_text(const char *name, const char *text, size_t len,
+			 struct mesh_docs *docs, char *err, size_t err_size);
+void mesh_input_free(struct mesh_docs *docs);
+
 struct mesh_input_opts {
 	/* Kubernetes cluster domain: "reviews" in namespace "default" is
 	 * reviews.default.svc.<domain>; NULL: cluster.local */
 	const char *domain;
 };
 
-/* 0 or -1 with @err filled. */
+/* model: the documents into @cfg (the mesh file's reader, or the Istio
+ * translation), every check that needs no kernel, L7 compiled once.
+ * 0 or -1 with @err filled. */
+int mesh_input_model(struct mesh_docs *docs, const struct mesh_input_opts *opts,
+		     struct mesh_config *cfg, char *err, size_t err_size);
+
+/* read and model at once. */
 int mesh_input_load(const char *const *paths, size_t nr_paths,
 		    const struct mesh_input_opts *opts, struct mesh_config *cfg,
 		    char *err, size_t err_size);

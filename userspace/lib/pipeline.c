@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The apply pipeline's stages in sequence (pipeline.h). */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pipeline.h"
+#include "route_tables.h"
+
+int pipeline_read(const char *const *paths, size_t nr_paths,
+		  struct mesh_docs *docs, char *err, size_t err_size)
+{
+	return mesh_input_read(paths, nr_paths, docs, err, err_size);
+}
+
+int pipeline_model(struct mesh_docs *docs, const struct mesh_input_opts *opts,
+		   struct mesh_config *cfg, char *err, size_t err_size)
+{
+	return mesh_input_model(docs, opts, cfg, err, err_size);
+}
+
+int pipeline_compile(const struct mesh_config *cfg, bool live,
+		     struct mesh_generation *g, char *err, size_t err_size)
+{
+	const struct l4_id_entry *reg = NULL;
+	size_t nr_reg = 0;
+	__u64 generation = 1;
+	__u32 slot = 0;
+
+	memset(g, 0, sizeof(*g));
+	g->cfg = cfg;
+	g->dev_fd = -1;
+	g->txn.lock_fd = -1;
+	if (live) {
+		if (l4_txn_begin(&g->txn, err, err_size))
+			return -1;
+		g->live = true;
+		g->dev_fd = kmesh_dev_open();
+		if (g->dev_fd < 0)
+			g->dev_fd = -1;	/* no module: fallback routes alone */
+		reg = g->txn.reg;
+		nr_reg = g->txn.nr_reg;
+		generation = g->txn.next.generation;
+		slot = g->txn.next.slot;
+	}
+	if (l4_build(cfg, reg, nr_reg, generation, &g->l4, err, err_size) ||
+	    l7_compile(cfg, &g->l4, slot, g->dev_fd >= 0, &g->l7, err, err_size))
+		return -1;
+	return 0;
+}
+
+int pipeline_install(struct mesh_generation *g, __u64 *generation,
+		     char *err, size_t err_size)
+{
+	if (!g->live) {
+		snprintf(err, err_size, "internal error: install of a generation compiled without the pinned state");
+		return -1;
+	}
+	if (l4_install(&g->txn, g->cfg, &g->l4, &g->l7, g->dev_fd, err,
+		       err_size))
+		return -1;
+	*generation = g->txn.next.generation;
+	return 0;
+}
+
+void mesh_generation_free(struct mesh_generation *g)
+{
+	l7_gen_free(&g->l7);
+	l4_gen_free(&g->l4);
+	if (g->dev_fd >= 0)
+		close(g->dev_fd);
+	g->dev_fd = -1;
+	if (g->live)
+		l4_txn_end(&g->txn);
+	g->live = false;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The apply pipeline: one function per stage, each taking the previous
+ * stage's output, so a config passes each stage once.
+ *
+ *   read     pipeline_read()     files, directories, stdin -> YAML documents
+ *                                (mesh_input.c)
+ *   model    pipeline_model()    documents -> struct mesh_config: the mesh
+ *                                file's reader (mesh_config.c and its
+ *                                sections) or the Istio translation
+ *                                (istio.c); every check that needs no
+ *                                kernel; the L7 rules compiled once
+ *                                (l7_check() in l7_build.c)
+ *   compile  pipeline_compile()  model -> the next generation's contents,
+ *                                in memory: L4 maps with the node's stable
+ *                                ids (l4_build.c), L7 policies and route
+ *                                tables bound to them (l7_compile())
+ *   install  pipeline_install()  contents -> the unused slot's maps and the
+ *                                module's route tables, then the switch
+ *                                (l4_install() in l4_bpf.c, l7_bpf.c,
+ *                                inbound_bpf.c, gen_maps.c)
+ *
+ * kmeshctl apply and up run all four; validate and apply --dry-run stop
+ * before install (compiling against no pinned state); kmesh-agent builds
+ * the model from xDS (xds_translate.c) and enters at compile. A stage that
+ * fails leaves the running generation as it was.
+ */
+#ifndef KMESH_PIPELINE_H
+#define KMESH_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "l4_bpf.h"
+#include "l7_build.h"
+#include "mesh_config.h"
+#include "mesh_input.h"
+
+int pipeline_read(const char *const *paths, size_t nr_paths,
+		  struct mesh_docs *docs, char *err, size_t err_size);
+int pipeline_model(struct mesh_docs *docs, const struct mesh_input_opts *opts,
+		   struct mesh_config *cfg, char *err, size_t err_size);
+
+/* The compile stage's output. */
+struct mesh_generation {
+	const struct mesh_config *cfg;
+	bool live;		/* compiled against the pinned state (locked) */
+	struct l4_txn txn;	/* live: what install writes into */
+	int dev_fd;		/* live: /dev/kmesh, -1 without the module */
+	struct l4_gen l4;
+	struct l7_gen l7;
+};
+
+/*
+ * @live: against the pinned state, which stays locked until
+ * mesh_generation_free() (for install); else with fresh ids, for a check
+ * that needs no kernel. 0, or -1 with @err.
+ */
+int pipeline_compile(const struct mesh_config *cfg, bool live,
+		     struct mesh_generation *g, char *err, size_t err_size);
+/* Install a live @g and switch to it: *@generation is its number. */
+int pipeline_install(struct mesh_generation *g, __u64 *generation,
+		     char *err, size_t err_size);
+void mesh_generation_free(struct mesh_generation *g);
+
+#endif /* KMESH_PIPELINE_H */
