@@ -82,6 +82,7 @@ static int __init kmesh_init(void)
 	err = kmesh_defer_init();
 	if (err)
 		goto err_caps;
+	kmesh_inbound_init();
 	/*
 	 * Last: once registered, kfuncs can be called, and there is no
 	 * way to unregister them short of unloading the module.

@@ -21,6 +21,10 @@ void inbound_status_print(void)
 	       "  http requests to an endpoint of a service with authorization, accepted in the meshed cgroup, are checked before the application reads them;\n"
 	       "  source-only rules refuse the connection at the door (SYN dropped by cgroup_skb/ingress, before accept());\n"
 	       "  local meshed clients of http service ports are checked by their own sk_msg (source) and not again\n");
+	if (inbound_accept_hooked())
+		printf("  accepted sockets: the kmesh module's hook (fexit on inet_accept): blocking reads never get the stream parser's spurious EAGAIN\n");
+	else
+		printf("  accepted sockets: no module hook (module not loaded): a blocking read may get EAGAIN when bytes wait for the stream parser's work\n");
 	if (!inbound_read_global(g))
 		printf("  %llu connections refused at the door, %llu checked on receive, %llu left to the source check; %llu request heads checked, %llu denied, %llu invalid (%llu answered, %llu dropped)\n",
 		       (unsigned long long)g[KMESH_IN_G_L4_REFUSED],

@@ -432,6 +432,13 @@ int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 	}
 	kmesh_mode_decide(&mode);
 	select_variants(skel, &mode);
+	{
+		char abi[256] = "";
+
+		/* a module kmeshctl accepts: present, of our ABI */
+		inbound_select(skel->obj, kmesh_module_present() &&
+				      !kmesh_module_abi_check(abi, sizeof(abi)));
+	}
 	/* Pinned maps are reused as they are: counters, sockets, config. */
 	bpf_object__for_each_map(map, skel->obj) {
 		/* .rodata & co. are the programs' own (bpffs refuses the dot) */
