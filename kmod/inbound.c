@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Accepted sockets of the inbound check (bpf/include/inbound_skb.h): an
- * fexit program on inet_accept hands each one to
- * bpf_kmesh_inbound_accepted() before accept() returns to the application.
+ * Accepted sockets of the inbound check (bpf/include/inbound_skb.h) get
+ * the module's proto_ops before accept() returns to the application, one
+ * of two ways:
+ *  - an fexit program on inet_accept calls bpf_kmesh_inbound_accepted()
+ *    for each (kernels with BPF trampolines: Debian's);
+ *  - the door (cgroup_skb/ingress), on a SYN to a listener, calls
+ *    bpf_kmesh_inbound_listener() where it may call kfuncs (the common
+ *    kfunc hook): the listener's own ops become ours, and do_accept()
+ *    copies a listener's ops (and takes their owner's reference) into
+ *    every socket it accepts.
  *
  * Why. The check is a sockmap stream parser. When bytes arrive while the
  * application holds the socket lock (its own send or receive), the TCP
@@ -93,6 +100,34 @@ static int kmesh_inbound_recvmsg(struct socket *sock, struct msghdr *msg,
 	}
 }
 
+/* Hand bytes received before accept() to the stream parser's work. */
+static void kmesh_inbound_kick(struct sock *sk)
+{
+	struct sk_psock *psock;
+
+	if (skb_queue_empty_lockless(&sk->sk_receive_queue))
+		return;
+	psock = sk_psock_get(sk);
+	if (!psock)
+		return;
+	if (READ_ONCE(psock->strp.work.func) &&
+	    READ_ONCE(psock->progs.stream_parser))
+		strp_check_rcv(&psock->strp);
+	sk_psock_put(sk, psock);
+}
+
+/* A listener's accept: the new socket has our ops already (do_accept). */
+static int kmesh_inbound_accept(struct socket *sock, struct socket *newsock,
+				KMESH_ACCEPT_ARGS)
+{
+	struct kmesh_inbound_family *fam = kmesh_in_family(sock->sk->sk_family);
+	int err = fam->base->accept(sock, newsock, KMESH_ACCEPT_PASS);
+
+	if (!err && newsock->sk)
+		kmesh_inbound_kick(newsock->sk);
+	return err;
+}
+
 __bpf_kfunc_start_defs();
 
 /**
@@ -131,10 +166,60 @@ __bpf_kfunc int bpf_kmesh_inbound_accepted(struct socket *sock)
 	if (parser && cmpxchg(&sock->ops, fam->base,
 				      (const struct proto_ops *)&fam->ops) == fam->base)
 		__module_get(THIS_MODULE);	/* put by __sock_release() */
-	if (parser && !skb_queue_empty_lockless(&sk->sk_receive_queue))
-		strp_check_rcv(&psock->strp);
 	sk_psock_put(sk, psock);
+	if (parser)
+		kmesh_inbound_kick(sk);
 	return parser ? 0 : -ENOENT;
+}
+
+/**
+ * bpf_kmesh_inbound_listener - give a listener the module's proto_ops
+ * @ctx: a cgroup_skb program's packet (a SYN) whose socket is the listener
+ *
+ * Every socket the listener accepts from then on inherits them (see the
+ * top of this file). Only an open TCP listener with an ordinary inet(6)
+ * stream ops is taken; calling it again is harmless.
+ *
+ * Return: 0 (taken, or already ours), -EINVAL (not such a socket),
+ * -EBUSY (its owner holds it, or it is being closed: try on a later SYN).
+ */
+__bpf_kfunc int bpf_kmesh_inbound_listener(struct __sk_buff *ctx)
+{
+	struct sk_buff *skb = (struct sk_buff *)ctx;
+	struct kmesh_inbound_family *fam;
+	struct socket *sock;
+	struct file *file;
+	struct sock *sk;
+	int ret = -EBUSY;
+
+	sk = skb ? skb->sk : NULL;
+	if (!sk || !sk_fullsock(sk) || sk->sk_type != SOCK_STREAM ||
+	    sk->sk_protocol != IPPROTO_TCP)
+		return -EINVAL;
+	fam = kmesh_in_family(sk->sk_family);
+	if (!fam)
+		return -EINVAL;
+	rcu_read_lock();
+	sock = READ_ONCE(sk->sk_socket);
+	file = sock ? READ_ONCE(sock->file) : NULL;
+	/* a live file: __sock_release() cannot have read the ops yet */
+	if (!file || !kmesh_get_file_live(file)) {
+		rcu_read_unlock();
+		return -EBUSY;
+	}
+	rcu_read_unlock();
+	if (READ_ONCE(sock->ops) == &fam->ops) {
+		ret = 0;
+	} else if (READ_ONCE(sk->sk_state) == TCP_LISTEN &&
+		   cmpxchg(&sock->ops, fam->base,
+			   (const struct proto_ops *)&fam->ops) == fam->base) {
+		__module_get(THIS_MODULE);	/* put by __sock_release() */
+		ret = 0;
+	} else if (READ_ONCE(sock->ops) != fam->base) {
+		ret = -EINVAL;
+	}
+	fput(file);
+	return ret;
 }
 
 __bpf_kfunc_end_defs();
@@ -150,6 +235,7 @@ static void kmesh_inbound_learn(int family, struct kmesh_inbound_family *fam)
 	fam->ops = *sock->ops;
 	fam->ops.owner = THIS_MODULE;
 	fam->ops.recvmsg = kmesh_inbound_recvmsg;
+	fam->ops.accept = kmesh_inbound_accept;
 	fam->base = sock->ops;
 	sock_release(sock);
 }

@@ -173,6 +173,7 @@ BTF_ID_FLAGS(func, bpf_kmesh_msg_chunks)	/* l7.c */
 BTF_ID_FLAGS(func, bpf_kmesh_defer_connect)	/* defer.c */
 BTF_ID_FLAGS(func, bpf_kmesh_deferred_route)	/* defer.c */
 BTF_ID_FLAGS(func, bpf_kmesh_deferred_reply)	/* defer.c */
+BTF_ID_FLAGS(func, bpf_kmesh_inbound_listener)	/* inbound.c */
 BTF_KFUNCS_END(kmesh_kfunc_ids)
 
 static const struct btf_kfunc_id_set kmesh_kfunc_set = {

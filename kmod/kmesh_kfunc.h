@@ -32,8 +32,9 @@
  *  3: struct kmesh_http_req.reserved became parse_opts (in: a service's
  *     path_normalization for the parser kfuncs); same layout.
  *     bpf_kmesh_defer_connect() takes the same options (parse_opts).
- *  4: bpf_kmesh_inbound_accepted(), for tracing programs (fexit on
- *     inet_accept); no struct changed.
+ *  4: bpf_kmesh_inbound_accepted() (tracing programs: fexit on
+ *     inet_accept) and bpf_kmesh_inbound_listener() (cgroup_skb, through
+ *     the common hook); no struct changed.
  */
 #define KMESH_KFUNC_ABI_VERSION	4
 
@@ -405,7 +406,11 @@ extern int bpf_kmesh_deferred_reply(struct bpf_sock_addr *ctx,
  * module.
  */
 struct socket;
+struct __sk_buff;
 extern int bpf_kmesh_inbound_accepted(struct socket *sock) KMESH_KSYM_WEAK;
+/* For the door (cgroup_skb/ingress) on a SYN, where kfuncs are callable
+ * from cgroup_skb programs (the common hook). */
+extern int bpf_kmesh_inbound_listener(struct __sk_buff *ctx) KMESH_KSYM_WEAK;
 #endif
 
 #ifdef KMESH_KSYM

@@ -655,8 +655,7 @@ __noinline int kmesh_inbound_syn(struct __sk_buff *skb, __u32 hl, __u32 v4)
  * them (one RTO, 200 ms or more, for data that beat accept()). Pure ACKs
  * and FINs pass.
  */
-SEC("cgroup_skb/ingress")
-int kmesh_inbound_ingress(struct __sk_buff *skb)
+static __always_inline int in_ingress(struct __sk_buff *skb, bool kf)
 {
 	struct bpf_sock *sk = skb->sk;
 	struct inbound_conn *st;
@@ -685,7 +684,12 @@ int kmesh_inbound_ingress(struct __sk_buff *skb)
 			return 1;
 		if ((flags & 0x12) != 0x02)	/* SYN without ACK */
 			return 1;
-		return kmesh_inbound_syn(skb, hl, v4) ? 1 : 0;
+		if (!kmesh_inbound_syn(skb, hl, v4))
+			return 0;
+		/* the module's ops for what it accepts (kmod/inbound.c) */
+		if (kf)
+			bpf_kmesh_inbound_listener(skb);
+		return 1;
 	}
 	if (sk->state != BPF_TCP_ESTABLISHED)
 		return 1;
@@ -708,6 +712,19 @@ int kmesh_inbound_ingress(struct __sk_buff *skb)
 		return 1;
 	inbound_global(KMESH_IN_G_EARLY, 1);
 	return 0;
+}
+
+SEC("cgroup_skb/ingress")
+int kmesh_inbound_ingress(struct __sk_buff *skb)
+{
+	return in_ingress(skb, false);
+}
+
+/* Where cgroup_skb programs may call the module's kfuncs (common hook). */
+SEC("cgroup_skb/ingress")
+int kmesh_inbound_ingress_kf(struct __sk_buff *skb)
+{
+	return in_ingress(skb, true);
 }
 
 #endif /* KMESH_INBOUND_SKB_H */

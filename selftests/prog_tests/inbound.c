@@ -589,7 +589,7 @@ static void test_up(void)
 	EXPECT_EQ(ctl(out, sizeof(out), "status"), 0);
 	EXPECT(strstr(out, "inbound authz: on receive at protected workloads"));
 	/* the VM lanes load the module: its hook on accepted sockets runs */
-	accept_hooked = strstr(out, "accepted sockets: the kmesh module's hook");
+	accept_hooked = strstr(out, "accepted sockets: the kmesh module's recvmsg");
 	if (getenv("KMESH_LANE"))
 		EXPECT(accept_hooked);
 	if (tap_failed_now())

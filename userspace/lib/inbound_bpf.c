@@ -20,6 +20,7 @@
 #define VERDICT	"kmesh_inbound_verdict"
 #define SOCKS	"kmesh_inbound_socks"
 #define INGRESS	"kmesh_inbound_ingress"
+#define INGRESS_KF	"kmesh_inbound_ingress_kf"	/* same pins as INGRESS */
 #define ACCEPT	"kmesh_inbound_accept"
 
 /* ---- compile ---- */
@@ -318,12 +319,18 @@ int inbound_install(int fd, __u32 slot, char *err, size_t err_size)
 
 /* ---- up / down ---- */
 
-void inbound_select(struct bpf_object *obj, bool module)
+void inbound_select(struct bpf_object *obj, bool module, bool kfunc)
 {
 	struct bpf_program *p = bpf_object__find_program_by_name(obj, ACCEPT);
 
 	if (p)
 		bpf_program__set_autoload(p, module);
+	p = bpf_object__find_program_by_name(obj, INGRESS);
+	if (p)
+		bpf_program__set_autoload(p, !kfunc);
+	p = bpf_object__find_program_by_name(obj, INGRESS_KF);
+	if (p)
+		bpf_program__set_autoload(p, kfunc);
 }
 
 /* The module's hook on accepted sockets (bpf/sockops.bpf.c): a
@@ -407,6 +414,9 @@ int inbound_attach(struct bpf_object *obj, int cg_fd, char *err, size_t err_size
 		struct bpf_program *p = bpf_object__find_program_by_name(obj, INGRESS);
 		struct bpf_link *link;
 		int fd;
+
+		if (p && !bpf_program__autoload(p))
+			p = bpf_object__find_program_by_name(obj, INGRESS_KF);
 
 		if (!p) {
 			snprintf(err, err_size, "BPF object without %s", INGRESS);
