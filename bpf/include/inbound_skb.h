@@ -640,6 +640,14 @@ __noinline int kmesh_inbound_syn(struct __sk_buff *skb, __u32 hl, __u32 v4)
 }
 
 /*
+ * Set by `kmeshctl up` before load: the kmesh module takes every accepted
+ * socket of the check (kmod/inbound.c) and hands bytes that arrived
+ * before accept() to the stream parser there, so the door lets them in.
+ * 0: the door drops them until the application has accepted the socket.
+ */
+const volatile __u32 kmesh_in_early_parsed = 0;
+
+/*
  * The door of the meshed cgroup, on every packet it receives: returns at
  * once for anything but a SYN to a listener or a segment of a connection
  * checked on receive.
@@ -648,12 +656,14 @@ __noinline int kmesh_inbound_syn(struct __sk_buff *skb, __u32 hl, __u32 v4)
  *
  * Data before accept(): a socket has no struct socket until accept()
  * returns it, and the stream parser cannot read it then: data that
- * arrives early stays in the receive queue, and the application's first
- * read fails with EAGAIN while the kernel hands it to the parser late
- * (tcp_bpf_recvmsg_parser). So a checked connection's data segments are
- * dropped until the application has accepted it; the client retransmits
- * them (one RTO, 200 ms or more, for data that beat accept()). Pure ACKs
- * and FINs pass.
+ * arrives early stays in the receive queue. Where the module takes the
+ * accepted sockets (kmesh_in_early_parsed), it hands those bytes to the
+ * parser when accept() returns them, and they pass here. Elsewhere the
+ * application's first read would fail with EAGAIN while the kernel hands
+ * them to the parser late (tcp_bpf_recvmsg_parser), so a checked
+ * connection's data segments are dropped until the application has
+ * accepted it; the client retransmits them (one RTO, 200 ms or more, for
+ * data that beat accept()). Pure ACKs and FINs pass.
  */
 static __always_inline int in_ingress(struct __sk_buff *skb, bool kf)
 {
@@ -704,6 +714,8 @@ static __always_inline int in_ingress(struct __sk_buff *skb, bool kf)
 		st->accepted = 1;
 		return 1;
 	}
+	if (kmesh_in_early_parsed)
+		return 1;
 	/* payload bytes: the segment minus IP and TCP headers */
 	if (bpf_skb_load_bytes(skb, hl + 12, &doff, 1))
 		return 1;

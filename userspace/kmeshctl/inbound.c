@@ -29,7 +29,7 @@ void inbound_status_print(void)
 	else if (mode && !strcmp(mode, "kfunc"))
 		printf("  accepted sockets: the kmesh module's recvmsg (inherited from the listener, taken at its first SYN by the door): blocking reads never get the stream parser's spurious EAGAIN; bytes before accept() are parsed at once\n");
 	else
-		printf("  accepted sockets: no module hook (module not loaded, or no BPF trampolines and no kfuncs from cgroup_skb): a blocking read may get EAGAIN when bytes wait for the stream parser's work\n");
+		printf("  accepted sockets: no module hook (module not loaded, or no BPF trampolines and no kfuncs from cgroup_skb): a blocking read may get EAGAIN when bytes wait for the stream parser's work; data before accept() is dropped at the door until the application accepts (the client retransmits it)\n");
 	if (!inbound_read_global(g))
 		printf("  %llu connections refused at the door, %llu checked on receive, %llu left to the source check; %llu request heads checked, %llu denied, %llu invalid (%llu answered, %llu dropped)\n",
 		       (unsigned long long)g[KMESH_IN_G_L4_REFUSED],

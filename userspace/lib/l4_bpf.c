@@ -440,6 +440,9 @@ int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 		}
 		select_variants(skel, &mode);
 		inbound_select(skel->obj, hook, mode.kfunc_msg);
+		/* the module takes accepted sockets: by the accept hook, or
+		 * by the listener (the door's kfunc variant) */
+		skel->rodata->kmesh_in_early_parsed = hook || mode.kfunc_msg;
 		/* Pinned maps are reused as they are: counters, sockets, config. */
 		bpf_object__for_each_map(map, skel->obj) {
 			/* .rodata & co. are the programs' own (bpffs refuses the dot) */
