@@ -30,8 +30,8 @@
  *    application sees bytes, EOF or a real error, never that -EAGAIN. The
  *    copy's owner is this module (a reference per socket, dropped by
  *    __sock_release() after our release), as in defer.c.
- *  - Bytes already received are handed to the strparser's work at once
- *    (strp_check_rcv), so they are checked before the application asks.
+ *  - Bytes already received are parsed at once (kmesh_inbound_kick), so
+ *    they are checked before the application asks.
  */
 #include <linux/skmsg.h>
 #include <linux/sched/signal.h>
@@ -100,10 +100,17 @@ static int kmesh_inbound_recvmsg(struct socket *sock, struct msghdr *msg,
 	}
 }
 
-/* Hand bytes received before accept() to the stream parser's work. */
+/*
+ * Hand bytes received before accept() to the stream parser, in process
+ * context right after accept(): run the socket's data_ready as the TCP
+ * receive path does (BH off, bh_lock_sock, not owned by a user), so the
+ * strparser reads them now instead of queueing its work; if a user holds
+ * the socket, its work item does it.
+ */
 static void kmesh_inbound_kick(struct sock *sk)
 {
 	struct sk_psock *psock;
+	bool done = false;
 
 	if (skb_queue_empty_lockless(&sk->sk_receive_queue))
 		return;
@@ -111,8 +118,18 @@ static void kmesh_inbound_kick(struct sock *sk)
 	if (!psock)
 		return;
 	if (READ_ONCE(psock->strp.work.func) &&
-	    READ_ONCE(psock->progs.stream_parser))
-		strp_check_rcv(&psock->strp);
+	    READ_ONCE(psock->progs.stream_parser)) {
+		local_bh_disable();
+		bh_lock_sock(sk);
+		if (!sock_owned_by_user(sk)) {
+			sk->sk_data_ready(sk);
+			done = true;
+		}
+		bh_unlock_sock(sk);
+		local_bh_enable();
+		if (!done)
+			strp_check_rcv(&psock->strp);
+	}
 	sk_psock_put(sk, psock);
 }
 

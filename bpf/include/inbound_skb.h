@@ -541,7 +541,8 @@ static __always_inline void in_log_l4(const __u32 *src, __u16 sport,
  * A SYN to a listener in the meshed cgroup: refuse it (drop: the client
  * sees its connect time out) when the workload's policies decide from
  * the source address alone that no request of it may pass (see
- * KMESH_IN_L4_*). Global: verified once. Returns the verdict (1 pass).
+ * KMESH_IN_L4_*). Global: verified once. Returns the verdict: 0 refuse,
+ * 1 pass, 2 pass to a protected workload.
  */
 __noinline int kmesh_inbound_syn(struct __sk_buff *skb, __u32 hl, __u32 v4)
 {
@@ -636,7 +637,7 @@ __noinline int kmesh_inbound_syn(struct __sk_buff *skb, __u32 hl, __u32 v4)
 			  reason == KMESH_L7_R_DENY_POLICY ? (__u32)pol : 0, reason);
 		return 0;
 	}
-	return 1;
+	return 2;
 }
 
 /*
@@ -671,6 +672,7 @@ static __always_inline int in_ingress(struct __sk_buff *skb, bool kf)
 	struct inbound_conn *st;
 	struct tcp_sock *tp;
 	__u32 hl, tot, v4;
+	int r;
 	__u64 cookie;
 	__u8 b, doff, flags;
 
@@ -694,10 +696,12 @@ static __always_inline int in_ingress(struct __sk_buff *skb, bool kf)
 			return 1;
 		if ((flags & 0x12) != 0x02)	/* SYN without ACK */
 			return 1;
-		if (!kmesh_inbound_syn(skb, hl, v4))
+		r = kmesh_inbound_syn(skb, hl, v4);
+		if (!r)
 			return 0;
-		/* the module's ops for what it accepts (kmod/inbound.c) */
-		if (kf)
+		/* a protected workload's listener: the module's ops for
+		 * what it accepts (kmod/inbound.c) */
+		if (kf && r == 2)
 			bpf_kmesh_inbound_listener(skb);
 		return 1;
 	}
