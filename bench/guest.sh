@@ -39,5 +39,7 @@ done
 
 # ---- traffic: every path of the lane, interleaved ----
 bench_traffic "${BENCH_PATHS:-direct l4 l4redir l7 haproxy}"
+# the destination's check with the module (its accept hook): on request
+[ "${RUN_INBOUND:-0}" = 1 ] && run_inbound
 log "done"
 exit 0

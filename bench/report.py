@@ -299,7 +299,7 @@ HEADLINE = (
 )
 
 
-def inbound_figures(lane, fig):
+def inbound_figures(lane, fig, prefix=""):
     """The destination's check (issue 18): a protected workload's keep-alive
     throughput over an unprotected one's (ratio of medians, both measured
     in every repetition), and a connection's first request (new connection
@@ -307,15 +307,15 @@ def inbound_figures(lane, fig):
     why = next((w for (k, p, _n), w in lane.skips.items() if k == "inbound"), None)
     on = lane.m("inbound", "inbound_on", "rps", conc=16)
     off = lane.m("inbound", "inbound_off", "rps", conc=16)
-    fig.add("inbound_authz_overhead_ratio", ratio(on, off),
+    fig.add(f"{prefix}inbound_authz_overhead_ratio", ratio(on, off),
             skipped=why or "no inbound measurement in this run")
     # the penalty hits the connections whose request beats accept(): a
     # share that varies, so the p50 may miss it; p99 and the rate show it
     for p in ("on", "off"):
         v = lane.m("inbound_conn", f"inbound_{p}", "p99_us", conc=4)
-        fig.add(f"inbound_first_request_p99_ms_{p}", v / 1000 if v is not None else None,
+        fig.add(f"{prefix}inbound_first_request_p99_ms_{p}", v / 1000 if v is not None else None,
                 skipped=why or "no inbound measurement in this run")
-    fig.add("inbound_newconn_rps_ratio",
+    fig.add(f"{prefix}inbound_newconn_rps_ratio",
             ratio(lane.m("inbound_conn", "inbound_on", "rps", conc=4),
                   lane.m("inbound_conn", "inbound_off", "rps", conc=4)),
             skipped=why or "no inbound measurement in this run", digits=3)
@@ -926,6 +926,10 @@ def main():
                 skipped=None if host else "needs the host lane")
     if host:
         inbound_figures(host, fig)
+    # the VM lanes (BENCH_VM_INBOUND=1): with the module's accept hook
+    for l in lanes:
+        if l.name != "host" and l.m("inbound", "inbound_on", "rps", conc=16) is not None:
+            inbound_figures(l, fig, f"{l.name}_")
     headline_figures(fig, lanes)
 
     # plots

@@ -16,6 +16,9 @@
 #                           picks them (default: both when their kernel is
 #                           ready; the kfunc kernel is never built here)
 #   BENCH_HOST=0            skip the host lane
+#   BENCH_VM_INBOUND=1      the VM lanes also run the inbound rows (with
+#                           the module: data before accept() parsed at
+#                           accept instead of dropped at the door)
 #
 # Lanes, each one self-contained (every path of a comparison runs in the
 # same lane, interleaved A B C A B C ..., and only ratios inside a lane are
@@ -136,6 +139,7 @@ for lane in $lanes; do
 		echo "LANE=$lane BIN=$BIN KMESHCTL=/usr/bin/kmeshctl WORK=/tmp/bench CG=/sys/fs/cgroup/bench ROWS="
 		echo "LAT_FRACTION=$LAT_FRACTION HAPROXY_BIN=${HAPROXY_BIN} NGINX_BIN= MEM_COUNTS='${VM_MEM_COUNTS:-$MEM_COUNTS}' $VM_SETTINGS"
 		echo "BENCH_PATHS='$VM_PATHS'"
+		echo "RUN_INBOUND=${BENCH_VM_INBOUND:-0}"
 		cat "$here/lib.sh" "$here/guest.sh"
 	} >"$guest"
 	extra="$BIN/loadgen $BIN/benchsrv $BIN/bpfmem $BIN/routemem ${HAPROXY_BIN}"

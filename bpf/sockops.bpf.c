@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* sockops: sockhash membership on ESTABLISHED, accounting on TCP_CLOSE. */
+/*
+ * sockops: sockhash membership on ESTABLISHED, accounting on TCP_CLOSE;
+ * and the accepted socket's hook into the module (below).
+ */
 #include "l4_sock.h"
+#include <bpf/bpf_tracing.h>
 
 SEC("sockops")
 int kmesh_sockops(struct bpf_sock_ops *ops)
@@ -23,6 +27,23 @@ int kmesh_sockops(struct bpf_sock_ops *ops)
 		break;
 	}
 	return 1;
+}
+
+/*
+ * fexit on inet_accept, loaded only where the kmesh module is: every
+ * accepted socket that carries the inbound check's stream parser is
+ * handed to the module (bpf_kmesh_inbound_accepted, kmod/inbound.c)
+ * before accept() returns, so that a blocking read never sees the stream
+ * parser's spurious -EAGAIN and bytes received before accept() go to the
+ * parser at once. The module refuses anything that is not such a socket.
+ */
+SEC("fexit/inet_accept")
+int BPF_PROG(kmesh_inbound_accept, struct socket *sock, struct socket *newsock,
+	     int flags, bool kern, int ret)
+{
+	if (!ret && newsock && newsock->sk)
+		bpf_kmesh_inbound_accepted(newsock);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -64,4 +64,15 @@
 #define kmesh_get_file_live(f)	get_file_rcu(f)
 #endif
 
+/* ---- inbound check's sockets (kmod/inbound.c) ---- */
+
+/* 6.10 passed accept()'s flags and kern in struct proto_accept_arg. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#define KMESH_ACCEPT_ARGS	struct proto_accept_arg *arg
+#define KMESH_ACCEPT_PASS	arg
+#else
+#define KMESH_ACCEPT_ARGS	int flags, bool kern
+#define KMESH_ACCEPT_PASS	flags, kern
+#endif
+
 #endif /* KMESH_COMPAT_H */

@@ -174,11 +174,26 @@ BTF_ID_FLAGS(func, bpf_kmesh_h2_parse)		/* h2.c */
 BTF_ID_FLAGS(func, bpf_kmesh_defer_connect)	/* defer.c */
 BTF_ID_FLAGS(func, bpf_kmesh_deferred_route)	/* defer.c */
 BTF_ID_FLAGS(func, bpf_kmesh_deferred_reply)	/* defer.c */
+BTF_ID_FLAGS(func, bpf_kmesh_inbound_listener)	/* inbound.c */
 BTF_KFUNCS_END(kmesh_kfunc_ids)
 
 static const struct btf_kfunc_id_set kmesh_kfunc_set = {
 	.owner = THIS_MODULE,
 	.set = &kmesh_kfunc_ids,
+};
+
+/*
+ * Tracing programs (fexit on inet_accept) get their own set: on 6.1 a
+ * module has one set per hook, and these kfuncs act on kernel objects
+ * that only a tracing program's arguments provide.
+ */
+BTF_KFUNCS_START(kmesh_tracing_kfunc_ids)
+BTF_ID_FLAGS(func, bpf_kmesh_inbound_accepted)	/* inbound.c */
+BTF_KFUNCS_END(kmesh_tracing_kfunc_ids)
+
+static const struct btf_kfunc_id_set kmesh_tracing_kfunc_set = {
+	.owner = THIS_MODULE,
+	.set = &kmesh_tracing_kfunc_ids,
 };
 
 static const struct {
@@ -223,6 +238,12 @@ int kmesh_kfuncs_register(void)
 		}
 		pr_err("registering kfuncs for %s programs failed: %d\n",
 		       kmesh_kfunc_hook_types[i].name, err);
+		return err;
+	}
+	err = register_btf_kfunc_id_set(BPF_PROG_TYPE_TRACING,
+					&kmesh_tracing_kfunc_set);
+	if (err) {
+		pr_err("registering kfuncs for tracing programs failed: %d\n", err);
 		return err;
 	}
 	WRITE_ONCE(kmesh_kfunc_hooks, hooks);

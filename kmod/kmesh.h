@@ -19,6 +19,9 @@ extern u32 kmesh_kfunc_hooks;
 
 int kmesh_kfuncs_register(void);
 
+/* Accepted sockets of the inbound check (inbound.c). */
+void kmesh_inbound_init(void);
+
 /* A kmesh_route_match() error as a kfunc returns it: out of the errno range. */
 static inline int kmesh_kfunc_route_ret(int err)
 {

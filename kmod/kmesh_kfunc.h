@@ -32,8 +32,11 @@
  *  3: struct kmesh_http_req.reserved became parse_opts (in: a service's
  *     path_normalization for the parser kfuncs); same layout.
  *     bpf_kmesh_defer_connect() takes the same options (parse_opts).
+ *  4: bpf_kmesh_inbound_accepted() (tracing programs: fexit on
+ *     inet_accept) and bpf_kmesh_inbound_listener() (cgroup_skb, through
+ *     the common hook); no struct changed.
  */
-#define KMESH_KFUNC_ABI_VERSION	3
+#define KMESH_KFUNC_ABI_VERSION	4
 
 /* Release of the module and tools built from this tree. */
 #define KMESH_VERSION_MAJOR	0
@@ -507,6 +510,17 @@ extern int bpf_kmesh_deferred_route(struct bpf_sock_addr *ctx,
 				    struct kmesh_route_query *query) KMESH_KSYM_WEAK;
 extern int bpf_kmesh_deferred_reply(struct bpf_sock_addr *ctx,
 				    __u32 status) KMESH_KSYM_WEAK;
+/*
+ * For the fexit program on inet_accept (kmod/inbound.c): an accepted
+ * socket of the inbound check. Weak: that program loads only with the
+ * module.
+ */
+struct socket;
+struct __sk_buff;
+extern int bpf_kmesh_inbound_accepted(struct socket *sock) KMESH_KSYM_WEAK;
+/* For the door (cgroup_skb/ingress) on a SYN, where kfuncs are callable
+ * from cgroup_skb programs (the common hook). */
+extern int bpf_kmesh_inbound_listener(struct __sk_buff *ctx) KMESH_KSYM_WEAK;
 #endif
 
 #ifdef KMESH_KSYM

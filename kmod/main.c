@@ -87,6 +87,7 @@ static int __init kmesh_init(void)
 		pr_err("allocating the HTTP/2 parsers failed: %d\n", err);
 		goto err_defer;
 	}
+	kmesh_inbound_init();
 	/*
 	 * Last: once registered, kfuncs can be called, and there is no
 	 * way to unregister them short of unloading the module.

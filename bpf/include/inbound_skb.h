@@ -541,7 +541,8 @@ static __always_inline void in_log_l4(const __u32 *src, __u16 sport,
  * A SYN to a listener in the meshed cgroup: refuse it (drop: the client
  * sees its connect time out) when the workload's policies decide from
  * the source address alone that no request of it may pass (see
- * KMESH_IN_L4_*). Global: verified once. Returns the verdict (1 pass).
+ * KMESH_IN_L4_*). Global: verified once. Returns the verdict: 0 refuse,
+ * 1 pass, 2 pass to a protected workload.
  */
 __noinline int kmesh_inbound_syn(struct __sk_buff *skb, __u32 hl, __u32 v4)
 {
@@ -636,8 +637,16 @@ __noinline int kmesh_inbound_syn(struct __sk_buff *skb, __u32 hl, __u32 v4)
 			  reason == KMESH_L7_R_DENY_POLICY ? (__u32)pol : 0, reason);
 		return 0;
 	}
-	return 1;
+	return 2;
 }
+
+/*
+ * Set by `kmeshctl up` before load: the kmesh module takes every accepted
+ * socket of the check (kmod/inbound.c) and hands bytes that arrived
+ * before accept() to the stream parser there, so the door lets them in.
+ * 0: the door drops them until the application has accepted the socket.
+ */
+const volatile __u32 kmesh_in_early_parsed = 0;
 
 /*
  * The door of the meshed cgroup, on every packet it receives: returns at
@@ -648,20 +657,22 @@ __noinline int kmesh_inbound_syn(struct __sk_buff *skb, __u32 hl, __u32 v4)
  *
  * Data before accept(): a socket has no struct socket until accept()
  * returns it, and the stream parser cannot read it then: data that
- * arrives early stays in the receive queue, and the application's first
- * read fails with EAGAIN while the kernel hands it to the parser late
- * (tcp_bpf_recvmsg_parser). So a checked connection's data segments are
- * dropped until the application has accepted it; the client retransmits
- * them (one RTO, 200 ms or more, for data that beat accept()). Pure ACKs
- * and FINs pass.
+ * arrives early stays in the receive queue. Where the module takes the
+ * accepted sockets (kmesh_in_early_parsed), it hands those bytes to the
+ * parser when accept() returns them, and they pass here. Elsewhere the
+ * application's first read would fail with EAGAIN while the kernel hands
+ * them to the parser late (tcp_bpf_recvmsg_parser), so a checked
+ * connection's data segments are dropped until the application has
+ * accepted it; the client retransmits them (one RTO, 200 ms or more, for
+ * data that beat accept()). Pure ACKs and FINs pass.
  */
-SEC("cgroup_skb/ingress")
-int kmesh_inbound_ingress(struct __sk_buff *skb)
+static __always_inline int in_ingress(struct __sk_buff *skb, bool kf)
 {
 	struct bpf_sock *sk = skb->sk;
 	struct inbound_conn *st;
 	struct tcp_sock *tp;
 	__u32 hl, tot, v4;
+	int r;
 	__u64 cookie;
 	__u8 b, doff, flags;
 
@@ -685,7 +696,14 @@ int kmesh_inbound_ingress(struct __sk_buff *skb)
 			return 1;
 		if ((flags & 0x12) != 0x02)	/* SYN without ACK */
 			return 1;
-		return kmesh_inbound_syn(skb, hl, v4) ? 1 : 0;
+		r = kmesh_inbound_syn(skb, hl, v4);
+		if (!r)
+			return 0;
+		/* a protected workload's listener: the module's ops for
+		 * what it accepts (kmod/inbound.c) */
+		if (kf && r == 2)
+			bpf_kmesh_inbound_listener(skb);
+		return 1;
 	}
 	if (sk->state != BPF_TCP_ESTABLISHED)
 		return 1;
@@ -700,6 +718,8 @@ int kmesh_inbound_ingress(struct __sk_buff *skb)
 		st->accepted = 1;
 		return 1;
 	}
+	if (kmesh_in_early_parsed)
+		return 1;
 	/* payload bytes: the segment minus IP and TCP headers */
 	if (bpf_skb_load_bytes(skb, hl + 12, &doff, 1))
 		return 1;
@@ -708,6 +728,19 @@ int kmesh_inbound_ingress(struct __sk_buff *skb)
 		return 1;
 	inbound_global(KMESH_IN_G_EARLY, 1);
 	return 0;
+}
+
+SEC("cgroup_skb/ingress")
+int kmesh_inbound_ingress(struct __sk_buff *skb)
+{
+	return in_ingress(skb, false);
+}
+
+/* Where cgroup_skb programs may call the module's kfuncs (common hook). */
+SEC("cgroup_skb/ingress")
+int kmesh_inbound_ingress_kf(struct __sk_buff *skb)
+{
+	return in_ingress(skb, true);
 }
 
 #endif /* KMESH_INBOUND_SKB_H */

@@ -45,6 +45,7 @@
 
 #define MESH_FILE	"/tmp/kmesh-inbound.yaml"
 #define SEEN_FILE	"/tmp/kmesh-inbound-seen.log"
+#define ERR_FILE	"/tmp/kmesh-inbound-server-errors.log"
 #define VIP		"10.96.2.10"	/* web, http */
 #define RAW_VIP		"10.96.2.11"	/* raw, tcp, same endpoints */
 #define EP_LO		"127.0.0.2"
@@ -56,9 +57,11 @@
 
 static char cgroup[512], home_cgroup[1024], netns[64];
 static bool own_cgroup, have_netns;
+static bool accept_hooked;	/* the module's hook on accepted sockets */
 static const char *kmeshctl;
 static pid_t server, netns_holder;
 static long *accepts;		/* shared with the server */
+static volatile long *accept_hold;	/* the server waits to accept while set */
 
 /* ---- config ---- */
 
@@ -181,6 +184,17 @@ static long long stat_get(const char *prefix, const char *field)
 
 /* ---- the server: every parsed request noted, answered "M PATH BODYLEN" ---- */
 
+/* A failed read of the server (not EOF): noted, printed at the end. */
+static void server_error(int fd, int err)
+{
+	int lf = open(ERR_FILE, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+	if (lf >= 0) {
+		dprintf(lf, "server read on fd %d: %s\n", fd, strerror(err));
+		close(lf);
+	}
+}
+
 static int read_line(int fd, char *line, size_t size)
 {
 	size_t n = 0;
@@ -189,6 +203,8 @@ static int read_line(int fd, char *line, size_t size)
 	while (n + 1 < size) {
 		ssize_t r = read(fd, &c, 1);
 
+		if (r < 0)
+			server_error(fd, errno);
 		if (r <= 0)
 			return -1;
 		if (c == '\n') {
@@ -281,11 +297,13 @@ static int server_start(void)
 	int pipefd[2], fd, one = 1;
 	char ok = 0;
 
-	accepts = mmap(NULL, sizeof(*accepts), PROT_READ | PROT_WRITE,
+	accepts = mmap(NULL, 2 * sizeof(*accepts), PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (accepts == MAP_FAILED || pipe(pipefd))
 		return -1;
+	accept_hold = accepts + 1;
 	*accepts = 0;
+	*accept_hold = 0;
 	server = fork();
 	if (server < 0)
 		return -1;
@@ -302,8 +320,14 @@ static int server_start(void)
 		if (write(pipefd[1], &ok, 1) != 1)
 			_exit(1);
 		for (;;) {
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
 			pthread_t t;
-			int c = accept(fd, NULL, NULL);
+			int c;
+
+			/* not blocked in accept(): a hold counts at once */
+			if (poll(&pf, 1, 10) <= 0 || *accept_hold)
+				continue;
+			c = accept(fd, NULL, NULL);
 
 			if (c < 0)
 				continue;
@@ -341,6 +365,8 @@ struct outcome {
 	int nresp;		/* complete responses read */
 	int status[MAX_RESP];
 	bool closed;		/* EOF after them */
+	bool held;		/* release_ms: nothing accepted while held */
+	long after_release_ms;	/* release_ms: release to the last response */
 	bool conn_close[MAX_RESP];	/* "connection: close" in the head */
 	char body[MAX_RESP][96];
 };
@@ -374,6 +400,10 @@ static void parse_resps(const char *buf, size_t n, struct outcome *o)
 	}
 }
 
+/* Set: the client holds the server's accept()s from its first write for
+ * this long, then lets them go (test_early_data). */
+static long release_ms;
+
 /*
  * Run one exchange as client @c in a child: dial, write @parts (waiting
  * @gap_ms between them, or until @wait_each responses came back), then
@@ -399,6 +429,7 @@ static void exchange(const struct client *c, const char *const *parts, int npart
 		static char buf[65536];
 		struct outcome r = { 0 };
 		size_t n = 0;
+		struct timespec t_rel = { 0 }, t_end;
 		int fd, i;
 
 		close(pipefd[0]);
@@ -426,6 +457,14 @@ static void exchange(const struct client *c, const char *const *parts, int npart
 				usleep((useconds_t)gap_ms * 1000);
 			if (write(fd, parts[i], strlen(parts[i])) < 0)
 				break;
+			if (!i && release_ms) {
+				long before = *accepts;
+
+				usleep((useconds_t)release_ms * 1000);
+				r.held = *accepts == before;
+				*accept_hold = 0;
+				clock_gettime(CLOCK_MONOTONIC, &t_rel);
+			}
 			while (wait_each && i + 1 < nparts) {
 				ssize_t got;
 
@@ -452,6 +491,9 @@ static void exchange(const struct client *c, const char *const *parts, int npart
 			n += (size_t)got;
 		}
 		parse_resps(buf, n, &r);
+		clock_gettime(CLOCK_MONOTONIC, &t_end);
+		r.after_release_ms = (t_end.tv_sec - t_rel.tv_sec) * 1000 +
+				     (t_end.tv_nsec - t_rel.tv_nsec) / 1000000;
 		if (!r.err && !r.closed && r.nresp >= expect) {
 			/* closed after the last response? (short wait) */
 			struct timeval t2 = { .tv_usec = 300000 };
@@ -573,9 +615,14 @@ static void test_up(void)
 		tap_diag("%s", out);
 	EXPECT_EQ(ctl(out, sizeof(out), "status"), 0);
 	EXPECT(strstr(out, "inbound authz: on receive at protected workloads"));
+	/* the VM lanes load the module: its hook on accepted sockets runs */
+	accept_hooked = strstr(out, "accepted sockets: the kmesh module's recvmsg");
+	if (getenv("KMESH_LANE"))
+		EXPECT(accept_hooked);
 	if (tap_failed_now())
 		tap_diag("%s", out);
 	unlink(SEEN_FILE);
+	unlink(ERR_FILE);
 	tap_end();
 }
 
@@ -1096,6 +1143,82 @@ static void cleanup(void)
 	unlink(MESH_FILE);
 }
 
+/*
+ * Data before accept(): the client's request is in the server's receive
+ * queue before the application accepts (the client holds the server's
+ * accept()s for 700 ms after its write). Where the module takes accepted
+ * sockets the request is checked when accept() returns: the response
+ * comes right after the late accept, not after a retransmission (the
+ * door dropping it: retransmits about 0.2, 0.6, 1.4 s after the write,
+ * so the next one 700 ms after the release), and the door's early-drop
+ * counter does not move.
+ */
+static void test_early_data(void)
+{
+	static const struct { const char *path; int status; } cases[] = {
+		{ "/early-ok", 200 }, { "/admin/early", 403 },
+	};
+	const struct client *c = &clients[C_UNMESHED];
+	long long drops;
+	size_t i;
+
+	tap_begin("inbound: data before accept(): checked when the late accept() returns, answered without a retransmission wait");
+	if (!accept_hooked) {
+		tap_skip("no module hook on accepted sockets here: the door drops data before accept()");
+		tap_end();
+		return;
+	}
+	drops = stat_get("inbound node:", "early_drops");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct outcome o;
+		char r[256];
+
+		snprintf(r, sizeof(r), GET("%s"), cases[i].path);
+		*accept_hold = 1;
+		release_ms = 700;
+		EXPECT_EQ(req(c, r, &o), cases[i].status);
+		release_ms = 0;
+		*accept_hold = 0;
+		EXPECT(o.held);		/* the request really came before accept() */
+		/* well under the RTO (200 ms), let alone the next retransmission */
+		EXPECT(o.after_release_ms < 150);
+		if (tap_failed_now())
+			tap_diag("%s: response %ld ms after the accept()s were let go",
+				 cases[i].path, o.after_release_ms);
+		EXPECT_EQ(seen(cases[i].path), cases[i].status == 200);
+	}
+	EXPECT_EQ(stat_get("inbound node:", "early_drops"), drops);
+	tap_end();
+}
+
+/*
+ * The server is a plain blocking reader: a read that fails (EAGAIN on a
+ * blocking socket, the stream parser's, kmod/inbound.c) drops its
+ * connection, and its client sees no response. With the module's hook
+ * none may fail; without it they are shown.
+ */
+static void test_server_reads(void)
+{
+	char line[256];
+	int n = 0;
+	FILE *f = fopen(ERR_FILE, "r");
+
+	tap_begin("inbound: the server's blocking reads never failed (no spurious EAGAIN from the stream parser)");
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (n++ < 5)
+			tap_diag("%s", line);
+	}
+	if (f)
+		fclose(f);
+	unlink(ERR_FILE);
+	if (!accept_hooked)
+		tap_skip("no module hook on accepted sockets here (%d failed reads)", n);
+	else
+		EXPECT_EQ(n, 0);
+	tap_end();
+}
+
 void test_inbound(void)
 {
 	kmeshctl = getenv("KMESHCTL") ? getenv("KMESHCTL") : "kmeshctl";
@@ -1107,6 +1230,9 @@ void test_inbound(void)
 		return;
 	}
 	unlink(SEEN_FILE);
+	/* the VM lanes run with the module (its hook on accepted sockets) */
+	if (getenv("KMESH_LANE") && !kmesh_loaded())
+		EXPECT_EQ(kmesh_modprobe(NULL), 0);
 	have_netns = netns_setup();
 	if (!have_netns) {
 		tap_diag("no veth + netns: the other-netns client is skipped");
@@ -1133,6 +1259,8 @@ void test_inbound(void)
 	test_counted_once();
 	test_bad_config();
 	test_tcp_port();
+	test_early_data();
 	test_unprotected();
+	test_server_reads();
 	cleanup();
 }

@@ -192,6 +192,13 @@ static void abi_check(unsigned int kfunc_abi, unsigned int dev_abi,
 }
 
 /* 0 when the module is absent or speaks our ABI, else -1 and why in @err. */
+bool kmesh_module_present(void)
+{
+	char line[64];
+
+	return !read_sysfs_line("caps/kfunc_hooks", line, sizeof(line));
+}
+
 int kmesh_module_abi_check(char *err, size_t err_size)
 {
 	char version[32] = "", line[32];

@@ -39,5 +39,7 @@ const char *kmesh_probe_name(enum kmesh_probe probe);
 int kmesh_parse_hooks(const char *text, unsigned int *hooks);
 int kmesh_caps_detect(struct kmesh_node_caps *caps);
 int kmesh_module_abi_check(char *err, size_t err_size);
+/* Is the kmesh module loaded (its sysfs caps/ there)? */
+bool kmesh_module_present(void);
 
 #endif /* KMESH_CAPS_H */

@@ -20,6 +20,8 @@
 #define VERDICT	"kmesh_inbound_verdict"
 #define SOCKS	"kmesh_inbound_socks"
 #define INGRESS	"kmesh_inbound_ingress"
+#define INGRESS_KF	"kmesh_inbound_ingress_kf"	/* same pins as INGRESS */
+#define ACCEPT	"kmesh_inbound_accept"
 
 /* ---- compile ---- */
 
@@ -317,6 +319,55 @@ int inbound_install(int fd, __u32 slot, char *err, size_t err_size)
 
 /* ---- up / down ---- */
 
+void inbound_select(struct bpf_object *obj, bool module, bool kfunc)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, ACCEPT);
+
+	if (p)
+		bpf_program__set_autoload(p, module);
+	p = bpf_object__find_program_by_name(obj, INGRESS);
+	if (p)
+		bpf_program__set_autoload(p, !kfunc);
+	p = bpf_object__find_program_by_name(obj, INGRESS_KF);
+	if (p)
+		bpf_program__set_autoload(p, kfunc);
+}
+
+/* The module's hook on accepted sockets (bpf/sockops.bpf.c): a
+ * pinned tracing link, replaced on every `up`. */
+static int accept_attach(struct bpf_object *obj, char *err, size_t err_size)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, ACCEPT);
+	struct bpf_link *link;
+	char path[512];
+	int rc;
+
+	kmesh_pin_path(path, sizeof(path), "links", ACCEPT);
+	unlink(path);
+	if (!p || !bpf_program__autoload(p))
+		return 0;
+	link = bpf_program__attach_trace(p);
+	if (!link) {
+		snprintf(err, err_size, "attach %s: %s", ACCEPT, strerror(errno));
+		return -1;
+	}
+	rc = bpf_link__pin(link, path);
+	bpf_link__destroy(link);
+	if (rc) {
+		snprintf(err, err_size, "pin %s: %s", path, strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+bool inbound_accept_hooked(void)
+{
+	char path[512];
+
+	kmesh_pin_path(path, sizeof(path), "links", ACCEPT);
+	return access(path, F_OK) == 0;
+}
+
 int inbound_attach(struct bpf_object *obj, int cg_fd, char *err, size_t err_size)
 {
 	static const struct {
@@ -364,6 +415,9 @@ int inbound_attach(struct bpf_object *obj, int cg_fd, char *err, size_t err_size
 		struct bpf_link *link;
 		int fd;
 
+		if (p && !bpf_program__autoload(p))
+			p = bpf_object__find_program_by_name(obj, INGRESS_KF);
+
 		if (!p) {
 			snprintf(err, err_size, "BPF object without %s", INGRESS);
 			return -1;
@@ -400,7 +454,7 @@ int inbound_attach(struct bpf_object *obj, int cg_fd, char *err, size_t err_size
 			return -1;
 		}
 	}
-	return 0;
+	return accept_attach(obj, err, err_size);
 }
 
 void inbound_detach(void)
@@ -422,6 +476,8 @@ void inbound_detach(void)
 		bpf_link_detach(fd);
 		close(fd);
 	}
+	kmesh_pin_path(path, sizeof(path), "links", ACCEPT);
+	unlink(path);	/* a tracing link goes with its last reference */
 	map_fd = kmesh_map_fd(SOCKS);
 	if (map_fd < 0)
 		return;

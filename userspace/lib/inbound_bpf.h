@@ -46,7 +46,13 @@ int inbound_install(int fd, __u32 slot, char *err, size_t err_size);
 /* `up`: attach the stream parser and verdict to kmesh_inbound_socks
  * (before sockops files any socket there) and the ingress program to the
  * cgroup @cg_fd, and pin them. 0 or -1 with @err. */
+/* Before load: the accept hook (kmod/inbound.c) only where the module is;
+ * the door's variant that gives listeners the module's ops where
+ * cgroup_skb programs may call kfuncs (@kfunc). */
+void inbound_select(struct bpf_object *obj, bool module, bool kfunc);
 int inbound_attach(struct bpf_object *obj, int cg_fd, char *err, size_t err_size);
+/* Is the module's hook on accepted sockets attached? */
+bool inbound_accept_hooked(void);
 /* `down`: detach them (best effort). */
 void inbound_detach(void);
 /* Are they attached (pinned)? */

@@ -382,6 +382,7 @@ int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 {
 	struct kmesh_bpf *skel = NULL;
 	struct kmesh_mode mode;
+	bool hook;
 	struct bpf_map *map;
 	int lock_fd, cg_fd = -1, rc = -1, i;
 	char path[512];
@@ -425,22 +426,37 @@ int l4_up(const char *cgroup, bool *adopted, char *err, size_t err_size)
 			goto out;
 		}
 	}
-	skel = kmesh_bpf__open();
-	if (!skel) {
-		snprintf(err, err_size, "open BPF object: %s", strerror(errno));
-		goto out;
-	}
 	kmesh_mode_decide(&mode);
-	select_variants(skel, &mode);
-	/* Pinned maps are reused as they are: counters, sockets, config. */
-	bpf_object__for_each_map(map, skel->obj) {
-		/* .rodata & co. are the programs' own (bpffs refuses the dot) */
-		if (bpf_map__is_internal(map))
-			continue;
-		kmesh_pin_path(path, sizeof(path), "maps", bpf_map__name(map));
-		bpf_map__set_pin_path(map, path);
+	/*
+	 * The accept hook (an fexit program) only where the module is; a
+	 * kernel without BPF trampolines (no ftrace) refuses to load it:
+	 * then once more without it (kmeshctl status says so).
+	 */
+	for (hook = kmesh_module_present();; hook = false) {
+		skel = kmesh_bpf__open();
+		if (!skel) {
+			snprintf(err, err_size, "open BPF object: %s", strerror(errno));
+			goto out;
+		}
+		select_variants(skel, &mode);
+		inbound_select(skel->obj, hook, mode.kfunc_msg);
+		/* the module takes accepted sockets: by the accept hook, or
+		 * by the listener (the door's kfunc variant) */
+		skel->rodata->kmesh_in_early_parsed = hook || mode.kfunc_msg;
+		/* Pinned maps are reused as they are: counters, sockets, config. */
+		bpf_object__for_each_map(map, skel->obj) {
+			/* .rodata & co. are the programs' own (bpffs refuses the dot) */
+			if (bpf_map__is_internal(map))
+				continue;
+			kmesh_pin_path(path, sizeof(path), "maps", bpf_map__name(map));
+			bpf_map__set_pin_path(map, path);
+		}
+		rc = kmesh_bpf__load(skel);
+		if (!rc || !hook)
+			break;
+		kmesh_bpf__destroy(skel);
+		skel = NULL;
 	}
-	rc = kmesh_bpf__load(skel);
 	if (rc) {
 		snprintf(err, err_size, "load BPF programs: %s%s", strerror(-rc),
 			 *adopted ? " (pinned maps from an incompatible kmeshctl? run kmeshctl down)" : "");
