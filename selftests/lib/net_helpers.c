@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -468,6 +469,97 @@ void mesh_teardown(struct test_cgroup *cg, struct remote_ns *r)
 	test_cgroup_free(cg);
 }
 
+/* ---- the test servers' HTTP/1.1 request reader ---- */
+
+static int http_getc(struct http_reader *r, char *ch)
+{
+	if (r->off == r->len) {
+		ssize_t n = r->recv(r->ctx, r->buf, sizeof(r->buf));
+
+		if (n <= 0)
+			return -1;
+		r->off = 0;
+		r->len = (size_t)n;
+	}
+	*ch = r->buf[r->off++];
+	return 0;
+}
+
+/* One line up to LF (without it, and without a CR before it); -1 at EOF. */
+static int http_line(struct http_reader *r, char *line, size_t size)
+{
+	size_t n = 0;
+	char c;
+
+	while (!http_getc(r, &c)) {
+		if (c == '\n') {
+			if (n && line[n - 1] == '\r')
+				n--;
+			line[n] = '\0';
+			return 0;
+		}
+		if (n + 1 < size)
+			line[n++] = c;
+	}
+	return -1;
+}
+
+static int http_skip(struct http_reader *r, size_t n)
+{
+	char c;
+
+	while (n--)
+		if (http_getc(r, &c))
+			return -1;
+	return 0;
+}
+
+int http_read_request(struct http_reader *r, struct http_request_seen *q)
+{
+	char line[4096];
+	bool chunked = false;
+	long cl = 0;
+
+	memset(q, 0, sizeof(*q));
+	do {
+		if (http_line(r, line, sizeof(line)))
+			return -1;
+	} while (!line[0]);	/* blank lines before a request */
+	if (sscanf(line, "%31s %2047s", q->method, q->path) != 2)
+		return -1;
+	while (!http_line(r, line, sizeof(line)) && line[0]) {
+		if (!strncasecmp(line, "content-length:", 15))
+			cl = strtol(line + 15, NULL, 10);
+		else if (!strncasecmp(line, "transfer-encoding:", 18) &&
+			 strstr(line, "chunked"))
+			chunked = true;
+		else if (!strncasecmp(line, "connection:", 11) &&
+			 strstr(line, "close"))
+			q->close = true;
+	}
+	if (!chunked) {
+		if (cl > 0 && http_skip(r, (size_t)cl))
+			return -1;
+		q->body = cl > 0 ? cl : 0;
+		return 0;
+	}
+	for (;;) {
+		long sz;
+
+		if (http_line(r, line, sizeof(line)))
+			return -1;
+		sz = strtol(line, NULL, 16);
+		if (sz <= 0)
+			break;
+		if (http_skip(r, (size_t)sz) || http_line(r, line, sizeof(line)))
+			return -1;
+		q->body += sz;
+	}
+	while (!http_line(r, line, sizeof(line)) && line[0])
+		;	/* trailers */
+	return 0;
+}
+
 /* ---- commands ---- */
 
 int sh(const char *fmt, ...)
@@ -512,6 +604,22 @@ int ctl_apply(const char *file, const char *yaml)
 	if (rc)
 		tap_diag("kmeshctl apply: %s", out);
 	return rc;
+}
+
+int ctl_up(const char *cgroup, const char *file, const char *yaml)
+{
+	static char out[4096];
+
+	run_cmd(NULL, 0, "%s down", kmeshctl_path());
+	if (write_file(file, yaml)) {
+		tap_diag("cannot write %s", file);
+		return -1;
+	}
+	if (ctl(out, sizeof(out), "up --cgroup %s -f %s", cgroup, file)) {
+		tap_diag("kmeshctl up: %s", out);
+		return -1;
+	}
+	return 0;
 }
 
 long long ctl_stat(const char *prefix, const char *field, long long absent)

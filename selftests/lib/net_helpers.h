@@ -112,6 +112,34 @@ long raw_log_mark(void);
 /* Did @needle reach a server after @mark? */
 bool raw_log_has(long mark, const char *needle);
 
+/*
+ * ---- the test servers' HTTP/1.1 request reader ----
+ * Reads what a lenient origin server would: a request line, the fields
+ * that frame the body (Content-Length, Transfer-Encoding: chunked) and
+ * Connection: close, then the body by that framing. Deliberately lenient,
+ * not a conforming parser: it stands for the most permissive backend, so
+ * whatever kmesh lets through reaches it and is recorded (a strict server
+ * would hide a bypass by refusing the request itself). Clients and
+ * servers of end-to-end tests are real ones (curl, busybox, python3).
+ */
+struct http_reader {
+	/* bytes from the connection: > 0, 0 at EOF, < 0 on error */
+	ssize_t (*recv)(void *ctx, void *buf, size_t size);
+	void *ctx;
+	char buf[4096];
+	size_t off, len;
+};
+
+struct http_request_seen {
+	char method[32], path[2048];
+	long body;		/* body bytes read */
+	bool close;		/* Connection: close */
+};
+
+/* The next request of the connection into @q: 0, or -1 (EOF, an error,
+ * or bytes it cannot frame). */
+int http_read_request(struct http_reader *r, struct http_request_seen *q);
+
 /* ---- a "remote" host: a network namespace behind a veth pair ---- */
 
 struct remote_ns {
@@ -155,6 +183,9 @@ int ctl(char *out, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Write @yaml to @file and `kmeshctl apply` it; 0 when accepted. */
 int ctl_apply(const char *file, const char *yaml);
+/* A fresh data plane: kmeshctl down, then up on @cgroup with @yaml written
+ * to @file. 0, or -1 with kmeshctl's words in the TAP diagnostics. */
+int ctl_up(const char *cgroup, const char *file, const char *yaml);
 /*
  * A counter from `kmeshctl stats`: the first line that starts with
  * @prefix, the number after " @field ". @absent when there is no such

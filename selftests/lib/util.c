@@ -11,6 +11,8 @@
 
 #include <bpf/libbpf.h>
 
+#include "tap.h"
+
 #include "l4_bpf.h"
 #include "util.h"
 
@@ -110,6 +112,24 @@ const char *bpf_log_capture_end(void)
 {
 	libbpf_set_print(bpf_log_prev);
 	return bpf_log;
+}
+
+int skel_load_logged(struct bpf_object_skeleton *s, const char *extra_prog)
+{
+	struct bpf_program *p;
+	const char *log;
+	int err;
+
+	if (extra_prog)
+		bpf_object__for_each_program(p, *s->obj)
+			if (!strcmp(bpf_program__name(p), extra_prog))
+				bpf_program__set_autoload(p, true);
+	bpf_log_capture_begin();
+	err = bpf_object__load_skeleton(s);
+	log = bpf_log_capture_end();
+	if (err)
+		tap_diag("load failed:\n%s", log);
+	return err;
 }
 
 bool kmesh_loaded(void)

@@ -53,6 +53,15 @@ bool kfunc_common_hook(void);
 void bpf_log_capture_begin(void);
 const char *bpf_log_capture_end(void);
 
+struct bpf_object_skeleton;
+/*
+ * Load a skeleton its __open() returned (@s: its ->skeleton), with
+ * @extra_prog (a program the object does not autoload) loaded too, NULL
+ * for none; the verifier's log goes to the TAP diagnostics on failure.
+ * Return: 0 or libbpf's error.
+ */
+int skel_load_logged(struct bpf_object_skeleton *s, const char *extra_prog);
+
 /* Load the kmesh module with @params; unload it (retrying while BPF
  * programs that use it are still being freed). Return the exit status. */
 int kmesh_modprobe(const char *params);

@@ -25,25 +25,11 @@
 static struct http_parse_bpf *open_and_load(const char *extra_prog)
 {
 	struct http_parse_bpf *skel = http_parse_bpf__open();
-	const char *log;
 
-	if (!skel)
-		return NULL;
-	if (extra_prog) {
-		struct bpf_program *p;
-
-		bpf_object__for_each_program(p, skel->obj)
-			if (!strcmp(bpf_program__name(p), extra_prog))
-				bpf_program__set_autoload(p, true);
-	}
-	bpf_log_capture_begin();
-	if (http_parse_bpf__load(skel)) {
-		log = bpf_log_capture_end();
-		tap_diag("load failed:\n%s", log);
+	if (skel && skel_load_logged(skel->skeleton, extra_prog)) {
 		http_parse_bpf__destroy(skel);
-		return NULL;
+		skel = NULL;
 	}
-	bpf_log_capture_end();
 	return skel;
 }
 

@@ -127,54 +127,9 @@ static bool never_reached(long mark, const char *text)
 /* ---- the HTTP server ---- */
 
 /* A server connection's bytes, read through srv_recv (the raw log). */
-struct srv_reader {
-	struct srv_conn *c;
-	char buf[4096];
-	size_t off, len;
-};
-
-static int srv_getc(struct srv_reader *r, char *ch)
+static ssize_t serve_recv(void *ctx, void *buf, size_t size)
 {
-	if (r->off == r->len) {
-		ssize_t n = srv_recv(r->c, r->buf, sizeof(r->buf));
-
-		if (n <= 0)
-			return -1;
-		r->off = 0;
-		r->len = (size_t)n;
-	}
-	*ch = r->buf[r->off++];
-	return 0;
-}
-
-/* One line up to CRLF (without it) into @line; -1 at EOF. */
-static int srv_line(struct srv_reader *r, char *line, size_t size)
-{
-	size_t n = 0;
-	char c;
-
-	while (!srv_getc(r, &c)) {
-		if (c == '\n') {
-			if (n && line[n - 1] == '\r')
-				n--;
-			line[n] = '\0';
-			return 0;
-		}
-		if (n + 1 < size)
-			line[n++] = c;
-	}
-	return -1;
-}
-
-/* Skip @n body bytes; 0 or -1. */
-static int srv_skip(struct srv_reader *r, size_t n)
-{
-	char c;
-
-	while (n--)
-		if (srv_getc(r, &c))
-			return -1;
-	return 0;
+	return srv_recv(ctx, buf, size);
 }
 
 static void seen_append(const char *method, const char *path)
@@ -193,55 +148,19 @@ static void seen_append(const char *method, const char *path)
 /* Serve HTTP/1.1 requests on a connection until the client goes. */
 static void serve(struct srv_conn *c)
 {
-	char line[4096], method[32], path[2048], out[4500], reply[2100];
-	struct srv_reader *rd = calloc(1, sizeof(*rd));
+	char out[4500], reply[2100];
+	struct http_reader *rd = calloc(1, sizeof(*rd));
+	struct http_request_seen q;
+	const char *method = q.method, *path = q.path;
 	int fd = c->fd;
 
 	if (!rd)
 		return;
-	rd->c = c;
-	for (;;) {
-		long cl = 0, body = 0;
-		bool chunked = false, close_after = false;
+	rd->recv = serve_recv;
+	rd->ctx = c;
+	while (!http_read_request(rd, &q)) {
 		int code = 200, n;
 
-		if (srv_line(rd, line, sizeof(line)))
-			break;
-		if (!line[0])
-			continue;
-		if (sscanf(line, "%31s %2047s", method, path) != 2)
-			break;
-		while (!srv_line(rd, line, sizeof(line)) && line[0]) {
-			if (!strncasecmp(line, "content-length:", 15))
-				cl = strtol(line + 15, NULL, 10);
-			else if (!strncasecmp(line, "transfer-encoding:", 18) &&
-				 strstr(line, "chunked"))
-				chunked = true;
-			else if (!strncasecmp(line, "connection:", 11) &&
-				 strstr(line, "close"))
-				close_after = true;
-		}
-		if (chunked) {
-			for (;;) {
-				long sz;
-
-				if (srv_line(rd, line, sizeof(line)))
-					goto out;
-				sz = strtol(line, NULL, 16);
-				if (!sz)
-					break;
-				if (srv_skip(rd, (size_t)sz) ||
-				    srv_line(rd, line, sizeof(line)))
-					goto out;
-				body += sz;
-			}
-			while (!srv_line(rd, line, sizeof(line)) && line[0])
-				;	/* trailers */
-		} else if (cl) {
-			if (srv_skip(rd, (size_t)cl))
-				break;
-			body = cl;
-		}
 		if (!strcmp(method, "CONNECT")) {
 			seen_append(method, path);
 			/* refuse.*: refuse the tunnel and go on reading */
@@ -264,7 +183,7 @@ static void serve(struct srv_conn *c)
 		seen_append(method, path);
 		if (!strncmp(path, "/status/", 8))
 			code = atoi(path + 8);
-		n = snprintf(reply, sizeof(reply), "%s %s %ld\n", method, path, body);
+		n = snprintf(reply, sizeof(reply), "%s %s %ld\n", method, path, q.body);
 		if (!strcmp(method, "HEAD"))
 			n = snprintf(out, sizeof(out),
 				     "HTTP/1.1 %d X\r\ncontent-length: %d\r\n\r\n",
@@ -279,10 +198,9 @@ static void serve(struct srv_conn *c)
 			n = snprintf(out, sizeof(out),
 				     "HTTP/1.1 %d X\r\ncontent-length: %d\r\n\r\n%s",
 				     code, n, reply);
-		if (write(fd, out, (size_t)n) != n || close_after)
+		if (write(fd, out, (size_t)n) != n || q.close)
 			break;
 	}
-out:
 	free(rd);
 }
 
@@ -514,16 +432,9 @@ static const char mesh[] = MESH_HEAD MESH_ROUTES MESH_AUTHZ;
  */
 static bool l7_base(void)
 {
-	static char out[4096];
-
 	if (!is_up) {
-		run_cmd(NULL, 0, "%s down", kmeshctl);
-		if (!EXPECT_EQ(write_file(MESH_FILE, mesh), 0) ||
-		    !EXPECT_EQ(ctl(out, sizeof(out), "up --cgroup %s -f " MESH_FILE,
-				   cg.path), 0)) {
-			tap_diag("kmeshctl up: %s", out);
+		if (!EXPECT_EQ(ctl_up(cg.path, MESH_FILE, mesh), 0))
 			return false;
-		}
 		is_up = true;
 		applied = mesh;
 	}
