@@ -485,23 +485,68 @@ static int http_getc(struct http_reader *r, char *ch)
 	return 0;
 }
 
-/* One line up to LF (without it, and without a CR before it); -1 at EOF. */
+/* Add @c to the line being read into @line (@n bytes so far): 1 when it
+ * ends it (an LF; it and a CR before it are left out), else 0. */
+static int line_add(char c, char *line, size_t size, size_t *n)
+{
+	if (c == '\n') {
+		if (*n && line[*n - 1] == '\r')
+			(*n)--;
+		line[*n] = '\0';
+		return 1;
+	}
+	if (*n + 1 < size)
+		line[(*n)++] = c;
+	return 0;
+}
+
 static int http_line(struct http_reader *r, char *line, size_t size)
 {
 	size_t n = 0;
 	char c;
 
-	while (!http_getc(r, &c)) {
-		if (c == '\n') {
-			if (n && line[n - 1] == '\r')
-				n--;
-			line[n] = '\0';
+	while (!http_getc(r, &c))
+		if (line_add(c, line, size, &n))
 			return 0;
-		}
-		if (n + 1 < size)
-			line[n++] = c;
-	}
 	return -1;
+}
+
+int fd_read_line(int fd, char *line, size_t size)
+{
+	size_t n = 0;
+	char c;
+
+	while (read(fd, &c, 1) == 1)
+		if (line_add(c, line, size, &n))
+			return 0;
+	return -1;
+}
+
+void seen_log_append(const char *file, const char *method, const char *path)
+{
+	int fd = open(file, O_WRONLY | O_APPEND | O_CREAT, 0644);
+
+	if (fd < 0)
+		return;
+	dprintf(fd, "%s %s\n", method, path);
+	close(fd);
+}
+
+bool seen_log_has(const char *file, const char *path, bool exact)
+{
+	char line[2100], *p;
+	bool hit = false;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return false;
+	while (!hit && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		p = strchr(line, ' ');
+		hit = p && (exact ? !strcmp(p + 1, path) : !!strstr(p + 1, path));
+	}
+	fclose(f);
+	return hit;
 }
 
 static int http_skip(struct http_reader *r, size_t n)

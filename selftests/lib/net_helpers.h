@@ -140,6 +140,15 @@ struct http_request_seen {
  * or bytes it cannot frame). */
 int http_read_request(struct http_reader *r, struct http_request_seen *q);
 
+/* One line from @fd up to LF (without it, or a CR before it), read a byte
+ * at a time (nothing past it is taken); -1 at EOF or an error. */
+int fd_read_line(int fd, char *line, size_t size);
+
+/* What a test server parsed: one "METHOD PATH" line per request in @file. */
+void seen_log_append(const char *file, const char *method, const char *path);
+/* Did a request for @path (exactly, or one containing it) reach it? */
+bool seen_log_has(const char *file, const char *path, bool exact);
+
 /* ---- a "remote" host: a network namespace behind a veth pair ---- */
 
 struct remote_ns {

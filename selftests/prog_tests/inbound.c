@@ -60,7 +60,8 @@ static char cgroup[512], home_cgroup[1024], netns[64];
 static bool own_cgroup, have_netns;
 static bool accept_hooked;	/* the module's hook on accepted sockets */
 static const char *kmeshctl;
-static pid_t server, netns_holder;
+static pid_t server;
+static struct remote_ns peer_ns;	/* the other netns, behind kmi0 */
 static long *accepts;		/* shared with the server */
 static volatile long *accept_hold;	/* the server waits to accept while set */
 
@@ -117,20 +118,7 @@ static int apply(const char *yaml)
 /* Did the server parse a request for exactly @path? */
 static bool seen(const char *path)
 {
-	char line[512], *p;
-	bool hit = false;
-	FILE *f = fopen(SEEN_FILE, "r");
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		p = strchr(line, ' ');
-		if (p && !strcmp(p + 1, path))
-			hit = true;
-	}
-	fclose(f);
-	return hit;
+	return seen_log_has(SEEN_FILE, path, true);
 }
 
 /* A counter from `kmeshctl stats`: field @field of the line starting
@@ -187,12 +175,9 @@ static void *serve(void *arg)
 	rd->recv = serve_recv;
 	rd->ctx = arg;
 	while (!http_read_request(rd, &q)) {
-		int n, lf = open(SEEN_FILE, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int n;
 
-		if (lf >= 0) {
-			dprintf(lf, "%s %s\n", q.method, q.path);
-			close(lf);
-		}
+		seen_log_append(SEEN_FILE, q.method, q.path);
 		n = snprintf(reply, sizeof(reply), "%s %s %ld\n", q.method, q.path, q.body);
 		n = snprintf(out, sizeof(out),
 			     "HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s", n, reply);
@@ -460,37 +445,10 @@ static void clients_init(void)
 
 static bool netns_setup(void)
 {
-	int pipefd[2];
-	char ok;
-
-	run_cmd(NULL, 0, "modprobe veth");
-	if (pipe(pipefd))
+	if (!remote_ns_setup(&peer_ns, "kmi0", EP_VETH, PEER))
 		return false;
-	netns_holder = fork();
-	if (!netns_holder) {
-		ok = unshare(CLONE_NEWNET) ? 0 : 1;
-		if (write(pipefd[1], &ok, 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	close(pipefd[1]);
-	if (read(pipefd[0], &ok, 1) != 1 || !ok) {
-		close(pipefd[0]);
-		return false;
-	}
-	close(pipefd[0]);
-	snprintf(netns, sizeof(netns), "/proc/%d/ns/net", netns_holder);
-	run_cmd(NULL, 0, "ip link del kmi0");
-	/* busybox ip has no "peer name": the peer is veth0, renamed */
-	return !(sh("ip link add name kmi0 type veth") ||
-		 sh("ip link set veth0 name kmi1") ||
-		 sh("ip link set kmi1 netns %d", netns_holder) ||
-		 sh("ip addr add " EP_VETH "/24 dev kmi0") ||
-		 sh("ip link set kmi0 up") ||
-		 sh("nsenter --net=%s ip link set lo up", netns) ||
-		 sh("nsenter --net=%s ip addr add " PEER "/24 dev kmi1", netns) ||
-		 sh("nsenter --net=%s ip link set kmi1 up", netns));
+	snprintf(netns, sizeof(netns), "%s", peer_ns.path);
+	return true;
 }
 
 static int cgroup_setup(void)
@@ -1064,12 +1022,7 @@ static void cleanup(void)
 		waitpid(server, NULL, 0);
 		server = 0;
 	}
-	if (netns_holder > 0) {
-		kill(netns_holder, SIGKILL);
-		waitpid(netns_holder, NULL, 0);
-		netns_holder = 0;
-	}
-	run_cmd(NULL, 0, "ip link del kmi0");
+	remote_ns_free(&peer_ns);
 	run_cmd(NULL, 0, "ip addr del " EP_VETH "/32 dev lo");
 	if (own_cgroup)
 		rmdir(cgroup);

@@ -89,20 +89,7 @@ static long long stat_get(const char *prefix, const char *field)
 /* Did a server parse a request for @path (exactly, or containing it)? */
 static bool seen(const char *path, bool exact)
 {
-	char line[512], *p;
-	bool hit = false;
-	FILE *f = fopen(SEEN_FILE, "r");
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		p = strchr(line, ' ');
-		if (p && (exact ? !strcmp(p + 1, path) : !!strstr(p + 1, path)))
-			hit = true;
-	}
-	fclose(f);
-	return hit;
+	return seen_log_has(SEEN_FILE, path, exact);
 }
 
 static bool seen_path(const char *path)
@@ -132,19 +119,6 @@ static ssize_t serve_recv(void *ctx, void *buf, size_t size)
 	return srv_recv(ctx, buf, size);
 }
 
-static void seen_append(const char *method, const char *path)
-{
-	char line[600];
-	int fd = open(SEEN_FILE, O_WRONLY | O_APPEND | O_CREAT, 0644), n;
-
-	if (fd < 0)
-		return;
-	n = snprintf(line, sizeof(line), "%s %s\n", method, path);
-	if (write(fd, line, (size_t)n) != n)
-		n = 0;
-	close(fd);
-}
-
 /* Serve HTTP/1.1 requests on a connection until the client goes. */
 static void serve(struct srv_conn *c)
 {
@@ -162,7 +136,7 @@ static void serve(struct srv_conn *c)
 		int code = 200, n;
 
 		if (!strcmp(method, "CONNECT")) {
-			seen_append(method, path);
+			seen_log_append(SEEN_FILE, method, path);
 			/* refuse.*: refuse the tunnel and go on reading */
 			if (!strncmp(path, "refuse.", 7)) {
 				n = snprintf(out, sizeof(out), "HTTP/1.1 405 X\r\n"
@@ -180,7 +154,7 @@ static void serve(struct srv_conn *c)
 					break;
 			break;
 		}
-		seen_append(method, path);
+		seen_log_append(SEEN_FILE, method, path);
 		if (!strncmp(path, "/status/", 8))
 			code = atoi(path + 8);
 		n = snprintf(reply, sizeof(reply), "%s %s %ld\n", method, path, q.body);
@@ -207,24 +181,6 @@ static void serve(struct srv_conn *c)
 /* ---- the client ---- */
 
 /* One line up to CRLF (without it) into @line; -1 at EOF. */
-static int read_line(int fd, char *line, size_t size)
-{
-	size_t n = 0;
-	char c;
-
-	while (read(fd, &c, 1) == 1) {
-		if (c == '\n') {
-			if (n && line[n - 1] == '\r')
-				n--;
-			line[n] = '\0';
-			return 0;
-		}
-		if (n + 1 < size)
-			line[n++] = c;
-	}
-	return -1;
-}
-
 /* Write all of @s; bytes written, or -errno of the first failure. */
 static long send_str(int fd, const char *s, size_t n)
 {
@@ -258,13 +214,13 @@ static int read_resp(int fd, struct resp *r)
 	size_t n = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (read_line(fd, line, sizeof(line)) ||
+	if (fd_read_line(fd, line, sizeof(line)) ||
 	    sscanf(line, "HTTP/1.1 %d", &r->status) != 1)
 		return -1;
 	n = strnlen(line, sizeof(r->line) - 1);
 	memcpy(r->line, line, n);	/* r was zeroed: NUL-terminated */
 	n = 0;
-	while (!read_line(fd, line, sizeof(line)) && line[0]) {
+	while (!fd_read_line(fd, line, sizeof(line)) && line[0]) {
 		if (!strncasecmp(line, "content-length:", 15))
 			cl = strtol(line + 15, NULL, 10);
 		else if (!strncasecmp(line, "transfer-encoding:", 18))
@@ -276,18 +232,18 @@ static int read_resp(int fd, struct resp *r)
 		for (;;) {
 			long sz;
 
-			if (read_line(fd, line, sizeof(line)))
+			if (fd_read_line(fd, line, sizeof(line)))
 				return -1;
 			sz = strtol(line, NULL, 16);
 			if (!sz)
 				break;
 			if (n + (size_t)sz >= sizeof(r->body) ||
 			    read_full(fd, r->body + n, (size_t)sz) ||
-			    read_line(fd, line, sizeof(line)))
+			    fd_read_line(fd, line, sizeof(line)))
 				return -1;
 			n += (size_t)sz;
 		}
-		read_line(fd, line, sizeof(line));
+		fd_read_line(fd, line, sizeof(line));
 	} else if (cl > 0) {
 		if ((size_t)cl >= sizeof(r->body) || read_full(fd, r->body, (size_t)cl))
 			return -1;
