@@ -42,7 +42,10 @@
 #include <linux/file.h>
 #include <linux/filter.h>
 #include <linux/slab.h>
+#include <linux/delay.h>
+#include <net/inet6_hashtables.h>
 #include <net/inet_connection_sock.h>
+#include <net/inet_hashtables.h>
 #include <net/inet_sock.h>
 #include <net/tcp.h>
 
@@ -353,6 +356,66 @@ void kmesh_defer_unhook(struct kmesh_defer *d)
 }
 
 /*
+ * A server on this node files its end of our connection for redirects in
+ * sockops (PASSIVE_ESTABLISHED) when it takes the handshake's last ACK.
+ * That ACK can still wait in a CPU's backlog when this work runs (the
+ * state change that queued us came with the SYN-ACK), and the sk_msg
+ * verdict of the first send fixes the connection's path for its whole
+ * life (bpf/include/l4_sock.h): sent now, every byte would go through
+ * TCP instead of socket to socket. So while the peer is a local socket
+ * still in its handshake, wait for it, a bounded time. Nothing is found
+ * for a peer on another host: no wait.
+ */
+#define KMESH_DEFER_PEER_WAIT_US	20000
+#define KMESH_DEFER_PEER_POLL_US	50
+
+static bool kmesh_defer_peer_in_handshake(struct sock *sk)
+{
+	struct inet_hashinfo *hinfo = sock_net(sk)->ipv4.tcp_death_row.hashinfo;
+	const struct inet_sock *inet = inet_sk(sk);
+	struct sock *peer;
+	bool pending;
+
+	rcu_read_lock();
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr))
+		peer = __inet6_lookup_established(sock_net(sk), hinfo,
+						  &sk->sk_v6_rcv_saddr,
+						  inet->inet_sport,
+						  &sk->sk_v6_daddr,
+						  ntohs(inet->inet_dport), 0, 0);
+	else
+#endif
+		peer = __inet_lookup_established(sock_net(sk), hinfo,
+						 inet->inet_saddr,
+						 inet->inet_sport,
+						 inet->inet_daddr,
+						 ntohs(inet->inet_dport), 0, 0);
+	rcu_read_unlock();
+	if (!peer)
+		return false;
+	/* a request sock, or the child before sockops ran (tcp_rcv_state_process
+	 * calls PASSIVE_ESTABLISHED before it sets TCP_ESTABLISHED) */
+	pending = (1 << READ_ONCE(peer->sk_state)) &
+		  (TCPF_NEW_SYN_RECV | TCPF_SYN_RECV);
+	sock_gen_put(peer);
+	return pending;
+}
+
+static void kmesh_defer_wait_local_peer(struct sock *sk)
+{
+	unsigned int waited;
+
+	for (waited = 0; waited < KMESH_DEFER_PEER_WAIT_US;
+	     waited += KMESH_DEFER_PEER_POLL_US) {
+		if (!kmesh_defer_peer_in_handshake(sk))
+			return;
+		usleep_range(KMESH_DEFER_PEER_POLL_US,
+			     2 * KMESH_DEFER_PEER_POLL_US);
+	}
+}
+
+/*
  * Send the kept head once the handshake is done (or give up on it), then
  * let the socket go. Holds the file: the socket and its wait queue stay.
  */
@@ -374,8 +437,10 @@ static void kmesh_defer_flush_work(struct work_struct *work)
 	}
 	release_sock(sk);
 
-	if (h)
+	if (h) {
+		kmesh_defer_wait_local_peer(sk);
 		err = kmesh_defer_send_head(d, h);
+	}
 
 	lock_sock(sk);
 	if (d->phase == KMESH_DEFER_CONNECTING) {
