@@ -552,7 +552,7 @@ __noinline int kmesh_inbound_syn(struct __sk_buff *skb, __u32 hl, __u32 v4)
 	__u32 src[4], dst[4], zero = 0, slot, i, sid;
 	__u16 ports[2];
 	struct bpf_sock *peer;
-	bool local = false;
+	bool local = false, tcp;
 	void *cidrs;
 	__u64 pol;
 
@@ -609,14 +609,17 @@ __noinline int kmesh_inbound_syn(struct __sk_buff *skb, __u32 hl, __u32 v4)
 		if (local && !(w->l4[i] & KMESH_IN_L4_TCP))
 			continue;
 		sid = w->service_id[i];
+		tcp = w->l4[i] & KMESH_IN_L4_TCP;
 		pol = 0;
 		if (w->l4[i] & KMESH_IN_L4_DENY) {
-			pol = in_l4_lookup(cidrs, sid, KMESH_IN_DIR_L4_DENY, src);
+			pol = in_l4_lookup(cidrs, sid, tcp ? KMESH_IN_DIR_TCP_DENY :
+						      KMESH_IN_DIR_L4_DENY, src);
 			if (pol)
 				reason = KMESH_L7_R_DENY_POLICY;
 		}
 		if (!reason && (w->l4[i] & KMESH_IN_L4_ALLOW) &&
-		    !in_l4_lookup(cidrs, sid, KMESH_IN_DIR_L4_ALLOW, src))
+		    !in_l4_lookup(cidrs, sid, tcp ? KMESH_IN_DIR_TCP_ALLOW :
+						   KMESH_IN_DIR_L4_ALLOW, src))
 			reason = KMESH_L7_R_NO_ALLOW;
 		if (!reason)
 			continue;

@@ -595,13 +595,16 @@ struct kmesh_inbound_workload {
  */
 #define KMESH_IN_L4_DENY	(1U << 0)	/* the service has L4_DENY entries */
 #define KMESH_IN_L4_ALLOW	(1U << 1)	/* ... and an L4_ALLOW list */
-/* The service reaches the workload through tcp ports only: the door is
- * its whole check (its policies are L4-only, refused otherwise at apply),
- * nothing is parsed on receive for it. */
+/* The service reaches the workload through a tcp port: the door is its
+ * whole check there, from its TCP_* entries (each rule as Istio reads it
+ * on TCP traffic; a service with http ports too has other rules there),
+ * and nothing is parsed on receive for it. */
 #define KMESH_IN_L4_TCP		(1U << 2)
 enum {
 	KMESH_IN_DIR_L4_DENY	= 2,	/* after enum kmesh_l7_dir */
 	KMESH_IN_DIR_L4_ALLOW	= 3,
+	KMESH_IN_DIR_TCP_DENY	= 4,	/* the same on the service's tcp ports */
+	KMESH_IN_DIR_TCP_ALLOW	= 5,
 };
 
 /* A local meshed client's http service connection, by its own 4-tuple

@@ -859,6 +859,20 @@ static void test_counted_once(void)
 	"    endpoints: [{address: " EP_LO ", port: 18202}]\n"	\
 	"authorization:\n"
 
+/* shop: an http port and a tcp port (db's endpoint) in one service */
+#define MESH_MIXED_HEAD							\
+	"services:\n"							\
+	"  - name: shop\n"						\
+	"    addresses: [" TCP_VIP "]\n"				\
+	"    ports: [{port: 80, protocol: http, cluster: shopweb}, {port: 5432}]\n" \
+	"    cluster: db\n"						\
+	"clusters:\n"							\
+	"  - name: db\n"						\
+	"    endpoints: [{address: " EP_LO ", port: 18202}]\n"	\
+	"  - name: shopweb\n"						\
+	"    endpoints: [{address: 127.0.0.9, port: 18209}]\n"	\
+	"authorization:\n"
+
 static pid_t tcp_server;
 static long *tcp_accepts;	/* shared with the tcp server */
 
@@ -957,6 +971,58 @@ static void test_tcp_port(void)
 	direct.src = "127.0.0.4";
 	EXPECT_EQ(req(&direct, "hello\n", NULL), 200);
 	EXPECT_EQ(*tcp_accepts, before + 1);
+	tap_end();
+
+	tap_begin("inbound: the tcp port of a service with an http port too: a DENY rule's HTTP fields are dropped there (its sources refused at the SYN), a rule for another port does not hold");
+	EXPECT_EQ(apply(MESH_MIXED_HEAD
+			"  - name: no-3-admin\n"
+			"    service: shop\n"
+			"    action: DENY\n"
+			"    rules: [{from: [{source: {ip_blocks: [127.0.0.3/32]}}], to: [{operation: {paths: [\"/admin*\"]}}]}]\n"
+			"  - name: web-only\n"
+			"    service: shop\n"
+			"    action: DENY\n"
+			"    rules: [{to: [{operation: {ports: [80], methods: [DELETE]}}]}]\n"), 0);
+	before = *tcp_accepts;
+	direct.src = vip.src = "127.0.0.3";
+	EXPECT(req(&direct, "hello\n", NULL) < 0);
+	EXPECT(req(&vip, "hello\n", NULL) < 0);
+	EXPECT_EQ(*tcp_accepts, before);
+	direct.src = vip.src = "127.0.0.4";
+	EXPECT_EQ(req(&direct, "hello\n", NULL), 200);
+	EXPECT_EQ(req(&vip, "hello\n", NULL), 200);
+	EXPECT_EQ(*tcp_accepts, before + 2);
+	tap_end();
+
+	tap_begin("inbound: the tcp port of a service with an http port too: an ALLOW rule that needs a request admits nobody there, a rule of sources admits them");
+	EXPECT_EQ(apply(MESH_MIXED_HEAD
+			"  - name: reads\n"
+			"    service: shop\n"
+			"    rules: [{to: [{operation: {methods: [GET]}}]}, {from: [{source: {ip_blocks: [127.0.0.4/32]}}]}]\n"), 0);
+	before = *tcp_accepts;
+	direct.src = "127.0.0.5";
+	EXPECT(req(&direct, "hello\n", NULL) < 0);
+	EXPECT_EQ(*tcp_accepts, before);
+	direct.src = "127.0.0.4";
+	EXPECT_EQ(req(&direct, "hello\n", NULL), 200);
+	EXPECT_EQ(*tcp_accepts, before + 1);
+	tap_end();
+
+	tap_begin("inbound: a rule the door cannot decide on a tcp port of a service with an http port too is refused at apply, naming it; the running config stays");
+	EXPECT_EQ(write_file(MESH_FILE, MESH_MIXED_HEAD
+			     "  - name: not-3\n"
+			     "    service: shop\n"
+			     "    action: DENY\n"
+			     "    rules: [{from: [{source: {not_ip_blocks: [127.0.0.3/32]}}]}]\n"), 0);
+	EXPECT(ctl(out, sizeof(out), "apply -f " MESH_FILE) != 0);
+	EXPECT(strstr(out, "authorization[0].rules[0].from[0].source: not_ip_blocks is not checked at the door yet"));
+	EXPECT(strstr(out, "service 'shop' has tcp ports too"));
+	if (tap_failed_now())
+		tap_diag("%s", out);
+	direct.src = "127.0.0.5";
+	EXPECT(req(&direct, "hello\n", NULL) < 0);
+	direct.src = "127.0.0.4";
+	EXPECT_EQ(req(&direct, "hello\n", NULL), 200);
 	tap_end();
 
 	tap_begin("inbound: an L7 field in a tcp port's policy is refused at apply, naming the field; the running config stays");

@@ -430,7 +430,7 @@ static const char l7_good[] =
 	"    action: DENY\n"
 	"    rules:\n"
 	"      - from: [{source: {ip_blocks: [10.0.0.0/8]}}, {source: {not_ip_blocks: [\"fd00::/8\"]}}]\n"
-	"        to: [{operation: {paths: [\"/admin*\", \"*.php\"], not_methods: [GET]}}]\n"
+	"        to: [{operation: {paths: [\"/admin*\", \"*.php\"], not_methods: [GET], ports: [80]}}]\n"
 	"        when:\n"					/* 35 */
 	"          - {key: \"request.headers[X-User]\", not_values: [root]}\n"
 	"          - {key: destination.ip, values: [10.0.0.1]}\n"
@@ -515,6 +515,10 @@ static const struct {
 	  "t.yaml:8: authorization[0].rules[0].when[0]: key needs an HTTP request: service 'tcp' has tcp ports only, where a policy is checked at L4 (the connection's SYN), from the source address alone (from.source.ip_blocks)" },
 	{ L7_HEAD "authorization:\n  - {name: p, service: tcp, rules: [{from: [{source: {not_ip_blocks: [10.0.0.0/8]}}]}]}\n",
 	  "t.yaml:8: authorization[0].rules[0].from[0].source: not_ip_blocks is not checked at the door yet: service 'tcp' has tcp ports only, where a policy is checked at L4 (the connection's SYN), from the source address alone (from.source.ip_blocks)" },
+	{ L7_HEAD "authorization:\n  - {name: p, service: web, action: DENY, rules: [{to: [{operation: {paths: [/a]}}], from: [{source: {not_ip_blocks: [10.0.0.0/8]}}]}]}\n",
+	  "t.yaml:8: authorization[0].rules[0].from[0].source: not_ip_blocks is not checked at the door yet: service 'web' has tcp ports too, where its policies are checked at L4 (the connection's SYN), from the source address alone (to keep the rule off them, name the http ports in to.operation.ports)" },
+	{ L7_HEAD "authorization:\n  - {name: p, service: web, action: DENY, rules: [{when: [{key: destination.ip, values: [10.0.0.1]}]}]}\n",
+	  "t.yaml:8: authorization[0].rules[0].when[0]: key is not checked at the door yet: service 'web' has tcp ports too, where its policies are checked at L4 (the connection's SYN), from the source address alone (to keep the rule off them, name the http ports in to.operation.ports)" },
 	{ L7_HEAD "authorization:\n  - {name: p, service: tcp, rules: [{to: [{operation: {ports: [80]}}]}]}\n",
 	  "t.yaml:8: authorization[0].rules[0].to[0].operation: ports is not checked at the door yet: service 'tcp' has tcp ports only, where a policy is checked at L4 (the connection's SYN), from the source address alone (from.source.ip_blocks)" },
 	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - match: [{uri: {prefix: /a}}]\n",

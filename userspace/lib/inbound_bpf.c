@@ -84,15 +84,15 @@ static bool plain_source(const struct mesh_authz_source *f)
 }
 
 /*
- * Service @svc's L4 part (see KMESH_IN_L4_*): entries into @cidrs, the
- * flags returned in *@flags. 0, or -1 when the CIDR list is full.
+ * Service @svc's L4 part on its http ports (see KMESH_IN_L4_*): entries
+ * into @cidrs, the flags returned in *@flags. 0, or -1 when the CIDR list
+ * is full. Rules that need more than the source address are decided per
+ * request, on receive.
  */
-static int l4_compile(const struct mesh_config *cfg, size_t svc, __u32 sid,
-		      struct l7_cidrs *cidrs, __u8 *flags)
+static int l4_compile_http(const struct mesh_config *cfg, size_t svc, __u32 sid,
+			   struct l7_cidrs *cidrs, __u8 *flags)
 {
-	static const struct mesh_cidr any = { .bits = 0 };
 	bool has_allow = false, allow_any = false;
-	bool tcp = mesh_service_tcp_only(&cfg->services[svc]);
 	size_t j, r, f, k;
 
 	*flags = 0;
@@ -105,22 +105,10 @@ static int l4_compile(const struct mesh_config *cfg, size_t svc, __u32 sid,
 			for (r = 0; r < a->nr_rules; r++) {
 				const struct mesh_authz_rule *ru = &a->rules[r];
 
-				if (ru->nr_to || ru->nr_when)
+				/* no from: every connection, whose client
+				 * gets its 403 per request instead */
+				if (ru->nr_to || ru->nr_when || !ru->nr_from)
 					continue;	/* needs the request */
-				if (!ru->nr_from) {
-					/*
-					 * Every connection: on a tcp port the
-					 * door is the only check (an http
-					 * port's clients get their 403).
-					 */
-					if (!tcp)
-						continue;
-					if (cidr_add(cidrs, sid, KMESH_IN_DIR_L4_DENY,
-						     &any, a->id))
-						return -1;
-					*flags |= KMESH_IN_L4_DENY;
-					continue;
-				}
 				for (f = 0; f < ru->nr_from; f++) {
 					if (!plain_source(&ru->from[f]))
 						continue;
@@ -165,6 +153,55 @@ static int l4_compile(const struct mesh_config *cfg, size_t svc, __u32 sid,
 	return 0;
 }
 
+/*
+ * The same on its tcp ports, where the door is the whole check: each rule
+ * as Istio reads it on TCP traffic (mesh_authz_tcp_rule; apply refused
+ * the rules it cannot decide). An ALLOW list that admits nobody refuses
+ * every source.
+ */
+static int l4_compile_tcp(const struct mesh_config *cfg, size_t svc, __u32 sid,
+			  struct l7_cidrs *cidrs, __u8 *flags)
+{
+	static const struct mesh_cidr any = { .bits = 0 };
+	bool has_allow = false, allow_any = false;
+	struct mesh_tcp_unchecked why;
+	size_t j, r, f, k;
+
+	*flags = KMESH_IN_L4_TCP;
+	for (j = 0; j < cfg->nr_authz; j++) {
+		const struct mesh_authz *a = &cfg->authz[j];
+		bool deny = a->action == MESH_AUTHZ_DENY;
+		__u32 dir = deny ? KMESH_IN_DIR_TCP_DENY : KMESH_IN_DIR_TCP_ALLOW;
+		__u64 val = deny ? a->id : 1;
+
+		if (a->service != (int)svc)
+			continue;
+		has_allow |= !deny;
+		for (r = 0; r < a->nr_rules; r++) {
+			const struct mesh_authz_rule *ru = &a->rules[r];
+
+			if (mesh_authz_tcp_rule(cfg, a, r, &why) != MESH_TCP_RULE_SOURCES)
+				continue;
+			*flags |= deny ? KMESH_IN_L4_DENY : 0;
+			if (!ru->nr_from) {
+				if (!deny)
+					allow_any = true;
+				else if (cidr_add(cidrs, sid, dir, &any, val))
+					return -1;
+				continue;
+			}
+			for (f = 0; f < ru->nr_from; f++)
+				for (k = 0; k < ru->from[f].ip_blocks.n; k++)
+					if (cidr_add(cidrs, sid, dir,
+						     &ru->from[f].ip_blocks.v[k], val))
+						return -1;
+		}
+	}
+	if (has_allow && !allow_any)
+		*flags |= KMESH_IN_L4_ALLOW;
+	return 0;
+}
+
 int inbound_workloads(const struct mesh_config *cfg, const __u32 *service_ids,
 		      struct l7_cidrs *cidrs, struct inbound_ws_rec **out,
 		      size_t *n, char *err, size_t err_size)
@@ -176,11 +213,14 @@ int inbound_workloads(const struct mesh_config *cfg, const __u32 *service_ids,
 	*n = 0;
 	for (i = 0; i < cfg->nr_services; i++) {
 		const struct mesh_service *s = &cfg->services[i];
-		__u8 l4 = 0;
+		__u8 l4_http = 0, l4_tcp = KMESH_IN_L4_TCP;
 
 		if (!has_authz(cfg, i))
 			continue;
-		if (cidrs && l4_compile(cfg, i, service_ids[i], cidrs, &l4)) {
+		if (cidrs && ((!mesh_service_tcp_only(s) &&
+			       l4_compile_http(cfg, i, service_ids[i], cidrs, &l4_http)) ||
+			      (mesh_service_has_tcp(s) &&
+			       l4_compile_tcp(cfg, i, service_ids[i], cidrs, &l4_tcp)))) {
 			snprintf(err, err_size, "service '%s': more than %d address blocks in authorization",
 				 s->name, KMESH_L7_MAX_CIDRS);
 			goto fail;
@@ -189,9 +229,7 @@ int inbound_workloads(const struct mesh_config *cfg, const __u32 *service_ids,
 			const struct mesh_port *mp = &s->ports[p];
 			const struct mesh_cluster *c;
 
-			/* a tcp port of a service with http ports: unchecked */
-			if ((!mp->http && !mesh_service_tcp_only(s)) || mp->cluster < 0 ||
-			    (size_t)mp->cluster >= cfg->nr_clusters)
+			if (mp->cluster < 0 || (size_t)mp->cluster >= cfg->nr_clusters)
 				continue;
 			c = &cfg->clusters[mp->cluster];
 			for (e = 0; e < c->nr_endpoints; e++) {
@@ -241,7 +279,7 @@ int inbound_workloads(const struct mesh_config *cfg, const __u32 *service_ids,
 				}
 				w->service_id[w->nr] = service_ids[i];
 				w->svc_port[w->nr] = mp->port;
-				w->l4[w->nr] = l4 | (mp->http ? 0 : KMESH_IN_L4_TCP);
+				w->l4[w->nr] = mp->http ? l4_http : l4_tcp;
 				w->nr++;
 			}
 		}

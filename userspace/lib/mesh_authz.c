@@ -353,6 +353,129 @@ static int check_tcp_authz(struct mesh_reader *r, const struct mesh_config *cfg,
 }
 
 
+/* How many of service @s's tcp ports are in @in and not in @out. */
+static size_t tcp_ports_in(const struct mesh_service *s,
+			   const struct mesh_port_list *in,
+			   const struct mesh_port_list *out, size_t *nr_tcp)
+{
+	size_t p, k, m = 0;
+
+	*nr_tcp = 0;
+	for (p = 0; p < s->nr_ports; p++) {
+		bool hit = !in->n, miss = false;
+
+		if (s->ports[p].http)
+			continue;
+		(*nr_tcp)++;
+		for (k = 0; k < in->n; k++)
+			hit |= in->v[k] == s->ports[p].port;
+		for (k = 0; k < out->n; k++)
+			miss |= out->v[k] == s->ports[p].port;
+		m += hit && !miss;
+	}
+	return m;
+}
+
+/* A port condition on the tcp ports: 1 holds on all, 0 on none, -1 mixed. */
+static int tcp_ports_hold(const struct mesh_service *s,
+			  const struct mesh_port_list *in,
+			  const struct mesh_port_list *out)
+{
+	size_t n, m = tcp_ports_in(s, in, out, &n);
+
+	return m == n ? 1 : m == 0 ? 0 : -1;
+}
+
+enum mesh_tcp_rule mesh_authz_tcp_rule(const struct mesh_config *cfg,
+				       const struct mesh_authz *a, size_t ri,
+				       struct mesh_tcp_unchecked *why)
+{
+	const struct mesh_service *s = &cfg->services[a->service];
+	const struct mesh_authz_rule *ru = &a->rules[ri];
+	bool deny = a->action == MESH_AUTHZ_DENY, op_holds = !ru->nr_to;
+	size_t k;
+	int h;
+
+	for (k = 0; k < ru->nr_to; k++) {
+		const struct mesh_authz_operation *o = &ru->to[k];
+		bool http = o->methods || o->not_methods || o->paths.n ||
+			    o->not_paths.n || o->hosts.n || o->not_hosts.n;
+
+		/* ALLOW: a rule that needs a request admits no connection */
+		if (http && !deny)
+			return MESH_TCP_RULE_NEVER;
+		/* DENY: what needs a request is dropped; the rest decides */
+		h = tcp_ports_hold(s, &o->ports, &o->not_ports);
+		if (h < 0) {
+			snprintf(why->path, sizeof(why->path), "rules[%zu].to[%zu].operation", ri, k);
+			why->field = o->ports.n ? "ports" : "not_ports";
+			why->why = "holds on some of the service's tcp ports only (the door does not know which service port a client dialed)";
+			return MESH_TCP_RULE_UNCHECKED;
+		}
+		op_holds |= h;
+	}
+	if (!op_holds)
+		return MESH_TCP_RULE_NEVER;
+	for (k = 0; k < ru->nr_when; k++) {
+		const struct mesh_authz_when *w = &ru->when[k];
+
+		if (w->key == MESH_WHEN_HEADER) {
+			if (!deny)
+				return MESH_TCP_RULE_NEVER;
+			continue;
+		}
+		snprintf(why->path, sizeof(why->path), "rules[%zu].when[%zu]", ri, k);
+		why->field = "key";
+		if (w->key != MESH_WHEN_DEST_PORT) {
+			why->why = "is not checked at the door yet";
+			return MESH_TCP_RULE_UNCHECKED;
+		}
+		h = tcp_ports_hold(s, &w->ports, &w->not_ports);
+		if (h < 0) {
+			why->why = "holds on some of the service's tcp ports only (the door does not know which service port a client dialed)";
+			return MESH_TCP_RULE_UNCHECKED;
+		}
+		if (!h)
+			return MESH_TCP_RULE_NEVER;
+	}
+	for (k = 0; k < ru->nr_from; k++) {
+		if (ru->from[k].ip_blocks.n && !ru->from[k].not_ip_blocks.n)
+			continue;
+		snprintf(why->path, sizeof(why->path), "rules[%zu].from[%zu].source", ri, k);
+		why->field = ru->from[k].not_ip_blocks.n ? "not_ip_blocks" : "ip_blocks";
+		why->why = ru->from[k].not_ip_blocks.n ? "is not checked at the door yet" :
+			   "is required";
+		return MESH_TCP_RULE_UNCHECKED;
+	}
+	return MESH_TCP_RULE_SOURCES;
+}
+
+/*
+ * A policy of a service with http and tcp ports holds on the tcp ports
+ * too, at the door, as Istio reads a rule on TCP traffic: a DENY rule
+ * drops what needs a request (methods, paths, hosts, request headers) and
+ * refuses its sources, an ALLOW rule that needs a request admits nobody.
+ * What the door cannot decide from the source address is refused here.
+ */
+static int check_mixed_authz(struct mesh_reader *r, const struct mesh_config *cfg,
+			     const struct mesh_authz *a)
+{
+	struct mesh_tcp_unchecked why;
+	size_t ri;
+
+	for (ri = 0; ri < a->nr_rules; ri++) {
+		char path[MESH_PATH_LEN + 96];
+
+		if (mesh_authz_tcp_rule(cfg, a, ri, &why) != MESH_TCP_RULE_UNCHECKED)
+			continue;
+		snprintf(path, sizeof(path), "%s.%s", a->path, why.path);
+		return mesh_fail_at(r, a->rules[ri].line, path,
+				    "%s %s: service '%s' has tcp ports too, where its policies are checked at L4 (the connection's SYN), from the source address alone (to keep the rule off them, name the http ports in to.operation.ports)",
+				    why.field, why.why, cfg->services[a->service].name);
+	}
+	return 0;
+}
+
 /* Policies: unique names per service, stable ids, the door's limits. */
 int mesh_check_authz(struct mesh_reader *r, struct mesh_config *cfg)
 {
@@ -363,8 +486,10 @@ int mesh_check_authz(struct mesh_reader *r, struct mesh_config *cfg)
 		struct mesh_authz *a = &cfg->authz[i];
 		char id_name[KMESH_NAME_MAX + 8];
 
-		if (mesh_service_tcp_only(&cfg->services[a->service]) &&
-		    check_tcp_authz(r, cfg, a))
+		if (mesh_service_tcp_only(&cfg->services[a->service]) ?
+		    check_tcp_authz(r, cfg, a) :
+		    mesh_service_has_tcp(&cfg->services[a->service]) &&
+		    check_mixed_authz(r, cfg, a))
 			return -1;
 		snprintf(id_name, sizeof(id_name), "authz/%s", a->name);
 		a->id = mesh_l7_id(cfg->services[a->service].name, id_name);

@@ -118,6 +118,16 @@ static int index_config(struct mesh_reader *r, const struct mesh_config *cfg)
 	return 0;
 }
 
+bool mesh_service_has_tcp(const struct mesh_service *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_ports; i++)
+		if (!s->ports[i].http)
+			return true;
+	return false;
+}
+
 bool mesh_service_tcp_only(const struct mesh_service *s)
 {
 	size_t i;

@@ -244,6 +244,24 @@ void mesh_config_free(struct mesh_config *cfg);
 /* The service has no http port: its policies are checked at L4 only (the
  * door), so they may name nothing but sources. */
 bool mesh_service_tcp_only(const struct mesh_service *s);
+bool mesh_service_has_tcp(const struct mesh_service *s);
+
+/* A policy rule on its service's tcp ports (the door, Istio's reading of a
+ * rule on TCP traffic: see mesh_authz.c). */
+enum mesh_tcp_rule {
+	MESH_TCP_RULE_NEVER,	/* holds on no tcp connection */
+	MESH_TCP_RULE_SOURCES,	/* holds for its from[].ip_blocks, or any source */
+	MESH_TCP_RULE_UNCHECKED,	/* the door cannot decide it */
+};
+
+struct mesh_tcp_unchecked {
+	char path[64];		/* rules[i]... within the policy */
+	const char *field, *why;
+};
+
+enum mesh_tcp_rule mesh_authz_tcp_rule(const struct mesh_config *cfg,
+				       const struct mesh_authz *a, size_t ri,
+				       struct mesh_tcp_unchecked *why);
 
 /* "10.0.0.1" or "fd00::1" to 16 bytes (IPv4 v4-mapped); 0 or -1. */
 int mesh_addr_parse(const char *text, __u32 addr[4]);
