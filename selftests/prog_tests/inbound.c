@@ -930,12 +930,53 @@ static int tcp_server_start(void)
 	return 0;
 }
 
+/*
+ * The tcp workload's door through each of @clients (NULL-terminated): a
+ * connection from @refused times out before accept(), one from @admitted
+ * is served; the server's accept count proves both.
+ */
+static void expect_door(struct client *const *clients, const char *refused,
+			const char *admitted)
+{
+	long before = *tcp_accepts, n = 0;
+	size_t i;
+
+	for (i = 0; clients[i]; i++) {
+		clients[i]->src = refused;
+		EXPECT(req(clients[i], "hello\n", NULL) < 0);	/* connect timed out */
+	}
+	EXPECT_EQ(*tcp_accepts, before);
+	for (i = 0; clients[i]; i++, n++) {
+		clients[i]->src = admitted;
+		EXPECT_EQ(req(clients[i], "hello\n", NULL), 200);
+	}
+	EXPECT_EQ(*tcp_accepts, before + n);
+}
+
+/* @yaml is refused at apply with both messages; the running config stays
+ * (an ALLOW of 127.0.0.4 only). */
+static void expect_refused_apply(const char *yaml, const char *where,
+				 const char *service)
+{
+	struct client direct = { "unmeshed client, tcp workload", home_cgroup, NULL, EP_LO, TCP_PORT, NULL };
+	struct client *const clients[] = { &direct, NULL };
+	static char out[4096];
+
+	EXPECT_EQ(write_file(MESH_FILE, yaml), 0);
+	EXPECT(ctl(out, sizeof(out), "apply -f " MESH_FILE) != 0);
+	EXPECT(strstr(out, where));
+	EXPECT(strstr(out, service));
+	if (tap_failed_now())
+		tap_diag("%s", out);
+	expect_door(clients, "127.0.0.5", "127.0.0.4");
+}
+
 static void test_tcp_port(void)
 {
 	struct client direct = { "unmeshed client, tcp workload", home_cgroup, NULL, EP_LO, TCP_PORT, NULL };
 	struct client vip = { "meshed client via the tcp VIP", cgroup, NULL, TCP_VIP, 5432, NULL };
-	static char out[4096];
-	long before;
+	struct client *const both[] = { &direct, &vip, NULL };
+	struct client *const unmeshed[] = { &direct, NULL };
 
 	tap_begin("inbound: a tcp port gets L4 policy: a DENY by source address refuses the SYN before accept() (direct and via the VIP), other sources pass");
 	if (!EXPECT_EQ(tcp_server_start(), 0)) {
@@ -947,16 +988,8 @@ static void test_tcp_port(void)
 			"    service: db\n"
 			"    action: DENY\n"
 			"    rules: [{from: [{source: {ip_blocks: [127.0.0.3/32]}}]}]\n"), 0);
-	before = *tcp_accepts;
-	direct.src = vip.src = "127.0.0.3";
-	EXPECT(req(&direct, "hello\n", NULL) < 0);	/* the connect timed out */
-	EXPECT(req(&vip, "hello\n", NULL) < 0);
-	EXPECT_EQ(*tcp_accepts, before);
+	expect_door(both, "127.0.0.3", "127.0.0.4");
 	EXPECT(stat_get("inbound db:", "connections_refused") >= 2);
-	direct.src = vip.src = "127.0.0.4";
-	EXPECT_EQ(req(&direct, "hello\n", NULL), 200);
-	EXPECT_EQ(req(&vip, "hello\n", NULL), 200);
-	EXPECT_EQ(*tcp_accepts, before + 2);
 	tap_end();
 
 	tap_begin("inbound: a tcp port's ALLOW list of sources admits them and refuses every other source before accept()");
@@ -964,13 +997,7 @@ static void test_tcp_port(void)
 			"  - name: only-4\n"
 			"    service: db\n"
 			"    rules: [{from: [{source: {ip_blocks: [127.0.0.4/32]}}]}]\n"), 0);
-	before = *tcp_accepts;
-	direct.src = "127.0.0.5";
-	EXPECT(req(&direct, "hello\n", NULL) < 0);
-	EXPECT_EQ(*tcp_accepts, before);
-	direct.src = "127.0.0.4";
-	EXPECT_EQ(req(&direct, "hello\n", NULL), 200);
-	EXPECT_EQ(*tcp_accepts, before + 1);
+	expect_door(unmeshed, "127.0.0.5", "127.0.0.4");
 	tap_end();
 
 	tap_begin("inbound: the tcp port of a service with an http port too: a DENY rule's HTTP fields are dropped there (its sources refused at the SYN), a rule for another port does not hold");
@@ -983,15 +1010,7 @@ static void test_tcp_port(void)
 			"    service: shop\n"
 			"    action: DENY\n"
 			"    rules: [{to: [{operation: {ports: [80], methods: [DELETE]}}]}]\n"), 0);
-	before = *tcp_accepts;
-	direct.src = vip.src = "127.0.0.3";
-	EXPECT(req(&direct, "hello\n", NULL) < 0);
-	EXPECT(req(&vip, "hello\n", NULL) < 0);
-	EXPECT_EQ(*tcp_accepts, before);
-	direct.src = vip.src = "127.0.0.4";
-	EXPECT_EQ(req(&direct, "hello\n", NULL), 200);
-	EXPECT_EQ(req(&vip, "hello\n", NULL), 200);
-	EXPECT_EQ(*tcp_accepts, before + 2);
+	expect_door(both, "127.0.0.3", "127.0.0.4");
 	tap_end();
 
 	tap_begin("inbound: the tcp port of a service with an http port too: an ALLOW rule that needs a request admits nobody there, a rule of sources admits them");
@@ -999,48 +1018,27 @@ static void test_tcp_port(void)
 			"  - name: reads\n"
 			"    service: shop\n"
 			"    rules: [{to: [{operation: {methods: [GET]}}]}, {from: [{source: {ip_blocks: [127.0.0.4/32]}}]}]\n"), 0);
-	before = *tcp_accepts;
-	direct.src = "127.0.0.5";
-	EXPECT(req(&direct, "hello\n", NULL) < 0);
-	EXPECT_EQ(*tcp_accepts, before);
-	direct.src = "127.0.0.4";
-	EXPECT_EQ(req(&direct, "hello\n", NULL), 200);
-	EXPECT_EQ(*tcp_accepts, before + 1);
+	expect_door(unmeshed, "127.0.0.5", "127.0.0.4");
 	tap_end();
 
 	tap_begin("inbound: a rule the door cannot decide on a tcp port of a service with an http port too is refused at apply, naming it; the running config stays");
-	EXPECT_EQ(write_file(MESH_FILE, MESH_MIXED_HEAD
+	expect_refused_apply(MESH_MIXED_HEAD
 			     "  - name: not-3\n"
 			     "    service: shop\n"
 			     "    action: DENY\n"
-			     "    rules: [{from: [{source: {not_ip_blocks: [127.0.0.3/32]}}]}]\n"), 0);
-	EXPECT(ctl(out, sizeof(out), "apply -f " MESH_FILE) != 0);
-	EXPECT(strstr(out, "authorization[0].rules[0].from[0].source: not_ip_blocks is not checked at the door yet"));
-	EXPECT(strstr(out, "service 'shop' has tcp ports too"));
-	if (tap_failed_now())
-		tap_diag("%s", out);
-	direct.src = "127.0.0.5";
-	EXPECT(req(&direct, "hello\n", NULL) < 0);
-	direct.src = "127.0.0.4";
-	EXPECT_EQ(req(&direct, "hello\n", NULL), 200);
+			     "    rules: [{from: [{source: {not_ip_blocks: [127.0.0.3/32]}}]}]\n",
+			     "authorization[0].rules[0].from[0].source: not_ip_blocks is not checked at the door yet",
+			     "service 'shop' has tcp ports too");
 	tap_end();
 
 	tap_begin("inbound: an L7 field in a tcp port's policy is refused at apply, naming the field; the running config stays");
-	EXPECT_EQ(write_file(MESH_FILE, MESH_TCP_HEAD
+	expect_refused_apply(MESH_TCP_HEAD
 			     "  - name: paths\n"
 			     "    service: db\n"
 			     "    action: DENY\n"
-			     "    rules: [{to: [{operation: {paths: [\"/admin*\"]}}]}]\n"), 0);
-	EXPECT(ctl(out, sizeof(out), "apply -f " MESH_FILE) != 0);
-	EXPECT(strstr(out, "authorization[0].rules[0].to[0].operation: paths needs an HTTP request"));
-	EXPECT(strstr(out, "service 'db' has tcp ports only"));
-	if (tap_failed_now())
-		tap_diag("%s", out);
-	/* the ALLOW list is still live */
-	direct.src = "127.0.0.5";
-	EXPECT(req(&direct, "hello\n", NULL) < 0);
-	direct.src = "127.0.0.4";
-	EXPECT_EQ(req(&direct, "hello\n", NULL), 200);
+			     "    rules: [{to: [{operation: {paths: [\"/admin*\"]}}]}]\n",
+			     "authorization[0].rules[0].to[0].operation: paths needs an HTTP request",
+			     "service 'db' has tcp ports only");
 	EXPECT_EQ(apply(mesh_deny), 0);
 	tap_end();
 }
