@@ -28,8 +28,10 @@
  *  1: first release.
  *  2: struct kmesh_l7_policy and struct kmesh_l7_log changed;
  *     kmesh_l4_generation.maps_abi.
+ *  3: kmesh_cluster.connect_timeout_ms (was reserved), read by the connect
+ *     programs.
  */
-#define KMESH_MAPS_ABI_VERSION	2
+#define KMESH_MAPS_ABI_VERSION	3
 
 /* ---- L4 data plane (bpf/include/l4_*.h, userspace/lib/l4_*.c) ---- */
 
@@ -112,7 +114,7 @@ struct kmesh_cluster {
 	__u8 flags;		/* KMESH_CLUSTER_F_* */
 	__u16 nr_endpoints;	/* all endpoints, healthy ones first */
 	__u16 nr_healthy;	/* endpoints [0, nr_healthy) take new connections */
-	__u16 reserved;
+	__u16 connect_timeout_ms;	/* 0: the kernel's SYN retries */
 	__u32 max_connections;	/* active connections allowed, 0: unlimited */
 	__u32 total_weight;	/* sum of the healthy endpoints' weights */
 	/* cum_weight[i]: weights of healthy endpoints 0..i summed. */
@@ -202,6 +204,7 @@ struct kmesh_l4_id {
 #define KMESH_SK_F_ESTABLISHED	(1U << 2)
 #define KMESH_SK_F_LOCAL	(1U << 3)	/* in the sockhash */
 #define KMESH_SK_F_EP_LOCAL	(1U << 4)	/* http: the endpoint listens on this node */
+#define KMESH_SK_F_CONNECT_TIMEOUT (1U << 5)	/* TCP_USER_TIMEOUT is the cluster's, until ESTABLISHED */
 
 enum kmesh_redir {
 	KMESH_REDIR_UNDECIDED	= 0,	/* decided on the first message */

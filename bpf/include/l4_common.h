@@ -10,6 +10,8 @@
 #define KMESH_AF_INET6		10
 #define KMESH_SOCK_STREAM	1
 #define KMESH_ECONNREFUSED	111
+#define KMESH_SOL_TCP		6
+#define KMESH_TCP_USER_TIMEOUT	18
 
 #define KMESH_READ_ONCE(x)	(*(const volatile typeof(x) *)&(x))
 

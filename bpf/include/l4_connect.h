@@ -83,6 +83,27 @@ static __always_inline void kmesh_sk_state_init(struct kmesh_sk_state *s,
 }
 
 /*
+ * The cluster's connect timeout. TCP_USER_TIMEOUT bounds the SYN's
+ * retransmissions (tcp_write_timeout: the connect fails with ETIMEDOUT
+ * once it has run out, instead of after the kernel's ~2 min of SYN
+ * retries); sockops takes it back at ESTABLISHED, so it never bounds the
+ * connection's data. An application's own TCP_USER_TIMEOUT stays.
+ */
+static __always_inline void kmesh_arm_connect_timeout(struct bpf_sock_addr *ctx,
+						      struct kmesh_sk_state *s,
+						      __u32 ms)
+{
+	int cur = 0;
+
+	if (!ms || bpf_getsockopt(ctx, KMESH_SOL_TCP, KMESH_TCP_USER_TIMEOUT,
+				  &cur, sizeof(cur)) || cur)
+		return;
+	if (!bpf_setsockopt(ctx, KMESH_SOL_TCP, KMESH_TCP_USER_TIMEOUT, &ms,
+			    sizeof(ms)))
+		s->flags |= KMESH_SK_F_CONNECT_TIMEOUT;
+}
+
+/*
  * The service of the dialed address in the live generation @cfg, or NULL
  * (counted) when the connect is none of the mesh's business.
  */
@@ -191,6 +212,7 @@ static __always_inline int kmesh_l4_connect_to(struct bpf_sock_addr *ctx,
 			       BPF_SK_STORAGE_GET_F_CREATE);
 	if (s) {
 		kmesh_sk_state_init(s, d, svc, c->cluster_id, ep, cfg->generation);
+		kmesh_arm_connect_timeout(ctx, s, c->connect_timeout_ms);
 		if ((svc->flags & KMESH_SVC_F_HTTP) &&
 		    kmesh_ep_listens_here(ctx, ep, ep->port ? ep->port : d->dst_port))
 			s->flags |= KMESH_SK_F_EP_LOCAL;

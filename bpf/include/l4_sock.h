@@ -110,6 +110,14 @@ static __always_inline void kmesh_on_active(struct bpf_sock_ops *ops)
 	if (!s || !(s->flags & KMESH_SK_F_SERVICE))
 		return;
 	s->flags |= KMESH_SK_F_ESTABLISHED;
+	if (s->flags & KMESH_SK_F_CONNECT_TIMEOUT) {
+		/* connected: the cluster's connect timeout is done */
+		int none = 0;
+
+		bpf_setsockopt(ops, KMESH_SOL_TCP, KMESH_TCP_USER_TIMEOUT,
+			       &none, sizeof(none));
+		s->flags &= ~KMESH_SK_F_CONNECT_TIMEOUT;
+	}
 	kmesh_want_state_cb(ops);
 	kmesh_key_from_ops(ops, &k);
 	kmesh_inbound_note_client(s, &k);

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -971,6 +972,47 @@ static void expect_refused_apply(const char *yaml, const char *where,
 	expect_door(clients, "127.0.0.5", "127.0.0.4");
 }
 
+/*
+ * A meshed client's TCP_USER_TIMEOUT right after a connect from @src to
+ * the tcp VIP returned (kmesh's connect timeout must be gone by then), or
+ * -errno.
+ */
+static int user_timeout_after_connect(const char *src)
+{
+	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(5432) };
+	struct sockaddr_in b = { .sin_family = AF_INET };
+	int pipefd[2], ret = -EIO;
+	pid_t pid;
+
+	if (pipe(pipefd))
+		return -errno;
+	pid = fork();
+	if (!pid) {
+		socklen_t len = sizeof(ret);
+		int fd;
+
+		inet_pton(AF_INET, TCP_VIP, &s.sin_addr);
+		inet_pton(AF_INET, src, &b.sin_addr);
+		/* a socket belongs to the cgroup it was made in */
+		fd = join_cgroup(cgroup) ? -1 : socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0 || bind(fd, (void *)&b, sizeof(b)) ||
+		    connect(fd, (void *)&s, sizeof(s)))
+			ret = -errno;
+		else if (getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ret, &len))
+			ret = -errno;
+		if (write(pipefd[1], &ret, sizeof(ret)) != sizeof(ret))
+			_exit(1);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	if (pid < 0 || read(pipefd[0], &ret, sizeof(ret)) != sizeof(ret))
+		ret = -EIO;
+	close(pipefd[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return ret;
+}
+
 static void test_tcp_port(void)
 {
 	struct client direct = { "unmeshed client, tcp workload", home_cgroup, NULL, EP_LO, TCP_PORT, NULL };
@@ -990,6 +1032,30 @@ static void test_tcp_port(void)
 			"    rules: [{from: [{source: {ip_blocks: [127.0.0.3/32]}}]}]\n"), 0);
 	expect_door(both, "127.0.0.3", "127.0.0.4");
 	EXPECT(stat_get("inbound db:", "connections_refused") >= 2);
+	tap_end();
+
+	tap_begin("inbound: a cluster's connect_timeout_ms: a connect whose SYN gets no answer fails with ETIMEDOUT after the cluster's connect_timeout_ms, not the kernel's 2 min; once connected the timeout is gone");
+	EXPECT_EQ(apply("services:\n"
+			"  - {name: db, addresses: [" TCP_VIP "], ports: [{port: 5432}], cluster: db}\n"
+			"clusters:\n"
+			"  - name: db\n"
+			"    connect_timeout_ms: 1000\n"
+			"    endpoints: [{address: " EP_LO ", port: 18202}]\n"
+			"authorization:\n"
+			"  - {name: no-3, service: db, action: DENY, rules: [{from: [{source: {ip_blocks: [127.0.0.3/32]}}]}]}\n"), 0);
+	{
+		struct outcome o;
+		const char *hello = "hello\n";
+
+		/* the door drops the SYN: without the timeout, connect()
+		 * gives up at the client's SO_SNDTIMEO (5 s) with EINPROGRESS */
+		vip.src = "127.0.0.3";
+		exchange(&vip, &hello, 1, 0, false, 1, &o);
+		EXPECT_EQ(o.err, -ETIMEDOUT);
+		if (tap_failed_now())
+			tap_diag("connect: %s", strerror(-o.err));
+		EXPECT_EQ(user_timeout_after_connect("127.0.0.4"), 0);
+	}
 	tap_end();
 
 	tap_begin("inbound: a tcp port's ALLOW list of sources admits them and refuses every other source before accept()");

@@ -27,6 +27,7 @@ static const char good[] =
 	"  - name: web-v1\n"
 	"    lb: weighted\n"
 	"    max_connections: 100\n"
+	"    connect_timeout_ms: 250\n"
 	"    endpoints:\n"
 	"      - {address: 10.0.0.1, port: 8080, weight: 3}\n"
 	"      - {address: 10.0.0.2, port: 8080, state: draining}\n"
@@ -69,12 +70,13 @@ static void test_parse_good(void)
 	EXPECT_EQ(cfg.services[0].ports[1].http, 1);
 	EXPECT_EQ(cfg.clusters[0].lb, KMESH_LB_WEIGHTED);
 	EXPECT_EQ(cfg.clusters[0].max_connections, 100);
+	EXPECT_EQ(cfg.clusters[0].connect_timeout_ms, 250);
 	EXPECT_EQ(cfg.clusters[0].nr_endpoints, 3);
 	EXPECT_EQ(cfg.clusters[0].endpoints[0].weight, 3);
 	EXPECT_EQ(cfg.clusters[0].endpoints[1].state, KMESH_EP_DRAINING);
 	EXPECT_EQ(cfg.clusters[0].endpoints[2].port, 0);	/* as dialed */
 	EXPECT_EQ(cfg.clusters[0].endpoints[2].weight, 1);
-	EXPECT_EQ(cfg.clusters[0].endpoints[2].line, 16);
+	EXPECT_EQ(cfg.clusters[0].endpoints[2].line, 17);
 	EXPECT_EQ(cfg.clusters[1].lb, KMESH_LB_MAGLEV);
 	EXPECT_EQ(cfg.clusters[1].flags, KMESH_CLUSTER_F_HASH_SRC_PORT);
 	mesh_config_free(&cfg);
@@ -116,7 +118,7 @@ static const struct {
 	{ "clusters:\n  - name: c\n    hash_key: source_ip\n",
 	  "t.yaml:3: clusters[0].hash_key: only meaningful with lb: maglev" },
 	{ "clusters:\n  - name: c\n    lbb: random\n",
-	  "t.yaml:3: clusters[0].lbb: unknown field (expected one of: name, lb, max_connections, hash_key, endpoints)" },
+	  "t.yaml:3: clusters[0].lbb: unknown field (expected one of: name, lb, max_connections, connect_timeout_ms, hash_key, endpoints)" },
 	{ "clusters:\n  - name: c\n    lb: random\n    lb: maglev\n",
 	  "t.yaml:4: clusters[0].lb: given twice" },
 	{ "clusters:\n  - name: c\n  - name: c\n",
@@ -125,6 +127,10 @@ static const struct {
 	  "t.yaml:2: clusters[0].name: expected a name of 1..63 letters, digits, '-', '_' or '.'" },
 	{ "clusters:\n  - name: c\n    max_connections: -1\n",
 	  "t.yaml:3: clusters[0].max_connections: expected an integer 0..4294967295" },
+	{ "clusters:\n  - name: c\n    connect_timeout_ms: 60001\n",
+	  "t.yaml:3: clusters[0].connect_timeout_ms: expected an integer 1..60000" },
+	{ "clusters:\n  - name: c\n    connect_timeout_ms: 0\n",
+	  "t.yaml:3: clusters[0].connect_timeout_ms: expected an integer 1..60000" },
 	{ "clusters:\n  - name: c\n    endpoints:\n      - {address: 10.0.0.1, port: 80}\n"
 	  "      - {address: 10.0.0.1, port: 80}\n",
 	  "t.yaml:5: clusters[0].endpoints[1]: same address and port as clusters[0].endpoints[0]" },
@@ -826,6 +832,7 @@ static void test_limits_documented(void)
 		LIMIT(MESH_MAX_SERVICES), LIMIT(MESH_MAX_CLUSTERS),
 		LIMIT(MESH_MAX_SERVICE_ADDRESSES), LIMIT(MESH_MAX_SERVICE_PORTS),
 		LIMIT(MESH_MAX_CLUSTER_ENDPOINTS), LIMIT(MESH_MAX_ENDPOINT_WEIGHT),
+		LIMIT(MESH_MAX_CONNECT_TIMEOUT_MS),
 		LIMIT(MESH_MAX_ROUTES), LIMIT(MESH_MAX_ROUTE_HOSTS),
 		LIMIT(MESH_MAX_HTTP_ROUTES), LIMIT(MESH_MAX_ROUTE_MATCHES),
 		LIMIT(MESH_MAX_MATCH_CONDS), LIMIT(MESH_MAX_ROUTE_SPLIT),

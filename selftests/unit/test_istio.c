@@ -98,6 +98,10 @@ static const struct {
 	  "t.yaml:7: ServiceEntry ext: spec.resolution: DNS: only STATIC is supported (kmesh balances over listed endpoints)" },
 	{ "least request", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}\n",
 	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.loadBalancer.simple: LEAST_REQUEST: not supported (kmesh balances ROUND_ROBIN or RANDOM, or consistentHash.useSourceIp)" },
+	{ "connect timeout over a minute", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {connectionPool: {tcp: {connectTimeout: 2m}}}\n",
+	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.connectionPool.tcp.connectTimeout: 2m: kmesh takes 1ms..60000ms" },
+	{ "connect timeout not a duration", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {connectionPool: {tcp: {connectTimeout: 5}}}\n",
+	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.connectionPool.tcp.connectTimeout: expected a duration such as 250ms or 1.5s" },
 	{ "simple and consistentHash together", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {loadBalancer: {simple: RANDOM, consistentHash: {useSourceIp: true}}}\n",
 	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.loadBalancer: simple and consistentHash together" },
 	{ "HTTP2", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: g}\nspec:\n  hosts: [g]\n  addresses: [10.96.0.3]\n  ports: [{number: 80, protocol: GRPC}]\n  resolution: STATIC\n",
@@ -245,7 +249,7 @@ static void test_subset_policy(void)
 
 	tap_begin("istio: a subset's loadBalancer replaces the rule's whole, its connectionPool too");
 	if (EXPECT_EQ(parse(SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n"
-			    "  trafficPolicy:\n    loadBalancer: {consistentHash: {useSourceIp: true}}\n    connectionPool: {tcp: {maxConnections: 7}}\n"
+			    "  trafficPolicy:\n    loadBalancer: {consistentHash: {useSourceIp: true}}\n    connectionPool: {tcp: {maxConnections: 7, connectTimeout: 1.5s}}\n"
 			    "  subsets:\n  - {name: a, labels: {v: \"1\"}, trafficPolicy: {loadBalancer: {simple: RANDOM}}}\n"
 			    "  - {name: b, labels: {v: \"1\"}, trafficPolicy: {connectionPool: {tcp: {}}}}\n",
 			    &cfg, err, sizeof(err)), 0)) {
@@ -253,11 +257,13 @@ static void test_subset_policy(void)
 		EXPECT_STR_EQ(cfg.clusters[0].name, "web.default");
 		EXPECT_EQ(cfg.clusters[0].lb, KMESH_LB_MAGLEV);
 		EXPECT_EQ(cfg.clusters[0].max_connections, 7);
+		EXPECT_EQ(cfg.clusters[0].connect_timeout_ms, 1500);
 		EXPECT_STR_EQ(cfg.clusters[1].name, "web.default_a");
 		EXPECT_EQ(cfg.clusters[1].lb, KMESH_LB_RANDOM);
 		EXPECT_EQ(cfg.clusters[1].max_connections, 7);
 		EXPECT_EQ(cfg.clusters[2].lb, KMESH_LB_MAGLEV);
 		EXPECT_EQ(cfg.clusters[2].max_connections, 0);
+		EXPECT_EQ(cfg.clusters[2].connect_timeout_ms, 0);
 		mesh_config_free(&cfg);
 	} else {
 		tap_diag("%s", err);

@@ -469,10 +469,9 @@ static int parse_ip(const char *s, __u32 addr[4])
 
 static const char *const cluster_fields[] = {
 	"name", "type", "eds_cluster_config", "lb_policy", "circuit_breakers",
-	"load_assignment",
-	/* no data-plane meaning in kmesh: the client's own connect timeout
-	 * applies; names and metadata are for statistics */
-	"connect_timeout", "alt_stat_name", "metadata",
+	"load_assignment", "connect_timeout",
+	/* names and metadata are for statistics */
+	"alt_stat_name", "metadata",
 	/* istiod's defaults, accepted as not applicable (cluster_notes()) */
 	"transport_socket_matches", "typed_extension_protocol_options",
 	"common_lb_config", "filters", NULL,
@@ -584,6 +583,27 @@ static int translate_breakers(struct tctx *t, const Envoy__Config__Cluster__V3__
 			mc->max_connections = th->max_connections->value == UINT32_MAX ?
 					      0 : th->max_connections->value;
 	}
+	return 0;
+}
+
+/* connect_timeout: the cluster's, in milliseconds (istiod sends 10s). */
+static int translate_connect_timeout(struct tctx *t,
+				     const Envoy__Config__Cluster__V3__Cluster *c,
+				     struct mesh_cluster *mc)
+{
+	const Google__Protobuf__Duration *d = c->connect_timeout;
+	int64_t ms;
+
+	if (!d || (!d->seconds && !d->nanos))
+		return 0;
+	if (d->seconds < 0 || d->nanos < 0 || d->seconds > MESH_MAX_CONNECT_TIMEOUT_MS / 1000)
+		return fail(t, "Cluster '%s'.connect_timeout: %llds: kmesh takes 1ms..%dms",
+			    c->name, (long long)d->seconds, MESH_MAX_CONNECT_TIMEOUT_MS);
+	ms = d->seconds * 1000 + (d->nanos + 999999) / 1000000;
+	if (ms > MESH_MAX_CONNECT_TIMEOUT_MS)
+		return fail(t, "Cluster '%s'.connect_timeout: %lldms: kmesh takes 1ms..%dms",
+			    c->name, (long long)ms, MESH_MAX_CONNECT_TIMEOUT_MS);
+	mc->connect_timeout_ms = (__u16)ms;
 	return 0;
 }
 
@@ -770,7 +790,8 @@ static int translate_clusters(struct tctx *t)
 			return fail(t, "Cluster '%s': type: only EDS and STATIC are supported", c->name);
 		}
 		if (translate_endpoints(t, cla, mc, &weighted) ||
-		    translate_lb(t, c, mc, weighted) || translate_breakers(t, c, mc))
+		    translate_lb(t, c, mc, weighted) || translate_breakers(t, c, mc) ||
+		    translate_connect_timeout(t, c, mc))
 			return -1;
 	}
 	return 0;

@@ -229,6 +229,36 @@ static int get_uint(struct ctx *c, yaml_node_t *n, const char *path,
 	return 0;
 }
 
+/*
+ * An Istio duration ("30ms", "1s", "1.5s", "2m", "1h") in milliseconds,
+ * in 1..@max_ms: a connect timeout, which kmesh keeps in milliseconds.
+ */
+static int get_duration_ms(struct ctx *c, yaml_node_t *n, const char *path,
+			   unsigned long max_ms, unsigned long *out)
+{
+	static const struct { const char *unit; double ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	};
+	const char *s = scalar(n);
+	double v, ms = -1;
+	char *end;
+	size_t i;
+
+	if (s && (s[0] >= '0' && s[0] <= '9')) {
+		v = strtod(s, &end);
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (!strcmp(end, units[i].unit))
+				ms = v * units[i].ms;
+	}
+	if (ms < 0)
+		return fail(c, n ? n : c->r->root, path,
+			    "expected a duration such as 250ms or 1.5s");
+	if (ms < 1 || ms > (double)max_ms)
+		return fail(c, n, path, "%s: kmesh takes 1ms..%lums", s, max_ms);
+	*out = (unsigned long)ms;
+	return 0;
+}
+
 /* ---- the model being built ---- */
 
 /* A port of an endpoint: the service port of that name is served there. */
@@ -1046,9 +1076,9 @@ static int check_policy(struct ctx *c, yaml_node_t *tp, const char *path)
 		"ringHash", "maglev", "minimumRingSize", NULL };
 	static const char *const cp_ok[] = { "tcp", NULL };
 	static const char *const cp_refused[] = { "http", NULL };
-	static const char *const tcp_ok[] = { "maxConnections", NULL };
+	static const char *const tcp_ok[] = { "maxConnections", "connectTimeout", NULL };
 	static const char *const tcp_refused[] = {
-		"connectTimeout", "tcpKeepalive", "maxConnectionDuration",
+		"tcpKeepalive", "maxConnectionDuration",
 		"idleTimeout", NULL };
 	char sub[PATH_LEN], sub2[PATH_LEN];
 	yaml_node_t *lb, *cp, *n;
@@ -1090,6 +1120,11 @@ static int check_policy(struct ctx *c, yaml_node_t *tp, const char *path)
 		spath(sub2, "%s.tcp.maxConnections", sub);
 		if (get(c, n, "maxConnections") &&
 		    get_uint(c, get(c, n, "maxConnections"), sub2, 0, 4294967295UL, &v))
+			return -1;
+		spath(sub2, "%s.tcp.connectTimeout", sub);
+		if (get(c, n, "connectTimeout") &&
+		    get_duration_ms(c, get(c, n, "connectTimeout"), sub2,
+				    MESH_MAX_CONNECT_TIMEOUT_MS, &v))
 			return -1;
 	}
 	return 0;
@@ -1195,7 +1230,7 @@ static int write_cluster(struct xl *x, struct svc *s, const struct subset *ss,
 {
 	struct ctx c, dc;
 	char name[4 * KMESH_NAME_MAX];
-	yaml_node_t *simple = NULL, *hash = NULL, *maxc = NULL;
+	yaml_node_t *simple = NULL, *hash = NULL, *maxc = NULL, *ctimeout = NULL;
 	bool weights = false;
 	size_t i, nr = 0;
 
@@ -1206,6 +1241,7 @@ static int write_cluster(struct xl *x, struct svc *s, const struct subset *ss,
 		simple = policy_field(&dc, ss ? ss->policy : NULL, s->dr_policy, "loadBalancer", "simple");
 		hash = policy_field(&dc, ss ? ss->policy : NULL, s->dr_policy, "loadBalancer", "consistentHash");
 		maxc = get(&dc, policy_field(&dc, ss ? ss->policy : NULL, s->dr_policy, "connectionPool", "tcp"), "maxConnections");
+		ctimeout = get(&dc, policy_field(&dc, ss ? ss->policy : NULL, s->dr_policy, "connectionPool", "tcp"), "connectTimeout");
 	}
 	if (ss)
 		origin(&x->clusters, &dc, x->res[s->dr].root, "spec.subsets");
@@ -1226,6 +1262,14 @@ static int write_cluster(struct xl *x, struct svc *s, const struct subset *ss,
 		bputs(&x->clusters, weights ? "    lb: weighted\n" : "    lb: round_robin\n");
 	if (maxc)
 		bprintf(&x->clusters, "    max_connections: %s\n", scalar(maxc));
+	if (ctimeout) {
+		unsigned long ms = 0;
+
+		/* checked when the DestinationRule was read */
+		if (!get_duration_ms(&dc, ctimeout, "connectTimeout",
+				     MESH_MAX_CONNECT_TIMEOUT_MS, &ms))
+			bprintf(&x->clusters, "    connect_timeout_ms: %lu\n", ms);
+	}
 	bputs(&x->clusters, "    endpoints:\n");
 	for (i = 0; i < s->nr_eps; i++) {
 		const struct ep *e = &s->eps[i];

@@ -87,6 +87,8 @@ static const struct mesh_field cluster_fields[] = {
 	MESH_ENUM("lb", struct mesh_cluster, lb, lb_names),
 	MESH_UINT("max_connections", struct mesh_cluster, max_connections, 0,
 		  0xffffffffUL),
+	MESH_UINT("connect_timeout_ms", struct mesh_cluster, connect_timeout_ms, 1,
+		  MESH_MAX_CONNECT_TIMEOUT_MS),
 	MESH_CUSTOM("hash_key", read_hash_key, false),
 	MESH_CUSTOM("endpoints", read_endpoints, false),
 };

@@ -39,6 +39,7 @@ struct mesh_cluster {
 	__u8 lb;		/* enum kmesh_lb */
 	__u8 flags;		/* KMESH_CLUSTER_F_* */
 	__u32 max_connections;	/* 0: unlimited */
+	__u16 connect_timeout_ms;	/* 0: the kernel's SYN retries */
 	struct mesh_endpoint *endpoints;
 	size_t nr_endpoints;
 	int line;

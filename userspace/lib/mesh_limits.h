@@ -21,6 +21,7 @@
 #define MESH_MAX_SERVICE_PORTS		256
 #define MESH_MAX_CLUSTER_ENDPOINTS	KMESH_L4_MAX_CLUSTER_ENDPOINTS
 #define MESH_MAX_ENDPOINT_WEIGHT	KMESH_L4_MAX_WEIGHT
+#define MESH_MAX_CONNECT_TIMEOUT_MS	60000	/* kmesh_cluster.connect_timeout_ms is 16 bits */
 
 /* ---- routes ---- */
 #define MESH_MAX_ROUTES			MESH_MAX_SERVICES	/* one entry per service */
