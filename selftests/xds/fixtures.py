@@ -471,6 +471,10 @@ def _hcm_of(m, listener):
     return f, hcm
 
 
+def _bad_connect_timeout(m):
+    m[CDS][WEB].connect_timeout.seconds = 120
+
+
 def _bad_remote_address(m):
     f, hcm = _hcm_of(m, "0.0.0.0_80")
     hcm.use_remote_address.value = True
@@ -509,6 +513,8 @@ BAD = {
                                "RouteConfiguration '80': virtual_hosts[0].domains[8]: 'web.*': not supported"),
     "max-requests": (_bad_max_requests, CDS,
                      "Cluster '" + WEB + "': circuit_breakers.thresholds[0].max_requests: 100: not supported"),
+    "connect-timeout": (_bad_connect_timeout, CDS,
+                        "Cluster '" + WEB + "'.connect_timeout: 120s: kmesh takes 1ms..60000ms"),
     "use-remote-address": (_bad_remote_address, LDS,
                            "Listener '0.0.0.0_80': filter_chains[0].filters[0].typed_config.use_remote_address: "
                            "true is not supported"),

@@ -280,12 +280,15 @@ int cmd_dump(int argc, char **argv)
 		struct kmesh_cluster_state st;
 
 		l4_read_cluster_state(&h, c->cluster_id, &st);
-		printf("cluster %s (id %u) lb %s max_connections %u active %lld endpoints %u healthy %u%s\n",
+		printf("cluster %s (id %u) lb %s max_connections %u active %lld endpoints %u healthy %u%s",
 		       name_or(&g, KMESH_L4_KIND_CLUSTER, c->cluster_id),
 		       c->cluster_id, mesh_lb_name(c->lb), c->max_connections,
 		       (long long)st.active, c->nr_endpoints, c->nr_healthy,
 		       c->flags & KMESH_CLUSTER_F_HASH_SRC_PORT ?
 		       " hash_key source_ip_port" : "");
+		if (c->connect_timeout_ms)
+			printf(" connect_timeout_ms %u", c->connect_timeout_ms);
+		printf("\n");
 		for (j = 0; j < g.nr_eps; j++) {
 			const struct l4_ep *e = &g.eps[j];
 
