@@ -88,16 +88,23 @@ static __always_inline void kmesh_sk_state_init(struct kmesh_sk_state *s,
  * once it has run out, instead of after the kernel's ~2 min of SYN
  * retries); sockops takes it back at ESTABLISHED, so it never bounds the
  * connection's data. An application's own TCP_USER_TIMEOUT stays.
+ * @armed: a connect of this socket that failed before left ours set.
  */
 static __always_inline void kmesh_arm_connect_timeout(struct bpf_sock_addr *ctx,
 						      struct kmesh_sk_state *s,
-						      __u32 ms)
+						      __u32 ms, bool armed)
 {
 	int cur = 0;
 
-	if (!ms || bpf_getsockopt(ctx, KMESH_SOL_TCP, KMESH_TCP_USER_TIMEOUT,
-				  &cur, sizeof(cur)) || cur)
+	if (!armed && (bpf_getsockopt(ctx, KMESH_SOL_TCP, KMESH_TCP_USER_TIMEOUT,
+				      &cur, sizeof(cur)) || cur))
 		return;
+	if (!ms) {
+		if (armed)	/* this cluster has none: take ours back */
+			bpf_setsockopt(ctx, KMESH_SOL_TCP, KMESH_TCP_USER_TIMEOUT,
+				       &cur, sizeof(cur));
+		return;
+	}
 	if (!bpf_setsockopt(ctx, KMESH_SOL_TCP, KMESH_TCP_USER_TIMEOUT, &ms,
 			    sizeof(ms)))
 		s->flags |= KMESH_SK_F_CONNECT_TIMEOUT;
@@ -211,8 +218,10 @@ static __always_inline int kmesh_l4_connect_to(struct bpf_sock_addr *ctx,
 	s = bpf_sk_storage_get(&kmesh_sk_state, ctx->sk, 0,
 			       BPF_SK_STORAGE_GET_F_CREATE);
 	if (s) {
+		bool armed = s->flags & KMESH_SK_F_CONNECT_TIMEOUT;
+
 		kmesh_sk_state_init(s, d, svc, c->cluster_id, ep, cfg->generation);
-		kmesh_arm_connect_timeout(ctx, s, c->connect_timeout_ms);
+		kmesh_arm_connect_timeout(ctx, s, c->connect_timeout_ms, armed);
 		if ((svc->flags & KMESH_SVC_F_HTTP) &&
 		    kmesh_ep_listens_here(ctx, ep, ep->port ? ep->port : d->dst_port))
 			s->flags |= KMESH_SK_F_EP_LOCAL;

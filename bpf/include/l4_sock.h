@@ -292,8 +292,12 @@ static __always_inline void kmesh_on_close(struct bpf_sock_ops *ops)
 	if (rx_redir)
 		s->redir = KMESH_REDIR_YES;	/* either direction counts */
 	kmesh_log_emit(ops, s, now, sent, received, result);
-	/* Accounted once, even if the socket is used for another connect. */
-	s->flags = 0;
+	/*
+	 * Accounted once, even if the socket is used for another connect;
+	 * a failed connect's timeout stays known as ours for that one
+	 * (kmesh_arm_connect_timeout).
+	 */
+	s->flags &= KMESH_SK_F_CONNECT_TIMEOUT;
 }
 
 /* ---- sk_msg ---- */
