@@ -195,9 +195,12 @@ def mesh(web_endpoints, bad_cluster=False, rbac=None, db=True):
     if bad_cluster:
         # a subset load balancer: nothing kmesh can express
         web.lb_subset_config.fallback_policy = cluster_pb2.Cluster.LbSubsetConfig.ANY_ENDPOINT
+    api = cluster(API, cluster_pb2.Cluster.LEAST_REQUEST)
+    # as a management server written for Envoy may send it: no
+    # connect_timeout, so Envoy's default (5s) applies
+    api.ClearField("connect_timeout")
     m = {
-        CDS: {c.name: c for c in (web, cluster(WEB_V2), cluster(DB, cluster_pb2.Cluster.MAGLEV),
-                                  cluster(API, cluster_pb2.Cluster.LEAST_REQUEST))},
+        CDS: {c.name: c for c in (web, cluster(WEB_V2), cluster(DB, cluster_pb2.Cluster.MAGLEV), api)},
         EDS: {a.cluster_name: a for a in (
             cla(WEB, web_endpoints),
             cla(WEB_V2, [("127.0.0.12", 8080, 1, H)]),
@@ -475,6 +478,10 @@ def _bad_connect_timeout(m):
     m[CDS][WEB].connect_timeout.seconds = 120
 
 
+def _zero_connect_timeout(m):
+    m[CDS][WEB].connect_timeout.seconds = 0
+
+
 def _bad_remote_address(m):
     f, hcm = _hcm_of(m, "0.0.0.0_80")
     hcm.use_remote_address.value = True
@@ -515,6 +522,8 @@ BAD = {
                      "Cluster '" + WEB + "': circuit_breakers.thresholds[0].max_requests: 100: not supported"),
     "connect-timeout": (_bad_connect_timeout, CDS,
                         "Cluster '" + WEB + "'.connect_timeout: 120s: kmesh takes 1ms..60000ms"),
+    "zero-connect-timeout": (_zero_connect_timeout, CDS,
+                             "Cluster '" + WEB + "'.connect_timeout: 0s: must be over 0"),
     "use-remote-address": (_bad_remote_address, LDS,
                            "Listener '0.0.0.0_80': filter_chains[0].filters[0].typed_config.use_remote_address: "
                            "true is not supported"),

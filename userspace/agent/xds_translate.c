@@ -586,7 +586,14 @@ static int translate_breakers(struct tctx *t, const Envoy__Config__Cluster__V3__
 	return 0;
 }
 
-/* connect_timeout: the cluster's, in milliseconds (istiod sends 10s). */
+/*
+ * connect_timeout: the cluster's, in milliseconds (istiod sends 10s). Left
+ * out, it is Envoy's default, 5s: a management server written for Envoy
+ * expects that bound, not the kernel's two minutes of SYN retries. Envoy
+ * refuses 0s (the field must be > 0), and so does kmesh.
+ */
+#define XDS_DEFAULT_CONNECT_TIMEOUT_MS 5000
+
 static int translate_connect_timeout(struct tctx *t,
 				     const Envoy__Config__Cluster__V3__Cluster *c,
 				     struct mesh_cluster *mc)
@@ -594,8 +601,13 @@ static int translate_connect_timeout(struct tctx *t,
 	const Google__Protobuf__Duration *d = c->connect_timeout;
 	int64_t ms;
 
-	if (!d || (!d->seconds && !d->nanos))
+	if (!d) {
+		mc->connect_timeout_ms = XDS_DEFAULT_CONNECT_TIMEOUT_MS;
 		return 0;
+	}
+	if (!d->seconds && !d->nanos)
+		return fail(t, "Cluster '%s'.connect_timeout: 0s: must be over 0 (left out, it is 5s)",
+			    c->name);
 	if (d->seconds < 0 || d->nanos < 0 || d->seconds > MESH_MAX_CONNECT_TIMEOUT_MS / 1000)
 		return fail(t, "Cluster '%s'.connect_timeout: %llds: kmesh takes 1ms..%dms",
 			    c->name, (long long)d->seconds, MESH_MAX_CONNECT_TIMEOUT_MS);
