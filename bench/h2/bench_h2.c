@@ -32,73 +32,14 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "../microbench.h"
 #include "core/h2_frame.h"
 #include "core/hpack.h"
-
-#define OPAQUE(p)	__asm__ volatile("" : : "r"(p) : "memory")
-
-static int reps = 31;
-static double batch_ms = 8;
-static uint64_t checksum;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static void die(const char *msg)
 {
 	fprintf(stderr, "bench_h2: %s\n", msg);
 	exit(1);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double quantile(const double *v, int n, double q)
-{
-	double *s = malloc(n * sizeof(*s)), r, pos = q * (n - 1);
-	int i = (int)pos;
-
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
-	r = i + 1 < n ? s[i] + (pos - i) * (s[i + 1] - s[i]) : s[i];
-	free(s);
-	return r;
-}
-
-typedef uint64_t (*run_fn)(const void *arg, long iters);
-
-static long calibrate(run_fn fn, const void *arg)
-{
-	long iters = 4;
-	uint64_t t;
-
-	for (;;) {
-		t = now_ns();
-		checksum += fn(arg, iters);
-		t = now_ns() - t;
-		if (t > 2000000 || iters > (1L << 40))
-			break;
-		iters *= 2;
-	}
-	iters = (long)(iters * (batch_ms * 1e6 / (double)t));
-	return iters < 4 ? 4 : iters;
-}
-
-static double time_batch(run_fn fn, const void *arg, long iters)
-{
-	uint64_t t = now_ns();
-
-	checksum += fn(arg, iters);
-	return (double)(now_ns() - t) / iters;
 }
 
 static uint32_t rng = 12345;
@@ -517,8 +458,8 @@ static void bench(struct cand *cs, int n)
 	int c, r, k;
 
 	for (c = 0; c < n; c++) {
-		iters[c][0] = calibrate(cs[c].ours, cs[c].arg);
-		iters[c][1] = calibrate(cs[c].theirs, cs[c].arg);
+		iters[c][0] = calibrate(cs[c].ours, cs[c].arg, 4);
+		iters[c][1] = calibrate(cs[c].theirs, cs[c].arg, 4);
 	}
 	for (r = 0; r < reps; r++)
 		for (c = 0; c < n; c++)

@@ -32,6 +32,7 @@
 
 #include <http_parser.h>
 
+#include "../microbench.h"
 #include "core/http1.h"
 #include "core/route.h"
 #include "route_build.h"
@@ -43,52 +44,12 @@
 #define HAVE_CHUNK 0
 #endif
 
-#define OPAQUE(p)	__asm__ volatile("" : : "r"(p) : "memory")
-
-static int reps = 31;
-static double batch_ms = 8;
-static uint64_t checksum;
-
-/*
- * The thread's CPU time: on a machine shared with other jobs, time spent
- * preempted is not ours (caches and the memory bus are still shared, hence
- * the interleaving).
- */
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void die(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "bench_parser: ");
 	fprintf(stderr, fmt, arg);
 	fputc('\n', stderr);
 	exit(1);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Quantile q of n values (sorts a copy). */
-static double quantile(const double *v, int n, double q)
-{
-	double *s = malloc(n * sizeof(*s)), r;
-	double pos = q * (n - 1);
-	int i = (int)pos;
-
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
-	r = i + 1 < n ? s[i] + (pos - i) * (s[i + 1] - s[i]) : s[i];
-	free(s);
-	return r;
 }
 
 static double median(const double *v, int n)
@@ -187,9 +148,6 @@ static void make_cases(void)
 		p - body };
 	free(all);
 }
-
-/* One batch of @iters calls on @arg; returns a checksum of the results. */
-typedef uint64_t (*run_fn)(const void *arg, long iters);
 
 /* ---------------- kmesh ---------------- */
 
@@ -409,32 +367,6 @@ static void check_case(const struct pcase *c)
 
 /* ---------------- timing ---------------- */
 
-/* Iterations for one batch of about batch_ms. */
-static long calibrate(run_fn fn, const void *arg)
-{
-	long iters = 16;
-	uint64_t t;
-
-	for (;;) {
-		t = now_ns();
-		checksum += fn(arg, iters);
-		t = now_ns() - t;
-		if (t > 2000000 || iters > (1L << 40))
-			break;
-		iters *= 2;
-	}
-	iters = (long)(iters * (batch_ms * 1e6 / (double)t));
-	return iters < 16 ? 16 : iters;
-}
-
-static double time_batch(run_fn fn, const void *arg, long iters)
-{
-	uint64_t t = now_ns();
-
-	checksum += fn(arg, iters);
-	return (double)(now_ns() - t) / iters;
-}
-
 /* ---------------- parser benchmark ---------------- */
 
 enum { IMPL_KMESH, IMPL_HP_SPANS, IMPL_HP_BARE, NR_IMPLS };
@@ -453,7 +385,7 @@ static void bench_parsers(void)
 		check_case(&pcases[c]);
 		for (k = 0; k < NR_IMPLS; k++) {
 			ns[c][k] = calloc(reps, sizeof(double));
-			iters[c][k] = calibrate(impls[k], &pcases[c]);
+			iters[c][k] = calibrate(impls[k], &pcases[c], 16);
 		}
 	}
 	for (r = 0; r < reps; r++)
@@ -720,7 +652,7 @@ static void bench_routes(const char *plot_path)
 			make_work(&work[s][p], &nodes[s], p);
 			check_work(&work[s][p]);
 			ns[s][p] = calloc(reps, sizeof(double));
-			iters[s][p] = calibrate(run_routes, &work[s][p]);
+			iters[s][p] = calibrate(run_routes, &work[s][p], 16);
 		}
 	}
 	for (r = 0; r < reps; r++)

@@ -22,6 +22,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "h2_util.h"
+#include "nghttp2_block.h"
 #include "tap.h"
 
 static __u64 rng_state = 0x5eed;
@@ -126,38 +127,33 @@ static int check_field(void *ctx, const struct kmesh_hpack_field *f)
 	return 0;
 }
 
+struct theirs_want {
+	const struct hlist *want;
+	int *never;
+};
+
+static int theirs_field(void *arg, int i, const nghttp2_nv *nv)
+{
+	const struct theirs_want *t = arg;
+	const nghttp2_nv *w;
+
+	if (i >= t->want->n)
+		return -1;
+	w = &t->want->nv[i];
+	if (nv->namelen != w->namelen || memcmp(nv->name, w->name, w->namelen) ||
+	    nv->valuelen != w->valuelen || memcmp(nv->value, w->value, w->valuelen))
+		return -1;
+	t->never[i] = !!(nv->flags & NGHTTP2_NV_FLAG_NO_INDEX);
+	return 0;
+}
+
 /* nghttp2's inflater on the same block: the list it yields must be ours. */
 static int theirs_decode(nghttp2_hd_inflater *inf, const __u8 *b, size_t n,
 			 const struct hlist *want, int *never)
 {
-	int got = 0, fl;
+	struct theirs_want t = { want, never };
 
-	for (;;) {
-		nghttp2_nv nv;
-		ssize_t r = nghttp2_hd_inflate_hd2(inf, &nv, &fl, b, n, 1);
-
-		if (r < 0)
-			return -1;
-		b += r;
-		n -= (size_t)r;
-		if (fl & NGHTTP2_HD_INFLATE_EMIT) {
-			const nghttp2_nv *w = &want->nv[got];
-
-			if (got >= want->n || nv.namelen != w->namelen ||
-			    memcmp(nv.name, w->name, w->namelen) ||
-			    nv.valuelen != w->valuelen ||
-			    memcmp(nv.value, w->value, w->valuelen))
-				return -1;
-			never[got++] = !!(nv.flags & NGHTTP2_NV_FLAG_NO_INDEX);
-		}
-		if (fl & NGHTTP2_HD_INFLATE_FINAL) {
-			nghttp2_hd_inflate_end_headers(inf);
-			break;
-		}
-		if (!(fl & NGHTTP2_HD_INFLATE_EMIT) && !n)
-			break;
-	}
-	return got;
+	return nghttp2_block_inflate(inf, b, n, theirs_field, &t);
 }
 
 static void test_hpack_diff(int all_bytes, int blocks)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h2_util.h"
 #include "hpack.h"
 #include "tap.h"
 
@@ -264,26 +265,6 @@ static void test_huffman_strings(void)
 	tap_end();
 }
 
-/* A block with one literal field without indexing, raw strings. */
-static size_t put_int(__u8 *b, __u8 first, __u8 prefix, __u32 v)
-{
-	__u32 max = (1U << prefix) - 1;
-	size_t n = 0;
-
-	if (v < max) {
-		b[n++] = first | (__u8)v;
-		return n;
-	}
-	b[n++] = first | (__u8)max;
-	v -= max;
-	while (v >= 128) {
-		b[n++] = (__u8)(v % 128 + 128);
-		v /= 128;
-	}
-	b[n++] = (__u8)v;
-	return n;
-}
-
 static void test_malformed(void)
 {
 	static const struct {
@@ -338,9 +319,9 @@ static void test_limits(void)
 	/* 10 + 22 + 32 = 64 fits exactly */
 	n = 0;
 	blk[n++] = 0x00;
-	n += put_int(blk + n, 0, 7, 10);
+	n += h2_int(blk + n, 0, 7, 10);
 	memcpy(blk + n, "abcdefghij", 10), n += 10;
-	n += put_int(blk + n, 0, 7, 22);
+	n += h2_int(blk + n, 0, 7, 22);
 	memset(blk + n, 'v', 22), n += 22;
 	memset(&g, 0, sizeof(g));
 	EXPECT_EQ(kmesh_hpack_decode(&d.h, blk, (__u32)n, collect, &g), 0);
