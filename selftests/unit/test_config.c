@@ -118,7 +118,23 @@ static const struct {
 	{ "clusters:\n  - name: c\n    hash_key: source_ip\n",
 	  "t.yaml:3: clusters[0].hash_key: only meaningful with lb: maglev" },
 	{ "clusters:\n  - name: c\n    lbb: random\n",
-	  "t.yaml:3: clusters[0].lbb: unknown field (expected one of: name, lb, max_connections, connect_timeout_ms, hash_key, endpoints)" },
+	  "t.yaml:3: clusters[0].lbb: unknown field (expected one of: name, lb, max_connections, connect_timeout_ms, hash_key, locality_lb, endpoints)" },
+	{ "node: {locality: \"r1/z1/s1/x\"}\n",
+	  "t.yaml:1: node.locality: 'r1/z1/s1/x': more than three parts (region/zone/subzone)" },
+	{ "node: {zone: z1}\n",
+	  "t.yaml:1: node.zone: unknown field (expected one of: locality)" },
+	{ "clusters:\n  - name: c\n    endpoints:\n      - {address: 10.0.0.1, locality: \"r1/z 1\"}\n",
+	  "t.yaml:4: clusters[0].endpoints[0].locality: 'r1/z 1': a part may hold only A-Z a-z 0-9 - _ ." },
+	{ "clusters:\n  - name: c\n    endpoints:\n      - {address: 10.0.0.1, priority: 129}\n",
+	  "t.yaml:4: clusters[0].endpoints[0].priority: expected an integer 0..128" },
+	{ "clusters:\n  - name: c\n    locality_lb: {failover: [{from: r1/z1, to: r2}]}\n",
+	  "t.yaml:3: clusters[0].locality_lb.failover[0].from: 'r1/z1': a region, without zone" },
+	{ "clusters:\n  - name: c\n    locality_lb: {failover: [{from: r1}]}\n",
+	  "t.yaml:3: clusters[0].locality_lb.failover[0]: missing required field 'to'" },
+	{ "clusters:\n  - name: c\n    locality_lb: {failover: [{from: r1, to: r2}, {from: r1, to: r3}]}\n",
+	  "t.yaml:3: clusters[0].locality_lb.failover[1]: region 'r1' already has a failover" },
+	{ "clusters:\n  - name: c\n    locality_lb: {distribute: []}\n",
+	  "t.yaml:3: clusters[0].locality_lb.distribute: unknown field (expected one of: failover)" },
 	{ "clusters:\n  - name: c\n    lb: random\n    lb: maglev\n",
 	  "t.yaml:4: clusters[0].lb: given twice" },
 	{ "clusters:\n  - name: c\n  - name: c\n",
@@ -242,6 +258,91 @@ static void test_build(void)
 	EXPECT_EQ(g.vips[0].key.protocol, KMESH_PROTO_TCP);
 	EXPECT_EQ(g.vips[1].val.cluster_id, 2);
 	EXPECT_EQ(g.vips[1].val.flags, KMESH_SVC_F_HTTP);
+	l4_gen_free(&g);
+	mesh_config_free(&cfg);
+	tap_end();
+}
+
+/* Endpoint @idx of cluster 1 listens on @port. */
+static bool ep_port_is(const struct l4_gen *g, __u32 idx, __u16 port)
+{
+	const struct l4_ep *e = ep_of(g, 1, idx);
+
+	return e && e->val.port == port;
+}
+
+static void test_build_locality(void)
+{
+	static const char *const file =
+		"node: {locality: r1/za/s1}\n"
+		"clusters:\n"
+		"  - name: c\n"
+		"    lb: weighted\n"
+		"    locality_lb: {failover: [{from: r1, to: r3}]}\n"
+		"    endpoints:\n"
+		"      - {address: 10.0.0.1, port: 1, locality: r2/zc}\n"
+		"      - {address: 10.0.0.1, port: 2, locality: r3/zd}\n"
+		"      - {address: 10.0.0.1, port: 3, locality: r1/zb, weight: 5}\n"
+		"      - {address: 10.0.0.1, port: 4, locality: r1/za}\n"
+		"      - {address: 10.0.0.1, port: 5, locality: r1/za/s1, state: %s}\n"
+		"      - {address: 10.0.0.1, port: 6, locality: r1/za/s2}\n"
+		"      - {address: 10.0.0.1, port: 7, priority: 1, locality: r1/za/s1}\n";
+	static const struct {
+		const char *desc, *five, *drop;
+		__u16 first[3];		/* the ports of [0, nr_healthy) */
+	} steps[] = {
+		{ "the same subzone only", "healthy", NULL, { 5 } },
+		{ "subzone gone: the rest of the zone", "draining", NULL, { 4, 6 } },
+		{ "zone gone: the region", "draining", "r1/za", { 3 } },
+		{ "region gone: the failover region, not the other", "draining", "r1/", { 2 } },
+	};
+	struct mesh_config cfg;
+	struct l4_gen g;
+	char text[2048], err[256];
+	size_t i, k;
+
+	tap_begin("build: locality_lb keeps new connections in the nearest tier with a healthy endpoint");
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		char *line;
+
+		snprintf(text, sizeof(text), file, steps[i].five);
+		/* drop the endpoints of a locality: comment their lines out */
+		for (line = text; steps[i].drop && (line = strstr(line, "      - {")); line++) {
+			char *eol = strchr(line, '\n'), *loc;
+			bool drop;
+
+			*eol = 0;
+			loc = strstr(line, "locality: ");
+			drop = loc && !strncmp(loc + 10, steps[i].drop, strlen(steps[i].drop)) &&
+			       !strstr(line, "port: 5,") && !strstr(line, "priority: 1");
+			*eol = '\n';
+			if (drop)
+				line[4] = '#';
+		}
+		if (!EXPECT_EQ(parse(text, &cfg, err, sizeof(err)), 0)) {
+			tap_diag("%s: %s", steps[i].desc, err);
+			continue;
+		}
+		EXPECT_EQ(l4_build(&cfg, NULL, 0, 1, &g, err, sizeof(err)), 0);
+		for (k = 0; k < 3 && steps[i].first[k]; k++)
+			if (!EXPECT(ep_port_is(&g, (__u32)k, steps[i].first[k])))
+				tap_diag("%s: endpoint %zu is not port %u", steps[i].desc, k,
+					 steps[i].first[k]);
+		if (!EXPECT_EQ(g.clusters[0].nr_healthy, k))
+			tap_diag("%s: nr_healthy %u", steps[i].desc, g.clusters[0].nr_healthy);
+		/* every endpoint is still there: farther ones stand by */
+		EXPECT_EQ(g.clusters[0].nr_endpoints, cfg.clusters[0].nr_endpoints);
+		l4_gen_free(&g);
+		mesh_config_free(&cfg);
+	}
+	/* the weights are the tier's: zone r1/zb alone (weight 5) */
+	snprintf(text, sizeof(text), file, "draining");
+	text[0] = '#';	/* no node locality: every endpoint one tier... */
+	EXPECT_EQ(parse(text, &cfg, err, sizeof(err)), 0);
+	EXPECT_EQ(l4_build(&cfg, NULL, 0, 1, &g, err, sizeof(err)), 0);
+	/* ...but priority 1 still waits: 5 healthy priority-0 endpoints */
+	EXPECT_EQ(g.clusters[0].nr_healthy, 5);
+	EXPECT_EQ(g.clusters[0].total_weight, 1 + 1 + 5 + 1 + 1);
 	l4_gen_free(&g);
 	mesh_config_free(&cfg);
 	tap_end();
@@ -833,6 +934,8 @@ static void test_limits_documented(void)
 		LIMIT(MESH_MAX_SERVICE_ADDRESSES), LIMIT(MESH_MAX_SERVICE_PORTS),
 		LIMIT(MESH_MAX_CLUSTER_ENDPOINTS), LIMIT(MESH_MAX_ENDPOINT_WEIGHT),
 		LIMIT(MESH_MAX_CONNECT_TIMEOUT_MS),
+		LIMIT(MESH_MAX_ENDPOINT_PRIORITY),
+		LIMIT(MESH_MAX_LOCALITY_FAILOVER),
 		LIMIT(MESH_MAX_ROUTES), LIMIT(MESH_MAX_ROUTE_HOSTS),
 		LIMIT(MESH_MAX_HTTP_ROUTES), LIMIT(MESH_MAX_ROUTE_MATCHES),
 		LIMIT(MESH_MAX_MATCH_CONDS), LIMIT(MESH_MAX_ROUTE_SPLIT),
@@ -885,6 +988,7 @@ int main(void)
 	test_parse_bad();
 	test_too_many_endpoints();
 	test_build();
+	test_build_locality();
 	test_ids_stable();
 	test_ids_evicted();
 	test_maglev();

@@ -66,6 +66,15 @@ static const struct {
 	  "t.yaml:17: VirtualService vs: spec.http[0].route[0].destination.subset: no subset v9 in a DestinationRule of web.default.svc.cluster.local" },
 	{ "dangling host", SE VS_HEAD("vs") "  - route: [{destination: {host: db}}]\n",
 	  "t.yaml:17: VirtualService vs: spec.http[0].route[0].destination.host: no ServiceEntry or Service has host db.default.svc.cluster.local" },
+	{ "localityLbSetting distribute", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n"
+	  "  trafficPolicy: {loadBalancer: {localityLbSetting: {distribute: [{from: \"a/*\", to: {\"b/*\": 100}}]}}}\n",
+	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.loadBalancer.localityLbSetting.distribute: not supported" },
+	{ "a failover to a zone", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n"
+	  "  trafficPolicy: {loadBalancer: {localityLbSetting: {failover: [{from: a, to: b/z}]}}}\n",
+	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.loadBalancer.localityLbSetting.failover[0].to: b/z: expected a region" },
+	{ "a bad endpoint locality", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: web}\nspec:\n"
+	  "  hosts: [web]\n  addresses: [10.96.0.1]\n  ports: [{number: 80}]\n  resolution: STATIC\n  endpoints: [{address: 10.0.0.1, locality: \"a/b/c/d\"}]\n",
+	  "t.yaml:9: ServiceEntry web: spec.endpoints[0].locality: a/b/c/d: more than three parts (region/zone/subzone)" },
 	{ "DestinationRule of no host", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec: {host: nope.other}\n",
 	  "t.yaml:14: DestinationRule web: spec.host: no ServiceEntry or Service has host nope.other" },
 	{ "duplicate names", SE "---\n" SE,
@@ -271,6 +280,50 @@ static void test_subset_policy(void)
 	tap_end();
 }
 
+static void test_locality(void)
+{
+	static const char yaml[] =
+		"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: web}\nspec:\n"
+		"  hosts: [web]\n  addresses: [10.96.0.1]\n  ports: [{number: 80, name: tcp, protocol: TCP}]\n"
+		"  resolution: STATIC\n  endpoints:\n"
+		"  - {address: 10.0.0.1, locality: us-east/us-east-1a}\n"
+		"  - {address: 10.0.0.2, locality: eu-west/eu-west-1a}\n"
+		"  - {address: 10.0.0.3}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n"
+		"  trafficPolicy:\n    loadBalancer:\n      simple: ROUND_ROBIN\n      localityLbSetting:\n"
+		"        enabled: true\n        failover: [{from: us-east, to: eu-west}]\n"
+		"  subsets:\n  - {name: off, labels: {}, trafficPolicy: {loadBalancer: {localityLbSetting: {enabled: false}}}}\n";
+	struct mesh_input_opts opts = { .locality = "us-east/us-east-1b" };
+	struct mesh_config cfg;
+	char err[768] = "";
+
+	tap_begin("istio: endpoint localities and localityLbSetting failover become locality_lb; --locality is the node's");
+	if (EXPECT_EQ(mesh_input_parse("t.yaml", yaml, strlen(yaml), &opts, &cfg, err,
+				       sizeof(err)), 0)) {
+		EXPECT_STR_EQ(cfg.node_locality, "us-east/us-east-1b");
+		EXPECT_EQ(cfg.nr_clusters, 2);
+		EXPECT(cfg.clusters[0].locality_lb);
+		EXPECT_EQ(cfg.clusters[0].nr_failover, 1);
+		if (cfg.clusters[0].nr_failover == 1) {
+			EXPECT_STR_EQ(cfg.clusters[0].failover[0].from, "us-east");
+			EXPECT_STR_EQ(cfg.clusters[0].failover[0].to, "eu-west");
+		}
+		EXPECT_EQ(cfg.clusters[0].nr_endpoints, 3);
+		EXPECT_STR_EQ(cfg.clusters[0].endpoints[0].locality, "us-east/us-east-1a");
+		EXPECT_STR_EQ(cfg.clusters[0].endpoints[2].locality, "");
+		/* enabled: false in the subset's own loadBalancer */
+		EXPECT(!cfg.clusters[1].locality_lb);
+		mesh_config_free(&cfg);
+	} else {
+		tap_diag("%s", err);
+	}
+	opts.locality = "us-east//b";
+	EXPECT_EQ(mesh_input_parse("t.yaml", yaml, strlen(yaml), &opts, &cfg, err,
+				   sizeof(err)), -1);
+	EXPECT_STR_EQ(err, "--locality us-east//b: an empty part: write region, region/zone or region/zone/subzone");
+	tap_end();
+}
+
 static void test_corpus(void)
 {
 	struct mesh_config cfg;
@@ -387,6 +440,7 @@ int main(void)
 	test_every_document();
 	test_bad();
 	test_subset_policy();
+	test_locality();
 	test_policy_ports();
 	test_authority();
 	test_corpus();

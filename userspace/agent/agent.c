@@ -9,7 +9,7 @@
  * generation serving traffic.
  *
  *   kmesh-agent --xds 127.0.0.1:15010 [--node-id ID] [--cluster NAME]
- *               [--ca FILE] [--token-file FILE]
+ *               [--locality REGION/ZONE/SUBZONE] [--ca FILE] [--token-file FILE]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -48,6 +48,9 @@ static char agent_version[32];
 struct agent {
 	struct ads_target target;
 	const char *node_id, *node_cluster;
+	/* node.locality: istiod ranks endpoints into EDS priorities by it */
+	Envoy__Config__Core__V3__Locality locality;
+	char locality_text[MESH_LOCALITY_LEN];
 	/* node.metadata: string values (istiod reads e.g. NAMESPACE, CLUSTER_ID) */
 	Google__Protobuf__Struct metadata;
 	Google__Protobuf__Struct__FieldsEntry *md_entries;
@@ -201,6 +204,8 @@ static int send_request(struct agent *a, struct ads_stream *s, enum xds_type t,
 	if (!a->node_sent) {
 		node.id = (char *)a->node_id;
 		node.cluster = (char *)a->node_cluster;
+		if (a->locality_text[0])
+			node.locality = &a->locality;
 		node.user_agent_name = "kmesh";
 		node.user_agent_version_type_case =
 			ENVOY__CONFIG__CORE__V3__NODE__USER_AGENT_VERSION_TYPE_USER_AGENT_VERSION;
@@ -295,6 +300,8 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 	a->st.set[t] = next;
 	notes = 0;
 	rc = xds_translate(&a->st, &cfg, err, sizeof(err));
+	if (!rc)
+		memcpy(cfg.node_locality, a->locality_text, sizeof(cfg.node_locality));
 	translated_ms = ms_since(received);
 	if (notes_unlogged) {
 		logf_("%lu more notes not logged (too many distinct ones)", notes_unlogged);
@@ -505,6 +512,36 @@ static int add_metadata(struct agent *a, char *kv)
 	return 0;
 }
 
+/* --locality: checked as the mesh file's node.locality is, then split
+ * into the Node's region, zone and sub_zone. */
+static int set_locality(struct agent *a, const char *arg)
+{
+	static char parts[3][64];
+	const char *why = strlen(arg) >= MESH_LOCALITY_LEN ? "too long" :
+			  mesh_locality_check(arg, a->locality_text);
+	char *p[3] = { parts[0], parts[1], parts[2] };
+	const char *s = a->locality_text;
+	int i;
+
+	if (why) {
+		fprintf(stderr, "kmesh-agent: --locality %s: %s\n", arg, why);
+		a->locality_text[0] = 0;
+		return -1;
+	}
+	for (i = 0; i < 3; i++) {
+		size_t n = strcspn(s, "/");
+
+		memcpy(parts[i], s, n);
+		parts[i][n] = 0;
+		s += n + (s[n] == '/');
+	}
+	envoy__config__core__v3__locality__init(&a->locality);
+	a->locality.region = p[0];
+	a->locality.zone = p[1];
+	a->locality.sub_zone = p[2];
+	return 0;
+}
+
 static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
@@ -513,6 +550,7 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: kmesh-agent --xds HOST:PORT [--node-id ID] [--cluster NAME]\n"
+		   "                   [--locality REGION[/ZONE[/SUBZONE]]]\n"
 		   "                   [--metadata KEY=VALUE]... [--ca FILE] [--token-file FILE]\n"
 		   "Feeds the running kmesh (kmeshctl up) from an xDS v3 ADS server.\n");
 }
@@ -526,6 +564,7 @@ int main(int argc, char **argv)
 		{ "ca", required_argument, NULL, 'a' },
 		{ "token-file", required_argument, NULL, 't' },
 		{ "metadata", required_argument, NULL, 'm' },
+		{ "locality", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -548,6 +587,10 @@ int main(int argc, char **argv)
 				fprintf(stderr, "kmesh-agent: --token-file %s: %s\n", optarg, strerror(errno));
 				return 1;
 			}
+			break;
+		case 'l':
+			if (set_locality(&a, optarg))
+				return 2;
 			break;
 		case 'm':
 			if (add_metadata(&a, optarg)) {

@@ -619,20 +619,46 @@ static int translate_connect_timeout(struct tctx *t,
 	return 0;
 }
 
+/* An EDS locality as kmesh writes one, "region/zone/sub_zone" ("" when
+ * the region is not given: a locality kmesh cannot place). */
+static int translate_locality(struct tctx *t, const char *where,
+			      const Envoy__Config__Core__V3__Locality *l,
+			      char out[MESH_LOCALITY_LEN])
+{
+	char s[3 * 64 + 3];
+	const char *why;
+	int n;
+
+	out[0] = 0;
+	if (!l || !l->region || !*l->region)
+		return 0;
+	n = snprintf(s, sizeof(s), "%s", l->region);
+	if (l->zone && *l->zone) {
+		n += snprintf(s + n, sizeof(s) - n, "/%s", l->zone);
+		if (l->sub_zone && *l->sub_zone)
+			snprintf(s + n, sizeof(s) - n, "/%s", l->sub_zone);
+	}
+	why = strlen(l->region) > 63 || (l->zone && strlen(l->zone) > 63) ||
+	      (l->sub_zone && strlen(l->sub_zone) > 63) ?
+	      "a part is longer than 63 characters" : mesh_locality_check(s, out);
+	return why ? fail(t, "%s.locality: '%s': %s", where, s, why) : 0;
+}
+
 static int translate_endpoints(struct tctx *t,
 			       const Envoy__Config__Endpoint__V3__ClusterLoadAssignment *cla,
 			       struct mesh_cluster *mc, bool *weighted)
 {
 	static const char *const cla_fields[] = { "cluster_name", "endpoints", NULL };
 	static const char *const loc_fields[] = {
-		"locality", "lb_endpoints", "metadata", "load_balancing_weight", NULL,
+		"locality", "lb_endpoints", "metadata", "load_balancing_weight",
+		"priority", NULL,
 	};
 	static const char *const lbe_fields[] = {
 		"health_status", "load_balancing_weight", "endpoint", "metadata", NULL,
 	};
 	static const char *const ep_fields[] = { "address", NULL };
 	static const char *const sa_fields[] = { "protocol", "address", "port_value", NULL };
-	char where[1024];
+	char where[1024], locality[MESH_LOCALITY_LEN];
 	__u16 first_weight = 0;
 	size_t i, j;
 
@@ -645,9 +671,17 @@ static int translate_endpoints(struct tctx *t,
 
 		snprintf(where, sizeof(where), "ClusterLoadAssignment '%s': endpoints[%zu]",
 			 cla->cluster_name, i);
-		/* locality: accepted, but the model has no place for it yet
-		 * (locality-aware balancing is later work) */
+		/* priority: a higher one takes connections only when no lower
+		 * one has a healthy endpoint (istiod sets them from the
+		 * DestinationRule's localityLbSetting and this node's
+		 * locality); the locality itself is shown, not used: istiod
+		 * already ranked it into the priority */
 		if (pb_only(&loc->base, loc_fields, where, t->err, t->err_size))
+			return -1;
+		if (loc->priority > MESH_MAX_ENDPOINT_PRIORITY)
+			return fail(t, "%s.priority: %u: expected 0..%d", where,
+				    loc->priority, MESH_MAX_ENDPOINT_PRIORITY);
+		if (translate_locality(t, where, loc->locality, locality))
 			return -1;
 		/* istiod gives each locality the sum of its endpoints' weights:
 		 * Envoy's locality-weighted split then equals a split by
@@ -726,6 +760,8 @@ static int translate_endpoints(struct tctx *t,
 				me->weight = (__u16)w;
 			}
 			me->state = state;
+			me->priority = (__u8)loc->priority;
+			memcpy(me->locality, locality, sizeof(me->locality));
 			if (!first_weight)
 				first_weight = me->weight;
 			else if (me->weight != first_weight)

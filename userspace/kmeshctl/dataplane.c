@@ -76,9 +76,11 @@ int cmd_up(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "file", required_argument, NULL, 'f' },
+		{ "locality", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	struct mesh_input_opts in_opts = {};
 	const char *file = NULL;
 	char cgroup[4096] = "", err[512];
 	struct mesh_config cfg;
@@ -94,8 +96,11 @@ int cmd_up(int argc, char **argv)
 		case 'f':
 			file = optarg;
 			break;
+		case 'l':
+			in_opts.locality = optarg;
+			break;
 		case 'h':
-			printf("usage: kmeshctl up [--cgroup PATH] [-f mesh.yaml]\n");
+			printf("usage: kmeshctl up [--cgroup PATH] [-f mesh.yaml [--locality REGION[/ZONE[/SUBZONE]]]]\n");
 			return 0;
 		default:
 			return 2;
@@ -108,7 +113,7 @@ int cmd_up(int argc, char **argv)
 	/* A bad file must not leave a half-done up behind; the mode is
 	 * the running one's or, before the first up, not known yet. */
 	mode = kmesh_mode_running();
-	if (file && check_inputs(&file, 1, false, mode, false, true, &cfg))
+	if (file && check_inputs(&file, 1, &in_opts, false, mode, false, true, &cfg))
 		return 1;
 	libbpf_set_print(silent_print);
 	if (l4_up(cgroup, &adopted, err, sizeof(err))) {
@@ -151,11 +156,14 @@ int cmd_apply(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "explain", no_argument, NULL, 'e' },
 		{ "strict", no_argument, NULL, 's' },
+		{ "locality", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	static const char usage[] =
-		"usage: kmeshctl apply -f FILE|DIR|- [-f ...] [--dry-run] [--explain] [--strict]\n";
+		"usage: kmeshctl apply -f FILE|DIR|- [-f ...] [--dry-run] [--explain] [--strict]\n"
+		"                      [--locality REGION[/ZONE[/SUBZONE]]]\n";
+	struct mesh_input_opts in_opts = {};
 	const char *files[64];
 	struct mesh_config cfg;
 	bool dry = false, ex = false, strict = false;
@@ -180,6 +188,9 @@ int cmd_apply(int argc, char **argv)
 		case 's':
 			strict = true;
 			break;
+		case 'l':
+			in_opts.locality = optarg;
+			break;
 		case 'h':
 			printf("%s", usage);
 			return 0;
@@ -200,7 +211,7 @@ int cmd_apply(int argc, char **argv)
 	/* warnings for the mode this node runs (none before the first up) */
 	/* read -> model (-> compile without the kernel for --dry-run; apply
 	 * compiles against the pinned state, then installs) */
-	if (check_inputs(files, nr, ex, kmesh_mode_running(), strict, dry, &cfg))
+	if (check_inputs(files, nr, &in_opts, ex, kmesh_mode_running(), strict, dry, &cfg))
 		return 1;
 	if (dry) {
 		printf("dry run: %zu services, %zu clusters, %zu routes, %zu policies; nothing applied\n",
@@ -295,8 +306,13 @@ int cmd_dump(int argc, char **argv)
 			if (e->key.cluster_id != c->cluster_id)
 				continue;
 			mesh_addr_format(e->val.addr, e->val.port, true, a, sizeof(a));
+			/* healthy past nr_healthy: a farther locality or
+			 * priority, taking no new connection while a nearer
+			 * one is healthy */
 			printf("  endpoint %u %s (id %u) weight %u %s\n", e->key.index,
 			       a, e->val.endpoint_id, e->val.weight,
+			       e->val.state == KMESH_EP_HEALTHY &&
+			       e->key.index >= c->nr_healthy ? "standby" :
 			       states[e->val.state & 1]);
 		}
 		dump_maglev(&g, c);

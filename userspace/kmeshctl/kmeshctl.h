@@ -34,12 +34,15 @@ int l7_log_add(struct ring_buffer *rb, bool json, __s64 mono_to_real,
 void l7_log_done(void);
 
 /* validate.c: the pipeline's read and model stages on @files, and with
- * @compile its compile stage without the kernel (no privilege); print
+ * @compile its compile stage without the kernel (no privilege), with
+ * @opts for what the input does not say (the node's locality); print
  * the result (@explain) and, for @mode "fallback", a line per route that
  * mode does not enforce (errors with @strict). 0, or 1 after printing the
  * error; *@cfg is the model on 0. */
 struct mesh_config;
-int check_inputs(const char *const *files, size_t nr_files, bool explain,
+struct mesh_input_opts;
+int check_inputs(const char *const *files, size_t nr_files,
+		 const struct mesh_input_opts *opts, bool explain,
 		 const char *mode, bool strict, bool compile,
 		 struct mesh_config *cfg);
 /* The destination's check (inbound.c). */

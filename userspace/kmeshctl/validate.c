@@ -134,12 +134,27 @@ static void explain(const struct mesh_config *cfg)
 		printf("cluster %s: lb %s", c->name, mesh_lb_name(c->lb));
 		if (c->max_connections)
 			printf(", max_connections %u", c->max_connections);
+		if (c->locality_lb) {
+			printf(", locality_lb");
+			for (j = 0; j < c->nr_failover; j++)
+				printf(" %s->%s", c->failover[j].from, c->failover[j].to);
+		}
 		printf(", %zu endpoints\n", c->nr_endpoints);
 		for (j = 0; j < c->nr_endpoints; j++) {
-			mesh_addr_format(c->endpoints[j].addr, c->endpoints[j].port,
-					 c->endpoints[j].port != 0, a, sizeof(a));
-			printf("  endpoint %s weight %u%s\n", a, c->endpoints[j].weight,
-			       c->endpoints[j].state == KMESH_EP_DRAINING ? " draining" : "");
+			const struct mesh_endpoint *e = &c->endpoints[j];
+
+			mesh_addr_format(e->addr, e->port, e->port != 0, a, sizeof(a));
+			printf("  endpoint %s weight %u%s", a, e->weight,
+			       e->state == KMESH_EP_DRAINING ? " draining" : "");
+			if (e->priority)
+				printf(" priority %u", e->priority);
+			if (e->locality[0])
+				printf(" locality %s", e->locality);
+			if (c->locality_lb && cfg->node_locality[0])
+				printf(" (tier %u)",
+				       mesh_locality_tier(cfg->node_locality, e->locality,
+							  c->failover, c->nr_failover));
+			printf("\n");
 		}
 	}
 	for (i = 0; i < cfg->nr_routes; i++) {
@@ -196,7 +211,8 @@ static void warn_line(void *arg, const char *msg)
 	fprintf(stderr, "kmeshctl: %s: %s\n", (const char *)arg, msg);
 }
 
-int check_inputs(const char *const *files, size_t nr_files, bool explain_it,
+int check_inputs(const char *const *files, size_t nr_files,
+		 const struct mesh_input_opts *opts, bool explain_it,
 		 const char *mode, bool strict, bool compile,
 		 struct mesh_config *cfg)
 {
@@ -209,7 +225,7 @@ int check_inputs(const char *const *files, size_t nr_files, bool explain_it,
 	/* read -> model */
 	rc = pipeline_read(files, nr_files, &docs, err, sizeof(err));
 	if (!rc)
-		rc = pipeline_model(&docs, NULL, cfg, err, sizeof(err));
+		rc = pipeline_model(&docs, opts, cfg, err, sizeof(err));
 	mesh_input_free(&docs);
 	if (rc) {
 		fprintf(stderr, "kmeshctl: %s\n", err);
@@ -246,11 +262,14 @@ int cmd_validate(int argc, char **argv)
 		{ "explain", no_argument, NULL, 'e' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "strict", no_argument, NULL, 's' },
+		{ "locality", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	static const char usage[] =
-		"usage: kmeshctl validate -f FILE|DIR|- [-f ...] [--explain] [--mode kfunc|fallback] [--strict]\n";
+		"usage: kmeshctl validate -f FILE|DIR|- [-f ...] [--explain] [--mode kfunc|fallback] [--strict]\n"
+		"                         [--locality REGION[/ZONE[/SUBZONE]]]\n";
+	struct mesh_input_opts in_opts = {};
 	const char *files[64], *mode = NULL;
 	struct mesh_config cfg;
 	size_t nr = 0;
@@ -279,6 +298,9 @@ int cmd_validate(int argc, char **argv)
 		case 's':
 			strict = true;
 			break;
+		case 'l':
+			in_opts.locality = optarg;
+			break;
 		case 'h':
 			printf("%s", usage);
 			return 0;
@@ -290,7 +312,7 @@ int cmd_validate(int argc, char **argv)
 		fprintf(stderr, "%s", usage);
 		return 2;
 	}
-	rc = check_inputs(files, nr, ex, mode, strict, true, &cfg);
+	rc = check_inputs(files, nr, &in_opts, ex, mode, strict, true, &cfg);
 	if (rc)
 		return rc;
 	printf("valid: %zu services, %zu clusters, %zu routes, %zu policies\n",

@@ -274,6 +274,7 @@ struct ep {
 	struct ep_port ports[16];
 	size_t nr_ports;
 	unsigned long weight;	/* 0: not given */
+	const char *locality;	/* Istio's "region/zone/subzone", or NULL */
 	bool draining;		/* Kubernetes: not ready */
 	size_t ri;
 	int line;
@@ -592,6 +593,9 @@ static struct ep *add_istio_ep(struct svc *s, struct ctx *c, yaml_node_t *e,
 {
 	struct ep *n = add_ep(s, c, addr, c->doc, get(c, e, "labels"), weight,
 			      line_of(e));
+
+	if (n)
+		n->locality = scalar(get(c, e, "locality"));
 	yaml_node_t *ports = get(c, e, "ports");
 	yaml_node_pair_t *p;
 
@@ -620,16 +624,26 @@ static int endpoint_fields(struct ctx *c, yaml_node_t *e, const char *path,
 			   const char **addr, unsigned long *weight)
 {
 	static const char *const ok[] = {
-		"address", "labels", "weight", "ports", NULL };
+		"address", "labels", "weight", "ports", "locality", NULL };
 	static const char *const refused[] = {
-		"network", "locality", "serviceAccount", NULL };
-	char sub[PATH_LEN];
-	yaml_node_t *w, *ports;
+		"network", "serviceAccount", NULL };
+	char sub[PATH_LEN], loc[MESH_LOCALITY_LEN];
+	yaml_node_t *w, *ports, *l;
 	yaml_node_pair_t *p;
 	unsigned long v;
 
 	if (fields(c, e, path, ok, refused))
 		return -1;
+	if ((l = get(c, e, "locality"))) {
+		const char *why = !scalar(l) ? "expected region/zone/subzone" :
+				  strlen(scalar(l)) >= sizeof(loc) ? "too long" :
+				  mesh_locality_check(scalar(l), loc);
+
+		spath(sub, "%s.locality", path);
+		if (why)
+			return fail(c, l, sub, "%s%s%s", scalar(l) ? scalar(l) : "",
+				    scalar(l) ? ": " : "", why);
+	}
 	spath(sub, "%s.address", path);
 	if (need_str(c, get(c, e, "address"), sub, addr))
 		return -1;
@@ -1061,15 +1075,59 @@ static int read_endpoint_slice(struct xl *x, size_t ri)
 
 /* ---- DestinationRule ---- */
 
+/* localityLbSetting: enabled and failover; the rest has no kmesh form. */
+static int check_locality_lb(struct ctx *c, yaml_node_t *l, const char *path)
+{
+	static const char *const ok[] = { "enabled", "failover", NULL };
+	static const char *const refused[] = {
+		"distribute", "failoverPriority", NULL };
+	static const char *const fo_ok[] = { "from", "to", NULL };
+	char sub[PATH_LEN], loc[MESH_LOCALITY_LEN];
+	yaml_node_t *n, *item;
+	size_t i;
+
+	if (fields(c, l, path, ok, refused))
+		return -1;
+	n = get(c, l, "enabled");
+	spath(sub, "%s.enabled", path);
+	if (n && (!scalar(n) || (strcmp(scalar(n), "true") && strcmp(scalar(n), "false"))))
+		return fail(c, n, sub, "expected true or false");
+	n = get(c, l, "failover");
+	spath(sub, "%s.failover", path);
+	if (n && need_seq(c, n, sub))
+		return -1;
+	SEQ_EACH(c, n, i, item) {
+		static const char *const parts[] = { "from", "to" };
+		int k;
+
+		spath(sub, "%s.failover[%zu]", path, i);
+		if (fields(c, item, sub, fo_ok, NULL))
+			return -1;
+		for (k = 0; k < 2; k++) {
+			yaml_node_t *r = get(c, item, parts[k]);
+			const char *v = scalar(r);
+
+			spath(sub, "%s.failover[%zu].%s", path, i, parts[k]);
+			if (!r)
+				return fail(c, item, sub, "required");
+			if (!v || strchr(v, '/') || strlen(v) >= sizeof(loc) ||
+			    mesh_locality_check(v, loc))
+				return fail(c, r, sub, "%s: expected a region", v ? v : "");
+		}
+	}
+	return 0;
+}
+
 static int check_policy(struct ctx *c, yaml_node_t *tp, const char *path)
 {
 	static const char *const ok[] = { "loadBalancer", "connectionPool", NULL };
 	static const char *const refused[] = {
 		"outlierDetection", "tls", "portLevelSettings", "tunnel",
 		"proxyProtocol", "retryBudget", NULL };
-	static const char *const lb_ok[] = { "simple", "consistentHash", NULL };
+	static const char *const lb_ok[] = {
+		"simple", "consistentHash", "localityLbSetting", NULL };
 	static const char *const lb_refused[] = {
-		"localityLbSetting", "warmupDurationSecs", "warmup", NULL };
+		"warmupDurationSecs", "warmup", NULL };
 	static const char *const ch_ok[] = { "useSourceIp", NULL };
 	static const char *const ch_refused[] = {
 		"httpHeaderName", "httpCookie", "httpQueryParameterName",
@@ -1101,6 +1159,9 @@ static int check_policy(struct ctx *c, yaml_node_t *tp, const char *path)
 			return fail(c, n, sub2, "%s: not supported (kmesh balances ROUND_ROBIN or RANDOM, or consistentHash.useSourceIp)",
 				    s ? s : "?");
 	}
+	spath(sub2, "%s.localityLbSetting", sub);
+	if ((n = get(c, lb, "localityLbSetting")) && check_locality_lb(c, n, sub2))
+		return -1;
 	if ((n = get(c, lb, "consistentHash"))) {
 		spath(sub2, "%s.consistentHash", sub);
 		if (fields(c, n, sub2, ch_ok, ch_refused))
@@ -1231,6 +1292,7 @@ static int write_cluster(struct xl *x, struct svc *s, const struct subset *ss,
 	struct ctx c, dc;
 	char name[4 * KMESH_NAME_MAX];
 	yaml_node_t *simple = NULL, *hash = NULL, *maxc = NULL, *ctimeout = NULL;
+	yaml_node_t *locality = NULL;
 	bool weights = false;
 	size_t i, nr = 0;
 
@@ -1240,6 +1302,7 @@ static int write_cluster(struct xl *x, struct svc *s, const struct subset *ss,
 		ctx_init(x, &dc, (size_t)s->dr);
 		simple = policy_field(&dc, ss ? ss->policy : NULL, s->dr_policy, "loadBalancer", "simple");
 		hash = policy_field(&dc, ss ? ss->policy : NULL, s->dr_policy, "loadBalancer", "consistentHash");
+		locality = policy_field(&dc, ss ? ss->policy : NULL, s->dr_policy, "loadBalancer", "localityLbSetting");
 		maxc = get(&dc, policy_field(&dc, ss ? ss->policy : NULL, s->dr_policy, "connectionPool", "tcp"), "maxConnections");
 		ctimeout = get(&dc, policy_field(&dc, ss ? ss->policy : NULL, s->dr_policy, "connectionPool", "tcp"), "connectTimeout");
 	}
@@ -1262,6 +1325,24 @@ static int write_cluster(struct xl *x, struct svc *s, const struct subset *ss,
 		bputs(&x->clusters, weights ? "    lb: weighted\n" : "    lb: round_robin\n");
 	if (maxc)
 		bprintf(&x->clusters, "    max_connections: %s\n", scalar(maxc));
+	if (locality && (!get(&dc, locality, "enabled") ||
+			 strcmp(scalar(get(&dc, locality, "enabled")), "false"))) {
+		yaml_node_t *fo = get(&dc, locality, "failover"), *item;
+		size_t k;
+
+		/* checked when the DestinationRule was read */
+		bputs(&x->clusters, "    locality_lb:\n      failover:");
+		bputs(&x->clusters, fo && fo->type == YAML_SEQUENCE_NODE &&
+			  fo->data.sequence.items.top > fo->data.sequence.items.start ?
+			  "\n" : " []\n");
+		SEQ_EACH(&dc, fo, k, item) {
+			bputs(&x->clusters, "        - {from: ");
+			bquote(&x->clusters, scalar(get(&dc, item, "from")));
+			bputs(&x->clusters, ", to: ");
+			bquote(&x->clusters, scalar(get(&dc, item, "to")));
+			bputs(&x->clusters, "}\n");
+		}
+	}
 	if (ctimeout) {
 		unsigned long ms = 0;
 
@@ -1292,6 +1373,10 @@ static int write_cluster(struct xl *x, struct svc *s, const struct subset *ss,
 			bprintf(&x->clusters, ", weight: %lu", e->weight);
 		if (e->draining)
 			bputs(&x->clusters, ", state: draining");
+		if (e->locality) {
+			bputs(&x->clusters, ", locality: ");
+			bquote(&x->clusters, e->locality);
+		}
 		bputs(&x->clusters, "}\n");
 		nr++;
 	}

@@ -296,11 +296,30 @@ static __u32 id_get(struct ids *ids, __u32 kind, const char *name)
 
 /* ---- the generation ---- */
 
-static int build_cluster(const struct mesh_cluster *mc, struct ids *ids,
-			 struct l4_gen *gen, char *err, size_t err_size)
+/*
+ * Where endpoint @ep ranks for new connections, lowest first: its
+ * priority, then (locality_lb, on a node that knows its locality) how far
+ * its locality is from the node's.
+ */
+static unsigned int endpoint_rank(const struct mesh_cluster *mc,
+				  const struct mesh_endpoint *ep,
+				  const char *node_locality)
+{
+	unsigned int tier = 0;
+
+	if (mc->locality_lb && node_locality[0])
+		tier = mesh_locality_tier(node_locality, ep->locality,
+					  mc->failover, mc->nr_failover);
+	return ep->priority * 8 + tier;
+}
+
+static int build_cluster(const struct mesh_cluster *mc, const char *node_locality,
+			 struct ids *ids, struct l4_gen *gen, char *err,
+			 size_t err_size)
 {
 	const struct mesh_endpoint *order[KMESH_L4_MAX_CLUSTER_ENDPOINTS];
 	struct kmesh_cluster *c = &gen->clusters[gen->nr_clusters++];
+	unsigned int best = ~0U;
 	size_t i, n = 0, healthy;
 	__u32 sum = 0;
 	char name[128];
@@ -312,11 +331,28 @@ static int build_cluster(const struct mesh_cluster *mc, struct ids *ids,
 	c->flags = mc->flags;
 	c->max_connections = mc->max_connections;
 	c->connect_timeout_ms = mc->connect_timeout_ms;
-	/* Healthy first, in file order: LB picks among [0, nr_healthy). */
+	/*
+	 * LB picks among [0, nr_healthy): the healthy endpoints of the best
+	 * rank there is, in file order. Healthy ones of a farther rank come
+	 * next (standing by: they take new connections once no nearer one is
+	 * healthy, which a later generation says), then draining ones.
+	 */
 	for (i = 0; i < mc->nr_endpoints; i++)
-		if (mc->endpoints[i].state == KMESH_EP_HEALTHY)
+		if (mc->endpoints[i].state == KMESH_EP_HEALTHY) {
+			unsigned int r = endpoint_rank(mc, &mc->endpoints[i], node_locality);
+
+			if (r < best)
+				best = r;
+		}
+	for (i = 0; i < mc->nr_endpoints; i++)
+		if (mc->endpoints[i].state == KMESH_EP_HEALTHY &&
+		    endpoint_rank(mc, &mc->endpoints[i], node_locality) == best)
 			order[n++] = &mc->endpoints[i];
 	healthy = n;
+	for (i = 0; i < mc->nr_endpoints; i++)
+		if (mc->endpoints[i].state == KMESH_EP_HEALTHY &&
+		    endpoint_rank(mc, &mc->endpoints[i], node_locality) != best)
+			order[n++] = &mc->endpoints[i];
 	for (i = 0; i < mc->nr_endpoints; i++)
 		if (mc->endpoints[i].state != KMESH_EP_HEALTHY)
 			order[n++] = &mc->endpoints[i];
@@ -386,7 +422,8 @@ int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 		goto oom;
 
 	for (i = 0; i < cfg->nr_clusters; i++) {
-		if (build_cluster(&cfg->clusters[i], &ids, gen, err, err_size))
+		if (build_cluster(&cfg->clusters[i], cfg->node_locality, &ids, gen,
+				  err, err_size))
 			goto fail;
 		gen->cluster_ids[i] = gen->clusters[i].cluster_id;
 	}

@@ -11,12 +11,37 @@ static const char *const ep_states[] = {
 	[KMESH_EP_DRAINING] = "draining",
 };
 
+/* A locality string into @out (char[MESH_LOCALITY_LEN]). */
+int mesh_read_locality(struct mesh_reader *r, yaml_node_t *v, const char *path,
+		       char *out)
+{
+	const char *s = mesh_scalar(v), *why;
+
+	if (!s)
+		return mesh_fail(r, v, path, "expected region, region/zone or region/zone/subzone");
+	why = strlen(s) >= MESH_LOCALITY_LEN ? "longer than region/zone/subzone can be" :
+	      mesh_locality_check(s, out);
+	return why ? mesh_fail(r, v, path, "'%s': %s", s, why) : 0;
+}
+
+static int read_ep_locality(struct mesh_reader *r, yaml_node_t *v,
+			    const char *path, void *obj, void *ctx)
+{
+	struct mesh_endpoint *ep = obj;
+
+	(void)ctx;
+	return mesh_read_locality(r, v, path, ep->locality);
+}
+
 static const struct mesh_field endpoint_fields[] = {
 	MESH_ADDR("address", struct mesh_endpoint, addr, true),
 	MESH_UINT("port", struct mesh_endpoint, port, 0, 65535),
 	MESH_UINT("weight", struct mesh_endpoint, weight, 1,
 		  MESH_MAX_ENDPOINT_WEIGHT),
 	MESH_ENUM("state", struct mesh_endpoint, state, ep_states),
+	MESH_CUSTOM("locality", read_ep_locality, false),
+	MESH_UINT("priority", struct mesh_endpoint, priority, 0,
+		  MESH_MAX_ENDPOINT_PRIORITY),
 };
 static const struct mesh_schema endpoint_schema = MESH_SCHEMA(endpoint_fields);
 
@@ -82,6 +107,86 @@ static int read_hash_key(struct mesh_reader *r, yaml_node_t *v,
 	return 0;
 }
 
+static int read_region(struct mesh_reader *r, yaml_node_t *v,
+		       const char *path, char out[64])
+{
+	char l[MESH_LOCALITY_LEN];
+
+	if (mesh_read_locality(r, v, path, l))
+		return -1;
+	if (strchr(l, '/'))
+		return mesh_fail(r, v, path, "'%s': a region, without zone", l);
+	/* one part: at most 63 characters (mesh_locality_check) */
+	memcpy(out, l, strlen(l) + 1);
+	return 0;
+}
+
+static int read_failover_from(struct mesh_reader *r, yaml_node_t *v,
+			      const char *path, void *obj, void *ctx)
+{
+	(void)ctx;
+	return read_region(r, v, path, ((struct mesh_locality_failover *)obj)->from);
+}
+
+static int read_failover_to(struct mesh_reader *r, yaml_node_t *v,
+			    const char *path, void *obj, void *ctx)
+{
+	(void)ctx;
+	return read_region(r, v, path, ((struct mesh_locality_failover *)obj)->to);
+}
+
+static const struct mesh_field failover_fields[] = {
+	MESH_CUSTOM("from", read_failover_from, true),
+	MESH_CUSTOM("to", read_failover_to, true),
+};
+static const struct mesh_schema failover_schema = MESH_SCHEMA(failover_fields);
+
+static int failover_item(struct mesh_reader *r, yaml_node_t *item,
+			 const char *path, void *items, size_t i, void *ctx)
+{
+	struct mesh_locality_failover *f = items;
+	size_t j;
+
+	(void)ctx;
+	if (mesh_read_fields(r, item, path, &failover_schema, &f[i], NULL, NULL))
+		return -1;
+	if (!strcmp(f[i].from, f[i].to))
+		return mesh_fail(r, item, path, "from and to are the same region");
+	for (j = 0; j < i; j++)
+		if (!strcmp(f[j].from, f[i].from))
+			return mesh_fail(r, item, path, "region '%s' already has a failover",
+					 f[i].from);
+	return 0;
+}
+
+static int read_failover(struct mesh_reader *r, yaml_node_t *v,
+			 const char *path, void *obj, void *ctx)
+{
+	static const struct mesh_list l = {
+		MESH_MAX_LOCALITY_FAILOVER, sizeof(struct mesh_locality_failover), NULL,
+	};
+	struct mesh_cluster *c = obj;
+
+	(void)ctx;
+	return mesh_read_list(r, v, path, &l, &c->failover, &c->nr_failover,
+			      failover_item, NULL);
+}
+
+static const struct mesh_field locality_lb_fields[] = {
+	MESH_CUSTOM("failover", read_failover, false),
+};
+static const struct mesh_schema locality_lb_schema = MESH_SCHEMA(locality_lb_fields);
+
+static int read_locality_lb(struct mesh_reader *r, yaml_node_t *v,
+			    const char *path, void *obj, void *ctx)
+{
+	struct mesh_cluster *c = obj;
+
+	(void)ctx;
+	c->locality_lb = true;
+	return mesh_read_fields(r, v, path, &locality_lb_schema, c, NULL, NULL);
+}
+
 static const struct mesh_field cluster_fields[] = {
 	MESH_NAME("name", struct mesh_cluster, name, true),
 	MESH_ENUM("lb", struct mesh_cluster, lb, lb_names),
@@ -90,6 +195,7 @@ static const struct mesh_field cluster_fields[] = {
 	MESH_UINT("connect_timeout_ms", struct mesh_cluster, connect_timeout_ms, 1,
 		  MESH_MAX_CONNECT_TIMEOUT_MS),
 	MESH_CUSTOM("hash_key", read_hash_key, false),
+	MESH_CUSTOM("locality_lb", read_locality_lb, false),
 	MESH_CUSTOM("endpoints", read_endpoints, false),
 };
 static const struct mesh_schema cluster_schema = MESH_SCHEMA(cluster_fields);

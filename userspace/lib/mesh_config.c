@@ -58,7 +58,30 @@ static int read_authz(struct mesh_reader *r, yaml_node_t *v,
 	return mesh_read_authz(r, v, path, obj, &st->l7_refs);
 }
 
+static int read_node_locality(struct mesh_reader *r, yaml_node_t *v,
+			      const char *path, void *obj, void *ctx)
+{
+	struct mesh_config *cfg = obj;
+
+	(void)ctx;
+	return mesh_read_locality(r, v, path, cfg->node_locality);
+}
+
+static const struct mesh_field node_fields[] = {
+	MESH_CUSTOM("locality", read_node_locality, false),
+};
+static const struct mesh_schema node_schema = MESH_SCHEMA(node_fields);
+
+/* node: what this node is (the mesh file is the node's own) */
+static int read_node(struct mesh_reader *r, yaml_node_t *v, const char *path,
+		     void *obj, void *ctx)
+{
+	(void)ctx;
+	return mesh_read_fields(r, v, path, &node_schema, obj, NULL, NULL);
+}
+
 static const struct mesh_field sections[] = {
+	MESH_CUSTOM("node", read_node, false),
 	MESH_CUSTOM("services", read_services, false),
 	MESH_CUSTOM("clusters", read_clusters, false),
 	MESH_CUSTOM("routes", read_routes, false),
@@ -277,8 +300,10 @@ void mesh_config_free(struct mesh_config *cfg)
 		free(cfg->services[i].addrs);
 		free(cfg->services[i].ports);
 	}
-	for (i = 0; i < cfg->nr_clusters; i++)
+	for (i = 0; i < cfg->nr_clusters; i++) {
 		free(cfg->clusters[i].endpoints);
+		free(cfg->clusters[i].failover);
+	}
 	mesh_routes_free(cfg);
 	mesh_authz_free(cfg);
 	l7_compiled_free(cfg->l7);

@@ -26,12 +26,23 @@
 #include "kmesh_maps.h"
 #include "mesh_limits.h"
 
+/* "region/zone/subzone", as Istio writes a locality; "" when unknown. */
+#define MESH_LOCALITY_LEN	192
+
 struct mesh_endpoint {
 	__u32 addr[4];		/* network order, IPv4 v4-mapped */
 	__u16 port;		/* 0: the port the client dialed */
 	__u16 weight;
 	__u8 state;		/* enum kmesh_ep_state */
+	__u8 priority;		/* 0 first; a higher one only when no lower is healthy */
+	char locality[MESH_LOCALITY_LEN];
 	int line;
+};
+
+/* localityLbSetting.failover: past its own region, @from's node goes to @to. */
+struct mesh_locality_failover {
+	char from[64];
+	char to[64];
 };
 
 struct mesh_cluster {
@@ -40,6 +51,11 @@ struct mesh_cluster {
 	__u8 flags;		/* KMESH_CLUSTER_F_* */
 	__u32 max_connections;	/* 0: unlimited */
 	__u16 connect_timeout_ms;	/* 0: the kernel's SYN retries */
+	/* locality_lb: new connections stay in the nearest locality tier
+	 * with a healthy endpoint (mesh_locality_tier()) */
+	bool locality_lb;
+	struct mesh_locality_failover *failover;
+	size_t nr_failover;
 	struct mesh_endpoint *endpoints;
 	size_t nr_endpoints;
 	int line;
@@ -228,7 +244,24 @@ struct mesh_config {
 	size_t nr_authz;
 	/* the L7 rules compiled once, by the parse (l7_check()) */
 	struct l7_compiled *l7;
+	/* this node's own locality (node.locality, --locality); "": none */
+	char node_locality[MESH_LOCALITY_LEN];
 };
+
+/*
+ * Locality: @s checked as "region[/zone[/subzone]]" (each part 1..63 of
+ * A-Z a-z 0-9 - _ .) and copied to @out; NULL when fine, else why not.
+ */
+const char *mesh_locality_check(const char *s, char out[MESH_LOCALITY_LEN]);
+/*
+ * How far endpoint locality @ep is from the node's, @node, as Istio ranks
+ * them for failover: 0 the same subzone, 1 the same zone, 2 the same
+ * region, 3 the region @failover names for the node's region, 4 any other
+ * (or no locality).
+ */
+unsigned int mesh_locality_tier(const char *node, const char *ep,
+				const struct mesh_locality_failover *failover,
+				size_t nr_failover);
 
 /* 0 or -1 with @err filled ("FILE:LINE: PATH: message"); @name stands
  * for the file in messages. Files, directories and stdin: mesh_input.h. */

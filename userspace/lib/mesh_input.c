@@ -298,6 +298,31 @@ static int read_path(struct mesh_docs *in, const char *path, int depth)
 	return rc;
 }
 
+/* --locality: the node's, unless the mesh file says another. */
+static int set_node_locality(struct mesh_docs *in, const char *locality,
+			     struct mesh_config *cfg)
+{
+	char l[MESH_LOCALITY_LEN];
+	const char *why = strlen(locality) >= sizeof(l) ? "too long" :
+			  mesh_locality_check(locality, l);
+
+	if (why) {
+		snprintf(in->err, in->err_size, "--locality %s: %s", locality, why);
+		goto fail;
+	}
+	if (cfg->node_locality[0] && strcmp(cfg->node_locality, l)) {
+		snprintf(in->err, in->err_size,
+			 "--locality %s: the mesh file's node.locality is %s: give one",
+			 locality, cfg->node_locality);
+		goto fail;
+	}
+	memcpy(cfg->node_locality, l, sizeof(l));
+	return 0;
+fail:
+	mesh_config_free(cfg);
+	return -1;
+}
+
 int mesh_input_model(struct mesh_docs *in, const struct mesh_input_opts *opts,
 		     struct mesh_config *cfg, char *err, size_t err_size)
 {
@@ -313,17 +338,20 @@ int mesh_input_model(struct mesh_docs *in, const struct mesh_input_opts *opts,
 			 line_of(in->res[0].root));
 		return -1;
 	}
-	if (in->own)
-		return mesh_config_parse_document(in->own_file, in->own, cfg,
-						  in->err, in->err_size);
-	if (!in->nr_res) {
+	if (in->own) {
+		if (mesh_config_parse_document(in->own_file, in->own, cfg,
+					       in->err, in->err_size))
+			return -1;
+	} else if (!in->nr_res) {
 		snprintf(in->err, in->err_size,
 			 "%s:1: no documents: expected kmesh's mesh file or resources",
 			 in->what);
 		return -1;
+	} else if (istio_translate(in->res, in->nr_res, domain, cfg, in->err,
+				   in->err_size)) {
+		return -1;
 	}
-	return istio_translate(in->res, in->nr_res, domain, cfg, in->err,
-			       in->err_size);
+	return opts && opts->locality ? set_node_locality(in, opts->locality, cfg) : 0;
 }
 
 void mesh_input_free(struct mesh_docs *in)

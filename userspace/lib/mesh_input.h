@@ -57,6 +57,9 @@ struct mesh_input_opts {
 	/* Kubernetes cluster domain: "reviews" in namespace "default" is
 	 * reviews.default.svc.<domain>; NULL: cluster.local */
 	const char *domain;
+	/* this node's locality (--locality), for inputs that do not say it
+	 * (Istio resources); NULL: none, or the mesh file's node.locality */
+	const char *locality;
 };
 
 /* model: the documents into @cfg (the mesh file's reader, or the Istio

@@ -88,6 +88,10 @@ int mesh_read_addr(struct mesh_reader *r, yaml_node_t *node, const char *path,
 int mesh_read_text(struct mesh_reader *r, yaml_node_t *node, const char *path,
 		   size_t max, bool empty_ok, char **out);
 
+/* "region[/zone[/subzone]]" into char[MESH_LOCALITY_LEN] @out. */
+int mesh_read_locality(struct mesh_reader *r, yaml_node_t *node,
+		       const char *path, char *out);
+
 /* ---- the schema of a mapping ---- */
 
 enum mesh_type {
