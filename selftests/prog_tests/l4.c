@@ -669,6 +669,82 @@ static void test_draining(void)
 	tap_end();
 }
 
+/*
+ * This node is in r1/za/s1; e1..e4 are in r1/za/s1, r1/zb, r2/zc, r3/zd;
+ * @draining names the endpoints taken out ("e1 e2"), @failover is the
+ * cluster's locality_lb.failover.
+ */
+static int apply_localities(const char *lb, const char *draining,
+			    const char *failover)
+{
+	static const char *const where[] = { "r1/za/s1", "r1/zb", "r2/zc", "r3/zd" };
+	static char body[2048], buf[8192];
+	size_t n;
+	int i;
+
+	n = (size_t)snprintf(body, sizeof(body),
+			     "  - name: local\n    lb: %s\n"
+			     "    locality_lb: {failover: [%s]}\n    endpoints:\n",
+			     lb, failover);
+	for (i = 0; i < 4; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n,
+				      "      - {address: 127.0.0.1, port: %d, locality: %s%s}\n",
+				      18001 + i, where[i],
+				      strstr(draining, etags[i]) ? ", state: draining" : "");
+	n = (size_t)snprintf(buf, sizeof(buf), "node: {locality: r1/za/s1}\n");
+	mesh_with(buf + n, sizeof(buf) - n, body);
+	return apply(buf);
+}
+
+static void test_locality(void)
+{
+	static const char *const lbs[] = { "round_robin", "maglev" };
+	static const struct {
+		const char *draining, *failover;
+		int want[4];	/* connects of 40 each endpoint gets; -1: some */
+	} steps[] = {
+		{ "", "{from: r1, to: r3}", { 40, 0, 0, 0 } },
+		{ "e1", "{from: r1, to: r3}", { 0, 40, 0, 0 } },
+		{ "e1 e2", "{from: r1, to: r3}", { 0, 0, 0, 40 } },
+		{ "e1 e2", "", { 0, 0, -1, -1 } },
+		{ "", "", { 40, 0, 0, 0 } },
+	};
+	char out[8192];
+	int count[4], l, i, k;
+
+	tap_begin("l4: locality_lb keeps new connections in the nearest healthy locality, fails over to the named region");
+	base_mesh();
+	for (l = 0; l < 2; l++) {
+		for (i = 0; i < (int)(sizeof(steps) / sizeof(steps[0])); i++) {
+			if (!EXPECT_EQ(apply_localities(lbs[l], steps[i].draining,
+							steps[i].failover), 0))
+				continue;
+			EXPECT_EQ(spread(40, count), 0);
+			for (k = 0; k < 4; k++) {
+				bool ok = steps[i].want[k] >= 0 ? count[k] == steps[i].want[k] :
+					  count[k] > 0 || !strcmp(lbs[l], "maglev");
+
+				if (!EXPECT(ok))
+					tap_diag("%s, draining '%s', failover [%s]: e%d got %d",
+						 lbs[l], steps[i].draining, steps[i].failover,
+						 k + 1, count[k]);
+			}
+			/* maglev: one source, one endpoint, of the two */
+			if (steps[i].want[2] < 0 && !strcmp(lbs[l], "maglev"))
+				EXPECT_EQ(count[2] + count[3], 40);
+		}
+	}
+	/* the farther endpoints are there, standing by */
+	EXPECT_EQ(apply_localities("round_robin", "", ""), 0);
+	EXPECT_EQ(ctl(out, sizeof(out), "dump"), 0);
+	for (i = 0, k = 0; out[i]; i++)
+		k += !strncmp(out + i, " standby\n", 9);
+	if (!EXPECT_EQ(k, 3))
+		tap_diag("dump: %s", out);
+	EXPECT_EQ(apply_cluster(LOCAL_CLUSTER("local", "round_robin", "")), 0);
+	tap_end();
+}
+
 static void test_circuit_breaker(void)
 {
 	long long refused;
@@ -1220,6 +1296,7 @@ static const struct subtest subtests[] = {
 	SUBTEST(maglev),
 	SUBTEST(maglev_add),
 	SUBTEST(draining),
+	SUBTEST(locality),
 	SUBTEST(circuit_breaker),
 	SUBTEST(connect_failed),
 	SUBTEST(redirect),
