@@ -239,6 +239,8 @@ check "xds: kmeshctl dump shows istiod's cluster names mapped, the lb policies a
 	grep -q "^cluster outbound_5000__db.default.svc.cluster.local (id [0-9]*) lb maglev" "$2/dump1" &&
 	grep -q "^cluster outbound_8000__api.default.svc.cluster.local (id [0-9]*) lb weighted.* connect_timeout_ms 5000$" "$2/dump1" &&
 	grep -q "^service db.default.svc.cluster.local-5000 (id [0-9]*) 10.96.0.20:5000/tcp" "$2/dump1"' sh "$kmeshctl" "$t"
+check "xds: an EDS locality at priority 1 stands by while priority 0 has a healthy endpoint" \
+	grep -q "^  endpoint 1 127.0.0.14:8080 (id [0-9]*) weight 1 standby$" "$t/dump1"
 
 # ---- the fixtures read by an independent xDS client ----
 # gRPC's own xDS resolver for Node (@grpc/grpc-js-xds) resolves web through

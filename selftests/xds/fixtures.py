@@ -59,20 +59,25 @@ def cluster(name, lb=cluster_pb2.Cluster.ROUND_ROBIN):
     return c
 
 
-def cla(name, endpoints):
-    """endpoints: [(ip, port, weight, health)]"""
+def cla(name, endpoints, standby=()):
+    """endpoints: [(ip, port, weight, health)]; standby: the same, in a
+    farther locality at priority 1 (istiod's locality failover)"""
     a = endpoint_pb2.ClusterLoadAssignment(cluster_name=name)
-    loc = a.endpoints.add()
-    loc.locality.region = "local"
-    for ip, port, weight, health in endpoints:
-        e = loc.lb_endpoints.add()
-        e.endpoint.address.socket_address.address = ip
-        e.endpoint.address.socket_address.port_value = port
-        e.load_balancing_weight.value = weight
-        e.health_status = health
-    # istiod: the locality's weight is the sum of its endpoints' (gRPC
-    # clients ignore a locality without one)
-    loc.load_balancing_weight.value = sum(e[2] for e in endpoints)
+    for region, priority, eps in (("local", 0, endpoints), ("far", 1, standby)):
+        if not eps:
+            continue
+        loc = a.endpoints.add()
+        loc.locality.region = region
+        loc.priority = priority
+        for ip, port, weight, health in eps:
+            e = loc.lb_endpoints.add()
+            e.endpoint.address.socket_address.address = ip
+            e.endpoint.address.socket_address.port_value = port
+            e.load_balancing_weight.value = weight
+            e.health_status = health
+        # istiod: the locality's weight is the sum of its endpoints' (gRPC
+        # clients ignore a locality without one)
+        loc.load_balancing_weight.value = sum(e[2] for e in eps)
     return a
 
 
@@ -203,7 +208,7 @@ def mesh(web_endpoints, bad_cluster=False, rbac=None, db=True):
         CDS: {c.name: c for c in (web, cluster(WEB_V2), cluster(DB, cluster_pb2.Cluster.MAGLEV), api)},
         EDS: {a.cluster_name: a for a in (
             cla(WEB, web_endpoints),
-            cla(WEB_V2, [("127.0.0.12", 8080, 1, H)]),
+            cla(WEB_V2, [("127.0.0.12", 8080, 1, H)], standby=[("127.0.0.14", 8080, 1, H)]),
             cla(DB, [("127.0.0.13", 8080, 1, H)]),
             cla(API, [("127.0.0.16", 8080, 1, H)]))},
         LDS: {l.name: l for l in (http_listener(80, "80", rbac or deny_admin()),
