@@ -323,10 +323,12 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 	}
 	if (rc == XDS_T_OK) {
 		struct mesh_generation built;
+		double compiled_ms;
 		int e;
 
 		/* model (above) -> compile -> install */
 		e = pipeline_compile(&cfg, true, &built, msg, sizeof(msg));
+		compiled_ms = ms_since(received);
 		if (!e)
 			e = pipeline_install(&built, &gen, msg, sizeof(msg));
 		mesh_generation_free(&built);
@@ -349,9 +351,10 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 		for (char *c = a->na_example; *c; c++)
 			if (*c == '\n')
 				*c = ' ';
-		logf_("%s version %s: applied as generation %llu (%zu services, %zu clusters), switched %.1f ms after receipt (translated by %.1f ms)",
+		logf_("%s version %s: applied as generation %llu (%zu services, %zu clusters), switched %.1f ms after receipt (translated by %.1f ms, compiled by %.1f ms)",
 		      xds_type_short(t), resp->version_info, (unsigned long long)gen,
-		      cfg.nr_services, cfg.nr_clusters, a->switch_ms_last, translated_ms);
+		      cfg.nr_services, cfg.nr_clusters, a->switch_ms_last, translated_ms,
+		      compiled_ms);
 		mesh_config_free(&cfg);
 	} else {
 		a->n_accepted[t]++;
