@@ -332,6 +332,11 @@ static void test_build_locality(void)
 			tap_diag("%s: nr_healthy %u", steps[i].desc, g.clusters[0].nr_healthy);
 		/* every endpoint is still there: farther ones stand by */
 		EXPECT_EQ(g.clusters[0].nr_endpoints, cfg.clusters[0].nr_endpoints);
+		/* the nearest of them first: in the first step the zone's */
+		if (i == 0)
+			EXPECT(ep_port_is(&g, 1, 4) && ep_port_is(&g, 2, 6) &&
+			       ep_port_is(&g, 3, 3) && ep_port_is(&g, 4, 2) &&
+			       ep_port_is(&g, 5, 1) && ep_port_is(&g, 6, 7));
 		l4_gen_free(&g);
 		mesh_config_free(&cfg);
 	}

@@ -313,14 +313,28 @@ static unsigned int endpoint_rank(const struct mesh_cluster *mc,
 	return ep->priority * 8 + tier;
 }
 
+struct ranked {
+	unsigned int rank, index;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
 static int build_cluster(const struct mesh_cluster *mc, const char *node_locality,
 			 struct ids *ids, struct l4_gen *gen, char *err,
 			 size_t err_size)
 {
 	const struct mesh_endpoint *order[KMESH_L4_MAX_CLUSTER_ENDPOINTS];
 	struct kmesh_cluster *c = &gen->clusters[gen->nr_clusters++];
-	unsigned int best = ~0U;
-	size_t i, n = 0, healthy;
+	struct ranked standby[KMESH_L4_MAX_CLUSTER_ENDPOINTS];
+	unsigned int best = ~0U, r;
+	size_t i, n = 0, healthy, nr_standby;
 	__u32 sum = 0;
 	char name[128];
 
@@ -334,8 +348,9 @@ static int build_cluster(const struct mesh_cluster *mc, const char *node_localit
 	/*
 	 * LB picks among [0, nr_healthy): the healthy endpoints of the best
 	 * rank there is, in file order. Healthy ones of a farther rank come
-	 * next (standing by: they take new connections once no nearer one is
-	 * healthy, which a later generation says), then draining ones.
+	 * next, nearest first (standing by: they take new connections once no
+	 * nearer one is healthy, which a later generation says), then
+	 * draining ones.
 	 */
 	for (i = 0; i < mc->nr_endpoints; i++)
 		if (mc->endpoints[i].state == KMESH_EP_HEALTHY) {
@@ -349,10 +364,14 @@ static int build_cluster(const struct mesh_cluster *mc, const char *node_localit
 		    endpoint_rank(mc, &mc->endpoints[i], node_locality) == best)
 			order[n++] = &mc->endpoints[i];
 	healthy = n;
-	for (i = 0; i < mc->nr_endpoints; i++)
+	/* standing by, nearest rank first (then file order) */
+	for (i = 0, nr_standby = 0; i < mc->nr_endpoints; i++)
 		if (mc->endpoints[i].state == KMESH_EP_HEALTHY &&
-		    endpoint_rank(mc, &mc->endpoints[i], node_locality) != best)
-			order[n++] = &mc->endpoints[i];
+		    (r = endpoint_rank(mc, &mc->endpoints[i], node_locality)) != best)
+			standby[nr_standby++] = (struct ranked){ r, (unsigned int)i };
+	qsort(standby, nr_standby, sizeof(standby[0]), cmp_ranked);
+	for (i = 0; i < nr_standby; i++)
+		order[n++] = &mc->endpoints[standby[i].index];
 	for (i = 0; i < mc->nr_endpoints; i++)
 		if (mc->endpoints[i].state != KMESH_EP_HEALTHY)
 			order[n++] = &mc->endpoints[i];
