@@ -416,6 +416,40 @@ static void kmesh_defer_wait_local_peer(struct sock *sk)
 }
 
 /*
+ * Failover at connect: the real connect failed (refused, timed out,
+ * unreachable) before the application saw anything of it (its reads,
+ * writes and polls wait while we connect), so try again: the connect hook
+ * runs once more and picks another endpoint (it avoids the one this
+ * socket just failed on: bpf/include/l4_connect.h). At most
+ * connect_failover more attempts. Socket locked. True when the attempt
+ * was made: the socket is connecting again, or was answered or failed by
+ * kmesh_defer_route() itself.
+ */
+static bool kmesh_defer_failover(struct kmesh_defer *d)
+{
+	struct sock *sk = d->sk;
+	int err = READ_ONCE(sk->sk_err);
+
+	if (sk->sk_state != TCP_CLOSE || !d->head ||
+	    d->failovers >= READ_ONCE(kmesh_connect_failover))
+		return false;
+	if (err != ECONNREFUSED && err != ETIMEDOUT && err != EHOSTUNREACH &&
+	    err != ENETUNREACH)
+		return false;
+	d->failovers++;
+	/* what tcp_done() left (shutdown, timers, queues) undone */
+	sk->sk_prot->disconnect(sk, 0);
+	WRITE_ONCE(sk->sk_err, 0);
+	err = kmesh_defer_route(d);
+	if (err) {
+		/* the hook refused this attempt: its error is the one to see */
+		WRITE_ONCE(sk->sk_err, -err);
+		sk_error_report(sk);
+	}
+	return true;
+}
+
+/*
  * Send the kept head once the handshake is done (or give up on it), then
  * let the socket go. Holds the file: the socket and its wait queue stay.
  */
@@ -429,6 +463,11 @@ static void kmesh_defer_flush_work(struct work_struct *work)
 	u8 shut = 0;
 
 	lock_sock(sk);
+	if (d->phase == KMESH_DEFER_CONNECTING && kmesh_defer_failover(d)) {
+		release_sock(sk);
+		fput(file);
+		return;
+	}
 	/* Ours while we send: a disconnect meanwhile must not free it. */
 	if (d->phase == KMESH_DEFER_CONNECTING &&
 	    ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))) {

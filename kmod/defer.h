@@ -74,6 +74,7 @@ struct kmesh_defer {
 	u8 shut;			/* RCV/SEND_SHUTDOWN held back while CONNECTING */
 	bool hooked;			/* sk_state_change is ours */
 	bool sent;			/* the head went out whole */
+	u8 failovers;			/* connects tried again elsewhere */
 	u32 parse_opts;			/* KMESH_HTTP_REQ_OPT_* from the kfunc */
 	void (*saved_state_change)(struct sock *sk);
 	struct file *flush_file;	/* the reference the flush work holds */
@@ -115,6 +116,7 @@ ssize_t kmesh_defer_sendpage(struct socket *sock, struct page *page,
 			     int offset, size_t size, int flags);
 #endif
 int kmesh_defer_send_head(struct kmesh_defer *d, struct kmesh_defer_head *h);
+int kmesh_defer_route(struct kmesh_defer *d);			/* locked */
 
 /*
  * The phase, read without the socket lock (poll, getname, the PASS fast

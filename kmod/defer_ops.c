@@ -168,9 +168,10 @@ static int kmesh_defer_bad_head(struct kmesh_defer *d, int status)
 
 /*
  * The head is complete: run the connect hook again for the dialed address
- * (BPF routes it), then connect for real. Socket locked.
+ * (BPF routes it), then connect for real. Socket locked. Also the
+ * failover's next attempt (defer.c).
  */
-static int kmesh_defer_route(struct kmesh_defer *d)
+int kmesh_defer_route(struct kmesh_defer *d)
 {
 	union kmesh_defer_addr addr = d->vip;
 	struct sock *sk = d->sk;
@@ -241,18 +242,22 @@ static int kmesh_defer_gather(struct kmesh_defer *d, struct msghdr *msg,
 	return err ? err : got - extra;
 }
 
+#define KMESH_DEFER_IN(phases, phase)	((phases) & (1U << (phase)))
+
 /*
- * Wait, socket locked, while the socket stays in @phase. 0, or -EAGAIN
- * (timeout, non-blocking) or the signal's errno with the phase unchanged.
+ * Wait, socket locked, while the socket stays in one of @phases (a mask of
+ * BIT(KMESH_DEFER_*)). 0, or -EAGAIN (timeout, non-blocking) or the
+ * signal's errno with the phase unchanged.
  */
-static int kmesh_defer_wait(struct kmesh_defer *d, u8 phase, long timeo)
+static int kmesh_defer_wait(struct kmesh_defer *d, unsigned int phases,
+			    long timeo)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	struct sock *sk = d->sk;
 	int err = 0;
 
 	add_wait_queue(sk_sleep(sk), &wait);
-	while (d->phase == phase) {
+	while (KMESH_DEFER_IN(phases, d->phase)) {
 		if (!timeo) {
 			err = -EAGAIN;
 			break;
@@ -261,7 +266,8 @@ static int kmesh_defer_wait(struct kmesh_defer *d, u8 phase, long timeo)
 			err = sock_intr_errno(timeo);
 			break;
 		}
-		sk_wait_event(sk, &timeo, READ_ONCE(d->phase) != phase, &wait);
+		sk_wait_event(sk, &timeo,
+			      !KMESH_DEFER_IN(phases, READ_ONCE(d->phase)), &wait);
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
 	return err;
@@ -279,7 +285,7 @@ static int kmesh_defer_send_after(struct kmesh_defer *d, struct msghdr *msg,
 	bool failed;
 	int err, n;
 
-	err = kmesh_defer_wait(d, KMESH_DEFER_CONNECTING,
+	err = kmesh_defer_wait(d, BIT(KMESH_DEFER_CONNECTING),
 			       sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT));
 	if (err) {
 		/* Still connecting: what we took goes out later all the same. */
@@ -407,8 +413,13 @@ int kmesh_defer_recvmsg(struct socket *sock, struct msghdr *msg, size_t size,
 	    (flags & MSG_ERRQUEUE))
 		return d->base->recvmsg(sock, msg, size, flags);
 	lock_sock(sk);
-	/* Nothing can arrive before the request is routed: wait for that. */
-	err = kmesh_defer_wait(d, KMESH_DEFER_HEAD,
+	/*
+	 * Nothing can arrive before the request is routed and its head sent;
+	 * a failed connect meanwhile may still be tried on another endpoint
+	 * (kmesh_defer_failover()), which the application must not see.
+	 */
+	err = kmesh_defer_wait(d, BIT(KMESH_DEFER_HEAD) | BIT(KMESH_DEFER_ROUTING) |
+			       BIT(KMESH_DEFER_CONNECTING),
 			       sock_rcvtimeo(sk, flags & MSG_DONTWAIT));
 	if (err || d->phase == KMESH_DEFER_REPLY) {
 		if (!err)
@@ -429,8 +440,13 @@ __poll_t kmesh_defer_poll(struct file *file, struct socket *sock,
 
 	switch (kmesh_defer_phase(d)) {
 	case KMESH_DEFER_CONNECTING:
-		/* Writable once the kept head is out, not when TCP is. */
-		return mask & ~(EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+		/*
+		 * Writable once the kept head is out, not when TCP is; and no
+		 * error or hangup of a failed connect that another endpoint
+		 * may still replace (the phase change wakes the pollers).
+		 */
+		return mask & ~(EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND | EPOLLIN |
+				EPOLLRDNORM | EPOLLERR | EPOLLHUP | EPOLLRDHUP);
 	case KMESH_DEFER_REPLY:
 		r = d->reply;
 		mask = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;

@@ -13,6 +13,7 @@ extern unsigned int kmesh_max_head_bytes;
 extern unsigned int kmesh_max_headers;
 extern unsigned int kmesh_max_tables;
 extern unsigned int kmesh_max_table_kbytes;
+extern unsigned int kmesh_connect_failover;
 
 /* KMESH_HOOK_* bits for the program types our kfunc set is callable from. */
 extern u32 kmesh_kfunc_hooks;

@@ -67,3 +67,7 @@ KMESH_UINT_PARAM(max_tables, kmesh_max_tables, 1, 1048576,
 unsigned int kmesh_max_table_kbytes = 65536;
 KMESH_UINT_PARAM(max_table_kbytes, kmesh_max_table_kbytes, 64, 4194304,
 		 "Kernel memory all route tables together may hold, in KiB");
+
+unsigned int kmesh_connect_failover = 2;
+KMESH_UINT_PARAM(connect_failover, kmesh_connect_failover, 0, 8,
+		 "Endpoints more a routed HTTP connection tries when its connect is refused, times out or finds no route, before the application sees the error");

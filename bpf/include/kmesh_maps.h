@@ -205,6 +205,7 @@ struct kmesh_l4_id {
 #define KMESH_SK_F_LOCAL	(1U << 3)	/* in the sockhash */
 #define KMESH_SK_F_EP_LOCAL	(1U << 4)	/* http: the endpoint listens on this node */
 #define KMESH_SK_F_CONNECT_TIMEOUT (1U << 5)	/* TCP_USER_TIMEOUT is the cluster's, until ESTABLISHED */
+#define KMESH_SK_F_CONNECT_FAILED (1U << 6)	/* the last connect failed, at endpoint_id */
 
 enum kmesh_redir {
 	KMESH_REDIR_UNDECIDED	= 0,	/* decided on the first message */

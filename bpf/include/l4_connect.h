@@ -200,6 +200,17 @@ static __always_inline int kmesh_l4_connect_to(struct bpf_sock_addr *ctx,
 	ek.cluster_id = c->cluster_id;
 	ek.index = idx;
 	ep = idx < 0 ? NULL : bpf_map_lookup_elem(cfg->endpoints, &ek);
+	/*
+	 * This socket's last connect failed at this endpoint: the next one
+	 * in the cluster instead (any policy: a hash would pick it again).
+	 */
+	s = bpf_sk_storage_get(&kmesh_sk_state, ctx->sk, 0, 0);
+	if (ep && s && (s->flags & KMESH_SK_F_CONNECT_FAILED) &&
+	    s->cluster_id == c->cluster_id && s->endpoint_id == ep->endpoint_id &&
+	    c->nr_healthy > 1 && c->nr_healthy <= KMESH_L4_MAX_CLUSTER_ENDPOINTS) {
+		ek.index = ((__u32)idx + 1) % c->nr_healthy;
+		ep = bpf_map_lookup_elem(cfg->endpoints, &ek);
+	}
 	if (!ep) {
 		kmesh_counters_get(&cnt, svc->service_id, c->cluster_id, 0);
 		KMESH_COUNT(&cnt, refused_no_endpoint, 1);

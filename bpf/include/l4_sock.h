@@ -255,6 +255,7 @@ static __always_inline void kmesh_on_close(struct bpf_sock_ops *ops)
 	struct kmesh_l4_counters cnt;
 	struct kmesh_sk_state *s;
 	__u64 now, sent, received, rx_redir = 0;
+	__u32 keep;
 	__u8 result;
 
 	if (!sk)
@@ -289,15 +290,20 @@ static __always_inline void kmesh_on_close(struct bpf_sock_ops *ops)
 		result = KMESH_CONN_FAILED;
 		KMESH_COUNT(&cnt, connect_failed, 1);
 	}
+	keep = s->flags & KMESH_SK_F_CONNECT_TIMEOUT;
+	if (result == KMESH_CONN_FAILED)
+		keep |= KMESH_SK_F_CONNECT_FAILED;
 	if (rx_redir)
 		s->redir = KMESH_REDIR_YES;	/* either direction counts */
 	kmesh_log_emit(ops, s, now, sent, received, result);
 	/*
 	 * Accounted once, even if the socket is used for another connect;
 	 * a failed connect's timeout stays known as ours for that one
-	 * (kmesh_arm_connect_timeout).
+	 * (kmesh_arm_connect_timeout), and its endpoint as the one not to
+	 * try again (kmesh_l4_connect_to: the deferred connect's failover,
+	 * or an application connecting the same socket again).
 	 */
-	s->flags &= KMESH_SK_F_CONNECT_TIMEOUT;
+	s->flags = keep;
 }
 
 /* ---- sk_msg ---- */

@@ -87,7 +87,12 @@ static const char mesh_yaml[] =
 	"  - name: dempty\n"
 	"    endpoints: []\n"
 	"  - name: dslow\n"
-	"    endpoints: [{address: 127.0.0.1, port: 19005}]\n";
+	"    endpoints: [{address: 127.0.0.1, port: 19005}]\n"
+	"  - name: dfail\n"
+	"    lb: round_robin\n"
+	"    endpoints:\n"
+	"      - {address: 127.0.0.1, port: 19099}\n"
+	"      - {address: 127.0.0.1, port: 19003}\n";
 
 static struct test_cgroup cg;
 static bool is_up;
@@ -405,6 +410,9 @@ static int build_web_table(const struct l4_gen *gen, void **blob, __u32 *len)
 	kmesh_rtb_route(b, 9);
 	kmesh_rtb_path_prefix(b, "/slow", true);
 	kmesh_rtb_cluster(b, cluster_id(gen, "dslow"), 1);
+	kmesh_rtb_route(b, 10);
+	kmesh_rtb_path_prefix(b, "/failover", true);
+	kmesh_rtb_cluster(b, cluster_id(gen, "dfail"), 1);
 	kmesh_rtb_default_route(b, 99);
 	kmesh_rtb_cluster(b, cluster_id(gen, "dv1"), 1);
 	rc = kmesh_rtb_finish(b, blob, len);
@@ -842,6 +850,58 @@ static void test_dead_endpoint(void)
 		close(fd);
 	}
 	close(ep);
+	tap_end();
+}
+
+/* @n requests for /failover, a connection each: how many got b1's 200. */
+static int failover_round(int n)
+{
+	const char *req = "GET /failover HTTP/1.1\r\nHost: " HOST "\r\n\r\n";
+	int i, fd, ok = 0;
+	struct resp r;
+
+	for (i = 0; i < n; i++) {
+		fd = dial_vip(VIP4, false);
+		if (fd < 0)
+			continue;
+		if (!write_all(fd, req, strlen(req)) && !read_resp(fd, &r, true) &&
+		    r.status == 200 && !strcmp(r.server, "b1"))
+			ok++;
+		close(fd);
+	}
+	return ok;
+}
+
+static int set_connect_failover(unsigned int n)
+{
+	return run_cmd(NULL, 0, "echo %u > /sys/module/kmesh/parameters/connect_failover", n);
+}
+
+static void test_failover(void)
+{
+	long long failed0, failed1;
+	int ok;
+
+	tap_begin("defer: a refused connect is tried again on another endpoint before the application sees it (connect_failover)");
+	defer_base();
+	/* round robin over a dead endpoint and b1: every other connect
+	 * reaches the dead one first */
+	failed0 = ctl_stat("cluster dfail ", "connect_failed", 0);
+	ok = failover_round(20);
+	failed1 = ctl_stat("cluster dfail ", "connect_failed", 0);
+	if (!EXPECT_EQ(ok, 20))
+		kernel_log_diag();
+	/* the dead one was tried (round robin turns on every attempt, so
+	 * here each connection's first one), never twice for one request */
+	if (!EXPECT(failed1 - failed0 >= 1 && failed1 - failed0 <= 20))
+		tap_diag("connect_failed grew by %lld", failed1 - failed0);
+	/* without failover the application sees those refusals */
+	if (EXPECT_EQ(set_connect_failover(0), 0)) {
+		ok = failover_round(20);
+		if (!EXPECT(ok >= 5 && ok <= 15))
+			tap_diag("without failover %d of 20 got through", ok);
+	}
+	EXPECT_EQ(set_connect_failover(2), 0);
 	tap_end();
 }
 
@@ -1528,6 +1588,7 @@ static const struct subtest subtests[] = {
 	SUBTEST(nonblocking_epoll),
 	SUBTEST(keepalive),
 	SUBTEST(dead_endpoint),
+	SUBTEST(failover),
 	SUBTEST(replies),
 	SUBTEST(ipv6),
 	SUBTEST(sockhash_redirect),
