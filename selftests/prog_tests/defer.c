@@ -88,6 +88,12 @@ static const char mesh_yaml[] =
 	"    endpoints: []\n"
 	"  - name: dslow\n"
 	"    endpoints: [{address: 127.0.0.1, port: 19005}]\n"
+	"  - name: dhole\n"
+	"    lb: round_robin\n"
+	"    connect_timeout_ms: 500\n"
+	"    endpoints:\n"
+	"      - {address: 127.0.0.1, port: 19006}\n"
+	"      - {address: 127.0.0.1, port: 19003}\n"
 	"  - name: dfail\n"
 	"    lb: round_robin\n"
 	"    endpoints:\n"
@@ -413,6 +419,9 @@ static int build_web_table(const struct l4_gen *gen, void **blob, __u32 *len)
 	kmesh_rtb_route(b, 10);
 	kmesh_rtb_path_prefix(b, "/failover", true);
 	kmesh_rtb_cluster(b, cluster_id(gen, "dfail"), 1);
+	kmesh_rtb_route(b, 11);
+	kmesh_rtb_path_prefix(b, "/hole", true);
+	kmesh_rtb_cluster(b, cluster_id(gen, "dhole"), 1);
 	kmesh_rtb_default_route(b, 99);
 	kmesh_rtb_cluster(b, cluster_id(gen, "dv1"), 1);
 	rc = kmesh_rtb_finish(b, blob, len);
@@ -902,6 +911,50 @@ static void test_failover(void)
 			tap_diag("without failover %d of 20 got through", ok);
 	}
 	EXPECT_EQ(set_connect_failover(2), 0);
+	tap_end();
+}
+
+static void test_failover_timeout(void)
+{
+	const char *req = "GET /hole HTTP/1.1\r\nHost: " HOST "\r\n\r\n";
+	long long failed0, failed1;
+	int lfd, filler, fd, i;
+	struct timespec t0, t1;
+	struct resp r;
+	double s;
+
+	tap_begin("defer: a connect to a black hole fails in the cluster's connect_timeout_ms and the request goes to another endpoint");
+	defer_base();
+	/* a listener whose queue is full: its SYNs are dropped, unanswered */
+	lfd = listen_tcp("127.0.0.1", 19006, 0);
+	filler = dial("127.0.0.1", 19006, NULL);	/* no VIP: left alone */
+	if (!EXPECT(lfd >= 0) || !EXPECT(filler >= 0))
+		goto out;
+	failed0 = ctl_stat("cluster dhole ", "connect_failed", 0);
+	for (i = 0; i < 3; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		fd = dial_vip(VIP4, false);
+		if (!EXPECT(fd >= 0))
+			continue;
+		EXPECT_EQ(write_all(fd, req, strlen(req)), 0);
+		if (EXPECT_EQ(read_resp(fd, &r, true), 0)) {
+			EXPECT_EQ(r.status, 200);
+			EXPECT_STR_EQ(r.server, "b1");
+		}
+		close(fd);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		/* round robin: each request's first attempt is the black hole's */
+		if (!EXPECT(s >= 0.4 && s < 3.0))
+			tap_diag("request %d took %.2f s (connect timeout 0.5 s)", i, s);
+	}
+	failed1 = ctl_stat("cluster dhole ", "connect_failed", 0);
+	EXPECT_EQ(failed1 - failed0, 3);
+out:
+	if (filler >= 0)
+		close(filler);
+	if (lfd >= 0)
+		close(lfd);
 	tap_end();
 }
 
@@ -1589,6 +1642,7 @@ static const struct subtest subtests[] = {
 	SUBTEST(keepalive),
 	SUBTEST(dead_endpoint),
 	SUBTEST(failover),
+	SUBTEST(failover_timeout),
 	SUBTEST(replies),
 	SUBTEST(ipv6),
 	SUBTEST(sockhash_redirect),
