@@ -312,6 +312,7 @@ static int build_cluster(const struct mesh_cluster *mc, struct ids *ids,
 	c->flags = mc->flags;
 	c->max_connections = mc->max_connections;
 	c->connect_timeout_ms = mc->connect_timeout_ms;
+	c->outlier = mc->outlier;
 	/* Healthy first, in file order: LB picks among [0, nr_healthy). */
 	for (i = 0; i < mc->nr_endpoints; i++)
 		if (mc->endpoints[i].state == KMESH_EP_HEALTHY)

@@ -40,6 +40,8 @@ struct mesh_cluster {
 	__u8 flags;		/* KMESH_CLUSTER_F_* */
 	__u32 max_connections;	/* 0: unlimited */
 	__u16 connect_timeout_ms;	/* 0: the kernel's SYN retries */
+	/* with KMESH_CLUSTER_F_OUTLIER in flags */
+	struct kmesh_outlier_config outlier;
 	struct mesh_endpoint *endpoints;
 	size_t nr_endpoints;
 	int line;
@@ -273,6 +275,8 @@ void mesh_addr_format(const __u32 addr[4], __u16 port, bool with_port,
 bool mesh_addr_is_v4(const __u32 addr[4]);
 
 const char *mesh_lb_name(unsigned int lb);
+/* Envoy's outlier detection defaults, which outlier_detection: starts from. */
+void mesh_outlier_defaults(struct kmesh_outlier_config *o);
 
 /* "10.0.0.0/8", "fd00::/16" or a bare address (a /32 or /128). */
 int mesh_cidr_parse(const char *text, struct mesh_cidr *out);
