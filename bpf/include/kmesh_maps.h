@@ -31,7 +31,8 @@
  *  3: kmesh_cluster.connect_timeout_ms (was reserved), read by the connect
  *     programs.
  *  4: passive outlier detection: kmesh_cluster.outlier, the kmesh_outlier
- *     map, kmesh_cluster_state.ejected and .recount_ns, three counters at
+ *     map, kmesh_cluster_state.ejected, .recount_ns and
+ *     .recount_generation, three counters at
  *     the end of kmesh_l4_stats, KMESH_LOG_F_EJECTED.
  */
 #define KMESH_MAPS_ABI_VERSION	4
@@ -183,9 +184,11 @@ struct kmesh_cluster_state {
 	__s64 active;		/* connections counted against max_connections */
 	__u64 rr_next;		/* round-robin cursor */
 	/* outlier detection: healthy endpoints ejected at the last recount,
-	 * and when the first of them returns (recount then; 0: at once) */
+	 * when the first of them returns (recount then), and the generation
+	 * counted (another one: recount, its endpoints may differ) */
 	__u64 ejected;
 	__u64 recount_ns;	/* CLOCK_MONOTONIC */
+	__u64 recount_generation;
 };
 
 /*
@@ -715,7 +718,7 @@ struct kmesh_inbound_stats {
 
 _Static_assert(sizeof(struct kmesh_outlier_config) == 24, "outlier config ABI");
 _Static_assert(sizeof(struct kmesh_outlier_state) == 32, "outlier state ABI");
-_Static_assert(sizeof(struct kmesh_cluster_state) == 32, "cluster state ABI");
+_Static_assert(sizeof(struct kmesh_cluster_state) == 40, "cluster state ABI");
 _Static_assert(sizeof(struct kmesh_l4_stats) == 13 * 8, "l4 stats ABI");
 _Static_assert(__builtin_offsetof(struct kmesh_cluster, cum_weight) == 44, "cluster ABI");
 _Static_assert(sizeof(struct kmesh_inbound_key) == 20, "inbound key ABI");

@@ -9,9 +9,11 @@
  * Nothing runs when an ejection ends: the cluster state remembers when
  * the first of its ejected endpoints returns (recount_ns), and the first
  * connect or ejection after that counts the cluster's ejected endpoints
- * again, which also counts the returns. Between recounts the number of
- * ejected endpoints is exact; CPUs racing on one cluster can make it
- * briefly stale, never for longer than the next ejection or return.
+ * again, which also counts the returns (so does the first connect of a
+ * new config generation: its endpoints may differ). Between recounts the
+ * number of ejected endpoints is exact; CPUs racing on one cluster can
+ * make it briefly stale, never for longer than the next ejection or
+ * return.
  */
 #ifndef KMESH_L4_OUTLIER_H
 #define KMESH_L4_OUTLIER_H
@@ -100,6 +102,7 @@ static __always_inline __u32 kmesh_outlier_recount(const struct kmesh_l4_cfg *cf
 	bpf_loop(n, kmesh_outlier_count_one, &sc, 0);
 	st->ejected = sc.ejected;
 	st->recount_ns = sc.next_return;
+	st->recount_generation = cfg->generation;
 	return sc.ejected;
 }
 
@@ -118,7 +121,8 @@ static __always_inline bool kmesh_outlier_enforced(const struct kmesh_l4_cfg *cf
 	st = bpf_map_lookup_elem(&kmesh_cluster_state, &c->cluster_id);
 	if (!st)
 		return false;
-	if (now >= KMESH_READ_ONCE(st->recount_ns))
+	if (now >= KMESH_READ_ONCE(st->recount_ns) ||
+	    KMESH_READ_ONCE(st->recount_generation) != cfg->generation)
 		kmesh_outlier_recount(cfg, c, st, now);
 	ejected = KMESH_READ_ONCE(st->ejected);
 	if (!ejected || ejected > n)
