@@ -29,6 +29,33 @@
 #define KMESH_OUTLIER_CONNECTED		1	/* its responses are not seen */
 #define KMESH_OUTLIER_CONNECTED_HTTP	2	/* its responses report too */
 
+/*
+ * Count an outlier event of a cluster and its endpoint. Both have counters
+ * already (the endpoint was sent a connect): look them up, do not create
+ * them, which would need a zeroed struct on a stack sockops has little of.
+ */
+static __always_inline void kmesh_outlier_count(__u32 cluster_id, __u32 ep_id,
+						__u32 field)
+{
+	struct kmesh_l4_stats *s;
+	__u64 *v;
+
+	s = bpf_map_lookup_elem(&kmesh_cluster_stats, &cluster_id);
+	v = s ? (field == 0 ? &s->ejections : field == 1 ?
+		 &s->ejections_overflow : &s->returns) : NULL;
+	if (v)
+		__sync_fetch_and_add(v, 1);
+	s = bpf_map_lookup_elem(&kmesh_endpoint_stats, &ep_id);
+	v = s ? (field == 0 ? &s->ejections : field == 1 ?
+		 &s->ejections_overflow : &s->returns) : NULL;
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+#define KMESH_OUTLIER_EJECTION	0
+#define KMESH_OUTLIER_OVERFLOW	1
+#define KMESH_OUTLIER_RETURN	2
+
 /* The endpoint at @idx of @c: its outlier state, or NULL. */
 static __always_inline struct kmesh_outlier_state *
 kmesh_outlier_at(void *endpoints, __u32 cluster_id, __u32 idx, __u32 *ep_id)
@@ -59,7 +86,6 @@ static long kmesh_outlier_count_one(__u32 i, void *data)
 {
 	struct kmesh_outlier_scan *sc = data;
 	struct kmesh_outlier_state *o;
-	struct kmesh_l4_counters cnt;
 	void *endpoints;
 	__u32 ep_id = 0;
 	__u64 until;
@@ -77,8 +103,7 @@ static long kmesh_outlier_count_one(__u32 i, void *data)
 			sc->next_return = until;
 	} else if (KMESH_READ_ONCE(o->ejected) &&
 		   __sync_val_compare_and_swap(&o->ejected, 1, 0) == 1) {
-		kmesh_counters_get(&cnt, 0, sc->cluster_id, ep_id);
-		KMESH_COUNT(&cnt, returns, 1);
+		kmesh_outlier_count(sc->cluster_id, ep_id, KMESH_OUTLIER_RETURN);
 	}
 	return 0;
 }
@@ -183,6 +208,8 @@ static __always_inline int kmesh_outlier_pick(const struct kmesh_l4_cfg *cfg,
 	now = bpf_ktime_get_ns();
 	if (!kmesh_outlier_enforced(cfg, c, now))
 		return idx;
+	/* unrolled: 6.1's verifier refuses this loop's fall-through back-edge */
+#pragma clang loop unroll(full)
 	for (i = 1; i < KMESH_OUTLIER_REPICKS; i++) {
 		if (!kmesh_outlier_ejected_at(cfg, c, idx, now))
 			return idx;
@@ -215,17 +242,15 @@ static __always_inline bool kmesh_outlier_eject(const struct kmesh_l4_cfg *cfg,
 {
 	const struct kmesh_outlier_config *oc = &c->outlier;
 	struct kmesh_cluster_state *st;
-	struct kmesh_l4_counters cnt;
 	__u64 ejected, until, ms, cap, interval, times, last;
 
 	st = bpf_map_lookup_elem(&kmesh_cluster_state, &c->cluster_id);
 	if (!st)
 		return false;
-	kmesh_counters_get(&cnt, 0, c->cluster_id, ep_id);
 	/* counts this endpoint's return too, if it has one pending */
 	ejected = kmesh_outlier_recount(cfg, c, st, now);
 	if ((ejected + 1) * 100 > (__u64)oc->max_ejection_percent * c->nr_healthy) {
-		KMESH_COUNT(&cnt, ejections_overflow, 1);
+		kmesh_outlier_count(c->cluster_id, ep_id, KMESH_OUTLIER_OVERFLOW);
 		return false;
 	}
 	if (__sync_val_compare_and_swap(&o->ejected, 0, 1) != 0)
@@ -249,7 +274,7 @@ static __always_inline bool kmesh_outlier_eject(const struct kmesh_l4_cfg *cfg,
 	st->ejected = ejected + 1;
 	if (until < st->recount_ns)
 		st->recount_ns = until;
-	KMESH_COUNT(&cnt, ejections, 1);
+	kmesh_outlier_count(c->cluster_id, ep_id, KMESH_OUTLIER_EJECTION);
 	return true;
 }
 

@@ -985,7 +985,6 @@ static __always_inline int l7_response(struct sk_msg_md *msg, bool kfunc)
 		l7_count_response(c->service_id, p->route_id, method, status,
 				  now - p->start_ns);
 		l7_global(KMESH_L7_G_RESPONSES);
-		kmesh_outlier_report(c->cluster_id, c->endpoint_id, status);
 		r = l7_log_new();
 		if (r) {
 			r->timestamp_ns = now;
