@@ -792,10 +792,10 @@ static void test_outlier_eject(void)
 	EXPECT_EQ(ctl(out, sizeof(out), "dump"), 0);
 	if (!EXPECT(strstr(out, "outlier_detection consecutive_5xx 5 consecutive_gateway_errors 0 consecutive_connect_failures 3 split_external_local_origin_errors interval_ms 10000 base_ejection_ms 1500 max_ejection_ms 300000 max_ejection_percent 25 min_health_percent 0")))
 		tap_diag("%s", out);
-	/* a stream of 40 connects: 3 (every 4th) are refused, the 3rd ejects */
+	/* a stream of connects: every 4th is refused, the 3rd such ejects */
 	refused = 0;
 	t_eject = -1;
-	for (i = 0; i < 40; i++) {
+	for (i = 0; i < 40 && refused < 3; i++) {
 		r = try_once(NULL);
 		if (!EXPECT(r >= 0))
 			break;
@@ -803,14 +803,7 @@ static void test_outlier_eject(void)
 			t_eject = now_ms();	/* just after the ejection */
 	}
 	EXPECT_EQ(refused, 3);
-	EXPECT_EQ(stat_get(OUTLIER_DEAD, "connects"), 3);
-	EXPECT_EQ(stat_get(OUTLIER_DEAD, "ejections"), 1);
-	EXPECT_EQ(stat_get(OUTLIER_DEAD, "ejected"), 1);
-	EXPECT_EQ(stat_get("cluster local ", "ejected"), 1);
-	EXPECT_EQ(stat_get("cluster local ", "ejections"), 1);
-	EXPECT_EQ(ctl(out, sizeof(out), "stats --prometheus"), 0);
-	EXPECT(strstr(out, "kmesh_cluster_ejected_endpoints{cluster=\"local\"} 1\n"));
-	EXPECT(strstr(out, "kmesh_endpoint_ejected{cluster=\"local\",endpoint=\"127.0.0.1:18096\"} 1\n"));
+	EXPECT_EQ(refused_of(8, NULL), 0);	/* two rounds past it */
 	/* ejected: nothing reaches it; back after 1.5 s */
 	for (i = 0; i < 400 && t_back < 0; i++) {
 		r = try_once(NULL);
@@ -825,18 +818,25 @@ static void test_outlier_eject(void)
 	tap_diag("ejected for %lld ms (base_ejection_ms 1500)", got);
 	/* the connect that ejected it returned a little after the ejection */
 	EXPECT(t_eject >= 0 && t_back >= 0 && got >= 1450 && got <= 2500);
-	EXPECT_EQ(stat_get(OUTLIER_DEAD, "returns"), 1);
 	EXPECT_EQ(stat_get(OUTLIER_DEAD, "connects"), 4);
+	EXPECT_EQ(stat_get(OUTLIER_DEAD, "returns"), 1);
+	EXPECT_EQ(stat_get(OUTLIER_DEAD, "ejected"), 0);
 	/* two more failures eject it again, now for 2 x 1.5 s */
 	refused = refused_of(12, NULL);
 	t_eject = now_ms();
 	EXPECT_EQ(refused, 2);
 	EXPECT_EQ(stat_get(OUTLIER_DEAD, "ejections"), 2);
+	EXPECT_EQ(stat_get(OUTLIER_DEAD, "ejected"), 1);
+	EXPECT_EQ(stat_get("cluster local ", "ejected"), 1);
+	EXPECT_EQ(ctl(out, sizeof(out), "stats --prometheus"), 0);
+	EXPECT(strstr(out, "kmesh_cluster_ejected_endpoints{cluster=\"local\"} 1\n"));
+	EXPECT(strstr(out, "kmesh_endpoint_ejected{cluster=\"local\",endpoint=\"127.0.0.1:18096\"} 1\n"));
 	while (now_ms() - t_eject < 2500) {
 		if (!EXPECT_EQ(try_once(NULL), 1))
 			break;
 		usleep(20000);
 	}
+	EXPECT(now_ms() - t_eject < 3000);	/* still inside its 3 s */
 	EXPECT_EQ(stat_get(OUTLIER_DEAD, "connects"), 6);
 	tap_end();
 }

@@ -418,7 +418,10 @@ static void prom_labels(const struct l4_id_entry *e)
 	printf("\"}");
 }
 
-/* Endpoints of cluster entry @c (in the registry @ids) ejected now. */
+/*
+ * Endpoints of cluster entry @c (in the registry @ids) ejected now; one
+ * removed from the config while ejected counts until its time is up.
+ */
 static unsigned int cluster_ejected(struct l4_handle *h,
 				    const struct l4_id_entry *ids, size_t n,
 				    const struct l4_id_entry *c)
@@ -430,7 +433,6 @@ static unsigned int cluster_ejected(struct l4_handle *h,
 		if (ids[i].key.kind == KMESH_L4_KIND_ENDPOINT &&
 		    !strncmp(ids[i].key.name, c->key.name, len) &&
 		    ids[i].key.name[len] == '/' &&
-		    ids[i].val.generation == c->val.generation &&
 		    l4_endpoint_ejected(h, ids[i].val.id))
 			ejected++;
 	return ejected;
