@@ -119,10 +119,10 @@ struct kmesh_service {
  * base_ejection_ms x (its ejections in a row) have passed, capped at
  * max_ejection_ms. A connect failure is a connect that never reached
  * ESTABLISHED (refused, reset, timed out); it counts towards all three
- * thresholds, or with KMESH_OUTLIER_F_SPLIT towards connect_failures only.
- * 5xx and gateway errors (502, 503, 504) are responses of servers kmesh
- * pairs with their requests. An established connection or any other
- * response ends the run of each. A threshold of 0 is off.
+ * thresholds (Envoy counts it as a 503: a 5xx and a gateway error), or
+ * with KMESH_OUTLIER_F_SPLIT towards connect_failures only (5xx and
+ * gateway errors then are HTTP responses, which are not reported yet). An
+ * established connection ends every run. A threshold of 0 is off.
  */
 #define KMESH_OUTLIER_F_SPLIT	(1U << 0)	/* connect failures are not 5xx */
 

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Passive outlier detection (struct kmesh_outlier_config): results are
- * reported per endpoint by sockops (connect established or failed) and
- * sk_msg (responses kmesh pairs); a run of failures ejects the endpoint,
- * and the connect programs pick around ejected endpoints until their time
- * is up.
+ * Passive outlier detection (struct kmesh_outlier_config): sockops
+ * reports each connect's result per endpoint (established or failed); a
+ * run of failures ejects the endpoint, and the connect programs pick
+ * around ejected endpoints until their time is up. HTTP responses are not
+ * reported: sk_msg, which pairs them for same-node servers, has no stack
+ * left for the ejection (the verifier's 512 bytes over its call chain).
  *
  * Nothing runs when an ejection ends: the cluster state remembers when
  * the first of its ejected endpoints returns (recount_ns), and the first
@@ -24,37 +25,35 @@
 /* picks before probing the endpoints in order for one in service */
 #define KMESH_OUTLIER_REPICKS	4
 
-/* Results of an endpoint (kmesh_outlier_report), besides HTTP statuses. */
-#define KMESH_OUTLIER_CONNECT_FAILED	0	/* never reached ESTABLISHED */
-#define KMESH_OUTLIER_CONNECTED		1	/* its responses are not seen */
-#define KMESH_OUTLIER_CONNECTED_HTTP	2	/* its responses report too */
+/* Outlier events, counted in struct kmesh_l4_stats. */
+#define KMESH_OUTLIER_EJECTION	0	/* ejections */
+#define KMESH_OUTLIER_OVERFLOW	1	/* ejections_overflow */
+#define KMESH_OUTLIER_RETURN	2	/* returns */
 
 /*
- * Count an outlier event of a cluster and its endpoint. Both have counters
+ * Count outlier event @event of a cluster and its endpoint. Both have counters
  * already (the endpoint was sent a connect): look them up, do not create
  * them, which would need a zeroed struct on a stack sockops has little of.
  */
 static __always_inline void kmesh_outlier_count(__u32 cluster_id, __u32 ep_id,
-						__u32 field)
+						__u32 event)
 {
 	struct kmesh_l4_stats *s;
 	__u64 *v;
 
 	s = bpf_map_lookup_elem(&kmesh_cluster_stats, &cluster_id);
-	v = s ? (field == 0 ? &s->ejections : field == 1 ?
+	v = s ? (event == KMESH_OUTLIER_EJECTION ? &s->ejections :
+		 event == KMESH_OUTLIER_OVERFLOW ?
 		 &s->ejections_overflow : &s->returns) : NULL;
 	if (v)
 		__sync_fetch_and_add(v, 1);
 	s = bpf_map_lookup_elem(&kmesh_endpoint_stats, &ep_id);
-	v = s ? (field == 0 ? &s->ejections : field == 1 ?
+	v = s ? (event == KMESH_OUTLIER_EJECTION ? &s->ejections :
+		 event == KMESH_OUTLIER_OVERFLOW ?
 		 &s->ejections_overflow : &s->returns) : NULL;
 	if (v)
 		__sync_fetch_and_add(v, 1);
 }
-
-#define KMESH_OUTLIER_EJECTION	0
-#define KMESH_OUTLIER_OVERFLOW	1
-#define KMESH_OUTLIER_RETURN	2
 
 /* The endpoint at @idx of @c: its outlier state, or NULL. */
 static __always_inline struct kmesh_outlier_state *
@@ -287,18 +286,18 @@ static __always_inline bool kmesh_outlier_run(__u32 *run, __u16 threshold)
 }
 
 /*
- * One result of endpoint @ep_id of cluster @cluster_id: a
- * KMESH_OUTLIER_CONNECT* or an HTTP status. True when it ejected the
- * endpoint. Results of an endpoint that is out already count nothing (its
- * connections opened before the ejection still end).
+ * The result of a connect to endpoint @ep_id of cluster @cluster_id:
+ * established, or @failed (never reached ESTABLISHED). True when it
+ * ejected the endpoint. Connects to an endpoint that is out already count
+ * nothing (those opened before its ejection still end).
  */
 static __noinline __attribute__((unused)) bool
-kmesh_outlier_report(__u32 cluster_id, __u32 ep_id, __u32 result)
+kmesh_outlier_report(__u32 cluster_id, __u32 ep_id, bool failed)
 {
 	struct kmesh_outlier_state *o;
 	struct kmesh_cluster *c;
 	struct kmesh_l4_cfg cfg;
-	bool split, hit = false;
+	bool hit = false;
 	__u64 now;
 
 	if (!ep_id)
@@ -306,19 +305,10 @@ kmesh_outlier_report(__u32 cluster_id, __u32 ep_id, __u32 result)
 	o = bpf_map_lookup_elem(&kmesh_outlier, &ep_id);
 	if (!o)
 		return false;
-	if (result == KMESH_OUTLIER_CONNECTED || result == KMESH_OUTLIER_CONNECTED_HTTP) {
-		/* a success ends a run; write only what changes */
+	if (!failed) {
+		/* a success ends every run; write only what changes */
 		if (o->connect_failures)
 			o->connect_failures = 0;
-		if (result == KMESH_OUTLIER_CONNECTED_HTTP)
-			return false;	/* its responses say how it went */
-		if (o->errors_5xx)
-			o->errors_5xx = 0;
-		if (o->gateway_errors)
-			o->gateway_errors = 0;
-		return false;
-	}
-	if (result >= 100 && result < 500) {
 		if (o->errors_5xx)
 			o->errors_5xx = 0;
 		if (o->gateway_errors)
@@ -333,19 +323,11 @@ kmesh_outlier_report(__u32 cluster_id, __u32 ep_id, __u32 result)
 	now = bpf_ktime_get_ns();
 	if (now < KMESH_READ_ONCE(o->ejected_until))
 		return false;
-	split = c->outlier.flags & KMESH_OUTLIER_F_SPLIT;
-	if (result == KMESH_OUTLIER_CONNECT_FAILED) {
-		hit |= kmesh_outlier_run(&o->connect_failures, c->outlier.connect_failures);
-		if (!split) {
-			hit |= kmesh_outlier_run(&o->errors_5xx, c->outlier.consecutive_5xx);
-			hit |= kmesh_outlier_run(&o->gateway_errors, c->outlier.gateway_errors);
-		}
-	} else {
+	hit |= kmesh_outlier_run(&o->connect_failures, c->outlier.connect_failures);
+	/* Envoy counts a connect failure as a 503 unless split */
+	if (!(c->outlier.flags & KMESH_OUTLIER_F_SPLIT)) {
 		hit |= kmesh_outlier_run(&o->errors_5xx, c->outlier.consecutive_5xx);
-		if (result >= 502 && result <= 504)
-			hit |= kmesh_outlier_run(&o->gateway_errors, c->outlier.gateway_errors);
-		else if (o->gateway_errors)
-			o->gateway_errors = 0;
+		hit |= kmesh_outlier_run(&o->gateway_errors, c->outlier.gateway_errors);
 	}
 	if (!hit)
 		return false;

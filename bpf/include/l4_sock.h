@@ -118,9 +118,7 @@ static __always_inline void kmesh_on_active(struct bpf_sock_ops *ops)
 			       &none, sizeof(none));
 		s->flags &= ~KMESH_SK_F_CONNECT_TIMEOUT;
 	}
-	kmesh_outlier_report(s->cluster_id, s->endpoint_id,
-			     s->flags & KMESH_SK_F_EP_LOCAL ?
-			     KMESH_OUTLIER_CONNECTED_HTTP : KMESH_OUTLIER_CONNECTED);
+	kmesh_outlier_report(s->cluster_id, s->endpoint_id, false);
 	kmesh_want_state_cb(ops);
 	kmesh_key_from_ops(ops, &k);
 	kmesh_inbound_note_client(s, &k);
@@ -294,7 +292,7 @@ static __always_inline void kmesh_on_close(struct bpf_sock_ops *ops)
 		result = KMESH_CONN_FAILED;
 		KMESH_COUNT(&cnt, connect_failed, 1);
 		ejected = kmesh_outlier_report(s->cluster_id, s->endpoint_id,
-					       KMESH_OUTLIER_CONNECT_FAILED);
+					       true);
 	}
 	if (rx_redir)
 		s->redir = KMESH_REDIR_YES;	/* either direction counts */
