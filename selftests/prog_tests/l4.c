@@ -881,11 +881,13 @@ static void test_outlier_max_percent(void)
 static void test_outlier_policies(void)
 {
 	static const char *const lbs[] = { "random", "weighted", "maglev" };
-	char body[1024], src[32];
+	static char out[262144];
+	char body[1024], src[32], *rec, *eol;
 	int i, k, refused;
 
-	tap_begin("l4: random, weighted and maglev skip an ejected endpoint");
+	tap_begin("l4: random, weighted and maglev skip an ejected endpoint; the log says which connect ejected it");
 	base_mesh();
+	ctl(NULL, 0, "log --wait 0");	/* drain what earlier tests left */
 	for (k = 0; k < 3; k++) {
 		snprintf(body, sizeof(body),
 			 "  - name: local\n"
@@ -905,6 +907,14 @@ static void test_outlier_policies(void)
 		if (!EXPECT(refused <= 1))
 			tap_diag("%s: %d refused", lbs[k], refused);
 	}
+	/* random's refused connect: "... -> 127.0.0.1:18093 via local ... failed ... ejected gen N" */
+	EXPECT_EQ(ctl(out, sizeof(out), "log --wait 0"), 0);
+	rec = strstr(out, "-> 127.0.0.1:18093 via local ");
+	eol = rec ? strchr(rec, '\n') : NULL;
+	if (eol)
+		*eol = '\0';
+	if (!EXPECT(rec && strstr(rec, " failed ") && strstr(rec, " ejected gen ")))
+		tap_diag("record: %s", rec ? rec : "(none)");
 	tap_end();
 }
 
