@@ -30,8 +30,12 @@
  *     kmesh_l4_generation.maps_abi.
  *  3: kmesh_cluster.connect_timeout_ms (was reserved), read by the connect
  *     programs.
+ *  4: passive outlier detection: kmesh_cluster.outlier, the kmesh_outlier
+ *     map, kmesh_cluster_state.ejected, .recount_ns and
+ *     .recount_generation, three counters at
+ *     the end of kmesh_l4_stats, KMESH_LOG_F_EJECTED.
  */
-#define KMESH_MAPS_ABI_VERSION	3
+#define KMESH_MAPS_ABI_VERSION	4
 
 /* ---- L4 data plane (bpf/include/l4_*.h, userspace/lib/l4_*.c) ---- */
 
@@ -69,6 +73,7 @@ enum kmesh_lb {
 
 /* kmesh_cluster.flags */
 #define KMESH_CLUSTER_F_HASH_SRC_PORT	(1U << 0)	/* maglev key adds the source port */
+#define KMESH_CLUSTER_F_OUTLIER		(1U << 1)	/* kmesh_cluster.outlier applies */
 
 enum kmesh_ep_state {
 	KMESH_EP_HEALTHY	= 0,
@@ -107,6 +112,37 @@ struct kmesh_service {
 	__u32 route_table_id;	/* L7 route table, 0: none (reserved for L7) */
 };
 
+/*
+ * Passive outlier detection of a cluster (Envoy's consecutive-error
+ * detectors). An endpoint whose results go wrong this many times in a row
+ * is ejected: the connect programs pick other endpoints until
+ * base_ejection_ms x (its ejections in a row) have passed, capped at
+ * max_ejection_ms. A connect failure is a connect that never reached
+ * ESTABLISHED (refused, reset, timed out); it counts towards all three
+ * thresholds (Envoy counts it as a 503: a 5xx and a gateway error), or
+ * with KMESH_OUTLIER_F_SPLIT towards connect_failures only (5xx and
+ * gateway errors then are HTTP responses, which are not reported yet). An
+ * established connection ends every run. A threshold of 0 is off.
+ */
+#define KMESH_OUTLIER_F_SPLIT	(1U << 0)	/* connect failures are not 5xx */
+
+struct kmesh_outlier_config {
+	__u16 connect_failures;		/* in a row (local origin) */
+	__u16 consecutive_5xx;
+	__u16 gateway_errors;
+	__u8 max_ejection_percent;	/* of the cluster's healthy endpoints */
+	/* below this share of endpoints in service, ejections are ignored
+	 * and every endpoint is picked (Envoy's panic threshold) */
+	__u8 min_health_percent;
+	__u32 base_ejection_ms;
+	__u32 max_ejection_ms;
+	/* an endpoint in service this long takes one off its ejection
+	 * multiplier (Envoy's interval) */
+	__u32 interval_ms;
+	__u16 flags;			/* KMESH_OUTLIER_F_* */
+	__u16 pad;
+};
+
 /* clusters: cluster_id -> cluster. */
 struct kmesh_cluster {
 	__u32 cluster_id;
@@ -117,6 +153,7 @@ struct kmesh_cluster {
 	__u16 connect_timeout_ms;	/* 0: the kernel's SYN retries */
 	__u32 max_connections;	/* active connections allowed, 0: unlimited */
 	__u32 total_weight;	/* sum of the healthy endpoints' weights */
+	struct kmesh_outlier_config outlier;	/* with KMESH_CLUSTER_F_OUTLIER */
 	/* cum_weight[i]: weights of healthy endpoints 0..i summed. */
 	__u32 cum_weight[KMESH_L4_MAX_CLUSTER_ENDPOINTS];
 };
@@ -146,6 +183,26 @@ struct kmesh_maglev {
 struct kmesh_cluster_state {
 	__s64 active;		/* connections counted against max_connections */
 	__u64 rr_next;		/* round-robin cursor */
+	/* outlier detection: healthy endpoints ejected at the last recount,
+	 * when the first of them returns (recount then), and the generation
+	 * counted (another one: recount, its endpoints may differ) */
+	__u64 ejected;
+	__u64 recount_ns;	/* CLOCK_MONOTONIC */
+	__u64 recount_generation;
+};
+
+/*
+ * Outlier state of an endpoint, by endpoint id (an array: ids are below
+ * KMESH_L4_MAX_ENDPOINTS), outside generations like the counters.
+ */
+struct kmesh_outlier_state {
+	__u64 ejected_until;	/* CLOCK_MONOTONIC ns: ejected while now < it */
+	__u32 connect_failures;	/* results in a row, as kmesh_outlier_config */
+	__u32 errors_5xx;
+	__u32 gateway_errors;
+	__u32 ejections;	/* in a row: the ejection time multiplier */
+	__u32 ejected;		/* 1 from an ejection until its return is counted */
+	__u32 pad;
 };
 
 /*
@@ -164,6 +221,10 @@ struct kmesh_l4_stats {
 	__u64 bytes_received;	/* endpoint to client */
 	__u64 duration_ns;	/* summed over closed connections */
 	__u64 retransmits;
+	/* outlier detection (clusters and endpoints only) */
+	__u64 ejections;	/* endpoints ejected */
+	__u64 ejections_overflow; /* not ejected: max_ejection_percent reached */
+	__u64 returns;		/* ejected endpoints back in service */
 };
 
 /* Node-wide counters (per-CPU array indexed by this enum). */
@@ -251,6 +312,7 @@ enum kmesh_conn_result {
 };
 
 #define KMESH_LOG_F_REDIRECTED	(1U << 0)
+#define KMESH_LOG_F_EJECTED	(1U << 1)	/* this failure ejected the endpoint */
 
 struct kmesh_access_log {
 	__u64 timestamp_ns;	/* close, CLOCK_MONOTONIC */
@@ -655,6 +717,11 @@ struct kmesh_inbound_stats {
 /* ... and this one when the refusal was the connection's SYN (L4). */
 #define KMESH_L7_LOG_F_L4	(1U << 6)
 
+_Static_assert(sizeof(struct kmesh_outlier_config) == 24, "outlier config ABI");
+_Static_assert(sizeof(struct kmesh_outlier_state) == 32, "outlier state ABI");
+_Static_assert(sizeof(struct kmesh_cluster_state) == 40, "cluster state ABI");
+_Static_assert(sizeof(struct kmesh_l4_stats) == 13 * 8, "l4 stats ABI");
+_Static_assert(__builtin_offsetof(struct kmesh_cluster, cum_weight) == 44, "cluster ABI");
 _Static_assert(sizeof(struct kmesh_inbound_key) == 20, "inbound key ABI");
 _Static_assert(sizeof(struct kmesh_inbound_workload) == 32, "inbound workload ABI");
 _Static_assert(sizeof(struct kmesh_inbound_client) == 8, "inbound client ABI");

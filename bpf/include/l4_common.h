@@ -87,6 +87,7 @@ struct kmesh_l4_cfg {
 	void *endpoints;
 	void *maglev;
 	__u64 generation;
+	__u32 slot;
 };
 
 /*
@@ -102,6 +103,7 @@ static __always_inline int kmesh_l4_cfg_get(struct kmesh_l4_cfg *cfg)
 	if (!gen)
 		return -1;
 	slot = KMESH_READ_ONCE(gen->slot);
+	cfg->slot = slot;
 	cfg->generation = KMESH_READ_ONCE(gen->generation);
 	if (!cfg->generation)
 		return -1;

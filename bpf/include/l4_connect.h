@@ -8,7 +8,7 @@
 #ifndef KMESH_L4_CONNECT_H
 #define KMESH_L4_CONNECT_H
 
-#include "l4_lb.h"
+#include "l4_outlier.h"
 
 /*
  * Fail the connect with ECONNREFUSED, what a client gets from a host with
@@ -196,7 +196,7 @@ static __always_inline int kmesh_l4_connect_to(struct bpf_sock_addr *ctx,
 		return 1;	/* userspace never writes such a generation */
 
 	flags_port = c->flags & KMESH_CLUSTER_F_HASH_SRC_PORT ? d->src_port : 0;
-	idx = kmesh_lb_pick(cfg, c, kmesh_src_hash(d->src, flags_port));
+	idx = kmesh_outlier_pick(cfg, c, kmesh_src_hash(d->src, flags_port));
 	ek.cluster_id = c->cluster_id;
 	ek.index = idx;
 	ep = idx < 0 ? NULL : bpf_map_lookup_elem(cfg->endpoints, &ek);

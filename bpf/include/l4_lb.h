@@ -63,7 +63,8 @@ static __always_inline __u32 kmesh_rr_next(__u32 cluster_id)
 
 /*
  * Index of the endpoint that takes a new connection, or -1 when the
- * cluster has no healthy endpoint.
+ * cluster has no healthy endpoint. Ejected endpoints are not looked at
+ * here: l4_outlier.h picks again when this one is.
  */
 static __always_inline int kmesh_lb_pick(const struct kmesh_l4_cfg *cfg,
 					 const struct kmesh_cluster *c,

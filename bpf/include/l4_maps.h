@@ -106,6 +106,14 @@ struct kmesh_cluster_state_map {
 };
 KMESH_MAP(kmesh_cluster_state_map, kmesh_cluster_state);
 
+struct kmesh_outlier_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KMESH_L4_MAX_ENDPOINTS);
+	__type(key, __u32);
+	__type(value, struct kmesh_outlier_state);
+};
+KMESH_MAP(kmesh_outlier_map, kmesh_outlier);
+
 struct kmesh_service_stats_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -118,6 +118,7 @@ static __always_inline void kmesh_on_active(struct bpf_sock_ops *ops)
 			       &none, sizeof(none));
 		s->flags &= ~KMESH_SK_F_CONNECT_TIMEOUT;
 	}
+	kmesh_outlier_report(s->cluster_id, s->endpoint_id, false);
 	kmesh_want_state_cb(ops);
 	kmesh_key_from_ops(ops, &k);
 	kmesh_inbound_note_client(s, &k);
@@ -166,7 +167,7 @@ static __always_inline void kmesh_on_passive(struct bpf_sock_ops *ops)
 static __always_inline void kmesh_log_emit(struct bpf_sock_ops *ops,
 					   const struct kmesh_sk_state *s,
 					   __u64 now, __u64 sent, __u64 received,
-					   __u8 result)
+					   __u8 result, bool ejected)
 {
 	struct kmesh_access_log *r;
 	struct kmesh_sock_key k;
@@ -189,7 +190,8 @@ static __always_inline void kmesh_log_emit(struct bpf_sock_ops *ops,
 	r->source_port = k.local_port;
 	r->endpoint_port = k.remote_port;
 	r->result = result;
-	r->flags = s->redir == KMESH_REDIR_YES ? KMESH_LOG_F_REDIRECTED : 0;
+	r->flags = (s->redir == KMESH_REDIR_YES ? KMESH_LOG_F_REDIRECTED : 0) |
+		   (ejected ? KMESH_LOG_F_EJECTED : 0);
 	r->service_id = s->service_id;
 	r->cluster_id = s->cluster_id;
 	r->endpoint_id = s->endpoint_id;
@@ -256,6 +258,7 @@ static __always_inline void kmesh_on_close(struct bpf_sock_ops *ops)
 	struct kmesh_sk_state *s;
 	__u64 now, sent, received, rx_redir = 0;
 	__u32 keep;
+	bool ejected = false;
 	__u8 result;
 
 	if (!sk)
@@ -289,13 +292,15 @@ static __always_inline void kmesh_on_close(struct bpf_sock_ops *ops)
 	} else {
 		result = KMESH_CONN_FAILED;
 		KMESH_COUNT(&cnt, connect_failed, 1);
+		ejected = kmesh_outlier_report(s->cluster_id, s->endpoint_id,
+					       true);
 	}
 	keep = s->flags & KMESH_SK_F_CONNECT_TIMEOUT;
 	if (result == KMESH_CONN_FAILED)
 		keep |= KMESH_SK_F_CONNECT_FAILED;
 	if (rx_redir)
 		s->redir = KMESH_REDIR_YES;	/* either direction counts */
-	kmesh_log_emit(ops, s, now, sent, received, result);
+	kmesh_log_emit(ops, s, now, sent, received, result, ejected);
 	/*
 	 * Accounted once, even if the socket is used for another connect;
 	 * a failed connect's timeout stays known as ours for that one

@@ -233,9 +233,10 @@ check "xds: path_with_escaped_slashes_action REJECT_REQUEST: a path with %2F is 
 	status_of "http://10.96.0.30:8000/x%2Fy" 400
 check "xds: ...Envoy's default (KEEP_UNCHANGED): %2F is matched as sent, passed" \
 	status_of "http://10.96.0.10/public%2Fx" 200
-check "xds: kmeshctl dump shows istiod's cluster names mapped, the lb policies and connect_timeout (Envoy's 5s when left out)" sh -c '
+check "xds: kmeshctl dump shows istiod's cluster names mapped, the lb policies, connect_timeout (Envoy's 5s when left out) and outlier_detection" sh -c '
 	"$1" dump >"$2/dump1" &&
 	grep -q "^cluster outbound_80__web.default.svc.cluster.local (id [0-9]*) lb round_robin.* connect_timeout_ms 10000$" "$2/dump1" &&
+	grep -q "^  outlier_detection consecutive_5xx 7 consecutive_gateway_errors 0 consecutive_connect_failures 0 interval_ms 10000 base_ejection_ms 15000 max_ejection_ms 300000 max_ejection_percent 100 min_health_percent 0$" "$2/dump1" &&
 	grep -q "^cluster outbound_5000__db.default.svc.cluster.local (id [0-9]*) lb maglev" "$2/dump1" &&
 	grep -q "^cluster outbound_8000__api.default.svc.cluster.local (id [0-9]*) lb weighted.* connect_timeout_ms 5000$" "$2/dump1" &&
 	grep -q "^service db.default.svc.cluster.local-5000 (id [0-9]*) 10.96.0.20:5000/tcp" "$2/dump1"' sh "$kmeshctl" "$t"

@@ -98,7 +98,11 @@ static const char mesh_yaml[] =
 	"    lb: round_robin\n"
 	"    endpoints:\n"
 	"      - {address: 127.0.0.1, port: 19099}\n"
-	"      - {address: 127.0.0.1, port: 19003}\n";
+	"      - {address: 127.0.0.1, port: 19003}\n"
+	"  - name: dout\n"
+	"    outlier_detection: {consecutive_connect_failures: 1, split_external_local_origin_errors: true,\n"
+	"                        consecutive_5xx: 0, max_ejection_percent: 50}\n"
+	"    endpoints: [{address: 127.0.0.1, port: 19003}, {address: 127.0.0.1, port: 19098}]\n";
 
 static struct test_cgroup cg;
 static bool is_up;
@@ -422,6 +426,9 @@ static int build_web_table(const struct l4_gen *gen, void **blob, __u32 *len)
 	kmesh_rtb_route(b, 11);
 	kmesh_rtb_path_prefix(b, "/hole", true);
 	kmesh_rtb_cluster(b, cluster_id(gen, "dhole"), 1);
+	kmesh_rtb_route(b, 12);
+	kmesh_rtb_path_prefix(b, "/outlier", true);
+	kmesh_rtb_cluster(b, cluster_id(gen, "dout"), 1);
 	kmesh_rtb_default_route(b, 99);
 	kmesh_rtb_cluster(b, cluster_id(gen, "dv1"), 1);
 	rc = kmesh_rtb_finish(b, blob, len);
@@ -955,6 +962,36 @@ out:
 		close(filler);
 	if (lfd >= 0)
 		close(lfd);
+	tap_end();
+}
+
+/*
+ * The deferred connect runs the connect program again to pick the routed
+ * cluster's endpoint: that pick skips an ejected endpoint too. Cluster
+ * dout (route /outlier) is b1 and a dead endpoint in round robin; one
+ * refused connect ejects the dead one (its request fails over to b1),
+ * then every request reaches b1 at once.
+ */
+static void test_outlier_pick(void)
+{
+	int i, refused = 0, served = 0, rc;
+	struct resp r;
+
+	tap_begin("defer: a routed request's deferred connect skips an ejected endpoint");
+	defer_base();
+	for (i = 0; i < 20; i++) {
+		memset(&r, 0, sizeof(r));
+		rc = get(VIP4, "/outlier", NULL, &r);
+		if (rc == -ECONNREFUSED)
+			refused++;
+		else if (!rc && r.status == 200 && !strcmp(r.server, "b1"))
+			served++;
+	}
+	/* the request whose connect was refused failed over to b1 */
+	EXPECT_EQ(refused, 0);
+	EXPECT_EQ(served, 20);
+	EXPECT_EQ(ctl_stat("endpoint dout/127.0.0.1:19098 ", "ejected", -1), 1);
+	EXPECT_EQ(ctl_stat("endpoint dout/127.0.0.1:19098 ", "connects", -1), 1);
 	tap_end();
 }
 
@@ -1643,6 +1680,7 @@ static const struct subtest subtests[] = {
 	SUBTEST(dead_endpoint),
 	SUBTEST(failover),
 	SUBTEST(failover_timeout),
+	SUBTEST(outlier_pick),
 	SUBTEST(replies),
 	SUBTEST(ipv6),
 	SUBTEST(sockhash_redirect),

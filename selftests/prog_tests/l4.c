@@ -805,6 +805,195 @@ static void test_connect_failed(void)
 	tap_end();
 }
 
+/* ---- outlier detection ---- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* One connect to web: 1 reached a live endpoint, 0 refused, -1 other. */
+static int try_once(const char *src)
+{
+	char tag[16];
+	int rc = which(VIP4, VIP_PORT, src, tag, sizeof(tag));
+
+	if (!rc)
+		return tag_index(tag, etags, 4) >= 0 ? 1 : -1;
+	return rc == -ECONNREFUSED ? 0 : -1;
+}
+
+/* @n connects: how many were refused (-1 on anything else). */
+static int refused_of(int n, const char *src)
+{
+	int i, refused = 0, r;
+
+	for (i = 0; i < n; i++) {
+		r = try_once(src);
+		if (r < 0)
+			return -1;
+		refused += !r;
+	}
+	return refused;
+}
+
+/*
+ * e1..e3 and a dead endpoint (nothing listens on 18096) in round robin,
+ * ejected after 3 connect failures in a row for 1.5 s, then 3 s. The
+ * dead endpoint gets exactly 3 connects before it is ejected (every 4th
+ * of the stream), none while ejected, and connects again once its time
+ * is up.
+ */
+#define OUTLIER_DEAD "endpoint local/127.0.0.1:18096 "
+static void test_outlier_eject(void)
+{
+	static char out[262144];
+	long long t_eject, t_back = -1, got;
+	int i, r, refused;
+
+	tap_begin("l4: outlier detection ejects a dead endpoint after 3 refused connects, for base x ejections");
+	base_mesh();
+	EXPECT_EQ(apply_cluster("  - name: local\n"
+				"    lb: round_robin\n"
+				"    outlier_detection: {consecutive_connect_failures: 3, split_external_local_origin_errors: true,\n"
+				"                        base_ejection_ms: 1500, max_ejection_percent: 25}\n"
+				"    endpoints:\n"
+				"      - {address: 127.0.0.1, port: 18001}\n"
+				"      - {address: 127.0.0.1, port: 18002}\n"
+				"      - {address: 127.0.0.1, port: 18003}\n"
+				"      - {address: 127.0.0.1, port: 18096}\n"), 0);
+	EXPECT_EQ(ctl(out, sizeof(out), "dump"), 0);
+	if (!EXPECT(strstr(out, "outlier_detection consecutive_5xx 5 consecutive_gateway_errors 0 consecutive_connect_failures 3 split_external_local_origin_errors interval_ms 10000 base_ejection_ms 1500 max_ejection_ms 300000 max_ejection_percent 25 min_health_percent 0")))
+		tap_diag("%s", out);
+	/* a stream of connects: every 4th is refused, the 3rd such ejects */
+	refused = 0;
+	t_eject = -1;
+	for (i = 0; i < 40 && refused < 3; i++) {
+		r = try_once(NULL);
+		if (!EXPECT(r >= 0))
+			break;
+		if (!r && ++refused == 3)
+			t_eject = now_ms();	/* just after the ejection */
+	}
+	EXPECT_EQ(refused, 3);
+	EXPECT_EQ(refused_of(8, NULL), 0);	/* two rounds past it */
+	/* ejected: nothing reaches it; back after 1.5 s */
+	for (i = 0; i < 400 && t_back < 0; i++) {
+		r = try_once(NULL);
+		if (!EXPECT(r >= 0))
+			break;
+		if (!r)
+			t_back = now_ms();
+		else
+			usleep(10000);
+	}
+	got = t_back - t_eject;
+	tap_diag("ejected for %lld ms (base_ejection_ms 1500)", got);
+	/* the connect that ejected it returned a little after the ejection */
+	EXPECT(t_eject >= 0 && t_back >= 0 && got >= 1450 && got <= 2500);
+	EXPECT_EQ(stat_get(OUTLIER_DEAD, "connects"), 4);
+	EXPECT_EQ(stat_get(OUTLIER_DEAD, "returns"), 1);
+	EXPECT_EQ(stat_get(OUTLIER_DEAD, "ejected"), 0);
+	/* two more failures eject it again, now for 2 x 1.5 s */
+	refused = refused_of(12, NULL);
+	t_eject = now_ms();
+	EXPECT_EQ(refused, 2);
+	EXPECT_EQ(stat_get(OUTLIER_DEAD, "ejections"), 2);
+	EXPECT_EQ(stat_get(OUTLIER_DEAD, "ejected"), 1);
+	EXPECT_EQ(stat_get("cluster local ", "ejected"), 1);
+	EXPECT_EQ(ctl(out, sizeof(out), "stats --prometheus"), 0);
+	EXPECT(strstr(out, "kmesh_cluster_ejected_endpoints{cluster=\"local\"} 1\n"));
+	EXPECT(strstr(out, "kmesh_endpoint_ejected{cluster=\"local\",endpoint=\"127.0.0.1:18096\"} 1\n"));
+	while (now_ms() - t_eject < 2500) {
+		if (!EXPECT_EQ(try_once(NULL), 1))
+			break;
+		usleep(20000);
+	}
+	EXPECT(now_ms() - t_eject < 3000);	/* still inside its 3 s */
+	EXPECT_EQ(stat_get(OUTLIER_DEAD, "connects"), 6);
+	tap_end();
+}
+
+/*
+ * Three of four endpoints dead, max_ejection_percent 50: two are
+ * ejected, the third never (one more would be 75%), and keeps failing.
+ */
+static void test_outlier_max_percent(void)
+{
+	long long ejections, overflow;
+	int refused;
+
+	tap_begin("l4: outlier detection ejects no more than max_ejection_percent of a cluster");
+	base_mesh();
+	EXPECT_EQ(apply_cluster("  - name: local\n"
+				"    lb: round_robin\n"
+				"    outlier_detection: {consecutive_5xx: 2, base_ejection_ms: 60000, max_ejection_percent: 50}\n"
+				"    endpoints:\n"
+				"      - {address: 127.0.0.1, port: 18001}\n"
+				"      - {address: 127.0.0.1, port: 18097}\n"
+				"      - {address: 127.0.0.1, port: 18098}\n"
+				"      - {address: 127.0.0.1, port: 18099}\n"), 0);
+	ejections = stat_get("cluster local ", "ejections");
+	overflow = stat_get("cluster local ", "ejections_overflow");
+	refused = refused_of(40, NULL);
+	EXPECT(refused >= 6);
+	EXPECT_EQ(stat_get("cluster local ", "ejections"), ejections + 2);
+	EXPECT(stat_get("cluster local ", "ejections_overflow") > overflow);
+	EXPECT_EQ(stat_get("cluster local ", "ejected"), 2);
+	/* e1 and the dead one left take turns from then on */
+	refused = refused_of(20, NULL);
+	EXPECT_EQ(refused, 10);
+	tap_end();
+}
+
+/*
+ * Every policy picks around an ejected endpoint: one refused connect
+ * ejects it (threshold 1), then 100 connects all reach live endpoints
+ * (maglev: from 100 sources, some of which hash to the dead endpoint).
+ */
+static void test_outlier_policies(void)
+{
+	static const char *const lbs[] = { "random", "weighted", "maglev" };
+	static char out[262144];
+	char body[1024], src[32], *rec, *eol;
+	int i, k, refused;
+
+	tap_begin("l4: random, weighted and maglev skip an ejected endpoint; the log says which connect ejected it");
+	base_mesh();
+	ctl(NULL, 0, "log --wait 0");	/* drain what earlier tests left */
+	for (k = 0; k < 3; k++) {
+		snprintf(body, sizeof(body),
+			 "  - name: local\n"
+			 "    lb: %s\n"
+			 "    outlier_detection: {consecutive_connect_failures: 1, max_ejection_percent: 50}\n"
+			 "    endpoints:\n"
+			 "      - {address: 127.0.0.1, port: 18001}\n"
+			 "      - {address: 127.0.0.1, port: 18002}\n"
+			 "      - {address: 127.0.0.1, port: 18003}\n"
+			 "      - {address: 127.0.0.1, port: %d}\n", lbs[k], 18093 + k);
+		EXPECT_EQ(apply_cluster(body), 0);
+		refused = 0;
+		for (i = 0; i < 100; i++) {
+			snprintf(src, sizeof(src), "127.1.0.%d", i + 1);
+			refused += try_once(src) == 0;
+		}
+		if (!EXPECT(refused <= 1))
+			tap_diag("%s: %d refused", lbs[k], refused);
+	}
+	/* random's refused connect: "... -> 127.0.0.1:18093 via local ... failed ... ejected gen N" */
+	EXPECT_EQ(ctl(out, sizeof(out), "log --wait 0"), 0);
+	rec = strstr(out, "-> 127.0.0.1:18093 via local ");
+	eol = rec ? strchr(rec, '\n') : NULL;
+	if (eol)
+		*eol = '\0';
+	if (!EXPECT(rec && strstr(rec, " failed ") && strstr(rec, " ejected gen ")))
+		tap_diag("record: %s", rec ? rec : "(none)");
+	tap_end();
+}
+
 static void test_redirect(void)
 {
 	struct tcp_info ti;
@@ -1299,6 +1488,9 @@ static const struct subtest subtests[] = {
 	SUBTEST(locality),
 	SUBTEST(circuit_breaker),
 	SUBTEST(connect_failed),
+	SUBTEST(outlier_eject),
+	SUBTEST(outlier_max_percent),
+	SUBTEST(outlier_policies),
 	SUBTEST(redirect),
 	SUBTEST(redirect_every_conn),
 	SUBTEST(redirect_client_first),

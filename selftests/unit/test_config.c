@@ -35,6 +35,8 @@ static const char good[] =
 	"  - name: canary\n"
 	"    lb: maglev\n"
 	"    hash_key: source_ip_port\n"
+	"    outlier_detection: {consecutive_connect_failures: 3, base_ejection_ms: 2000, max_ejection_percent: 50,\n"
+	"                        split_external_local_origin_errors: true}\n"
 	"    endpoints:\n"
 	"      - {address: 10.0.1.1, port: 9090}\n";
 
@@ -77,8 +79,20 @@ static void test_parse_good(void)
 	EXPECT_EQ(cfg.clusters[0].endpoints[2].port, 0);	/* as dialed */
 	EXPECT_EQ(cfg.clusters[0].endpoints[2].weight, 1);
 	EXPECT_EQ(cfg.clusters[0].endpoints[2].line, 17);
+	EXPECT_EQ(cfg.clusters[0].flags & KMESH_CLUSTER_F_OUTLIER, 0);
 	EXPECT_EQ(cfg.clusters[1].lb, KMESH_LB_MAGLEV);
-	EXPECT_EQ(cfg.clusters[1].flags, KMESH_CLUSTER_F_HASH_SRC_PORT);
+	EXPECT_EQ(cfg.clusters[1].flags,
+		  KMESH_CLUSTER_F_HASH_SRC_PORT | KMESH_CLUSTER_F_OUTLIER);
+	/* what was given, and Envoy's defaults for the rest */
+	EXPECT_EQ(cfg.clusters[1].outlier.connect_failures, 3);
+	EXPECT_EQ(cfg.clusters[1].outlier.consecutive_5xx, 5);
+	EXPECT_EQ(cfg.clusters[1].outlier.gateway_errors, 0);
+	EXPECT_EQ(cfg.clusters[1].outlier.flags, KMESH_OUTLIER_F_SPLIT);
+	EXPECT_EQ(cfg.clusters[1].outlier.base_ejection_ms, 2000);
+	EXPECT_EQ(cfg.clusters[1].outlier.max_ejection_ms, 300000);
+	EXPECT_EQ(cfg.clusters[1].outlier.interval_ms, 10000);
+	EXPECT_EQ(cfg.clusters[1].outlier.max_ejection_percent, 50);
+	EXPECT_EQ(cfg.clusters[1].outlier.min_health_percent, 0);
 	mesh_config_free(&cfg);
 
 	EXPECT_EQ(parse("services: []\nclusters: []\n", &cfg, err, sizeof(err)), 0);
@@ -118,7 +132,7 @@ static const struct {
 	{ "clusters:\n  - name: c\n    hash_key: source_ip\n",
 	  "t.yaml:3: clusters[0].hash_key: only meaningful with lb: maglev" },
 	{ "clusters:\n  - name: c\n    lbb: random\n",
-	  "t.yaml:3: clusters[0].lbb: unknown field (expected one of: name, lb, max_connections, connect_timeout_ms, hash_key, locality_lb, endpoints)" },
+	  "t.yaml:3: clusters[0].lbb: unknown field (expected one of: name, lb, max_connections, connect_timeout_ms, outlier_detection, hash_key, locality_lb, endpoints)" },
 	{ "node: {locality: \"r1/z1/s1/x\"}\n",
 	  "t.yaml:1: node.locality: 'r1/z1/s1/x': more than three parts (region/zone/subzone)" },
 	{ "node: {zone: z1}\n",
@@ -135,6 +149,16 @@ static const struct {
 	  "t.yaml:3: clusters[0].locality_lb.failover[1]: region 'r1' already has a failover" },
 	{ "clusters:\n  - name: c\n    locality_lb: {distribute: []}\n",
 	  "t.yaml:3: clusters[0].locality_lb.distribute: unknown field (expected one of: failover)" },
+	{ "clusters:\n  - name: c\n    outlier_detection: {max_ejection_percent: 101}\n",
+	  "t.yaml:3: clusters[0].outlier_detection.max_ejection_percent: expected an integer 0..100" },
+	{ "clusters:\n  - name: c\n    outlier_detection:\n      base_ejection_ms: 3600001\n",
+	  "t.yaml:4: clusters[0].outlier_detection.base_ejection_ms: expected an integer 1..3600000" },
+	{ "clusters:\n  - name: c\n    outlier_detection: {consecutive_5xx: 65536}\n",
+	  "t.yaml:3: clusters[0].outlier_detection.consecutive_5xx: expected an integer 0..65535" },
+	{ "clusters:\n  - name: c\n    outlier_detection: {consecutive_errors: 5}\n",
+	  "t.yaml:3: clusters[0].outlier_detection.consecutive_errors: unknown field (expected one of: consecutive_5xx, consecutive_gateway_errors, consecutive_connect_failures, split_external_local_origin_errors, interval_ms, base_ejection_ms, max_ejection_ms, max_ejection_percent, min_health_percent)" },
+	{ "clusters:\n  - name: c\n    outlier_detection: 5\n",
+	  "t.yaml:3: clusters[0].outlier_detection: expected a mapping" },
 	{ "clusters:\n  - name: c\n    lb: random\n    lb: maglev\n",
 	  "t.yaml:4: clusters[0].lb: given twice" },
 	{ "clusters:\n  - name: c\n  - name: c\n",
@@ -941,6 +965,7 @@ static void test_limits_documented(void)
 		LIMIT(MESH_MAX_CONNECT_TIMEOUT_MS),
 		LIMIT(MESH_MAX_ENDPOINT_PRIORITY),
 		LIMIT(MESH_MAX_LOCALITY_FAILOVER),
+		LIMIT(MESH_MAX_OUTLIER_CONSECUTIVE), LIMIT(MESH_MAX_OUTLIER_MS),
 		LIMIT(MESH_MAX_ROUTES), LIMIT(MESH_MAX_ROUTE_HOSTS),
 		LIMIT(MESH_MAX_HTTP_ROUTES), LIMIT(MESH_MAX_ROUTE_MATCHES),
 		LIMIT(MESH_MAX_MATCH_CONDS), LIMIT(MESH_MAX_ROUTE_SPLIT),

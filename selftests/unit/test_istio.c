@@ -111,6 +111,16 @@ static const struct {
 	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.connectionPool.tcp.connectTimeout: 2m: kmesh takes 1ms..60000ms" },
 	{ "connect timeout not a duration", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {connectionPool: {tcp: {connectTimeout: 5}}}\n",
 	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.connectionPool.tcp.connectTimeout: expected a duration such as 250ms or 1.5s" },
+	{ "outlier: 5xx with split", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {outlierDetection: {splitExternalLocalOriginErrors: true, consecutive5xxErrors: 3}}\n",
+	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.outlierDetection.consecutive5xxErrors: 3: with splitExternalLocalOriginErrors it counts HTTP responses only, which kmesh does not see: set it to 0 (kmesh counts connect failures: consecutiveLocalOriginFailures)" },
+	{ "outlier: 5xx default with split", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {outlierDetection: {splitExternalLocalOriginErrors: true}}\n",
+	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.outlierDetection.consecutive5xxErrors: 5: with splitExternalLocalOriginErrors it counts HTTP responses only, which kmesh does not see: set it to 0 (kmesh counts connect failures: consecutiveLocalOriginFailures)" },
+	{ "outlier: local origin without split", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {outlierDetection: {consecutiveLocalOriginFailures: 2}}\n",
+	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.outlierDetection.consecutiveLocalOriginFailures: takes effect only with splitExternalLocalOriginErrors: true (as in Envoy)" },
+	{ "outlier: deprecated consecutiveErrors", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {outlierDetection: {consecutiveErrors: 2}}\n",
+	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.outlierDetection.consecutiveErrors: not supported" },
+	{ "outlier: percent over 100", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {outlierDetection: {maxEjectionPercent: 120}}\n",
+	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.outlierDetection.maxEjectionPercent: expected an integer 0..100" },
 	{ "simple and consistentHash together", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {loadBalancer: {simple: RANDOM, consistentHash: {useSourceIp: true}}}\n",
 	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.loadBalancer: simple and consistentHash together" },
 	{ "HTTP2", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: g}\nspec:\n  hosts: [g]\n  addresses: [10.96.0.3]\n  ports: [{number: 80, protocol: GRPC}]\n  resolution: STATIC\n",
@@ -244,6 +254,46 @@ static void test_policy_ports(void)
 		EXPECT_EQ(r->to[0].not_ports.v[0], 80);	/* served on 8080 */
 		EXPECT_EQ(r->when[0].ports.n, 1);
 		EXPECT_EQ(r->when[0].ports.v[0], 80);
+		mesh_config_free(&cfg);
+	} else {
+		tap_diag("%s", err);
+	}
+	tap_end();
+}
+
+static void test_outlier(void)
+{
+	struct mesh_config cfg;
+	char err[512];
+
+	tap_begin("istio: outlierDetection becomes the cluster's outlier_detection, durations in ms");
+	if (EXPECT_EQ(parse(SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n"
+			    "  trafficPolicy:\n    outlierDetection: {consecutive5xxErrors: 3, consecutiveGatewayErrors: 2, interval: 5s,\n"
+			    "                       baseEjectionTime: 1.5m, maxEjectionPercent: 50, minHealthPercent: 30}\n"
+			    "  subsets:\n  - {name: a, labels: {v: \"1\"}, trafficPolicy: {outlierDetection:\n"
+			    "      {splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 4, consecutive5xxErrors: 0}}}\n",
+			    &cfg, err, sizeof(err)), 0)) {
+		const struct kmesh_outlier_config *o = &cfg.clusters[0].outlier;
+
+		EXPECT_EQ(cfg.nr_clusters, 2);
+		EXPECT(cfg.clusters[0].flags & KMESH_CLUSTER_F_OUTLIER);
+		EXPECT_EQ(o->consecutive_5xx, 3);
+		EXPECT_EQ(o->gateway_errors, 2);
+		EXPECT_EQ(o->connect_failures, 0);
+		EXPECT_EQ(o->flags, 0);
+		EXPECT_EQ(o->interval_ms, 5000);
+		EXPECT_EQ(o->base_ejection_ms, 90000);
+		EXPECT_EQ(o->max_ejection_ms, 300000);
+		EXPECT_EQ(o->max_ejection_percent, 50);
+		EXPECT_EQ(o->min_health_percent, 30);
+		/* the subset's replaces the rule's whole */
+		o = &cfg.clusters[1].outlier;
+		EXPECT(cfg.clusters[1].flags & KMESH_CLUSTER_F_OUTLIER);
+		EXPECT_EQ(o->flags, KMESH_OUTLIER_F_SPLIT);
+		EXPECT_EQ(o->connect_failures, 4);
+		EXPECT_EQ(o->consecutive_5xx, 0);
+		EXPECT_EQ(o->base_ejection_ms, 30000);
+		EXPECT_EQ(o->max_ejection_percent, 10);
 		mesh_config_free(&cfg);
 	} else {
 		tap_diag("%s", err);
@@ -439,6 +489,7 @@ int main(void)
 	tap_header();
 	test_every_document();
 	test_bad();
+	test_outlier();
 	test_subset_policy();
 	test_locality();
 	test_policy_ports();

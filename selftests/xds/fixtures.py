@@ -197,6 +197,15 @@ U = health_check_pb2.UNHEALTHY
 
 def mesh(web_endpoints, bad_cluster=False, rbac=None, db=True):
     web = cluster(WEB)
+    # what istiod sends for a DestinationRule's outlierDetection
+    # {consecutive5xxErrors: 7, baseEjectionTime: 15s, maxEjectionPercent: 100}
+    od = web.outlier_detection
+    od.consecutive_5xx.value = 7
+    od.base_ejection_time.seconds = 15
+    od.max_ejection_percent.value = 100
+    od.enforcing_success_rate.value = 0
+    od.interval.seconds = 10
+    web.common_lb_config.healthy_panic_threshold.value = 0
     if bad_cluster:
         # a subset load balancer: nothing kmesh can express
         web.lb_subset_config.fallback_policy = cluster_pb2.Cluster.LbSubsetConfig.ANY_ENDPOINT
@@ -479,6 +488,10 @@ def _hcm_of(m, listener):
     return f, hcm
 
 
+def _bad_success_rate(m):
+    m[CDS][WEB].outlier_detection.ClearField("enforcing_success_rate")
+
+
 def _bad_connect_timeout(m):
     m[CDS][WEB].connect_timeout.seconds = 120
 
@@ -525,6 +538,9 @@ BAD = {
                                "RouteConfiguration '80': virtual_hosts[0].domains[8]: 'web.*': not supported"),
     "max-requests": (_bad_max_requests, CDS,
                      "Cluster '" + WEB + "': circuit_breakers.thresholds[0].max_requests: 100: not supported"),
+    "outlier-success-rate": (_bad_success_rate, CDS,
+                             "Cluster '" + WEB + "'.outlier_detection.enforcing_success_rate: 100: "
+                             "kmesh has no success-rate detection: it must be 0"),
     "connect-timeout": (_bad_connect_timeout, CDS,
                         "Cluster '" + WEB + "'.connect_timeout: 120s: kmesh takes 1ms..60000ms"),
     "zero-connect-timeout": (_zero_connect_timeout, CDS,

@@ -469,7 +469,7 @@ static int parse_ip(const char *s, __u32 addr[4])
 
 static const char *const cluster_fields[] = {
 	"name", "type", "eds_cluster_config", "lb_policy", "circuit_breakers",
-	"load_assignment", "connect_timeout",
+	"load_assignment", "connect_timeout", "outlier_detection",
 	/* names and metadata are for statistics */
 	"alt_stat_name", "metadata",
 	/* istiod's defaults, accepted as not applicable (cluster_notes()) */
@@ -492,7 +492,7 @@ static void cluster_notes(const Envoy__Config__Cluster__V3__Cluster *c)
 		note("Cluster '%s'.typed_extension_protocol_options: not applicable (kmesh forwards the client's own HTTP connection)",
 		     c->name);
 	if (c->common_lb_config)
-		note("Cluster '%s'.common_lb_config: not applicable (no locality-aware balancing yet)",
+		note("Cluster '%s'.common_lb_config: not applicable (no locality-aware balancing yet; its healthy_panic_threshold is outlier detection's min_health_percent)",
 		     c->name);
 	if (c->n_filters)
 		note("Cluster '%s'.filters: not applicable (%s: upstream telemetry)", c->name,
@@ -582,6 +582,109 @@ static int translate_breakers(struct tctx *t, const Envoy__Config__Cluster__V3__
 		if (th->max_connections)
 			mc->max_connections = th->max_connections->value == UINT32_MAX ?
 					      0 : th->max_connections->value;
+	}
+	return 0;
+}
+
+/* A Duration in milliseconds, 1..MESH_MAX_OUTLIER_MS; 0 when unset. */
+static int outlier_ms(struct tctx *t, const char *where, const char *field,
+		      const Google__Protobuf__Duration *d, __u32 *out)
+{
+	int64_t ms;
+
+	if (!d)
+		return 0;
+	ms = d->seconds * 1000 + (d->nanos + 999999) / 1000000;
+	if (d->seconds < 0 || d->nanos < 0 || ms < 1 || ms > MESH_MAX_OUTLIER_MS)
+		return fail(t, "%s.%s: kmesh takes 1ms..%dms", where, field,
+			    MESH_MAX_OUTLIER_MS);
+	*out = (__u32)ms;
+	return 0;
+}
+
+/*
+ * outlier_detection: Envoy's consecutive detectors, what kmesh can
+ * enforce (docs/config.md "Outlier detection"). kmesh sees connect
+ * failures, not responses; it enforces a detector fully or not at all.
+ * Success-rate detection is on by default in Envoy (istiod turns it off
+ * with enforcing_success_rate 0), failure-percentage off: kmesh has
+ * neither, so they must be off. Unset minimum health is Envoy's panic
+ * threshold default, 50%.
+ */
+static int translate_outlier(struct tctx *t,
+			     const Envoy__Config__Cluster__V3__Cluster *c,
+			     struct mesh_cluster *mc)
+{
+	static const char *const od_fields[] = {
+		"consecutive_5xx", "interval", "base_ejection_time",
+		"max_ejection_percent", "enforcing_consecutive_5xx",
+		"enforcing_success_rate", "success_rate_minimum_hosts",
+		"success_rate_request_volume", "success_rate_stdev_factor",
+		"consecutive_gateway_failure", "enforcing_consecutive_gateway_failure",
+		"split_external_local_origin_errors",
+		"consecutive_local_origin_failure",
+		"enforcing_consecutive_local_origin_failure",
+		"enforcing_local_origin_success_rate", "failure_percentage_threshold",
+		"enforcing_failure_percentage",
+		"enforcing_failure_percentage_local_origin",
+		"failure_percentage_minimum_hosts",
+		"failure_percentage_request_volume", "max_ejection_time", NULL,
+	};
+	const Envoy__Config__Cluster__V3__OutlierDetection *od = c->outlier_detection;
+	struct kmesh_outlier_config *o = &mc->outlier;
+	__u32 threshold, enforcing;
+	char where[512];
+
+	if (!od)
+		return 0;
+	snprintf(where, sizeof(where), "Cluster '%s'.outlier_detection", c->name);
+	if (pb_only(&od->base, od_fields, where, t->err, t->err_size))
+		return -1;
+	mesh_outlier_defaults(o);
+	mc->flags |= KMESH_CLUSTER_F_OUTLIER;
+	if (!od->enforcing_success_rate || od->enforcing_success_rate->value)
+		return fail(t, "%s.enforcing_success_rate: %u: kmesh has no success-rate detection: it must be 0",
+			    where, od->enforcing_success_rate ? od->enforcing_success_rate->value : 100);
+#define MUST_BE_OFF(f) if (od->f && od->f->value) 	return fail(t, "%s." #f ": %u: not supported (kmesh has no failure-percentage detection): it must be 0", 		    where, od->f->value)
+	MUST_BE_OFF(enforcing_failure_percentage);
+	MUST_BE_OFF(enforcing_failure_percentage_local_origin);
+#undef MUST_BE_OFF
+	/* a detector is on with its enforcing at 100, off at 0 */
+#define DETECTOR(f, enf, dflt_enf, dst) do {						threshold = od->f ? od->f->value : 5;						enforcing = od->enf ? od->enf->value : (dflt_enf);				if (enforcing != 0 && enforcing != 100)							return fail(t, "%s." #enf ": %u: kmesh enforces a detector always (100) or never (0)", 			    where, enforcing);						if (threshold > MESH_MAX_OUTLIER_CONSECUTIVE)						return fail(t, "%s." #f ": %u: kmesh takes 0..%d", where,				    threshold, MESH_MAX_OUTLIER_CONSECUTIVE);			o->dst = enforcing ? (__u16)threshold : 0;				} while (0)
+	DETECTOR(consecutive_5xx, enforcing_consecutive_5xx, 100, consecutive_5xx);
+	DETECTOR(consecutive_gateway_failure, enforcing_consecutive_gateway_failure, 0,
+		 gateway_errors);
+	if (od->split_external_local_origin_errors) {
+		o->flags |= KMESH_OUTLIER_F_SPLIT;
+		DETECTOR(consecutive_local_origin_failure,
+			 enforcing_consecutive_local_origin_failure, 100,
+			 connect_failures);
+		if (!od->enforcing_local_origin_success_rate ||
+		    od->enforcing_local_origin_success_rate->value)
+			return fail(t, "%s.enforcing_local_origin_success_rate: %u: kmesh has no success-rate detection: it must be 0",
+				    where, od->enforcing_local_origin_success_rate ?
+				    od->enforcing_local_origin_success_rate->value : 100);
+		/* split: 5xx and gateway errors are responses, unseen */
+		if (o->consecutive_5xx || o->gateway_errors)
+			return fail(t, "%s.%s: with split_external_local_origin_errors it counts HTTP responses only, which kmesh does not see: it must be off (enforcing 0)",
+				    where, o->consecutive_5xx ? "consecutive_5xx" :
+				    "consecutive_gateway_failure");
+	}
+#undef DETECTOR
+	if (od->max_ejection_percent)
+		o->max_ejection_percent = od->max_ejection_percent->value > 100 ? 100 :
+					  (__u8)od->max_ejection_percent->value;
+	if (outlier_ms(t, where, "interval", od->interval, &o->interval_ms) ||
+	    outlier_ms(t, where, "base_ejection_time", od->base_ejection_time,
+		       &o->base_ejection_ms) ||
+	    outlier_ms(t, where, "max_ejection_time", od->max_ejection_time,
+		       &o->max_ejection_ms))
+		return -1;
+	o->min_health_percent = 50;
+	if (c->common_lb_config && c->common_lb_config->healthy_panic_threshold) {
+		double p = c->common_lb_config->healthy_panic_threshold->value;
+
+		o->min_health_percent = p <= 0 ? 0 : p >= 100 ? 100 : (__u8)p;
 	}
 	return 0;
 }
@@ -839,7 +942,7 @@ static int translate_clusters(struct tctx *t)
 		}
 		if (translate_endpoints(t, cla, mc, &weighted) ||
 		    translate_lb(t, c, mc, weighted) || translate_breakers(t, c, mc) ||
-		    translate_connect_timeout(t, c, mc))
+		    translate_connect_timeout(t, c, mc) || translate_outlier(t, c, mc))
 			return -1;
 	}
 	return 0;

@@ -300,6 +300,16 @@ int cmd_dump(int argc, char **argv)
 		if (c->connect_timeout_ms)
 			printf(" connect_timeout_ms %u", c->connect_timeout_ms);
 		printf("\n");
+		if (c->flags & KMESH_CLUSTER_F_OUTLIER)
+			printf("  outlier_detection consecutive_5xx %u consecutive_gateway_errors %u consecutive_connect_failures %u%s interval_ms %u base_ejection_ms %u max_ejection_ms %u max_ejection_percent %u min_health_percent %u\n",
+			       c->outlier.consecutive_5xx, c->outlier.gateway_errors,
+			       c->outlier.connect_failures,
+			       c->outlier.flags & KMESH_OUTLIER_F_SPLIT ?
+			       " split_external_local_origin_errors" : "",
+			       c->outlier.interval_ms, c->outlier.base_ejection_ms,
+			       c->outlier.max_ejection_ms,
+			       c->outlier.max_ejection_percent,
+			       c->outlier.min_health_percent);
 		for (j = 0; j < g.nr_eps; j++) {
 			const struct l4_ep *e = &g.eps[j];
 
@@ -309,11 +319,13 @@ int cmd_dump(int argc, char **argv)
 			/* healthy past nr_healthy: a farther locality or
 			 * priority, taking no new connection while a nearer
 			 * one is healthy */
-			printf("  endpoint %u %s (id %u) weight %u %s\n", e->key.index,
+			printf("  endpoint %u %s (id %u) weight %u %s%s\n", e->key.index,
 			       a, e->val.endpoint_id, e->val.weight,
 			       e->val.state == KMESH_EP_HEALTHY &&
 			       e->key.index >= c->nr_healthy ? "standby" :
-			       states[e->val.state & 1]);
+			       states[e->val.state & 1],
+			       l4_endpoint_ejected(&h, e->val.endpoint_id) ?
+			       " ejected" : "");
 		}
 		dump_maglev(&g, c);
 	}
@@ -348,6 +360,9 @@ static const struct {
 	  "Lifetime of closed connections, summed, in seconds.",
 	  offsetof(struct kmesh_l4_stats, duration_ns), true },
 	F(retransmits, "tcp_retransmitted_segments", "TCP retransmits of closed connections."),
+	F(ejections, "outlier_ejections", "Endpoints ejected by outlier detection (clusters and endpoints)."),
+	F(ejections_overflow, "outlier_ejections_overflow", "Ejections not made: max_ejection_percent of the cluster's endpoints were ejected already."),
+	F(returns, "outlier_returns", "Ejected endpoints back in service, counted at the cluster's next connect or ejection."),
 #undef F
 };
 
@@ -419,6 +434,26 @@ static void prom_labels(const struct l4_id_entry *e)
 	printf("\"}");
 }
 
+/*
+ * Endpoints of cluster entry @c (in the registry @ids) ejected now; one
+ * removed from the config while ejected counts until its time is up.
+ */
+static unsigned int cluster_ejected(struct l4_handle *h,
+				    const struct l4_id_entry *ids, size_t n,
+				    const struct l4_id_entry *c)
+{
+	size_t len = strlen(c->key.name), i;
+	unsigned int ejected = 0;
+
+	for (i = 0; i < n; i++)
+		if (ids[i].key.kind == KMESH_L4_KIND_ENDPOINT &&
+		    !strncmp(ids[i].key.name, c->key.name, len) &&
+		    ids[i].key.name[len] == '/' &&
+		    l4_endpoint_ejected(h, ids[i].val.id))
+			ejected++;
+	return ejected;
+}
+
 static void stats_prometheus(struct l4_handle *h, struct l4_id_entry *ids,
 			     size_t n, const __u64 *global)
 {
@@ -462,6 +497,24 @@ static void stats_prometheus(struct l4_handle *h, struct l4_id_entry *ids,
 		prom_labels(&ids[i]);
 		printf(" %lld\n", (long long)st.active);
 	}
+	printf("# HELP kmesh_cluster_ejected_endpoints Endpoints ejected by outlier detection now.\n");
+	printf("# TYPE kmesh_cluster_ejected_endpoints gauge\n");
+	for (i = 0; i < n; i++) {
+		if (ids[i].key.kind != KMESH_L4_KIND_CLUSTER)
+			continue;
+		printf("kmesh_cluster_ejected_endpoints");
+		prom_labels(&ids[i]);
+		printf(" %u\n", cluster_ejected(h, ids, n, &ids[i]));
+	}
+	printf("# HELP kmesh_endpoint_ejected 1 while outlier detection keeps the endpoint out of new connections.\n");
+	printf("# TYPE kmesh_endpoint_ejected gauge\n");
+	for (i = 0; i < n; i++) {
+		if (ids[i].key.kind != KMESH_L4_KIND_ENDPOINT)
+			continue;
+		printf("kmesh_endpoint_ejected");
+		prom_labels(&ids[i]);
+		printf(" %d\n", l4_endpoint_ejected(h, ids[i].val.id));
+	}
 	for (f = 0; f < KMESH_L4_G_MAX; f++) {
 		printf("# HELP kmesh_node_%s_total %s\n", global_names[f],
 		       global_help[f]);
@@ -489,8 +542,11 @@ static void stats_text(struct l4_handle *h, struct l4_id_entry *ids, size_t n,
 			struct kmesh_cluster_state st;
 
 			l4_read_cluster_state(h, ids[i].val.id, &st);
-			printf(" active %lld", (long long)st.active);
+			printf(" active %lld ejected %u", (long long)st.active,
+			       cluster_ejected(h, ids, n, &ids[i]));
 		}
+		if (kind == KMESH_L4_KIND_ENDPOINT)
+			printf(" ejected %d", l4_endpoint_ejected(h, ids[i].val.id));
 		for (f = 0; f < sizeof(stat_fields) / sizeof(stat_fields[0]); f++)
 			printf(" %s %llu", stat_fields[f].name,
 			       (unsigned long long)field(&s, f));
@@ -614,7 +670,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		       "\"endpoint_id\":%u,\"endpoint_name\":\"%s\",\"result\":\"%s\","
 		       "\"bytes_sent\":%llu,\"bytes_received\":%llu,"
 		       "\"duration_ns\":%llu,\"srtt_us\":%u,\"retransmits\":%u,"
-		       "\"redirected\":%s,\"generation\":%llu}\n",
+		       "\"redirected\":%s,\"ejected\":%s,\"generation\":%llu}\n",
 		       when, svc, r->service_id, vip, src, cluster, r->cluster_id,
 		       ep, r->endpoint_id, endpoint, result,
 		       (unsigned long long)r->bytes_sent,
@@ -622,14 +678,16 @@ static int on_record(void *ctx, void *data, size_t size)
 		       (unsigned long long)r->duration_ns, r->srtt_us,
 		       r->retransmits,
 		       r->flags & KMESH_LOG_F_REDIRECTED ? "true" : "false",
+		       r->flags & KMESH_LOG_F_EJECTED ? "true" : "false",
 		       (unsigned long long)r->generation);
 	else
-		printf("%s tcp %s %s -> %s via %s src %s %s sent %llu received %llu duration %.3fms srtt %uus retrans %u%s gen %llu\n",
+		printf("%s tcp %s %s -> %s via %s src %s %s sent %llu received %llu duration %.3fms srtt %uus retrans %u%s%s gen %llu\n",
 		       when, svc, vip, ep, cluster, src, result,
 		       (unsigned long long)r->bytes_sent,
 		       (unsigned long long)r->bytes_received,
 		       r->duration_ns / 1e6, r->srtt_us, r->retransmits,
 		       r->flags & KMESH_LOG_F_REDIRECTED ? " redirected" : "",
+		       r->flags & KMESH_LOG_F_EJECTED ? " ejected" : "",
 		       (unsigned long long)r->generation);
 	lc->count++;
 	/* Stop consuming once the caller has what it asked for. */

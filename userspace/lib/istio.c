@@ -1118,11 +1118,82 @@ static int check_locality_lb(struct ctx *c, yaml_node_t *l, const char *path)
 	return 0;
 }
 
+/*
+ * outlierDetection: kmesh sees connect failures (refused, reset, timed
+ * out), not HTTP responses. Envoy counts a connect failure as a 503 (a
+ * 5xx and a gateway error) unless splitExternalLocalOriginErrors, where
+ * it counts as a local-origin failure only and 5xx count responses alone:
+ * then a 5xx or gateway threshold would be one kmesh cannot enforce, so it
+ * must be 0 (consecutive5xxErrors' default, 5, is such a threshold).
+ */
+static int check_outlier(struct ctx *c, yaml_node_t *od, const char *path)
+{
+	static const char *const od_ok[] = {
+		"consecutive5xxErrors", "consecutiveGatewayErrors",
+		"consecutiveLocalOriginFailures", "splitExternalLocalOriginErrors",
+		"interval", "baseEjectionTime", "maxEjectionPercent",
+		"minHealthPercent", NULL };
+	static const char *const od_refused[] = { "consecutiveErrors", NULL };
+	static const struct { const char *name; unsigned long max; } counts[] = {
+		{ "consecutive5xxErrors", MESH_MAX_OUTLIER_CONSECUTIVE },
+		{ "consecutiveGatewayErrors", MESH_MAX_OUTLIER_CONSECUTIVE },
+		{ "consecutiveLocalOriginFailures", MESH_MAX_OUTLIER_CONSECUTIVE },
+		{ "maxEjectionPercent", 100 },
+		{ "minHealthPercent", 100 },
+	};
+	static const char *const times[] = { "interval", "baseEjectionTime" };
+	char sub[PATH_LEN];
+	unsigned long v, x5 = 5, gw = 0;
+	yaml_node_t *n;
+	bool split = false;
+	size_t i;
+
+	if (fields(c, od, path, od_ok, od_refused))
+		return -1;
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		spath(sub, "%s.%s", path, counts[i].name);
+		if ((n = get(c, od, counts[i].name)) &&
+		    get_uint(c, n, sub, 0, counts[i].max, &v))
+			return -1;
+		if (n && i == 0)
+			x5 = v;
+		if (n && i == 1)
+			gw = v;
+	}
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		spath(sub, "%s.%s", path, times[i]);
+		if ((n = get(c, od, times[i])) &&
+		    get_duration_ms(c, n, sub, MESH_MAX_OUTLIER_MS, &v))
+			return -1;
+	}
+	if ((n = get(c, od, "splitExternalLocalOriginErrors"))) {
+		spath(sub, "%s.splitExternalLocalOriginErrors", path);
+		if (!scalar(n) || (strcmp(scalar(n), "true") && strcmp(scalar(n), "false")))
+			return fail(c, n, sub, "expected true or false");
+		split = !strcmp(scalar(n), "true");
+	}
+	n = get(c, od, "consecutiveLocalOriginFailures");
+	if (n && !split) {
+		spath(sub, "%s.consecutiveLocalOriginFailures", path);
+		return fail(c, n, sub, "takes effect only with splitExternalLocalOriginErrors: true (as in Envoy)");
+	}
+	if (split && (x5 || gw)) {
+		const char *f = x5 ? "consecutive5xxErrors" : "consecutiveGatewayErrors";
+
+		spath(sub, "%s.%s", path, f);
+		return fail(c, get(c, od, f) ? get(c, od, f) : od, sub,
+			    "%lu: with splitExternalLocalOriginErrors it counts HTTP responses only, which kmesh does not see: set it to 0 (kmesh counts connect failures: consecutiveLocalOriginFailures)",
+			    x5 ? x5 : gw);
+	}
+	return 0;
+}
+
 static int check_policy(struct ctx *c, yaml_node_t *tp, const char *path)
 {
-	static const char *const ok[] = { "loadBalancer", "connectionPool", NULL };
+	static const char *const ok[] = {
+		"loadBalancer", "connectionPool", "outlierDetection", NULL };
 	static const char *const refused[] = {
-		"outlierDetection", "tls", "portLevelSettings", "tunnel",
+		"tls", "portLevelSettings", "tunnel",
 		"proxyProtocol", "retryBudget", NULL };
 	static const char *const lb_ok[] = {
 		"simple", "consistentHash", "localityLbSetting", NULL };
@@ -1143,6 +1214,9 @@ static int check_policy(struct ctx *c, yaml_node_t *tp, const char *path)
 	unsigned long v;
 
 	if (fields(c, tp, path, ok, refused))
+		return -1;
+	spath(sub, "%s.outlierDetection", path);
+	if ((n = get(c, tp, "outlierDetection")) && check_outlier(c, n, sub))
 		return -1;
 	lb = get(c, tp, "loadBalancer");
 	spath(sub, "%s.loadBalancer", path);
@@ -1286,6 +1360,40 @@ static yaml_node_t *policy_field(struct ctx *c, yaml_node_t *a, yaml_node_t *b,
 	return get(c, sec ? sec : get(c, b, f1), f2);
 }
 
+/* A DestinationRule's outlierDetection (checked by check_outlier()). */
+static void write_outlier(struct buf *b, struct ctx *dc, yaml_node_t *od)
+{
+	static const struct { const char *istio, *kmesh; } counts[] = {
+		{ "consecutive5xxErrors", "consecutive_5xx" },
+		{ "consecutiveGatewayErrors", "consecutive_gateway_errors" },
+		{ "consecutiveLocalOriginFailures", "consecutive_connect_failures" },
+		{ "maxEjectionPercent", "max_ejection_percent" },
+		{ "minHealthPercent", "min_health_percent" },
+	}, times[] = {
+		{ "interval", "interval_ms" },
+		{ "baseEjectionTime", "base_ejection_ms" },
+	};
+	yaml_node_t *n;
+	unsigned long ms;
+	size_t i;
+
+	bputs(b, "    outlier_detection:\n");
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		if ((n = get(dc, od, counts[i].istio)))
+			bprintf(b, "      %s: %s\n", counts[i].kmesh, scalar(n));
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+		if ((n = get(dc, od, times[i].istio)) &&
+		    !get_duration_ms(dc, n, times[i].istio, MESH_MAX_OUTLIER_MS, &ms))
+			bprintf(b, "      %s: %lu\n", times[i].kmesh, ms);
+	n = get(dc, od, "splitExternalLocalOriginErrors");
+	if (n && !strcmp(scalar(n), "true")) {
+		bputs(b, "      split_external_local_origin_errors: true\n");
+		/* Istio's default 5 for responses: 0 was required (kmesh sees none) */
+		if (!get(dc, od, "consecutive5xxErrors"))
+			bputs(b, "      consecutive_5xx: 0\n");
+	}
+}
+
 static int write_cluster(struct xl *x, struct svc *s, const struct subset *ss,
 			 const struct port *port)
 {
@@ -1293,6 +1401,7 @@ static int write_cluster(struct xl *x, struct svc *s, const struct subset *ss,
 	char name[4 * KMESH_NAME_MAX];
 	yaml_node_t *simple = NULL, *hash = NULL, *maxc = NULL, *ctimeout = NULL;
 	yaml_node_t *locality = NULL;
+	yaml_node_t *od = NULL;
 	bool weights = false;
 	size_t i, nr = 0;
 
@@ -1305,6 +1414,9 @@ static int write_cluster(struct xl *x, struct svc *s, const struct subset *ss,
 		locality = policy_field(&dc, ss ? ss->policy : NULL, s->dr_policy, "loadBalancer", "localityLbSetting");
 		maxc = get(&dc, policy_field(&dc, ss ? ss->policy : NULL, s->dr_policy, "connectionPool", "tcp"), "maxConnections");
 		ctimeout = get(&dc, policy_field(&dc, ss ? ss->policy : NULL, s->dr_policy, "connectionPool", "tcp"), "connectTimeout");
+		od = get(&dc, ss ? ss->policy : NULL, "outlierDetection");
+		if (!od)
+			od = get(&dc, s->dr_policy, "outlierDetection");
 	}
 	if (ss)
 		origin(&x->clusters, &dc, x->res[s->dr].root, "spec.subsets");
@@ -1351,6 +1463,8 @@ static int write_cluster(struct xl *x, struct svc *s, const struct subset *ss,
 				     MESH_MAX_CONNECT_TIMEOUT_MS, &ms))
 			bprintf(&x->clusters, "    connect_timeout_ms: %lu\n", ms);
 	}
+	if (od)
+		write_outlier(&x->clusters, &dc, od);
 	bputs(&x->clusters, "    endpoints:\n");
 	for (i = 0; i < s->nr_eps; i++) {
 		const struct ep *e = &s->eps[i];

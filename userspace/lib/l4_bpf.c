@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -41,6 +42,7 @@ static const char *const map_names[L4_NR_MAPS] = {
 	[L4_MAP_SOCKHASH] = "kmesh_sockhash",
 	[L4_MAP_LOCAL_SOCKS] = "kmesh_local_socks",
 	[L4_MAP_ACCESS_LOG] = "kmesh_access_log",
+	[L4_MAP_OUTLIER] = "kmesh_outlier",
 };
 
 static const char *const prog_names[L4_NR_PROGS] = {
@@ -705,6 +707,19 @@ int l4_read_global(struct l4_handle *h, __u64 out[KMESH_L4_G_MAX])
 	return 0;
 }
 
+bool l4_endpoint_ejected(struct l4_handle *h, __u32 id)
+{
+	struct kmesh_outlier_state o;
+	struct timespec now;
+
+	/* the BPF side's clock: bpf_ktime_get_ns() */
+	if (bpf_map_lookup_elem(h->fd[L4_MAP_OUTLIER], &id, &o) ||
+	    clock_gettime(CLOCK_MONOTONIC, &now))
+		return false;
+	return (__u64)now.tv_sec * 1000000000ULL + (__u64)now.tv_nsec <
+	       o.ejected_until;
+}
+
 int l4_read_cluster_state(struct l4_handle *h, __u32 id,
 			  struct kmesh_cluster_state *out)
 {
@@ -923,6 +938,7 @@ static int fill_inner(struct l4_handle *h, const struct l4_gen *gen,
 /* Ids handed to new objects start from zero counters and state. */
 static void reset_fresh(struct l4_handle *h, const struct l4_gen *gen)
 {
+	struct kmesh_outlier_state in_service = {};
 	struct kmesh_cluster_state zero = {};
 	size_t i;
 
@@ -935,6 +951,9 @@ static void reset_fresh(struct l4_handle *h, const struct l4_gen *gen)
 		if (kind == KMESH_L4_KIND_CLUSTER)
 			bpf_map_update_elem(h->fd[L4_MAP_CLUSTER_STATE], &id,
 					    &zero, BPF_ANY);
+		if (kind == KMESH_L4_KIND_ENDPOINT)
+			bpf_map_update_elem(h->fd[L4_MAP_OUTLIER], &id,
+					    &in_service, BPF_ANY);
 	}
 }
 

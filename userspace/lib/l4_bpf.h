@@ -37,6 +37,7 @@ enum l4_map {
 	L4_MAP_SOCKHASH,
 	L4_MAP_LOCAL_SOCKS,
 	L4_MAP_ACCESS_LOG,
+	L4_MAP_OUTLIER,
 	L4_NR_MAPS,
 };
 
@@ -106,6 +107,8 @@ int l4_read_active(struct l4_handle *h, struct l4_gen *gen);
 int l4_read_stats(struct l4_handle *h, __u32 kind, __u32 id,
 		  struct kmesh_l4_stats *out);
 int l4_read_global(struct l4_handle *h, __u64 out[KMESH_L4_G_MAX]);
+/* Is endpoint @id ejected by outlier detection now? */
+bool l4_endpoint_ejected(struct l4_handle *h, __u32 id);
 int l4_read_cluster_state(struct l4_handle *h, __u32 id,
 			  struct kmesh_cluster_state *out);
 

@@ -345,6 +345,7 @@ static int build_cluster(const struct mesh_cluster *mc, const char *node_localit
 	c->flags = mc->flags;
 	c->max_connections = mc->max_connections;
 	c->connect_timeout_ms = mc->connect_timeout_ms;
+	c->outlier = mc->outlier;
 	/*
 	 * LB picks among [0, nr_healthy): the healthy endpoints of the best
 	 * rank there is, in file order. Healthy ones of a farther rank come

@@ -187,6 +187,64 @@ static int read_locality_lb(struct mesh_reader *r, yaml_node_t *v,
 	return mesh_read_fields(r, v, path, &locality_lb_schema, c, NULL, NULL);
 }
 
+static int read_split(struct mesh_reader *r, yaml_node_t *v, const char *path,
+		      void *obj, void *ctx)
+{
+	struct kmesh_outlier_config *o = obj;
+	bool split;
+
+	(void)ctx;
+	if (mesh_read_bool(r, v, path, &split))
+		return -1;
+	if (split)
+		o->flags |= KMESH_OUTLIER_F_SPLIT;
+	return 0;
+}
+
+static const struct mesh_field outlier_fields[] = {
+	MESH_UINT("consecutive_5xx", struct kmesh_outlier_config, consecutive_5xx,
+		  0, MESH_MAX_OUTLIER_CONSECUTIVE),
+	MESH_UINT("consecutive_gateway_errors", struct kmesh_outlier_config,
+		  gateway_errors, 0, MESH_MAX_OUTLIER_CONSECUTIVE),
+	MESH_UINT("consecutive_connect_failures", struct kmesh_outlier_config,
+		  connect_failures, 0, MESH_MAX_OUTLIER_CONSECUTIVE),
+	MESH_CUSTOM("split_external_local_origin_errors", read_split, false),
+	MESH_UINT("interval_ms", struct kmesh_outlier_config, interval_ms, 1,
+		  MESH_MAX_OUTLIER_MS),
+	MESH_UINT("base_ejection_ms", struct kmesh_outlier_config,
+		  base_ejection_ms, 1, MESH_MAX_OUTLIER_MS),
+	MESH_UINT("max_ejection_ms", struct kmesh_outlier_config,
+		  max_ejection_ms, 1, MESH_MAX_OUTLIER_MS),
+	MESH_UINT("max_ejection_percent", struct kmesh_outlier_config,
+		  max_ejection_percent, 0, 100),
+	MESH_UINT("min_health_percent", struct kmesh_outlier_config,
+		  min_health_percent, 0, 100),
+};
+static const struct mesh_schema outlier_schema = MESH_SCHEMA(outlier_fields);
+
+void mesh_outlier_defaults(struct kmesh_outlier_config *o)
+{
+	/* Envoy's defaults (Istio's too) */
+	memset(o, 0, sizeof(*o));
+	o->consecutive_5xx = 5;
+	o->interval_ms = 10000;
+	o->base_ejection_ms = 30000;
+	o->max_ejection_ms = 300000;
+	o->max_ejection_percent = 10;
+}
+
+static int read_outlier(struct mesh_reader *r, yaml_node_t *v,
+			const char *path, void *obj, void *ctx)
+{
+	struct mesh_cluster *c = obj;
+
+	(void)ctx;
+	mesh_outlier_defaults(&c->outlier);
+	c->flags |= KMESH_CLUSTER_F_OUTLIER;
+	return mesh_read_fields(r, v, path, &outlier_schema, &c->outlier, NULL,
+				NULL);
+}
+
 static const struct mesh_field cluster_fields[] = {
 	MESH_NAME("name", struct mesh_cluster, name, true),
 	MESH_ENUM("lb", struct mesh_cluster, lb, lb_names),
@@ -194,6 +252,7 @@ static const struct mesh_field cluster_fields[] = {
 		  0xffffffffUL),
 	MESH_UINT("connect_timeout_ms", struct mesh_cluster, connect_timeout_ms, 1,
 		  MESH_MAX_CONNECT_TIMEOUT_MS),
+	MESH_CUSTOM("outlier_detection", read_outlier, false),
 	MESH_CUSTOM("hash_key", read_hash_key, false),
 	MESH_CUSTOM("locality_lb", read_locality_lb, false),
 	MESH_CUSTOM("endpoints", read_endpoints, false),

@@ -56,6 +56,8 @@ struct mesh_cluster {
 	bool locality_lb;
 	struct mesh_locality_failover *failover;
 	size_t nr_failover;
+	/* with KMESH_CLUSTER_F_OUTLIER in flags */
+	struct kmesh_outlier_config outlier;
 	struct mesh_endpoint *endpoints;
 	size_t nr_endpoints;
 	int line;
@@ -306,6 +308,8 @@ void mesh_addr_format(const __u32 addr[4], __u16 port, bool with_port,
 bool mesh_addr_is_v4(const __u32 addr[4]);
 
 const char *mesh_lb_name(unsigned int lb);
+/* Envoy's outlier detection defaults, which outlier_detection: starts from. */
+void mesh_outlier_defaults(struct kmesh_outlier_config *o);
 
 /* "10.0.0.0/8", "fd00::/16" or a bare address (a /32 or /128). */
 int mesh_cidr_parse(const char *text, struct mesh_cidr *out);

@@ -24,6 +24,8 @@
 #define MESH_MAX_CONNECT_TIMEOUT_MS	60000	/* kmesh_cluster.connect_timeout_ms is 16 bits */
 #define MESH_MAX_ENDPOINT_PRIORITY	128	/* Envoy's own bound on priorities */
 #define MESH_MAX_LOCALITY_FAILOVER	64	/* locality_lb.failover entries */
+#define MESH_MAX_OUTLIER_CONSECUTIVE	65535	/* kmesh_outlier_config thresholds are 16 bits */
+#define MESH_MAX_OUTLIER_MS		3600000	/* interval and ejection times: an hour */
 
 /* ---- routes ---- */
 #define MESH_MAX_ROUTES			MESH_MAX_SERVICES	/* one entry per service */
