@@ -22,6 +22,8 @@
 #define MESH_MAX_CLUSTER_ENDPOINTS	KMESH_L4_MAX_CLUSTER_ENDPOINTS
 #define MESH_MAX_ENDPOINT_WEIGHT	KMESH_L4_MAX_WEIGHT
 #define MESH_MAX_CONNECT_TIMEOUT_MS	60000	/* kmesh_cluster.connect_timeout_ms is 16 bits */
+#define MESH_MAX_RATE_PER_SECOND	1000000	/* requests_per_second, connections_per_second */
+#define MESH_MAX_RATE_BURST		KMESH_RL_MAX_BURST
 
 /* ---- routes ---- */
 #define MESH_MAX_ROUTES			MESH_MAX_SERVICES	/* one entry per service */
