@@ -193,7 +193,7 @@ struct l7_svc {
 	bool http;
 	const struct kmesh_l7_policy *pol;
 	void *cidrs;
-	struct kmesh_ratelimit rate_limit;	/* the port's request limit */
+	const struct kmesh_ratelimit *rate_limit;	/* the port's request limit */
 };
 
 static __always_inline void l7_svc_get(const struct kmesh_sk_state *s4,
@@ -219,7 +219,7 @@ static __always_inline void l7_svc_get(const struct kmesh_sk_state *s4,
 	out->route_table_id = svc->route_table_id;
 	out->http = svc->flags & KMESH_SVC_F_HTTP;
 	out->parse_opts = kmesh_l7_parse_opts(svc->flags);
-	out->rate_limit = svc->rate_limit;
+	out->rate_limit = &svc->rate_limit;
 	/* the policy of the slot cfg was taken from */
 	gen = bpf_map_lookup_elem(&kmesh_generation, &zero);
 	if (!gen)
@@ -599,26 +599,30 @@ static __always_inline void l7_other_cluster(__u32 service_id, __u32 pol_flags,
 }
 
 /*
- * A request policy let through takes a token of the port's request
- * limit, or is refused with 429 and a retry-after. Per source, the client
- * is the connection's own address.
+ * A request policy let through (sc->d) takes a token of the port's
+ * request limit @rl, or is refused with 429 and a retry-after. Per
+ * source, the client is the connection's own address. Global: its
+ * stack is its own frame, off the request path's deepest call chain,
+ * which is at the verifier's 512 bytes.
  */
-static __always_inline void l7_rate_limit(const struct l7_svc *svc,
-					  const struct kmesh_l7_sk *st,
-					  struct l7_decision *d)
+__noinline int kmesh_l7_rate_limit(struct l7_scratch *sc,
+				   const struct kmesh_ratelimit *rl,
+				   __u32 service_id, const struct kmesh_l7_sk *st)
 {
 	struct kmesh_rl_key key = {};
 	__u64 wait;
 
+	if (!sc || !rl || !st)
+		return 0;
 	kmesh_addr_copy(key.src, st->key.local);
-	wait = kmesh_rl_take(&svc->rate_limit, svc->service_id,
-			     KMESH_RL_REQUESTS, &key);
+	wait = kmesh_rl_take(rl, service_id, KMESH_RL_REQUESTS, &key);
 	if (!wait)
-		return;
-	d->reason = KMESH_L7_R_RATE_LIMITED;
-	d->status = 429;
-	d->pol_reply = 0;
-	d->retry_after = (__u32)((wait + 999999999ULL) / 1000000000ULL);
+		return 0;
+	sc->d.reason = KMESH_L7_R_RATE_LIMITED;
+	sc->d.status = 429;
+	sc->d.pol_reply = 0;
+	sc->d.retry_after = (__u32)((wait + 999999999ULL) / 1000000000ULL);
+	return 1;
 }
 
 /* Record an allowed request: counters, and its pending entry or log. */
@@ -821,8 +825,8 @@ static __always_inline int l7_request(struct sk_msg_md *msg, bool kfunc,
 						 svc.pol->flags, sc, d);
 		}
 	}
-	if (!d->reason && svc.rate_limit.interval_ns)
-		l7_rate_limit(&svc, st, d);
+	if (!d->reason && svc.rate_limit && svc.rate_limit->interval_ns)
+		kmesh_l7_rate_limit(sc, svc.rate_limit, svc.service_id, st);
 	/* the body: Content-Length counted, chunked scanned */
 	n = head_len;
 	cl = sc->req.content_length;
