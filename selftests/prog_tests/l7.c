@@ -59,6 +59,7 @@
 #define FILES		"10.96.1.16"	/* path_normalization: escaped_slashes_literal */
 #define METERED		"10.96.1.17"	/* rate_limit: one bucket */
 #define METERED_SRC	"10.96.1.18"	/* rate_limit: per source */
+#define METERED_RT	"10.96.1.19"	/* rate_limit + routes (kfunc: deferred connect) */
 #define LOCAL_PORT	18101
 /* the files service's own endpoint: a workload no refusing service shares */
 #define FILES_PORT	18105
@@ -1325,6 +1326,7 @@ static void test_no_internal_drops(void)
 #define RL_BURST	3
 static const char *mesh_metered(void)
 {
+	static const char head[] = MESH_HEAD;
 	static char buf[16384];
 
 	snprintf(buf, sizeof(buf),
@@ -1339,7 +1341,18 @@ static const char *mesh_metered(void)
 		 "    ports: [{port: 80, protocol: http}]\n"
 		 "    cluster: local\n"
 		 "    rate_limit: {requests_per_second: 1, burst: 2, per_source: true}\n"
-		 "%s", RL_RATE, RL_BURST, mesh + strlen("services:\n"));
+		 "  - name: metered-routed\n"
+		 "    addresses: [" METERED_RT "]\n"
+		 "    ports: [{port: 80, protocol: http}]\n"
+		 "    cluster: local\n"
+		 "    rate_limit: {requests_per_second: 1, burst: 1}\n"
+		 "%s" MESH_ROUTES
+		 "  - service: metered-routed\n"
+		 "    http:\n"
+		 "      - name: all\n"
+		 "        route: [{cluster: local}]\n"
+		 MESH_AUTHZ,
+		 RL_RATE, RL_BURST, head + strlen("services:\n"));
 	return buf;
 }
 
@@ -1383,6 +1396,7 @@ static void test_rate_limit(void)
 	long long passed, limited_ctr;
 	int ok, limited, other, most, i;
 	double elapsed;
+	struct resp r;
 
 	tap_begin("l7: rate_limit: requests over the bucket get 429 + retry-after, counted; others unaffected; per source");
 	l7_base();
@@ -1442,6 +1456,16 @@ static void test_rate_limit(void)
 	EXPECT(limited > 0);
 	EXPECT_EQ(request(METERED_SRC, 80, "127.0.0.6", REQ("GET", "/src6-a", "metered", ""), NULL), 200);
 	EXPECT_EQ(request(METERED_SRC, 80, "127.0.0.6", REQ("GET", "/src6-b", "metered", ""), NULL), 200);
+	/*
+	 * A service with routes: in kfunc mode its connections are routed
+	 * by their first request (deferred connect); that request is
+	 * limited all the same, and answered 429 by the same path.
+	 */
+	EXPECT_EQ(request(METERED_RT, 80, NULL, REQ("GET", "/rt-1", "metered", ""), NULL), 200);
+	EXPECT_EQ(request(METERED_RT, 80, NULL, REQ("GET", "/rt-2", "metered", ""), &r), 429);
+	EXPECT(r.retry_after >= 1);
+	EXPECT(!seen_path("/rt-2"));
+	EXPECT_EQ(stat_get("rate_limit service metered-routed requests:", "limited"), 1);
 	/* a tcp-port limit has nothing to do with it: no connections line */
 	EXPECT_EQ(stat_get("rate_limit service metered connections:", "passed"), 0);
 	EXPECT_EQ(apply(mesh), 0);
