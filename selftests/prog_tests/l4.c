@@ -732,6 +732,12 @@ static void test_rate_limit(void)
 		tap_end();
 		return;
 	}
+	EXPECT_EQ(ctl(buf, sizeof(buf), "dump"), 0);
+	EXPECT(strstr(buf, "service metered (id ") &&
+	       strstr(buf, METERED_VIP ":80/tcp -> cluster local (id ") &&
+	       strstr(buf, ") rate_limit connections: 1 per 500000000 ns, burst 3, per source\n"));
+	if (tap_failed_now())
+		tap_diag("dump said: %s", buf);
 	/*
 	 * A full bucket of 3, then 2 a second: at most 3 + floor(2 * t)
 	 * connects conform over t seconds (+1: our clock and the program's

@@ -268,12 +268,20 @@ int cmd_dump(int argc, char **argv)
 		const struct l4_vip *v = &g.vips[i];
 
 		mesh_addr_format(v->key.addr, v->key.port, true, a, sizeof(a));
-		printf("service %s (id %u) %s/%s -> cluster %s (id %u)\n",
+		printf("service %s (id %u) %s/%s -> cluster %s (id %u)",
 		       name_or(&g, KMESH_L4_KIND_SERVICE, v->val.service_id),
 		       v->val.service_id, a,
 		       v->val.flags & KMESH_SVC_F_HTTP ? "http" : "tcp",
 		       name_or(&g, KMESH_L4_KIND_CLUSTER, v->val.cluster_id),
 		       v->val.cluster_id);
+		if (v->val.rate_limit.interval_ns)
+			printf(" rate_limit %s: 1 per %llu ns, burst %u%s",
+			       v->val.flags & KMESH_SVC_F_HTTP ? "requests" : "connections",
+			       (unsigned long long)v->val.rate_limit.interval_ns,
+			       v->val.rate_limit.burst,
+			       v->val.rate_limit.flags & KMESH_RL_F_PER_SOURCE ?
+			       ", per source" : "");
+		printf("\n");
 	}
 	for (i = 0; i < g.nr_clusters; i++) {
 		const struct kmesh_cluster *c = &g.clusters[i];
