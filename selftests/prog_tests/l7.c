@@ -1397,6 +1397,7 @@ static void test_rate_limit(void)
 	int ok, limited, other, most, i;
 	double elapsed;
 	struct resp r;
+	int fd;
 
 	tap_begin("l7: rate_limit: requests over the bucket get 429 + retry-after, counted; others unaffected; per source");
 	l7_base();
@@ -1456,6 +1457,37 @@ static void test_rate_limit(void)
 	EXPECT(limited > 0);
 	EXPECT_EQ(request(METERED_SRC, 80, "127.0.0.6", REQ("GET", "/src6-a", "metered", ""), NULL), 200);
 	EXPECT_EQ(request(METERED_SRC, 80, "127.0.0.6", REQ("GET", "/src6-b", "metered", ""), NULL), 200);
+	/*
+	 * Keep-alive, from a third source: two requests pass on one
+	 * connection (burst 2); the third, over the limit, cannot be
+	 * answered in order after them: its write fails with EACCES, as a
+	 * denied request's does there. A fresh connection's first request
+	 * is answered 429, and the connection stays usable: the next
+	 * request on it is checked again (429 while the bucket is empty).
+	 */
+	fd = dial(METERED_SRC, 80, "127.0.0.7");
+	if (EXPECT(fd >= 0)) {
+		EXPECT(SEND(fd, REQ("GET", "/ka-1", "metered", "")) > 0);
+		EXPECT_EQ(read_resp(fd, &r), 0);
+		EXPECT_EQ(r.status, 200);
+		EXPECT(SEND(fd, REQ("GET", "/ka-2", "metered", "")) > 0);
+		EXPECT_EQ(read_resp(fd, &r), 0);
+		EXPECT_EQ(r.status, 200);
+		EXPECT_EQ(SEND(fd, REQ("GET", "/ka-3", "metered", "")), -EACCES);
+		close(fd);
+	}
+	EXPECT(!seen_path("/ka-3"));
+	fd = dial(METERED_SRC, 80, "127.0.0.7");
+	if (EXPECT(fd >= 0)) {
+		EXPECT(SEND(fd, REQ("GET", "/ka-4", "metered", "")) > 0);
+		EXPECT_EQ(read_resp(fd, &r), 0);
+		EXPECT_EQ(r.status, 429);
+		EXPECT(!r.close);
+		EXPECT(SEND(fd, REQ("GET", "/ka-5", "metered", "")) > 0);
+		EXPECT_EQ(read_resp(fd, &r), 0);
+		EXPECT_EQ(r.status, 429);
+		close(fd);
+	}
 	/*
 	 * A service with routes: in kfunc mode its connections are routed
 	 * by their first request (deferred connect); that request is
