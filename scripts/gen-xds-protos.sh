@@ -20,7 +20,8 @@ XDS_NPM_PACKAGE=@grpc/grpc-js-xds
 XDS_NPM_VERSION=1.14.1
 
 # What the agent decodes: ADS, the four resource types, the filters it
-# translates (HCM, router, http and network RBAC, tcp_proxy).
+# translates (HCM, router, http and network RBAC, local rate limit,
+# tcp_proxy).
 ROOTS=(
 	envoy/service/discovery/v3/ads.proto
 	envoy/config/listener/v3/listener.proto
@@ -30,6 +31,7 @@ ROOTS=(
 	envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto
 	envoy/extensions/filters/http/router/v3/router.proto
 	envoy/extensions/filters/http/rbac/v3/rbac.proto
+	envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto
 	envoy/extensions/filters/network/rbac/v3/rbac.proto
 	envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto
 )

@@ -30,10 +30,14 @@
  *     kmesh_l4_generation.maps_abi.
  *  3: kmesh_cluster.connect_timeout_ms (was reserved), read by the connect
  *     programs.
- *  4: passive outlier detection: kmesh_cluster.outlier, the kmesh_outlier
+ *  4: passive outlier detection (kmesh_cluster.outlier, the kmesh_outlier
  *     map, kmesh_cluster_state.ejected, .recount_ns and
- *     .recount_generation, three counters at
- *     the end of kmesh_l4_stats, KMESH_LOG_F_EJECTED.
+ *     .recount_generation, three counters at the end of kmesh_l4_stats,
+ *     KMESH_LOG_F_EJECTED); rate limits (kmesh_service.rate_limit,
+ *     kmesh_l4_stats.refused_rate_limited, the rate-limit bucket and
+ *     counter maps, KMESH_L7_R_RATE_LIMITED, struct
+ *     l7_decision.retry_after (scratch)); connect failover
+ *     (KMESH_SK_F_CONNECT_FAILED, kmesh_l4_stats.failovers).
  */
 #define KMESH_MAPS_ABI_VERSION	4
 
@@ -105,11 +109,68 @@ struct kmesh_service_key {
 	__u8 pad;
 };
 
+/*
+ * Local rate limit of one service port: a token bucket of @burst tokens
+ * refilled with one token every @interval_ns. On a tcp port a token is a
+ * connect, on an http port a request. Kept as GCRA (the "virtual
+ * scheduling" form of a token bucket): one timestamp per bucket, the
+ * theoretical arrival time (TAT) of the next conforming event, moved by
+ * compare-and-swap; no lock, no per-refill work. A bucket is shared by
+ * every address and port of the service of the same kind (tcp, http),
+ * or one per client address with KMESH_RL_F_PER_SOURCE.
+ */
+#define KMESH_RL_F_PER_SOURCE	(1U << 0)	/* one bucket per source address */
+#define KMESH_RL_MAX_INTERVAL_NS	(3600ULL * 1000000000ULL)	/* 1 token/hour */
+#define KMESH_RL_MAX_BURST	65535	/* interval * burst stays far below 2^64 */
+#define KMESH_RL_MAX_BUCKETS	65536	/* LRU: per-source buckets evict the idlest */
+
+struct kmesh_ratelimit {
+	__u64 interval_ns;	/* ns per token, 1 .. KMESH_RL_MAX_INTERVAL_NS; 0: no limit */
+	__u32 burst;		/* bucket size, 1 .. KMESH_RL_MAX_BURST */
+	__u32 flags;		/* KMESH_RL_F_* */
+};
+
 struct kmesh_service {
 	__u32 service_id;	/* stable across generations (counters) */
 	__u32 cluster_id;	/* stable; L7 routes name clusters by id too */
 	__u32 flags;		/* KMESH_SVC_F_* */
 	__u32 route_table_id;	/* L7 route table, 0: none (reserved for L7) */
+	/* tcp port: connects per interval; http port: requests */
+	struct kmesh_ratelimit rate_limit;
+};
+
+/* What a bucket counts (kmesh_rl_key.kind, kmesh_rl_stats_key.kind). */
+enum kmesh_rl_kind {
+	KMESH_RL_CONNECTIONS	= 1,	/* connects to a tcp port */
+	KMESH_RL_REQUESTS	= 2,	/* requests to an http port */
+};
+
+/*
+ * Buckets (LRU hash, outside generations: a reapply keeps them). With
+ * KMESH_RL_F_PER_SOURCE the client is its address; a connect has one
+ * only when its socket was bound (the kernel picks it after the connect
+ * hook), else its network namespace stands for it (a pod's own).
+ */
+struct kmesh_rl_key {
+	__u32 service_id;
+	__u32 kind;		/* enum kmesh_rl_kind */
+	__u32 src[4];		/* per source: the client's address, else zeros */
+	__u64 netns;		/* per source, unbound connect: its netns cookie */
+};
+
+struct kmesh_rl_bucket {
+	__u64 tat_ns;		/* CLOCK_MONOTONIC; the bucket is full when <= now */
+};
+
+/* Counters per limit (per-CPU hash; userspace sums the CPUs). */
+struct kmesh_rl_stats_key {
+	__u32 service_id;
+	__u32 kind;		/* enum kmesh_rl_kind */
+};
+
+struct kmesh_rl_stats {
+	__u64 passed;		/* took a token */
+	__u64 limited;		/* found the bucket empty: refused or 429 */
 };
 
 /*
@@ -214,6 +275,7 @@ struct kmesh_l4_stats {
 	__u64 connects;		/* connects sent to an endpoint */
 	__u64 refused_overflow;	/* refused: cluster at max_connections */
 	__u64 refused_no_endpoint; /* refused: no healthy endpoint */
+	__u64 refused_rate_limited; /* refused: the tcp port's connect bucket was empty */
 	__u64 connect_failed;	/* sent to an endpoint, never established */
 	__u64 closed;		/* established connections closed */
 	__u64 redirected;	/* of those, carried socket to socket */
@@ -225,6 +287,7 @@ struct kmesh_l4_stats {
 	__u64 ejections;	/* endpoints ejected */
 	__u64 ejections_overflow; /* not ejected: max_ejection_percent reached */
 	__u64 returns;		/* ejected endpoints back in service */
+	__u64 failovers;	/* connects of a socket whose last connect failed */
 };
 
 /* Node-wide counters (per-CPU array indexed by this enum). */
@@ -527,6 +590,7 @@ enum kmesh_l7_reason {
 	KMESH_L7_R_CLOSED	= 10,	/* sending after a refusal */
 	KMESH_L7_R_OTHER_CLUSTER = 11,	/* kept-alive connection, route elsewhere (421) */
 	KMESH_L7_R_NO_ENDPOINT	= 12,	/* deferred connect: no endpoint to take it (503) */
+	KMESH_L7_R_RATE_LIMITED	= 13,	/* the service's request bucket was empty (429) */
 	KMESH_L7_R_MAX,
 };
 
@@ -720,8 +784,14 @@ struct kmesh_inbound_stats {
 _Static_assert(sizeof(struct kmesh_outlier_config) == 24, "outlier config ABI");
 _Static_assert(sizeof(struct kmesh_outlier_state) == 32, "outlier state ABI");
 _Static_assert(sizeof(struct kmesh_cluster_state) == 40, "cluster state ABI");
-_Static_assert(sizeof(struct kmesh_l4_stats) == 13 * 8, "l4 stats ABI");
+_Static_assert(sizeof(struct kmesh_l4_stats) == 15 * 8, "l4 stats ABI");
 _Static_assert(__builtin_offsetof(struct kmesh_cluster, cum_weight) == 44, "cluster ABI");
+_Static_assert(sizeof(struct kmesh_ratelimit) == 16, "rate limit ABI");
+_Static_assert(sizeof(struct kmesh_service) == 32, "service ABI");
+_Static_assert(sizeof(struct kmesh_rl_key) == 32, "rate-limit bucket key ABI");
+_Static_assert(sizeof(struct kmesh_rl_bucket) == 8, "rate-limit bucket ABI");
+_Static_assert(sizeof(struct kmesh_rl_stats_key) == 8, "rate-limit counter key ABI");
+_Static_assert(sizeof(struct kmesh_rl_stats) == 16, "rate-limit counter ABI");
 _Static_assert(sizeof(struct kmesh_inbound_key) == 20, "inbound key ABI");
 _Static_assert(sizeof(struct kmesh_inbound_workload) == 32, "inbound workload ABI");
 _Static_assert(sizeof(struct kmesh_inbound_client) == 8, "inbound client ABI");

@@ -9,6 +9,7 @@
 #define KMESH_L4_CONNECT_H
 
 #include "l4_outlier.h"
+#include "ratelimit.h"
 
 /*
  * Fail the connect with ECONNREFUSED, what a client gets from a host with
@@ -52,6 +53,7 @@ static __always_inline bool kmesh_cluster_acquire(const struct kmesh_cluster *c)
 }
 
 /* What the hook knows about the connect being made. */
+
 struct kmesh_dial {
 	__u32 dst[4];		/* dialed address */
 	__u32 src[4];		/* bound source address, or zeros */
@@ -108,6 +110,28 @@ static __always_inline void kmesh_arm_connect_timeout(struct bpf_sock_addr *ctx,
 	if (!bpf_setsockopt(ctx, KMESH_SOL_TCP, KMESH_TCP_USER_TIMEOUT, &ms,
 			    sizeof(ms)))
 		s->flags |= KMESH_SK_F_CONNECT_TIMEOUT;
+}
+
+/*
+ * A connect to a tcp port takes a token of the port's connection-rate
+ * limit. Per source, the client is its bound address, or its netns
+ * when it has none yet (see struct kmesh_rl_key).
+ */
+static __always_inline bool kmesh_connect_rate_ok(struct bpf_sock_addr *ctx,
+						  const struct kmesh_dial *d,
+						  const struct kmesh_service *svc)
+{
+	struct kmesh_rl_key key = {};
+
+	if (!svc->rate_limit.interval_ns)
+		return true;
+	if (d->src[0] | d->src[1] | d->src[3] ||
+	    (d->src[2] && d->src[2] != bpf_htonl(0xffff)))
+		kmesh_addr_copy(key.src, d->src);
+	else
+		key.netns = bpf_get_netns_cookie(ctx);
+	return !kmesh_rl_take(&svc->rate_limit, svc->service_id,
+			      KMESH_RL_CONNECTIONS, &key);
 }
 
 /*
@@ -189,11 +213,18 @@ static __always_inline int kmesh_l4_connect_to(struct bpf_sock_addr *ctx,
 	struct kmesh_cluster *c;
 	struct kmesh_sk_state *s;
 	__u32 flags_port;
+	bool retry;
 	int idx;
 
 	c = bpf_map_lookup_elem(cfg->clusters, &cluster_id);
 	if (!c)
 		return 1;	/* userspace never writes such a generation */
+	if (!(svc->flags & KMESH_SVC_F_HTTP) &&
+	    !kmesh_connect_rate_ok(ctx, d, svc)) {
+		kmesh_counters_get(&cnt, svc->service_id, c->cluster_id, 0);
+		KMESH_COUNT(&cnt, refused_rate_limited, 1);
+		return kmesh_refuse();
+	}
 
 	flags_port = c->flags & KMESH_CLUSTER_F_HASH_SRC_PORT ? d->src_port : 0;
 	idx = kmesh_outlier_pick(cfg, c, kmesh_src_hash(d->src, flags_port));
@@ -205,8 +236,9 @@ static __always_inline int kmesh_l4_connect_to(struct bpf_sock_addr *ctx,
 	 * in the cluster instead (any policy: a hash would pick it again).
 	 */
 	s = bpf_sk_storage_get(&kmesh_sk_state, ctx->sk, 0, 0);
-	if (ep && s && (s->flags & KMESH_SK_F_CONNECT_FAILED) &&
-	    s->cluster_id == c->cluster_id && s->endpoint_id == ep->endpoint_id &&
+	retry = s && (s->flags & KMESH_SK_F_CONNECT_FAILED);
+	if (ep && retry && s->cluster_id == c->cluster_id &&
+	    s->endpoint_id == ep->endpoint_id &&
 	    c->nr_healthy > 1 && c->nr_healthy <= KMESH_L4_MAX_CLUSTER_ENDPOINTS) {
 		ek.index = ((__u32)idx + 1) % c->nr_healthy;
 		ep = bpf_map_lookup_elem(cfg->endpoints, &ek);
@@ -243,6 +275,8 @@ static __always_inline int kmesh_l4_connect_to(struct bpf_sock_addr *ctx,
 	}
 	kmesh_counters_get(&cnt, svc->service_id, c->cluster_id, ep->endpoint_id);
 	KMESH_COUNT(&cnt, connects, 1);
+	if (retry)
+		KMESH_COUNT(&cnt, failovers, 1);
 
 	*ep_out = *ep;
 	if (!ep_out->port)

@@ -149,6 +149,24 @@ struct kmesh_l4_global_map {
 };
 KMESH_MAP(kmesh_l4_global_map, kmesh_l4_global);
 
+/* Rate-limit buckets and their counters (ratelimit.h). */
+struct kmesh_rl_buckets_map {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KMESH_RL_MAX_BUCKETS);
+	__type(key, struct kmesh_rl_key);
+	__type(value, struct kmesh_rl_bucket);
+};
+KMESH_MAP(kmesh_rl_buckets_map, kmesh_rl_buckets);
+
+struct kmesh_rl_stats_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, KMESH_L4_MAX_SERVICES * 2);	/* two kinds */
+	__type(key, struct kmesh_rl_stats_key);
+	__type(value, struct kmesh_rl_stats);
+};
+KMESH_MAP(kmesh_rl_stats_map, kmesh_rl_stats);
+
 /* Userspace only: stable ids by identity (see kmesh_maps.h). */
 struct kmesh_l4_ids_map {
 	__uint(type, BPF_MAP_TYPE_HASH);

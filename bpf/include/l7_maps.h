@@ -253,6 +253,7 @@ struct l7_decision {
 	__u16 resp_len;
 	__u8 pol_reply;
 	__u8 pad;
+	__u32 retry_after;	/* 429: seconds until the bucket has a token */
 };
 
 struct l7_scratch {

@@ -52,16 +52,21 @@ struct l7_builtin {
 	char text[124];
 };
 
-enum { L7_B400 = 0, L7_B404 = 1, L7_B431 = 2, L7_B421 = 3 };
+enum { L7_B400 = 0, L7_B404 = 1, L7_B431 = 2, L7_B421 = 3, L7_B429 = 4 };
 
-static const struct l7_builtin l7_builtins[4] = {
+static const struct l7_builtin l7_builtins[5] = {
 	[L7_B400] = L7_BUILTIN(400),
 	[L7_B404] = L7_BUILTIN(404),
 	[L7_B431] = L7_BUILTIN(431),
 	[L7_B421] = L7_BUILTIN(421),
+	[L7_B429] = L7_BUILTIN(429),
 };
 
 static const struct { char s[32]; } l7_conn_close = { L7_CONN_CLOSE };
+
+#define L7_RETRY_AFTER_LEN	(sizeof(KMESH_REPLY_RETRY_AFTER) - 1)
+#define L7_RETRY_AFTER_MAX	(L7_RETRY_AFTER_LEN + 10 + 2)	/* 10 digits, CRLF */
+static const struct { char s[16]; } l7_retry_after = { KMESH_REPLY_RETRY_AFTER };
 
 /* ---- small helpers ---- */
 
@@ -188,6 +193,7 @@ struct l7_svc {
 	bool http;
 	const struct kmesh_l7_policy *pol;
 	void *cidrs;
+	const struct kmesh_ratelimit *rate_limit;	/* the port's request limit */
 };
 
 static __always_inline void l7_svc_get(const struct kmesh_sk_state *s4,
@@ -213,6 +219,7 @@ static __always_inline void l7_svc_get(const struct kmesh_sk_state *s4,
 	out->route_table_id = svc->route_table_id;
 	out->http = svc->flags & KMESH_SVC_F_HTTP;
 	out->parse_opts = kmesh_l7_parse_opts(svc->flags);
+	out->rate_limit = &svc->rate_limit;
 	/* the policy of the slot cfg was taken from */
 	gen = bpf_map_lookup_elem(&kmesh_generation, &zero);
 	if (!gen)
@@ -304,6 +311,32 @@ static long l7_copy_pol(__u32 i, struct l7_copy_ctx *ctx)
 }
 
 /*
+ * "retry-after: <secs>\r\n" at @at in the scratch (secs at least 1);
+ * its length.
+ */
+static __always_inline __u32 l7_put_retry_after(struct l7_scratch *sc,
+						__u32 at, __u32 secs)
+{
+	__u32 i, n = L7_RETRY_AFTER_LEN, div = 1;
+
+	for (i = 0; i < L7_RETRY_AFTER_LEN; i++)
+		sc->buf[(at + i) & L7_BUF_MASK] = l7_retry_after.s[i];
+	if (!secs)
+		secs = 1;
+	for (i = 0; i < 9 && secs / div >= 10; i++)
+		div *= 10;
+	for (i = 0; i < 10; i++) {
+		sc->buf[(at + n++) & L7_BUF_MASK] = '0' + secs / div % 10;
+		if (div == 1)
+			break;
+		div /= 10;
+	}
+	sc->buf[(at + n++) & L7_BUF_MASK] = '\r';
+	sc->buf[(at + n++) & L7_BUF_MASK] = '\n';
+	return n;
+}
+
+/*
  * Build the reply for @d at L7_RESP_OFF: its head, "connection: close"
  * when @close, then the rest. Returns its length, 0 if there is none.
  */
@@ -339,7 +372,9 @@ static __always_inline __u32 l7_build_reply(struct l7_scratch *sc,
 		const struct l7_builtin *b;
 		__u32 which = d->status == 404 ? L7_B404 :
 			      d->status == 431 ? L7_B431 :
-			      d->status == 421 ? L7_B421 : L7_B400;
+			      d->status == 421 ? L7_B421 :
+			      d->status == 429 ? L7_B429 : L7_B400;
+		__u32 extra = 0;
 
 		b = &l7_builtins[which];
 		head = b->head;
@@ -353,6 +388,10 @@ static __always_inline __u32 l7_build_reply(struct l7_scratch *sc,
 			sc->buf[(at + i) & L7_BUF_MASK] = b->text[i];
 		}
 		at += head;
+		if (which == L7_B429) {
+			extra = l7_put_retry_after(sc, at, d->retry_after);
+			at += extra;
+		}
 		if (close) {
 			for (i = 0; i < L7_CONN_CLOSE_LEN; i++)
 				sc->buf[(at + i) & L7_BUF_MASK] = l7_conn_close.s[i];
@@ -363,7 +402,7 @@ static __always_inline __u32 l7_build_reply(struct l7_scratch *sc,
 				break;
 			sc->buf[(at + i) & L7_BUF_MASK] = b->text[(head + i) & 127];
 		}
-		return len + (close ? L7_CONN_CLOSE_LEN : 0);
+		return len + extra + (close ? L7_CONN_CLOSE_LEN : 0);
 	}
 }
 
@@ -557,6 +596,33 @@ static __always_inline void l7_other_cluster(__u32 service_id, __u32 pol_flags,
 		d->reason = KMESH_L7_R_OTHER_CLUSTER;
 		d->status = 421;
 	}
+}
+
+/*
+ * A request policy let through (sc->d) takes a token of the port's
+ * request limit @rl, or is refused with 429 and a retry-after. Per
+ * source, the client is the connection's own address. Global: its
+ * stack is its own frame, off the request path's deepest call chain,
+ * which is at the verifier's 512 bytes.
+ */
+__noinline int kmesh_l7_rate_limit(struct l7_scratch *sc,
+				   const struct kmesh_ratelimit *rl,
+				   __u32 service_id, const struct kmesh_l7_sk *st)
+{
+	struct kmesh_rl_key key = {};
+	__u64 wait;
+
+	if (!sc || !rl || !st)
+		return 0;
+	kmesh_addr_copy(key.src, st->key.local);
+	wait = kmesh_rl_take(rl, service_id, KMESH_RL_REQUESTS, &key);
+	if (!wait)
+		return 0;
+	sc->d.reason = KMESH_L7_R_RATE_LIMITED;
+	sc->d.status = 429;
+	sc->d.pol_reply = 0;
+	sc->d.retry_after = (__u32)((wait + 999999999ULL) / 1000000000ULL);
+	return 1;
 }
 
 /* Record an allowed request: counters, and its pending entry or log. */
@@ -759,6 +825,8 @@ static __always_inline int l7_request(struct sk_msg_md *msg, bool kfunc,
 						 svc.pol->flags, sc, d);
 		}
 	}
+	if (!d->reason && svc.rate_limit && svc.rate_limit->interval_ns)
+		kmesh_l7_rate_limit(sc, svc.rate_limit, svc.service_id, st);
 	/* the body: Content-Length counted, chunked scanned */
 	n = head_len;
 	cl = sc->req.content_length;

@@ -464,10 +464,15 @@ static inline const char *kmesh_http_phrase(unsigned int status)
 #define KMESH_REPLY_421_BODY	"misdirected\n"
 #define KMESH_REPLY_431_HEAD	KMESH_REPLY_HEAD__(431, 15)
 #define KMESH_REPLY_431_BODY	"head too large\n"
+/* A rate-limited request: the sk_msg program adds "retry-after: N". */
+#define KMESH_REPLY_429_HEAD	KMESH_REPLY_HEAD__(429, 18)
+#define KMESH_REPLY_429_BODY	"too many requests\n"
+#define KMESH_REPLY_RETRY_AFTER	"retry-after: "
 
 _Static_assert(sizeof(KMESH_REPLY_400_BODY) - 1 == 12, "400 content-length");
 _Static_assert(sizeof(KMESH_REPLY_404_BODY) - 1 == 9, "404 content-length");
 _Static_assert(sizeof(KMESH_REPLY_421_BODY) - 1 == 12, "421 content-length");
 _Static_assert(sizeof(KMESH_REPLY_431_BODY) - 1 == 15, "431 content-length");
+_Static_assert(sizeof(KMESH_REPLY_429_BODY) - 1 == 18, "429 content-length");
 
 #endif /* KMESH_HTTP_RULES_H */

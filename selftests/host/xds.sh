@@ -464,6 +464,25 @@ check "xds: ...the TCP service too (its listener filters had no effect)" \
 check "xds: ...and the DENY policy among those filters still holds" \
 	status_of http://10.96.0.10/admin/users 403
 
+# ---- a local rate limit (an EnvoyFilter's envoy.filters.http.local_ratelimit) ----
+scenario local-ratelimit
+check "xds: a local_ratelimit filter (token bucket, 100% enabled and enforced) is applied, no NACK" \
+	wait_for 10 grep -q "version local-ratelimit-[0-9]*: applied as generation" "$t/agent.log"
+rate_limited() {	# max_tokens 2, one token per 10 s: 200, 200, then 429
+	local a b c
+	a=$(get -o /dev/null -w '%{http_code}' http://10.96.0.30:8000/rl-1)
+	b=$(get -o /dev/null -w '%{http_code}' http://10.96.0.30:8000/rl-2)
+	c=$(get -D - -o /dev/null http://10.96.0.30:8000/rl-3 | tr -d '\r')
+	[ "$a $b" = "200 200" ] && printf '%s\n' "$c" | grep -q '^HTTP/1.1 429 Too Many Requests$' &&
+		printf '%s\n' "$c" | grep -Eq '^retry-after: ([1-9]|10)$' ||
+		{ echo "got $a $b, then: $c"; return 1; }
+}
+check "xds: ...its bucket (max_tokens 2, 1 per 10 s): the third request is answered 429 with a retry-after" \
+	rate_limited
+check "xds: ...counted per service: kmeshctl stats" sh -c '
+	"$1" stats | grep -q "^rate_limit service .* requests: passed 2 limited 1$"' sh "$kmeshctl"
+check "xds: ...other services are not limited" expect_only 127.0.0.14 5 http://10.96.0.10/
+
 # ---- the control plane is not on the data path ----
 { kill -9 "$server_pid"; wait "$server_pid"; } 2>/dev/null
 check "xds: the agent sees the server gone and keeps the last applied config" \

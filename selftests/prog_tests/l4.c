@@ -777,6 +777,91 @@ static void test_circuit_breaker(void)
 	tap_end();
 }
 
+/*
+ * connections_per_second on a tcp port, per source: a client's connects
+ * over its bucket fail with ECONNREFUSED, counted; another client's
+ * bucket is its own; a service without a limit is not touched.
+ */
+#define METERED_VIP	"10.96.0.30"
+static void test_rate_limit(void)
+{
+	static char buf[8192], cfg[8192];
+	int fds[12], ok = 0, refused = 0, other = 0, most, i, fd;
+	double start, elapsed;
+	char tag[16];
+
+	tap_begin("l4: connections_per_second: connects over a client's bucket fail with ECONNREFUSED, counted");
+	if (!base_mesh()) {
+		tap_end();
+		return;
+	}
+	mesh_with(buf, sizeof(buf), LOCAL_CLUSTER("local", "round_robin", ""));
+	snprintf(cfg, sizeof(cfg),
+		 "services:\n"
+		 "  - name: metered\n"
+		 "    addresses: [" METERED_VIP "]\n"
+		 "    ports: [{port: 80}]\n"
+		 "    cluster: local\n"
+		 "    rate_limit: {connections_per_second: 2, burst: 3, per_source: true}\n"
+		 "%s", strstr(buf, "services:\n") + strlen("services:\n"));
+	if (!EXPECT_EQ(apply(cfg), 0)) {
+		tap_end();
+		return;
+	}
+	EXPECT_EQ(ctl(buf, sizeof(buf), "dump"), 0);
+	EXPECT(strstr(buf, "service metered (id ") &&
+	       strstr(buf, METERED_VIP ":80/tcp -> cluster local (id ") &&
+	       strstr(buf, ") rate_limit connections: 1 per 500000000 ns, burst 3, per source\n"));
+	if (tap_failed_now())
+		tap_diag("dump said: %s", buf);
+	/*
+	 * A full bucket of 3, then 2 a second: at most 3 + floor(2 * t)
+	 * connects conform over t seconds (+1: our clock and the program's
+	 * differ by one connect's time at either end), at least the 3 of
+	 * the burst.
+	 */
+	start = now_s();
+	for (i = 0; i < 12; i++) {
+		fds[i] = dial(METERED_VIP, 80, "127.0.0.5");
+		if (fds[i] >= 0)
+			ok++;
+		else if (fds[i] == -ECONNREFUSED)
+			refused++;
+		else
+			other++;
+	}
+	elapsed = now_s() - start;
+	most = 3 + (int)(elapsed * 2);
+	tap_diag("12 connects from 127.0.0.5 in %.3f s: %d connected, %d refused (bound 3..%d)",
+		 elapsed, ok, refused, most + 1);
+	EXPECT_EQ(other, 0);
+	EXPECT(ok >= 3 && ok <= most + 1);
+	EXPECT(refused > 0);
+	EXPECT_EQ(stat_get("service metered ", "refused_rate_limited"), refused);
+	EXPECT_EQ(stat_get("cluster local ", "refused_rate_limited"), refused);
+	EXPECT_EQ(stat_get("rate_limit service metered connections:", "passed"), ok);
+	EXPECT_EQ(stat_get("rate_limit service metered connections:", "limited"), refused);
+	/* another source has a full bucket of its own */
+	for (i = 0; i < 3; i++) {
+		fd = dial(METERED_VIP, 80, "127.0.0.6");
+		EXPECT(fd >= 0);
+		if (fd >= 0)
+			close(fd);
+	}
+	/* a connection that got through works; web has no limit */
+	for (i = 0; i < 12; i++) {
+		if (fds[i] < 0)
+			continue;
+		EXPECT_EQ(read_tag(fds[i], tag, sizeof(tag)), 0);
+		close(fds[i]);
+	}
+	for (i = 0; i < 6; i++)
+		EXPECT_EQ(which(VIP4, VIP_PORT, "127.0.0.5", tag, sizeof(tag)), 0);
+	EXPECT_EQ(stat_get("service web ", "refused_rate_limited"), 0);
+	EXPECT(wait_active("cluster local ", 0));
+	tap_end();
+}
+
 static void test_connect_failed(void)
 {
 	long long failed, overflow;
@@ -1487,6 +1572,7 @@ static const struct subtest subtests[] = {
 	SUBTEST(draining),
 	SUBTEST(locality),
 	SUBTEST(circuit_breaker),
+	SUBTEST(rate_limit),
 	SUBTEST(connect_failed),
 	SUBTEST(outlier_eject),
 	SUBTEST(outlier_max_percent),

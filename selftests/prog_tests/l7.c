@@ -57,6 +57,9 @@
 #define STICKY		"10.96.1.14"	/* routes to two clusters */
 #define LENIENT		"10.96.1.15"	/* authorization, failure_mode_allow */
 #define FILES		"10.96.1.16"	/* path_normalization: escaped_slashes_literal */
+#define METERED		"10.96.1.17"	/* rate_limit: one bucket */
+#define METERED_SRC	"10.96.1.18"	/* rate_limit: per source */
+#define METERED_RT	"10.96.1.19"	/* rate_limit + routes (kfunc: deferred connect) */
 #define LOCAL_PORT	18101
 /* the files service's own endpoint: a workload no refusing service shares */
 #define FILES_PORT	18105
@@ -201,6 +204,7 @@ static long send_str(int fd, const char *s, size_t n)
 struct resp {
 	int status;
 	bool close;
+	long retry_after;	/* -1: no retry-after */
 	char line[128];		/* the status line */
 	char body[2048];
 };
@@ -214,6 +218,7 @@ static int read_resp(int fd, struct resp *r)
 	size_t n = 0;
 
 	memset(r, 0, sizeof(*r));
+	r->retry_after = -1;
 	if (fd_read_line(fd, line, sizeof(line)) ||
 	    sscanf(line, "HTTP/1.1 %d", &r->status) != 1)
 		return -1;
@@ -227,6 +232,8 @@ static int read_resp(int fd, struct resp *r)
 			chunked = true;
 		else if (!strncasecmp(line, "connection:", 11) && strstr(line, "close"))
 			r->close = true;
+		else if (!strncasecmp(line, "retry-after:", 12))
+			r->retry_after = strtol(line + 12, NULL, 10);
 	}
 	if (chunked) {
 		for (;;) {
@@ -1314,6 +1321,189 @@ static void test_no_internal_drops(void)
 	tap_end();
 }
 
+/* The mesh with two rate-limited services before the others. */
+#define RL_RATE		4	/* requests_per_second of metered */
+#define RL_BURST	3
+static const char *mesh_metered(void)
+{
+	static const char head[] = MESH_HEAD;
+	static char buf[16384];
+
+	snprintf(buf, sizeof(buf),
+		 "services:\n"
+		 "  - name: metered\n"
+		 "    addresses: [" METERED "]\n"
+		 "    ports: [{port: 80, protocol: http}]\n"
+		 "    cluster: local\n"
+		 "    rate_limit: {requests_per_second: %d, burst: %d}\n"
+		 "  - name: metered-src\n"
+		 "    addresses: [" METERED_SRC "]\n"
+		 "    ports: [{port: 80, protocol: http}]\n"
+		 "    cluster: local\n"
+		 "    rate_limit: {requests_per_second: 1, burst: 2, per_source: true}\n"
+		 "  - name: metered-routed\n"
+		 "    addresses: [" METERED_RT "]\n"
+		 "    ports: [{port: 80, protocol: http}]\n"
+		 "    cluster: local\n"
+		 "    rate_limit: {requests_per_second: 1, burst: 1}\n"
+		 "%s" MESH_ROUTES
+		 "  - service: metered-routed\n"
+		 "    http:\n"
+		 "      - name: all\n"
+		 "        route: [{cluster: local}]\n"
+		 MESH_AUTHZ,
+		 RL_RATE, RL_BURST, head + strlen("services:\n"));
+	return buf;
+}
+
+/*
+ * Requests as fast as one client sends them, one connection each, for
+ * @secs: how many got 200 and 429 (every 429 with a retry-after of at
+ * least 1), and the time from the first send to the last.
+ */
+static char first_limited[32];	/* burst_of(): the path of its first 429 */
+
+static void burst_of(const char *addr, const char *src, double secs, int *ok,
+		     int *limited, int *other, double *elapsed)
+{
+	double start = now_s(), last = start;
+	char req[128];
+	struct resp r;
+	int i, st;
+
+	*ok = *limited = *other = 0;
+	for (i = 0; now_s() - start < secs; i++) {
+		snprintf(req, sizeof(req), REQ("GET", "/rl/%d", "metered", ""), i);
+		last = now_s();
+		st = request(addr, 80, src, req, &r);
+		if (st == 200) {
+			(*ok)++;
+		} else if (st == 429) {
+			if (!(*limited)++)
+				snprintf(first_limited, sizeof(first_limited), "/rl/%d", i);
+			if (r.retry_after < 1 || !strstr(r.body, "too many requests"))
+				(*other)++;
+		} else {
+			(*other)++;
+		}
+	}
+	*elapsed = last - start;
+}
+
+static void test_rate_limit(void)
+{
+	static char out[262144];
+	long long passed, limited_ctr;
+	int ok, limited, other, most, i;
+	double elapsed;
+	struct resp r;
+	int fd;
+
+	tap_begin("l7: rate_limit: requests over the bucket get 429 + retry-after, counted; others unaffected; per source");
+	l7_base();
+	if (!EXPECT_EQ(apply(mesh_metered()), 0)) {
+		tap_end();
+		return;
+	}
+	/*
+	 * A full bucket of RL_BURST, then RL_RATE tokens a second: of
+	 * requests sent over [t0, t1] (the program's clock), exactly
+	 * RL_BURST + floor((t1 - t0) * RL_RATE) conform, give or take the
+	 * token that refills between the last request and t1, as long as
+	 * requests come faster than tokens (they do: a request takes
+	 * milliseconds). elapsed is our clock from before the first send
+	 * to before the last one: it differs from t1 - t0 by the time one
+	 * request takes to reach the program at either end, at most one
+	 * token either way. Hence ok in [most - 2, most + 1].
+	 */
+	burst_of(METERED, NULL, 2.0, &ok, &limited, &other, &elapsed);
+	most = RL_BURST + (int)(elapsed * RL_RATE);
+	tap_diag("metered: %d requests in %.3f s: %d passed, %d got 429 (expected %d, bound %d..%d)",
+		 ok + limited + other, elapsed, ok, limited, most, most - 2, most + 1);
+	EXPECT_EQ(other, 0);
+	EXPECT(ok <= most + 1);
+	EXPECT(ok >= most - 2);
+	EXPECT(limited > 0);
+	/* the counters agree with what the client saw */
+	passed = stat_get("rate_limit service metered requests:", "passed");
+	limited_ctr = stat_get("rate_limit service metered requests:", "limited");
+	EXPECT_EQ(passed, ok);
+	EXPECT_EQ(limited_ctr, limited);
+	/* a 429 never reaches the server */
+	EXPECT(first_limited[0] && !seen_path(first_limited));
+	/* and is logged as rate_limited (a short log: the burst's is long) */
+	ctl(NULL, 0, "log --wait 0");
+	for (i = 0; i < 2 * (RL_BURST + RL_RATE); i++)
+		if (get(METERED, 80, "/rl/logged", "metered", NULL) == 429)
+			break;
+	EXPECT_EQ(ctl(out, sizeof(out), "log --json --wait 1"), 0);
+	EXPECT(strstr(out, "\"path\":\"/rl/logged\",") &&
+	       strstr(out, "\"status\":429,\"decision\":\"deny\",\"reason\":\"rate_limited\""));
+	if (tap_failed_now())
+		tap_diag("log said: %s", out);
+	/* the other services are not limited */
+	for (i = 0; i < 5; i++)
+		EXPECT_EQ(get(OPEN, 80, "/not-limited", "open", NULL), 200);
+	EXPECT_EQ(ctl(out, sizeof(out), "stats --prometheus"), 0);
+	EXPECT(strstr(out, "# HELP kmesh_rate_limit_limited_total "));
+	EXPECT(strstr(out, "kmesh_rate_limit_passed_total{service=\"metered\",kind=\"requests\"} "));
+
+	/* per source: one client empties its bucket, another still has its own */
+	burst_of(METERED_SRC, "127.0.0.5", 0.5, &ok, &limited, &other, &elapsed);
+	tap_diag("metered-src from 127.0.0.5: %d passed, %d got 429 in %.3f s",
+		 ok, limited, elapsed);
+	EXPECT_EQ(other, 0);
+	EXPECT(ok >= 2 && ok <= 3);	/* burst 2, at most one refill in 0.5 s + one request */
+	EXPECT(limited > 0);
+	EXPECT_EQ(request(METERED_SRC, 80, "127.0.0.6", REQ("GET", "/src6-a", "metered", ""), NULL), 200);
+	EXPECT_EQ(request(METERED_SRC, 80, "127.0.0.6", REQ("GET", "/src6-b", "metered", ""), NULL), 200);
+	/*
+	 * Keep-alive, from a third source: two requests pass on one
+	 * connection (burst 2); the third, over the limit, cannot be
+	 * answered in order after them: its write fails with EACCES, as a
+	 * denied request's does there. A fresh connection's first request
+	 * is answered 429, and the connection stays usable: the next
+	 * request on it is checked again (429 while the bucket is empty).
+	 */
+	fd = dial(METERED_SRC, 80, "127.0.0.7");
+	if (EXPECT(fd >= 0)) {
+		EXPECT(SEND(fd, REQ("GET", "/ka-1", "metered", "")) > 0);
+		EXPECT_EQ(read_resp(fd, &r), 0);
+		EXPECT_EQ(r.status, 200);
+		EXPECT(SEND(fd, REQ("GET", "/ka-2", "metered", "")) > 0);
+		EXPECT_EQ(read_resp(fd, &r), 0);
+		EXPECT_EQ(r.status, 200);
+		EXPECT_EQ(SEND(fd, REQ("GET", "/ka-3", "metered", "")), -EACCES);
+		close(fd);
+	}
+	EXPECT(!seen_path("/ka-3"));
+	fd = dial(METERED_SRC, 80, "127.0.0.7");
+	if (EXPECT(fd >= 0)) {
+		EXPECT(SEND(fd, REQ("GET", "/ka-4", "metered", "")) > 0);
+		EXPECT_EQ(read_resp(fd, &r), 0);
+		EXPECT_EQ(r.status, 429);
+		EXPECT(!r.close);
+		EXPECT(SEND(fd, REQ("GET", "/ka-5", "metered", "")) > 0);
+		EXPECT_EQ(read_resp(fd, &r), 0);
+		EXPECT_EQ(r.status, 429);
+		close(fd);
+	}
+	/*
+	 * A service with routes: in kfunc mode its connections are routed
+	 * by their first request (deferred connect); that request is
+	 * limited all the same, and answered 429 by the same path.
+	 */
+	EXPECT_EQ(request(METERED_RT, 80, NULL, REQ("GET", "/rt-1", "metered", ""), NULL), 200);
+	EXPECT_EQ(request(METERED_RT, 80, NULL, REQ("GET", "/rt-2", "metered", ""), &r), 429);
+	EXPECT(r.retry_after >= 1);
+	EXPECT(!seen_path("/rt-2"));
+	EXPECT_EQ(stat_get("rate_limit service metered-routed requests:", "limited"), 1);
+	/* a tcp-port limit has nothing to do with it: no connections line */
+	EXPECT_EQ(stat_get("rate_limit service metered connections:", "passed"), 0);
+	EXPECT_EQ(apply(mesh), 0);
+	tap_end();
+}
+
 static void test_down(void)
 {
 	char out[1024];
@@ -1357,6 +1547,7 @@ static const struct subtest subtests[] = {
 	SUBTEST(route_change),
 	SUBTEST(failure_mode),
 	SUBTEST(no_internal_drops),
+	SUBTEST(rate_limit),
 	SUBTEST(down),
 };
 

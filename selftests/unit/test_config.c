@@ -194,6 +194,22 @@ static const struct {
 	{ "services:\n  - {name: a, addresses: [10.96.0.1], ports: [{port: 80}], cluster: c}\n"
 	  "clusters:\n  - name: c\n    endpoints: [{address: \"fd00::1\"}]\n",
 	  "t.yaml:2: services[0].addresses[0]: IPv4 address, but cluster 'c' has an IPv6 endpoint (line 5)" },
+	{ "services:\n  - name: s\n    rate_limit: {burst: 5}\n",
+	  "t.yaml:3: services[0].rate_limit: expected requests_per_second (http ports) or connections_per_second (tcp ports)" },
+	{ "services:\n  - name: s\n    rate_limit: {requests_per_second: 0}\n",
+	  "t.yaml:3: services[0].rate_limit.requests_per_second: expected an integer 1..1000000" },
+	{ "services:\n  - name: s\n    rate_limit: {connections_per_second: 1000001}\n",
+	  "t.yaml:3: services[0].rate_limit.connections_per_second: expected an integer 1..1000000" },
+	{ "services:\n  - name: s\n    rate_limit: {requests_per_second: 5, burst: 65536}\n",
+	  "t.yaml:3: services[0].rate_limit.burst: expected an integer 1..65535" },
+	{ "services:\n  - name: s\n    rate_limit: {requests_per_second: 5, per_client: true}\n",
+	  "t.yaml:3: services[0].rate_limit.per_client: unknown field (expected one of: requests_per_second, connections_per_second, burst, per_source)" },
+	{ "services:\n  - name: s\n    addresses: [10.96.0.1]\n    ports: [{port: 80}]\n"
+	  "    cluster: c\n    rate_limit: {requests_per_second: 5}\nclusters: [{name: c}]\n",
+	  "t.yaml:6: services[0].rate_limit.requests_per_second: the service has no http port: requests are counted on http ports only" },
+	{ "services:\n  - name: s\n    addresses: [10.96.0.1]\n    ports: [{port: 80, protocol: http}]\n"
+	  "    cluster: c\n    rate_limit:\n      connections_per_second: 5\nclusters: [{name: c}]\n",
+	  "t.yaml:7: services[0].rate_limit.connections_per_second: the service has no tcp port: connections are counted on tcp ports only" },
 	{ "services:\n  - name: s\n    addresses: [10.96.0.1\n",
 	  "t.yaml:4: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence" },
 	{ "", "t.yaml:1: empty file: expected a mapping with services: and clusters:" },
@@ -372,6 +388,72 @@ static void test_build_locality(void)
 	/* ...but priority 1 still waits: 5 healthy priority-0 endpoints */
 	EXPECT_EQ(g.clusters[0].nr_healthy, 5);
 	EXPECT_EQ(g.clusters[0].total_weight, 1 + 1 + 5 + 1 + 1);
+	l4_gen_free(&g);
+	mesh_config_free(&cfg);
+	tap_end();
+}
+
+static void test_rate_limit(void)
+{
+	static const char text[] =
+		"services:\n"
+		"  - name: web\n"
+		"    addresses: [10.96.0.10]\n"
+		"    ports: [{port: 80, protocol: http}, {port: 81}]\n"
+		"    cluster: c\n"
+		"    rate_limit: {requests_per_second: 3, connections_per_second: 200000, per_source: true}\n"
+		"  - name: db\n"
+		"    addresses: [10.96.0.11]\n"
+		"    ports: [{port: 5432}]\n"
+		"    cluster: c\n"
+		"    rate_limit: {connections_per_second: 10, burst: 2}\n"
+		"  - name: free\n"
+		"    addresses: [10.96.0.12]\n"
+		"    ports: [{port: 80, protocol: http}]\n"
+		"    cluster: c\n"
+		"clusters: [{name: c, endpoints: [{address: 10.0.0.1}]}]\n";
+	struct mesh_config cfg;
+	struct l4_gen g;
+	char err[256];
+	size_t i;
+
+	tap_begin("config: rate_limit: the bucket per port kind, burst defaults to a second's worth");
+	if (!EXPECT_EQ(parse(text, &cfg, err, sizeof(err)), 0)) {
+		tap_diag("%s", err);
+		tap_end();
+		return;
+	}
+	EXPECT_EQ(cfg.services[0].request_limit.interval_ns, 333333333);
+	EXPECT_EQ(cfg.services[0].request_limit.burst, 3);
+	EXPECT(cfg.services[0].request_limit.per_source);
+	EXPECT_EQ(cfg.services[0].connect_limit.interval_ns, 5000);
+	EXPECT_EQ(cfg.services[0].connect_limit.burst, 65535);	/* capped */
+	EXPECT_EQ(cfg.services[1].connect_limit.interval_ns, 100000000);
+	EXPECT_EQ(cfg.services[1].connect_limit.burst, 2);
+	EXPECT(!cfg.services[1].connect_limit.per_source);
+	EXPECT_EQ(cfg.services[1].request_limit.interval_ns, 0);
+	EXPECT_EQ(l4_build(&cfg, NULL, 0, 1, &g, err, sizeof(err)), 0);
+	EXPECT_EQ(g.nr_vips, 4);
+	for (i = 0; i < g.nr_vips; i++) {
+		const struct kmesh_service *v = &g.vips[i].val;
+		__u16 port = g.vips[i].key.port;
+
+		if (port == 80 && v->service_id == g.service_ids[0]) {
+			EXPECT_EQ(v->rate_limit.interval_ns, 333333333);
+			EXPECT_EQ(v->rate_limit.burst, 3);
+			EXPECT_EQ(v->rate_limit.flags, KMESH_RL_F_PER_SOURCE);
+		} else if (port == 81) {
+			EXPECT_EQ(v->rate_limit.interval_ns, 5000);
+			EXPECT_EQ(v->rate_limit.burst, 65535);
+		} else if (port == 5432) {
+			EXPECT_EQ(v->rate_limit.interval_ns, 100000000);
+			EXPECT_EQ(v->rate_limit.burst, 2);
+			EXPECT_EQ(v->rate_limit.flags, 0);
+		} else {
+			EXPECT_EQ(v->rate_limit.interval_ns, 0);	/* free */
+			EXPECT_EQ(v->rate_limit.burst, 0);
+		}
+	}
 	l4_gen_free(&g);
 	mesh_config_free(&cfg);
 	tap_end();
@@ -966,6 +1048,7 @@ static void test_limits_documented(void)
 		LIMIT(MESH_MAX_ENDPOINT_PRIORITY),
 		LIMIT(MESH_MAX_LOCALITY_FAILOVER),
 		LIMIT(MESH_MAX_OUTLIER_CONSECUTIVE), LIMIT(MESH_MAX_OUTLIER_MS),
+		LIMIT(MESH_MAX_RATE_PER_SECOND), LIMIT(MESH_MAX_RATE_BURST),
 		LIMIT(MESH_MAX_ROUTES), LIMIT(MESH_MAX_ROUTE_HOSTS),
 		LIMIT(MESH_MAX_HTTP_ROUTES), LIMIT(MESH_MAX_ROUTE_MATCHES),
 		LIMIT(MESH_MAX_MATCH_CONDS), LIMIT(MESH_MAX_ROUTE_SPLIT),
@@ -1019,6 +1102,7 @@ int main(void)
 	test_too_many_endpoints();
 	test_build();
 	test_build_locality();
+	test_rate_limit();
 	test_ids_stable();
 	test_ids_evicted();
 	test_maglev();

@@ -21,6 +21,7 @@ from envoy.config.endpoint.v3 import endpoint_pb2
 from envoy.config.listener.v3 import listener_pb2, listener_components_pb2, api_listener_pb2  # noqa: F401
 from envoy.config.rbac.v3 import rbac_pb2
 from envoy.config.route.v3 import route_pb2, route_components_pb2
+from envoy.extensions.filters.http.local_ratelimit.v3 import local_rate_limit_pb2
 from envoy.extensions.filters.http.rbac.v3 import rbac_pb2 as http_rbac_pb2
 from envoy.extensions.filters.http.router.v3 import router_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm_pb2
@@ -254,6 +255,8 @@ SCENARIOS = {
     # scale-down as an unmodified istiod sends it (its default filters and
     # retry policies: not applicable to kmesh, accepted and counted)
     "istiod-defaults": lambda: istiod_defaults(mesh([("127.0.0.14", 8080, 1, H)])),
+    # scale-down plus an EnvoyFilter's local rate limit on the API listener
+    "local-ratelimit": lambda: with_local_ratelimit(mesh([("127.0.0.14", 8080, 1, H)])),
 }
 
 
@@ -492,6 +495,53 @@ def _bad_success_rate(m):
     m[CDS][WEB].outlier_detection.ClearField("enforcing_success_rate")
 
 
+def local_ratelimit(max_tokens=2, per_fill=1, fill_s=10):
+    """An EnvoyFilter's envoy.filters.http.local_ratelimit, as Istio's docs
+    write it: a token bucket, enabled and enforced for every request."""
+    from envoy.type.v3 import percent_pb2, token_bucket_pb2
+    full = base_pb2.RuntimeFractionalPercent(
+        default_value=percent_pb2.FractionalPercent(
+            numerator=100, denominator=percent_pb2.FractionalPercent.HUNDRED),
+        runtime_key="local_rate_limit_enforced")
+    return local_rate_limit_pb2.LocalRateLimit(
+        stat_prefix="http_local_rate_limiter",
+        token_bucket=token_bucket_pb2.TokenBucket(
+            max_tokens=max_tokens, tokens_per_fill=wrappers_pb2.UInt32Value(value=per_fill),
+            fill_interval=duration_pb2.Duration(seconds=fill_s)),
+        filter_enabled=full, filter_enforced=full)
+
+
+def with_local_ratelimit(m, lrl=None):
+    """The inline API listener (10.96.0.30:8000) with a local rate limit
+    before its router."""
+    f, hcm = _hcm_of(m, "10.96.0.30_8000")
+    hcm.http_filters.insert(0, hcm_pb2.HttpFilter(name="envoy.filters.http.local_ratelimit",
+                                                  typed_config=typed(lrl or local_ratelimit())))
+    f.typed_config.Pack(hcm)
+    return m
+
+
+def _bad_ratelimit_descriptors(m):
+    lrl = local_ratelimit()
+    d = lrl.descriptors.add()
+    d.entries.add(key="client", value="a")
+    d.token_bucket.CopyFrom(lrl.token_bucket)
+    with_local_ratelimit(m, lrl)
+
+
+def _bad_ratelimit_headers(m):
+    lrl = local_ratelimit()
+    lrl.response_headers_to_add.add().header.CopyFrom(
+        base_pb2.HeaderValue(key="x-local-rate-limit", value="true"))
+    with_local_ratelimit(m, lrl)
+
+
+def _bad_ratelimit_fraction(m):
+    lrl = local_ratelimit()
+    lrl.filter_enforced.default_value.numerator = 50
+    with_local_ratelimit(m, lrl)
+
+
 def _bad_connect_timeout(m):
     m[CDS][WEB].connect_timeout.seconds = 120
 
@@ -541,6 +591,15 @@ BAD = {
     "outlier-success-rate": (_bad_success_rate, CDS,
                              "Cluster '" + WEB + "'.outlier_detection.enforcing_success_rate: 100: "
                              "kmesh has no success-rate detection: it must be 0"),
+    "ratelimit-descriptors": (_bad_ratelimit_descriptors, LDS,
+                              "Listener '10.96.0.30_8000': filter_chains[0].filters[0].typed_config.http_filters[0]"
+                              ".typed_config.descriptors: not supported by kmesh"),
+    "ratelimit-response-headers": (_bad_ratelimit_headers, LDS,
+                                   "Listener '10.96.0.30_8000': filter_chains[0].filters[0].typed_config.http_filters[0]"
+                                   ".typed_config.response_headers_to_add: not supported by kmesh"),
+    "ratelimit-fraction": (_bad_ratelimit_fraction, LDS,
+                           "Listener '10.96.0.30_8000': filter_chains[0].filters[0].typed_config.http_filters[0]"
+                           ".typed_config.filter_enforced.default_value: 50 of 100: kmesh limits all requests or none"),
     "connect-timeout": (_bad_connect_timeout, CDS,
                         "Cluster '" + WEB + "'.connect_timeout: 120s: kmesh takes 1ms..60000ms"),
     "zero-connect-timeout": (_zero_connect_timeout, CDS,

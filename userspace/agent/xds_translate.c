@@ -30,6 +30,7 @@
 #include "envoy/config/endpoint/v3/endpoint.pb-c.h"
 #include "envoy/config/listener/v3/listener.pb-c.h"
 #include "envoy/config/route/v3/route.pb-c.h"
+#include "envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.pb-c.h"
 #include "envoy/extensions/filters/http/rbac/v3/rbac.pb-c.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb-c.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb-c.h"
@@ -62,6 +63,7 @@ static const struct {
 #define URL_HTTP_RBAC TYPE_PREFIX "envoy.extensions.filters.http.rbac.v3.RBAC"
 #define URL_FAULT TYPE_PREFIX "envoy.extensions.filters.http.fault.v3.HTTPFault"
 #define URL_CORS TYPE_PREFIX "envoy.extensions.filters.http.cors.v3.Cors"
+#define URL_LOCAL_RATELIMIT TYPE_PREFIX "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
 
 /*
  * HTTP filters istiod puts on every outbound HTTP connection manager that
@@ -688,6 +690,129 @@ static int translate_outlier(struct tctx *t,
 	}
 	return 0;
 }
+
+/*
+ * A RuntimeFractionalPercent of the local rate limit: 1 when it is 100%,
+ * 0 when unset or 0% (Envoy's default: the filter then does nothing),
+ * -1 (failed) for a fraction: kmesh limits every request or none. kmesh
+ * has no runtime: default_value is the value (said in a note).
+ */
+static int full_percent(struct tctx *t, const char *where,
+			const Envoy__Config__Core__V3__RuntimeFractionalPercent *p)
+{
+	static const char *const rfp_fields[] = { "default_value", "runtime_key", NULL };
+	static const unsigned int whole[] = { 100, 10000, 1000000 };
+	static const char *const whole_text[] = { "100", "10000", "1000000" };
+	const Envoy__Type__V3__FractionalPercent *v;
+
+	if (!p)
+		return 0;
+	if (pb_only(&p->base, rfp_fields, where, t->err, t->err_size))
+		return -1;
+	if (p->runtime_key && p->runtime_key[0])
+		note("%s.runtime_key '%s': kmesh has no runtime; default_value applies",
+		     where, p->runtime_key);
+	v = p->default_value;
+	if (!v || !v->numerator)
+		return 0;
+	if ((unsigned int)v->denominator < 3 && v->numerator >= whole[v->denominator])
+		return 1;
+	return fail(t, "%s.default_value: %u of %s: kmesh limits all requests or none (100%% or 0%%)",
+		    where, v->numerator,
+		    (unsigned int)v->denominator < 3 ? whole_text[v->denominator] : "?");
+}
+
+/*
+ * envoy.filters.http.local_ratelimit in the connection manager: its token
+ * bucket becomes the request limit of the service the listener makes.
+ * The bucket is the same (max_tokens, tokens_per_fill per fill_interval);
+ * kmesh refills it one token at a time at that rate rather than
+ * tokens_per_fill at each interval. Every field kmesh cannot honour is
+ * refused by name. *@out stays zero (no limit) when Envoy would not
+ * enforce the filter.
+ */
+static int translate_local_ratelimit(struct tctx *t, const char *where,
+				     const ProtobufCBinaryData *v,
+				     struct mesh_rate_limit *out)
+{
+	static const char *const lrl_fields[] = {
+		"stat_prefix", "status", "token_bucket", "filter_enabled",
+		"filter_enforced", NULL,
+	};
+	static const char *const tb_fields[] = {
+		"max_tokens", "tokens_per_fill", "fill_interval", NULL,
+	};
+	Envoy__Extensions__Filters__Http__LocalRatelimit__V3__LocalRateLimit *m;
+	const Envoy__Type__V3__TokenBucket *tb;
+	const Google__Protobuf__Duration *d;
+	char w[1100];
+	__u64 fill_ns, per_fill, interval;
+	int enabled, enforced, ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	m = envoy__extensions__filters__http__local_ratelimit__v3__local_rate_limit__unpack(
+		NULL, v->len, v->data);
+	if (!m)
+		return fail(t, "%s: not a valid LocalRateLimit", where);
+	if (pb_only(&m->base, lrl_fields, where, t->err, t->err_size))
+		goto out;
+	if (m->status && m->status->code != 429) {
+		fail(t, "%s.status: %d: kmesh answers a limited request with 429 only",
+		     where, (int)m->status->code);
+		goto out;
+	}
+	snprintf(w, sizeof(w), "%s.filter_enabled", where);
+	enabled = full_percent(t, w, m->filter_enabled);
+	if (enabled < 0)
+		goto out;
+	snprintf(w, sizeof(w), "%s.filter_enforced", where);
+	enforced = full_percent(t, w, m->filter_enforced);
+	if (enforced < 0)
+		goto out;
+	if (!enabled || !enforced) {
+		note("%s: filter_enabled or filter_enforced unset or 0%%: Envoy enforces nothing, nor does kmesh",
+		     where);
+		ret = 0;
+		goto out;
+	}
+	tb = m->token_bucket;
+	if (!tb) {
+		fail(t, "%s.token_bucket: unset (a bucket per virtual host or route): kmesh takes the filter's bucket only",
+		     where);
+		goto out;
+	}
+	snprintf(w, sizeof(w), "%s.token_bucket", where);
+	if (pb_only(&tb->base, tb_fields, w, t->err, t->err_size))
+		goto out;
+	if (!tb->max_tokens || tb->max_tokens > MESH_MAX_RATE_BURST) {
+		fail(t, "%s.max_tokens: %u: kmesh takes 1..%d", w, tb->max_tokens,
+		     MESH_MAX_RATE_BURST);
+		goto out;
+	}
+	per_fill = tb->tokens_per_fill ? tb->tokens_per_fill->value : 1;
+	d = tb->fill_interval;
+	if (!per_fill || !d || d->seconds < 0 || d->nanos < 0 ||
+	    (!d->seconds && !d->nanos)) {
+		fail(t, "%s: tokens_per_fill and fill_interval must be positive", w);
+		goto out;
+	}
+	fill_ns = (__u64)d->seconds * 1000000000ULL + (__u64)d->nanos;
+	interval = fill_ns / per_fill;
+	if (fill_ns > KMESH_RL_MAX_INTERVAL_NS * per_fill ||
+	    interval < 1000000000ULL / MESH_MAX_RATE_PER_SECOND) {
+		fail(t, "%s: %llu tokens per %llu ns: kmesh takes one token per hour up to %d a second",
+		     w, (unsigned long long)per_fill, (unsigned long long)fill_ns,
+		     MESH_MAX_RATE_PER_SECOND);
+		goto out;
+	}
+	out->interval_ns = interval;
+	out->burst = tb->max_tokens;
+	ret = 0;
+out:
+	envoy__extensions__filters__http__local_ratelimit__v3__local_rate_limit__free_unpacked(m, NULL);
+	return ret;
+}
+
 
 /*
  * connect_timeout: the cluster's, in milliseconds (istiod sends 10s). Left
@@ -2051,6 +2176,8 @@ static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__List
 	const Envoy__Config__Route__V3__RouteConfiguration *rc;
 	enum { RBAC_MAX = 4 };
 	struct rbac_filter rbac[RBAC_MAX] = {};
+	struct mesh_rate_limit rl = {};
+	bool have_rl = false;
 	size_t nr_rbac = 0;
 	char where[1024];
 	size_t i;
@@ -2100,8 +2227,21 @@ static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__List
 			note("%s: '%s' (%s), empty: not applicable", w, hf->name, url);
 			continue;
 		}
+		if (!strcmp(url, URL_LOCAL_RATELIMIT)) {
+			char tw[1100];
+
+			snprintf(tw, sizeof(tw), "%s.typed_config", w);
+			if (have_rl) {
+				fail(t, "%s: a second local rate limit: kmesh keeps one bucket per service", w);
+				goto out;
+			}
+			if (translate_local_ratelimit(t, tw, &hf->typed_config->value, &rl))
+				goto out;
+			have_rl = true;
+			continue;
+		}
 		if (strcmp(url, URL_HTTP_RBAC) || nr_rbac == RBAC_MAX) {
-			fail(t, "%s: '%s' (%s): not supported (RBAC, up to %d, then the router)",
+			fail(t, "%s: '%s' (%s): not supported (RBAC, up to %d, local rate limit, then the router)",
 			     w, hf->name, url, RBAC_MAX);
 			goto out;
 		}
@@ -2159,6 +2299,11 @@ static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__List
 		     l->name, rc->name, rc->n_virtual_hosts);
 		goto out;
 	}
+	if (rl.interval_ns && rc->n_virtual_hosts > 1) {
+		fail(t, "%s: a local rate limit shared by %zu virtual hosts: kmesh keeps one bucket per service (one virtual host)",
+		     where, rc->n_virtual_hosts);
+		goto out;
+	}
 	for (i = 0; i < rc->n_virtual_hosts; i++) {
 		const Envoy__Config__Route__V3__VirtualHost *vh = rc->virtual_hosts[i];
 		struct mesh_service *s;
@@ -2175,6 +2320,7 @@ static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__List
 		if (add_service(t, name, src, &s))
 			goto out;
 		s->path_norm = norm;
+		s->request_limit = rl;
 		if (!wildcard && add_addr(t, s, addr))
 			goto out;
 		/* The service's addresses: the IP forms among the domains

@@ -279,12 +279,20 @@ int cmd_dump(int argc, char **argv)
 		const struct l4_vip *v = &g.vips[i];
 
 		mesh_addr_format(v->key.addr, v->key.port, true, a, sizeof(a));
-		printf("service %s (id %u) %s/%s -> cluster %s (id %u)\n",
+		printf("service %s (id %u) %s/%s -> cluster %s (id %u)",
 		       name_or(&g, KMESH_L4_KIND_SERVICE, v->val.service_id),
 		       v->val.service_id, a,
 		       v->val.flags & KMESH_SVC_F_HTTP ? "http" : "tcp",
 		       name_or(&g, KMESH_L4_KIND_CLUSTER, v->val.cluster_id),
 		       v->val.cluster_id);
+		if (v->val.rate_limit.interval_ns)
+			printf(" rate_limit %s: 1 per %llu ns, burst %u%s",
+			       v->val.flags & KMESH_SVC_F_HTTP ? "requests" : "connections",
+			       (unsigned long long)v->val.rate_limit.interval_ns,
+			       v->val.rate_limit.burst,
+			       v->val.rate_limit.flags & KMESH_RL_F_PER_SOURCE ?
+			       ", per source" : "");
+		printf("\n");
 	}
 	for (i = 0; i < g.nr_clusters; i++) {
 		const struct kmesh_cluster *c = &g.clusters[i];
@@ -351,7 +359,9 @@ static const struct {
 	F(connects, "tcp_connections_opened", "Connects sent to an endpoint."),
 	F(refused_overflow, "tcp_connections_refused_overflow", "Connects refused: the cluster was at max_connections."),
 	F(refused_no_endpoint, "tcp_connections_refused_no_endpoint", "Connects refused: no healthy endpoint."),
+	F(refused_rate_limited, "tcp_connections_refused_rate_limited", "Connects refused: the service's connections_per_second bucket was empty."),
 	F(connect_failed, "tcp_connections_failed", "Connects sent to an endpoint that never got established."),
+	F(failovers, "tcp_connections_failover", "Connects of a socket whose previous connect failed: the deferred connect's failover, or the application connecting again."),
 	F(closed, "tcp_connections_closed", "Established connections closed."),
 	F(redirected, "tcp_connections_redirected", "Closed connections whose data went socket to socket."),
 	F(bytes_sent, "tcp_sent_bytes", "Bytes sent by clients."),
@@ -558,6 +568,51 @@ static void stats_text(struct l4_handle *h, struct l4_id_entry *ids, size_t n,
 	printf("\n");
 }
 
+/* Per limited service and kind: what its token bucket let through. */
+static void stats_rate_limits(const struct l4_id_entry *ids, size_t n, bool prom)
+{
+	static const char *const kinds[] = {
+		[KMESH_RL_CONNECTIONS] = "connections",
+		[KMESH_RL_REQUESTS] = "requests",
+	};
+	static const struct { const char *name, *help; } prom_fields[] = {
+		{ "passed", "Connects or requests that took a token of the service's rate limit." },
+		{ "limited", "Connects refused or requests answered 429: the service's rate-limit bucket was empty." },
+	};
+	struct kmesh_rl_stats s;
+	size_t i, f;
+	__u32 kind;
+
+	for (f = 0; f < (prom ? 2 : 1); f++) {
+		if (prom) {
+			printf("# HELP kmesh_rate_limit_%s_total %s\n",
+			       prom_fields[f].name, prom_fields[f].help);
+			printf("# TYPE kmesh_rate_limit_%s_total counter\n",
+			       prom_fields[f].name);
+		}
+		for (i = 0; i < n; i++) {
+			if (ids[i].key.kind != KMESH_L4_KIND_SERVICE)
+				continue;
+			for (kind = KMESH_RL_CONNECTIONS; kind <= KMESH_RL_REQUESTS; kind++) {
+				if (l4_read_rate_limit(ids[i].val.id, kind, &s))
+					continue;
+				if (!prom) {
+					printf("rate_limit service %s %s: passed %llu limited %llu\n",
+					       ids[i].key.name, kinds[kind],
+					       (unsigned long long)s.passed,
+					       (unsigned long long)s.limited);
+					continue;
+				}
+				printf("kmesh_rate_limit_%s_total{service=\"",
+				       prom_fields[f].name);
+				prom_label(ids[i].key.name);
+				printf("\",kind=\"%s\"} %llu\n", kinds[kind],
+				       (unsigned long long)(f ? s.limited : s.passed));
+			}
+		}
+	}
+}
+
 int cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -599,6 +654,7 @@ int cmd_stats(int argc, char **argv)
 		stats_prometheus(&h, ids, n, global);
 	else
 		stats_text(&h, ids, n, global);
+	stats_rate_limits(ids, n, prom);
 	l7_stats_print(prom);	/* per-route HTTP counters (l7.c) */
 	cp_stats_print(prom);	/* kmesh-agent's xDS updates (cp_status.c) */
 	inbound_stats_print(prom);	/* the destination's check (inbound.c) */

@@ -109,6 +109,9 @@ int l4_read_stats(struct l4_handle *h, __u32 kind, __u32 id,
 int l4_read_global(struct l4_handle *h, __u64 out[KMESH_L4_G_MAX]);
 /* Is endpoint @id ejected by outlier detection now? */
 bool l4_endpoint_ejected(struct l4_handle *h, __u32 id);
+/* A service's rate-limit counters of @kind (enum kmesh_rl_kind);
+ * -ENOENT when that limit never counted anything. */
+int l4_read_rate_limit(__u32 service_id, __u32 kind, struct kmesh_rl_stats *out);
 int l4_read_cluster_state(struct l4_handle *h, __u32 id,
 			  struct kmesh_cluster_state *out);
 

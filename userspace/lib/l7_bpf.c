@@ -275,6 +275,7 @@ const char *l7_reason_name(unsigned int reason)
 		[KMESH_L7_R_CLOSED] = "closed",
 		[KMESH_L7_R_OTHER_CLUSTER] = "other_cluster",
 		[KMESH_L7_R_NO_ENDPOINT] = "no_endpoint",
+		[KMESH_L7_R_RATE_LIMITED] = "rate_limited",
 	};
 
 	return reason < KMESH_L7_R_MAX && names[reason] ? names[reason] : "?";

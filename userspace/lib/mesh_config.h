@@ -70,6 +70,13 @@ struct mesh_port {
 	int line;
 };
 
+/* A local rate limit, a token bucket (docs/config.md "Rate limits"). */
+struct mesh_rate_limit {
+	__u64 interval_ns;	/* one token per interval_ns; 0: no limit */
+	__u32 burst;		/* tokens the bucket holds */
+	bool per_source;	/* one bucket per client */
+};
+
 struct mesh_service {
 	char name[KMESH_NAME_MAX];
 	__u32 (*addrs)[4];
@@ -86,6 +93,10 @@ struct mesh_service {
 		MESH_PATH_REFUSE,		/* "//", dot segments, %2F: 400 */
 		MESH_PATH_ESCAPED_SLASHES_LITERAL,	/* %2F matched as sent */
 	} path_norm;
+	/* rate_limit: requests to its http ports, connects to its tcp ports */
+	struct mesh_rate_limit request_limit;
+	struct mesh_rate_limit connect_limit;
+	int rate_limit_line;
 	int line;
 };
 

@@ -26,6 +26,8 @@
 #define MESH_MAX_LOCALITY_FAILOVER	64	/* locality_lb.failover entries */
 #define MESH_MAX_OUTLIER_CONSECUTIVE	65535	/* kmesh_outlier_config thresholds are 16 bits */
 #define MESH_MAX_OUTLIER_MS		3600000	/* interval and ejection times: an hour */
+#define MESH_MAX_RATE_PER_SECOND	1000000	/* requests_per_second, connections_per_second */
+#define MESH_MAX_RATE_BURST		KMESH_RL_MAX_BURST
 
 /* ---- routes ---- */
 #define MESH_MAX_ROUTES			MESH_MAX_SERVICES	/* one entry per service */

@@ -122,6 +122,55 @@ static int read_path_norm(struct mesh_reader *r, yaml_node_t *v,
 	return 0;
 }
 
+/* rate_limit: as written; the model keeps the bucket (interval, burst). */
+struct rate_limit_file {
+	__u32 requests_per_second;
+	__u32 connections_per_second;
+	__u32 burst;
+	bool per_source;
+};
+
+static const struct mesh_field rate_limit_fields[] = {
+	MESH_UINT("requests_per_second", struct rate_limit_file,
+		  requests_per_second, 1, MESH_MAX_RATE_PER_SECOND),
+	MESH_UINT("connections_per_second", struct rate_limit_file,
+		  connections_per_second, 1, MESH_MAX_RATE_PER_SECOND),
+	MESH_UINT("burst", struct rate_limit_file, burst, 1,
+		  MESH_MAX_RATE_BURST),
+	MESH_BOOL("per_source", struct rate_limit_file, per_source),
+};
+static const struct mesh_schema rate_limit_schema = MESH_SCHEMA(rate_limit_fields);
+
+/* One token every 1/rate s; without burst, one second's worth. */
+static void rate_limit_set(struct mesh_rate_limit *out, __u32 per_second,
+			   const struct rate_limit_file *f)
+{
+	if (!per_second)
+		return;
+	out->interval_ns = 1000000000ULL / per_second;
+	out->burst = f->burst ? f->burst :
+		     per_second < MESH_MAX_RATE_BURST ? per_second : MESH_MAX_RATE_BURST;
+	out->per_source = f->per_source;
+}
+
+static int read_rate_limit(struct mesh_reader *r, yaml_node_t *v,
+			   const char *path, void *obj, void *ctx)
+{
+	struct mesh_service *s = obj;
+	struct rate_limit_file f = {};
+
+	(void)ctx;
+	if (mesh_read_fields(r, v, path, &rate_limit_schema, &f, NULL, NULL))
+		return -1;
+	if (!f.requests_per_second && !f.connections_per_second)
+		return mesh_fail(r, v, path,
+				 "expected requests_per_second (http ports) or connections_per_second (tcp ports)");
+	rate_limit_set(&s->request_limit, f.requests_per_second, &f);
+	rate_limit_set(&s->connect_limit, f.connections_per_second, &f);
+	s->rate_limit_line = mesh_line(v);
+	return 0;
+}
+
 static int read_service_cluster(struct mesh_reader *r, yaml_node_t *v,
 				const char *path, void *obj, void *ctx)
 {
@@ -140,6 +189,7 @@ static const struct mesh_field service_fields[] = {
 		  refuse_route_change, route_changes),
 	MESH_BOOL("failure_mode_allow", struct mesh_service, fail_open),
 	MESH_CUSTOM("path_normalization", read_path_norm, false),
+	MESH_CUSTOM("rate_limit", read_rate_limit, false),
 };
 static const struct mesh_schema service_schema = MESH_SCHEMA(service_fields);
 
@@ -178,6 +228,31 @@ void mesh_service_refs_free(struct mesh_service_refs *refs, size_t n)
 	free(refs);
 }
 
+/* A limit must have ports of its kind: none would be a limit ignored. */
+static int check_rate_limit(struct mesh_reader *r, const struct mesh_service *s,
+			    size_t i)
+{
+	char path[MESH_PATH_LEN];
+	bool http = false, tcp = false;
+	size_t j;
+
+	for (j = 0; j < s->nr_ports; j++) {
+		http |= s->ports[j].http;
+		tcp |= !s->ports[j].http;
+	}
+	if (s->request_limit.interval_ns && !http) {
+		snprintf(path, sizeof(path), "services[%zu].rate_limit.requests_per_second", i);
+		return mesh_fail_at(r, s->rate_limit_line, path,
+				    "the service has no http port: requests are counted on http ports only");
+	}
+	if (s->connect_limit.interval_ns && !tcp) {
+		snprintf(path, sizeof(path), "services[%zu].rate_limit.connections_per_second", i);
+		return mesh_fail_at(r, s->rate_limit_line, path,
+				    "the service has no tcp port: connections are counted on tcp ports only");
+	}
+	return 0;
+}
+
 /* Checks across services: clusters exist, VIP:ports unique, families fit. */
 int mesh_check_services(struct mesh_reader *r, struct mesh_config *cfg,
 			struct mesh_service_refs *refs)
@@ -203,6 +278,8 @@ int mesh_check_services(struct mesh_reader *r, struct mesh_config *cfg,
 			if (pt->cluster < 0)
 				return -1;
 		}
+		if (check_rate_limit(r, s, i))
+			return -1;
 		nr_vips += s->nr_addrs * s->nr_ports;
 		if (nr_vips > KMESH_L4_MAX_VIPS) {
 			snprintf(path, sizeof(path), "services[%zu]", i);
