@@ -895,7 +895,7 @@ static int set_connect_failover(unsigned int n)
 
 static void test_failover(void)
 {
-	long long failed0, failed1;
+	long long failed0, failed1, over0;
 	int ok;
 
 	tap_begin("defer: a refused connect is tried again on another endpoint before the application sees it (connect_failover)");
@@ -903,10 +903,13 @@ static void test_failover(void)
 	/* round robin over a dead endpoint and b1: every other connect
 	 * reaches the dead one first */
 	failed0 = ctl_stat("cluster dfail ", "connect_failed", 0);
+	over0 = ctl_stat("cluster dfail ", "failovers", 0);
 	ok = failover_round(20);
 	failed1 = ctl_stat("cluster dfail ", "connect_failed", 0);
 	if (!EXPECT_EQ(ok, 20))
 		kernel_log_diag();
+	/* each failed connect was followed by one elsewhere, counted */
+	EXPECT_EQ(ctl_stat("cluster dfail ", "failovers", 0) - over0, failed1 - failed0);
 	/* the dead one was tried (round robin turns on every attempt, so
 	 * here each connection's first one), never twice for one request */
 	if (!EXPECT(failed1 - failed0 >= 1 && failed1 - failed0 <= 20))
