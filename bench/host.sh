@@ -72,4 +72,5 @@ skip_row mem kmesh_l7_tables "route tables live in the kmesh module: measured in
 # ---- traffic ----
 bench_traffic "direct l4 l4redir l7 haproxy nginx"
 run_inbound
+run_resilience
 log "done"

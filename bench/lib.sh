@@ -35,6 +35,8 @@ PROBE_PATH=/kmesh-bench-probe/
 SRV_IN_ON=127.0.0.1:18088	# HTTP backend, meshed, protected (inbound check on receive)
 SRV_IN_OFF=127.0.0.1:18089	# the same, unprotected
 VIP_IN=127.77.0.15		# -> SRV_IN_ON, protocol http, with authorization
+VIP_RES_ON=127.77.0.16		# -> SRV_A, protocol http, rate limit + outlier detection
+VIP_RES_OFF=127.77.0.17		# -> SRV_A, protocol http, neither
 HAPROXY_ADDR=127.0.0.1:18090
 NGINX_ADDR=127.0.0.1:18091
 VIP_L4=127.77.0.10		# -> SRV_A
@@ -688,6 +690,64 @@ run_inbound() {
 	# evidence: the protected path's requests were checked on receive
 	row info inbound-stats "" "" "" "" "" "" "" \
 		"request heads checked on receive during the run: $(($(inbound_requests_checked) - ${_checked:-0}))"
+	"$KMESHCTL" apply -f "$_base" >/dev/null 2>&1
+}
+
+# Two http services alike, one with a per-source rate limit no load here
+# reaches and outlier detection on its cluster, one with neither.
+resilience_yaml() {	# BASE_YAML
+	sed '/^clusters:/,$d' "$1"
+	cat <<EOF
+  - name: bench-res-on
+    addresses: [$VIP_RES_ON]
+    ports: [{port: 80, protocol: http}]
+    cluster: res-on
+    rate_limit: {requests_per_second: 1000000, burst: 65535, per_source: true}
+  - {name: bench-res-off, addresses: [$VIP_RES_OFF], ports: [{port: 80, protocol: http}], cluster: res-off}
+EOF
+	sed -n '/^clusters:/,/^routes:/p' "$1" | sed '/^routes:/d'
+	cat <<EOF
+  - name: res-on
+    outlier_detection: {consecutive_connect_failures: 5, split_external_local_origin_errors: true, consecutive_5xx: 0}
+    endpoints: [{address: ${SRV_A%:*}, port: ${SRV_A#*:}}]
+  - {name: res-off, endpoints: [{address: ${SRV_A%:*}, port: ${SRV_A#*:}}]}
+EOF
+	sed -n '/^routes:/,$p' "$1"
+}
+
+# run_resilience (issue 16): keep-alive L7 throughput at 16 connections
+# through the service with the rate limit and outlier detection and
+# through the one without, interleaved in every repetition; then a new
+# connection per request (every connect through the outlier pick, every
+# request through the request bucket).
+run_resilience() {
+	[ -n "$KMESH_IS_UP" ] || { skip_row resilience res_on "kmeshctl up failed: $KMESH_UP_ERR"; return; }
+	_base=$WORK/mesh.yaml
+	[ -s "$WORK/mesh-l7.yaml" ] && "$KMESHCTL" apply --dry-run -f "$WORK/mesh-l7.yaml" >/dev/null 2>&1 &&
+		_base=$WORK/mesh-l7.yaml
+	resilience_yaml "$_base" >"$WORK/mesh-resilience.yaml"
+	if ! "$KMESHCTL" apply -f "$WORK/mesh-resilience.yaml" >"$WORK/apply-res.out" 2>&1; then
+		skip_row resilience res_on "kmeshctl apply refuses it: $(head -n1 "$WORK/apply-res.out" | tr ',' ';' | cut -c1-110)"
+		return
+	fi
+	T_res_on=$VIP_RES_ON:80 C_res_on=$CG/mesh/client
+	T_res_off=$VIP_RES_OFF:80 C_res_off=$CG/mesh/client
+	_r=1
+	while [ $_r -le "$REPS" ]; do
+		for p in res_off res_on; do
+			measure resilience "$p" 16 "" "$_r" http --conns 16 --duration "$D_TPUT" \
+				--warmup "$WARMUP" --paths "$REQ_PATHS"
+		done
+		for p in res_off res_on; do
+			measure resilience_conn "$p" 4 "" "$_r" http --new-conn --conns 4 --duration "$D_TPUT" \
+				--warmup "$WARMUP" --paths "$REQ_PATHS"
+		done
+		log "resilience: repetition $_r/$REPS done"
+		_r=$((_r + 1))
+	done
+	# evidence: the limit was on the path and limited nothing
+	row info resilience-stats "" "" "" "" "" "" "" \
+		"$("$KMESHCTL" stats 2>/dev/null | grep -m1 "^rate_limit service bench-res-on " | tr ',' ';')"
 	"$KMESHCTL" apply -f "$_base" >/dev/null 2>&1
 }
 

@@ -296,6 +296,7 @@ HEADLINE = (
     ("kmem_mb_1000svc_10000routes", ("kmem_mb_1000svc_10000routes",)),
     ("apply_ms_1000svc_10000routes", ("apply_ms_1000svc_10000routes",)),
     ("inbound_authz_overhead_ratio", ("inbound_authz_overhead_ratio",)),
+    ("resilience_overhead_ratio", ("resilience_overhead_ratio",)),
 )
 
 
@@ -319,6 +320,22 @@ def inbound_figures(lane, fig, prefix=""):
             ratio(lane.m("inbound_conn", "inbound_on", "rps", conc=4),
                   lane.m("inbound_conn", "inbound_off", "rps", conc=4)),
             skipped=why or "no inbound measurement in this run", digits=3)
+
+
+def resilience_figures(lane, fig):
+    """Issue 16: L7 keep-alive throughput through a service with a rate
+    limit (never reached) and outlier detection over the same service
+    without them (ratio of medians, both in every repetition), and the
+    same with a new connection per request."""
+    why = next((w for (k, p, _n), w in lane.skips.items() if k == "resilience"), None)
+    fig.add("resilience_overhead_ratio",
+            ratio(lane.m("resilience", "res_on", "rps", conc=16),
+                  lane.m("resilience", "res_off", "rps", conc=16)),
+            skipped=why or "no resilience measurement in this run")
+    fig.add("resilience_newconn_rps_ratio",
+            ratio(lane.m("resilience_conn", "res_on", "rps", conc=4),
+                  lane.m("resilience_conn", "res_off", "rps", conc=4)),
+            skipped=why or "no resilience measurement in this run", digits=3)
 
 
 def plot_inbound(lane, out, tmp):
@@ -737,6 +754,12 @@ def target_rows(lanes, fig):
     rows.append((">= 0.95x an unprotected workload's throughput with inbound authorization (host, keep-alive)",
                  "inbound_authz_overhead_ratio", shown("inbound_authz_overhead_ratio", "x"),
                  verdict(v, lambda x: x >= 0.95)))
+    v = fig.get("resilience_overhead_ratio")
+    rows.append((">= 0.97x L7 throughput with rate limiting and outlier detection on (host, keep-alive)",
+                 "resilience_overhead_ratio", shown("resilience_overhead_ratio", "x"),
+                 verdict(v, lambda x: x >= 0.97)))
+    rows.append(("  (for reference) new connection per request: with them over without, requests/s",
+                 "resilience_newconn_rps_ratio", shown("resilience_newconn_rps_ratio", "x"), "-"))
     for p in ("on", "off"):
         name = f"inbound_first_request_p99_ms_{p}"
         rows.append((f"  (for reference) a new connection's first request, p99 ms, {'protected' if p == 'on' else 'unprotected'}",
@@ -926,6 +949,7 @@ def main():
                 skipped=None if host else "needs the host lane")
     if host:
         inbound_figures(host, fig)
+        resilience_figures(host, fig)
     # the VM lanes (BENCH_VM_INBOUND=1): with the module's accept hook
     for l in lanes:
         if l.name != "host" and l.m("inbound", "inbound_on", "rps", conc=16) is not None:

@@ -764,6 +764,7 @@ static void test_params(void)
 		{ "max_table_kbytes", "63" }, { "max_table_kbytes", "lots" },
 		{ "max_head_bytes", "255" }, { "max_head_bytes", "65536" },
 		{ "max_headers", "0" }, { "max_headers", "33" },
+		{ "connect_failover", "9" }, { "connect_failover", "-1" },
 	};
 	const char *api = api_expect() + strlen("x-backend: ");
 	long long gen, tables;

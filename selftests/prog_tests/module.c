@@ -118,6 +118,7 @@ static void test_modinfo(void)
 	EXPECT_EQ(run_cmd(out, sizeof(out), "modinfo kmesh"), 0);
 	EXPECT(strstr(out, "max_head_bytes:Largest HTTP request head"));
 	EXPECT(strstr(out, "max_headers:Most header fields"));
+	EXPECT(strstr(out, "connect_failover:Endpoints more a routed HTTP connection tries"));
 	EXPECT(strstr(out, "license:        GPL") || strstr(out, "license=GPL") ||
 	       strstr(out, "GPL"));
 	tap_end();
