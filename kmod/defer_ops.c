@@ -439,6 +439,7 @@ __poll_t kmesh_defer_poll(struct file *file, struct socket *sock,
 	struct kmesh_defer_reply *r;
 
 	switch (kmesh_defer_phase(d)) {
+	case KMESH_DEFER_ROUTING:	/* also between two attempts of a failover */
 	case KMESH_DEFER_CONNECTING:
 		/*
 		 * Writable once the kept head is out, not when TCP is; and no

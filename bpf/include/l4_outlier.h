@@ -137,11 +137,12 @@ static __always_inline __u32 kmesh_outlier_recount(const struct kmesh_l4_cfg *cf
  */
 static __always_inline bool kmesh_outlier_enforced(const struct kmesh_l4_cfg *cfg,
 						   const struct kmesh_cluster *c,
-						   __u64 now)
+						   __u64 now, bool *all_out)
 {
 	struct kmesh_cluster_state *st;
 	__u64 ejected, n = c->nr_healthy;
 
+	*all_out = false;
 	st = bpf_map_lookup_elem(&kmesh_cluster_state, &c->cluster_id);
 	if (!st)
 		return false;
@@ -151,7 +152,59 @@ static __always_inline bool kmesh_outlier_enforced(const struct kmesh_l4_cfg *cf
 	ejected = KMESH_READ_ONCE(st->ejected);
 	if (!ejected || ejected > n)
 		return false;
+	*all_out = ejected == n;
 	return (n - ejected) * 100 >= (__u64)c->outlier.min_health_percent * n;
+}
+
+/* bpf_loop: the first endpoint standing by (healthy, past nr_healthy:
+ * a farther locality or priority, nearest first) that is in service. */
+static long kmesh_outlier_standby_one(__u32 i, void *data)
+{
+	struct kmesh_outlier_scan *sc = data;
+	struct kmesh_endpoint_key k = { .cluster_id = sc->cluster_id };
+	struct kmesh_outlier_state *o;
+	struct kmesh_endpoint *ep;
+	void *endpoints;
+
+	k.index = sc->from + i;
+	if (k.index >= sc->n)
+		return 1;
+	endpoints = bpf_map_lookup_elem(&kmesh_endpoints, &sc->slot);
+	if (!endpoints)
+		return 1;
+	ep = bpf_map_lookup_elem(endpoints, &k);
+	/* draining ones come after those standing by: none is left */
+	if (!ep || ep->state != KMESH_EP_HEALTHY)
+		return 1;
+	o = bpf_map_lookup_elem(&kmesh_outlier, &ep->endpoint_id);
+	if (o && sc->now < KMESH_READ_ONCE(o->ejected_until))
+		return 0;
+	sc->found = (int)k.index;
+	return 1;
+}
+
+/*
+ * Every endpoint of the nearest rank is ejected: the endpoints standing by
+ * take the connect, nearest first, as Envoy fails over to the next
+ * priority (Istio's locality failover needs outlier detection for this).
+ * -1 when none is in service either.
+ */
+static __always_inline int kmesh_outlier_standby(const struct kmesh_l4_cfg *cfg,
+						 const struct kmesh_cluster *c,
+						 __u64 now)
+{
+	struct kmesh_outlier_scan sc = {};
+
+	if (c->nr_endpoints <= c->nr_healthy)
+		return -1;
+	sc.now = now;
+	sc.slot = cfg->slot;
+	sc.cluster_id = c->cluster_id;
+	sc.n = c->nr_endpoints;
+	sc.from = c->nr_healthy;
+	sc.found = -1;
+	bpf_loop(KMESH_L4_MAX_CLUSTER_ENDPOINTS, kmesh_outlier_standby_one, &sc, 0);
+	return sc.found;
 }
 
 static __always_inline bool kmesh_outlier_ejected_at(const struct kmesh_l4_cfg *cfg,
@@ -190,23 +243,27 @@ static long kmesh_outlier_probe_one(__u32 i, void *data)
  * kmesh_lb_pick() that skips ejected endpoints, for every policy: pick
  * again (round robin takes the next turn, random and weighted draw again,
  * maglev looks at the next slot of the table) a few times, then take the
- * first endpoint in service after the last pick. -1 when every healthy
- * endpoint is ejected.
+ * first endpoint in service after the last pick; when all of them are
+ * ejected, the nearest endpoint standing by. -1 when none is in service.
  */
 static __always_inline int kmesh_outlier_pick(const struct kmesh_l4_cfg *cfg,
 					      const struct kmesh_cluster *c,
 					      __u32 src_hash)
 {
 	struct kmesh_outlier_scan sc = {};
-	int idx = kmesh_lb_pick(cfg, c, src_hash);
+	int idx = kmesh_lb_pick(cfg, c, src_hash), standby;
+	bool all_ejected;
 	__u64 now;
 	__u32 i;
 
 	if (idx < 0 || !(c->flags & KMESH_CLUSTER_F_OUTLIER))
 		return idx;
 	now = bpf_ktime_get_ns();
-	if (!kmesh_outlier_enforced(cfg, c, now))
+	if (!kmesh_outlier_enforced(cfg, c, now, &all_ejected)) {
+		if (all_ejected && (standby = kmesh_outlier_standby(cfg, c, now)) >= 0)
+			return standby;
 		return idx;
+	}
 	/* unrolled: 6.1's verifier refuses this loop's fall-through back-edge */
 #pragma clang loop unroll(full)
 	for (i = 1; i < KMESH_OUTLIER_REPICKS; i++) {
@@ -225,7 +282,7 @@ static __always_inline int kmesh_outlier_pick(const struct kmesh_l4_cfg *cfg,
 	sc.from = idx;
 	sc.found = -1;
 	bpf_loop(KMESH_L4_MAX_CLUSTER_ENDPOINTS, kmesh_outlier_probe_one, &sc, 0);
-	return sc.found;
+	return sc.found >= 0 ? sc.found : kmesh_outlier_standby(cfg, c, now);
 }
 
 /*

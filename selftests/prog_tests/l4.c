@@ -745,6 +745,46 @@ static void test_locality(void)
 	tap_end();
 }
 
+/*
+ * Locality and outlier detection together, as Istio's locality failover:
+ * the node's only same-zone endpoint is dead (nothing on 18095); one
+ * refused connect ejects it, and with the whole nearest rank ejected the
+ * connects go to the nearest endpoint standing by (e2, same region), not
+ * to the farther regions.
+ */
+static void test_locality_outlier(void)
+{
+	char buf[8192];
+	int count[4], fails;
+	size_t n;
+
+	tap_begin("l4: locality with outlier detection: the nearest rank ejected, connects go to the next rank");
+	base_mesh();
+	n = (size_t)snprintf(buf, sizeof(buf), "node: {locality: r1/za}\n");
+	mesh_with(buf + n, sizeof(buf) - n,
+		  "  - name: local\n"
+		  "    locality_lb: {}\n"
+		  "    outlier_detection: {consecutive_connect_failures: 1, split_external_local_origin_errors: true,\n"
+		  "                        consecutive_5xx: 0, max_ejection_percent: 100, base_ejection_ms: 60000}\n"
+		  "    endpoints:\n"
+		  "      - {address: 127.0.0.1, port: 18095, locality: r1/za}\n"
+		  "      - {address: 127.0.0.1, port: 18002, locality: r1/zb}\n"
+		  "      - {address: 127.0.0.1, port: 18003, locality: r2/zc}\n"
+		  "      - {address: 127.0.0.1, port: 18004, locality: r3/zd}\n");
+	if (!EXPECT_EQ(apply(buf), 0)) {
+		tap_end();
+		return;
+	}
+	fails = spread(20, count);
+	/* the dead one's connect, refused once; then zone r1/zb alone */
+	EXPECT_EQ(fails, 1);
+	if (!EXPECT(count[1] == 19 && !count[2] && !count[3]))
+		tap_diag("e2 %d e3 %d e4 %d", count[1], count[2], count[3]);
+	EXPECT_EQ(stat_get("endpoint local/127.0.0.1:18095 ", "ejected"), 1);
+	EXPECT_EQ(apply_cluster(LOCAL_CLUSTER("local", "round_robin", "")), 0);
+	tap_end();
+}
+
 static void test_circuit_breaker(void)
 {
 	long long refused;
@@ -1571,6 +1611,7 @@ static const struct subtest subtests[] = {
 	SUBTEST(maglev_add),
 	SUBTEST(draining),
 	SUBTEST(locality),
+	SUBTEST(locality_outlier),
 	SUBTEST(circuit_breaker),
 	SUBTEST(rate_limit),
 	SUBTEST(connect_failed),
