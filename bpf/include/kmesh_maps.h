@@ -37,7 +37,10 @@
  *     kmesh_l4_stats.refused_rate_limited, the rate-limit bucket and
  *     counter maps, KMESH_L7_R_RATE_LIMITED, struct
  *     l7_decision.retry_after (scratch)); connect failover
- *     (KMESH_SK_F_CONNECT_FAILED, kmesh_l4_stats.failovers).
+ *     (KMESH_SK_F_CONNECT_FAILED, KMESH_SK_F_FAILOVER,
+ *     kmesh_sk_state.connect_timeout_ms (was reserved),
+ *     kmesh_l4_stats.failovers, KMESH_LOG_F_FAILOVER,
+ *     KMESH_LOG_F_CONNECT_TIMEOUT).
  */
 #define KMESH_MAPS_ABI_VERSION	4
 
@@ -330,6 +333,7 @@ struct kmesh_l4_id {
 #define KMESH_SK_F_EP_LOCAL	(1U << 4)	/* http: the endpoint listens on this node */
 #define KMESH_SK_F_CONNECT_TIMEOUT (1U << 5)	/* TCP_USER_TIMEOUT is the cluster's, until ESTABLISHED */
 #define KMESH_SK_F_CONNECT_FAILED (1U << 6)	/* the last connect failed, at endpoint_id */
+#define KMESH_SK_F_FAILOVER	(1U << 7)	/* this connect follows a failed one */
 
 enum kmesh_redir {
 	KMESH_REDIR_UNDECIDED	= 0,	/* decided on the first message */
@@ -356,7 +360,7 @@ struct kmesh_sk_state {
 	__u32 service_id;
 	__u32 cluster_id;
 	__u32 endpoint_id;
-	__u32 reserved;
+	__u32 connect_timeout_ms;	/* armed for this connect, 0: none */
 	__u64 generation;	/* that routed the connect */
 	__u64 start_ns;		/* connect, CLOCK_MONOTONIC */
 	__u64 tx_redir;		/* bytes sent by redirect */
@@ -376,6 +380,8 @@ enum kmesh_conn_result {
 
 #define KMESH_LOG_F_REDIRECTED	(1U << 0)
 #define KMESH_LOG_F_EJECTED	(1U << 1)	/* this failure ejected the endpoint */
+#define KMESH_LOG_F_FAILOVER	(1U << 2)	/* the socket's previous connect failed */
+#define KMESH_LOG_F_CONNECT_TIMEOUT (1U << 3)	/* failed: the cluster's connect timeout ran out */
 
 struct kmesh_access_log {
 	__u64 timestamp_ns;	/* close, CLOCK_MONOTONIC */

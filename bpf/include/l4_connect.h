@@ -75,7 +75,9 @@ static __always_inline void kmesh_sk_state_init(struct kmesh_sk_state *s,
 	kmesh_addr_copy(s->svc_addr, d->dst);
 	s->svc_port = d->dst_port;
 	s->redir = KMESH_REDIR_UNDECIDED;
-	s->flags = KMESH_SK_F_SERVICE | KMESH_SK_F_COUNTED;
+	s->flags = KMESH_SK_F_SERVICE | KMESH_SK_F_COUNTED |
+		   (s->flags & KMESH_SK_F_CONNECT_FAILED ? KMESH_SK_F_FAILOVER : 0);
+	s->connect_timeout_ms = 0;
 	s->service_id = svc->service_id;
 	s->cluster_id = cluster_id;
 	s->endpoint_id = ep->endpoint_id;
@@ -108,8 +110,10 @@ static __always_inline void kmesh_arm_connect_timeout(struct bpf_sock_addr *ctx,
 		return;
 	}
 	if (!bpf_setsockopt(ctx, KMESH_SOL_TCP, KMESH_TCP_USER_TIMEOUT, &ms,
-			    sizeof(ms)))
+			    sizeof(ms))) {
 		s->flags |= KMESH_SK_F_CONNECT_TIMEOUT;
+		s->connect_timeout_ms = ms;
+	}
 }
 
 /*

@@ -191,7 +191,15 @@ static __always_inline void kmesh_log_emit(struct bpf_sock_ops *ops,
 	r->endpoint_port = k.remote_port;
 	r->result = result;
 	r->flags = (s->redir == KMESH_REDIR_YES ? KMESH_LOG_F_REDIRECTED : 0) |
-		   (ejected ? KMESH_LOG_F_EJECTED : 0);
+		   (ejected ? KMESH_LOG_F_EJECTED : 0) |
+		   (s->flags & KMESH_SK_F_FAILOVER ? KMESH_LOG_F_FAILOVER : 0);
+	/*
+	 * A failed connect that lasted its whole armed timeout: timed out
+	 * (a refusal or an unreachable route comes back well before).
+	 */
+	if (result == KMESH_CONN_FAILED && s->connect_timeout_ms &&
+	    now - s->start_ns >= (__u64)s->connect_timeout_ms * 1000000ULL)
+		r->flags |= KMESH_LOG_F_CONNECT_TIMEOUT;
 	r->service_id = s->service_id;
 	r->cluster_id = s->cluster_id;
 	r->endpoint_id = s->endpoint_id;

@@ -869,6 +869,15 @@ static void test_dead_endpoint(void)
 	tap_end();
 }
 
+static int count_str(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (; (hay = strstr(hay, needle)); hay++)
+		n++;
+	return n;
+}
+
 /* @n requests for /failover, a connection each: how many got b1's 200. */
 static int failover_round(int n)
 {
@@ -933,6 +942,8 @@ static void test_failover_timeout(void)
 	struct resp r;
 	double s;
 
+	static char log[16384];
+
 	tap_begin("defer: a connect to a black hole fails in the cluster's connect_timeout_ms and the request goes to another endpoint");
 	defer_base();
 	/* a listener whose queue is full: its SYNs are dropped, unanswered */
@@ -941,6 +952,7 @@ static void test_failover_timeout(void)
 	if (!EXPECT(lfd >= 0) || !EXPECT(filler >= 0))
 		goto out;
 	failed0 = ctl_stat("cluster dhole ", "connect_failed", 0);
+	run_cmd(NULL, 0, "kmeshctl log --wait 0");	/* drain what earlier tests left */
 	for (i = 0; i < 3; i++) {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		fd = dial_vip(VIP4, false);
@@ -960,6 +972,12 @@ static void test_failover_timeout(void)
 	}
 	failed1 = ctl_stat("cluster dhole ", "connect_failed", 0);
 	EXPECT_EQ(failed1 - failed0, 3);
+	/* the log says which failed by timing out, and which took over */
+	EXPECT_EQ(run_cmd(log, sizeof(log), "kmeshctl log --json --wait 1"), 0);
+	if (!EXPECT(count_str(log, "\"result\":\"failed\"") >= 3 &&
+		    count_str(log, "\"connect_timeout\":true") >= 3 &&
+		    count_str(log, "\"failover\":true") >= 3))
+		tap_diag("log: %.600s", log);
 out:
 	if (filler >= 0)
 		close(filler);

@@ -726,7 +726,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		       "\"endpoint_id\":%u,\"endpoint_name\":\"%s\",\"result\":\"%s\","
 		       "\"bytes_sent\":%llu,\"bytes_received\":%llu,"
 		       "\"duration_ns\":%llu,\"srtt_us\":%u,\"retransmits\":%u,"
-		       "\"redirected\":%s,\"ejected\":%s,\"generation\":%llu}\n",
+		       "\"redirected\":%s,\"ejected\":%s,\"failover\":%s,"
+		       "\"connect_timeout\":%s,\"generation\":%llu}\n",
 		       when, svc, r->service_id, vip, src, cluster, r->cluster_id,
 		       ep, r->endpoint_id, endpoint, result,
 		       (unsigned long long)r->bytes_sent,
@@ -735,15 +736,19 @@ static int on_record(void *ctx, void *data, size_t size)
 		       r->retransmits,
 		       r->flags & KMESH_LOG_F_REDIRECTED ? "true" : "false",
 		       r->flags & KMESH_LOG_F_EJECTED ? "true" : "false",
+		       r->flags & KMESH_LOG_F_FAILOVER ? "true" : "false",
+		       r->flags & KMESH_LOG_F_CONNECT_TIMEOUT ? "true" : "false",
 		       (unsigned long long)r->generation);
 	else
-		printf("%s tcp %s %s -> %s via %s src %s %s sent %llu received %llu duration %.3fms srtt %uus retrans %u%s%s gen %llu\n",
+		printf("%s tcp %s %s -> %s via %s src %s %s sent %llu received %llu duration %.3fms srtt %uus retrans %u%s%s%s%s gen %llu\n",
 		       when, svc, vip, ep, cluster, src, result,
 		       (unsigned long long)r->bytes_sent,
 		       (unsigned long long)r->bytes_received,
 		       r->duration_ns / 1e6, r->srtt_us, r->retransmits,
 		       r->flags & KMESH_LOG_F_REDIRECTED ? " redirected" : "",
 		       r->flags & KMESH_LOG_F_EJECTED ? " ejected" : "",
+		       r->flags & KMESH_LOG_F_FAILOVER ? " failover" : "",
+		       r->flags & KMESH_LOG_F_CONNECT_TIMEOUT ? " connect_timeout" : "",
 		       (unsigned long long)r->generation);
 	lc->count++;
 	/* Stop consuming once the caller has what it asked for. */
