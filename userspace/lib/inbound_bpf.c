@@ -542,52 +542,24 @@ bool inbound_attached(void)
 
 int inbound_read_global(__u64 out[KMESH_IN_G_MAX])
 {
-	int ncpu = libbpf_num_possible_cpus(), fd, c;
-	__u64 *per;
-	__u32 i;
-
-	memset(out, 0, sizeof(__u64) * KMESH_IN_G_MAX);
-	if (ncpu <= 0)
-		return -EINVAL;
-	fd = kmesh_map_fd("kmesh_inbound_global");
-	if (fd < 0)
-		return fd;
-	per = calloc((size_t)ncpu, sizeof(*per));
-	if (!per) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (i = 0; i < KMESH_IN_G_MAX; i++) {
-		if (bpf_map_lookup_elem(fd, &i, per))
-			continue;
-		for (c = 0; c < ncpu; c++)
-			out[i] += per[c];
-	}
-	free(per);
-	close(fd);
-	return 0;
+	return kmesh_percpu_sum_u64("kmesh_inbound_global", out, KMESH_IN_G_MAX);
 }
 
 int inbound_read_stats(struct inbound_stat_entry **v, size_t *n)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd, c, rc = 0;
+	struct inbound_stat_entry *out = NULL;
 	struct kmesh_inbound_stats *per;
 	__u32 key, next, *prev = NULL;
-	struct inbound_stat_entry *out = NULL;
 	size_t nr = 0, cap = 0;
+	int ncpu, fd, c, rc;
+	void *buf;
 
 	*v = NULL;
 	*n = 0;
-	if (ncpu <= 0)
-		return -EINVAL;
-	fd = kmesh_map_fd("kmesh_inbound_stats");
-	if (fd < 0)
-		return fd;
-	per = calloc((size_t)ncpu, sizeof(*per));
-	if (!per) {
-		close(fd);
-		return -ENOMEM;
-	}
+	rc = kmesh_percpu_open("kmesh_inbound_stats", sizeof(*per), &fd, &buf, &ncpu);
+	if (rc)
+		return rc;
+	per = buf;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct inbound_stat_entry *e;
 

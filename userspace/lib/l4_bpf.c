@@ -723,20 +723,15 @@ bool l4_endpoint_ejected(struct l4_handle *h, __u32 id)
 int l4_read_rate_limit(__u32 service_id, __u32 kind, struct kmesh_rl_stats *out)
 {
 	struct kmesh_rl_stats_key key = { .service_id = service_id, .kind = kind };
-	int ncpu = libbpf_num_possible_cpus(), fd, c, rc = 0;
 	struct kmesh_rl_stats *per;
+	int ncpu, fd, c, rc;
+	void *buf;
 
 	memset(out, 0, sizeof(*out));
-	if (ncpu <= 0)
-		return -EINVAL;
-	fd = kmesh_map_fd("kmesh_rl_stats");
-	if (fd < 0)
-		return fd;
-	per = calloc((size_t)ncpu, sizeof(*per));
-	if (!per) {
-		close(fd);
-		return -ENOMEM;
-	}
+	rc = kmesh_percpu_open("kmesh_rl_stats", sizeof(*per), &fd, &buf, &ncpu);
+	if (rc)
+		return rc;
+	per = buf;
 	if (bpf_map_lookup_elem(fd, &key, per)) {
 		rc = -errno;
 	} else {

@@ -172,25 +172,19 @@ void l7_apply_free(struct l7_apply *a)
 
 int l7_read_stats(struct l7_stat_entry **v, size_t *n)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd, c;
 	struct kmesh_l7_stats_key key, next;
 	struct l7_stat_entry *arr = NULL, *na;
 	struct kmesh_l7_stats *per;
 	size_t cnt = 0, cap = 0, f;
-	void *prev = NULL;
+	void *prev = NULL, *buf;
+	int ncpu, fd, c, rc;
 
 	*v = NULL;
 	*n = 0;
-	if (ncpu <= 0)
-		return -EINVAL;
-	fd = kmesh_map_fd("kmesh_l7_stats");
-	if (fd < 0)
-		return fd;
-	per = calloc((size_t)ncpu, sizeof(*per));
-	if (!per) {
-		close(fd);
-		return -ENOMEM;
-	}
+	rc = kmesh_percpu_open("kmesh_l7_stats", sizeof(*per), &fd, &buf, &ncpu);
+	if (rc)
+		return rc;
+	per = buf;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		if (cnt == cap) {
 			cap = cap ? cap * 2 : 32;
@@ -221,30 +215,7 @@ int l7_read_stats(struct l7_stat_entry **v, size_t *n)
 
 int l7_read_global(__u64 out[KMESH_L7_G_MAX])
 {
-	int ncpu = libbpf_num_possible_cpus(), fd, c;
-	__u64 *per;
-	__u32 i;
-
-	memset(out, 0, sizeof(__u64) * KMESH_L7_G_MAX);
-	if (ncpu <= 0)
-		return -EINVAL;
-	fd = kmesh_map_fd("kmesh_l7_global");
-	if (fd < 0)
-		return fd;
-	per = calloc((size_t)ncpu, sizeof(*per));
-	if (!per) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (i = 0; i < KMESH_L7_G_MAX; i++) {
-		if (bpf_map_lookup_elem(fd, &i, per))
-			continue;
-		for (c = 0; c < ncpu; c++)
-			out[i] += per[c];
-	}
-	free(per);
-	close(fd);
-	return 0;
+	return kmesh_percpu_sum_u64("kmesh_l7_global", out, KMESH_L7_G_MAX);
 }
 
 const char *l7_name(int names_fd, __u32 kind, __u32 service_id, __u32 id,
