@@ -40,9 +40,9 @@ _kmeshctl()
 	esac
 
 	case "$cmd" in
-	up) opts="--cgroup --file --help" ;;
-	apply) opts="--file --dry-run --explain --strict --help" ;;
-	validate) opts="--file --explain --mode --strict --help" ;;
+	up) opts="--cgroup --file --locality --domain --help" ;;
+	apply) opts="--file --dry-run --explain --strict --locality --domain --help" ;;
+	validate) opts="--file --explain --mode --strict --locality --domain --help" ;;
 	stats) opts="--prometheus --help" ;;
 	log) opts="--json --count --wait --help" ;;
 	metrics) opts="--listen --help" ;;

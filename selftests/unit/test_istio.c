@@ -374,6 +374,38 @@ static void test_locality(void)
 	tap_end();
 }
 
+static void test_domain(void)
+{
+	static const char yaml[] =
+		"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: web}\nspec:\n"
+		"  hosts: [web.default.svc.corp.example]\n  addresses: [10.96.0.1]\n"
+		"  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: STATIC\n"
+		"  endpoints: [{address: 10.0.0.1}]\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: vs}\nspec:\n"
+		"  hosts: [web]\n  http:\n  - route: [{destination: {host: web}}]\n";
+	struct mesh_input_opts opts = { .domain = "corp.example" };
+	struct mesh_config cfg;
+	char err[768] = "";
+
+	tap_begin("istio: --domain is the cluster domain short names resolve in");
+	if (EXPECT_EQ(mesh_input_parse("t.yaml", yaml, strlen(yaml), &opts, &cfg, err,
+				       sizeof(err)), 0)) {
+		EXPECT_STR_EQ(cfg.services[0].name, "web.default");
+		EXPECT_EQ(cfg.nr_routes, 1);
+		mesh_config_free(&cfg);
+	} else {
+		tap_diag("%s", err);
+	}
+	/* the default domain does not make "web" that host */
+	EXPECT_EQ(mesh_input_parse("t.yaml", yaml, strlen(yaml), NULL, &cfg, err,
+				   sizeof(err)), -1);
+	opts.domain = "Corp.example";
+	EXPECT_EQ(mesh_input_parse("t.yaml", yaml, strlen(yaml), &opts, &cfg, err,
+				   sizeof(err)), -1);
+	EXPECT_STR_EQ(err, "--domain Corp.example: only a-z 0-9 - and dots (lower case, as Kubernetes writes it)");
+	tap_end();
+}
+
 static void test_corpus(void)
 {
 	struct mesh_config cfg;
@@ -492,6 +524,7 @@ int main(void)
 	test_outlier();
 	test_subset_policy();
 	test_locality();
+	test_domain();
 	test_policy_ports();
 	test_authority();
 	test_corpus();

@@ -77,6 +77,7 @@ int cmd_up(int argc, char **argv)
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "locality", required_argument, NULL, 'l' },
+		{ "domain", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -99,8 +100,11 @@ int cmd_up(int argc, char **argv)
 		case 'l':
 			in_opts.locality = optarg;
 			break;
+		case 'd':
+			in_opts.domain = optarg;
+			break;
 		case 'h':
-			printf("usage: kmeshctl up [--cgroup PATH] [-f mesh.yaml [--locality REGION[/ZONE[/SUBZONE]]]]\n");
+			printf("usage: kmeshctl up [--cgroup PATH] [-f mesh.yaml [--locality REGION[/ZONE[/SUBZONE]]] [--domain CLUSTER_DOMAIN]]\n");
 			return 0;
 		default:
 			return 2;
@@ -157,12 +161,13 @@ int cmd_apply(int argc, char **argv)
 		{ "explain", no_argument, NULL, 'e' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "locality", required_argument, NULL, 'l' },
+		{ "domain", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	static const char usage[] =
 		"usage: kmeshctl apply -f FILE|DIR|- [-f ...] [--dry-run] [--explain] [--strict]\n"
-		"                      [--locality REGION[/ZONE[/SUBZONE]]]\n";
+		"                      [--locality REGION[/ZONE[/SUBZONE]]] [--domain CLUSTER_DOMAIN]\n";
 	struct mesh_input_opts in_opts = {};
 	const char *files[64];
 	struct mesh_config cfg;
@@ -190,6 +195,9 @@ int cmd_apply(int argc, char **argv)
 			break;
 		case 'l':
 			in_opts.locality = optarg;
+			break;
+		case 'd':
+			in_opts.domain = optarg;
 			break;
 		case 'h':
 			printf("%s", usage);

@@ -263,12 +263,13 @@ int cmd_validate(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "locality", required_argument, NULL, 'l' },
+		{ "domain", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	static const char usage[] =
 		"usage: kmeshctl validate -f FILE|DIR|- [-f ...] [--explain] [--mode kfunc|fallback] [--strict]\n"
-		"                         [--locality REGION[/ZONE[/SUBZONE]]]\n";
+		"                         [--locality REGION[/ZONE[/SUBZONE]]] [--domain CLUSTER_DOMAIN]\n";
 	struct mesh_input_opts in_opts = {};
 	const char *files[64], *mode = NULL;
 	struct mesh_config cfg;
@@ -300,6 +301,9 @@ int cmd_validate(int argc, char **argv)
 			break;
 		case 'l':
 			in_opts.locality = optarg;
+			break;
+		case 'd':
+			in_opts.domain = optarg;
 			break;
 		case 'h':
 			printf("%s", usage);

@@ -323,14 +323,43 @@ fail:
 	return -1;
 }
 
+/* --domain: a DNS name (letters, digits, '-', dots between labels). */
+static const char *domain_problem(const char *d)
+{
+	size_t label = 0, i;
+
+	if (!*d || strlen(d) > 253)
+		return "expected a DNS domain such as cluster.local";
+	for (i = 0; d[i]; i++) {
+		char c = d[i];
+
+		if (c == '.') {
+			if (!label)
+				return "an empty label";
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') {
+			if (++label > 63)
+				return "a label is longer than 63 characters";
+		} else {
+			return "only a-z 0-9 - and dots (lower case, as Kubernetes writes it)";
+		}
+	}
+	return label ? NULL : "an empty label";
+}
+
 int mesh_input_model(struct mesh_docs *in, const struct mesh_input_opts *opts,
 		     struct mesh_config *cfg, char *err, size_t err_size)
 {
 	const char *domain = opts && opts->domain ? opts->domain : "cluster.local";
+	const char *why = domain_problem(domain);
 
 	memset(cfg, 0, sizeof(*cfg));
 	in->err = err;
 	in->err_size = err_size;
+	if (why) {
+		snprintf(in->err, in->err_size, "--domain %s: %s", domain, why);
+		return -1;
+	}
 	if (in->own && in->nr_res) {
 		snprintf(in->err, in->err_size,
 			 "%s:%d: kmesh's mesh file and resources with apiVersion/kind (the first: %s:%d) in one input: apply one or the other",
