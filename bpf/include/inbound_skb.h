@@ -31,6 +31,7 @@
 #define KMESH_INBOUND_SKB_H
 
 #include "inbound.h"
+#include "resp_skb.h"	/* the client role: responses */
 
 /* Bound on parser steps per frame (a step: a head, body bytes, or up to
  * L7_CHUNK_WINDOWS windows of chunk framing). */
@@ -299,7 +300,9 @@ int kmesh_inbound_parser(struct __sk_buff *skb)
 	int r;
 
 	st = bpf_map_lookup_elem(&kmesh_inbound_conns, &cookie);
-	if (!st || st->dead || st->fr.opaque)
+	if (!st)	/* a client's responses, or no state (dropped) */
+		return kmesh_resp_parser(skb, cookie);
+	if (st->dead || st->fr.opaque)
 		return end;		/* the verdict drops or passes it */
 	st->tmp = st->fr;
 	st->refuse = 0;
@@ -461,6 +464,8 @@ int kmesh_inbound_verdict(struct __sk_buff *skb)
 
 	st = bpf_map_lookup_elem(&kmesh_inbound_conns, &cookie);
 	if (!st) {
+		if (kmesh_resp_conn(cookie))
+			return SK_PASS;	/* responses: telemetry only */
 		inbound_global(KMESH_IN_G_INTERNAL, 1);
 		return SK_DROP;
 	}

@@ -11,6 +11,7 @@
 #include "l4_connect.h"
 #include "l7_maps.h"
 #include "inbound.h"
+#include "resp.h"
 
 /*
  * Loopback addresses repeat in every netns: key them with the netns so a
@@ -114,6 +115,7 @@ static __always_inline void kmesh_on_active(struct bpf_sock_ops *ops)
 	kmesh_key_from_ops(ops, &k);
 	kmesh_inbound_note_client(s, &k);
 	kmesh_sock_add(ops, s, &k);
+	kmesh_resp_on_active(ops, s, &k);	/* responses read on receive */
 }
 
 /*
