@@ -52,6 +52,7 @@ __noinline int kmesh_resp_head(struct __sk_buff *skb, struct l7_scratch *sc,
 			       struct resp_conn *rc, __u32 pos, __u32 end)
 {
 	struct l7_pending *p = NULL;
+	struct kmesh_sock_key key;
 	struct kmesh_l7_stats *s;
 	struct l7_conn *c;
 	__u32 n, head, head_len;
@@ -77,7 +78,8 @@ __noinline int kmesh_resp_head(struct __sk_buff *skb, struct l7_scratch *sc,
 	status = kmesh_l7_parse(sc, KMESH_L7_PARSE_RESP);
 	if (status == KMESH_HTTP_NEED_MORE && n < KMESH_L7_MAX_HEAD)
 		return RESP_HOLD;
-	c = bpf_map_lookup_elem(&kmesh_l7_conns, &rc->key);
+	key = rc->key;	/* a key on the stack (6.1) */
+	c = bpf_map_lookup_elem(&kmesh_l7_conns, &key);
 	if (!c || c->broken)
 		goto opaque;	/* requests went unrecorded: cannot pair */
 	head = KMESH_READ_ONCE(c->head) + rc->seen;
@@ -225,10 +227,28 @@ commit:
 	return end;
 }
 
-/* Does @cookie's connection read responses (the verdict passes them)? */
+/* Does @cookie's connection read responses (resp.h)? */
 static __always_inline bool kmesh_resp_conn(__u64 cookie)
 {
 	return bpf_map_lookup_elem(&kmesh_resp_conns, &cookie) != NULL;
 }
 
+/*
+ * The client role's verdict (inbound_skb.h) passes every frame to the
+ * application as received (SK_PASS), as the server role's allowed frames.
+ *
+ * Kernel defect, known and not worked around here: on kernels with
+ * tcp_bpf_strp_read_sock() (Linux 6.14+, and the 6.1.130+ / 6.6.80+ /
+ * 6.12.17+ stable lines, Debian 12's 6.1 among them), a frame passed
+ * while an earlier passed one is still unread moves the socket's
+ * copied_seq past rcv_nxt; until that many more bytes arrive, segments
+ * wake no reader and the stream parser does not see them (here: on a
+ * keep-alive connection whose response head and body arrive as separate
+ * segments, later responses now and then go uncounted: "unknown"). A
+ * redirect into the socket's own receive queue avoids the miscount but
+ * goes through the socket's backlog work, so a FIN right behind the
+ * last frame can reach the application first: the response's tail is
+ * lost (tried: close-delimited bodies and busybox httpd broke). Data
+ * integrity wins; docs/observability.md says what this costs.
+ */
 #endif /* KMESH_RESP_SKB_H */
