@@ -233,6 +233,28 @@ v2_route() {
 }
 check "cluster: the /v2 prefix route from xDS holds on every node (to the v2 subset in kfunc mode, counted by name in fallback mode)" \
 	all_nodes v2_route
+# Responses of other nodes' servers are read on the client's receive
+# path (bpf/include/resp.h), the local one's by its own sk_msg: together
+# every answer is counted once, in its class, with a latency.
+route_stat() {	# NODE FIELD: the default route's GET counter on NODE (0: no line yet)
+	gx "$1" "kmeshctl stats" | awk -v f="$2" '
+		/^http web.default.svc.cluster.local_80 route default GET:/ {
+			for (i = 1; i < NF; i++) if ($i == f) v = $(i + 1) }
+		END { print v + 0 }'
+}
+cross_node_counts() {	# NODE: 200s and 503s from every node's server, counted
+	local k=$((nodes * 4)) b2 b5 bu a2 a5 au lat s
+	b2=$(route_stat "$1" 2xx); b5=$(route_stat "$1" 5xx); bu=$(route_stat "$1" unknown)
+	s=$(spread "$1" "$k" http://10.96.0.10/public)
+	gx "$1" "i=0; while [ \$i -lt $k ]; do meshed curl -s -m 5 -o /dev/null http://10.96.0.10/cgi-bin/fail; i=\$((i+1)); done" >/dev/null
+	a2=$(route_stat "$1" 2xx); a5=$(route_stat "$1" 5xx); au=$(route_stat "$1" unknown)
+	lat=$(route_stat "$1" latency_avg_us)
+	echo "node $1: answered by $s; 2xx +$((a2 - b2)) 5xx +$((a5 - b5)) unknown +$((au - bu)) latency_avg_us $lat"
+	case " $s" in *" $(node_ip "$1")=$k "*) echo "node $1: no cross-node answer"; return 1 ;; esac
+	[ $((a2 - b2)) = "$k" ] && [ $((a5 - b5)) = "$k" ] && [ "$au" = "$bu" ] && [ "$lat" -gt 0 ]
+}
+check "cluster: per-route 2xx/5xx counts and latency for cross-node calls match what the servers answered" \
+	all_nodes cross_node_counts
 remote_tcp() {	# the tcp_proxy service's one endpoint is node 2
 	local s
 	s=$(spread "$1" 3 http://10.96.0.20:5000/)
