@@ -28,8 +28,9 @@
  *  1: first release.
  *  2: struct kmesh_l7_policy and struct kmesh_l7_log changed;
  *     kmesh_l4_generation.maps_abi.
+ *  3: struct kmesh_l7_stats.unparsed (responses read on receive).
  */
-#define KMESH_MAPS_ABI_VERSION	2
+#define KMESH_MAPS_ABI_VERSION	3
 
 /* ---- L4 data plane (bpf/include/l4_*.h, userspace/lib/l4_*.c) ---- */
 
