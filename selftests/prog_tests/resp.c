@@ -510,6 +510,10 @@ static bool base(void)
 			return false;
 		}
 		is_up = true;
+		/* which parser read the requests: the responses' is the same */
+		if (!ctl(out, sizeof(out), "status") && strstr(out, "l7 requests:"))
+			tap_diag("%.*s", (int)strcspn(strstr(out, "l7 requests:"), "\n"),
+				 strstr(out, "l7 requests:"));
 	}
 	return EXPECT_EQ(join_cgroup(cg.path), 0);
 }
