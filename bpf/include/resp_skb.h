@@ -237,18 +237,21 @@ static __always_inline bool kmesh_resp_conn(__u64 cookie)
  * The client role's verdict (inbound_skb.h) passes every frame to the
  * application as received (SK_PASS), as the server role's allowed frames.
  *
- * Kernel defect, known and not worked around here: on kernels with
- * tcp_bpf_strp_read_sock() (Linux 6.14+, and the 6.1.130+ / 6.6.80+ /
- * 6.12.17+ stable lines, Debian 12's 6.1 among them), a frame passed
- * while an earlier passed one is still unread moves the socket's
- * copied_seq past rcv_nxt; until that many more bytes arrive, segments
- * wake no reader and the stream parser does not see them (here: on a
- * keep-alive connection whose response head and body arrive as separate
- * segments, later responses now and then go uncounted: "unknown"). A
- * redirect into the socket's own receive queue avoids the miscount but
- * goes through the socket's backlog work, so a FIN right behind the
- * last frame can reach the application first: the response's tail is
- * lost (tried: close-delimited bodies and busybox httpd broke). Data
- * integrity wins; docs/observability.md says what this costs.
+ * Kernel defect, known and not worked around here (it is the server
+ * role's too): tcp_bpf_strp_read_sock() (Linux 6.14+, and the 6.1.130+ /
+ * 6.6.80+ / 6.12.17+ stable lines, Debian 12's 6.1 among them) accounts
+ * as read the bytes a held frame took from TCP, and passed bytes the
+ * application has not read yet. A reader that enters recvmsg() then can
+ * move copied_seq past rcv_nxt, and the segments that follow wake no
+ * reader and reach no parser until that many more bytes arrive. Seen on
+ * the host's 6.18: responses counted unknown (python3 http.server, head
+ * and body in two segments) and, with a head split over segments (held),
+ * a client that never got the body. The VM lanes' 6.1 has the same code
+ * and passed every run, under TCG's timing. A redirect into the socket's
+ * own receive queue is accounted as read at once and so avoids it, but
+ * goes through the socket's backlog work, so a FIN right behind the last
+ * frame can reach the application first and the response's tail is lost
+ * (tried: close-delimited bodies and busybox httpd broke on 6.18). Data
+ * integrity first: SK_PASS, as the server role; docs/observability.md.
  */
 #endif /* KMESH_RESP_SKB_H */
