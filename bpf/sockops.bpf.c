@@ -23,6 +23,7 @@ int kmesh_sockops(struct bpf_sock_ops *ops)
 		if (ops->args[1] == BPF_TCP_CLOSE) {
 			kmesh_on_close(ops);
 			kmesh_inbound_close(ops);
+			kmesh_resp_close(ops);
 		}
 		break;
 	}

@@ -37,6 +37,13 @@ mkdir -p /www/v2 /www/admin
 for f in index.html public v2/index.html v2/items admin/users; do
 	echo "ep=$ip" >"/www/$f"
 done
+# and a CGI answering 503 (with CRLF: a bare-LF head is no HTTP/1.1)
+mkdir -p /www/cgi-bin
+cat >/www/cgi-bin/fail <<EOF
+#!/bin/sh
+printf 'Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\nep=$ip\n'
+EOF
+chmod +x /www/cgi-bin/fail
 meshed httpd -p "$ip:8080" -h /www
 
 # The control port: POST a shell script, get its output, then a line

@@ -236,6 +236,32 @@ v2_route() {
 }
 check "cluster: the /v2 prefix route from xDS holds on every node (to the v2 subset in kfunc mode, counted by name in fallback mode)" \
 	all_nodes v2_route
+# Responses of other nodes' servers are read on the client's receive
+# path (bpf/include/resp.h): every one counted once, in its class, with a
+# latency. The local server's are read by its own sk_msg, which gives up
+# on a head split over writes, as busybox httpd writes a CGI's (its status
+# line first): those may count unknown, never in a wrong class.
+route_stat() {	# NODE FIELD: the default route's GET counter on NODE (0: no line yet)
+	gx "$1" "kmeshctl stats" | awk -v f="$2" '
+		/^http web.default.svc.cluster.local_80 route default GET:/ {
+			for (i = 1; i < NF; i++) if ($i == f) v = $(i + 1) }
+		END { print v + 0 }'
+}
+cross_node_counts() {	# NODE: 200s and 503s from every node's server, counted
+	local k=$((nodes * 4)) b2 b5 bu a2 a5 au lat s f remote5
+	b2=$(route_stat "$1" 2xx); b5=$(route_stat "$1" 5xx); bu=$(route_stat "$1" unknown)
+	s=$(spread "$1" "$k" http://10.96.0.10/public)
+	f=$(spread "$1" "$k" http://10.96.0.10/cgi-bin/fail)
+	a2=$(route_stat "$1" 2xx); a5=$(route_stat "$1" 5xx); au=$(route_stat "$1" unknown)
+	lat=$(route_stat "$1" latency_avg_us)
+	remote5=$(echo "$f" | tr ' ' '\n' | grep -v "^$(node_ip "$1")=" | awk -F= '{ n += $2 } END { print n + 0 }')
+	echo "node $1: 200s from $s, 503s from $f; 2xx +$((a2 - b2)) 5xx +$((a5 - b5)) unknown +$((au - bu)) latency_avg_us $lat"
+	[ "$remote5" -gt 0 ] || { echo "node $1: no cross-node 503"; return 1; }
+	[ $((a2 - b2)) = "$k" ] && [ $((a5 - b5)) -ge "$remote5" ] &&
+		[ $((a5 - b5 + au - bu)) = "$k" ] && [ "$lat" -gt 0 ]
+}
+check "cluster: per-route 2xx/5xx counts and latency for cross-node calls match what the servers answered" \
+	all_nodes cross_node_counts
 remote_tcp() {	# the tcp_proxy service's one endpoint is node 2
 	local s
 	s=$(spread "$1" 3 http://10.96.0.20:5000/)

@@ -35,6 +35,7 @@ static const struct {
 	{ "l4", test_l4 },
 	{ "l7", test_l7 },
 	{ "inbound", test_inbound },
+	{ "resp", test_resp },
 	{ "defer", test_defer },
 	{ "load", test_load },
 	{ "faults", test_faults },

@@ -31,6 +31,7 @@
 #define KMESH_INBOUND_SKB_H
 
 #include "inbound.h"
+#include "resp_skb.h"	/* the client role: responses */
 
 /* Bound on parser steps per frame (a step: a head, body bytes, or up to
  * L7_CHUNK_WINDOWS windows of chunk framing). */
@@ -653,8 +654,9 @@ const volatile __u32 kmesh_in_early_parsed = 0;
 
 /*
  * The door of the meshed cgroup, on every packet it receives: returns at
- * once for anything but a SYN to a listener or a segment of a connection
- * checked on receive.
+ * once for anything but a SYN to a listener, a segment of a connection
+ * checked on receive, or one of a client connection whose responses are
+ * read (resp_skb.h: read, and passed whatever the reader makes of it).
  *
  * SYN: kmesh_inbound_syn (L4 policy, before accept()).
  *
@@ -674,7 +676,7 @@ static __always_inline int in_ingress(struct __sk_buff *skb, bool kf)
 	struct bpf_sock *sk = skb->sk;
 	struct inbound_conn *st;
 	struct tcp_sock *tp;
-	__u32 hl, tot, v4;
+	__u32 hl, tot, v4, seq;
 	int r;
 	__u64 cookie;
 	__u8 b, doff, flags;
@@ -712,7 +714,16 @@ static __always_inline int in_ingress(struct __sk_buff *skb, bool kf)
 		return 1;
 	cookie = bpf_get_socket_cookie(skb);
 	st = bpf_map_lookup_elem(&kmesh_inbound_conns, &cookie);
-	if (!st || st->accepted)
+	if (!st) {
+		/* a client's responses (resp_skb.h): read, always passed */
+		if (bpf_map_lookup_elem(&kmesh_resp_conns, &cookie) &&
+		    !bpf_skb_load_bytes(skb, hl + 4, &seq, sizeof(seq)) &&
+		    !bpf_skb_load_bytes(skb, hl + 12, &doff, 1))
+			kmesh_resp_segment(skb, cookie, hl + (doff >> 4) * 4,
+					   bpf_ntohl(seq));
+		return 1;
+	}
+	if (st->accepted)
 		return 1;
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp)

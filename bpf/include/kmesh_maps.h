@@ -41,8 +41,10 @@
  *     kmesh_sk_state.connect_timeout_ms (was reserved),
  *     kmesh_l4_stats.failovers, KMESH_LOG_F_FAILOVER,
  *     KMESH_LOG_F_CONNECT_TIMEOUT).
+ *  5: responses read on the client's receive path: struct
+ *     kmesh_l7_stats.unparsed, KMESH_SK_F_RESP_RX; 5xx outlier reports.
  */
-#define KMESH_MAPS_ABI_VERSION	4
+#define KMESH_MAPS_ABI_VERSION	5
 
 /* ---- L4 data plane (bpf/include/l4_*.h, userspace/lib/l4_*.c) ---- */
 
@@ -334,6 +336,8 @@ struct kmesh_l4_id {
 #define KMESH_SK_F_CONNECT_TIMEOUT (1U << 5)	/* TCP_USER_TIMEOUT is the cluster's, until ESTABLISHED */
 #define KMESH_SK_F_CONNECT_FAILED (1U << 6)	/* the last connect failed, at endpoint_id */
 #define KMESH_SK_F_FAILOVER	(1U << 7)	/* this connect follows a failed one */
+/* http client whose responses are read on receive (resp.h) */
+#define KMESH_SK_F_RESP_RX	(1U << 8)
 
 enum kmesh_redir {
 	KMESH_REDIR_UNDECIDED	= 0,	/* decided on the first message */
@@ -619,6 +623,8 @@ struct kmesh_l7_stats {
 	/* requests whose route sends them to another cluster than the one
 	 * their kept-alive connection is open to (kfunc mode) */
 	__u64 other_cluster;
+	/* responses whose head kmesh cannot parse (never guessed a class) */
+	__u64 unparsed;
 };
 
 /* Node-wide L7 counters (per-CPU array indexed by this enum). */
@@ -638,8 +644,17 @@ enum kmesh_l7_global {
 					   storage, pull or redirect failures */
 	KMESH_L7_G_UNCHECKED	= 12,	/* passed unchecked (failure_mode_allow) */
 	KMESH_L7_G_TUNNELS	= 13,	/* CONNECT answered 2xx: a tunnel from there */
+	/* the client's receive path (resp.h, resp_skb.h) */
+	KMESH_L7_G_RX_CONNS	= 14,	/* client connections reading responses */
+	KMESH_L7_G_RX_RESPONSES	= 15,	/* responses paired there */
+	KMESH_L7_G_RX_UNPARSED	= 16,	/* response heads kmesh cannot parse */
+	KMESH_L7_G_RX_OPAQUE	= 17,	/* connections passed unread from a point on */
 	KMESH_L7_G_MAX,
 };
+
+_Static_assert(KMESH_L7_G_MAX == 18, "L7 counters ABI");
+_Static_assert(sizeof(struct kmesh_l7_stats) == (11 + KMESH_L7_LAT_BUCKETS) * 8,
+	       "L7 stats ABI");
 
 /* Names of routes and policies, for stats and logs (userspace only). */
 enum kmesh_l7_name_kind {
@@ -660,6 +675,7 @@ struct kmesh_l7_name {
 /* Request log: one record per request, when its fate is known. */
 #define KMESH_L7_LOG_F_TRACKED	(1U << 0)	/* status and latency are real */
 #define KMESH_L7_LOG_F_REPLIED	(1U << 1)	/* kmesh answered (status is kmesh's) */
+#define KMESH_L7_LOG_F_UNPARSED	(1U << 2)	/* a response came; its head kmesh cannot parse */
 
 struct kmesh_l7_log {
 	__u64 timestamp_ns;	/* CLOCK_MONOTONIC */

@@ -3,8 +3,9 @@
  * Passive outlier detection (struct kmesh_outlier_config): sockops
  * reports each connect's result per endpoint (established or failed); a
  * run of failures ejects the endpoint, and the connect programs pick
- * around ejected endpoints until their time is up. HTTP responses are not
- * reported: sk_msg, which pairs them for same-node servers, has no stack
+ * around ejected endpoints until their time is up. The client's receive
+ * path (resp_skb.h) reports each response it reads. Responses that a
+ * same-node server's sk_msg pairs are not reported: sk_msg has no stack
  * left for the ejection (the verifier's 512 bytes over its call chain).
  *
  * Nothing runs when an ejection ends: the cluster state remembers when
@@ -342,19 +343,32 @@ static __always_inline bool kmesh_outlier_run(__u32 *run, __u16 threshold)
 	return threshold && n >= threshold;
 }
 
+/* What kmesh_outlier_report() is told; 100..599: an HTTP response's status. */
+#define KMESH_OUTLIER_R_CONNECTED	0	/* established; nothing reads its responses */
+#define KMESH_OUTLIER_R_CONNECTED_HTTP	1	/* established; its responses are reported */
+#define KMESH_OUTLIER_R_CONNECT_FAILED	2	/* never reached ESTABLISHED */
+
 /*
- * The result of a connect to endpoint @ep_id of cluster @cluster_id:
- * established, or @failed (never reached ESTABLISHED). True when it
- * ejected the endpoint. Connects to an endpoint that is out already count
- * nothing (those opened before its ejection still end).
+ * A result of endpoint @ep_id of cluster @cluster_id (KMESH_OUTLIER_R_*
+ * or a response status). True when it ejected the endpoint. Results from
+ * an endpoint that is out already count nothing (connections opened
+ * before its ejection still end).
+ *
+ * The runs, as Envoy keeps them: a connect failure adds to the local
+ * origin run and, unless split, to the 5xx and gateway runs (Envoy counts
+ * it as a 503); a 5xx response adds to the 5xx run, a 502/503/504 to the
+ * gateway run too; any other response ends both; an established connect
+ * ends the local origin run, and the other two only where no response of
+ * the connection is reported (a tcp port, a server on this node), since
+ * there it is the only success there is.
  */
 static __noinline __attribute__((unused)) bool
-kmesh_outlier_report(__u32 cluster_id, __u32 ep_id, bool failed)
+kmesh_outlier_report(__u32 cluster_id, __u32 ep_id, __u32 result)
 {
 	struct kmesh_outlier_state *o;
 	struct kmesh_cluster *c;
 	struct kmesh_l4_cfg cfg;
-	bool hit = false;
+	bool hit = false, gateway;
 	__u64 now;
 
 	if (!ep_id)
@@ -362,10 +376,12 @@ kmesh_outlier_report(__u32 cluster_id, __u32 ep_id, bool failed)
 	o = bpf_map_lookup_elem(&kmesh_outlier, &ep_id);
 	if (!o)
 		return false;
-	if (!failed) {
-		/* a success ends every run; write only what changes */
-		if (o->connect_failures)
+	if (result != KMESH_OUTLIER_R_CONNECT_FAILED && result < 500) {
+		/* a success ends runs; write only what changes */
+		if (result < 100 && o->connect_failures)
 			o->connect_failures = 0;
+		if (result == KMESH_OUTLIER_R_CONNECTED_HTTP)
+			return false;
 		if (o->errors_5xx)
 			o->errors_5xx = 0;
 		if (o->gateway_errors)
@@ -380,11 +396,24 @@ kmesh_outlier_report(__u32 cluster_id, __u32 ep_id, bool failed)
 	now = bpf_ktime_get_ns();
 	if (now < KMESH_READ_ONCE(o->ejected_until))
 		return false;
-	hit |= kmesh_outlier_run(&o->connect_failures, c->outlier.connect_failures);
-	/* Envoy counts a connect failure as a 503 unless split */
-	if (!(c->outlier.flags & KMESH_OUTLIER_F_SPLIT)) {
+	if (result == KMESH_OUTLIER_R_CONNECT_FAILED) {
+		hit |= kmesh_outlier_run(&o->connect_failures,
+					 c->outlier.connect_failures);
+		/* Envoy counts a connect failure as a 503 unless split */
+		if (!(c->outlier.flags & KMESH_OUTLIER_F_SPLIT)) {
+			hit |= kmesh_outlier_run(&o->errors_5xx,
+						 c->outlier.consecutive_5xx);
+			hit |= kmesh_outlier_run(&o->gateway_errors,
+						 c->outlier.gateway_errors);
+		}
+	} else if (result >= 500 && result < 600) {
+		gateway = result >= 502 && result <= 504;
 		hit |= kmesh_outlier_run(&o->errors_5xx, c->outlier.consecutive_5xx);
-		hit |= kmesh_outlier_run(&o->gateway_errors, c->outlier.gateway_errors);
+		if (gateway)
+			hit |= kmesh_outlier_run(&o->gateway_errors,
+						 c->outlier.gateway_errors);
+		else if (o->gateway_errors)
+			o->gateway_errors = 0;
 	}
 	if (!hit)
 		return false;

@@ -11,6 +11,7 @@
 #include "l4_connect.h"
 #include "l7_maps.h"
 #include "inbound.h"
+#include "resp.h"
 
 /*
  * Loopback addresses repeat in every netns: key them with the netns so a
@@ -103,6 +104,7 @@ static __always_inline void kmesh_on_active(struct bpf_sock_ops *ops)
 	struct bpf_sock *sk = ops->sk;
 	struct kmesh_sock_key k;
 	struct kmesh_sk_state *s;
+	bool http;
 
 	if (!sk)
 		return;
@@ -118,11 +120,18 @@ static __always_inline void kmesh_on_active(struct bpf_sock_ops *ops)
 			       &none, sizeof(none));
 		s->flags &= ~KMESH_SK_F_CONNECT_TIMEOUT;
 	}
-	kmesh_outlier_report(s->cluster_id, s->endpoint_id, false);
+	/* a meshed server on this node pairs the responses in its sk_msg,
+	 * which cannot report them: there the connect is the success */
+	http = kmesh_resp_http(s);
+	kmesh_outlier_report(s->cluster_id, s->endpoint_id,
+			     http && !(s->flags & KMESH_SK_F_EP_LOCAL) ?
+			     KMESH_OUTLIER_R_CONNECTED_HTTP : KMESH_OUTLIER_R_CONNECTED);
 	kmesh_want_state_cb(ops);
 	kmesh_key_from_ops(ops, &k);
 	kmesh_inbound_note_client(s, &k);
 	kmesh_sock_add(ops, s, &k);
+	if (http)
+		kmesh_resp_on_active(ops, s, &k);	/* responses read on receive */
 }
 
 /*
@@ -301,7 +310,7 @@ static __always_inline void kmesh_on_close(struct bpf_sock_ops *ops)
 		result = KMESH_CONN_FAILED;
 		KMESH_COUNT(&cnt, connect_failed, 1);
 		ejected = kmesh_outlier_report(s->cluster_id, s->endpoint_id,
-					       true);
+					       KMESH_OUTLIER_R_CONNECT_FAILED);
 	}
 	keep = s->flags & KMESH_SK_F_CONNECT_TIMEOUT;
 	if (result == KMESH_CONN_FAILED)

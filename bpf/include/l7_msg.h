@@ -639,8 +639,10 @@ static __always_inline void l7_allowed(struct sk_msg_md *msg,
 
 	if (s)
 		__sync_fetch_and_add(&s->allowed, 1);
-	/* a local server's sk_msg pairs responses, redirected or not */
-	if (s4->redir == KMESH_REDIR_YES || (s4->flags & KMESH_SK_F_EP_LOCAL)) {
+	/* a local server's sk_msg pairs responses, redirected or not; this
+	 * socket's receive path the others (resp_skb.h) */
+	if (s4->redir == KMESH_REDIR_YES ||
+	    (s4->flags & (KMESH_SK_F_EP_LOCAL | KMESH_SK_F_RESP_RX))) {
 		if (!st->passed) {
 			/* first request: a fresh entry, whatever an old
 			 * connection with this 4-tuple left */
@@ -969,6 +971,35 @@ __noinline int kmesh_l7_client_kf(struct sk_msg_md *msg)
 	return l7_client(msg, true);
 }
 
+/* The record of a request whose response was paired (or whose response
+ * head could not be parsed: KMESH_L7_LOG_F_UNPARSED, status 0). */
+static __always_inline void l7_log_response(const struct l7_conn *c,
+					    const struct l7_pending *p,
+					    __u16 status, __u64 now, __u8 flags)
+{
+	struct kmesh_l7_log *r = l7_log_new();
+
+	if (!r)
+		return;
+	r->timestamp_ns = now;
+	r->latency_ns = now - p->start_ns;
+	kmesh_addr_copy(r->source_addr, c->src_addr);
+	kmesh_addr_copy(r->service_addr, c->svc_addr);
+	r->source_port = c->src_port;
+	r->service_port = c->svc_port;
+	r->service_id = c->service_id;
+	r->cluster_id = c->cluster_id;
+	r->endpoint_id = c->endpoint_id;
+	r->route_id = p->route_id;
+	r->status = status;
+	r->method = p->method;
+	r->flags = KMESH_L7_LOG_F_TRACKED | flags;
+	r->path_len = p->path_len > KMESH_L7_LOG_PATH ? KMESH_L7_LOG_PATH :
+		      p->path_len;
+	__builtin_memcpy(r->path, p->path, KMESH_L7_LOG_PATH);
+	bpf_ringbuf_submit(r, 0);
+}
+
 /* ---- server: responses ---- */
 
 static __always_inline int l7_stop_tracking(struct sk_msg_md *msg,
@@ -997,7 +1028,6 @@ static __always_inline int l7_response(struct sk_msg_md *msg, bool kfunc)
 	struct kmesh_l7_sk *st;
 	struct l7_scratch *sc;
 	struct l7_pending *p = NULL;
-	struct kmesh_l7_log *r;
 	struct l7_conn *c;
 	__u32 size = KMESH_CTX_LOAD(msg, size), len, n, used, head;
 	__u16 status;
@@ -1017,6 +1047,8 @@ static __always_inline int l7_response(struct sk_msg_md *msg, bool kfunc)
 	c = bpf_map_lookup_elem(&kmesh_l7_conns, &st->peer);
 	if (!c || c->broken)
 		return l7_stop_tracking(msg, st);
+	if (!c->server_pairs)
+		c->server_pairs = 1;
 	sc = kfunc && st->chunked ? NULL : l7_scratch_get();
 	if (!sc && !(kfunc && st->chunked))
 		return l7_stop_tracking(msg, st);
@@ -1053,28 +1085,7 @@ static __always_inline int l7_response(struct sk_msg_md *msg, bool kfunc)
 		l7_count_response(c->service_id, p->route_id, method, status,
 				  now - p->start_ns);
 		l7_global(KMESH_L7_G_RESPONSES);
-		r = l7_log_new();
-		if (r) {
-			r->timestamp_ns = now;
-			r->latency_ns = now - p->start_ns;
-			kmesh_addr_copy(r->source_addr, c->src_addr);
-			kmesh_addr_copy(r->service_addr, c->svc_addr);
-			r->source_port = c->src_port;
-			r->service_port = c->svc_port;
-			r->service_id = c->service_id;
-			r->cluster_id = c->cluster_id;
-			r->endpoint_id = c->endpoint_id;
-			r->route_id = p->route_id;
-			r->status = status;
-			r->method = method;
-			r->flags = KMESH_L7_LOG_F_TRACKED;
-			r->path_len = p->path_len > KMESH_L7_LOG_PATH ?
-				      KMESH_L7_LOG_PATH : p->path_len;
-			__builtin_memcpy(r->path, p->path, KMESH_L7_LOG_PATH);
-			bpf_ringbuf_submit(r, 0);
-		} else {
-			l7_global(KMESH_L7_G_LOG_DROPPED);
-		}
+		l7_log_response(c, p, status, now, 0);
 		__sync_fetch_and_add(&c->head, 1);
 	}
 	/*

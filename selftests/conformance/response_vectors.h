@@ -59,6 +59,9 @@ static const struct response_vector response_vectors[] = {
 	{ "two SP before the status", RS("HTTP/1.1  200 OK\r\n\r\n"), RV_ERR(BAD_REQUEST_LINE, 9) },
 	{ "status ends at CR", RS("HTTP/1.1 20\r\n\r\n"), RV_ERR(BAD_REQUEST_LINE, 11) },
 	{ "bare LF", RS("HTTP/1.1 200 OK\nContent-Length: 1\n\n"), RV_ERR(BARE_LF, 15) },
+	/* busybox httpd passes a CGI's own bare-LF fields after its CRLF
+	 * status line: the receive path counts it unparsed */
+	{ "CRLF status line, bare-LF fields", RS("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\n\ndown\n"), RV_ERR(BARE_LF, 58) },
 	{ "NUL in the phrase", RS("HTTP/1.1 200 O\0K\r\n\r\n"), RV_ERR(NUL, 14) },
 	{ "CL and TE", RS("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"), RV_ERR(CL_AND_TE, 55) },
 	{ "TE and CL", RS("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"), RV_ERR(CL_AND_TE, 61) },

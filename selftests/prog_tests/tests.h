@@ -16,6 +16,7 @@ void test_kmeshctl(void);
 void test_l4(void);
 void test_l7(void);
 void test_inbound(void);
+void test_resp(void);
 void test_defer(void);
 void test_load(void);
 void test_faults(void);

@@ -146,6 +146,10 @@ static const char *const global_names[KMESH_L7_G_MAX] = {
 	[KMESH_L7_G_INTERNAL] = "internal_drops",
 	[KMESH_L7_G_UNCHECKED] = "unchecked",
 	[KMESH_L7_G_TUNNELS] = "tunnels",
+	[KMESH_L7_G_RX_CONNS] = "rx_connections",
+	[KMESH_L7_G_RX_RESPONSES] = "rx_responses",
+	[KMESH_L7_G_RX_UNPARSED] = "rx_unparsed",
+	[KMESH_L7_G_RX_OPAQUE] = "rx_opaque",
 };
 
 static const char *const global_help[KMESH_L7_G_MAX] = {
@@ -163,6 +167,10 @@ static const char *const global_help[KMESH_L7_G_MAX] = {
 	[KMESH_L7_G_INTERNAL] = "Writes refused by no policy: storage, pull or redirect failures (fails closed).",
 	[KMESH_L7_G_UNCHECKED] = "Requests passed unchecked under failure_mode_allow.",
 	[KMESH_L7_G_TUNNELS] = "CONNECT requests answered 2xx: tunnels, passed unread from there.",
+	[KMESH_L7_G_RX_CONNS] = "Client connections whose responses are read on receive (servers not local meshed sockets).",
+	[KMESH_L7_G_RX_RESPONSES] = "Responses read on the client's receive path and paired with their request.",
+	[KMESH_L7_G_RX_UNPARSED] = "Response heads on the client's receive path that kmesh cannot parse.",
+	[KMESH_L7_G_RX_OPAQUE] = "Client connections passed unread from a point on (close-delimited body, unparsable head, 101, no state).",
 };
 
 static __u64 seen(const struct kmesh_l7_stats *s)
@@ -172,7 +180,7 @@ static __u64 seen(const struct kmesh_l7_stats *s)
 
 	for (i = 0; i < 5; i++)
 		n += s->status[i];
-	return n;
+	return n + s->unparsed;
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -223,7 +231,7 @@ static void stats_prom(struct l7_names *nm, struct l7_stat_entry *v, size_t n,
 	size_t i;
 	int c, b;
 
-	printf("# HELP kmesh_http_requests_total HTTP requests on meshed connections by outcome: the response's status class, denied (refused by kmesh), direct (answered by a direct_response route), unknown (passed, response not seen).\n");
+	printf("# HELP kmesh_http_requests_total HTTP requests on meshed connections by outcome: the response's status class, unparsed (a response came whose head kmesh cannot parse), denied (refused by kmesh), direct (answered by a direct_response route), unknown (passed, response not seen).\n");
 	printf("# TYPE kmesh_http_requests_total counter\n");
 	for (i = 0; i < n; i++) {
 		const struct kmesh_l7_stats *s = &v[i].val;
@@ -234,6 +242,9 @@ static void stats_prom(struct l7_names *nm, struct l7_stat_entry *v, size_t n,
 			prom_labels(nm, &v[i].key, "code", cls[c]);
 			printf(" %llu\n", (unsigned long long)s->status[c]);
 		}
+		printf("kmesh_http_requests_total");
+		prom_labels(nm, &v[i].key, "code", "unparsed");
+		printf(" %llu\n", (unsigned long long)s->unparsed);
 		printf("kmesh_http_requests_total");
 		prom_labels(nm, &v[i].key, "code", "denied");
 		printf(" %llu\n", (unsigned long long)s->denied);
@@ -251,7 +262,7 @@ static void stats_prom(struct l7_names *nm, struct l7_stat_entry *v, size_t n,
 		prom_labels(nm, &v[i].key, NULL, NULL);
 		printf(" %llu\n", (unsigned long long)v[i].val.other_cluster);
 	}
-	printf("# HELP kmesh_http_request_duration_seconds From a request head leaving the client to its response head leaving a local server.\n");
+	printf("# HELP kmesh_http_request_duration_seconds From a request head leaving the client to its response head: leaving a local meshed server, or arriving at the client from any other server.\n");
 	printf("# TYPE kmesh_http_request_duration_seconds histogram\n");
 	for (i = 0; i < n; i++) {
 		const struct kmesh_l7_stats *s = &v[i].val;
@@ -327,11 +338,13 @@ static void stats_text(struct l7_names *nm, struct l7_stat_entry *v, size_t n,
 		       (unsigned long long)s->direct);
 		for (c = 0; c < 5; c++)
 			printf(" %dxx %llu", c + 1, (unsigned long long)s->status[c]);
-		printf(" unknown %llu other_cluster %llu",
+		printf(" unparsed %llu unknown %llu other_cluster %llu",
+		       (unsigned long long)s->unparsed,
 		       (unsigned long long)(s->allowed > resp ? s->allowed - resp : 0),
 		       (unsigned long long)s->other_cluster);
 		printf(" latency_avg_us %llu p50_us %llu p99_us %llu\n",
-		       (unsigned long long)(resp ? s->latency_ns / resp / 1000 : 0),
+		       (unsigned long long)(resp > s->unparsed ?
+					    s->latency_ns / (resp - s->unparsed) / 1000 : 0),
 		       quantile_us(s, 0.5), quantile_us(s, 0.99));
 	}
 	printf("http node:");
@@ -443,6 +456,8 @@ static int on_l7_record(void *ctx, void *data, size_t size)
 		if (cluster)
 			printf(",\"cluster\":\"%s\",\"endpoint_name\":\"%s\"",
 			       cluster, endpoint);
+		if (r->flags & KMESH_L7_LOG_F_UNPARSED)
+			printf(",\"response_unparsed\":true");
 		printf(",\"response_seen\":%s,\"latency_ns\":%llu,\"reporter\":\"%s\"%s}\n",
 		       r->flags & KMESH_L7_LOG_F_TRACKED ? "true" : "false",
 		       (unsigned long long)r->latency_ns,
@@ -459,6 +474,8 @@ static int on_l7_record(void *ctx, void *data, size_t size)
 							  r->policy_id, b3, sizeof(b3)));
 		if (r->status)
 			printf(" status %u", r->status);
+		else if (r->flags & KMESH_L7_LOG_F_UNPARSED)
+			printf(" status unparsed");
 		if (cluster)
 			printf(" -> %s", endpoint);
 		if (r->flags & KMESH_L7_LOG_F_TRACKED)
