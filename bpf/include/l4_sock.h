@@ -120,12 +120,11 @@ static __always_inline void kmesh_on_active(struct bpf_sock_ops *ops)
 			       &none, sizeof(none));
 		s->flags &= ~KMESH_SK_F_CONNECT_TIMEOUT;
 	}
-	/* a meshed server on this node pairs the responses in its sk_msg,
-	 * which cannot report them: there the connect is the success */
+	/* an http connection's responses are reported (resp_skb.h) */
 	http = kmesh_resp_http(s);
 	kmesh_outlier_report(s->cluster_id, s->endpoint_id,
-			     http && !(s->flags & KMESH_SK_F_EP_LOCAL) ?
-			     KMESH_OUTLIER_R_CONNECTED_HTTP : KMESH_OUTLIER_R_CONNECTED);
+			     http ? KMESH_OUTLIER_R_CONNECTED_HTTP :
+			     KMESH_OUTLIER_R_CONNECTED);
 	kmesh_want_state_cb(ops);
 	kmesh_key_from_ops(ops, &k);
 	kmesh_inbound_note_client(s, &k);
@@ -356,22 +355,42 @@ static __always_inline void kmesh_key_from_msg(struct sk_msg_md *msg,
  * first message, so bytes sent through TCP can never be overtaken by bytes
  * redirected later.
  */
+/* @s's path, decided on its first message (see below). */
+static __always_inline void kmesh_redir_decide(struct sk_msg_md *msg,
+					       struct kmesh_sk_state *s)
+{
+	struct kmesh_sock_key k;
+
+	if (s->redir != KMESH_REDIR_UNDECIDED)
+		return;
+	kmesh_key_from_msg(msg, &k);
+	kmesh_key_reverse(&k, &s->peer);
+	s->redir = bpf_map_lookup_elem(&kmesh_local_socks, &s->peer) ?
+		   KMESH_REDIR_YES : KMESH_REDIR_NO;
+}
+
+/* Do @msg's socket's messages go socket to socket, past TCP? */
+static __always_inline bool kmesh_msg_redirects(struct sk_msg_md *msg)
+{
+	struct kmesh_sk_state *s;
+
+	s = bpf_sk_storage_get(&kmesh_sk_state, msg->sk, 0, 0);
+	if (!s)
+		return false;
+	kmesh_redir_decide(msg, s);
+	return s->redir == KMESH_REDIR_YES;
+}
+
 static __always_inline int kmesh_msg_verdict_n(struct sk_msg_md *msg,
 					       __u32 size)
 {
 	struct kmesh_local_sock *peer;
-	struct kmesh_sock_key k;
 	struct kmesh_sk_state *s;
 
 	s = bpf_sk_storage_get(&kmesh_sk_state, msg->sk, 0, 0);
 	if (!s)
 		return SK_PASS;
-	if (s->redir == KMESH_REDIR_UNDECIDED) {
-		kmesh_key_from_msg(msg, &k);
-		kmesh_key_reverse(&k, &s->peer);
-		s->redir = bpf_map_lookup_elem(&kmesh_local_socks, &s->peer) ?
-			   KMESH_REDIR_YES : KMESH_REDIR_NO;
-	}
+	kmesh_redir_decide(msg, s);
 	if (s->redir != KMESH_REDIR_YES)
 		return SK_PASS;
 	/* Peer gone: let TCP deliver the error the application expects. */

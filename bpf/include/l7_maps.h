@@ -105,10 +105,11 @@ struct l7_conn {
 	__u32 tail;
 	__u8 opaque;		/* server switched protocols (101): pass all */
 	__u8 broken;		/* a request went unrecorded: pairing is off */
-	/* a meshed server on this node pairs the responses in its sk_msg:
-	 * the client's receive path (resp_skb.h) leaves them alone */
+	/* who pairs the responses: the client's receive path (resp_skb.h)
+	 * reads whatever arrives over TCP; a meshed server on this node
+	 * pairs in its sk_msg only what it redirects past TCP */
+	__u8 client_reads;
 	__u8 server_pairs;
-	__u8 pad;
 	__u32 service_id;
 	__u32 src_addr[4];
 	__u32 svc_addr[4];

@@ -639,10 +639,9 @@ static __always_inline void l7_allowed(struct sk_msg_md *msg,
 
 	if (s)
 		__sync_fetch_and_add(&s->allowed, 1);
-	/* a local server's sk_msg pairs responses, redirected or not; this
-	 * socket's receive path the others (resp_skb.h) */
-	if (s4->redir == KMESH_REDIR_YES ||
-	    (s4->flags & (KMESH_SK_F_EP_LOCAL | KMESH_SK_F_RESP_RX))) {
+	/* responses are paired by this socket's receive path (resp_skb.h)
+	 * or by a local server's sk_msg (l7_response) */
+	{
 		if (!st->passed) {
 			/* first request: a fresh entry, whatever an old
 			 * connection with this 4-tuple left */
@@ -661,6 +660,9 @@ static __always_inline void l7_allowed(struct sk_msg_md *msg,
 					c->svc_port = s4->svc_port;
 					c->cluster_id = s4->cluster_id;
 					c->endpoint_id = s4->endpoint_id;
+					/* else set at ESTABLISHED (a deferred
+					 * connect's first request comes first) */
+					c->client_reads = !!(s4->flags & KMESH_SK_F_RESP_RX);
 					st->tracked = 1;
 				}
 			}
@@ -1047,6 +1049,12 @@ static __always_inline int l7_response(struct sk_msg_md *msg, bool kfunc)
 	c = bpf_map_lookup_elem(&kmesh_l7_conns, &st->peer);
 	if (!c || c->broken)
 		return l7_stop_tracking(msg, st);
+	if (c->client_reads && !kmesh_msg_redirects(msg)) {
+		/* over TCP to a client that reads its responses itself */
+		st->role = L7_ROLE_OFF;
+		bpf_msg_apply_bytes(msg, 0);
+		return kmesh_msg_verdict(msg);
+	}
 	if (!c->server_pairs)
 		c->server_pairs = 1;
 	sc = kfunc && st->chunked ? NULL : l7_scratch_get();

@@ -15,11 +15,12 @@
  * makes of it, so telemetry can never hold a connection back.
  *
  * Who reads which response:
- *  - a local meshed server: its sk_msg pairs the response (then marks
- *    the client's l7_conn server_pairs, and the reader stays away) and
- *    redirects it into this socket's receive queue, past TCP;
- *  - any other server (another node or netns, an unmeshed process on
- *    this node): the response arrives over TCP and the reader reads it.
+ *  - whatever arrives over TCP, from any server (another node or netns,
+ *    a meshed or unmeshed process on this node): the reader;
+ *  - a local meshed server whose sk_msg redirects its responses into
+ *    this socket's receive queue, past TCP: that sk_msg (it marks the
+ *    client's l7_conn server_pairs, and the reader stays away).
+ * l7_conn.client_reads tells the server's sk_msg which it is.
  * tcp service ports, and every socket that is no meshed http client,
  * never enter the receive path for this.
  *
@@ -112,6 +113,7 @@ static __always_inline void kmesh_resp_on_active(struct bpf_sock_ops *ops,
 						 const struct kmesh_sock_key *k)
 {
 	struct resp_conn *rc, *z;
+	struct l7_conn *c;
 	__u64 cookie;
 	__u32 zero = 0, idx;
 
@@ -126,6 +128,10 @@ static __always_inline void kmesh_resp_on_active(struct bpf_sock_ops *ops,
 	rc->cookie = cookie;
 	rc->rx_next = ops->rcv_nxt;
 	s->flags |= KMESH_SK_F_RESP_RX;
+	/* a deferred connect's first request was recorded before this */
+	c = bpf_map_lookup_elem(&kmesh_l7_conns, k);
+	if (c)
+		c->client_reads = 1;
 	idx = KMESH_L7_G_RX_CONNS;
 	goto count;
 fail:

@@ -152,17 +152,23 @@ opaque:
  * The head that starts at skb byte @pos (before @end). Returns how many
  * of the segment's bytes it took: the head's length, or all of them
  * (RESP_MORE: the head goes on in the next segment, its start stashed),
- * or RESP_OPAQUE. Global: verified once.
+ * or RESP_OPAQUE. The scratch is taken here, not passed in: the stash is
+ * written from it, and 6.1's map update takes map values, not a global
+ * function's memory argument. Global: verified once.
  */
-__noinline int kmesh_resp_head_at(struct __sk_buff *skb, struct l7_scratch *sc,
-				  struct resp_conn *rc, __u32 pos, __u32 end)
+__noinline int kmesh_resp_head_at(struct __sk_buff *skb, struct resp_conn *rc,
+				  __u32 pos, __u32 end)
 {
+	struct l7_scratch *sc;
 	__u64 cookie;
 	__u32 n;
-	int status;
+	int status, r = RESP_OPAQUE;
 
-	if (!skb || !sc || !rc || pos >= end)
+	if (!skb || !rc || pos >= end)
 		return RESP_OPAQUE;
+	sc = l7_scratch_get();
+	if (!sc)
+		goto opaque;
 	cookie = rc->cookie;	/* a key on the stack (6.1) */
 	n = end - pos;
 	if (n > KMESH_L7_MAX_HEAD)
@@ -171,17 +177,22 @@ __noinline int kmesh_resp_head_at(struct __sk_buff *skb, struct l7_scratch *sc,
 	 * n != 0 */
 	n = ((n - 1) & (KMESH_L7_MAX_HEAD - 1)) + 1;
 	if (bpf_skb_load_bytes(skb, pos, sc->buf, n))
-		goto opaque;
+		goto put;
 	sc->len = n;
 	status = kmesh_l7_parse(sc, KMESH_L7_PARSE_RESP);
 	if (status == KMESH_HTTP_NEED_MORE && n < KMESH_L7_MAX_HEAD) {
 		/* the scratch holds the head's start: keep a copy */
 		if (bpf_map_update_elem(&kmesh_resp_stash, &cookie, sc, BPF_ANY))
-			goto opaque;
+			goto put;
 		rc->stashed = 1;
+		l7_scratch_put(sc);
 		return RESP_MORE;
 	}
-	return kmesh_resp_head(sc, rc, status);
+	r = kmesh_resp_head(sc, rc, status);
+	l7_scratch_put(sc);
+	return r;
+put:
+	l7_scratch_put(sc);
 opaque:
 	rc->fr.opaque = 1;
 	return RESP_OPAQUE;
@@ -244,7 +255,7 @@ __noinline int kmesh_resp_segment(struct __sk_buff *skb, __u64 cookie,
 				  __u32 data, __u32 seq)
 {
 	struct resp_conn *rc;
-	struct l7_scratch *sc = NULL;
+	struct l7_scratch *sc;
 	__u32 end, pos, i, n, next;
 	int r;
 
@@ -291,29 +302,26 @@ __noinline int kmesh_resp_segment(struct __sk_buff *skb, __u64 cookie,
 			pos += (__u32)r;
 			continue;
 		}
-		if (!sc) {
+		if (rc->fr.chunked) {
 			sc = l7_scratch_get();
 			if (!sc) {
 				rc->fr.opaque = 1;
 				break;
 			}
-		}
-		if (rc->fr.chunked) {
 			r = kmesh_inbound_chunks(skb, sc, &rc->fr.chunk, pos, end);
 			pos += sc->found;
+			l7_scratch_put(sc);
 			if (r == KMESH_CHUNK_DONE)
 				rc->fr.chunked = 0;
 			else if (r != KMESH_CHUNK_NEED_MORE)
 				rc->fr.opaque = 1;	/* bad chunk framing */
 			continue;
 		}
-		r = kmesh_resp_head_at(skb, sc, rc, pos, end);
+		r = kmesh_resp_head_at(skb, rc, pos, end);
 		if (r <= 0)
 			break;
 		pos += (__u32)r;
 	}
-	if (sc)
-		l7_scratch_put(sc);
 	if (!rc->fr.opaque && !rc->server_pairs && !rc->stashed && pos < end &&
 	    i >= RESP_STEPS)
 		rc->fr.opaque = 1;	/* more responses than one segment may take */

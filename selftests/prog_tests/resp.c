@@ -46,6 +46,7 @@
 #define RAW_VIP		"10.96.2.12"
 #define LO_VIP		"10.96.2.13"	/* the unmeshed server on this node */
 #define TCP_VIP		"10.96.2.14"	/* a tcp port: no response reading */
+#define EJ_VIP		"10.96.2.15"	/* outlier detection on 5xx responses */
 #define REMOTE		"10.99.0.2"
 #define PY_PORT		18201
 #define BB_PORT		18202
@@ -130,6 +131,16 @@ static void raw_serve(struct srv_conn *c)
 		} else if (!strncmp(path, "/close", 6)) {
 			srv_put(c, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nto the end");
 			return;
+		} else if (!strncmp(path, "/eject", 6)) {
+			/* the remote instance fails, the local one answers */
+			struct sockaddr_in a;
+			socklen_t alen = sizeof(a);
+
+			code = !getsockname(c->fd, (struct sockaddr *)&a, &alen) &&
+			       ntohs(a.sin_port) == RAW_PORT ? 503 : 200;
+			snprintf(buf, sizeof(buf),
+				 "HTTP/1.1 %d X\r\nContent-Length: 5\r\n\r\nhello", code);
+			srv_put(c, buf);
 		} else if (!strncmp(path, "/delay", 6)) {
 			usleep(150000);
 			srv_put(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
@@ -509,6 +520,10 @@ static const char mesh[] =
 	"    addresses: [" LO_VIP "]\n"
 	"    ports: [{port: 80, protocol: http}]\n"
 	"    cluster: lo\n"
+	"  - name: ej\n"
+	"    addresses: [" EJ_VIP "]\n"
+	"    ports: [{port: 80, protocol: http}]\n"
+	"    cluster: ej\n"
 	"  - name: plain\n"
 	"    addresses: [" TCP_VIP "]\n"
 	"    ports: [{port: 80, protocol: tcp}]\n"
@@ -522,6 +537,12 @@ static const char mesh[] =
 	"    endpoints: [{address: " REMOTE ", port: 18203}]\n"
 	"  - name: lo\n"
 	"    endpoints: [{address: 127.0.0.1, port: 18204}]\n"
+	"  - name: ej\n"
+	"    lb: round_robin\n"
+	"    outlier_detection: {consecutive_5xx: 3, base_ejection_ms: 2000, max_ejection_percent: 50}\n"
+	"    endpoints:\n"
+	"      - {address: " REMOTE ", port: 18203}\n"
+	"      - {address: 127.0.0.1, port: 18204}\n"
 	"routes:\n"
 	"  - service: py\n"
 	"    http:\n"
@@ -909,6 +930,48 @@ static void test_local_unmeshed(void)
 	tap_end();
 }
 
+/*
+ * Outlier detection from responses read on receive: of a cluster's two
+ * endpoints, the remote one answers 503 to everything; round robin, one
+ * connection per request. Its third 503 in a row ejects it (the 200s of
+ * the other endpoint are no part of its run), so no fourth request
+ * reaches it; it is back after base_ejection_ms.
+ */
+#define EJ_BAD "endpoint ej/" REMOTE ":18203 "
+static void test_eject_5xx(void)
+{
+	int i, code, n503 = 0, n200 = 0, after = 0;
+	double t0;
+
+	tap_begin("resp: a remote endpoint answering 503 is ejected after consecutive_5xx responses, and back after base_ejection_ms");
+	if (!base() || !need_remote())
+		return;
+	for (i = 0; i < 16; i++) {
+		code = one(EJ_VIP, "GET", "/eject", "ej");
+		if (code == 503)
+			n503++;
+		else if (code == 200)
+			n200++;
+		else if (!EXPECT(0))
+			tap_diag("request %d: status %d", i, code);
+	}
+	t0 = now_s();
+	if (!EXPECT_EQ(n503, 3) || !EXPECT_EQ(n200, 13))
+		tap_diag("503: %d, 200: %d", n503, n200);
+	EXPECT_EQ(ctl_stat(EJ_BAD, "ejections", -1), 1);
+	EXPECT_EQ(ctl_stat(EJ_BAD, "ejected", -1), 1);
+	EXPECT_EQ(ctl_stat(EJ_BAD, "connects", -1), 3);
+	/* back once its 2 s are up: round robin sends it one of two */
+	while (now_s() - t0 < 2.2)
+		usleep(50000);
+	for (i = 0; i < 4; i++)
+		if (one(EJ_VIP, "GET", "/eject", "ej") == 503)
+			after++;
+	EXPECT(after >= 1 && after <= 2);
+	EXPECT_EQ(ctl_stat(EJ_BAD, "returns", -1), 1);
+	tap_end();
+}
+
 static void test_tcp_port(void)
 {
 	long long conns;
@@ -963,6 +1026,7 @@ static const struct subtest subtests[] = {
 	SUBTEST(busybox),
 	SUBTEST(python),
 	SUBTEST(local_unmeshed),
+	SUBTEST(eject_5xx),
 	SUBTEST(tcp_port),
 	SUBTEST(no_internal_drops),
 };
