@@ -111,10 +111,6 @@ static const struct {
 	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.connectionPool.tcp.connectTimeout: 2m: kmesh takes 1ms..60000ms" },
 	{ "connect timeout not a duration", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {connectionPool: {tcp: {connectTimeout: 5}}}\n",
 	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.connectionPool.tcp.connectTimeout: expected a duration such as 250ms or 1.5s" },
-	{ "outlier: 5xx with split", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {outlierDetection: {splitExternalLocalOriginErrors: true, consecutive5xxErrors: 3}}\n",
-	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.outlierDetection.consecutive5xxErrors: 3: with splitExternalLocalOriginErrors it counts HTTP responses only, which kmesh does not see: set it to 0 (kmesh counts connect failures: consecutiveLocalOriginFailures)" },
-	{ "outlier: 5xx default with split", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {outlierDetection: {splitExternalLocalOriginErrors: true}}\n",
-	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.outlierDetection.consecutive5xxErrors: 5: with splitExternalLocalOriginErrors it counts HTTP responses only, which kmesh does not see: set it to 0 (kmesh counts connect failures: consecutiveLocalOriginFailures)" },
 	{ "outlier: local origin without split", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {outlierDetection: {consecutiveLocalOriginFailures: 2}}\n",
 	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.outlierDetection.consecutiveLocalOriginFailures: takes effect only with splitExternalLocalOriginErrors: true (as in Envoy)" },
 	{ "outlier: deprecated consecutiveErrors", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {outlierDetection: {consecutiveErrors: 2}}\n",
@@ -271,7 +267,7 @@ static void test_outlier(void)
 			    "  trafficPolicy:\n    outlierDetection: {consecutive5xxErrors: 3, consecutiveGatewayErrors: 2, interval: 5s,\n"
 			    "                       baseEjectionTime: 1.5m, maxEjectionPercent: 50, minHealthPercent: 30}\n"
 			    "  subsets:\n  - {name: a, labels: {v: \"1\"}, trafficPolicy: {outlierDetection:\n"
-			    "      {splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 4, consecutive5xxErrors: 0}}}\n",
+			    "      {splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 4, consecutive5xxErrors: 2}}}\n",
 			    &cfg, err, sizeof(err)), 0)) {
 		const struct kmesh_outlier_config *o = &cfg.clusters[0].outlier;
 
@@ -291,7 +287,8 @@ static void test_outlier(void)
 		EXPECT(cfg.clusters[1].flags & KMESH_CLUSTER_F_OUTLIER);
 		EXPECT_EQ(o->flags, KMESH_OUTLIER_F_SPLIT);
 		EXPECT_EQ(o->connect_failures, 4);
-		EXPECT_EQ(o->consecutive_5xx, 0);
+		/* split: 5xx responses alone, read on receive */
+		EXPECT_EQ(o->consecutive_5xx, 2);
 		EXPECT_EQ(o->base_ejection_ms, 30000);
 		EXPECT_EQ(o->max_ejection_percent, 10);
 		mesh_config_free(&cfg);

@@ -666,11 +666,6 @@ static int translate_outlier(struct tctx *t,
 			return fail(t, "%s.enforcing_local_origin_success_rate: %u: kmesh has no success-rate detection: it must be 0",
 				    where, od->enforcing_local_origin_success_rate ?
 				    od->enforcing_local_origin_success_rate->value : 100);
-		/* split: 5xx and gateway errors are responses, unseen */
-		if (o->consecutive_5xx || o->gateway_errors)
-			return fail(t, "%s.%s: with split_external_local_origin_errors it counts HTTP responses only, which kmesh does not see: it must be off (enforcing 0)",
-				    where, o->consecutive_5xx ? "consecutive_5xx" :
-				    "consecutive_gateway_failure");
 	}
 #undef DETECTOR
 	if (od->max_ejection_percent)

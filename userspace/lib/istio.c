@@ -1120,11 +1120,10 @@ static int check_locality_lb(struct ctx *c, yaml_node_t *l, const char *path)
 
 /*
  * outlierDetection: kmesh sees connect failures (refused, reset, timed
- * out), not HTTP responses. Envoy counts a connect failure as a 503 (a
- * 5xx and a gateway error) unless splitExternalLocalOriginErrors, where
- * it counts as a local-origin failure only and 5xx count responses alone:
- * then a 5xx or gateway threshold would be one kmesh cannot enforce, so it
- * must be 0 (consecutive5xxErrors' default, 5, is such a threshold).
+ * out) and the HTTP responses it reads. Envoy counts a connect failure as
+ * a 503 (a 5xx and a gateway error) unless splitExternalLocalOriginErrors,
+ * where it counts as a local-origin failure only
+ * (consecutiveLocalOriginFailures) and 5xx count responses alone.
  */
 static int check_outlier(struct ctx *c, yaml_node_t *od, const char *path)
 {
@@ -1143,7 +1142,7 @@ static int check_outlier(struct ctx *c, yaml_node_t *od, const char *path)
 	};
 	static const char *const times[] = { "interval", "baseEjectionTime" };
 	char sub[PATH_LEN];
-	unsigned long v, x5 = 5, gw = 0;
+	unsigned long v;
 	yaml_node_t *n;
 	bool split = false;
 	size_t i;
@@ -1155,10 +1154,6 @@ static int check_outlier(struct ctx *c, yaml_node_t *od, const char *path)
 		if ((n = get(c, od, counts[i].name)) &&
 		    get_uint(c, n, sub, 0, counts[i].max, &v))
 			return -1;
-		if (n && i == 0)
-			x5 = v;
-		if (n && i == 1)
-			gw = v;
 	}
 	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
 		spath(sub, "%s.%s", path, times[i]);
@@ -1176,14 +1171,6 @@ static int check_outlier(struct ctx *c, yaml_node_t *od, const char *path)
 	if (n && !split) {
 		spath(sub, "%s.consecutiveLocalOriginFailures", path);
 		return fail(c, n, sub, "takes effect only with splitExternalLocalOriginErrors: true (as in Envoy)");
-	}
-	if (split && (x5 || gw)) {
-		const char *f = x5 ? "consecutive5xxErrors" : "consecutiveGatewayErrors";
-
-		spath(sub, "%s.%s", path, f);
-		return fail(c, get(c, od, f) ? get(c, od, f) : od, sub,
-			    "%lu: with splitExternalLocalOriginErrors it counts HTTP responses only, which kmesh does not see: set it to 0 (kmesh counts connect failures: consecutiveLocalOriginFailures)",
-			    x5 ? x5 : gw);
 	}
 	return 0;
 }
