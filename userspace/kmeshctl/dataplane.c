@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -21,6 +22,7 @@
 #include "l7_bpf.h"
 #include "mesh_config.h"
 #include "mode.h"
+#include "pins.h"
 #include "pipeline.h"
 
 static int silent_print(enum libbpf_print_level level, const char *fmt,
@@ -576,7 +578,23 @@ static void stats_text(struct l4_handle *h, struct l4_id_entry *ids, size_t n,
 	printf("\n");
 }
 
-/* Per limited service and kind: what its token bucket let through. */
+/* The registry name of service @id, or NULL. */
+static const char *rl_service_name(const struct l4_id_entry *ids, size_t n,
+				   __u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i].key.kind == KMESH_L4_KIND_SERVICE && ids[i].val.id == id)
+			return ids[i].key.name;
+	return NULL;
+}
+
+/*
+ * Per limited service and kind, then per limited route: what each token
+ * bucket let through. A route's series carry a route label; the
+ * service's own have none.
+ */
 static void stats_rate_limits(const struct l4_id_entry *ids, size_t n, bool prom)
 {
 	static const char *const kinds[] = {
@@ -584,13 +602,18 @@ static void stats_rate_limits(const struct l4_id_entry *ids, size_t n, bool prom
 		[KMESH_RL_REQUESTS] = "requests",
 	};
 	static const struct { const char *name, *help; } prom_fields[] = {
-		{ "passed", "Connects or requests that took a token of the service's rate limit." },
-		{ "limited", "Connects refused or requests answered 429: the service's rate-limit bucket was empty." },
+		{ "passed", "Connects or requests that took a token of the service's rate limit (with a route label: of that route's limit)." },
+		{ "limited", "Connects refused or requests answered 429: the service's rate-limit bucket was empty (with a route label: the route's)." },
 	};
+	struct kmesh_rl_stats_key *routes = NULL;
 	struct kmesh_rl_stats s;
-	size_t i, f;
+	size_t i, f, nr_routes = 0;
+	char rbuf[KMESH_NAME_MAX];
+	int names_fd;
 	__u32 kind;
 
+	l4_list_route_limits(&routes, &nr_routes);	/* none when it fails */
+	names_fd = kmesh_map_fd("kmesh_l7_names");
 	for (f = 0; f < (prom ? 2 : 1); f++) {
 		if (prom) {
 			printf("# HELP kmesh_rate_limit_%s_total %s\n",
@@ -602,7 +625,7 @@ static void stats_rate_limits(const struct l4_id_entry *ids, size_t n, bool prom
 			if (ids[i].key.kind != KMESH_L4_KIND_SERVICE)
 				continue;
 			for (kind = KMESH_RL_CONNECTIONS; kind <= KMESH_RL_REQUESTS; kind++) {
-				if (l4_read_rate_limit(ids[i].val.id, kind, &s))
+				if (l4_read_rate_limit(ids[i].val.id, kind, 0, &s))
 					continue;
 				if (!prom) {
 					printf("rate_limit service %s %s: passed %llu limited %llu\n",
@@ -618,7 +641,36 @@ static void stats_rate_limits(const struct l4_id_entry *ids, size_t n, bool prom
 				       (unsigned long long)(f ? s.limited : s.passed));
 			}
 		}
+		for (i = 0; i < nr_routes; i++) {
+			const char *svc = rl_service_name(ids, n, routes[i].service_id);
+			const char *route = names_fd < 0 ? NULL :
+				l7_name(names_fd, KMESH_L7_NAME_ROUTE,
+					routes[i].service_id, routes[i].route_id,
+					rbuf, sizeof(rbuf));
+
+			if (!svc || !route ||
+			    l4_read_rate_limit(routes[i].service_id,
+					       KMESH_RL_ROUTE_REQUESTS,
+					       routes[i].route_id, &s))
+				continue;
+			if (!prom) {
+				printf("rate_limit service %s route %s requests: passed %llu limited %llu\n",
+				       svc, route, (unsigned long long)s.passed,
+				       (unsigned long long)s.limited);
+				continue;
+			}
+			printf("kmesh_rate_limit_%s_total{service=\"",
+			       prom_fields[f].name);
+			prom_label(svc);
+			printf("\",kind=\"requests\",route=\"");
+			prom_label(route);
+			printf("\"} %llu\n",
+			       (unsigned long long)(f ? s.limited : s.passed));
+		}
 	}
+	if (names_fd >= 0)
+		close(names_fd);
+	free(routes);
 }
 
 int cmd_stats(int argc, char **argv)
