@@ -44,7 +44,8 @@
  *  5: per-route request limits (kmesh_l7_policy.route_limits,
  *     .nr_route_limits (was pad), KMESH_RL_ROUTE_REQUESTS,
  *     KMESH_RL_F_REPLACES_SERVICE, kmesh_rl_key.route_id,
- *     kmesh_rl_stats_key.route_id).
+ *     kmesh_rl_stats_key.route_id; struct l7_decision.route_limit
+ *     (scratch)).
  */
 #define KMESH_MAPS_ABI_VERSION	5
 

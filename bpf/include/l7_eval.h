@@ -752,27 +752,26 @@ static __always_inline void l7_take_route(struct l7_scratch *sc,
 
 /*
  * The request limit of route @route_id in @pol (routes[].http[].rate_limit)
- * into *@out: 1, or 0 when the route has none. Both modes look it up by
- * the route id the decision names, whoever matched the route. Global, and
- * a copy: its caller sees one unknown answer, not one state per entry.
+ * into *@out: true, or false when the route has none. Both modes look it
+ * up by the route id the decision names, whoever matched the route. A
+ * copy into @out (the scratch): after the loop the verifier has one
+ * state, not one per entry, and no call frame is added.
  */
-__noinline int kmesh_l7_route_limit(const struct kmesh_l7_policy *pol,
-				    __u32 route_id, struct kmesh_ratelimit *out)
+static __always_inline bool l7_route_limit(const struct kmesh_l7_policy *pol,
+					   __u32 route_id,
+					   struct kmesh_ratelimit *out)
 {
-	__u32 i, n;
+	__u32 i, n = pol->nr_route_limits;
 
-	if (!pol || !out)
-		return 0;
-	n = pol->nr_route_limits;
 	for (i = 0; i < KMESH_L7_MAX_ROUTE_LIMITS; i++) {
 		if (i >= n)
 			break;
 		if (pol->route_limits[i].route_id == route_id) {
 			*out = pol->route_limits[i].limit;
-			return 1;
+			return true;
 		}
 	}
-	return 0;
+	return false;
 }
 
 /*

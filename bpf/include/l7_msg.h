@@ -616,7 +616,6 @@ __noinline int kmesh_l7_rate_limit(struct l7_scratch *sc,
 {
 	struct kmesh_rl_bucket *route_b = NULL, *svc_b;
 	const struct kmesh_ratelimit *route_rl = NULL;
-	struct kmesh_ratelimit route_limit = {};
 	struct kmesh_rl_key key = {};
 	__u32 route_id = 0;
 	__u64 wait = 0;
@@ -625,8 +624,8 @@ __noinline int kmesh_l7_rate_limit(struct l7_scratch *sc,
 		return 0;
 	if (pol && sc->d.route_known) {
 		route_id = sc->d.route_id;
-		if (kmesh_l7_route_limit(pol, route_id, &route_limit))
-			route_rl = &route_limit;
+		if (l7_route_limit(pol, route_id, &sc->d.route_limit))
+			route_rl = &sc->d.route_limit;
 	}
 	if (route_rl && (route_rl->flags & KMESH_RL_F_REPLACES_SERVICE))
 		rl = NULL;
