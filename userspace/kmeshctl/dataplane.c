@@ -263,10 +263,51 @@ static void dump_maglev(const struct l4_gen *g, const struct kmesh_cluster *c)
 	}
 }
 
+/* Was service vips[@i] shown with an http port before @i? */
+static bool service_listed(const struct l4_gen *g, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (g->vips[j].val.service_id == g->vips[i].val.service_id &&
+		    (g->vips[j].val.flags & KMESH_SVC_F_HTTP))
+			return true;
+	return false;
+}
+
+/* The route limits the live policy of @service_id holds. */
+static void dump_route_limits(__u32 slot, __u32 service_id)
+{
+	struct kmesh_l7_route_limit rl[KMESH_L7_MAX_ROUTE_LIMITS];
+	char name[KMESH_NAME_MAX];
+	int n, i, names_fd = kmesh_map_fd("kmesh_l7_names");
+
+	n = l7_read_route_limits(slot, service_id, rl, KMESH_L7_MAX_ROUTE_LIMITS);
+	for (i = 0; i < n; i++) {
+		const struct kmesh_ratelimit *l = &rl[i].limit;
+		const char *rn = names_fd < 0 ? NULL :
+			l7_name(names_fd, KMESH_L7_NAME_ROUTE, service_id,
+				rl[i].route_id, name, sizeof(name));
+
+		printf("  route %s (id %u) rate_limit requests:", rn ? rn : "?",
+		       rl[i].route_id);
+		if (l->interval_ns)
+			printf(" 1 per %llu ns, burst %u%s",
+			       (unsigned long long)l->interval_ns, l->burst,
+			       l->flags & KMESH_RL_F_PER_SOURCE ? ", per source" : "");
+		if (l->flags & KMESH_RL_F_REPLACES_SERVICE)
+			printf(" (the service's limit skipped)");
+		printf("\n");
+	}
+	if (names_fd >= 0)
+		close(names_fd);
+}
+
 int cmd_dump(int argc, char **argv)
 {
 	static const char *const states[] = { "healthy", "draining" };
 	struct l4_handle h;
+	struct kmesh_l4_generation live;
 	struct l4_gen g;
 	char err[512], a[80];
 	size_t i, j;
@@ -285,6 +326,8 @@ int cmd_dump(int argc, char **argv)
 		return 1;
 	}
 	printf("generation %llu\n", (unsigned long long)g.generation);
+	if (l4_read_generation(&h, &live))
+		live.slot = KMESH_L4_SLOTS;	/* no slot: no route limits shown */
 	for (i = 0; i < g.nr_vips; i++) {
 		const struct l4_vip *v = &g.vips[i];
 
@@ -303,6 +346,9 @@ int cmd_dump(int argc, char **argv)
 			       v->val.rate_limit.flags & KMESH_RL_F_PER_SOURCE ?
 			       ", per source" : "");
 		printf("\n");
+		/* a service's route limits: once, after its first http port */
+		if ((v->val.flags & KMESH_SVC_F_HTTP) && !service_listed(&g, i))
+			dump_route_limits(live.slot, v->val.service_id);
 	}
 	for (i = 0; i < g.nr_clusters; i++) {
 		const struct kmesh_cluster *c = &g.clusters[i];
