@@ -43,6 +43,11 @@
  *     KMESH_LOG_F_CONNECT_TIMEOUT).
  *  5: responses read on the client's receive path: struct
  *     kmesh_l7_stats.unparsed, KMESH_SK_F_RESP_RX; 5xx outlier reports.
+ *     Per-route request limits (kmesh_l7_policy.route_limits,
+ *     .nr_route_limits (was pad), KMESH_RL_ROUTE_REQUESTS,
+ *     KMESH_RL_F_REPLACES_SERVICE, kmesh_rl_key.route_id,
+ *     kmesh_rl_stats_key.route_id; struct l7_decision.route_limit
+ *     (scratch)).
  */
 #define KMESH_MAPS_ABI_VERSION	5
 
@@ -125,6 +130,10 @@ struct kmesh_service_key {
  * or one per client address with KMESH_RL_F_PER_SOURCE.
  */
 #define KMESH_RL_F_PER_SOURCE	(1U << 0)	/* one bucket per source address */
+/* a route's limit only: the service's request limit does not apply to
+ * the route's requests (Envoy's per-route config replacing the
+ * listener's); with interval_ns 0 the route is exempt from it */
+#define KMESH_RL_F_REPLACES_SERVICE	(1U << 1)
 #define KMESH_RL_MAX_INTERVAL_NS	(3600ULL * 1000000000ULL)	/* 1 token/hour */
 #define KMESH_RL_MAX_BURST	65535	/* interval * burst stays far below 2^64 */
 #define KMESH_RL_MAX_BUCKETS	65536	/* LRU: per-source buckets evict the idlest */
@@ -148,6 +157,7 @@ struct kmesh_service {
 enum kmesh_rl_kind {
 	KMESH_RL_CONNECTIONS	= 1,	/* connects to a tcp port */
 	KMESH_RL_REQUESTS	= 2,	/* requests to an http port */
+	KMESH_RL_ROUTE_REQUESTS	= 3,	/* requests of one route (route_id) */
 };
 
 /*
@@ -159,6 +169,8 @@ enum kmesh_rl_kind {
 struct kmesh_rl_key {
 	__u32 service_id;
 	__u32 kind;		/* enum kmesh_rl_kind */
+	__u32 route_id;		/* KMESH_RL_ROUTE_REQUESTS: the route, else 0 */
+	__u32 pad;
 	__u32 src[4];		/* per source: the client's address, else zeros */
 	__u64 netns;		/* per source, unbound connect: its netns cookie */
 };
@@ -171,6 +183,7 @@ struct kmesh_rl_bucket {
 struct kmesh_rl_stats_key {
 	__u32 service_id;
 	__u32 kind;		/* enum kmesh_rl_kind */
+	__u32 route_id;		/* KMESH_RL_ROUTE_REQUESTS: the route, else 0 */
 };
 
 struct kmesh_rl_stats {
@@ -447,6 +460,7 @@ struct kmesh_access_log {
 #define KMESH_L7_LOG_PATH		64	/* path bytes kept in the access log */
 #define KMESH_L7_LOG_BYTES		(256 * 1024)	/* request-log ring buffer */
 #define KMESH_L7_FIFO			8	/* requests awaiting a response */
+#define KMESH_L7_MAX_ROUTE_LIMITS	64	/* routes with a request limit, per service */
 
 /* Condition value kinds (kmesh_l7_item.kind); 0 is invalid. */
 enum kmesh_l7_item_kind {
@@ -523,6 +537,17 @@ struct kmesh_l7_rule {
 	__u16 status;
 };
 
+/*
+ * A route's request limit (routes[].http[].rate_limit): its own token
+ * bucket, taken after the route is chosen and authorization passed, and
+ * before the service's (struct kmesh_service.rate_limit).
+ */
+struct kmesh_l7_route_limit {
+	__u32 route_id;
+	__u32 pad;
+	struct kmesh_ratelimit limit;	/* KMESH_RL_F_PER_SOURCE, _REPLACES_SERVICE */
+};
+
 /* kmesh_l7_policy.flags */
 #define KMESH_L7_PF_HAS_ALLOW	(1U << 0)	/* an ALLOW policy exists */
 #define KMESH_L7_PF_HAS_ROUTES	(1U << 1)	/* routes: unmatched requests get 404 */
@@ -568,7 +593,8 @@ struct kmesh_l7_policy {
 	__u16 deny_off;
 	__u16 deny_head;
 	__u16 deny_len;
-	__u16 pad;
+	__u16 nr_route_limits;	/* route_limits[0, nr_route_limits) */
+	struct kmesh_l7_route_limit route_limits[KMESH_L7_MAX_ROUTE_LIMITS];
 	__u8 strings[KMESH_L7_STR_BYTES];
 };
 
@@ -810,9 +836,12 @@ _Static_assert(sizeof(struct kmesh_l4_stats) == 15 * 8, "l4 stats ABI");
 _Static_assert(__builtin_offsetof(struct kmesh_cluster, cum_weight) == 44, "cluster ABI");
 _Static_assert(sizeof(struct kmesh_ratelimit) == 16, "rate limit ABI");
 _Static_assert(sizeof(struct kmesh_service) == 32, "service ABI");
-_Static_assert(sizeof(struct kmesh_rl_key) == 32, "rate-limit bucket key ABI");
+_Static_assert(sizeof(struct kmesh_rl_key) == 40, "rate-limit bucket key ABI");
 _Static_assert(sizeof(struct kmesh_rl_bucket) == 8, "rate-limit bucket ABI");
-_Static_assert(sizeof(struct kmesh_rl_stats_key) == 8, "rate-limit counter key ABI");
+_Static_assert(sizeof(struct kmesh_rl_stats_key) == 12, "rate-limit counter key ABI");
+_Static_assert(sizeof(struct kmesh_l7_route_limit) == 24, "route limit ABI");
+_Static_assert(__builtin_offsetof(struct kmesh_l7_route_limit, limit) == 8, "route limit ABI");
+_Static_assert(KMESH_L7_MAX_ROUTE_LIMITS >= KMESH_L7_MAX_RULES, "every route may have a limit");
 _Static_assert(sizeof(struct kmesh_rl_stats) == 16, "rate-limit counter ABI");
 _Static_assert(sizeof(struct kmesh_inbound_key) == 20, "inbound key ABI");
 _Static_assert(sizeof(struct kmesh_inbound_workload) == 32, "inbound workload ABI");

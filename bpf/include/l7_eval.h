@@ -751,6 +751,30 @@ static __always_inline void l7_take_route(struct l7_scratch *sc,
 }
 
 /*
+ * The request limit of route @route_id in @pol (routes[].http[].rate_limit)
+ * into *@out: true, or false when the route has none. Both modes look it
+ * up by the route id the decision names, whoever matched the route. A
+ * copy into @out (the scratch): after the loop the verifier has one
+ * state, not one per entry, and no call frame is added.
+ */
+static __always_inline bool l7_route_limit(const struct kmesh_l7_policy *pol,
+					   __u32 route_id,
+					   struct kmesh_ratelimit *out)
+{
+	__u32 i, n = pol->nr_route_limits;
+
+	for (i = 0; i < KMESH_L7_MAX_ROUTE_LIMITS; i++) {
+		if (i >= n)
+			break;
+		if (pol->route_limits[i].route_id == route_id) {
+			*out = pol->route_limits[i].limit;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
  * kfunc mode: route the request in @sc with the module's table
  * @q->table_id (@q->rand and @q->stay_cluster set by the caller; the
  * verdict comes back in @q), after kmesh_l7_decide(..., routes = 0, @d).

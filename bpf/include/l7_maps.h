@@ -258,6 +258,9 @@ struct l7_decision {
 	__u8 pol_reply;
 	__u8 pad;
 	__u32 retry_after;	/* 429: seconds until the bucket has a token */
+	/* the route's own request limit, copied from the policy (here, not
+	 * on the stack: the request path's call chain is at 512 bytes) */
+	struct kmesh_ratelimit route_limit;
 };
 
 struct l7_scratch {

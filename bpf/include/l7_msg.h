@@ -599,25 +599,65 @@ static __always_inline void l7_other_cluster(__u32 service_id, __u32 pol_flags,
 }
 
 /*
- * A request policy let through (sc->d) takes a token of the port's
- * request limit @rl, or is refused with 429 and a retry-after. Per
- * source, the client is the connection's own address. Global: its
- * stack is its own frame, off the request path's deepest call chain,
- * which is at the verifier's 512 bytes.
+ * A request policy let through (sc->d) takes a token of its route's limit
+ * (in @pol, when the route has one) and then of the port's request limit
+ * @rl, or is refused with 429 and a retry-after. One refused by the
+ * route's limit takes none of the service's; one the service's refuses
+ * gives the route's token back, so neither bucket pays for a request the
+ * other refused. A route limit with KMESH_RL_F_REPLACES_SERVICE stands
+ * for the service's. Per source, the client is the connection's own
+ * address. Global: its stack is its own frame, off the request path's
+ * deepest call chain, which is at the verifier's 512 bytes.
  */
 __noinline int kmesh_l7_rate_limit(struct l7_scratch *sc,
+				   const struct kmesh_l7_policy *pol,
 				   const struct kmesh_ratelimit *rl,
 				   __u32 service_id, const struct kmesh_l7_sk *st)
 {
+	struct kmesh_rl_bucket *route_b = NULL, *svc_b;
+	const struct kmesh_ratelimit *route_rl = NULL;
 	struct kmesh_rl_key key = {};
-	__u64 wait;
+	__u32 route_id = 0;
+	__u64 wait = 0;
 
-	if (!sc || !rl || !st)
+	if (!sc || !st)
 		return 0;
-	kmesh_addr_copy(key.src, st->key.local);
-	wait = kmesh_rl_take(rl, service_id, KMESH_RL_REQUESTS, &key);
-	if (!wait)
-		return 0;
+	if (pol && sc->d.route_known) {
+		route_id = sc->d.route_id;
+		if (l7_route_limit(pol, route_id, &sc->d.route_limit))
+			route_rl = &sc->d.route_limit;
+	}
+	if (route_rl && (route_rl->flags & KMESH_RL_F_REPLACES_SERVICE))
+		rl = NULL;
+	if (route_rl && route_rl->interval_ns) {
+		key.service_id = service_id;
+		key.kind = KMESH_RL_ROUTE_REQUESTS;
+		key.route_id = route_id;
+		kmesh_addr_copy(key.src, st->key.local);
+		wait = kmesh_rl_spend(route_rl, &key, &route_b);
+		if (wait) {
+			kmesh_rl_count(service_id, KMESH_RL_ROUTE_REQUESTS,
+				       route_id, false);
+			goto limited;
+		}
+	}
+	if (rl && rl->interval_ns) {
+		key.service_id = service_id;
+		key.kind = KMESH_RL_REQUESTS;
+		key.route_id = 0;
+		kmesh_addr_copy(key.src, st->key.local);
+		wait = kmesh_rl_spend(rl, &key, &svc_b);
+		kmesh_rl_count(service_id, KMESH_RL_REQUESTS, 0, !wait);
+		if (wait) {
+			if (route_b && route_rl)
+				kmesh_rl_refund(route_rl, route_b);
+			goto limited;
+		}
+	}
+	if (route_rl && route_rl->interval_ns)
+		kmesh_rl_count(service_id, KMESH_RL_ROUTE_REQUESTS, route_id, true);
+	return 0;
+limited:
 	sc->d.reason = KMESH_L7_R_RATE_LIMITED;
 	sc->d.status = 429;
 	sc->d.pol_reply = 0;
@@ -829,8 +869,9 @@ static __always_inline int l7_request(struct sk_msg_md *msg, bool kfunc,
 						 svc.pol->flags, sc, d);
 		}
 	}
-	if (!d->reason && svc.rate_limit && svc.rate_limit->interval_ns)
-		kmesh_l7_rate_limit(sc, svc.rate_limit, svc.service_id, st);
+	if (!d->reason && ((svc.rate_limit && svc.rate_limit->interval_ns) ||
+			   (svc.pol && svc.pol->nr_route_limits)))
+		kmesh_l7_rate_limit(sc, svc.pol, svc.rate_limit, svc.service_id, st);
 	/* the body: Content-Length counted, chunked scanned */
 	n = head_len;
 	cl = sc->req.content_length;

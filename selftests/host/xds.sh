@@ -483,6 +483,35 @@ check "xds: ...counted per service: kmeshctl stats" sh -c '
 	"$1" stats | grep -q "^rate_limit service .* requests: passed 2 limited 1$"' sh "$kmeshctl"
 check "xds: ...other services are not limited" expect_only 127.0.0.14 5 http://10.96.0.10/
 
+# ---- per virtual host and per route (typed_per_filter_config) ----
+scenario route-ratelimit
+check "xds: local_ratelimit per virtual host and per route (the filter itself without a bucket) is applied, no NACK" \
+	wait_for 10 grep -q "version route-ratelimit-[0-9]*: applied as generation" "$t/agent.log"
+codes() {	# codes PATH...: the status of a request to each, in order
+	local p
+	for p in "$@"; do
+		get -o /dev/null -w '%{http_code} ' "http://10.96.0.30:8000$p"
+	done
+}
+route_limited() {	# route limited: max_tokens 2 of its own; the virtual host's 3
+	local c r
+	c=$(codes /limited/1 /limited/2)
+	r=$(get -D - -o /dev/null http://10.96.0.30:8000/limited/3 | tr -d '\r')
+	[ "$c" = "200 200 " ] && printf '%s\n' "$r" | grep -q '^HTTP/1.1 429 Too Many Requests$' &&
+		printf '%s\n' "$r" | grep -Eq '^retry-after: ([1-9]|10)$' ||
+		{ echo "got $c, then: $r"; return 1; }
+}
+check "xds: ...the route's own bucket (max_tokens 2): its third request is answered 429 with a retry-after" \
+	route_limited
+check "xds: ...the virtual host's bucket (max_tokens 3) paid nothing for the route's requests: 3 pass, then 429" \
+	sh -c '[ "$1" = "200 200 200 429 " ] || { echo "got $1"; false; }' sh "$(codes /free/1 /free/2 /free/3 /free/4)"
+check "xds: ...counted per route and per service: kmeshctl stats" sh -c '
+	s=$("$1" stats)
+	printf "%s\n" "$s" | grep -q "^rate_limit service .* route limited requests: passed 2 limited 1$" &&
+	printf "%s\n" "$s" | grep -q "^rate_limit service .* requests: passed 3 limited 1$" ||
+	{ printf "%s\n" "$s" | grep rate_limit; false; }' sh "$kmeshctl"
+check "xds: ...other services are not limited" expect_only 127.0.0.14 5 http://10.96.0.10/
+
 # ---- the control plane is not on the data path ----
 { kill -9 "$server_pid"; wait "$server_pid"; } 2>/dev/null
 check "xds: the agent sees the server gone and keeps the last applied config" \

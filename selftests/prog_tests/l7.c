@@ -61,6 +61,8 @@
 #define METERED		"10.96.1.17"	/* rate_limit: one bucket */
 #define METERED_SRC	"10.96.1.18"	/* rate_limit: per source */
 #define METERED_RT	"10.96.1.19"	/* rate_limit + routes (kfunc: deferred connect) */
+#define METERED_ROUTE	"10.96.1.20"	/* a route's rate_limit, another route free */
+#define METERED_BOTH	"10.96.1.21"	/* a service's and its routes' limits */
 #define LOCAL_PORT	18101
 /* the files service's own endpoint: a workload no refusing service shares */
 #define FILES_PORT	18105
@@ -1329,9 +1331,12 @@ static void test_no_internal_drops(void)
 	tap_end();
 }
 
-/* The mesh with two rate-limited services before the others. */
+/* The mesh with the rate-limited services before the others. */
 #define RL_RATE		4	/* requests_per_second of metered */
 #define RL_BURST	3
+#define RRL_RATE	1	/* requests_per_second of metered-route's route slow */
+#define RRL_BURST	3
+#define RRL_CURLS	20	/* curl requests to slow (and as many to fast) */
 static const char *mesh_metered(void)
 {
 	static const char head[] = MESH_HEAD;
@@ -1354,13 +1359,47 @@ static const char *mesh_metered(void)
 		 "    ports: [{port: 80, protocol: http}]\n"
 		 "    cluster: local\n"
 		 "    rate_limit: {requests_per_second: 1, burst: 1}\n"
+		 "  - name: metered-route\n"
+		 "    addresses: [" METERED_ROUTE "]\n"
+		 "    ports: [{port: 80, protocol: http}]\n"
+		 "    cluster: local\n"
+		 "  - name: metered-both\n"
+		 "    addresses: [" METERED_BOTH "]\n"
+		 "    ports: [{port: 80, protocol: http}]\n"
+		 "    cluster: local\n"
+		 "    rate_limit: {requests_per_second: 1, burst: 2}\n"
 		 "%s" MESH_ROUTES
 		 "  - service: metered-routed\n"
 		 "    http:\n"
 		 "      - name: all\n"
 		 "        route: [{cluster: local}]\n"
+		 "  - service: metered-route\n"
+		 "    http:\n"
+		 "      - name: slow\n"
+		 "        match: [{query_params: {r: {exact: slow}}}]\n"
+		 "        route: [{cluster: local}]\n"
+		 "        rate_limit: {requests_per_second: %d, burst: %d}\n"
+		 "      - name: fast\n"
+		 "        route: [{cluster: local}]\n"
+		 "  - service: metered-both\n"
+		 "    http:\n"
+		 "      - name: tight\n"
+		 "        match: [{uri: {prefix: /tight}}]\n"
+		 "        route: [{cluster: local}]\n"
+		 "        rate_limit: {requests_per_second: 1, burst: 1}\n"
+		 "      - name: roomy\n"
+		 "        match: [{uri: {prefix: /roomy}}]\n"
+		 "        route: [{cluster: local}]\n"
+		 "        rate_limit: {requests_per_second: 1, burst: 5}\n"
+		 "      - name: exempt\n"
+		 "        match: [{uri: {prefix: /exempt}}]\n"
+		 "        route: [{cluster: local}]\n"
+		 "        rate_limit: {service_limit: skip}\n"
+		 "      - name: rest\n"
+		 "        route: [{cluster: local}]\n"
 		 MESH_AUTHZ,
-		 RL_RATE, RL_BURST, head + strlen("services:\n"));
+		 RL_RATE, RL_BURST, head + strlen("services:\n"),
+		 RRL_RATE, RRL_BURST);
 	return buf;
 }
 
@@ -1512,6 +1551,143 @@ static void test_rate_limit(void)
 	tap_end();
 }
 
+/*
+ * A route's own limit, with curl (a real client, one connection per
+ * request): a burst to route slow of metered-route gets the bucket's
+ * share of 200s and 429s (each with a retry-after) while every request
+ * to the same service's other route, interleaved, passes; the counters
+ * per route, the metric and the log agree. Then a service limit and its
+ * routes' together (metered-both): the route's bucket goes first, a
+ * request it refuses takes no token of the service's, one the service's
+ * refuses is counted by it alone, and service_limit: skip exempts a route.
+ */
+static void test_route_rate_limit(void)
+{
+	static char out[262144];
+	int ok = 0, limited = 0, bad = 0, fast_ok = 0, fast_bad = 0, most, n;
+	long long passed_ctr, limited_ctr;
+	double start, elapsed, t0 = -1, t1 = -1;
+	char *line, *save, want[256];
+	struct resp r;
+
+	tap_begin("l7: route rate_limit: curl bursts on one route get 429 + retry-after within the bucket bound, the other route none; with a service limit, neither limit pays for refusals of the other");
+	l7_base();
+	if (!path_exists("/usr/bin/curl")) {
+		tap_skip("no curl in this VM");
+		tap_end();
+		return;
+	}
+	if (!EXPECT_EQ(apply(mesh_metered()), 0)) {
+		tap_end();
+		return;
+	}
+	/*
+	 * One curl per request (curl keeps a connection a 429 leaves open
+	 * for its next URL; one process each makes every request its own
+	 * connection, as the bound below assumes): slow in a loop, fast in
+	 * a second loop beside it. Before each slow request the loop notes
+	 * the time (/proc/uptime: no process, 10 ms steps), which gives the
+	 * window the slow requests came in.
+	 */
+	ctl(NULL, 0, "log --wait 0");	/* an empty log: earlier bursts filled it */
+	n = run_cmd(out, sizeof(out),
+		    "(for i in $(seq 1 %d); do "
+		    "curl -sS --max-time 10 -o /dev/null -w 'fast %%{http_code}\\n' 'http://" METERED_ROUTE "/x/'$i'?r=fast'; "
+		    "done) & "
+		    "for i in $(seq 1 %d); do read up idle </proc/uptime; echo \"t $up\"; "
+		    "curl -sS --max-time 10 -o /dev/null -w 'slow %%{http_code} %%header{retry-after}\\n' 'http://" METERED_ROUTE "/x/'$i'?r=slow'; "
+		    "done; wait", RRL_CURLS, RRL_CURLS);
+	EXPECT_EQ(n, 0);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		int retry = 0, code = 0;
+		double t;
+
+		if (sscanf(line, "t %lf", &t) == 1) {
+			if (t0 < 0)
+				t0 = t;
+			t1 = t;
+		} else if (sscanf(line, "slow %d %d", &code, &retry) >= 1) {
+			if (code == 200)
+				ok++;
+			else if (code == 429 && retry >= 1)
+				limited++;
+			else
+				bad++;
+		} else if (sscanf(line, "fast %d", &code) == 1) {
+			if (code == 200)
+				fast_ok++;
+			else
+				fast_bad++;
+		} else {
+			bad++;
+		}
+	}
+	elapsed = t1 - t0;	/* from the first slow request to the last */
+	/* as test_rate_limit(): burst, then RRL_RATE a second of the window */
+	most = RRL_BURST + (int)(elapsed * RRL_RATE);
+	tap_diag("metered-route: %d curl requests to slow (and as many to fast beside) over %.2f s: %d passed, %d got 429 (expected %d, bound %d..%d); fast: %d passed, %d not",
+		 ok + limited + bad, elapsed, ok, limited, most, most - 2, most + 1,
+		 fast_ok, fast_bad);
+	EXPECT_EQ(bad, 0);
+	EXPECT_EQ(ok + limited, RRL_CURLS);
+	EXPECT(ok <= most + 1);
+	EXPECT(ok >= most - 2);
+	EXPECT(limited > 0);
+	EXPECT_EQ(fast_ok, RRL_CURLS);	/* the other route: never limited */
+	EXPECT_EQ(fast_bad, 0);
+	passed_ctr = stat_get("rate_limit service metered-route route slow requests:", "passed");
+	limited_ctr = stat_get("rate_limit service metered-route route slow requests:", "limited");
+	EXPECT_EQ(passed_ctr, ok);
+	EXPECT_EQ(limited_ctr, limited);
+	/* the service has no limit of its own: no line, and fast no route line */
+	EXPECT_EQ(stat_get("rate_limit service metered-route requests:", "passed"), 0);
+	EXPECT_EQ(stat_get("rate_limit service metered-route route fast requests:", "passed"), 0);
+	EXPECT_EQ(ctl(out, sizeof(out), "stats --prometheus"), 0);
+	EXPECT(strstr(out, "# HELP kmesh_rate_limit_passed_total "));
+	snprintf(want, sizeof(want),
+		 "kmesh_rate_limit_limited_total{service=\"metered-route\",kind=\"requests\",route=\"slow\"} %d\n",
+		 limited);
+	EXPECT(strstr(out, want));
+	/* a 429 never reached the server, and is logged with its route */
+	EXPECT_EQ(ctl(out, sizeof(out), "log --json --wait 1"), 0);
+	EXPECT(strstr(out, "\"route\":\"slow\",\"status\":429,\"decision\":\"deny\",\"reason\":\"rate_limited\""));
+
+	/*
+	 * metered-both: the service's bucket holds 2 (1 a second), tight's
+	 * 1, roomy's 5. Within a second (no refill):
+	 */
+	start = now_s();
+	EXPECT_EQ(request(METERED_BOTH, 80, NULL, REQ("GET", "/tight/1", "m", ""), NULL), 200);
+	/* tight's bucket is empty: 429, and the service's keeps its token */
+	EXPECT_EQ(request(METERED_BOTH, 80, NULL, REQ("GET", "/tight/2", "m", ""), &r), 429);
+	EXPECT(r.retry_after >= 1);
+	EXPECT(!seen_path("/tight/2"));
+	EXPECT_EQ(request(METERED_BOTH, 80, NULL, REQ("GET", "/rest/1", "m", ""), NULL), 200);
+	/* now the service's is empty: its 429, for a route without a limit */
+	EXPECT_EQ(request(METERED_BOTH, 80, NULL, REQ("GET", "/rest/2", "m", ""), NULL), 429);
+	/* and for roomy, which has tokens: the service refuses, roomy keeps
+	 * its token (given back) and counts nothing */
+	EXPECT_EQ(request(METERED_BOTH, 80, NULL, REQ("GET", "/roomy/1", "m", ""), NULL), 429);
+	/* exempt takes no token of the service's */
+	EXPECT_EQ(request(METERED_BOTH, 80, NULL, REQ("GET", "/exempt/1", "m", ""), NULL), 200);
+	EXPECT_EQ(request(METERED_BOTH, 80, NULL, REQ("GET", "/exempt/2", "m", ""), NULL), 200);
+	elapsed = now_s() - start;
+	tap_diag("metered-both: the sequence took %.3f s (a refill after 1 s could hide a token spent twice)",
+		 elapsed);
+	EXPECT_EQ(stat_get("rate_limit service metered-both route tight requests:", "passed"), 1);
+	EXPECT_EQ(stat_get("rate_limit service metered-both route tight requests:", "limited"), 1);
+	EXPECT_EQ(stat_get("rate_limit service metered-both requests:", "passed"), 2);
+	EXPECT_EQ(stat_get("rate_limit service metered-both requests:", "limited"), 2);
+	EXPECT_EQ(stat_get("rate_limit service metered-both route roomy requests:", "passed"), 0);
+	EXPECT_EQ(stat_get("rate_limit service metered-both route roomy requests:", "limited"), 0);
+	if (tap_failed_now()) {
+		ctl(out, sizeof(out), "stats");
+		tap_diag("stats: %s", out);
+	}
+	EXPECT_EQ(apply(mesh), 0);
+	tap_end();
+}
+
 static void test_down(void)
 {
 	char out[1024];
@@ -1556,6 +1732,7 @@ static const struct subtest subtests[] = {
 	SUBTEST(failure_mode),
 	SUBTEST(no_internal_drops),
 	SUBTEST(rate_limit),
+	SUBTEST(route_rate_limit),
 	SUBTEST(down),
 };
 

@@ -174,6 +174,47 @@ static const struct {
 	{ "clusters:\n  - name: c\n    endpoints:\n      - {address: 10.0.0.1, port: 80}\n"
 	  "      - {address: 10.0.0.1, port: 80}\n",
 	  "t.yaml:5: clusters[0].endpoints[1]: same address and port as clusters[0].endpoints[0]" },
+	/* a route's rate_limit */
+	{ "services: [{name: w, addresses: [10.96.0.1], ports: [{port: 80, protocol: http}], cluster: c}]\n"
+	  "clusters: [{name: c}]\n"
+	  "routes:\n  - service: w\n    http:\n"
+	  "      - name: a\n        route: [{cluster: c}]\n        rate_limit: {burst: 5}\n",
+	  "t.yaml:8: routes[0].http[0].rate_limit: expected requests_per_second (or service_limit: skip alone, to exempt the route from the service's limit)" },
+	{ "services: [{name: w, addresses: [10.96.0.1], ports: [{port: 80, protocol: http}], cluster: c}]\n"
+	  "clusters: [{name: c}]\n"
+	  "routes:\n  - service: w\n    http:\n"
+	  "      - name: a\n        route: [{cluster: c}]\n        rate_limit: {requests_per_second: 1000001}\n",
+	  "t.yaml:8: routes[0].http[0].rate_limit.requests_per_second: expected an integer 1..1000000" },
+	{ "services: [{name: w, addresses: [10.96.0.1], ports: [{port: 80, protocol: http}], cluster: c}]\n"
+	  "clusters: [{name: c}]\n"
+	  "routes:\n  - service: w\n    http:\n"
+	  "      - name: a\n        route: [{cluster: c}]\n        rate_limit:\n          requests_per_second: 5\n          burst: 0\n",
+	  "t.yaml:10: routes[0].http[0].rate_limit.burst: expected an integer 1..65535" },
+	{ "services: [{name: w, addresses: [10.96.0.1], ports: [{port: 80, protocol: http}], cluster: c}]\n"
+	  "clusters: [{name: c}]\n"
+	  "routes:\n  - service: w\n    http:\n"
+	  "      - name: a\n        route: [{cluster: c}]\n        rate_limit: {requests_per_second: 5, service_limit: ignore}\n",
+	  "t.yaml:8: routes[0].http[0].rate_limit.service_limit: expected one of: apply, skip" },
+	{ "services: [{name: w, addresses: [10.96.0.1], ports: [{port: 80, protocol: http}], cluster: c}]\n"
+	  "clusters: [{name: c}]\n"
+	  "routes:\n  - service: w\n    http:\n"
+	  "      - name: a\n        route: [{cluster: c}]\n        rate_limit: {connections_per_second: 5}\n",
+	  "t.yaml:8: routes[0].http[0].rate_limit.connections_per_second: a route limits requests only; connections_per_second is the service's (services[].rate_limit)" },
+	{ "services: [{name: w, addresses: [10.96.0.1], ports: [{port: 80, protocol: http}], cluster: c}]\n"
+	  "clusters: [{name: c}]\n"
+	  "routes:\n  - service: w\n    http:\n"
+	  "      - name: a\n        route: [{cluster: c}]\n        rate_limit: {service_limit: skip, burst: 3}\n",
+	  "t.yaml:8: routes[0].http[0].rate_limit: burst and per_source need requests_per_second" },
+	{ "services: [{name: w, addresses: [10.96.0.1], ports: [{port: 80, protocol: http}], cluster: c}]\n"
+	  "clusters: [{name: c}]\n"
+	  "routes:\n  - service: w\n    http:\n"
+	  "      - name: a\n        route: [{cluster: c}]\n        rate_limit: {requests_per_second: 5, per_request: true}\n",
+	  "t.yaml:8: routes[0].http[0].rate_limit.per_request: unknown field (expected one of: requests_per_second, burst, per_source, service_limit, connections_per_second)" },
+	{ "services: [{name: w, addresses: [10.96.0.1], ports: [{port: 80, protocol: http}], cluster: c}]\n"
+	  "clusters: [{name: c}]\n"
+	  "routes:\n  - service: w\n    http:\n"
+	  "      - name: a\n        match: [{uri: {prefix: /x}}]\n        rate_limit: {requests_per_second: 5}\n        deny: {status: 403}\n",
+	  "t.yaml:8: routes[0].http[0].rate_limit: only a route that forwards (route:) takes a rate limit; kmesh answers a deny or direct_response route itself" },
 	{ "services:\n  - name: s\n    addresses: [10.96.0.1]\n    ports: [{port: 80}]\n"
 	  "    cluster: nope\n",
 	  "t.yaml:5: services[0].cluster: unknown cluster 'nope'" },
@@ -455,6 +496,87 @@ static void test_rate_limit(void)
 		}
 	}
 	l4_gen_free(&g);
+	mesh_config_free(&cfg);
+	tap_end();
+}
+
+/* routes[].http[].rate_limit: into the policy both modes read, by route id */
+static void test_route_rate_limit(void)
+{
+	static const char text[] =
+		"services:\n"
+		"  - name: web\n"
+		"    addresses: [10.96.0.10]\n"
+		"    ports: [{port: 80, protocol: http}]\n"
+		"    cluster: c\n"
+		"    rate_limit: {requests_per_second: 100}\n"
+		"clusters: [{name: c, endpoints: [{address: 10.0.0.1}]}]\n"
+		"routes:\n"
+		"  - service: web\n"
+		"    http:\n"
+		"      - name: slow\n"
+		"        match: [{uri: {prefix: /slow}}]\n"
+		"        route: [{cluster: c}]\n"
+		"        rate_limit: {requests_per_second: 2, burst: 4, per_source: true}\n"
+		"      - name: health\n"
+		"        match: [{uri: {exact: /healthz}}]\n"
+		"        route: [{cluster: c}]\n"
+		"        rate_limit: {service_limit: skip}\n"
+		"      - name: own\n"
+		"        match: [{uri: {prefix: /own}}]\n"
+		"        route: [{cluster: c}]\n"
+		"        rate_limit: {requests_per_second: 1000000, service_limit: skip}\n"
+		"      - name: free\n"
+		"        match: [{uri: {prefix: /free}}]\n"
+		"        route: [{cluster: c}]\n"
+		"      - name: default\n"
+		"        route: [{cluster: c}]\n"
+		"        rate_limit: {requests_per_second: 7}\n";
+	struct kmesh_l7_policy *p = calloc(1, sizeof(*p));
+	struct l7_cidrs cidrs = {};
+	struct l7_check_err ce;
+	struct mesh_config cfg;
+	char err[512];
+	const struct kmesh_l7_route_limit *rl;
+
+	tap_begin("config: a route's rate_limit: its bucket in the policy, by route id; service_limit: skip");
+	if (!p || !EXPECT_EQ(parse(text, &cfg, err, sizeof(err)), 0)) {
+		tap_diag("%s", err);
+		free(p);
+		tap_end();
+		return;
+	}
+	EXPECT_EQ(cfg.routes[0].http[0].rate_limit.interval_ns, 500000000);
+	EXPECT_EQ(cfg.routes[0].http[0].rate_limit.burst, 4);
+	EXPECT(cfg.routes[0].http[0].rate_limit.per_source);
+	EXPECT(!cfg.routes[0].http[0].rate_limit.replaces_service);
+	EXPECT_EQ(cfg.routes[0].http[3].rate_limit.interval_ns, 0);
+	EXPECT_EQ(cfg.routes[0].http[4].rate_limit.burst, 7);	/* a second's worth */
+	if (EXPECT_EQ(l7_build_policy(&cfg, 0, 9, p, &cidrs, &ce), 0)) {
+		/* slow, health, own, then the default route: free has none */
+		EXPECT_EQ(p->nr_route_limits, 4);
+		rl = &p->route_limits[0];
+		EXPECT_EQ(rl->route_id, mesh_l7_id("web", "slow"));
+		EXPECT_EQ(rl->limit.interval_ns, 500000000);
+		EXPECT_EQ(rl->limit.burst, 4);
+		EXPECT_EQ(rl->limit.flags, KMESH_RL_F_PER_SOURCE);
+		rl = &p->route_limits[1];
+		EXPECT_EQ(rl->route_id, mesh_l7_id("web", "health"));
+		EXPECT_EQ(rl->limit.interval_ns, 0);	/* exempt */
+		EXPECT_EQ(rl->limit.flags, KMESH_RL_F_REPLACES_SERVICE);
+		rl = &p->route_limits[2];
+		EXPECT_EQ(rl->route_id, mesh_l7_id("web", "own"));
+		EXPECT_EQ(rl->limit.interval_ns, 1000);
+		EXPECT_EQ(rl->limit.burst, 65535);
+		EXPECT_EQ(rl->limit.flags, KMESH_RL_F_REPLACES_SERVICE);
+		rl = &p->route_limits[3];
+		EXPECT_EQ(rl->route_id, mesh_l7_id("web", "default"));
+		EXPECT_EQ(rl->limit.burst, 7);
+	} else {
+		tap_diag("%s", ce.msg);
+	}
+	l7_cidrs_free(&cidrs);
+	free(p);
 	mesh_config_free(&cfg);
 	tap_end();
 }
@@ -1103,6 +1225,7 @@ int main(void)
 	test_build();
 	test_build_locality();
 	test_rate_limit();
+	test_route_rate_limit();
 	test_ids_stable();
 	test_ids_evicted();
 	test_maglev();

@@ -257,6 +257,8 @@ SCENARIOS = {
     "istiod-defaults": lambda: istiod_defaults(mesh([("127.0.0.14", 8080, 1, H)])),
     # scale-down plus an EnvoyFilter's local rate limit on the API listener
     "local-ratelimit": lambda: with_local_ratelimit(mesh([("127.0.0.14", 8080, 1, H)])),
+    # the same, the limits per virtual host and per route (typed_per_filter_config)
+    "route-ratelimit": lambda: with_route_ratelimit(mesh([("127.0.0.14", 8080, 1, H)])),
 }
 
 
@@ -521,6 +523,51 @@ def with_local_ratelimit(m, lrl=None):
     return m
 
 
+def with_route_ratelimit(m, route_lrl=None, vh_lrl=None, route=None, key=None):
+    """Istio's per-route pattern: the filter in the connection manager with
+    no bucket of its own (stat_prefix only: Envoy limits nothing there),
+    its config per virtual host (max_tokens 3) and per route (a new route
+    /limited, max_tokens 2), each 1 token per 10 s. The route's config
+    replaces the virtual host's for its requests."""
+    R = route_components_pb2
+    key = key or "envoy.filters.http.local_ratelimit"
+    f, hcm = _hcm_of(m, "10.96.0.30_8000")
+    hcm.http_filters.insert(0, hcm_pb2.HttpFilter(
+        name="envoy.filters.http.local_ratelimit",
+        typed_config=typed(local_rate_limit_pb2.LocalRateLimit(stat_prefix="http_local_rate_limiter"))))
+    vh = hcm.route_config.virtual_hosts[0]
+    # another service than local-ratelimit's: buckets outlive applies
+    vh.name = "api-routes:8000"
+    vh.typed_per_filter_config[key].CopyFrom(typed(vh_lrl or local_ratelimit(max_tokens=3)))
+    limited = R.Route(name="limited", match=R.RouteMatch(prefix="/limited"),
+                      route=R.RouteAction(cluster=API))
+    vh.routes.insert(0, limited)
+    target = vh.routes[route if route is not None else 0]
+    target.typed_per_filter_config[key].CopyFrom(typed(route_lrl or local_ratelimit(max_tokens=2)))
+    f.typed_config.Pack(hcm)
+    return m
+
+
+def _bad_route_ratelimit_no_bucket(m):
+    lrl = local_ratelimit()
+    lrl.ClearField("token_bucket")
+    with_route_ratelimit(m, route_lrl=lrl)
+
+
+def _bad_route_ratelimit_fraction(m):
+    lrl = local_ratelimit()
+    lrl.filter_enabled.default_value.numerator = 10
+    with_route_ratelimit(m, route_lrl=lrl)
+
+
+def _bad_route_ratelimit_direct(m):
+    with_route_ratelimit(m, route=1)    # the teapot route: a direct_response
+
+
+def _bad_per_filter_other(m):
+    with_route_ratelimit(m, key="envoy.filters.http.fault")
+
+
 def _bad_ratelimit_descriptors(m):
     lrl = local_ratelimit()
     d = lrl.descriptors.add()
@@ -600,6 +647,18 @@ BAD = {
     "ratelimit-fraction": (_bad_ratelimit_fraction, LDS,
                            "Listener '10.96.0.30_8000': filter_chains[0].filters[0].typed_config.http_filters[0]"
                            ".typed_config.filter_enforced.default_value: 50 of 100: kmesh limits all requests or none"),
+    "route-ratelimit-no-bucket": (_bad_route_ratelimit_no_bucket, LDS,
+                                  "RouteConfiguration 'inline-api': virtual_hosts[0].routes[0].typed_per_filter_config['envoy.filters.http.local_ratelimit']"
+                                  ".token_bucket: unset: a per-route config needs its bucket"),
+    "route-ratelimit-fraction": (_bad_route_ratelimit_fraction, LDS,
+                                 "RouteConfiguration 'inline-api': virtual_hosts[0].routes[0].typed_per_filter_config['envoy.filters.http.local_ratelimit']"
+                                 ".filter_enabled.default_value: 10 of 100: kmesh limits all requests or none"),
+    "route-ratelimit-direct-response": (_bad_route_ratelimit_direct, LDS,
+                                        "RouteConfiguration 'inline-api': virtual_hosts[0].routes[1].typed_per_filter_config['envoy.filters.http.local_ratelimit']: "
+                                        "a local rate limit on a direct_response route: not supported"),
+    "per-filter-config-other": (_bad_per_filter_other, LDS,
+                                "RouteConfiguration 'inline-api': virtual_hosts[0].typed_per_filter_config['envoy.filters.http.fault']: not supported "
+                                "(only the local rate limit filter's config, 'envoy.filters.http.local_ratelimit')"),
     "connect-timeout": (_bad_connect_timeout, CDS,
                         "Cluster '" + WEB + "'.connect_timeout: 120s: kmesh takes 1ms..60000ms"),
     "zero-connect-timeout": (_zero_connect_timeout, CDS,

@@ -718,16 +718,22 @@ static int full_percent(struct tctx *t, const char *where,
 }
 
 /*
- * envoy.filters.http.local_ratelimit in the connection manager: its token
- * bucket becomes the request limit of the service the listener makes.
- * The bucket is the same (max_tokens, tokens_per_fill per fill_interval);
- * kmesh refills it one token at a time at that rate rather than
- * tokens_per_fill at each interval. Every field kmesh cannot honour is
- * refused by name. *@out stays zero (no limit) when Envoy would not
- * enforce the filter.
+ * envoy.filters.http.local_ratelimit: in the connection manager (the
+ * listener's config) its token bucket becomes the request limit of the
+ * service the listener makes; as a per-filter config of a virtual host or
+ * a route (@per_route: typed_per_filter_config) it replaces that, for the
+ * virtual host's service or for the route's requests (Envoy's most
+ * specific config wins). The bucket is the same (max_tokens,
+ * tokens_per_fill per fill_interval); kmesh refills it one token at a
+ * time at that rate rather than tokens_per_fill at each interval. Every
+ * field kmesh cannot honour is refused by name. *@out stays zero (no
+ * limit) when Envoy would not enforce the config, or when the listener's
+ * config has no bucket of its own (Envoy then limits only virtual hosts
+ * and routes that have one; a per-route config must have one, as Envoy
+ * requires).
  */
 static int translate_local_ratelimit(struct tctx *t, const char *where,
-				     const ProtobufCBinaryData *v,
+				     const ProtobufCBinaryData *v, bool per_route,
 				     struct mesh_rate_limit *out)
 {
 	static const char *const lrl_fields[] = {
@@ -771,9 +777,15 @@ static int translate_local_ratelimit(struct tctx *t, const char *where,
 		goto out;
 	}
 	tb = m->token_bucket;
-	if (!tb) {
-		fail(t, "%s.token_bucket: unset (a bucket per virtual host or route): kmesh takes the filter's bucket only",
+	if (!tb && per_route) {
+		fail(t, "%s.token_bucket: unset: a per-route config needs its bucket (Envoy refuses it too)",
 		     where);
+		goto out;
+	}
+	if (!tb) {
+		note("%s.token_bucket: unset: no bucket for the listener; only virtual hosts and routes with a config of their own are limited",
+		     where);
+		ret = 0;
 		goto out;
 	}
 	snprintf(w, sizeof(w), "%s.token_bucket", where);
@@ -1490,17 +1502,49 @@ static int translate_action(struct tctx *t, const Envoy__Config__Route__V3__Rout
 	}
 }
 
+/*
+ * typed_per_filter_config of a virtual host or a route (@where names the
+ * map): kmesh takes the local rate limit's (key @rl_filter, the name of
+ * the connection manager's local_ratelimit filter) and refuses every
+ * other filter's config. *@found says whether it was there; *@out is its
+ * bucket (zero: not enforced, so nothing is limited there).
+ */
+static int per_filter_ratelimit(struct tctx *t, const char *where,
+				const char *key, const Google__Protobuf__Any *any,
+				const char *rl_filter, bool *found,
+				struct mesh_rate_limit *out)
+{
+	char w[1100];
+
+	snprintf(w, sizeof(w), "%s['%s']", where, key);
+	if (!rl_filter || strcmp(key, rl_filter))
+		return fail(t, "%s: not supported (only the local rate limit filter's config%s%s%s)",
+			    w, rl_filter ? ", '" : "", rl_filter ? rl_filter : "",
+			    rl_filter ? "'" : ": the connection manager has no envoy.filters.http.local_ratelimit");
+	if (!any || strcmp(any->type_url, URL_LOCAL_RATELIMIT))
+		return fail(t, "%s: %s: not supported (kmesh takes a LocalRateLimit, not a FilterConfig wrapper)",
+			    w, any ? any->type_url : "no value");
+	if (*found)
+		return fail(t, "%s: a second local rate limit config", w);
+	*found = true;
+	return translate_local_ratelimit(t, w, &any->value, true, out);
+}
+
 /* Routes of one virtual host (into @mr), and the cluster a connection
  * takes before its first request is read: the catch-all route's. */
 static int translate_vhost(struct tctx *t, const char *rc_name, size_t vi,
 			   const Envoy__Config__Route__V3__VirtualHost *vh,
-			   struct mesh_routes *mr, const char *svc_name, int *port_cluster)
+			   struct mesh_routes *mr, const char *svc_name, int *port_cluster,
+			   const char *rl_filter, bool *vh_limit_set,
+			   struct mesh_rate_limit *vh_limit)
 {
 	static const char *const vh_fields[] = {
-		"name", "domains", "routes", "include_request_attempt_count", NULL,
+		"name", "domains", "routes", "include_request_attempt_count",
+		"typed_per_filter_config", NULL,
 	};
 	static const char *const rt_fields[] = {
-		"name", "match", "route", "direct_response", "metadata", "decorator", NULL,
+		"name", "match", "route", "direct_response", "metadata", "decorator",
+		"typed_per_filter_config", NULL,
 	};
 	char where[1024];
 	size_t i, k;
@@ -1513,6 +1557,17 @@ static int translate_vhost(struct tctx *t, const char *rc_name, size_t vi,
 	if (vh->include_request_attempt_count)
 		note("%s.include_request_attempt_count: not applicable (kmesh makes no retries, adds no header)",
 		     where);
+	/* the virtual host's limit replaces the listener's for its service */
+	*vh_limit_set = false;
+	for (i = 0; i < vh->n_typed_per_filter_config; i++) {
+		char w[1100];
+
+		snprintf(w, sizeof(w), "%s.typed_per_filter_config", where);
+		if (per_filter_ratelimit(t, w, vh->typed_per_filter_config[i]->key,
+					 vh->typed_per_filter_config[i]->value,
+					 rl_filter, vh_limit_set, vh_limit))
+			return -1;
+	}
 	*port_cluster = -1;
 	for (i = 0; i < vh->n_domains; i++) {
 		char host[256], *colon;
@@ -1589,6 +1644,25 @@ static int translate_vhost(struct tctx *t, const char *rc_name, size_t vi,
 		snprintf(r->path, sizeof(r->path), "%.80s.routes[%zu]", vh->name, i);
 		if (translate_match(t, rt->match, w, r) || translate_action(t, rt, w, r))
 			return -1;
+		/* a route's limit replaces the virtual host's and the
+		 * listener's for its requests (not enforced: exempt) */
+		{
+			bool found = false;
+
+			for (k = 0; k < rt->n_typed_per_filter_config; k++) {
+				char pw[1100];
+
+				snprintf(pw, sizeof(pw), "%s.typed_per_filter_config", w);
+				if (per_filter_ratelimit(t, pw, rt->typed_per_filter_config[k]->key,
+							 rt->typed_per_filter_config[k]->value,
+							 rl_filter, &found, &r->rate_limit))
+					return -1;
+			}
+			if (found && r->action != KMESH_RT_A_ROUTE)
+				return fail(t, "%s.typed_per_filter_config['%s']: a local rate limit on a direct_response route: not supported (kmesh answers such a route itself, before any limit)",
+					    w, rl_filter);
+			r->rate_limit.replaces_service = found;
+		}
 		r->id = mesh_l7_id(svc_name, r->name);
 		for (k = 0; k + 1 < mr->nr_http; k++)
 			if (mr->http[k].id == r->id)
@@ -2171,8 +2245,9 @@ static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__List
 	const Envoy__Config__Route__V3__RouteConfiguration *rc;
 	enum { RBAC_MAX = 4 };
 	struct rbac_filter rbac[RBAC_MAX] = {};
-	struct mesh_rate_limit rl = {};
-	bool have_rl = false;
+	struct mesh_rate_limit rl = {}, vh_limit;
+	bool have_rl = false, vh_limit_set;
+	const char *rl_filter = NULL;	/* the local_ratelimit filter's name */
 	size_t nr_rbac = 0;
 	char where[1024];
 	size_t i;
@@ -2230,9 +2305,10 @@ static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__List
 				fail(t, "%s: a second local rate limit: kmesh keeps one bucket per service", w);
 				goto out;
 			}
-			if (translate_local_ratelimit(t, tw, &hf->typed_config->value, &rl))
+			if (translate_local_ratelimit(t, tw, &hf->typed_config->value, false, &rl))
 				goto out;
 			have_rl = true;
+			rl_filter = hf->name;
 			continue;
 		}
 		if (strcmp(url, URL_HTTP_RBAC) || nr_rbac == RBAC_MAX) {
@@ -2363,9 +2439,11 @@ static int translate_hcm(struct tctx *t, const Envoy__Config__Listener__V3__List
 		mr = &t->cfg->routes[t->cfg->nr_routes++];
 		mr->service = (int)svc;
 		if (translate_vhost(t, rc->name, i, vh, mr, t->cfg->services[svc].name,
-				    &port_cluster))
+				    &port_cluster, rl_filter, &vh_limit_set, &vh_limit))
 			goto out;
 		s = &t->cfg->services[svc];
+		if (vh_limit_set)
+			s->request_limit = vh_limit;
 		if (port_cluster < 0) {
 			fail(t, "RouteConfiguration '%s': virtual_hosts[%zu] '%s': routes to no cluster (a connection needs one before its first request is read)",
 			     rc->name, i, vh->name);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -21,6 +22,7 @@
 #include "l7_bpf.h"
 #include "mesh_config.h"
 #include "mode.h"
+#include "pins.h"
 #include "pipeline.h"
 
 static int silent_print(enum libbpf_print_level level, const char *fmt,
@@ -261,10 +263,51 @@ static void dump_maglev(const struct l4_gen *g, const struct kmesh_cluster *c)
 	}
 }
 
+/* Was service vips[@i] shown with an http port before @i? */
+static bool service_listed(const struct l4_gen *g, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (g->vips[j].val.service_id == g->vips[i].val.service_id &&
+		    (g->vips[j].val.flags & KMESH_SVC_F_HTTP))
+			return true;
+	return false;
+}
+
+/* The route limits the live policy of @service_id holds. */
+static void dump_route_limits(__u32 slot, __u32 service_id)
+{
+	struct kmesh_l7_route_limit rl[KMESH_L7_MAX_ROUTE_LIMITS];
+	char name[KMESH_NAME_MAX];
+	int n, i, names_fd = kmesh_map_fd("kmesh_l7_names");
+
+	n = l7_read_route_limits(slot, service_id, rl, KMESH_L7_MAX_ROUTE_LIMITS);
+	for (i = 0; i < n; i++) {
+		const struct kmesh_ratelimit *l = &rl[i].limit;
+		const char *rn = names_fd < 0 ? NULL :
+			l7_name(names_fd, KMESH_L7_NAME_ROUTE, service_id,
+				rl[i].route_id, name, sizeof(name));
+
+		printf("  route %s (id %u) rate_limit requests:", rn ? rn : "?",
+		       rl[i].route_id);
+		if (l->interval_ns)
+			printf(" 1 per %llu ns, burst %u%s",
+			       (unsigned long long)l->interval_ns, l->burst,
+			       l->flags & KMESH_RL_F_PER_SOURCE ? ", per source" : "");
+		if (l->flags & KMESH_RL_F_REPLACES_SERVICE)
+			printf(" (the service's limit skipped)");
+		printf("\n");
+	}
+	if (names_fd >= 0)
+		close(names_fd);
+}
+
 int cmd_dump(int argc, char **argv)
 {
 	static const char *const states[] = { "healthy", "draining" };
 	struct l4_handle h;
+	struct kmesh_l4_generation live;
 	struct l4_gen g;
 	char err[512], a[80];
 	size_t i, j;
@@ -283,6 +326,8 @@ int cmd_dump(int argc, char **argv)
 		return 1;
 	}
 	printf("generation %llu\n", (unsigned long long)g.generation);
+	if (l4_read_generation(&h, &live))
+		live.slot = KMESH_L4_SLOTS;	/* no slot: no route limits shown */
 	for (i = 0; i < g.nr_vips; i++) {
 		const struct l4_vip *v = &g.vips[i];
 
@@ -301,6 +346,9 @@ int cmd_dump(int argc, char **argv)
 			       v->val.rate_limit.flags & KMESH_RL_F_PER_SOURCE ?
 			       ", per source" : "");
 		printf("\n");
+		/* a service's route limits: once, after its first http port */
+		if ((v->val.flags & KMESH_SVC_F_HTTP) && !service_listed(&g, i))
+			dump_route_limits(live.slot, v->val.service_id);
 	}
 	for (i = 0; i < g.nr_clusters; i++) {
 		const struct kmesh_cluster *c = &g.clusters[i];
@@ -576,7 +624,23 @@ static void stats_text(struct l4_handle *h, struct l4_id_entry *ids, size_t n,
 	printf("\n");
 }
 
-/* Per limited service and kind: what its token bucket let through. */
+/* The registry name of service @id, or NULL. */
+static const char *rl_service_name(const struct l4_id_entry *ids, size_t n,
+				   __u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i].key.kind == KMESH_L4_KIND_SERVICE && ids[i].val.id == id)
+			return ids[i].key.name;
+	return NULL;
+}
+
+/*
+ * Per limited service and kind, then per limited route: what each token
+ * bucket let through. A route's series carry a route label; the
+ * service's own have none.
+ */
 static void stats_rate_limits(const struct l4_id_entry *ids, size_t n, bool prom)
 {
 	static const char *const kinds[] = {
@@ -584,13 +648,18 @@ static void stats_rate_limits(const struct l4_id_entry *ids, size_t n, bool prom
 		[KMESH_RL_REQUESTS] = "requests",
 	};
 	static const struct { const char *name, *help; } prom_fields[] = {
-		{ "passed", "Connects or requests that took a token of the service's rate limit." },
-		{ "limited", "Connects refused or requests answered 429: the service's rate-limit bucket was empty." },
+		{ "passed", "Connects or requests that took a token of the service's rate limit (with a route label: of that route's limit)." },
+		{ "limited", "Connects refused or requests answered 429: the service's rate-limit bucket was empty (with a route label: the route's)." },
 	};
+	struct kmesh_rl_stats_key *routes = NULL;
 	struct kmesh_rl_stats s;
-	size_t i, f;
+	size_t i, f, nr_routes = 0;
+	char rbuf[KMESH_NAME_MAX];
+	int names_fd;
 	__u32 kind;
 
+	l4_list_route_limits(&routes, &nr_routes);	/* none when it fails */
+	names_fd = kmesh_map_fd("kmesh_l7_names");
 	for (f = 0; f < (prom ? 2 : 1); f++) {
 		if (prom) {
 			printf("# HELP kmesh_rate_limit_%s_total %s\n",
@@ -602,7 +671,7 @@ static void stats_rate_limits(const struct l4_id_entry *ids, size_t n, bool prom
 			if (ids[i].key.kind != KMESH_L4_KIND_SERVICE)
 				continue;
 			for (kind = KMESH_RL_CONNECTIONS; kind <= KMESH_RL_REQUESTS; kind++) {
-				if (l4_read_rate_limit(ids[i].val.id, kind, &s))
+				if (l4_read_rate_limit(ids[i].val.id, kind, 0, &s))
 					continue;
 				if (!prom) {
 					printf("rate_limit service %s %s: passed %llu limited %llu\n",
@@ -618,7 +687,36 @@ static void stats_rate_limits(const struct l4_id_entry *ids, size_t n, bool prom
 				       (unsigned long long)(f ? s.limited : s.passed));
 			}
 		}
+		for (i = 0; i < nr_routes; i++) {
+			const char *svc = rl_service_name(ids, n, routes[i].service_id);
+			const char *route = names_fd < 0 ? NULL :
+				l7_name(names_fd, KMESH_L7_NAME_ROUTE,
+					routes[i].service_id, routes[i].route_id,
+					rbuf, sizeof(rbuf));
+
+			if (!svc || !route ||
+			    l4_read_rate_limit(routes[i].service_id,
+					       KMESH_RL_ROUTE_REQUESTS,
+					       routes[i].route_id, &s))
+				continue;
+			if (!prom) {
+				printf("rate_limit service %s route %s requests: passed %llu limited %llu\n",
+				       svc, route, (unsigned long long)s.passed,
+				       (unsigned long long)s.limited);
+				continue;
+			}
+			printf("kmesh_rate_limit_%s_total{service=\"",
+			       prom_fields[f].name);
+			prom_label(svc);
+			printf("\",kind=\"requests\",route=\"");
+			prom_label(route);
+			printf("\"} %llu\n",
+			       (unsigned long long)(f ? s.limited : s.passed));
+		}
 	}
+	if (names_fd >= 0)
+		close(names_fd);
+	free(routes);
 }
 
 int cmd_stats(int argc, char **argv)

@@ -123,6 +123,11 @@ static void explain(const struct mesh_config *cfg)
 			printf(" %s", a);
 		}
 		printf("\n");
+		if (s->request_limit.interval_ns)
+			printf("  rate_limit requests: 1 per %llu ns, burst %u%s\n",
+			       (unsigned long long)s->request_limit.interval_ns,
+			       s->request_limit.burst,
+			       s->request_limit.per_source ? ", per source" : "");
 		for (j = 0; j < s->nr_ports; j++)
 			printf("  port %u %s -> cluster %s\n", s->ports[j].port,
 			       s->ports[j].http ? "http" : "tcp",
@@ -191,6 +196,13 @@ static void explain(const struct mesh_config *cfg)
 				for (k = 0; k < r->nr_dests; k++)
 					printf(" %s weight %u", cfg->clusters[r->dests[k].cluster].name,
 					       r->dests[k].weight);
+				if (r->rate_limit.interval_ns)
+					printf("; rate_limit 1 per %llu ns, burst %u%s",
+					       (unsigned long long)r->rate_limit.interval_ns,
+					       r->rate_limit.burst,
+					       r->rate_limit.per_source ? ", per source" : "");
+				if (r->rate_limit.replaces_service)
+					printf("; the service's rate_limit skipped");
 				printf("\n");
 			}
 		}

@@ -720,9 +720,12 @@ bool l4_endpoint_ejected(struct l4_handle *h, __u32 id)
 	       o.ejected_until;
 }
 
-int l4_read_rate_limit(__u32 service_id, __u32 kind, struct kmesh_rl_stats *out)
+int l4_read_rate_limit(__u32 service_id, __u32 kind, __u32 route_id,
+		       struct kmesh_rl_stats *out)
 {
-	struct kmesh_rl_stats_key key = { .service_id = service_id, .kind = kind };
+	struct kmesh_rl_stats_key key = {
+		.service_id = service_id, .kind = kind, .route_id = route_id,
+	};
 	struct kmesh_rl_stats *per;
 	int ncpu, fd, c, rc;
 	void *buf;
@@ -743,6 +746,52 @@ int l4_read_rate_limit(__u32 service_id, __u32 kind, struct kmesh_rl_stats *out)
 	free(per);
 	close(fd);
 	return rc;
+}
+
+static int cmp_rl_key(const void *a, const void *b)
+{
+	const struct kmesh_rl_stats_key *x = a, *y = b;
+
+	if (x->service_id != y->service_id)
+		return x->service_id < y->service_id ? -1 : 1;
+	return x->route_id < y->route_id ? -1 : x->route_id > y->route_id;
+}
+
+int l4_list_route_limits(struct kmesh_rl_stats_key **v, size_t *n)
+{
+	struct kmesh_rl_stats_key key, next, *out = NULL, *grown;
+	size_t nr = 0;
+	int fd, rc = 0;
+	void *prev = NULL;
+
+	*v = NULL;
+	*n = 0;
+	fd = kmesh_map_fd("kmesh_rl_stats");
+	if (fd < 0)
+		return fd;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (next.kind != KMESH_RL_ROUTE_REQUESTS)
+			continue;
+		grown = realloc(out, (nr + 1) * sizeof(*out));
+		if (!grown) {
+			rc = -ENOMEM;
+			break;
+		}
+		out = grown;
+		out[nr++] = next;
+	}
+	close(fd);
+	if (rc) {
+		free(out);
+		return rc;
+	}
+	if (nr)
+		qsort(out, nr, sizeof(*out), cmp_rl_key);
+	*v = out;
+	*n = nr;
+	return 0;
 }
 
 int l4_read_cluster_state(struct l4_handle *h, __u32 id,

@@ -109,9 +109,14 @@ int l4_read_stats(struct l4_handle *h, __u32 kind, __u32 id,
 int l4_read_global(struct l4_handle *h, __u64 out[KMESH_L4_G_MAX]);
 /* Is endpoint @id ejected by outlier detection now? */
 bool l4_endpoint_ejected(struct l4_handle *h, __u32 id);
-/* A service's rate-limit counters of @kind (enum kmesh_rl_kind);
- * -ENOENT when that limit never counted anything. */
-int l4_read_rate_limit(__u32 service_id, __u32 kind, struct kmesh_rl_stats *out);
+/* A service's rate-limit counters of @kind (enum kmesh_rl_kind; the
+ * route @route_id's for KMESH_RL_ROUTE_REQUESTS, else 0); -ENOENT when
+ * that limit never counted anything. */
+int l4_read_rate_limit(__u32 service_id, __u32 kind, __u32 route_id,
+		       struct kmesh_rl_stats *out);
+/* The route limits that counted something: their keys, sorted by
+ * service and route id (malloc'd into *@v). 0 or -errno. */
+int l4_list_route_limits(struct kmesh_rl_stats_key **v, size_t *n);
 int l4_read_cluster_state(struct l4_handle *h, __u32 id,
 			  struct kmesh_cluster_state *out);
 

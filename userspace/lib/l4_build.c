@@ -296,12 +296,13 @@ static __u32 id_get(struct ids *ids, __u32 kind, const char *name)
 
 /* ---- the generation ---- */
 
-static void rate_limit_of(struct kmesh_ratelimit *out,
-			  const struct mesh_rate_limit *in)
+void l4_rate_limit_of(struct kmesh_ratelimit *out,
+		      const struct mesh_rate_limit *in)
 {
 	out->interval_ns = in->interval_ns;
 	out->burst = in->interval_ns ? in->burst : 0;
-	out->flags = in->per_source ? KMESH_RL_F_PER_SOURCE : 0;
+	out->flags = (in->per_source ? KMESH_RL_F_PER_SOURCE : 0) |
+		     (in->replaces_service ? KMESH_RL_F_REPLACES_SERVICE : 0);
 }
 
 /*
@@ -476,7 +477,7 @@ int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 				v->val.flags = s->ports[k].http ? KMESH_SVC_F_HTTP : 0;
 				if (s->path_norm == MESH_PATH_ESCAPED_SLASHES_LITERAL)
 					v->val.flags |= KMESH_SVC_F_PATH_ESCAPED_SLASHES;
-				rate_limit_of(&v->val.rate_limit, s->ports[k].http ?
+				l4_rate_limit_of(&v->val.rate_limit, s->ports[k].http ?
 					      &s->request_limit : &s->connect_limit);
 			}
 		}

@@ -73,6 +73,10 @@ __u32 l4_gen_id(const struct l4_gen *gen, __u32 kind, const char *name);
 /* Highest id + 1 of a kind (ids start at 1). */
 __u32 l4_id_limit(__u32 kind);
 
+/* A model rate limit (service or route) as the maps hold it. */
+void l4_rate_limit_of(struct kmesh_ratelimit *out,
+		      const struct mesh_rate_limit *in);
+
 /* Identity of an endpoint in the registry: "cluster/address:port". */
 void l4_endpoint_identity(const char *cluster, const struct mesh_endpoint *ep,
 			  char *buf, size_t size);

@@ -213,6 +213,40 @@ int l7_read_stats(struct l7_stat_entry **v, size_t *n)
 	return 0;
 }
 
+int l7_read_route_limits(__u32 slot, __u32 service_id,
+			 struct kmesh_l7_route_limit *out, size_t max)
+{
+	struct kmesh_l7_policy *pol = malloc(sizeof(*pol));
+	int outer, fd, rc;
+	__u32 id;
+
+	if (!pol)
+		return -ENOMEM;
+	outer = kmesh_map_fd("kmesh_l7_policy");
+	if (outer < 0) {
+		free(pol);
+		return outer;
+	}
+	rc = bpf_map_lookup_elem(outer, &slot, &id) ? -errno : 0;
+	close(outer);
+	fd = rc ? rc : bpf_map_get_fd_by_id(id);
+	if (fd < 0) {
+		free(pol);
+		return rc ? rc : -errno;
+	}
+	rc = bpf_map_lookup_elem(fd, &service_id, pol) ? -errno : 0;
+	close(fd);
+	if (!rc) {
+		rc = pol->nr_route_limits < KMESH_L7_MAX_ROUTE_LIMITS ?
+		     pol->nr_route_limits : KMESH_L7_MAX_ROUTE_LIMITS;
+		if ((size_t)rc > max)
+			rc = (int)max;
+		memcpy(out, pol->route_limits, (size_t)rc * sizeof(*out));
+	}
+	free(pol);
+	return rc;
+}
+
 int l7_read_global(__u64 out[KMESH_L7_G_MAX])
 {
 	return kmesh_percpu_sum_u64("kmesh_l7_global", out, KMESH_L7_G_MAX);

@@ -52,6 +52,11 @@ struct l7_stat_entry {
 };
 int l7_read_stats(struct l7_stat_entry **v, size_t *n);
 int l7_read_global(__u64 out[KMESH_L7_G_MAX]);
+/* The route limits of service @service_id's policy in generation slot
+ * @slot, as the kernel holds them: the count (up to @max into @out), or
+ * -errno (-ENOENT: no policy). */
+int l7_read_route_limits(__u32 slot, __u32 service_id,
+			 struct kmesh_l7_route_limit *out, size_t max);
 /* Name of a route or policy, or NULL. */
 const char *l7_name(int names_fd, __u32 kind, __u32 service_id, __u32 id,
 		    char *buf, size_t size);

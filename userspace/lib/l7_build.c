@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "l4_build.h"
 #include "l7_build.h"
 #include "route_build.h"
 #include "core/reply.h"
@@ -625,6 +626,19 @@ static int route_action(struct pc *c, const struct mesh_http_route *r,
 	rule->id = r->id;
 	rule->action = r->action;
 	rule->status = r->status;
+	if (r->rate_limit.interval_ns || r->rate_limit.replaces_service) {
+		struct kmesh_l7_policy *p = c->pol;
+		struct kmesh_l7_route_limit *rl;
+
+		/* at most one per route, and routes are at most
+		 * KMESH_L7_MAX_RULES (asserted in kmesh_maps.h) */
+		if (p->nr_route_limits >= KMESH_L7_MAX_ROUTE_LIMITS)
+			return fail(c, "service '%s': more than %d routes with a rate limit",
+				    svc_name(c), KMESH_L7_MAX_ROUTE_LIMITS);
+		rl = &p->route_limits[p->nr_route_limits++];
+		rl->route_id = r->id;
+		l4_rate_limit_of(&rl->limit, &r->rate_limit);
+	}
 	if (r->action == KMESH_RT_A_ROUTE)
 		return 0;
 	return add_reply(c, r->status, r->body, r->body_len, &rule->resp_off,

@@ -75,6 +75,10 @@ struct mesh_rate_limit {
 	__u64 interval_ns;	/* one token per interval_ns; 0: no limit */
 	__u32 burst;		/* tokens the bucket holds */
 	bool per_source;	/* one bucket per client */
+	/* a route's limit: its requests take no token of the service's
+	 * request limit (service_limit: skip; xDS: a per-route config,
+	 * which replaces the listener's); with interval_ns 0, exempt */
+	bool replaces_service;
 };
 
 struct mesh_service {
@@ -156,6 +160,8 @@ struct mesh_http_route {
 	__u16 status;		/* deny and direct_response */
 	char *body;		/* direct_response, malloc'd, may be NULL */
 	size_t body_len;
+	struct mesh_rate_limit rate_limit;	/* rate_limit: requests of this route */
+	int rate_limit_line;
 	int line;
 	char path[160];		/* "routes[0].http[2]", for messages */
 };

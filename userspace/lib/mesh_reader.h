@@ -261,6 +261,10 @@ struct mesh_cluster_extra {
 
 int mesh_read_services(struct mesh_reader *r, yaml_node_t *v, const char *path,
 		       struct mesh_config *cfg, struct mesh_service_refs **refs);
+/* A token bucket of @per_second (0: none) holding @burst (0: one second's
+ * worth), as services[].rate_limit and routes[].http[].rate_limit read it. */
+void mesh_rate_limit_set(struct mesh_rate_limit *out, __u32 per_second,
+			 __u32 burst, bool per_source);
 int mesh_check_services(struct mesh_reader *r, struct mesh_config *cfg,
 			struct mesh_service_refs *refs);
 void mesh_service_refs_free(struct mesh_service_refs *refs, size_t n);

@@ -345,12 +345,66 @@ static int read_route_match(struct mesh_reader *r, yaml_node_t *v,
 			      match_item, NULL);
 }
 
+/* rate_limit of a route: as written; the model keeps the bucket. */
+struct route_limit_file {
+	__u32 requests_per_second;
+	__u32 burst;
+	bool per_source;
+	__u8 skip_service;	/* service_limit: apply (0) | skip (1) */
+};
+
+static const char *const service_limits[] = { "apply", "skip" };
+
+static int route_limit_no_connections(struct mesh_reader *r, yaml_node_t *v,
+				      const char *path, void *obj, void *ctx)
+{
+	(void)obj;
+	(void)ctx;
+	return mesh_fail(r, v, path,
+			 "a route limits requests only; connections_per_second is the service's (services[].rate_limit)");
+}
+
+static const struct mesh_field route_limit_fields[] = {
+	MESH_UINT("requests_per_second", struct route_limit_file,
+		  requests_per_second, 1, MESH_MAX_RATE_PER_SECOND),
+	MESH_UINT("burst", struct route_limit_file, burst, 1,
+		  MESH_MAX_RATE_BURST),
+	MESH_BOOL("per_source", struct route_limit_file, per_source),
+	MESH_ENUM("service_limit", struct route_limit_file, skip_service,
+		  service_limits),
+	MESH_CUSTOM("connections_per_second", route_limit_no_connections, false),
+};
+static const struct mesh_schema route_limit_schema = MESH_SCHEMA(route_limit_fields);
+
+static int read_route_limit(struct mesh_reader *r, yaml_node_t *v,
+			    const char *path, void *obj, void *ctx)
+{
+	struct mesh_http_route *route = obj;
+	struct route_limit_file f = {};
+
+	(void)ctx;
+	if (mesh_read_fields(r, v, path, &route_limit_schema, &f, NULL, NULL))
+		return -1;
+	if (!f.requests_per_second && !f.skip_service)
+		return mesh_fail(r, v, path,
+				 "expected requests_per_second (or service_limit: skip alone, to exempt the route from the service's limit)");
+	if (!f.requests_per_second && (f.burst || f.per_source))
+		return mesh_fail(r, v, path,
+				 "burst and per_source need requests_per_second");
+	mesh_rate_limit_set(&route->rate_limit, f.requests_per_second, f.burst,
+			    f.per_source);
+	route->rate_limit.replaces_service = f.skip_service;
+	route->rate_limit_line = mesh_line(v);
+	return 0;
+}
+
 static const struct mesh_field http_fields[] = {
 	MESH_NAME("name", struct mesh_http_route, name, false),
 	MESH_CUSTOM("match", read_route_match, false),
 	MESH_CUSTOM("route", read_route_action, false),
 	MESH_CUSTOM("deny", read_deny, false),
 	MESH_CUSTOM("direct_response", read_direct, false),
+	MESH_CUSTOM("rate_limit", read_route_limit, false),
 };
 static const struct mesh_schema http_schema = MESH_SCHEMA(http_fields);
 
@@ -374,6 +428,14 @@ static int http_item(struct mesh_reader *r, yaml_node_t *item,
 		return -1;
 	if (!route->action)
 		return mesh_fail(r, item, path, "missing an action: route, deny or direct_response");
+	if ((route->rate_limit.interval_ns || route->rate_limit.replaces_service) &&
+	    route->action != KMESH_RT_A_ROUTE) {
+		char lpath[MESH_PATH_LEN];
+
+		snprintf(lpath, sizeof(lpath), "%s.rate_limit", path);
+		return mesh_fail_at(r, route->rate_limit_line, lpath,
+				    "only a route that forwards (route:) takes a rate limit; kmesh answers a deny or direct_response route itself");
+	}
 	if (!route->name[0])
 		snprintf(route->name, sizeof(route->name),
 			 route->nr_match ? "route-%zu" : "default", i);

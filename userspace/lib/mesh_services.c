@@ -142,15 +142,15 @@ static const struct mesh_field rate_limit_fields[] = {
 static const struct mesh_schema rate_limit_schema = MESH_SCHEMA(rate_limit_fields);
 
 /* One token every 1/rate s; without burst, one second's worth. */
-static void rate_limit_set(struct mesh_rate_limit *out, __u32 per_second,
-			   const struct rate_limit_file *f)
+void mesh_rate_limit_set(struct mesh_rate_limit *out, __u32 per_second,
+			 __u32 burst, bool per_source)
 {
 	if (!per_second)
 		return;
 	out->interval_ns = 1000000000ULL / per_second;
-	out->burst = f->burst ? f->burst :
+	out->burst = burst ? burst :
 		     per_second < MESH_MAX_RATE_BURST ? per_second : MESH_MAX_RATE_BURST;
-	out->per_source = f->per_source;
+	out->per_source = per_source;
 }
 
 static int read_rate_limit(struct mesh_reader *r, yaml_node_t *v,
@@ -165,8 +165,10 @@ static int read_rate_limit(struct mesh_reader *r, yaml_node_t *v,
 	if (!f.requests_per_second && !f.connections_per_second)
 		return mesh_fail(r, v, path,
 				 "expected requests_per_second (http ports) or connections_per_second (tcp ports)");
-	rate_limit_set(&s->request_limit, f.requests_per_second, &f);
-	rate_limit_set(&s->connect_limit, f.connections_per_second, &f);
+	mesh_rate_limit_set(&s->request_limit, f.requests_per_second, f.burst,
+			    f.per_source);
+	mesh_rate_limit_set(&s->connect_limit, f.connections_per_second, f.burst,
+			    f.per_source);
 	s->rate_limit_line = mesh_line(v);
 	return 0;
 }
