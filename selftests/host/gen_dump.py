@@ -4,7 +4,7 @@
 # with bpftool: the slot's inner maps (services, clusters, endpoints, maglev,
 # L7 policies and address lists, inbound workloads), then the maps all
 # generations share that an install writes (route and policy names, the id
-# registry without its last-used generation, which every install rewrites).
+# registry).
 # One sorted line per entry, so two dumps compare with diff.
 #
 #   gen_dump.py [PIN_DIR]     (default $KMESH_PIN_DIR or /sys/fs/bpf/kmesh)
@@ -49,8 +49,7 @@ def main():
     for k, val in entries("pinned", maps + "kmesh_l7_names"):
         lines.append("kmesh_l7_names %s %s" % (k.hex(), val.hex()))
     for k, val in entries("pinned", maps + "kmesh_l4_ids"):
-        # struct kmesh_l4_id: id, reserved, then the generation
-        lines.append("kmesh_l4_ids %s %s" % (k.hex(), val[:8].hex()))
+        lines.append("kmesh_l4_ids %s %s" % (k.hex(), val.hex()))
     print("\n".join(sorted(lines)))
 
 

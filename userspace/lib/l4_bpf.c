@@ -986,6 +986,30 @@ static int fill_inner(struct l4_handle *h, const struct l4_gen *gen,
 	return rc ? -1 : 0;
 }
 
+/*
+ * The registry as @gen leaves it: l4_build() started from @t's copy of
+ * the pinned one (read under the lock), in its order, and changed entries
+ * only where it gave an id: those and the new ones are written.
+ */
+static int write_registry(const struct l4_txn *t, const struct l4_gen *gen)
+{
+	struct l4_id_entry *changed = malloc((gen->nr_ids + 1) * sizeof(*changed));
+	size_t i, n = 0;
+	int e;
+
+	if (!changed)
+		return -ENOMEM;
+	for (i = 0; i < gen->nr_ids; i++)
+		if (i >= t->nr_reg || memcmp(&gen->ids[i], &t->reg[i], sizeof(gen->ids[i])))
+			changed[n++] = gen->ids[i];
+	e = gen_map_fill(t->h.fd[L4_MAP_IDS], changed, n, sizeof(*changed),
+			 offsetof(struct l4_id_entry, key),
+			 sizeof(struct kmesh_l4_id_key),
+			 offsetof(struct l4_id_entry, val), sizeof(struct kmesh_l4_id));
+	free(changed);
+	return e;
+}
+
 /* Ids handed to new objects start from zero counters and state. */
 static void reset_fresh(struct l4_handle *h, const struct l4_gen *gen)
 {
@@ -1121,11 +1145,7 @@ int l4_install(struct l4_txn *t, const struct mesh_config *cfg,
 	    fill_inner(&t->h, gen, slot, fd, fresh, img, err, err_size))
 		goto out;
 	/* Registry and counters are outside generations: safe before the flip. */
-	e = gen_map_fill(t->h.fd[L4_MAP_IDS], gen->ids, gen->nr_ids,
-			 sizeof(*gen->ids), offsetof(struct l4_id_entry, key),
-			 sizeof(struct kmesh_l4_id_key),
-			 offsetof(struct l4_id_entry, val),
-			 sizeof(struct kmesh_l4_id));
+	e = write_registry(t, gen);
 	if (e) {
 		snprintf(err, err_size, "update id registry: %s", strerror(-e));
 		goto out;
