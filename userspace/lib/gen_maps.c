@@ -176,6 +176,16 @@ static __u32 map_id_of(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
+void gen_map_image_bind(struct gen_map_image *img, int fd)
+{
+	__u32 id = map_id_of(fd);
+
+	if (!id || img->map_id != id) {
+		gen_map_image_reset(img);
+		img->map_id = id;
+	}
+}
+
 int gen_map_take_image(int outer, __u32 slot, const struct gen_map_spec *spec,
 		       bool *fresh, struct gen_map_image *img)
 {

@@ -68,6 +68,9 @@ struct gen_map_image {
 	char *keys, *vals;	/* n each, sorted by key (memcmp) */
 };
 void gen_map_image_reset(struct gen_map_image *img);
+/* @img is to describe map @fd (one that is never emptied, outside the
+ * slots): an image of another map is dropped (nothing known of @fd). */
+void gen_map_image_bind(struct gen_map_image *img, int fd);
 
 /*
  * gen_map_take() that keeps the map as it is when @img describes it (the

@@ -128,6 +128,8 @@ int l7_fill(const struct mesh_config *cfg, const struct l4_gen *gen,
 	names_fd = kmesh_map_fd("kmesh_l7_names");
 	if (names_fd >= 0) {	/* names only label stats: errors do not count */
 		/* the map only grows (names of old ids label their counters) */
+		if (img)
+			gen_map_image_bind(img->names, names_fd);
 		gen_map_sync(names_fd, img ? img->names : NULL, true, l7->names,
 			     l7->nr_names, sizeof(*l7->names),
 			     offsetof(struct l7_name_rec, key), sizeof(l7->names->key),
