@@ -337,7 +337,7 @@ struct kmesh_l4_id_key {
 struct kmesh_l4_id {
 	__u32 id;		/* 1 .. max of its kind; 0 is never used */
 	__u32 reserved;
-	__u64 generation;	/* last generation that used it */
+	__u64 generation;	/* the generation that gave it to this object */
 };
 
 /* Per-socket state (socket storage), set on a connect to a service. */

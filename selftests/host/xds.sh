@@ -322,6 +322,31 @@ check "xds: an endpoint removed by EDS is applied" \
 	wait_for 10 sh -c "[ \"\$('$kmeshctl' dump | sed -n 's/^generation //p')\" -gt $gen ]"
 check "xds: ...and no new connection goes to the removed endpoint" \
 	expect_only 127.0.0.14 10 http://10.96.0.10/
+# After its first two switches the agent writes only what differs from
+# what the slot held; the maps must be those a whole install of the same
+# state gives: a second agent (no memory of the slots) installs it whole.
+check "xds: ...that EDS update was installed as what changed (the slot held the agent's generation)" \
+	grep -q "ClusterLoadAssignment version scale-down-[0-9]*: applied as generation .*installed what changed)" "$t/agent.log"
+if command -v bpftool >/dev/null; then
+	"$py" "$here/gen_dump.py" >"$t/maps.incremental" 2>"$t/maps.err"
+	gen=$(generation)
+	KMESH_AGENT_STATUS=$t/agent-whole.status "$agent" --xds "$server_addr" \
+		--node-id "kmesh~127.0.0.1~node-1~cluster.local" >"$t/agent-whole.log" 2>&1 &
+	whole_pid=$!
+	check "xds: a second agent installs the same state whole" \
+		wait_for 20 grep -q "applied as generation $((gen + 1)) .*installed whole)" "$t/agent-whole.log"
+	kill "$whole_pid"
+	wait "$whole_pid" 2>/dev/null
+	"$py" "$here/gen_dump.py" >"$t/maps.whole" 2>>"$t/maps.err"
+	check "xds: ...every map entry of the generation is what the incremental install left ($(wc -l <"$t/maps.whole") entries)" sh -c '
+		[ "$(grep -c "^kmesh_endpoints " "$1")" -gt 0 ] && diff "$1" "$2" && ! [ -s "$3" ]' \
+		sh "$t/maps.incremental" "$t/maps.whole" "$t/maps.err"
+	check "xds: ...and still no new connection goes to the removed endpoint" \
+		expect_only 127.0.0.14 10 http://10.96.0.10/
+else
+	skip "xds: a second agent installs the same state whole" "bpftool missing"
+	skip "xds: ...every map entry of the generation is what the incremental install left" "bpftool missing"
+fi
 
 # ---- a service deleted, then back ----
 gen=$(generation)
@@ -335,6 +360,10 @@ db_gone() {
 	fi
 }
 check "xds: ...its address is no longer steered anywhere" db_gone
+if [ -s "$t/maps.whole" ]; then
+	check "xds: ...written whole by the first agent: the second one switched since" \
+		grep -q "version no-db-[0-9]*: applied as generation .*installed whole)" "$t/agent.log"
+fi
 check "xds: ...and the other services are untouched" \
 	expect_only 127.0.0.14 3 http://10.96.0.10/
 scenario scale-down

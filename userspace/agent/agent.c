@@ -77,6 +77,9 @@ struct agent {
 	/* what the applied config holds that kmesh accepted as not applicable */
 	unsigned long na_applied;
 	char na_example[1024];
+	/* what this agent installed in each slot: an update then writes only
+	 * what changed (l4_install_cache in l4_bpf.h) */
+	struct l4_install_cache installed;
 };
 
 /* Rewrite the status file; a failure costs only the operator's view. */
@@ -330,7 +333,7 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 		e = pipeline_compile(&cfg, true, &built, msg, sizeof(msg));
 		compiled_ms = ms_since(received);
 		if (!e)
-			e = pipeline_install(&built, &gen, msg, sizeof(msg));
+			e = pipeline_install(&built, &a->installed, &gen, msg, sizeof(msg));
 		mesh_generation_free(&built);
 		if (e) {
 			mesh_config_free(&cfg);
@@ -351,10 +354,10 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 		for (char *c = a->na_example; *c; c++)
 			if (*c == '\n')
 				*c = ' ';
-		logf_("%s version %s: applied as generation %llu (%zu services, %zu clusters), switched %.1f ms after receipt (translated by %.1f ms, compiled by %.1f ms)",
+		logf_("%s version %s: applied as generation %llu (%zu services, %zu clusters), switched %.1f ms after receipt (translated by %.1f ms, compiled by %.1f ms, installed %s)",
 		      xds_type_short(t), resp->version_info, (unsigned long long)gen,
 		      cfg.nr_services, cfg.nr_clusters, a->switch_ms_last, translated_ms,
-		      compiled_ms);
+		      compiled_ms, a->installed.incremental ? "what changed" : "whole");
 		mesh_config_free(&cfg);
 	} else {
 		a->n_accepted[t]++;
@@ -662,6 +665,7 @@ int main(int argc, char **argv)
 	free(a.md_entries);
 	free(a.md_values);
 	free(a.md_ptrs);
+	l4_install_cache_free(&a.installed);
 	ads_global_shutdown();
 	return 0;
 }

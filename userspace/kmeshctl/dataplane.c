@@ -56,7 +56,7 @@ static int apply_cfg(const char *file, struct mesh_config *cfg)
 
 	rc = pipeline_compile(cfg, true, &next, err, sizeof(err));
 	if (!rc)
-		rc = pipeline_install(&next, &gen, err, sizeof(err));
+		rc = pipeline_install(&next, NULL, &gen, err, sizeof(err));
 	mesh_generation_free(&next);
 	if (rc) {
 		fprintf(stderr, "kmeshctl: apply %s: %s (the running config is unchanged)\n",

@@ -54,4 +54,59 @@ int gen_map_fill(int fd, const void *recs, size_t n, size_t rec,
 int gen_map_fill_arrays(int fd, const void *keys, const void *vals, size_t n,
 			__u32 key_size, __u32 value_size);
 
+/*
+ * Incremental fills. A long-running process (kmesh-agent) keeps, per inner
+ * map, what it wrote there last: the next fill of the same map writes only
+ * the records that differ and deletes the ones no longer wanted, so an
+ * update that changes one endpoint rewrites a few entries, not 1,000
+ * policies of 13 KB. The result is the map a fill from empty gives.
+ */
+struct gen_map_image {
+	__u32 map_id;		/* the inner map they are in; 0: unknown */
+	__u32 key_size, value_size;
+	size_t n;
+	char *keys, *vals;	/* n each, sorted by key (memcmp) */
+};
+void gen_map_image_reset(struct gen_map_image *img);
+/* @img is to describe map @fd (one that is never emptied, outside the
+ * slots): an image of another map is dropped (nothing known of @fd). */
+void gen_map_image_bind(struct gen_map_image *img, int fd);
+
+/*
+ * gen_map_take() that keeps the map as it is when @img describes it (the
+ * slot still holds the map @img was written into); else gen_map_take()'s
+ * emptied or new map, and @img describes an empty one. fd, or -errno
+ * (@img reset).
+ */
+int gen_map_take_image(int outer, __u32 slot, const struct gen_map_spec *spec,
+		       bool *fresh, struct gen_map_image *img);
+
+/*
+ * Make @fd hold @n records (keys unique). With @img (what @fd holds:
+ * gen_map_take_image), only what differs is written and the keys @img has
+ * and the records lack are deleted (none with @keep_stale, for a map every
+ * fill only adds to); @img then describes the new contents (reset on an
+ * error: unknown). Without @img, gen_map_fill_arrays(). 0 or -errno.
+ */
+int gen_map_sync_arrays(int fd, struct gen_map_image *img, bool keep_stale,
+			const void *keys, const void *vals, size_t n,
+			__u32 key_size, __u32 value_size);
+/* The same from records as gen_map_fill() takes them. */
+int gen_map_sync(int fd, struct gen_map_image *img, bool keep_stale,
+		 const void *recs, size_t n, size_t rec, size_t koff,
+		 __u32 key_size, size_t voff, __u32 value_size);
+
+/*
+ * Which generation filled each slot: maps/kmesh_slot_fill (userspace
+ * only, an array of KMESH_L4_SLOTS __u64), written by every install under
+ * the pins lock: 0 before the first write into a slot, the generation
+ * once the slot holds it whole. An install that fails or dies half-way
+ * leaves 0, so an image of that slot (above) is known to be stale.
+ * gen_slot_fill_open() creates and pins the map when it is missing. fd,
+ * or -errno.
+ */
+int gen_slot_fill_open(void);
+int gen_slot_fill_get(int fd, __u32 slot, __u64 *generation);
+int gen_slot_fill_set(int fd, __u32 slot, __u64 generation);
+
 #endif /* KMESH_GEN_MAPS_H */

@@ -298,8 +298,8 @@ static const struct gen_map_spec ws_spec = {
 };
 
 int inbound_prepare(const struct mesh_config *cfg, const struct l4_gen *gen,
-		    __u32 slot, struct l7_cidrs *cidrs, bool *fresh, size_t *nr,
-		    char *err, size_t err_size)
+		    __u32 slot, struct l7_cidrs *cidrs, struct gen_map_image *img,
+		    bool *fresh, size_t *nr, char *err, size_t err_size)
 {
 	struct inbound_ws_rec *v;
 	int outer, fd, e;
@@ -316,7 +316,8 @@ int inbound_prepare(const struct mesh_config *cfg, const struct l4_gen *gen,
 		free(v);
 		return -1;
 	}
-	fd = gen_map_take(outer, slot, &ws_spec, fresh);
+	fd = img ? gen_map_take_image(outer, slot, &ws_spec, fresh, img) :
+		   gen_map_take(outer, slot, &ws_spec, fresh);
 	close(outer);
 	if (fd < 0) {
 		snprintf(err, err_size, "inbound workloads for the next generation: %s",
@@ -324,9 +325,9 @@ int inbound_prepare(const struct mesh_config *cfg, const struct l4_gen *gen,
 		free(v);
 		return -1;
 	}
-	e = gen_map_fill(fd, v, n, sizeof(*v), offsetof(struct inbound_ws_rec, key),
-			 sizeof(v->key), offsetof(struct inbound_ws_rec, val),
-			 sizeof(v->val));
+	e = gen_map_sync(fd, img, false, v, n, sizeof(*v),
+			 offsetof(struct inbound_ws_rec, key), sizeof(v->key),
+			 offsetof(struct inbound_ws_rec, val), sizeof(v->val));
 	free(v);
 	if (e) {
 		snprintf(err, err_size, "inbound workloads: %s", strerror(-e));

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "gen_maps.h"
 #include "kmesh_maps.h"
 #include "l4_build.h"
 #include "l7_build.h"
@@ -37,10 +38,11 @@ int inbound_workloads(const struct mesh_config *cfg, const __u32 *service_ids,
 		      size_t *n, char *err, size_t err_size);
 
 /* The next generation's workload map in @slot: refilled, or new
- * (*@fresh, installed by inbound_install). fd, or -1 with @err. */
+ * (*@fresh, installed by inbound_install); with @img (gen_maps.h), only
+ * what differs from it written. fd, or -1 with @err. */
 int inbound_prepare(const struct mesh_config *cfg, const struct l4_gen *gen,
-		    __u32 slot, struct l7_cidrs *cidrs, bool *fresh, size_t *nr,
-		    char *err, size_t err_size);
+		    __u32 slot, struct l7_cidrs *cidrs, struct gen_map_image *img,
+		    bool *fresh, size_t *nr, char *err, size_t err_size);
 int inbound_install(int fd, __u32 slot, char *err, size_t err_size);
 
 /* `up`: attach the stream parser and verdict to kmesh_inbound_socks

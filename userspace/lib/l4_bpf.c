@@ -971,35 +971,61 @@ static const struct gen_map_spec l4_inner[L4_NR_GEN_MAPS] = {
 	  sizeof(struct kmesh_maglev), KMESH_L4_MAX_MAGLEV_CLUSTERS },
 };
 
-/* Fill @slot's inner maps (gen_maps.h) with generation @gen. */
+/* Fill @slot's inner maps (gen_maps.h) with generation @gen; with @img
+ * (the slot's images), only what differs from them. */
 static int fill_inner(struct l4_handle *h, const struct l4_gen *gen,
 		      __u32 slot, int fd[L4_NR_GEN_MAPS],
-		      bool fresh[L4_NR_GEN_MAPS], char *err, size_t err_size)
+		      bool fresh[L4_NR_GEN_MAPS], struct gen_map_image *img,
+		      char *err, size_t err_size)
 {
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < L4_NR_GEN_MAPS && !rc; i++) {
-		fd[i] = gen_map_take(h->fd[L4_MAP_SERVICES + i], slot,
-				     &l4_inner[i], &fresh[i]);
+		fd[i] = img ? gen_map_take_image(h->fd[L4_MAP_SERVICES + i], slot,
+						 &l4_inner[i], &fresh[i], &img[i]) :
+			      gen_map_take(h->fd[L4_MAP_SERVICES + i], slot,
+					   &l4_inner[i], &fresh[i]);
 		if (fd[i] < 0)
 			rc = fd[i];
 	}
 	if (!rc)
-		rc = gen_map_fill(fd[0], gen->vips, gen->nr_vips, sizeof(*gen->vips),
+		rc = gen_map_sync(fd[0], img ? &img[L4_SLOT_SERVICES] : NULL, false,
+				  gen->vips, gen->nr_vips, sizeof(*gen->vips),
 				  offsetof(struct l4_vip, key), l4_inner[0].key_size,
 				  offsetof(struct l4_vip, val), l4_inner[0].value_size);
 	if (!rc)
-		rc = gen_map_fill(fd[1], gen->clusters, gen->nr_clusters,
+		rc = gen_map_sync(fd[1], img ? &img[L4_SLOT_CLUSTERS] : NULL, false,
+				  gen->clusters, gen->nr_clusters,
 				  sizeof(*gen->clusters),
 				  offsetof(struct kmesh_cluster, cluster_id),
 				  l4_inner[1].key_size, 0, l4_inner[1].value_size);
 	if (!rc)
-		rc = gen_map_fill(fd[2], gen->eps, gen->nr_eps, sizeof(*gen->eps),
+		rc = gen_map_sync(fd[2], img ? &img[L4_SLOT_ENDPOINTS] : NULL, false,
+				  gen->eps, gen->nr_eps, sizeof(*gen->eps),
 				  offsetof(struct l4_ep, key), l4_inner[2].key_size,
 				  offsetof(struct l4_ep, val), l4_inner[2].value_size);
+	if (!rc && img) {
+		/* The tables as records for the image: few, 32 KB each. */
+		__u32 *keys = malloc((gen->nr_maglev + 1) * sizeof(*keys));
+		struct kmesh_maglev *vals = malloc((gen->nr_maglev + 1) * sizeof(*vals));
+
+		rc = keys && vals ? 0 : -ENOMEM;
+		for (i = 0; i < gen->nr_maglev && !rc; i++) {
+			keys[i] = gen->maglev[i].cluster_id;
+			vals[i] = *gen->maglev[i].table;
+		}
+		if (!rc)
+			rc = gen_map_sync_arrays(fd[3], &img[L4_SLOT_MAGLEV], false, keys,
+						 vals, gen->nr_maglev, sizeof(*keys),
+						 sizeof(*vals));
+		else
+			gen_map_image_reset(&img[L4_SLOT_MAGLEV]);
+		free(keys);
+		free(vals);
+	}
 	/* Maglev tables are 32 KB each and few: one call per table. */
-	for (i = 0; i < gen->nr_maglev && !rc; i++)
+	for (i = 0; i < gen->nr_maglev && !rc && !img; i++)
 		if (bpf_map_update_elem(fd[3], &gen->maglev[i].cluster_id,
 					gen->maglev[i].table, BPF_NOEXIST))
 			rc = -errno;
@@ -1007,6 +1033,30 @@ static int fill_inner(struct l4_handle *h, const struct l4_gen *gen,
 		snprintf(err, err_size, "build generation %llu maps: %s",
 			 (unsigned long long)gen->generation, strerror(-rc));
 	return rc ? -1 : 0;
+}
+
+/*
+ * The registry as @gen leaves it: l4_build() started from @t's copy of
+ * the pinned one (read under the lock), in its order, and changed entries
+ * only where it gave an id: those and the new ones are written.
+ */
+static int write_registry(const struct l4_txn *t, const struct l4_gen *gen)
+{
+	struct l4_id_entry *changed = malloc((gen->nr_ids + 1) * sizeof(*changed));
+	size_t i, n = 0;
+	int e;
+
+	if (!changed)
+		return -ENOMEM;
+	for (i = 0; i < gen->nr_ids; i++)
+		if (i >= t->nr_reg || memcmp(&gen->ids[i], &t->reg[i], sizeof(gen->ids[i])))
+			changed[n++] = gen->ids[i];
+	e = gen_map_fill(t->h.fd[L4_MAP_IDS], changed, n, sizeof(*changed),
+			 offsetof(struct l4_id_entry, key),
+			 sizeof(struct kmesh_l4_id_key),
+			 offsetof(struct l4_id_entry, val), sizeof(struct kmesh_l4_id));
+	free(changed);
+	return e;
 }
 
 /* Ids handed to new objects start from zero counters and state. */
@@ -1067,26 +1117,84 @@ void l4_txn_end(struct l4_txn *t)
 	l4_close(&t->h);
 }
 
+void l4_install_cache_free(struct l4_install_cache *c)
+{
+	size_t s, m;
+
+	for (s = 0; s < KMESH_L4_SLOTS; s++)
+		for (m = 0; m < L4_NR_SLOT_MAPS; m++)
+			gen_map_image_reset(&c->map[s][m]);
+	gen_map_image_reset(&c->names);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Forget what @c knew of @slot (and of the names every slot shares). */
+static void cache_forget(struct l4_install_cache *c, __u32 slot)
+{
+	size_t m;
+
+	for (m = 0; m < L4_NR_SLOT_MAPS; m++)
+		gen_map_image_reset(&c->map[slot][m]);
+	gen_map_image_reset(&c->names);
+	c->filled[slot] = 0;
+	c->incremental = false;
+}
+
+/*
+ * May the install into @slot write differences only? When this process
+ * switched to the live generation (no apply succeeded since) and the
+ * slot's fill stamp (gen_maps.h) still names the generation this process
+ * filled it with (no install started there since, which would have
+ * reset it first).
+ */
+static bool cache_usable(const struct l4_install_cache *c,
+			 const struct l4_txn *t, int stamp_fd, __u32 slot)
+{
+	__u64 stamp;
+
+	return c->switched && t->cur.generation == c->switched &&
+	       c->filled[slot] &&
+	       !gen_slot_fill_get(stamp_fd, slot, &stamp) && stamp == c->filled[slot];
+}
+
 int l4_install(struct l4_txn *t, const struct mesh_config *cfg,
 	       struct l4_gen *gen, struct l7_gen *l7, int dev_fd,
-	       char *err, size_t err_size)
+	       struct l4_install_cache *cache, char *err, size_t err_size)
 {
 	struct l7_apply l7a = { .policy_fd = -1, .cidrs_fd = -1,
 				.inbound_fd = -1 };
-	int fd[L4_NR_GEN_MAPS] = { -1, -1, -1, -1 }, rc = -1, e;
+	int fd[L4_NR_GEN_MAPS] = { -1, -1, -1, -1 }, rc = -1, e, stamp_fd;
 	bool fresh[L4_NR_GEN_MAPS] = {};
 	__u32 zero = 0, slot = t->next.slot;
+	struct gen_map_image *img = NULL;
+	struct l7_images l7img = {};
 	size_t i;
 
-	if (l7_fill(cfg, gen, slot, l7, dev_fd, &l7a, err, err_size) ||
-	    fill_inner(&t->h, gen, slot, fd, fresh, err, err_size))
+	stamp_fd = gen_slot_fill_open();
+	if (cache) {
+		bool usable = stamp_fd >= 0 && cache_usable(cache, t, stamp_fd, slot);
+
+		if (!usable)
+			cache_forget(cache, slot);
+		cache->filled[slot] = 0;
+		cache->incremental = usable;
+		img = cache->map[slot];
+		l7img = (struct l7_images){ &img[L4_SLOT_L7_POLICY],
+					    &img[L4_SLOT_L7_CIDRS],
+					    &img[L4_SLOT_INBOUND], &cache->names };
+	}
+	/* Every install marks the slot as being written before touching it. */
+	e = stamp_fd < 0 ? stamp_fd : gen_slot_fill_set(stamp_fd, slot, 0);
+	if (e) {
+		snprintf(err, err_size, "maps/kmesh_slot_fill: %s", strerror(-e));
+		goto out;
+	}
+	if (l7_fill(cfg, gen, slot, l7, dev_fd, img ? &l7img : NULL, &l7a, err,
+		    err_size) ||
+	    fill_inner(&t->h, gen, slot, fd, fresh, img, err, err_size))
 		goto out;
 	/* Registry and counters are outside generations: safe before the flip. */
-	e = gen_map_fill(t->h.fd[L4_MAP_IDS], gen->ids, gen->nr_ids,
-			 sizeof(*gen->ids), offsetof(struct l4_id_entry, key),
-			 sizeof(struct kmesh_l4_id_key),
-			 offsetof(struct l4_id_entry, val),
-			 sizeof(struct kmesh_l4_id));
+	e = write_registry(t, gen);
 	if (e) {
 		snprintf(err, err_size, "update id registry: %s", strerror(-e));
 		goto out;
@@ -1104,17 +1212,30 @@ int l4_install(struct l4_txn *t, const struct mesh_config *cfg,
 	}
 	if (l7_install(&l7a, slot, err, err_size))
 		goto out;
+	e = gen_slot_fill_set(stamp_fd, slot, t->next.generation);
+	if (e) {
+		snprintf(err, err_size, "maps/kmesh_slot_fill: %s", strerror(-e));
+		goto out;
+	}
 	if (bpf_map_update_elem(t->h.fd[L4_MAP_GENERATION], &zero, &t->next,
 				BPF_ANY)) {
 		snprintf(err, err_size, "switch to generation %llu: %s",
 			 (unsigned long long)t->next.generation, strerror(errno));
 		goto out;
 	}
+	if (cache) {
+		cache->switched = t->next.generation;
+		cache->filled[slot] = t->next.generation;
+	}
 	rc = 0;
 out:
+	if (rc && cache)
+		cache_forget(cache, slot);
 	for (i = 0; i < L4_NR_GEN_MAPS; i++)
 		if (fd[i] >= 0)
 			close(fd[i]);
+	if (stamp_fd >= 0)
+		close(stamp_fd);
 	l7_apply_free(&l7a);
 	return rc;
 }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "gen_maps.h"
 #include "kmesh_maps.h"
 #include "l4_build.h"
 #include "mesh_config.h"
@@ -83,16 +84,46 @@ struct l4_txn {
 };
 int l4_txn_begin(struct l4_txn *t, char *err, size_t err_size);
 void l4_txn_end(struct l4_txn *t);
+/* A slot's inner maps, as l4_install_cache keeps their images. */
+enum l4_slot_map {
+	L4_SLOT_SERVICES,	/* the order of L4_MAP_SERVICES .. L4_MAP_MAGLEV */
+	L4_SLOT_CLUSTERS,
+	L4_SLOT_ENDPOINTS,
+	L4_SLOT_MAGLEV,
+	L4_SLOT_L7_POLICY,
+	L4_SLOT_L7_CIDRS,
+	L4_SLOT_INBOUND,
+	L4_NR_SLOT_MAPS,
+};
+
+/*
+ * What a long-running process (kmesh-agent) installed, kept from one
+ * install to the next so that the next one writes only what differs from
+ * what the slot holds (gen_maps.h: images). Used only while nobody else
+ * has switched or started to fill a slot since (the live generation is
+ * the one this process switched to, and maps/kmesh_slot_fill says the
+ * slot still holds what this process filled it with); otherwise the
+ * install writes the slot whole, as without a cache. Zero-initialize.
+ */
+struct l4_install_cache {
+	__u64 switched;			/* the generation this process switched to last */
+	__u64 filled[KMESH_L4_SLOTS];	/* the generation it filled each slot with */
+	struct gen_map_image map[KMESH_L4_SLOTS][L4_NR_SLOT_MAPS];
+	struct gen_map_image names;	/* kmesh_l7_names (one map for every slot) */
+	bool incremental;		/* the last install wrote differences only */
+};
+void l4_install_cache_free(struct l4_install_cache *c);
+
 /*
  * The install stage: @gen and @l7 (compiled against @t) into the next
  * slot's maps and the module (@dev_fd, -1 without it), then the switch
  * to it in one map update. A failure before the switch leaves the live
- * generation as it was. 0, or -1 with @err.
+ * generation as it was. @cache (or NULL): see above. 0, or -1 with @err.
  */
 struct l7_gen;
 int l4_install(struct l4_txn *t, const struct mesh_config *cfg,
 	       struct l4_gen *gen, struct l7_gen *l7, int dev_fd,
-	       char *err, size_t err_size);
+	       struct l4_install_cache *cache, char *err, size_t err_size);
 
 /* Is kmesh up (anything pinned)? */
 bool l4_is_up(void);

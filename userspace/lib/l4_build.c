@@ -258,7 +258,8 @@ static __u32 id_get(struct ids *ids, __u32 kind, const char *name)
 	snprintf(e.key.name, sizeof(e.key.name), "%s", name);
 	pos = ids->index[index_find(ids, &e.key)];
 	if (pos) {
-		ids->v[pos - 1].val.generation = ids->generation;
+		/* the entry stays as it is: an install rewrites only entries
+		 * that change (kmesh_l4_id.generation: when the id was given) */
 		if (id_valid(kind, ids->v[pos - 1].val.id))
 			ids->live[kind][ids->v[pos - 1].val.id] = 1;
 		return ids->v[pos - 1].val.id;

@@ -30,19 +30,24 @@ static const struct gen_map_spec cidrs_spec = {
 	sizeof(__u64), KMESH_L7_MAX_CIDRS,
 };
 
-/* The slot's two inner maps, emptied or new. */
-static int take_maps(struct l7_apply *a, __u32 slot, char *err, size_t err_size)
+/* The slot's two inner maps: emptied or new; or, with @img, as they are. */
+static int take_maps(struct l7_apply *a, __u32 slot, const struct l7_images *img,
+		     char *err, size_t err_size)
 {
 	int outer, fd;
 
 	outer = kmesh_map_fd("kmesh_l7_policy");
 	if (outer >= 0) {
-		a->policy_fd = gen_map_take(outer, slot, &policy_spec, &a->policy_fresh);
+		a->policy_fd = img ? gen_map_take_image(outer, slot, &policy_spec,
+							&a->policy_fresh, img->policy) :
+				     gen_map_take(outer, slot, &policy_spec, &a->policy_fresh);
 		close(outer);
 		outer = kmesh_map_fd("kmesh_l7_cidrs");
 	}
 	if (outer >= 0) {
-		a->cidrs_fd = gen_map_take(outer, slot, &cidrs_spec, &a->cidrs_fresh);
+		a->cidrs_fd = img ? gen_map_take_image(outer, slot, &cidrs_spec,
+						       &a->cidrs_fresh, img->cidrs) :
+				    gen_map_take(outer, slot, &cidrs_spec, &a->cidrs_fresh);
 		close(outer);
 	}
 	fd = outer < 0 ? outer : a->policy_fd < 0 ? a->policy_fd : a->cidrs_fd;
@@ -83,14 +88,15 @@ static int push_tables(const struct mesh_config *cfg, const struct l7_gen *l7,
 }
 
 int l7_fill(const struct mesh_config *cfg, const struct l4_gen *gen,
-	    __u32 slot, struct l7_gen *l7, int dev_fd, struct l7_apply *a,
+	    __u32 slot, struct l7_gen *l7, int dev_fd,
+	    const struct l7_images *img, struct l7_apply *a,
 	    char *err, size_t err_size)
 {
 	int names_fd, e;
 
 	memset(a, 0, sizeof(*a));
 	a->policy_fd = a->cidrs_fd = a->inbound_fd = -1;
-	if (take_maps(a, slot, err, err_size))
+	if (take_maps(a, slot, img, err, err_size))
 		return -1;
 	if (dev_fd >= 0 && push_tables(cfg, l7, dev_fd, err, err_size))
 		return -1;
@@ -99,16 +105,17 @@ int l7_fill(const struct mesh_config *cfg, const struct l4_gen *gen,
 	/* the workloads these policies protect where requests arrive, and
 	 * what their L4 part refuses at the door (into the CIDR map) */
 	a->inbound_fd = inbound_prepare(cfg, gen, slot, &l7->cidrs,
+					img ? img->inbound : NULL,
 					&a->inbound_fresh, &a->nr_workloads,
 					err, err_size);
 	if (a->inbound_fd < 0)
 		return -1;
-	e = gen_map_fill_arrays(a->policy_fd, l7->pol_ids, l7->pols,
-				l7->nr_pols, sizeof(*l7->pol_ids),
-				sizeof(*l7->pols));
+	e = gen_map_sync_arrays(a->policy_fd, img ? img->policy : NULL, false,
+				l7->pol_ids, l7->pols, l7->nr_pols,
+				sizeof(*l7->pol_ids), sizeof(*l7->pols));
 	if (!e)
-		e = gen_map_fill(a->cidrs_fd, l7->cidrs.v, l7->cidrs.n,
-				 sizeof(*l7->cidrs.v),
+		e = gen_map_sync(a->cidrs_fd, img ? img->cidrs : NULL, false,
+				 l7->cidrs.v, l7->cidrs.n, sizeof(*l7->cidrs.v),
 				 offsetof(struct l7_cidr_entry, key),
 				 sizeof(l7->cidrs.v->key),
 				 offsetof(struct l7_cidr_entry, sets),
@@ -120,12 +127,16 @@ int l7_fill(const struct mesh_config *cfg, const struct l4_gen *gen,
 	}
 	names_fd = kmesh_map_fd("kmesh_l7_names");
 	if (names_fd >= 0) {	/* names only label stats: errors do not count */
-		gen_map_fill(names_fd, l7->names, l7->nr_names,
-			     sizeof(*l7->names), offsetof(struct l7_name_rec, key),
-			     sizeof(l7->names->key),
-			     offsetof(struct l7_name_rec, val),
-			     sizeof(l7->names->val));
+		/* the map only grows (names of old ids label their counters) */
+		if (img)
+			gen_map_image_bind(img->names, names_fd);
+		gen_map_sync(names_fd, img ? img->names : NULL, true, l7->names,
+			     l7->nr_names, sizeof(*l7->names),
+			     offsetof(struct l7_name_rec, key), sizeof(l7->names->key),
+			     offsetof(struct l7_name_rec, val), sizeof(l7->names->val));
 		close(names_fd);
+	} else if (img) {
+		gen_map_image_reset(img->names);
 	}
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "gen_maps.h"
 #include "kmesh_maps.h"
 #include "l4_build.h"
 #include "l7_build.h"
@@ -32,14 +33,21 @@ struct l7_apply {
 	size_t nr_tables;
 };
 
+/* What the slot's L7 maps and the names hold (l4_install_cache). */
+struct l7_images {
+	struct gen_map_image *policy, *cidrs, *inbound, *names;
+};
+
 /*
  * The install stage's L7 part: @l7 (l7_compile()) into the module's
  * route tables (@dev_fd, -1 without the module) and @slot's inner maps,
- * with the workloads inbound checks protect. Nothing live changes.
- * 0, or -1 with @err.
+ * with the workloads inbound checks protect; with @img, only what differs
+ * from it (the route tables are all sent again: the module may have been
+ * reloaded since). Nothing live changes. 0, or -1 with @err.
  */
 int l7_fill(const struct mesh_config *cfg, const struct l4_gen *gen,
-	    __u32 slot, struct l7_gen *l7, int dev_fd, struct l7_apply *a,
+	    __u32 slot, struct l7_gen *l7, int dev_fd,
+	    const struct l7_images *img, struct l7_apply *a,
 	    char *err, size_t err_size);
 /* Put new inner maps into @slot (before L4 flips to it). */
 int l7_install(struct l7_apply *a, __u32 slot, char *err, size_t err_size);

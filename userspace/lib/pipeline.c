@@ -49,15 +49,15 @@ int pipeline_compile(const struct mesh_config *cfg, bool live,
 	return 0;
 }
 
-int pipeline_install(struct mesh_generation *g, __u64 *generation,
-		     char *err, size_t err_size)
+int pipeline_install(struct mesh_generation *g, struct l4_install_cache *cache,
+		     __u64 *generation, char *err, size_t err_size)
 {
 	if (!g->live) {
 		snprintf(err, err_size, "internal error: install of a generation compiled without the pinned state");
 		return -1;
 	}
-	if (l4_install(&g->txn, g->cfg, &g->l4, &g->l7, g->dev_fd, err,
-		       err_size))
+	if (l4_install(&g->txn, g->cfg, &g->l4, &g->l7, g->dev_fd, cache,
+		       err, err_size))
 		return -1;
 	*generation = g->txn.next.generation;
 	return 0;

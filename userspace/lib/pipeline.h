@@ -59,9 +59,12 @@ struct mesh_generation {
  */
 int pipeline_compile(const struct mesh_config *cfg, bool live,
 		     struct mesh_generation *g, char *err, size_t err_size);
-/* Install a live @g and switch to it: *@generation is its number. */
-int pipeline_install(struct mesh_generation *g, __u64 *generation,
-		     char *err, size_t err_size);
+/* Install a live @g and switch to it: *@generation is its number.
+ * @cache (or NULL): a long-running caller's memory of what it installed
+ * (l4_install_cache in l4_bpf.h), for installs that write only what
+ * changed. */
+int pipeline_install(struct mesh_generation *g, struct l4_install_cache *cache,
+		     __u64 *generation, char *err, size_t err_size);
 void mesh_generation_free(struct mesh_generation *g);
 
 #endif /* KMESH_PIPELINE_H */
