@@ -2,10 +2,17 @@
 /*
  * HTTP/1.1 request-head parser; the contract is in http1.h.
  *
- * Every line goes through two steps. scan_line() walks the bytes not seen
+ * Two paths give the same results. A call that starts a head and finds all
+ * of it in the buffer takes the fast path, parse_whole_head(): each line is
+ * parsed in one pass, header values are scanned eight bytes at a time. On
+ * anything else (a head not all there yet, a rejection) the fast path
+ * gives up without a trace and the incremental path starts over: there,
+ * every line goes through two steps. scan_line() walks the bytes not seen
  * before, rejecting those no continuation could make valid and looking for
  * CRLF; its position is saved in the request, so each byte is scanned once
  * however the head is delivered. Only a complete line is then parsed, once.
+ * So the incremental path alone decides every rejection and its offset, and
+ * the fast path only has to be right about heads that pass.
  */
 #include "http1.h"
 #include "http_rules.h"
@@ -27,6 +34,8 @@ struct lims {
 	__u32 headers;
 	__u32 opts;
 	bool resp;	/* a response head (kmesh_http1_parse_response()) */
+	/* the caller's req->hdrs: written in place, never read back */
+	struct kmesh_http_hdr *hdrs;
 };
 
 /* A host[:port] as found in a target authority or a Host value. */
@@ -692,7 +701,7 @@ static int parse_field_line(struct kmesh_http_req *req, const __u8 *buf,
 	while (ve > vs && kmesh_http_ows(buf[ve - 1]))
 		ve--;
 	/* a response's fields are not kept: nothing routes on them */
-	h = l->resp ? &rh : &req->hdrs[req->nr_headers++];
+	h = l->resp ? &rh : &l->hdrs[req->nr_headers++];
 	h->name = span(s, i);
 	h->value = span(vs, ve);
 	return known_header(req, buf, h, l->resp);
@@ -786,6 +795,131 @@ static int parse_lines(struct kmesh_http_req *req, const __u8 *buf,
 	}
 }
 
+/* ---- fast path: the whole head in @buf, parsed in one pass ---- */
+
+/* The fast path gave up: the incremental path decides instead. */
+#define FAST_GIVE_UP	(-1)
+
+#define ONES64		0x0101010101010101ULL
+#define HIGHS64		0x8080808080808080ULL
+
+/* Eight bytes from any alignment: memcpy compiles to one load. */
+static inline __u64 load64(const __u8 *p)
+{
+	__u64 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * Nonzero if some byte of @v is below 0x20 or is 0x7f: the KMESH_C_CTL
+ * bytes, CR, and HTAB (which the caller then looks at byte by byte).
+ * (v - 0x20..) & ~v has a byte's top bit set below the first byte under
+ * 0x20 only if there is one; the second term finds 0x7f the same way.
+ * Exact about "some byte", not about which: only the first one matters.
+ */
+static inline __u64 ctl_in_word(__u64 v)
+{
+	__u64 del = v ^ (ONES64 * 0x7f);
+
+	return ((v - ONES64 * 0x20) | (del - ONES64)) & ~v & HIGHS64;
+}
+
+/*
+ * From @i, the offset of the first byte that is KMESH_C_CTL (so CR ends
+ * the run; HTAB, SP, VCHAR and obs-text do not), or @end.
+ */
+static inline __u32 skip_text(const __u8 *buf, __u32 i, __u32 end)
+{
+	for (;;) {
+		while (i + 8 <= end && !ctl_in_word(load64(buf + i)))
+			i += 8;
+		/* a word holding HTAB or the end: one byte at a time */
+		if (i >= end || cls_is(buf[i], KMESH_C_CTL))
+			return i;
+		i++;
+	}
+}
+
+/*
+ * The line at @s is CRLF-terminated within @end with no other control
+ * byte: returns the offset of its CR, or FAST_GIVE_UP.
+ */
+static inline int fast_eol(const __u8 *buf, __u32 s, __u32 end, __u32 *eol)
+{
+	__u32 i = skip_text(buf, s, end);
+
+	if (i + 1 >= end || buf[i] != '\r' || buf[i + 1] != '\n')
+		return FAST_GIVE_UP;
+	*eol = i;
+	return 0;
+}
+
+/*
+ * A field line at @s, as parse_field_line() takes it, in one pass: name
+ * up to ':', OWS, value bytes up to CRLF, trailing OWS. Sets *eol.
+ */
+static int fast_field_line(struct kmesh_http_req *req, const __u8 *buf,
+			   __u32 s, __u32 end, const struct lims *l,
+			   __u32 *eol)
+{
+	struct kmesh_http_hdr *h;
+	__u32 i = s, ne, vs, ve;
+
+	while (i < end && cls_is(buf[i], KMESH_C_TCHAR))
+		i++;
+	if (i == s || i >= end || buf[i] != ':' ||
+	    req->nr_headers >= l->headers)
+		return FAST_GIVE_UP;
+	ne = i++;
+	while (i < end && kmesh_http_ows(buf[i]))
+		i++;
+	vs = i;
+	if (fast_eol(buf, i, end, eol))
+		return FAST_GIVE_UP;
+	ve = *eol;
+	while (ve > vs && kmesh_http_ows(buf[ve - 1]))
+		ve--;
+	h = &l->hdrs[req->nr_headers++];
+	h->name = span(s, ne);
+	h->value = span(vs, ve);
+	return known_header(req, buf, h, false) ? FAST_GIVE_UP : 0;
+}
+
+/*
+ * A request head that starts at @buf[0] and ends within @len and the head
+ * limit, parsed with exactly the checks of parse_lines(); FAST_GIVE_UP as
+ * soon as something is not plainly valid or the head is not all there.
+ * What it writes to @req is then thrown away by the caller; what it wrote
+ * to l->hdrs is what the incremental path writes there again.
+ */
+static int parse_whole_head(struct kmesh_http_req *req, const __u8 *buf,
+			    __u32 len, const struct lims *l)
+{
+	__u32 end = len < l->head ? len : l->head;
+	__u32 s = 0, eol;
+
+	/* empty lines before the request line (RFC 9112 2.2) */
+	while (s + 1 < end && buf[s] == '\r' && buf[s + 1] == '\n')
+		s += 2;
+	req->consumed = s;
+	if (fast_eol(buf, s, end, &eol) || eol == s || eol - s > l->line ||
+	    parse_request_line(req, buf, s, eol, l))
+		return FAST_GIVE_UP;
+	req->state = ST_HEADERS;
+	for (;;) {
+		s = eol + 2;
+		req->consumed = s;
+		req->scan = s;
+		if (s + 1 < end && buf[s] == '\r' && buf[s + 1] == '\n')
+			return finish(req, s + 2, false) ? FAST_GIVE_UP :
+			       KMESH_HTTP_OK;
+		if (fast_field_line(req, buf, s, end, l, &eol))
+			return FAST_GIVE_UP;
+	}
+}
+
 static void get_limits(struct lims *l, const struct kmesh_http1_limits *lim)
 {
 	struct kmesh_http1_limits z = { 0 };
@@ -817,10 +951,14 @@ void kmesh_http1_init(struct kmesh_http_req *req)
 	req->status = KMESH_HTTP_NEED_MORE;
 }
 
+/* The part of struct kmesh_http_req a call reads and writes as a whole. */
+#define REQ_SCALARS	offsetof(struct kmesh_http_req, hdrs)
+
 static int parse(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
 		 const struct kmesh_http1_limits *lim, bool resp)
 {
-	struct kmesh_http_req r;
+	struct kmesh_http_req r;	/* up to hdrs[] only */
+	__u8 fresh[REQ_SCALARS];
 	struct lims l;
 	int rc;
 
@@ -828,9 +966,10 @@ static int parse(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
 		return KMESH_HTTP_E_INVAL;
 	/*
 	 * @req may be BPF memory that another CPU writes meanwhile: parse a
-	 * private snapshot, so that what was validated is what gets used.
+	 * private snapshot of its scalars, so that what was validated is what
+	 * gets used. Header spans are only written (to req->hdrs, in place).
 	 */
-	memcpy(&r, req, sizeof(r));
+	memcpy(&r, req, REQ_SCALARS);
 	if (r.state == ST_DONE)
 		return KMESH_HTTP_OK;
 	if (r.state == ST_ERROR)
@@ -841,15 +980,24 @@ static int parse(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
 		return KMESH_HTTP_E_INVAL;
 	get_limits(&l, lim);
 	l.resp = resp;
+	l.hdrs = req->hdrs;
 
-	rc = parse_lines(&r, buf, len, &l);
+	rc = FAST_GIVE_UP;
+	if (!resp && r.state == ST_START && !r.scan) {
+		memcpy(fresh, &r, REQ_SCALARS);
+		rc = parse_whole_head(&r, buf, len, &l);
+		if (rc != KMESH_HTTP_OK)	/* start over, from the snapshot */
+			memcpy(&r, fresh, REQ_SCALARS);
+	}
+	if (rc != KMESH_HTTP_OK)
+		rc = parse_lines(&r, buf, len, &l);
 	if (rc != KMESH_HTTP_OK && rc != KMESH_HTTP_NEED_MORE) {
 		/* how far an earlier call scanned must not show */
 		r.scan = r.consumed;
 		r.state = ST_ERROR;
 	}
 	r.status = rc;
-	memcpy(req, &r, sizeof(r));
+	memcpy(req, &r, REQ_SCALARS);
 	return rc;
 }
 
