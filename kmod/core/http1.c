@@ -66,15 +66,36 @@ static inline __u8 lower(__u8 c)
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
-/* @lc is lower case; header names and codings are case-insensitive. */
+/* Eight bytes from any alignment: memcpy compiles to one load. */
+static inline __u64 load64(const __u8 *p)
+{
+	__u64 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+#define ONES64		0x0101010101010101ULL
+#define HIGHS64		0x8080808080808080ULL
+
+/*
+ * Header names and codings are case-insensitive. @lc holds lower-case
+ * letters, digits and "-:/" only, bytes with 0x20 set, and @p bytes that
+ * passed the line scan (no CTL): then c | 0x20 equals such a byte only if
+ * c is it or its upper case (what else sets to it is a CTL), so one OR
+ * folds case, eight bytes at a time.
+ */
 static bool eq_lower(const __u8 *p, __u32 n, const char *lc, __u32 lcn)
 {
-	__u32 i;
+	const __u8 *l = (const __u8 *)lc;
 
 	if (n != lcn)
 		return false;
-	for (i = 0; i < n; i++)
-		if (lower(p[i]) != (__u8)lc[i])
+	for (; n >= 8; n -= 8, p += 8, l += 8)
+		if ((load64(p) | ONES64 * 0x20) != load64(l))
+			return false;
+	for (; n; n--)
+		if ((*p++ | 0x20) != *l++)
 			return false;
 	return true;
 }
@@ -152,11 +173,18 @@ static const struct {
 	{ "PATCH", 5, KMESH_HTTP_M_PATCH },
 };
 
-/* Methods are case-sensitive (RFC 9110 9.1): "get" is some other method. */
+/*
+ * Methods are case-sensitive (RFC 9110 9.1): "get" is some other method.
+ * GET and POST first, with compares of constant size the compiler inlines.
+ */
 static __u8 method_code(const __u8 *p, __u32 n)
 {
 	__u32 i;
 
+	if (n == 3 && !memcmp(p, "GET", 3))
+		return KMESH_HTTP_M_GET;
+	if (n == 4 && !memcmp(p, "POST", 4))
+		return KMESH_HTTP_M_POST;
 	for (i = 0; i < ARRAY_SIZE(methods); i++)
 		if (methods[i].len == n && !memcmp(p, methods[i].name, n))
 			return methods[i].code;
@@ -800,18 +828,6 @@ static int parse_lines(struct kmesh_http_req *req, const __u8 *buf,
 /* The fast path gave up: the incremental path decides instead. */
 #define FAST_GIVE_UP	(-1)
 
-#define ONES64		0x0101010101010101ULL
-#define HIGHS64		0x8080808080808080ULL
-
-/* Eight bytes from any alignment: memcpy compiles to one load. */
-static inline __u64 load64(const __u8 *p)
-{
-	__u64 v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 /*
  * Nonzero if some byte of @v is below 0x20 or is 0x7f: the KMESH_C_CTL
  * bytes, CR, and HTAB (which the caller then looks at byte by byte).
@@ -888,6 +904,90 @@ static int fast_field_line(struct kmesh_http_req *req, const __u8 *buf,
 }
 
 /*
+ * The request line of the common case, in one pass: a method, an
+ * origin-form target with the strict RFC 3986 rules and a canonical path
+ * (parse_path_query() and check_canonical_path() in one walk), HTTP/1.1
+ * or HTTP/1.0, CRLF. Sets *eol. Anything else (other target forms, lax
+ * targets, a byte out of place) is FAST_GIVE_UP, and the caller tries the
+ * general parse_request_line() on the line; @req is written only on
+ * success, so that one starts from where this one did.
+ */
+static int fast_request_line(struct kmesh_http_req *req, const __u8 *buf,
+			     __u32 s, __u32 end, const struct lims *l,
+			     __u32 *eol)
+{
+	bool escaped_slashes = l->opts & KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES;
+	__u32 i = s, t, seg, p, q = 0;
+	__u8 method, c;
+
+	if (l->opts & KMESH_HTTP1_OPT_LAX_TARGET)
+		return FAST_GIVE_UP;
+	while (i < end && cls_is(buf[i], KMESH_C_TCHAR))
+		i++;
+	if (i == s || i + 1 >= end || buf[i] != ' ' || buf[i + 1] != '/')
+		return FAST_GIVE_UP;
+	method = method_code(buf + s, i - s);
+	if (method == KMESH_HTTP_M_CONNECT)
+		return FAST_GIVE_UP;
+	t = i + 1;
+	seg = t;
+	for (i = t + 1; i < end; i++) {
+		c = buf[i];
+		if (cls_is(c, KMESH_C_PATH)) {
+			if (c != '/')
+				continue;
+			if (i == seg + 1 ||
+			    dot_segment(buf + seg + 1, i - seg - 1))
+				return FAST_GIVE_UP;
+			seg = i;
+		} else if (c == '%') {
+			if (end - i < 3 || !cls_is(buf[i + 1], KMESH_C_HEX) ||
+			    !cls_is(buf[i + 2], KMESH_C_HEX) ||
+			    pct_not_canonical(buf + i, escaped_slashes))
+				return FAST_GIVE_UP;
+			i += 2;
+		} else {
+			break;
+		}
+	}
+	if (dot_segment(buf + seg + 1, i - seg - 1))
+		return FAST_GIVE_UP;
+	p = i;
+	if (i < end && buf[i] == '?') {
+		q = i;
+		for (i++; i < end; i++) {
+			c = buf[i];
+			if (cls_is(c, KMESH_C_QUERY))
+				continue;
+			if (c != '%')
+				break;
+			if (end - i < 3 || !cls_is(buf[i + 1], KMESH_C_HEX) ||
+			    !cls_is(buf[i + 2], KMESH_C_HEX))
+				return FAST_GIVE_UP;
+			i += 2;
+		}
+	}
+	/* SP "HTTP/1.x" CR LF, within the limits of a request line */
+	if (end - i < 11 || buf[i] != ' ' || memcmp(buf + i + 1, "HTTP/1.", 7) ||
+	    (buf[i + 8] != '1' && buf[i + 8] != '0') ||
+	    buf[i + 9] != '\r' || buf[i + 10] != '\n' ||
+	    i + 9 - s > l->line)
+		return FAST_GIVE_UP;
+	req->method = method;
+	req->method_tok = span(s, t - 1);
+	req->version = buf[i + 8] == '1' ? KMESH_HTTP_V_11 : KMESH_HTTP_V_10;
+	req->target = span(t, i);
+	req->target_form = KMESH_HTTP_FORM_ORIGIN;
+	req->path = span(t, p);
+	if (q) {
+		req->flags |= KMESH_HTTP_F_HAS_QUERY;
+		req->query = span(q + 1, i);
+	}
+	*eol = i + 9;
+	return 0;
+}
+
+/*
  * A request head that starts at @buf[0] and ends within @len and the head
  * limit, parsed with exactly the checks of parse_lines(); FAST_GIVE_UP as
  * soon as something is not plainly valid or the head is not all there.
@@ -904,8 +1004,9 @@ static int parse_whole_head(struct kmesh_http_req *req, const __u8 *buf,
 	while (s + 1 < end && buf[s] == '\r' && buf[s + 1] == '\n')
 		s += 2;
 	req->consumed = s;
-	if (fast_eol(buf, s, end, &eol) || eol == s || eol - s > l->line ||
-	    parse_request_line(req, buf, s, eol, l))
+	if (fast_request_line(req, buf, s, end, l, &eol) &&
+	    (fast_eol(buf, s, end, &eol) || eol == s || eol - s > l->line ||
+	     parse_request_line(req, buf, s, eol, l)))
 		return FAST_GIVE_UP;
 	req->state = ST_HEADERS;
 	for (;;) {
@@ -945,14 +1046,20 @@ static bool resumable(const struct kmesh_http_req *req, __u32 len)
 	       req->scan <= len && req->nr_headers <= KMESH_HTTP_MAX_HEADERS;
 }
 
-void kmesh_http1_init(struct kmesh_http_req *req)
-{
-	memset(req, 0, sizeof(*req));
-	req->status = KMESH_HTTP_NEED_MORE;
-}
 
 /* The part of struct kmesh_http_req a call reads and writes as a whole. */
 #define REQ_SCALARS	offsetof(struct kmesh_http_req, hdrs)
+
+void kmesh_http1_init(struct kmesh_http_req *req)
+{
+	/*
+	 * Two memsets of constant size: the scalars, which parse() reads
+	 * right away, get plain stores it can load from without a stall.
+	 */
+	memset(req, 0, REQ_SCALARS);
+	memset(req->hdrs, 0, sizeof(req->hdrs));
+	req->status = KMESH_HTTP_NEED_MORE;
+}
 
 static int parse(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
 		 const struct kmesh_http1_limits *lim, bool resp)
