@@ -102,9 +102,17 @@ int kmesh_chunk_scan(struct kmesh_chunk_state *stp, const __u8 *buf,
 	}
 	st.status = KMESH_CHUNK_NEED_MORE;
 out:
-	/* DONE: bytes of the body; an error: offset of the offending byte */
-	st.consumed = i;
-	memcpy(stp, &st, sizeof(st));
+	/*
+	 * DONE: bytes of the body; an error: offset of the offending byte.
+	 * Field by field: @st can then stay in registers, and no wide load
+	 * waits for the narrow stores just made to it.
+	 */
+	stp->remaining = st.remaining;
+	stp->consumed = i;
+	stp->line = st.line;
+	stp->state = st.state;
+	stp->status = st.status;
+	stp->digits = st.digits;
 	return st.status;
 }
 

@@ -848,14 +848,48 @@ static inline __u64 ctl_in_word(__u64 v)
  */
 static inline __u32 skip_text(const __u8 *buf, __u32 i, __u32 end)
 {
+	__u64 m;
+
 	for (;;) {
-		while (i + 8 <= end && !ctl_in_word(load64(buf + i)))
+		while (i + 8 <= end) {
+			m = ctl_in_word(load64(buf + i));
+			if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				/* the lowest flag is exact: the first such byte */
+				i += __builtin_ctzll(m) >> 3;
+#endif
+				break;
+			}
 			i += 8;
-		/* a word holding HTAB or the end: one byte at a time */
+		}
+		/* HTAB, or the end: one byte at a time */
 		if (i >= end || cls_is(buf[i], KMESH_C_CTL))
 			return i;
 		i++;
 	}
+}
+
+/*
+ * From @i, the offset of the first byte that is not a tchar, or @end.
+ * Eight bytes are looked up before one branch: header names are mostly
+ * longer than that.
+ */
+static inline __u32 skip_tchar(const __u8 *buf, __u32 i, __u32 end)
+{
+	const __u8 *p;
+
+	for (; i + 8 <= end; i += 8) {
+		p = buf + i;
+		if (!(kmesh_http_cls[p[0]] & kmesh_http_cls[p[1]] &
+		      kmesh_http_cls[p[2]] & kmesh_http_cls[p[3]] &
+		      kmesh_http_cls[p[4]] & kmesh_http_cls[p[5]] &
+		      kmesh_http_cls[p[6]] & kmesh_http_cls[p[7]] &
+		      KMESH_C_TCHAR))
+			break;
+	}
+	while (i < end && cls_is(buf[i], KMESH_C_TCHAR))
+		i++;
+	return i;
 }
 
 /*
@@ -881,10 +915,8 @@ static int fast_field_line(struct kmesh_http_req *req, const __u8 *buf,
 			   __u32 *eol)
 {
 	struct kmesh_http_hdr *h;
-	__u32 i = s, ne, vs, ve;
+	__u32 i = skip_tchar(buf, s, end), ne, vs, ve;
 
-	while (i < end && cls_is(buf[i], KMESH_C_TCHAR))
-		i++;
 	if (i == s || i >= end || buf[i] != ':' ||
 	    req->nr_headers >= l->headers)
 		return FAST_GIVE_UP;
