@@ -425,7 +425,12 @@ static void bench_parsers(void)
 	for (c = 0; c < 3; c++)
 		printf("kmesh-figure: parser_vs_http_parser_%s %.2f\n",
 		       pcases[c].key, median(ratio[c][0], reps));
-	printf("\n");
+	/* bits of the browser head per ns of kmesh's median: Gbit/s */
+	printf("kmesh-figure: parser_gbps_browser %.2f\n",
+	       pcases[1].len * 8.0 / med[1][IMPL_KMESH]);
+	printf("\n(parser_gbps_browser: the %zu-byte browser head through kmesh's parser, "
+	       "in Gbit/s (10^9 bits per second) of one core, from the median ns/req above.)\n\n",
+	       pcases[1].len);
 	for (c = 0; c < 3; c++)
 		for (k = 0; k < NR_IMPLS; k++)
 			free(ns[c][k]);
