@@ -55,6 +55,10 @@ _Static_assert(__builtin_offsetof(struct kmesh_http_req,
 _Static_assert(KMESH_HTTP_MAX_HEAD_BYTES <= 0xffff,
 	       "spans and offsets are __u16");
 _Static_assert(KMESH_HTTP_MAX_HEADERS <= 0xff, "nr_headers is __u8");
+_Static_assert(offsetof(struct kmesh_http_req, hdrs) == 56 &&
+	       sizeof(struct kmesh_http_req) ==
+	       56 + sizeof(((struct kmesh_http_req *)0)->hdrs),
+	       "parse() copies everything before hdrs[], the last field");
 
 static inline bool cls_is(__u8 c, __u8 mask)
 {
