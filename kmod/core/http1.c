@@ -65,6 +65,29 @@ static inline bool cls_is(__u8 c, __u8 mask)
 	return kmesh_http_cls[c] & mask;
 }
 
+/*
+ * From @i, the offset of the first byte not in class @mask, or @end.
+ * Eight bytes are looked up before one branch: header names, host names
+ * and queries are mostly longer than that.
+ */
+static inline __u32 skip_class(const __u8 *buf, __u32 i, __u32 end,
+			       __u8 mask)
+{
+	const __u8 *p;
+
+	for (; i + 8 <= end; i += 8) {
+		p = buf + i;
+		if (!(kmesh_http_cls[p[0]] & kmesh_http_cls[p[1]] &
+		      kmesh_http_cls[p[2]] & kmesh_http_cls[p[3]] &
+		      kmesh_http_cls[p[4]] & kmesh_http_cls[p[5]] &
+		      kmesh_http_cls[p[6]] & kmesh_http_cls[p[7]] & mask))
+			break;
+	}
+	while (i < end && cls_is(buf[i], mask))
+		i++;
+	return i;
+}
+
 static inline __u8 lower(__u8 c)
 {
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
@@ -302,8 +325,7 @@ static bool parse_hostport(const __u8 *buf, __u32 s, __u32 e,
 		i = rb - buf + 1;
 		hp->ipv6 = true;
 	} else {
-		while (i < e && cls_is(buf[i], KMESH_C_HOST))
-			i++;
+		i = skip_class(buf, i, e, KMESH_C_HOST);
 	}
 	hp->off = s;
 	hp->len = i - s;
@@ -874,29 +896,6 @@ static inline __u32 skip_text(const __u8 *buf, __u32 i, __u32 end)
 }
 
 /*
- * From @i, the offset of the first byte that is not a tchar, or @end.
- * Eight bytes are looked up before one branch: header names are mostly
- * longer than that.
- */
-static inline __u32 skip_tchar(const __u8 *buf, __u32 i, __u32 end)
-{
-	const __u8 *p;
-
-	for (; i + 8 <= end; i += 8) {
-		p = buf + i;
-		if (!(kmesh_http_cls[p[0]] & kmesh_http_cls[p[1]] &
-		      kmesh_http_cls[p[2]] & kmesh_http_cls[p[3]] &
-		      kmesh_http_cls[p[4]] & kmesh_http_cls[p[5]] &
-		      kmesh_http_cls[p[6]] & kmesh_http_cls[p[7]] &
-		      KMESH_C_TCHAR))
-			break;
-	}
-	while (i < end && cls_is(buf[i], KMESH_C_TCHAR))
-		i++;
-	return i;
-}
-
-/*
  * The line at @s is CRLF-terminated within @end with no other control
  * byte: returns the offset of its CR, or FAST_GIVE_UP.
  */
@@ -919,7 +918,7 @@ static int fast_field_line(struct kmesh_http_req *req, const __u8 *buf,
 			   __u32 *eol)
 {
 	struct kmesh_http_hdr *h;
-	__u32 i = skip_tchar(buf, s, end), ne, vs, ve;
+	__u32 i = skip_class(buf, s, end, KMESH_C_TCHAR), ne, vs, ve;
 
 	if (i == s || i >= end || buf[i] != ':' ||
 	    req->nr_headers >= l->headers)
@@ -990,17 +989,15 @@ static int fast_request_line(struct kmesh_http_req *req, const __u8 *buf,
 		return FAST_GIVE_UP;
 	p = i;
 	if (i < end && buf[i] == '?') {
-		q = i;
-		for (i++; i < end; i++) {
-			c = buf[i];
-			if (cls_is(c, KMESH_C_QUERY))
-				continue;
-			if (c != '%')
+		q = i++;
+		for (;;) {
+			i = skip_class(buf, i, end, KMESH_C_QUERY);
+			if (i >= end || buf[i] != '%')
 				break;
 			if (end - i < 3 || !cls_is(buf[i + 1], KMESH_C_HEX) ||
 			    !cls_is(buf[i + 2], KMESH_C_HEX))
 				return FAST_GIVE_UP;
-			i += 2;
+			i += 3;
 		}
 	}
 	/* SP "HTTP/1.x" CR LF, within the limits of a request line */
