@@ -129,6 +129,20 @@ static bool eq_lower(const __u8 *p, __u32 n, const char *lc, __u32 lcn)
 
 #define EQ_LOWER(p, n, lit)	eq_lower(p, n, lit, sizeof(lit) - 1)
 
+/*
+ * Nonzero if some byte of @v is below 0x20 or is 0x7f: the KMESH_C_CTL
+ * bytes, CR, and HTAB (which the caller then looks at byte by byte).
+ * (v - 0x20..) & ~v has a byte's top bit set below the first byte under
+ * 0x20 only if there is one; the second term finds 0x7f the same way.
+ * Exact about "some byte", not about which: only the first one matters.
+ */
+static inline __u64 ctl_in_word(__u64 v)
+{
+	__u64 del = v ^ (ONES64 * 0x7f);
+
+	return ((v - ONES64 * 0x20) | (del - ONES64)) & ~v & HIGHS64;
+}
+
 static inline struct kmesh_http_span span(__u32 s, __u32 e)
 {
 	return (struct kmesh_http_span){ .off = s, .len = e - s };
@@ -157,6 +171,12 @@ static int scan_line(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
 	if (req->state == ST_START)
 		line_end = req->consumed + l->line;
 	for (i = req->scan; i < end; i++) {
+		/* words of plain bytes (no CTL, CR, HTAB), all within the limit */
+		while (i + 8 <= end && i + 8 <= line_end &&
+		       !ctl_in_word(load64(buf + i)))
+			i += 8;
+		if (i >= end)
+			break;
 		c = buf[i];
 		if (!cls_is(c, KMESH_C_CTL)) {
 			if (i >= line_end)
@@ -853,20 +873,6 @@ static int parse_lines(struct kmesh_http_req *req, const __u8 *buf,
 
 /* The fast path gave up: the incremental path decides instead. */
 #define FAST_GIVE_UP	(-1)
-
-/*
- * Nonzero if some byte of @v is below 0x20 or is 0x7f: the KMESH_C_CTL
- * bytes, CR, and HTAB (which the caller then looks at byte by byte).
- * (v - 0x20..) & ~v has a byte's top bit set below the first byte under
- * 0x20 only if there is one; the second term finds 0x7f the same way.
- * Exact about "some byte", not about which: only the first one matters.
- */
-static inline __u64 ctl_in_word(__u64 v)
-{
-	__u64 del = v ^ (ONES64 * 0x7f);
-
-	return ((v - ONES64 * 0x20) | (del - ONES64)) & ~v & HIGHS64;
-}
 
 /*
  * From @i, the offset of the first byte that is KMESH_C_CTL (so CR ends
