@@ -132,9 +132,10 @@ static bool eq_lower(const __u8 *p, __u32 n, const char *lc, __u32 lcn)
 /*
  * Nonzero if some byte of @v is below 0x20 or is 0x7f: the KMESH_C_CTL
  * bytes, CR, and HTAB (which the caller then looks at byte by byte).
- * (v - 0x20..) & ~v has a byte's top bit set below the first byte under
- * 0x20 only if there is one; the second term finds 0x7f the same way.
- * Exact about "some byte", not about which: only the first one matters.
+ * (v - 0x2020..) & ~v & 0x8080.. flags each byte below 0x20, and (v ^
+ * 0x7f7f..) - 0x0101.. flags 0x7f the same way. A borrow can only flag
+ * bytes more significant than a real one, so the least significant flag
+ * is exact: on little-endian, the first such byte in memory.
  */
 static inline __u64 ctl_in_word(__u64 v)
 {
@@ -1084,7 +1085,6 @@ static bool resumable(const struct kmesh_http_req *req, __u32 len)
 	return req->state <= ST_HEADERS && req->consumed <= req->scan &&
 	       req->scan <= len && req->nr_headers <= KMESH_HTTP_MAX_HEADERS;
 }
-
 
 /* The part of struct kmesh_http_req a call reads and writes as a whole. */
 #define REQ_SCALARS	offsetof(struct kmesh_http_req, hdrs)
