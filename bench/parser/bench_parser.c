@@ -19,7 +19,7 @@
  * is folded into a checksum that is printed, and the core sources are
  * separate translation units (no LTO).
  *
- *	bench_parser [--reps N] [--batch-ms MS] [--plot-data FILE]
+ *	bench_parser [--reps N] [--batch-ms MS] [--plot-data FILE] [--parser-only]
  *
  * Prints markdown (tables, method notes) and the kmesh-figure lines.
  */
@@ -425,7 +425,12 @@ static void bench_parsers(void)
 	for (c = 0; c < 3; c++)
 		printf("kmesh-figure: parser_vs_http_parser_%s %.2f\n",
 		       pcases[c].key, median(ratio[c][0], reps));
-	printf("\n");
+	/* bits of the browser head per ns of kmesh's median: Gbit/s */
+	printf("kmesh-figure: parser_gbps_browser %.2f\n",
+	       pcases[1].len * 8.0 / med[1][IMPL_KMESH]);
+	printf("\n(parser_gbps_browser: the %zu-byte browser head through kmesh's parser, "
+	       "in Gbit/s (10^9 bits per second) of one core, from the median ns/req above.)\n\n",
+	       pcases[1].len);
 	for (c = 0; c < 3; c++)
 		for (k = 0; k < NR_IMPLS; k++)
 			free(ns[c][k]);
@@ -717,6 +722,7 @@ static void bench_routes(const char *plot_path)
 int main(int argc, char **argv)
 {
 	const char *plot_path = NULL;
+	bool parser_only = false;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -726,8 +732,10 @@ int main(int argc, char **argv)
 			batch_ms = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--plot-data") && i + 1 < argc)
 			plot_path = argv[++i];
+		else if (!strcmp(argv[i], "--parser-only"))
+			parser_only = true;
 		else
-			die("usage: bench_parser [--reps N] [--batch-ms MS] [--plot-data FILE] (got %s)",
+			die("usage: bench_parser [--reps N] [--batch-ms MS] [--plot-data FILE] [--parser-only] (got %s)",
 			    argv[i]);
 	}
 	if (reps < 3 || reps > 256 || batch_ms <= 0)
@@ -735,7 +743,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	make_cases();
 	bench_parsers();
-	bench_routes(plot_path);
+	if (!parser_only)
+		bench_routes(plot_path);
 	printf("<!-- checksum %llx -->\n", (unsigned long long)checksum);
 	for (i = 0; i < 3; i++)
 		free(pcases[i].buf);

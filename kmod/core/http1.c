@@ -2,10 +2,17 @@
 /*
  * HTTP/1.1 request-head parser; the contract is in http1.h.
  *
- * Every line goes through two steps. scan_line() walks the bytes not seen
+ * Two paths give the same results. A call that starts a head and finds all
+ * of it in the buffer takes the fast path, parse_whole_head(): each line is
+ * parsed in one pass, header values are scanned eight bytes at a time. On
+ * anything else (a head not all there yet, a rejection) the fast path
+ * gives up without a trace and the incremental path starts over: there,
+ * every line goes through two steps. scan_line() walks the bytes not seen
  * before, rejecting those no continuation could make valid and looking for
  * CRLF; its position is saved in the request, so each byte is scanned once
  * however the head is delivered. Only a complete line is then parsed, once.
+ * So the incremental path alone decides every rejection and its offset, and
+ * the fast path only has to be right about heads that pass.
  */
 #include "http1.h"
 #include "http_rules.h"
@@ -27,6 +34,8 @@ struct lims {
 	__u32 headers;
 	__u32 opts;
 	bool resp;	/* a response head (kmesh_http1_parse_response()) */
+	/* the caller's req->hdrs: written in place, never read back */
+	struct kmesh_http_hdr *hdrs;
 };
 
 /* A host[:port] as found in a target authority or a Host value. */
@@ -46,10 +55,37 @@ _Static_assert(__builtin_offsetof(struct kmesh_http_req,
 _Static_assert(KMESH_HTTP_MAX_HEAD_BYTES <= 0xffff,
 	       "spans and offsets are __u16");
 _Static_assert(KMESH_HTTP_MAX_HEADERS <= 0xff, "nr_headers is __u8");
+_Static_assert(offsetof(struct kmesh_http_req, hdrs) == 56 &&
+	       sizeof(struct kmesh_http_req) ==
+	       56 + sizeof(((struct kmesh_http_req *)0)->hdrs),
+	       "parse() copies everything before hdrs[], the last field");
 
 static inline bool cls_is(__u8 c, __u8 mask)
 {
 	return kmesh_http_cls[c] & mask;
+}
+
+/*
+ * From @i, the offset of the first byte not in class @mask, or @end.
+ * Eight bytes are looked up before one branch: header names, host names
+ * and queries are mostly longer than that.
+ */
+static inline __u32 skip_class(const __u8 *buf, __u32 i, __u32 end,
+			       __u8 mask)
+{
+	const __u8 *p;
+
+	for (; i + 8 <= end; i += 8) {
+		p = buf + i;
+		if (!(kmesh_http_cls[p[0]] & kmesh_http_cls[p[1]] &
+		      kmesh_http_cls[p[2]] & kmesh_http_cls[p[3]] &
+		      kmesh_http_cls[p[4]] & kmesh_http_cls[p[5]] &
+		      kmesh_http_cls[p[6]] & kmesh_http_cls[p[7]] & mask))
+			break;
+	}
+	while (i < end && cls_is(buf[i], mask))
+		i++;
+	return i;
 }
 
 static inline __u8 lower(__u8 c)
@@ -57,20 +93,56 @@ static inline __u8 lower(__u8 c)
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
-/* @lc is lower case; header names and codings are case-insensitive. */
+/* Eight bytes from any alignment: memcpy compiles to one load. */
+static inline __u64 load64(const __u8 *p)
+{
+	__u64 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+#define ONES64		0x0101010101010101ULL
+#define HIGHS64		0x8080808080808080ULL
+
+/*
+ * Header names and codings are case-insensitive. @lc holds lower-case
+ * letters, digits and "-:/" only, bytes with 0x20 set, and @p bytes that
+ * passed the line scan (no CTL): then c | 0x20 equals such a byte only if
+ * c is it or its upper case (what else sets to it is a CTL), so one OR
+ * folds case, eight bytes at a time.
+ */
 static bool eq_lower(const __u8 *p, __u32 n, const char *lc, __u32 lcn)
 {
-	__u32 i;
+	const __u8 *l = (const __u8 *)lc;
 
 	if (n != lcn)
 		return false;
-	for (i = 0; i < n; i++)
-		if (lower(p[i]) != (__u8)lc[i])
+	for (; n >= 8; n -= 8, p += 8, l += 8)
+		if ((load64(p) | ONES64 * 0x20) != load64(l))
+			return false;
+	for (; n; n--)
+		if ((*p++ | 0x20) != *l++)
 			return false;
 	return true;
 }
 
 #define EQ_LOWER(p, n, lit)	eq_lower(p, n, lit, sizeof(lit) - 1)
+
+/*
+ * Nonzero if some byte of @v is below 0x20 or is 0x7f: the KMESH_C_CTL
+ * bytes, CR, and HTAB (which the caller then looks at byte by byte).
+ * (v - 0x2020..) & ~v & 0x8080.. flags each byte below 0x20, and (v ^
+ * 0x7f7f..) - 0x0101.. flags 0x7f the same way. A borrow can only flag
+ * bytes more significant than a real one, so the least significant flag
+ * is exact: on little-endian, the first such byte in memory.
+ */
+static inline __u64 ctl_in_word(__u64 v)
+{
+	__u64 del = v ^ (ONES64 * 0x7f);
+
+	return ((v - ONES64 * 0x20) | (del - ONES64)) & ~v & HIGHS64;
+}
 
 static inline struct kmesh_http_span span(__u32 s, __u32 e)
 {
@@ -100,6 +172,12 @@ static int scan_line(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
 	if (req->state == ST_START)
 		line_end = req->consumed + l->line;
 	for (i = req->scan; i < end; i++) {
+		/* words of plain bytes (no CTL, CR, HTAB), all within the limit */
+		while (i + 8 <= end && i + 8 <= line_end &&
+		       !ctl_in_word(load64(buf + i)))
+			i += 8;
+		if (i >= end)
+			break;
 		c = buf[i];
 		if (!cls_is(c, KMESH_C_CTL)) {
 			if (i >= line_end)
@@ -143,11 +221,18 @@ static const struct {
 	{ "PATCH", 5, KMESH_HTTP_M_PATCH },
 };
 
-/* Methods are case-sensitive (RFC 9110 9.1): "get" is some other method. */
+/*
+ * Methods are case-sensitive (RFC 9110 9.1): "get" is some other method.
+ * GET and POST first, with compares of constant size the compiler inlines.
+ */
 static __u8 method_code(const __u8 *p, __u32 n)
 {
 	__u32 i;
 
+	if (n == 3 && !memcmp(p, "GET", 3))
+		return KMESH_HTTP_M_GET;
+	if (n == 4 && !memcmp(p, "POST", 4))
+		return KMESH_HTTP_M_POST;
 	for (i = 0; i < ARRAY_SIZE(methods); i++)
 		if (methods[i].len == n && !memcmp(p, methods[i].name, n))
 			return methods[i].code;
@@ -261,8 +346,7 @@ static bool parse_hostport(const __u8 *buf, __u32 s, __u32 e,
 		i = rb - buf + 1;
 		hp->ipv6 = true;
 	} else {
-		while (i < e && cls_is(buf[i], KMESH_C_HOST))
-			i++;
+		i = skip_class(buf, i, e, KMESH_C_HOST);
 	}
 	hp->off = s;
 	hp->len = i - s;
@@ -692,7 +776,7 @@ static int parse_field_line(struct kmesh_http_req *req, const __u8 *buf,
 	while (ve > vs && kmesh_http_ows(buf[ve - 1]))
 		ve--;
 	/* a response's fields are not kept: nothing routes on them */
-	h = l->resp ? &rh : &req->hdrs[req->nr_headers++];
+	h = l->resp ? &rh : &l->hdrs[req->nr_headers++];
 	h->name = span(s, i);
 	h->value = span(vs, ve);
 	return known_header(req, buf, h, l->resp);
@@ -786,6 +870,197 @@ static int parse_lines(struct kmesh_http_req *req, const __u8 *buf,
 	}
 }
 
+/* ---- fast path: the whole head in @buf, parsed in one pass ---- */
+
+/* The fast path gave up: the incremental path decides instead. */
+#define FAST_GIVE_UP	(-1)
+
+/*
+ * From @i, the offset of the first byte that is KMESH_C_CTL (so CR ends
+ * the run; HTAB, SP, VCHAR and obs-text do not), or @end.
+ */
+static inline __u32 skip_text(const __u8 *buf, __u32 i, __u32 end)
+{
+	__u64 m;
+
+	for (;;) {
+		while (i + 8 <= end) {
+			m = ctl_in_word(load64(buf + i));
+			if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				/* the lowest flag is exact: the first such byte */
+				i += __builtin_ctzll(m) >> 3;
+#endif
+				break;
+			}
+			i += 8;
+		}
+		/* HTAB, or the end: one byte at a time */
+		if (i >= end || cls_is(buf[i], KMESH_C_CTL))
+			return i;
+		i++;
+	}
+}
+
+/*
+ * The line at @s is CRLF-terminated within @end with no other control
+ * byte: returns the offset of its CR, or FAST_GIVE_UP.
+ */
+static inline int fast_eol(const __u8 *buf, __u32 s, __u32 end, __u32 *eol)
+{
+	__u32 i = skip_text(buf, s, end);
+
+	if (i + 1 >= end || buf[i] != '\r' || buf[i + 1] != '\n')
+		return FAST_GIVE_UP;
+	*eol = i;
+	return 0;
+}
+
+/*
+ * A field line at @s, as parse_field_line() takes it, in one pass: name
+ * up to ':', OWS, value bytes up to CRLF, trailing OWS. Sets *eol.
+ */
+static int fast_field_line(struct kmesh_http_req *req, const __u8 *buf,
+			   __u32 s, __u32 end, const struct lims *l,
+			   __u32 *eol)
+{
+	struct kmesh_http_hdr *h;
+	__u32 i = skip_class(buf, s, end, KMESH_C_TCHAR), ne, vs, ve;
+
+	if (i == s || i >= end || buf[i] != ':' ||
+	    req->nr_headers >= l->headers)
+		return FAST_GIVE_UP;
+	ne = i++;
+	while (i < end && kmesh_http_ows(buf[i]))
+		i++;
+	vs = i;
+	if (fast_eol(buf, i, end, eol))
+		return FAST_GIVE_UP;
+	ve = *eol;
+	while (ve > vs && kmesh_http_ows(buf[ve - 1]))
+		ve--;
+	h = &l->hdrs[req->nr_headers++];
+	h->name = span(s, ne);
+	h->value = span(vs, ve);
+	return known_header(req, buf, h, false) ? FAST_GIVE_UP : 0;
+}
+
+/*
+ * The request line of the common case, in one pass: a method, an
+ * origin-form target with the strict RFC 3986 rules and a canonical path
+ * (parse_path_query() and check_canonical_path() in one walk), HTTP/1.1
+ * or HTTP/1.0, CRLF. Sets *eol. Anything else (other target forms, lax
+ * targets, a byte out of place) is FAST_GIVE_UP, and the caller tries the
+ * general parse_request_line() on the line; @req is written only on
+ * success, so that one starts from where this one did.
+ */
+static int fast_request_line(struct kmesh_http_req *req, const __u8 *buf,
+			     __u32 s, __u32 end, const struct lims *l,
+			     __u32 *eol)
+{
+	bool escaped_slashes = l->opts & KMESH_HTTP1_OPT_PATH_ESCAPED_SLASHES;
+	__u32 i = s, t, seg, p, q = 0;
+	__u8 method, c;
+
+	if (l->opts & KMESH_HTTP1_OPT_LAX_TARGET)
+		return FAST_GIVE_UP;
+	while (i < end && cls_is(buf[i], KMESH_C_TCHAR))
+		i++;
+	if (i == s || i + 1 >= end || buf[i] != ' ' || buf[i + 1] != '/')
+		return FAST_GIVE_UP;
+	method = method_code(buf + s, i - s);
+	if (method == KMESH_HTTP_M_CONNECT)
+		return FAST_GIVE_UP;
+	t = i + 1;
+	seg = t;
+	for (i = t + 1; i < end; i++) {
+		c = buf[i];
+		if (cls_is(c, KMESH_C_PATH)) {
+			if (c != '/')
+				continue;
+			if (i == seg + 1 ||
+			    dot_segment(buf + seg + 1, i - seg - 1))
+				return FAST_GIVE_UP;
+			seg = i;
+		} else if (c == '%') {
+			if (end - i < 3 || !cls_is(buf[i + 1], KMESH_C_HEX) ||
+			    !cls_is(buf[i + 2], KMESH_C_HEX) ||
+			    pct_not_canonical(buf + i, escaped_slashes))
+				return FAST_GIVE_UP;
+			i += 2;
+		} else {
+			break;
+		}
+	}
+	if (dot_segment(buf + seg + 1, i - seg - 1))
+		return FAST_GIVE_UP;
+	p = i;
+	if (i < end && buf[i] == '?') {
+		q = i++;
+		for (;;) {
+			i = skip_class(buf, i, end, KMESH_C_QUERY);
+			if (i >= end || buf[i] != '%')
+				break;
+			if (end - i < 3 || !cls_is(buf[i + 1], KMESH_C_HEX) ||
+			    !cls_is(buf[i + 2], KMESH_C_HEX))
+				return FAST_GIVE_UP;
+			i += 3;
+		}
+	}
+	/* SP "HTTP/1.x" CR LF, within the limits of a request line */
+	if (end - i < 11 || buf[i] != ' ' || memcmp(buf + i + 1, "HTTP/1.", 7) ||
+	    (buf[i + 8] != '1' && buf[i + 8] != '0') ||
+	    buf[i + 9] != '\r' || buf[i + 10] != '\n' ||
+	    i + 9 - s > l->line)
+		return FAST_GIVE_UP;
+	req->method = method;
+	req->method_tok = span(s, t - 1);
+	req->version = buf[i + 8] == '1' ? KMESH_HTTP_V_11 : KMESH_HTTP_V_10;
+	req->target = span(t, i);
+	req->target_form = KMESH_HTTP_FORM_ORIGIN;
+	req->path = span(t, p);
+	if (q) {
+		req->flags |= KMESH_HTTP_F_HAS_QUERY;
+		req->query = span(q + 1, i);
+	}
+	*eol = i + 9;
+	return 0;
+}
+
+/*
+ * A request head that starts at @buf[0] and ends within @len and the head
+ * limit, parsed with exactly the checks of parse_lines(); FAST_GIVE_UP as
+ * soon as something is not plainly valid or the head is not all there.
+ * What it writes to @req is then thrown away by the caller; what it wrote
+ * to l->hdrs is what the incremental path writes there again.
+ */
+static int parse_whole_head(struct kmesh_http_req *req, const __u8 *buf,
+			    __u32 len, const struct lims *l)
+{
+	__u32 end = len < l->head ? len : l->head;
+	__u32 s = 0, eol;
+
+	/* empty lines before the request line (RFC 9112 2.2) */
+	while (s + 1 < end && buf[s] == '\r' && buf[s + 1] == '\n')
+		s += 2;
+	req->consumed = s;
+	if (fast_request_line(req, buf, s, end, l, &eol) &&
+	    (fast_eol(buf, s, end, &eol) || eol == s || eol - s > l->line ||
+	     parse_request_line(req, buf, s, eol, l)))
+		return FAST_GIVE_UP;
+	req->state = ST_HEADERS;
+	for (;;) {
+		s = eol + 2;
+		req->consumed = s;
+		req->scan = s;
+		if (s + 1 < end && buf[s] == '\r' && buf[s + 1] == '\n')
+			return finish(req, s + 2, false) ? FAST_GIVE_UP :
+			       KMESH_HTTP_OK;
+		if (fast_field_line(req, buf, s, end, l, &eol))
+			return FAST_GIVE_UP;
+	}
+}
+
 static void get_limits(struct lims *l, const struct kmesh_http1_limits *lim)
 {
 	struct kmesh_http1_limits z = { 0 };
@@ -811,16 +1086,25 @@ static bool resumable(const struct kmesh_http_req *req, __u32 len)
 	       req->scan <= len && req->nr_headers <= KMESH_HTTP_MAX_HEADERS;
 }
 
+/* The part of struct kmesh_http_req a call reads and writes as a whole. */
+#define REQ_SCALARS	offsetof(struct kmesh_http_req, hdrs)
+
 void kmesh_http1_init(struct kmesh_http_req *req)
 {
-	memset(req, 0, sizeof(*req));
+	/*
+	 * Two memsets of constant size: the scalars, which parse() reads
+	 * right away, get plain stores it can load from without a stall.
+	 */
+	memset(req, 0, REQ_SCALARS);
+	memset(req->hdrs, 0, sizeof(req->hdrs));
 	req->status = KMESH_HTTP_NEED_MORE;
 }
 
 static int parse(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
 		 const struct kmesh_http1_limits *lim, bool resp)
 {
-	struct kmesh_http_req r;
+	struct kmesh_http_req r;	/* up to hdrs[] only */
+	__u8 fresh[REQ_SCALARS];
 	struct lims l;
 	int rc;
 
@@ -828,9 +1112,10 @@ static int parse(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
 		return KMESH_HTTP_E_INVAL;
 	/*
 	 * @req may be BPF memory that another CPU writes meanwhile: parse a
-	 * private snapshot, so that what was validated is what gets used.
+	 * private snapshot of its scalars, so that what was validated is what
+	 * gets used. Header spans are only written (to req->hdrs, in place).
 	 */
-	memcpy(&r, req, sizeof(r));
+	memcpy(&r, req, REQ_SCALARS);
 	if (r.state == ST_DONE)
 		return KMESH_HTTP_OK;
 	if (r.state == ST_ERROR)
@@ -841,15 +1126,24 @@ static int parse(struct kmesh_http_req *req, const __u8 *buf, __u32 len,
 		return KMESH_HTTP_E_INVAL;
 	get_limits(&l, lim);
 	l.resp = resp;
+	l.hdrs = req->hdrs;
 
-	rc = parse_lines(&r, buf, len, &l);
+	rc = FAST_GIVE_UP;
+	if (!resp && r.state == ST_START && !r.scan) {
+		memcpy(fresh, &r, REQ_SCALARS);
+		rc = parse_whole_head(&r, buf, len, &l);
+		if (rc != KMESH_HTTP_OK)	/* start over, from the snapshot */
+			memcpy(&r, fresh, REQ_SCALARS);
+	}
+	if (rc != KMESH_HTTP_OK)
+		rc = parse_lines(&r, buf, len, &l);
 	if (rc != KMESH_HTTP_OK && rc != KMESH_HTTP_NEED_MORE) {
 		/* how far an earlier call scanned must not show */
 		r.scan = r.consumed;
 		r.state = ST_ERROR;
 	}
 	r.status = rc;
-	memcpy(req, &r, sizeof(r));
+	memcpy(req, &r, REQ_SCALARS);
 	return rc;
 }
 

@@ -65,11 +65,16 @@
  *    control byte; names must be tokens.
  *
  * @req lives in memory a BPF program can write, even while the parser
- * runs on another CPU: each call parses a private snapshot of it (about
- * 300 bytes of stack), validates the resume state first and writes the
- * result back at the end. A corrupted @req yields E_INVAL or a wrong
- * verdict, never an access outside @buf or @req; neither does a buffer
- * that changes during the call.
+ * runs on another CPU: each call parses a private snapshot of its scalars
+ * (everything before hdrs[], 56 bytes), validates the resume state first
+ * and writes them back at the end; header spans go to req->hdrs[] in
+ * place and are never read back. A corrupted @req yields E_INVAL or a
+ * wrong verdict, never an access outside @buf or @req; neither does a
+ * buffer that changes during the call.
+ *
+ * Speed: a head found whole in the first call's buffer is parsed in one
+ * pass, header values eight bytes at a time (http1.c says how, and why
+ * the incremental path alone decides every rejection).
  */
 #ifndef KMESH_HTTP1_H
 #define KMESH_HTTP1_H
