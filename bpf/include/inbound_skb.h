@@ -488,19 +488,10 @@ int kmesh_inbound_verdict(struct __sk_buff *skb)
  * client of an http service port, whose sk_msg checks every request? */
 static __always_inline bool in_local_http_client(struct bpf_sock *sk)
 {
-	struct kmesh_service_key key = {};
-	struct kmesh_service *svc;
 	struct kmesh_sk_state *s;
-	struct kmesh_l4_cfg cfg;
 
 	s = bpf_sk_storage_get(&kmesh_sk_state, sk, 0, 0);
-	if (!s || !(s->flags & KMESH_SK_F_SERVICE) || kmesh_l4_cfg_get(&cfg))
-		return false;
-	kmesh_addr_copy(key.addr, s->svc_addr);
-	key.port = s->svc_port;
-	key.protocol = KMESH_PROTO_TCP;
-	svc = bpf_map_lookup_elem(cfg.services, &key);
-	return svc && (svc->flags & KMESH_SVC_F_HTTP);
+	return s && (s->flags & KMESH_SK_F_SERVICE) && kmesh_resp_http(s);
 }
 
 static __always_inline __u64 in_l4_lookup(void *cidrs, __u32 sid, __u32 dir,

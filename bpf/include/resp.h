@@ -85,8 +85,7 @@ struct kmesh_resp_zero_map {
 };
 KMESH_RESP_MAP(kmesh_resp_zero_map, kmesh_resp_zero);
 
-#ifdef KMESH_L4_SOCK_H	/* the sockops side, included by l4_sock.h */
-
+/* Is the service port @s dialed an http port (in the live config)? */
 static __always_inline bool kmesh_resp_http(const struct kmesh_sk_state *s)
 {
 	struct kmesh_service_key key = {};
@@ -101,6 +100,8 @@ static __always_inline bool kmesh_resp_http(const struct kmesh_sk_state *s)
 	svc = bpf_map_lookup_elem(cfg.services, &key);
 	return svc && (svc->flags & KMESH_SVC_F_HTTP);
 }
+
+#ifdef KMESH_L4_SOCK_H	/* the sockops side, included by l4_sock.h */
 
 /*
  * Client side, at ESTABLISHED (@k: this socket's key) of an http service
