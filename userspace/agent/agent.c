@@ -88,6 +88,10 @@ struct agent {
 	 * being applied drops it. */
 	struct mesh_config model;
 	bool model_valid;
+	/* the L7 output installed last in each slot, compiled from the
+	 * model's L7 rules: an update of endpoints alone takes it again when
+	 * the ids are the same (pipeline_compile_rebinding()) */
+	struct l7_gen l7_installed[2];
 };
 
 /* Rewrite the status file; a failure costs only the operator's view. */
@@ -281,6 +285,12 @@ static double ms_since(const struct timespec *t0)
 	       (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+static void drop_l7_installed(struct agent *a)
+{
+	l7_gen_free(&a->l7_installed[0]);
+	l7_gen_free(&a->l7_installed[1]);
+}
+
 /* @received: when the response's last byte came off the stream. */
 static void handle_response(struct agent *a, struct ads_stream *s, const void *buf, size_t len,
 			    const struct timespec *received)
@@ -351,10 +361,21 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 		int e;
 
 		/* model (above) -> compile -> install */
-		e = pipeline_compile(cfg, true, &built, msg, sizeof(msg));
+		e = eds_only ? pipeline_compile_rebinding(cfg, true, a->l7_installed, &built,
+							  msg, sizeof(msg)) :
+			       pipeline_compile(cfg, true, &built, msg, sizeof(msg));
 		compiled_ms = ms_since(received);
 		if (!e)
 			e = pipeline_install(&built, &a->installed, &gen, msg, sizeof(msg));
+		if (!e && built.txn.next.slot < 2) {
+			/* kept for the next update of endpoints alone into this
+			 * slot; a model translated anew makes both stale */
+			if (!eds_only)
+				drop_l7_installed(a);
+			l7_gen_free(&a->l7_installed[built.txn.next.slot]);
+			a->l7_installed[built.txn.next.slot] = built.l7;
+			memset(&built.l7, 0, sizeof(built.l7));
+		}
 		mesh_generation_free(&built);
 		if (e) {
 			if (eds_only)
@@ -399,6 +420,7 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 		/* st moved on without an apply: the model is not its translation */
 		mesh_config_free(&a->model);
 		a->model_valid = false;
+		drop_l7_installed(a);
 		a->n_accepted[t]++;
 		logf_("%s version %s: accepted, not applied yet: %s", xds_type_short(t),
 		      resp->version_info, err);
@@ -717,6 +739,7 @@ int main(int argc, char **argv)
 	free(a.md_ptrs);
 	l4_install_cache_free(&a.installed);
 	mesh_config_free(&a.model);
+	drop_l7_installed(&a);
 	ads_global_shutdown();
 	return 0;
 }
