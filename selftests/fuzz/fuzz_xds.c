@@ -14,7 +14,10 @@
  * Besides memory safety (ASan, UBSan), checks:
  *  - a refused update says why, naming a resource ("Cluster '...", ...);
  *  - a waiting one says what it waits for;
- *  - an accepted model is consistent: every index points into its array.
+ *  - an accepted model is consistent: every index points into its array;
+ *  - an EDS update the agent takes alone (xds_translate_eds() on the model
+ *    it applied last) gives what the whole translation of the same state
+ *    gives: the same clusters, or the same error.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +49,28 @@ static void check_model(const struct mesh_config *cfg)
 		CHECK((size_t)cfg->authz[i].service < cfg->nr_services);
 }
 
+static void check_same_clusters(const struct mesh_config *a, const struct mesh_config *b)
+{
+	size_t i, j;
+
+	CHECK(a->nr_clusters == b->nr_clusters);
+	for (i = 0; i < a->nr_clusters && i < b->nr_clusters; i++) {
+		const struct mesh_cluster *x = &a->clusters[i], *y = &b->clusters[i];
+
+		CHECK(!strcmp(x->name, y->name) && x->lb == y->lb && x->flags == y->flags &&
+		      x->max_connections == y->max_connections &&
+		      x->connect_timeout_ms == y->connect_timeout_ms &&
+		      x->nr_endpoints == y->nr_endpoints);
+		for (j = 0; j < x->nr_endpoints && j < y->nr_endpoints; j++) {
+			const struct mesh_endpoint *e = &x->endpoints[j], *f = &y->endpoints[j];
+
+			CHECK(!memcmp(e->addr, f->addr, sizeof(e->addr)) && e->port == f->port &&
+			      e->weight == f->weight && e->state == f->state &&
+			      e->priority == f->priority && !strcmp(e->locality, f->locality));
+		}
+	}
+}
+
 static bool names_resource(const char *err)
 {
 	static const char *const kinds[] = {
@@ -63,6 +88,9 @@ static bool names_resource(const char *err)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct xds_state st = {};
+	/* the model of the last update the agent would have applied */
+	struct mesh_config model = {};
+	bool model_valid = false;
 	size_t off = 0;
 	int frames = 0, t;
 
@@ -92,6 +120,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		prev = st.set[t];
 		st.set[t] = next;
 		rc = xds_translate(&st, &cfg, err, sizeof(err));
+		if (t == XDS_EDS && model_valid) {
+			struct xds_eds_swap swap;
+			char eds_err[1024] = "";
+			int eds_rc = xds_translate_eds(&st, &prev, &model, &swap, eds_err,
+						       sizeof(eds_err));
+
+			if (eds_rc == XDS_T_ERROR) {
+				CHECK(rc == XDS_T_ERROR && !strcmp(err, eds_err));
+			} else if (eds_rc == XDS_T_OK) {
+				CHECK(rc == XDS_T_OK);
+				if (rc == XDS_T_OK)
+					check_same_clusters(&model, &cfg);
+				xds_eds_commit(&swap);
+			}
+		}
+		if (rc != XDS_T_OK) {
+			/* a NACK keeps the model; an update accepted without
+			 * an apply drops it */
+			if (rc == XDS_T_WAITING) {
+				mesh_config_free(&model);
+				model_valid = false;
+			}
+		}
 		if (rc == XDS_T_ERROR) {
 			CHECK(names_resource(err) || !strcmp(err, "out of memory"));
 			st.set[t] = prev;
@@ -106,10 +157,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				check_model(&cfg);
 				/* Either may refuse (the agent NACKs then); neither
 				 * may crash. */
-				if (!l7_check(&cfg, &ce))
-					l4_build(&cfg, NULL, 0, 1, &gen, err, sizeof(err));
+				mesh_config_free(&model);
+				model_valid = false;
+				if (!l7_check(&cfg, &ce) &&
+				    !l4_build(&cfg, NULL, 0, 1, &gen, err, sizeof(err))) {
+					/* applied: the agent keeps its model */
+					model = cfg;
+					model_valid = true;
+				} else {
+					mesh_config_free(&cfg);
+				}
 				l4_gen_free(&gen);
-				mesh_config_free(&cfg);
 			}
 			xds_set_free(&prev);
 			st.received[t] = true;
@@ -118,5 +176,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (t = 0; t < XDS_NR_TYPES; t++)
 		xds_set_free(&st.set[t]);
+	mesh_config_free(&model);
 	return 0;
 }

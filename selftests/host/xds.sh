@@ -297,6 +297,17 @@ else
 fi
 
 # ---- EDS updates ----
+nacks() {
+	grep '"event": "nack"' "$t/requests.jsonl" | grep -c "\"type\": \"$1\""
+}
+nack_is() {	# nack_is TYPE EXPECTED-PREFIX
+	local msg
+	msg=$(last_event nack "$1" | json error_detail)
+	case "$msg" in
+	"$2"*) ;;
+	*) echo "error_detail: $msg"; echo "want: $2..."; return 1 ;;
+	esac
+}
 gen=$(generation)
 scenario scale-up
 check "xds: an endpoint added by EDS is applied as a new generation" \
@@ -330,6 +341,13 @@ check "xds: ...and no new connection goes to the removed endpoint" \
 # state gives: a second agent (no memory of the slots) installs it whole.
 check "xds: ...that EDS update was installed as what changed (the slot held the agent's generation)" \
 	grep -q "ClusterLoadAssignment version scale-down-[0-9]*: applied as generation .*installed what changed)" "$t/agent.log"
+# Listeners, routes and clusters unchanged: the agent kept the applied
+# model and translated again only the assignments that changed.
+check "xds: ...those EDS updates (scale-up, drain, scale-down) were translated alone" sh -c '
+	for v in scale-up drain scale-down; do
+		grep -q "ClusterLoadAssignment version $v-[0-9]*: applied as generation .*translated by [0-9.]* ms: changed assignments," "$1" ||
+			{ echo "$v: not translated alone"; exit 1; }
+	done' sh "$t/agent.log"
 if command -v bpftool >/dev/null; then
 	"$py" "$here/gen_dump.py" >"$t/maps.incremental" 2>"$t/maps.err"
 	gen=$(generation)
@@ -346,6 +364,43 @@ if command -v bpftool >/dev/null; then
 		sh "$t/maps.incremental" "$t/maps.whole" "$t/maps.err"
 	check "xds: ...and still no new connection goes to the removed endpoint" \
 		expect_only 127.0.0.14 10 http://10.96.0.10/
+	# EDS updates kmesh refuses, taken alone: NACKed with the error a
+	# whole translation gives; maps and traffic as they were (with
+	# endpoint-address, db's valid change translated before web's bad one
+	# must not stay either).
+	gen=$(generation)
+	"$py" "$here/gen_dump.py" >"$t/maps.before-bad" 2>>"$t/maps.err"
+	while IFS=$'\t' read -r name type want; do
+		case $name in endpoint-*) ;; *) continue ;; esac
+		before=$(nacks ClusterLoadAssignment)
+		scenario "bad:$name"
+		if wait_for 10 sh -c "[ \$(grep '\"event\": \"nack\"' '$t/requests.jsonl' | grep -c '\"type\": \"ClusterLoadAssignment\"') -gt $before ]"; then
+			check "xds: an EDS update alone, $name, is NACKed: $want" \
+				nack_is ClusterLoadAssignment "$want"
+		else
+			check "xds: an EDS update alone, $name, is NACKed: $want" \
+				sh -c "echo no NACK of ClusterLoadAssignment came; false"
+		fi
+		check "xds: ...switched nothing (generation $gen stays)" \
+			sh -c "[ \"\$('$kmeshctl' dump | sed -n 's/^generation //p')\" = $gen ]"
+		"$py" "$here/gen_dump.py" >"$t/maps.after-bad" 2>>"$t/maps.err"
+		check "xds: ...every map entry as it was" \
+			sh -c 'diff "$1" "$2" && ! [ -s "$3" ]' sh "$t/maps.before-bad" "$t/maps.after-bad" "$t/maps.err"
+		check "xds: ...and traffic on the last good config" \
+			expect_only 127.0.0.14 5 http://10.96.0.10/
+		last_bad_want=$want
+	done < <("$py" "$top/selftests/xds/fixtures.py" bad-cases)
+	# An agent that meets the same state translates it whole: it refuses
+	# it with the very same error.
+	KMESH_AGENT_STATUS=$t/agent-bad.status "$agent" --xds "$server_addr" \
+		--node-id "kmesh~127.0.0.1~node-1~cluster.local" >"$t/agent-bad.log" 2>&1 &
+	bad_pid=$!
+	check "xds: ...a whole translation of that state gives the same error" \
+		wait_for 20 grep -qF ": $last_bad_want" "$t/agent-bad.log"
+	kill "$bad_pid"
+	wait "$bad_pid" 2>/dev/null
+	check "xds: ...and applied nothing (generation $gen stays)" \
+		sh -c "[ \"\$('$kmeshctl' dump | sed -n 's/^generation //p')\" = $gen ]"
 else
 	skip "xds: a second agent installs the same state whole" "bpftool missing"
 	skip "xds: ...every map entry of the generation is what the incremental install left" "bpftool missing"
@@ -423,17 +478,6 @@ check "xds: ...and the DENY policy of the last good Listener still holds" \
 
 # More of what kmesh cannot express, one resource at a time: each is
 # NACKed with an error_detail naming the resource and the field.
-nacks() {
-	grep '"event": "nack"' "$t/requests.jsonl" | grep -c "\"type\": \"$1\""
-}
-nack_is() {	# nack_is TYPE EXPECTED-PREFIX
-	local msg
-	msg=$(last_event nack "$1" | json error_detail)
-	case "$msg" in
-	"$2"*) ;;
-	*) echo "error_detail: $msg"; echo "want: $2..."; return 1 ;;
-	esac
-}
 while IFS=$'\t' read -r name type want; do
 	before=$(nacks "$type")
 	scenario "bad:$name"

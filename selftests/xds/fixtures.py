@@ -284,6 +284,18 @@ def _bad_degraded(m):
     m[EDS][WEB].endpoints[0].lb_endpoints[0].health_status = health_check_pb2.DEGRADED
 
 
+def _bad_endpoint_address(m):
+    # db's assignment changed validly (its endpoint's weight), then web's
+    # refused: the agent takes such an update alone (docs/xds.md "EDS
+    # updates"), db's change is translated first and must not stay
+    m[EDS][DB] = cla(DB, [("127.0.0.13", 8080, 2, H)])
+    m[EDS][WEB].endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address = "127.0.0.300"
+
+
+def _bad_endpoint_weight(m):
+    m[EDS][WEB].endpoints[0].lb_endpoints[0].load_balancing_weight.value = 70000
+
+
 def _bad_filter(m):
     # a fault filter that does something (abort with 503): istiod's empty
     # placeholder is accepted, this is not (kmesh injects no faults). The
@@ -623,6 +635,12 @@ BAD = {
                   "Cluster '" + WEB_V2 + "'.lb_policy: CLUSTER_PROVIDED: not supported"),
     "degraded": (_bad_degraded, EDS,
                  "ClusterLoadAssignment '" + WEB + "': endpoints[0].lb_endpoints[0].health_status: DEGRADED: not supported"),
+    "endpoint-address": (_bad_endpoint_address, EDS,
+                         "ClusterLoadAssignment '" + WEB + "': endpoints[0].lb_endpoints[0].endpoint.address"
+                         ".socket_address.address: '127.0.0.300' is not an IP address"),
+    "endpoint-weight": (_bad_endpoint_weight, EDS,
+                        "ClusterLoadAssignment '" + WEB + "': endpoints[0].lb_endpoints[0].load_balancing_weight: "
+                        "70000: expected 1..65535"),
     "fault-filter": (_bad_filter, LDS,
                      "Listener '0.0.0.0_80': filter_chains[0].filters[0].typed_config.http_filters[0]: "
                      "'envoy.filters.http.fault' (" + P + "envoy.extensions.filters.http.fault.v3.HTTPFault) "
@@ -849,17 +867,31 @@ if __name__ == "__main__":
         from envoy.service.discovery.v3 import discovery_pb2
         os.makedirs(sys.argv[2], exist_ok=True)
         names = list(SCENARIOS) + ["bad:" + n for n in BAD] + ["scale:3:2:3"]
+
+        def frame(m, t):
+            resp = discovery_pb2.DiscoveryResponse(version_info="1", type_url=t, nonce="1")
+            for r in sorted(m[t].values(), key=lambda m: m.SerializeToString()):
+                resp.resources.add().Pack(r)
+            b = resp.SerializeToString()
+            return struct.pack("<H", len(b)) + b if len(b) < 65536 else b""
         for name in names:
-            frames = b""
-            for t in (CDS, EDS, LDS, RDS):
-                resp = discovery_pb2.DiscoveryResponse(version_info="1", type_url=t, nonce="1")
-                for r in sorted(scenario(name)[t].values(), key=lambda m: m.SerializeToString()):
-                    resp.resources.add().Pack(r)
-                b = resp.SerializeToString()
-                if len(b) < 65536:
-                    frames += struct.pack("<H", len(b)) + b
+            m = scenario(name)
             with open(os.path.join(sys.argv[2], name.replace(":", "_")), "wb") as f:
-                f.write(frames)
+                f.write(b"".join(frame(m, t) for t in (CDS, EDS, LDS, RDS)))
+        # A small mesh, then EDS updates alone (the agent's EDS-only path):
+        # one endpoint moved, and one refused (a bad address, a weight over
+        # 65535), within the fuzzer's 4 KB inputs.
+        base = scenario("scale:3:2:3")
+        moved = scenario("scale:3:2:3:1")
+        first = sorted(moved[EDS])[0]
+        bad_addr, bad_weight = scenario("scale:3:2:3:2"), scenario("scale:3:2:3:2")
+        bad_addr[EDS][first].endpoints[0].lb_endpoints[1].endpoint.address.socket_address.address = "10.0.0.300"
+        bad_weight[EDS][first].endpoints[0].lb_endpoints[1].load_balancing_weight.value = 70000
+        for seed, updates in (("eds-updates-address", (moved, bad_addr)),
+                              ("eds-updates-weight", (bad_weight, moved))):
+            with open(os.path.join(sys.argv[2], seed), "wb") as f:
+                f.write(b"".join(frame(base, t) for t in (CDS, EDS, LDS, RDS)) +
+                        b"".join(frame(u, EDS) for u in updates))
     if sys.argv[1:] == ["bad-cases"]:
         for n, (_, t, msg) in BAD.items():
             scenario("bad:" + n)

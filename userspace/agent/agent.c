@@ -80,6 +80,18 @@ struct agent {
 	/* what this agent installed in each slot: an update then writes only
 	 * what changed (l4_install_cache in l4_bpf.h) */
 	struct l4_install_cache installed;
+	/* The model of the generation this agent applied last (its L7 rules
+	 * compiled once, l7_check()): an update of ClusterLoadAssignments
+	 * alone re-translates only the clusters whose assignment changed
+	 * (xds_translate_eds()) and compiles this model again. Valid while
+	 * it is the translation of st: any other update accepted without
+	 * being applied drops it. */
+	struct mesh_config model;
+	bool model_valid;
+	/* the L7 output installed last in each slot, compiled from the
+	 * model's L7 rules: an update of endpoints alone takes it again when
+	 * the ids are the same (pipeline_compile_rebinding()) */
+	struct l7_gen l7_installed[2];
 };
 
 /* Rewrite the status file; a failure costs only the operator's view. */
@@ -273,15 +285,23 @@ static double ms_since(const struct timespec *t0)
 	       (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+static void drop_l7_installed(struct agent *a)
+{
+	l7_gen_free(&a->l7_installed[0]);
+	l7_gen_free(&a->l7_installed[1]);
+}
+
 /* @received: when the response's last byte came off the stream. */
 static void handle_response(struct agent *a, struct ads_stream *s, const void *buf, size_t len,
 			    const struct timespec *received)
 {
 	Envoy__Service__Discovery__V3__DiscoveryResponse *resp;
 	struct xds_set next = {}, prev;
-	struct mesh_config cfg;
+	struct mesh_config whole_cfg, *cfg = &whole_cfg;
+	struct xds_eds_swap swap = {};
 	char err[1024], msg[1200];
 	double translated_ms;
+	bool eds_only = false, precompile = false;
 	int t, rc;
 	__u64 gen;
 
@@ -302,9 +322,20 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 	prev = a->st.set[t];
 	a->st.set[t] = next;
 	notes = 0;
-	rc = xds_translate(&a->st, &cfg, err, sizeof(err));
-	if (!rc)
-		memcpy(cfg.node_locality, a->locality_text, sizeof(cfg.node_locality));
+	rc = XDS_EDS_WHOLE;
+	if (t == XDS_EDS && a->model_valid) {
+		/* Only assignments changed: the applied model, with the
+		 * clusters whose assignment differs translated again. */
+		rc = xds_translate_eds(&a->st, &prev, &a->model, &swap, err, sizeof(err));
+		eds_only = rc != XDS_EDS_WHOLE;
+		if (eds_only)
+			cfg = &a->model;
+	}
+	if (rc == XDS_EDS_WHOLE) {
+		rc = xds_translate(&a->st, cfg, err, sizeof(err));
+		if (!rc)
+			memcpy(cfg->node_locality, a->locality_text, sizeof(cfg->node_locality));
+	}
 	translated_ms = ms_since(received);
 	if (notes_unlogged) {
 		logf_("%lu more notes not logged (too many distinct ones)", notes_unlogged);
@@ -321,7 +352,7 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 		 * now would switch to half a mesh. */
 		snprintf(err, sizeof(err), "waiting for the first %s",
 			 a->st.received[XDS_CDS] || t == XDS_CDS ? "Listeners" : "Clusters");
-		mesh_config_free(&cfg);
+		mesh_config_free(cfg);
 		rc = XDS_T_WAITING;
 	}
 	if (rc == XDS_T_OK) {
@@ -330,13 +361,27 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 		int e;
 
 		/* model (above) -> compile -> install */
-		e = pipeline_compile(&cfg, true, &built, msg, sizeof(msg));
+		e = eds_only ? pipeline_compile_rebinding(cfg, true, a->l7_installed, &built,
+							  msg, sizeof(msg)) :
+			       pipeline_compile(cfg, true, &built, msg, sizeof(msg));
 		compiled_ms = ms_since(received);
 		if (!e)
 			e = pipeline_install(&built, &a->installed, &gen, msg, sizeof(msg));
+		if (!e && built.txn.next.slot < 2) {
+			/* kept for the next update of endpoints alone into this
+			 * slot; a model translated anew makes both stale */
+			if (!eds_only)
+				drop_l7_installed(a);
+			l7_gen_free(&a->l7_installed[built.txn.next.slot]);
+			a->l7_installed[built.txn.next.slot] = built.l7;
+			memset(&built.l7, 0, sizeof(built.l7));
+		}
 		mesh_generation_free(&built);
 		if (e) {
-			mesh_config_free(&cfg);
+			if (eds_only)
+				xds_eds_revert(cfg, &swap);
+			else
+				mesh_config_free(cfg);
 			a->st.set[t] = prev;
 			xds_set_free(&next);
 			snprintf(err, sizeof(err), "%s version %s: kmesh could not apply it: %s",
@@ -349,17 +394,33 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 		a->switch_ms_last = ms_since(received);
 		a->switch_ms_sum += a->switch_ms_last;
 		a->switches++;
-		a->na_applied = notes;
-		snprintf(a->na_example, sizeof(a->na_example), "%s", notes ? first_note : "");
-		for (char *c = a->na_example; *c; c++)
-			if (*c == '\n')
-				*c = ' ';
-		logf_("%s version %s: applied as generation %llu (%zu services, %zu clusters), switched %.1f ms after receipt (translated by %.1f ms, compiled by %.1f ms, installed %s)",
+		if (!eds_only) {
+			/* (an assignment brings no notes: the model's stay) */
+			a->na_applied = notes;
+			snprintf(a->na_example, sizeof(a->na_example), "%s",
+				 notes ? first_note : "");
+			for (char *c = a->na_example; *c; c++)
+				if (*c == '\n')
+					*c = ' ';
+		}
+		logf_("%s version %s: applied as generation %llu (%zu services, %zu clusters), switched %.1f ms after receipt (translated by %.1f ms: %s, compiled by %.1f ms, installed %s)",
 		      xds_type_short(t), resp->version_info, (unsigned long long)gen,
-		      cfg.nr_services, cfg.nr_clusters, a->switch_ms_last, translated_ms,
+		      cfg->nr_services, cfg->nr_clusters, a->switch_ms_last, translated_ms,
+		      eds_only ? "changed assignments" : "everything",
 		      compiled_ms, a->installed.incremental ? "what changed" : "whole");
-		mesh_config_free(&cfg);
+		if (eds_only) {
+			xds_eds_commit(&swap);
+		} else {
+			mesh_config_free(&a->model);
+			a->model = whole_cfg;
+			a->model_valid = true;
+			precompile = true;
+		}
 	} else {
+		/* st moved on without an apply: the model is not its translation */
+		mesh_config_free(&a->model);
+		a->model_valid = false;
+		drop_l7_installed(a);
 		a->n_accepted[t]++;
 		logf_("%s version %s: accepted, not applied yet: %s", xds_type_short(t),
 		      resp->version_info, err);
@@ -374,6 +435,17 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 		resubscribe(a, s, XDS_EDS, false);
 	else if (t == XDS_LDS)
 		resubscribe(a, s, XDS_RDS, false);
+	if (precompile) {
+		struct l7_check_err ce;
+
+		/* After the ACK, off the update's path: the model's L7 rules
+		 * compiled once, so the compiles of the EDS updates that
+		 * follow bind them to ids (l7_compile()) rather than build
+		 * them again. It compiles what l7_compile() just compiled;
+		 * should it fail, they are built per compile as before. */
+		if (l7_check(&a->model, &ce))
+			logf_("L7 rules not precompiled (%s): EDS updates compile them again", ce.msg);
+	}
 	goto out;
 nack:
 	a->rejected++;
@@ -666,6 +738,8 @@ int main(int argc, char **argv)
 	free(a.md_values);
 	free(a.md_ptrs);
 	l4_install_cache_free(&a.installed);
+	mesh_config_free(&a.model);
+	drop_l7_installed(&a);
 	ads_global_shutdown();
 	return 0;
 }

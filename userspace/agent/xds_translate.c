@@ -144,8 +144,10 @@ void xds_set_free(struct xds_set *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
 		protobuf_c_message_free_unpacked(s->v[i].msg, NULL);
+		free(s->v[i].raw);
+	}
 	free(s->v);
 	s->v = NULL;
 	s->n = 0;
@@ -185,6 +187,15 @@ int xds_decode(enum xds_type t, Google__Protobuf__Any *const *res, size_t n,
 			goto fail;
 		}
 		out->v[out->n].msg = m;
+		out->v[out->n].raw = malloc(res[i]->value.len ? res[i]->value.len : 1);
+		if (!out->v[out->n].raw) {
+			protobuf_c_message_free_unpacked(m, NULL);
+			snprintf(err, err_size, "out of memory");
+			goto fail;
+		}
+		if (res[i]->value.len)
+			memcpy(out->v[out->n].raw, res[i]->value.data, res[i]->value.len);
+		out->v[out->n].raw_len = res[i]->value.len;
 		name = resource_name(t, m);
 		out->v[out->n++].name = (char *)name;
 		if (!name[0]) {
@@ -2560,4 +2571,110 @@ int xds_translate(const struct xds_state *st, struct mesh_config *cfg,
 	if (rc != XDS_T_OK)
 		mesh_config_free(cfg);
 	return rc;
+}
+
+/* ---- an update of ClusterLoadAssignments alone ---- */
+
+static const struct xds_resource *find_resource(const struct xds_set *s, const char *name)
+{
+	struct xds_resource key = { .name = (char *)name };
+
+	return s->n ? bsearch(&key, s->v, s->n, sizeof(*s->v), cmp_res) : NULL;
+}
+
+static bool same_bytes(const struct xds_resource *a, const struct xds_resource *b)
+{
+	return a && b && a->raw_len == b->raw_len && !memcmp(a->raw, b->raw, a->raw_len);
+}
+
+void xds_eds_revert(struct mesh_config *cfg, struct xds_eds_swap *swap)
+{
+	size_t i;
+
+	for (i = swap->n; i-- > 0;) {
+		free(cfg->clusters[swap->idx[i]].endpoints);
+		cfg->clusters[swap->idx[i]] = swap->old[i];
+	}
+	free(swap->old);
+	free(swap->idx);
+	memset(swap, 0, sizeof(*swap));
+}
+
+void xds_eds_commit(struct xds_eds_swap *swap)
+{
+	size_t i;
+
+	for (i = 0; i < swap->n; i++)
+		free(swap->old[i].endpoints);
+	free(swap->old);
+	free(swap->idx);
+	memset(swap, 0, sizeof(*swap));
+}
+
+int xds_translate_eds(const struct xds_state *st, const struct xds_set *prev_eds,
+		      struct mesh_config *cfg, struct xds_eds_swap *swap,
+		      char *err, size_t err_size)
+{
+	struct tctx t = { .st = st, .cfg = cfg, .err = err, .err_size = err_size };
+	const struct xds_set *cds = &st->set[XDS_CDS];
+	size_t i, k = 0;
+
+	memset(swap, 0, sizeof(*swap));
+	/* The clusters in xds_translate()'s order: CDS's, passthrough ones
+	 * left out; then those CDS never sent, which have no endpoints. */
+	for (i = 0; i < cds->n; i++) {
+		const Envoy__Config__Cluster__V3__Cluster *c = (void *)cds->v[i].msg;
+		const struct xds_resource *now, *before;
+		struct mesh_cluster mc;
+		char name[KMESH_NAME_MAX];
+		bool weighted = false;
+		size_t mi;
+		void *v;
+
+		if (is_istio_passthrough(c->name))
+			continue;
+		mi = k++;
+		kmesh_name(c->name, name);
+		if (mi >= cfg->nr_clusters || strcmp(name, cfg->clusters[mi].name))
+			goto whole;
+		if (!is_eds(c))
+			continue;	/* STATIC: its endpoints are in the Cluster */
+		now = find_resource(&st->set[XDS_EDS], eds_name(c));
+		if (!now)
+			goto whole;	/* xds_translate() waits for it */
+		before = find_resource(prev_eds, eds_name(c));
+		if (same_bytes(now, before))
+			continue;
+		/* As translate_clusters() does it, on a copy: the Cluster's
+		 * own settings stay; the endpoints and the lb (weighted or
+		 * not) are the assignment's. */
+		mc = cfg->clusters[mi];
+		mc.endpoints = NULL;
+		mc.nr_endpoints = 0;
+		if (translate_endpoints(&t, (void *)now->msg, &mc, &weighted) ||
+		    translate_lb(&t, c, &mc, weighted)) {
+			free(mc.endpoints);
+			xds_eds_revert(cfg, swap);
+			return XDS_T_ERROR;
+		}
+		v = realloc(swap->old, (swap->n + 1) * sizeof(*swap->old));
+		if (v)
+			swap->old = v;
+		v = v ? realloc(swap->idx, (swap->n + 1) * sizeof(*swap->idx)) : NULL;
+		if (v)
+			swap->idx = v;
+		if (!v) {
+			free(mc.endpoints);
+			xds_eds_revert(cfg, swap);
+			snprintf(err, err_size, "out of memory");
+			return XDS_T_ERROR;
+		}
+		swap->old[swap->n] = cfg->clusters[mi];
+		swap->idx[swap->n++] = mi;
+		cfg->clusters[mi] = mc;
+	}
+	return XDS_T_OK;
+whole:
+	xds_eds_revert(cfg, swap);
+	return XDS_EDS_WHOLE;
 }

@@ -26,6 +26,10 @@ enum xds_type {
 struct xds_resource {
 	char *name;
 	ProtobufCMessage *msg;
+	/* the bytes it came as: an EDS update re-translates only the
+	 * assignments whose bytes differ (xds_translate_eds()) */
+	void *raw;
+	size_t raw_len;
 };
 
 /* The resources of one type, as one state-of-the-world response left them. */
@@ -67,5 +71,34 @@ extern void (*xds_translate_note)(const char *msg);
 /* Translate everything in @st into @cfg (free with mesh_config_free). */
 int xds_translate(const struct xds_state *st, struct mesh_config *cfg,
 		  char *err, size_t err_size);
+
+/*
+ * An update of ClusterLoadAssignments alone. @cfg is the applied
+ * translation of @st with @prev_eds in place of st->set[XDS_EDS] (the
+ * same Clusters, Listeners and Routes). Each EDS Cluster whose assignment
+ * differs from the one in @prev_eds is translated again by the functions
+ * xds_translate() runs for it (its endpoints, and its lb, which depends on
+ * their weights) and replaced in @cfg; the replaced clusters are kept in
+ * @swap until xds_eds_commit() (the update applied: they are freed) or
+ * xds_eds_revert() (it failed later: @cfg is as it was). Nothing else of
+ * the model depends on an assignment.
+ *   XDS_T_OK      @cfg updated, @swap holds what it replaced
+ *   XDS_T_ERROR   refused, @err as xds_translate() would say it; @cfg
+ *                 untouched
+ *   XDS_EDS_WHOLE the update cannot be taken alone (an assignment a
+ *                 Cluster needs is missing, or @cfg does not match @st's
+ *                 Clusters): translate the whole state instead
+ */
+#define XDS_EDS_WHOLE 2
+struct xds_eds_swap {
+	struct mesh_cluster *old;	/* what cfg->clusters[idx[i]] held */
+	size_t *idx;
+	size_t n;
+};
+int xds_translate_eds(const struct xds_state *st, const struct xds_set *prev_eds,
+		      struct mesh_config *cfg, struct xds_eds_swap *swap,
+		      char *err, size_t err_size);
+void xds_eds_revert(struct mesh_config *cfg, struct xds_eds_swap *swap);
+void xds_eds_commit(struct xds_eds_swap *swap);
 
 #endif

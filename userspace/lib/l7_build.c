@@ -1339,10 +1339,43 @@ static void add_names(struct l7_gen *g, const struct mesh_config *cfg,
 				 cfg->authz[j].name);
 }
 
+/* The VIPs of service @sid lead to its route table @table (0: none). */
+static void set_vip_tables(struct l4_gen *gen, __u32 sid, __u32 table)
+{
+	size_t j;
+
+	for (j = 0; j < gen->nr_vips; j++)
+		if (gen->vips[j].val.service_id == sid)
+			gen->vips[j].val.route_table_id = table;
+}
+
+/* What l7_rebind() compares: the ids, the slot, the tables. */
+static int record_binding(const struct mesh_config *cfg, const struct l4_gen *gen,
+			  __u32 slot, bool tables, struct l7_gen *out,
+			  char *err, size_t err_size)
+{
+	out->bound_slot = slot;
+	out->bound_tables = tables;
+	out->bound_nr_services = cfg->nr_services;
+	out->bound_nr_clusters = cfg->nr_clusters;
+	out->bound_nr_cidrs = out->cidrs.n;
+	out->bound_service_ids = malloc((cfg->nr_services + 1) * sizeof(__u32));
+	out->bound_cluster_ids = malloc((cfg->nr_clusters + 1) * sizeof(__u32));
+	if (!out->bound_service_ids || !out->bound_cluster_ids) {
+		snprintf(err, err_size, "L7 policies: out of memory");
+		return -1;
+	}
+	memcpy(out->bound_service_ids, gen->service_ids,
+	       cfg->nr_services * sizeof(__u32));
+	memcpy(out->bound_cluster_ids, gen->cluster_ids,
+	       cfg->nr_clusters * sizeof(__u32));
+	return 0;
+}
+
 int l7_compile(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
 	       bool tables, struct l7_gen *out, char *err, size_t err_size)
 {
-	size_t n = cfg->nr_services + 1, i, j;
+	size_t n = cfg->nr_services + 1, i;
 	struct l7_check_err ce;
 
 	memset(out, 0, sizeof(*out));
@@ -1385,12 +1418,38 @@ int l7_compile(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
 			}
 			out->nr_tables++;
 		}
-		for (j = 0; j < gen->nr_vips; j++)
-			if (gen->vips[j].val.service_id == sid)
-				gen->vips[j].val.route_table_id = table;
+		set_vip_tables(gen, sid, table);
 		add_names(out, cfg, (int)i, sid);
 	}
-	return 0;
+	return record_binding(cfg, gen, slot, tables, out, err, err_size);
+}
+
+bool l7_rebind(struct l7_gen *prev, const struct mesh_config *cfg,
+	       struct l4_gen *gen, __u32 slot, bool tables, struct l7_gen *out)
+{
+	size_t i;
+
+	if (!prev->bound_service_ids || prev->bound_slot != slot ||
+	    prev->bound_tables != tables ||
+	    prev->bound_nr_services != cfg->nr_services ||
+	    prev->bound_nr_clusters != cfg->nr_clusters ||
+	    memcmp(prev->bound_service_ids, gen->service_ids,
+		   cfg->nr_services * sizeof(*gen->service_ids)) ||
+	    memcmp(prev->bound_cluster_ids, gen->cluster_ids,
+		   cfg->nr_clusters * sizeof(*gen->cluster_ids)))
+		return false;
+	*out = *prev;
+	memset(prev, 0, sizeof(*prev));
+	/* what the install appended (inbound address lists) goes */
+	out->cidrs.n = out->bound_nr_cidrs;
+	for (i = 0; i < cfg->nr_services; i++) {
+		__u32 sid = gen->service_ids[i];
+
+		if (l7_service_has_rules(cfg, (int)i))
+			set_vip_tables(gen, sid, l7_routes_of(cfg, (int)i) && tables ?
+					    l7_table_id(slot, sid) : 0);
+	}
+	return true;
 }
 
 void l7_gen_free(struct l7_gen *g)
@@ -1404,6 +1463,8 @@ void l7_gen_free(struct l7_gen *g)
 	free(g->pol_ids);
 	free(g->stale_tables);
 	free(g->names);
+	free(g->bound_service_ids);
+	free(g->bound_cluster_ids);
 	l7_cidrs_free(&g->cidrs);
 	memset(g, 0, sizeof(*g));
 }

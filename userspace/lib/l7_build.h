@@ -129,6 +129,13 @@ struct l7_gen {
 	size_t nr_stale;
 	struct l7_name_rec *names;	/* route and policy names (they label stats) */
 	size_t nr_names, cap_names;
+	/* what l7_compile() bound it to, for l7_rebind(): the slot, tables
+	 * or not, the generation's ids; and how many address list entries
+	 * it made (the install appends the inbound ones) */
+	__u32 bound_slot;
+	bool bound_tables;
+	__u32 *bound_service_ids, *bound_cluster_ids;
+	size_t bound_nr_services, bound_nr_clusters, bound_nr_cidrs;
 };
 
 /*
@@ -139,6 +146,16 @@ struct l7_gen {
  */
 int l7_compile(const struct mesh_config *cfg, struct l4_gen *gen, __u32 slot,
 	       bool tables, struct l7_gen *out, char *err, size_t err_size);
+/*
+ * @prev: what l7_compile() made of the same model's L7 rules, for this
+ * @slot, and installed since (the caller knows the rules did not change:
+ * kmesh-agent after an update of endpoints alone). When it is bound to
+ * the ids @gen gives, the same @slot and @tables, it is moved into @out
+ * (@prev emptied) as l7_compile() would make it again, and @gen's VIPs
+ * get their route tables: true. Else false, nothing moved.
+ */
+bool l7_rebind(struct l7_gen *prev, const struct mesh_config *cfg,
+	       struct l4_gen *gen, __u32 slot, bool tables, struct l7_gen *out);
 void l7_gen_free(struct l7_gen *g);
 
 #endif /* KMESH_L7_BUILD_H */

@@ -22,6 +22,13 @@ int pipeline_model(struct mesh_docs *docs, const struct mesh_input_opts *opts,
 int pipeline_compile(const struct mesh_config *cfg, bool live,
 		     struct mesh_generation *g, char *err, size_t err_size)
 {
+	return pipeline_compile_rebinding(cfg, live, NULL, g, err, err_size);
+}
+
+int pipeline_compile_rebinding(const struct mesh_config *cfg, bool live,
+			       struct l7_gen l7_installed[2],
+			       struct mesh_generation *g, char *err, size_t err_size)
+{
 	const struct l4_id_entry *reg = NULL;
 	size_t nr_reg = 0;
 	__u64 generation = 1;
@@ -43,8 +50,12 @@ int pipeline_compile(const struct mesh_config *cfg, bool live,
 		generation = g->txn.next.generation;
 		slot = g->txn.next.slot;
 	}
-	if (l4_build(cfg, reg, nr_reg, generation, &g->l4, err, err_size) ||
-	    l7_compile(cfg, &g->l4, slot, g->dev_fd >= 0, &g->l7, err, err_size))
+	if (l4_build(cfg, reg, nr_reg, generation, &g->l4, err, err_size))
+		return -1;
+	if (l7_installed && slot < 2 &&
+	    l7_rebind(&l7_installed[slot], cfg, &g->l4, slot, g->dev_fd >= 0, &g->l7))
+		return 0;
+	if (l7_compile(cfg, &g->l4, slot, g->dev_fd >= 0, &g->l7, err, err_size))
 		return -1;
 	return 0;
 }

@@ -59,6 +59,16 @@ struct mesh_generation {
  */
 int pipeline_compile(const struct mesh_config *cfg, bool live,
 		     struct mesh_generation *g, char *err, size_t err_size);
+/*
+ * The same, for a caller that keeps what it installed in each slot
+ * (@l7_installed[slot], moved out of the generation after its install)
+ * and knows the model's L7 rules did not change since: when the ids are
+ * the same, that L7 output is taken again (l7_rebind()) rather than
+ * compiled. kmesh-agent, for updates of endpoints alone.
+ */
+int pipeline_compile_rebinding(const struct mesh_config *cfg, bool live,
+			       struct l7_gen l7_installed[2],
+			       struct mesh_generation *g, char *err, size_t err_size);
 /* Install a live @g and switch to it: *@generation is its number.
  * @cache (or NULL): a long-running caller's memory of what it installed
  * (l4_install_cache in l4_bpf.h), for installs that write only what
