@@ -624,18 +624,6 @@ static void stats_text(struct l4_handle *h, struct l4_id_entry *ids, size_t n,
 	printf("\n");
 }
 
-/* The registry name of service @id, or NULL. */
-static const char *rl_service_name(const struct l4_id_entry *ids, size_t n,
-				   __u32 id)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (ids[i].key.kind == KMESH_L4_KIND_SERVICE && ids[i].val.id == id)
-			return ids[i].key.name;
-	return NULL;
-}
-
 /*
  * Per limited service and kind, then per limited route: what each token
  * bucket let through. A route's series carry a route label; the
@@ -688,7 +676,8 @@ static void stats_rate_limits(const struct l4_id_entry *ids, size_t n, bool prom
 			}
 		}
 		for (i = 0; i < nr_routes; i++) {
-			const char *svc = rl_service_name(ids, n, routes[i].service_id);
+			const char *svc = l4_id_name(ids, n, KMESH_L4_KIND_SERVICE,
+						     routes[i].service_id);
 			const char *route = names_fd < 0 ? NULL :
 				l7_name(names_fd, KMESH_L7_NAME_ROUTE,
 					routes[i].service_id, routes[i].route_id,
