@@ -38,7 +38,7 @@ done
 [ -n "$KMESH_IS_UP" ] && "$KMESHCTL" apply -f "$WORK/mesh.yaml" >/dev/null 2>&1
 
 # ---- traffic: every path of the lane, interleaved ----
-bench_traffic "${BENCH_PATHS:-direct l4 l4redir l7 haproxy}"
+bench_traffic "${BENCH_PATHS:-direct l4 l4redir l7 l7local haproxy}"
 # the destination's check with the module (its accept hook): on request
 [ "${RUN_INBOUND:-0}" = 1 ] && run_inbound
 log "done"

@@ -29,6 +29,7 @@ if [ "${1:-}" = --in-netns ]; then
 	host_lane_begin
 	kmesh_up || log "kmeshctl up failed: $KMESH_UP_ERR"
 	start_stream_backends || { log "backends did not start"; exit 1; }
+	pods_up || log "pod-to-pod baseline skipped: $POD_WHY"
 	row info kmeshctl "" "" "" "" "" "" "" "$("$KMESHCTL" version); kernel $(uname -r); load average at the start $(cut -d' ' -f1-3 /proc/loadavg)"
 	run_stream
 	# Where a redirected message's time goes: one more stream run (not one

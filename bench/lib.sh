@@ -37,6 +37,12 @@ SRV_IN_OFF=127.0.0.1:18089	# the same, unprotected
 VIP_IN=127.77.0.15		# -> SRV_IN_ON, protocol http, with authorization
 VIP_RES_ON=127.77.0.16		# -> SRV_A, protocol http, rate limit + outlier detection
 VIP_RES_OFF=127.77.0.17		# -> SRV_A, protocol http, neither
+VIP_L7_LOCAL=127.77.0.18	# -> SRV_B (meshed), protocol http, the same routes
+# Same-node pod to pod without a mesh (host lane): two network namespaces,
+# each with a veth into one bridge in the lane's own namespace, the way a
+# CNI bridge plugs two pods of one node together.
+POD_SRV=10.199.0.2		# the server pod (sink, echo)
+POD_CLI=10.199.0.3		# the client pod
 HAPROXY_ADDR=127.0.0.1:18090
 NGINX_ADDR=127.0.0.1:18091
 VIP_L4=127.77.0.10		# -> SRV_A
@@ -214,10 +220,12 @@ EOF
 l7_yaml() {
 	cat <<EOF
   - {name: bench-l7, addresses: [$VIP_L7], ports: [{port: 80, protocol: http}], cluster: web}
+  - {name: bench-l7-local, addresses: [$VIP_L7_LOCAL], ports: [{port: 80, protocol: http}], cluster: web-b}
 EOF
 	echo "clusters:"
 	for c in web api static canary; do
 		echo "  - {name: $c, endpoints: [{address: ${SRV_A%:*}, port: ${SRV_A#*:}}]}"
+		echo "  - {name: $c-b, endpoints: [{address: ${SRV_B%:*}, port: ${SRV_B#*:}}]}"
 	done
 	echo "  - {name: probe, endpoints: [{address: ${SRV_PROBE%:*}, port: ${SRV_PROBE#*:}}]}"
 	cat <<EOF
@@ -230,6 +238,13 @@ routes:
       - {name: api, match: [{uri: {prefix: /api/}}], route: [{cluster: api}]}
       - {name: static, match: [{uri: {prefix: /static/}}], route: [{cluster: static}]}
       - {name: default, route: [{cluster: web}]}
+  - service: bench-l7-local
+    hosts: ["*"]
+    http:
+      - {name: canary, match: [{headers: {x-canary: {exact: "1"}}}], route: [{cluster: canary-b}]}
+      - {name: api, match: [{uri: {prefix: /api/}}], route: [{cluster: api-b}]}
+      - {name: static, match: [{uri: {prefix: /static/}}], route: [{cluster: static-b}]}
+      - {name: default, route: [{cluster: web-b}]}
 EOF
 }
 
@@ -299,6 +314,39 @@ start_backends() {
 	start_stream_backends
 }
 
+# The pod-to-pod baseline (host lane): two network namespaces held by a
+# sleeping process each (no names under /run/netns to collide with another
+# run), a veth from each into a bridge in the lane's namespace, the sink
+# and the echo server in the server pod (unmeshed cgroups: no kmesh on
+# this path). Sets POD_CLI_PID (the load generator runs under
+# nsenter into it, X_veth), or POD_WHY.
+POD_CLI_PID=
+pods_up() {
+	POD_WHY="cannot create the pods' network namespaces and veth pair (ip, nsenter, unshare)"
+	command -v nsenter >/dev/null && command -v unshare >/dev/null || return 1
+	unshare -n sleep 3600 &
+	_srv=$!
+	PIDS="$PIDS $_srv"
+	unshare -n sleep 3600 &
+	_cli=$!
+	PIDS="$PIDS $_cli"
+	sleep 0.1
+	ip link add kbr0 type bridge 2>/dev/null && ip link set kbr0 up || return 1
+	for _p in "$_srv $POD_SRV s" "$_cli $POD_CLI c"; do
+		set -- $_p
+		ip link add kv$3 type veth peer name eth0 netns "$1" || return 1
+		ip link set kv$3 master kbr0 up || return 1
+		nsenter -t "$1" -n sh -c "ip link set lo up && ip addr add $2/24 dev eth0 && ip link set eth0 up" || return 1
+	done
+	for s in "sink $SINK_PLAIN" "echo $ECHO_PLAIN"; do
+		set -- $s
+		cg_spawn "$CG/plain/server" "$WORK/$1-pod.log" nsenter -t "$_srv" -n "$BIN/benchsrv" "$1" "$POD_SRV" ${2#*:} --max-seconds 3600
+		wait_ready "$WORK/$1-pod.log" || { POD_WHY="the server pod's $1 did not start"; return 1; }
+	done
+	POD_CLI_PID=$_cli
+	X_veth="nsenter -t $_cli -n"
+}
+
 # The sink and echo servers of run_stream, plain and meshed.
 start_stream_backends() {
 	for s in "sink $SINK_PLAIN plain" "sink $SINK_MESH mesh" "echo $ECHO_PLAIN plain" "echo $ECHO_MESH mesh"; do
@@ -365,6 +413,29 @@ path_setup_l7() {
 	T_l7=$VIP_L7:80
 	C_l7=$CG/mesh/client
 	L7_MODE=$_mode
+}
+
+# L7 to a local meshed server (issue 13's l7_local_*): the same routes on
+# VIP_L7_LOCAL, every cluster the meshed backend SRV_B, so both sockets
+# can enter the sockhash. Set up after l7 (its config holds both
+# services); evidence: the meshed backend answers and kmesh checked the
+# request heads. Whether the messages went socket to socket shows in the
+# run's stats (bench-l7-local redirected).
+path_setup_l7local() {
+	[ -n "${L7_MODE:-}" ] || { echo "needs the l7 path (its config holds this service): not set up"; return 1; }
+	_heads=$(l7_heads_checked)
+	if ! cg_exec "$CG/mesh/client" "$BIN/loadgen" http --target "$VIP_L7_LOCAL:80" --conns 1 \
+		--duration 0.3 --warmup 0 --paths /api/x --expect "x-backend: b" \
+		>"$WORK/l7local-probe.out" 2>&1; then
+		echo "l7 $L7_MODE: a request to the local http service gets no answer from the meshed backend: $(tail -n1 "$WORK/l7local-probe.out" | cut -c1-80)"
+		return 1
+	fi
+	if [ "$(l7_heads_checked)" -le "${_heads:-0}" ]; then
+		echo "l7 $L7_MODE: requests to the local http service were answered but kmesh checked no request head"
+		return 1
+	fi
+	T_l7local=$VIP_L7_LOCAL:80
+	C_l7local=$CG/mesh/client
 }
 
 # Request heads kmesh's sk_msg program has checked so far (kmeshctl status).
@@ -491,9 +562,11 @@ setup_paths() {
 measure() {
 	_kind=$1 _path=$2 _conc=$3 _rate=$4 _rep=$5
 	shift 5
-	eval "_t=\$T_$_path _c=\$C_$_path"
+	# X_PATH: what runs the load generator (nsenter into a pod's netns;
+	# bpfrun for the program times), empty for most paths
+	eval "_t=\$T_$_path _c=\$C_$_path _x=\${X_$_path:-}"
 	_before=$(cpu_snap "$_c")
-	_out=$(cg_exec "$_c" "$BIN/loadgen" "$@" --target "$_t" 2>"$WORK/loadgen.err")
+	_out=$(cg_exec "$_c" $_x ${MEASURE_WRAP:-} "$BIN/loadgen" "$@" --target "$_t" 2>"$WORK/loadgen.err")
 	_rc=$?
 	_after=$(cpu_snap "$_c")
 	if [ -z "$_out" ]; then
@@ -555,24 +628,55 @@ run_lat() {	# RATE PATHS...
 # ends of the redirect path are meshed (client and server cgroups), so
 # both sockets enter the sockhash; the loopback path's are not.
 run_stream() {
-	C_loopback=$CG/plain/client C_redirect=$CG/mesh/client
-	_paths="loopback redirect"
-	if [ -z "$KMESH_IS_UP" ]; then
+	C_loopback=$CG/plain/client C_redirect=$CG/mesh/client C_veth=$CG/plain/client
+	_paths=loopback
+	if [ -n "$POD_CLI_PID" ]; then
+		_paths="$_paths veth"
+	else
+		skip_row stream veth "${POD_WHY:-no pod-to-pod baseline in this lane}"
+	fi
+	if [ -n "$KMESH_IS_UP" ]; then
+		_paths="$_paths redirect"
+	else
 		skip_row stream redirect "kmeshctl up failed: $KMESH_UP_ERR"
 		skip_row rr redirect "kmeshctl up failed: $KMESH_UP_ERR"
-		_paths=loopback
 	fi
 	_r=1
 	while [ $_r -le "$REPS" ]; do
-		T_loopback=$SINK_PLAIN T_redirect=$VIP_SINK:80
+		T_loopback=$SINK_PLAIN T_redirect=$VIP_SINK:80 T_veth=$POD_SRV:${SINK_PLAIN#*:}
 		for p in $_paths; do
 			measure stream "$p" 1 "" "$_r" stream --size 1024 --duration "$D_STREAM" --warmup "$WARMUP"
 		done
-		T_loopback=$ECHO_PLAIN T_redirect=$VIP_ECHO:80
+		T_loopback=$ECHO_PLAIN T_redirect=$VIP_ECHO:80 T_veth=$POD_SRV:${ECHO_PLAIN#*:}
 		for p in $_paths; do
 			measure rr "$p" 1 "" "$_r" rr --size 1024 --duration "$D_STREAM" --warmup "$WARMUP"
 		done
 		log "stream: repetition $_r/$REPS done"
+		_r=$((_r + 1))
+	done
+}
+
+# Where an L7 request's added time goes (issue 13): every path once more
+# per repetition at 16 connections, closed loop, with the kernel timing
+# kmesh's programs (bench/src/bpfrun.c: BPF_ENABLE_STATS for that run
+# only, so these runs are not among the measured ones). Rows: kind
+# breakdown (the run itself: requests, CPU), kind bprog (one per program
+# that ran: value = ns per run, note = "prog=NAME runs=N run_ns=T").
+run_breakdown() {	# PATHS...
+	[ -n "$KMESH_IS_UP" ] || return 0
+	[ -x "$BIN/bpfrun" ] || { skip_row breakdown l7 "bpfrun not built"; return 0; }
+	_r=1
+	while [ $_r -le "$REPS" ]; do
+		for p in "$@"; do
+			MEASURE_WRAP="$BIN/bpfrun ${KMESH_PIN_DIR:-/sys/fs/bpf/kmesh}" \
+				measure breakdown "$p" 16 "" "$_r" http --conns 16 --duration "$D_TPUT" \
+				--warmup "$WARMUP" --paths "$REQ_PATHS" || continue
+			echo "$LAST_OUT" | sed -n 's/^bpfrun: \(prog=[^ ]*\) \(runs=[0-9]*\) \(run_ns=[0-9]*\) ns_per_run=\([0-9.]*\).*/\4 \1 \2 \3/p' |
+				while read -r _ns _note; do
+					row bprog "$p" "" 16 "" "$_r" "" "" "$_ns" "$_note"
+				done
+		done
+		log "breakdown: repetition $_r/$REPS done"
 		_r=$((_r + 1))
 	done
 }
@@ -621,10 +725,15 @@ bench_traffic() {
 	log "latency at $LAT_RATE requests/s"
 	run_lat "$LAT_RATE" $_avail
 	run_stream
+	_bd=
+	for p in $_avail; do
+		case $p in direct|l4|l4redir|l7|l7local) _bd="$_bd $p" ;; esac
+	done
+	run_breakdown $_bd
 	# Evidence that the kmesh paths took the kernel path they claim.
 	if [ -n "$KMESH_IS_UP" ]; then
 		row info kmeshctl-stats "" "" "" "" "" "" "" \
-			"$("$KMESHCTL" stats 2>&1 | grep -E '^node:|^service bench-(l4|redir|sink|l7) ' | sed 's/ refused_[a-z_]* 0//g; s/ duration_ns [0-9]*//; s/ retransmits 0//' | tr '\n,' '|;')"
+			"$("$KMESHCTL" stats 2>&1 | grep -E '^node:|^service bench-(l4|redir|sink|l7|l7-local) ' | sed 's/ refused_[a-z_]* 0//g; s/ duration_ns [0-9]*//; s/ retransmits 0//' | tr '\n,' '|;')"
 	fi
 	row info load "" "" "" "" "" "" "" "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 }

@@ -29,16 +29,20 @@ LABEL = {
     "direct": "direct (no mesh)",
     "l4": "kmesh L4 (VIP, connect-time LB)",
     "l4redir": "kmesh L4 + sk_msg redirect",
-    "l7": "kmesh L7",
+    "l7": "kmesh L7, server not meshed",
+    "l7local": "kmesh L7, meshed server on this node",
     "haproxy": "HAProxy (sidecar stand-in)",
     "nginx": "nginx (second proxy)",
     "loopback": "plain loopback",
+    "veth": "pod to pod (two netns, veth + bridge)",
     "redirect": "kmesh sk_msg redirect",
 }
 SHORT = {"direct": "direct", "l4": "kmesh L4", "l4redir": "kmesh L4+redirect",
-         "l7": "kmesh L7", "haproxy": "HAProxy", "nginx": "nginx"}
-STREAM_SHORT = {"loopback": "loopback", "redirect": "kmesh redirect"}
-PATH_ORDER = ["direct", "l4", "l4redir", "l7", "haproxy", "nginx"]
+         "l7": "kmesh L7 remote", "l7local": "kmesh L7 local", "haproxy": "HAProxy",
+         "nginx": "nginx"}
+STREAM_SHORT = {"loopback": "loopback", "veth": "pod to pod (veth)", "redirect": "kmesh redirect"}
+STREAM_ORDER = ["loopback", "veth", "redirect"]
+PATH_ORDER = ["direct", "l4", "l4redir", "l7", "l7local", "haproxy", "nginx"]
 LANE_TITLE = {
     "host": "host lane (native, this machine's kernel, no module)",
     "stock": "stock lane (QEMU/TCG, Debian 6.1 + module, L7 fallback)",
@@ -105,13 +109,16 @@ class Lane:
     def reps(self, kind, path, conc=None):
         return len([r for r in self.sel(kind, path, conc) if r["requests"]])
 
-    def paired(self, kind, path, field, conc=None):
-        """Per-repetition ratios path/direct (each repetition ran both back to
-        back): (min, max), the spread behind a median ratio."""
-        base = {r["rep"]: num(r[field]) for r in self.sel(kind, "direct", conc)}
-        rs = [num(r[field]) / base[r["rep"]] for r in self.sel(kind, path, conc)
-              if base.get(r["rep"]) and num(r[field]) is not None]
+    def paired(self, kind, path, field, conc=None, base_path="direct"):
+        """Per-repetition ratios path/base_path (each repetition ran both back
+        to back): (min, max), the spread behind a median ratio."""
+        rs = self.paired_ratios(kind, path, field, conc, base_path)
         return (min(rs), max(rs)) if rs else None
+
+    def paired_ratios(self, kind, path, field, conc=None, base_path="direct"):
+        base = {r["rep"]: num(r[field]) for r in self.sel(kind, base_path, conc)}
+        return [num(r[field]) / base[r["rep"]] for r in self.sel(kind, path, conc)
+                if base.get(r["rep"]) and num(r[field]) is not None]
 
     def has_traffic(self):
         return any(r["kind"] in ("tput", "lat", "stream", "rr") and r["requests"]
@@ -165,6 +172,7 @@ def load(files):
 class Figures:
     def __init__(self):
         self.items = []
+        self.spread = {}	# name -> (min, max, n) of the paired per-repetition ratios
 
     def add(self, name, value, unit="", skipped=None, digits=2):
         self.items.append((name, value, unit, skipped, digits))
@@ -179,6 +187,27 @@ class Figures:
                 v = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
                 out.append(f"kmesh-figure: {name} {v}")
         return out
+
+    def add_ratio(self, name, lane, kind, path, base_path, field, conc=None, skipped=None):
+        """A ratio of medians path/base_path, with the spread of the
+        per-repetition ratios (both ran back to back in every repetition)."""
+        v = ratio(lane.m(kind, path, field, conc=conc), lane.m(kind, base_path, field, conc=conc))
+        rs = lane.paired_ratios(kind, path, field, conc, base_path)
+        if v is not None and rs:
+            self.spread[name] = (min(rs), max(rs), len(rs))
+        self.add(name, v, skipped=skipped if v is None else None)
+
+    def spread_text(self, name):
+        sp = self.spread.get(name)
+        if not sp:
+            return ""
+        return f"{fmt(sp[0])}..{fmt(sp[1])} (n={sp[2]})"
+
+    def spread_lines(self):
+        """The spread next to each repeated ratio (not kmesh-figure lines:
+        those are NAME VALUE)."""
+        return [f"kmesh-spread: {name} median {v:.2f} runs {self.spread_text(name)}"
+                for name, v, *_ in self.items if name in self.spread and v is not None]
 
     def get(self, name):
         for n, v, *_ in self.items:
@@ -196,7 +225,7 @@ def lane_figures(lane, fig, prefix):
     d50 = lane.m("lat", "direct", "p50_us")
     d99 = lane.m("lat", "direct", "p99_us")
     h50 = lane.m("lat", "haproxy", "p50_us")
-    for p in ("l4", "l4redir", "l7", "haproxy", "nginx"):
+    for p in ("l4", "l4redir", "l7", "l7local", "haproxy", "nginx"):
         why = lane.skip_reason(p)
         if why and not lane.sel("lat", p):
             if p == "l7":
@@ -211,10 +240,18 @@ def lane_figures(lane, fig, prefix):
             fig.add(f"{prefix}{p}_added_p50_vs_haproxy_added", ratio(added, h50 - d50))
     for c in (1, 16, 256):
         base = lane.m("tput", "direct", "rps", conc=c)
-        for p in ("l4", "l4redir", "l7", "haproxy", "nginx"):
+        for p in ("l4", "l4redir", "l7", "l7local", "haproxy", "nginx"):
             v = lane.m("tput", p, "rps", conc=c)
             if v is not None:
                 fig.add(f"{prefix}{p}_rps_ratio_vs_direct_c{c}", ratio(v, base))
+    # issue 13: L7 to a meshed server on this node (redirect possible) and
+    # to an unmeshed one, closed loop, against direct in the same repetition
+    for where, p in (("local", "l7local"), ("remote", "l7")):
+        for c in (1, 16):
+            why = lane.skip_reason(p) or ("no run at this concurrency"
+                                          if not lane.sel("tput", "direct", c) else None)
+            fig.add_ratio(f"{prefix}l7_{where}_c{c}_vs_direct", lane, "tput", p, "direct",
+                          "rps", conc=c, skipped=why or "not measured in this run")
     base = lane.m("conn", "direct", "rps", conc=16)
     for p in ("l4", "l4redir", "haproxy"):
         v = lane.m("conn", p, "rps", conc=16)
@@ -226,7 +263,7 @@ def lane_figures(lane, fig, prefix):
             fig.add(f"{prefix}cpu_s_per_10k_req_{p}", cpu[p]["total"] * 1e4 / 1e6, digits=3)
     hp = cpu["haproxy"]["total"]
     dt = cpu["direct"]["total"]
-    for p in ("l4", "l4redir", "l7"):
+    for p in ("l4", "l4redir", "l7", "l7local"):
         t = cpu[p]["total"]
         if t is None or hp is None:
             continue
@@ -245,12 +282,17 @@ def stream_figures(lane, fig, prefix):
     """Same-node redirect vs plain loopback, 1 KB: throughput and round
     trips above 1 are better, latency ratios below 1."""
     why = lane.skip_reason("redirect")
-    fig.add(f"{prefix}redirect_vs_loopback_1k",
-            ratio(lane.m("stream", "redirect", "mbps"), lane.m("stream", "loopback", "mbps")),
-            skipped=why)
-    fig.add(f"{prefix}redirect_rr_vs_loopback_1k",
-            ratio(lane.m("rr", "redirect", "rps"), lane.m("rr", "loopback", "rps")),
-            skipped=why)
+    fig.add_ratio(f"{prefix}redirect_vs_loopback_1k", lane, "stream", "redirect", "loopback",
+                  "mbps", skipped=why)
+    fig.add_ratio(f"{prefix}redirect_rr_vs_loopback_1k", lane, "rr", "redirect", "loopback",
+                  "rps", skipped=why)
+    # pod to pod on one node (two netns on a bridge): the baseline meshed
+    # pods would otherwise have (host lane)
+    vwhy = why or lane.skip_reason("veth") or "no pod-to-pod baseline in this lane"
+    fig.add_ratio(f"{prefix}redirect_vs_veth_1k", lane, "stream", "redirect", "veth",
+                  "mbps", skipped=vwhy)
+    fig.add_ratio(f"{prefix}redirect_rr_vs_veth_1k", lane, "rr", "redirect", "veth",
+                  "rps", skipped=vwhy)
     for q in ("p50", "p99"):
         fig.add(f"{prefix}redirect_rr_{q}_vs_loopback_1k",
                 ratio(lane.m("rr", "redirect", f"{q}_us"), lane.m("rr", "loopback", f"{q}_us")),
@@ -276,10 +318,7 @@ def stream_cpu_us(lane, path):
 def paired_stream(lane, kind, field):
     """Per-repetition ratios redirect/loopback (each repetition ran both
     back to back): (min, max), the spread behind a median ratio."""
-    base = {r["rep"]: num(r[field]) for r in lane.sel(kind, "loopback")}
-    rs = [num(r[field]) / base[r["rep"]] for r in lane.sel(kind, "redirect")
-          if base.get(r["rep"]) and num(r[field]) is not None]
-    return (min(rs), max(rs)) if rs else None
+    return lane.paired(kind, "redirect", field, base_path="loopback")
 
 
 # The issue's headline figures, in this order, under these names (the
@@ -295,6 +334,14 @@ HEADLINE = (
     ("redirect_vs_loopback_1k", ("redirect_vs_loopback_1k",)),
     ("kmem_mb_1000svc_10000routes", ("kmem_mb_1000svc_10000routes",)),
     ("apply_ms_1000svc_10000routes", ("apply_ms_1000svc_10000routes",)),
+    ("reapply_unchanged_ms_1000svc_10000routes", ("reapply_unchanged_ms_1000svc_10000routes",)),
+    # issue 13, host lane (native; the VM lanes' under vm_<lane>_...)
+    ("l7_local_c1_vs_direct", ("l7_local_c1_vs_direct",)),
+    ("l7_local_c16_vs_direct", ("l7_local_c16_vs_direct",)),
+    ("l7_remote_c1_vs_direct", ("l7_remote_c1_vs_direct",)),
+    ("l7_remote_c16_vs_direct", ("l7_remote_c16_vs_direct",)),
+    ("redirect_vs_veth_1k", ("redirect_vs_veth_1k",)),
+    ("redirect_rr_vs_veth_1k", ("redirect_rr_vs_veth_1k",)),
     ("inbound_authz_overhead_ratio", ("inbound_authz_overhead_ratio",)),
     ("resilience_overhead_ratio", ("resilience_overhead_ratio",)),
 )
@@ -375,7 +422,7 @@ def headline_figures(fig, lanes):
             head.append((name,) + item[1:])
             continue
         why = None
-        if name.startswith("l7_"):
+        if name.startswith("l7_") and not name.startswith(("l7_local_", "l7_remote_")):
             k = by.get("kfunc")
             if k is None:
                 why = "no kfunc lane in this run"
@@ -566,7 +613,7 @@ plot {plots}
 def plot_stream(lane, out, tmp, png):
     """Three panels, one bar per path: stream throughput, round trips,
     round-trip latency."""
-    paths = [p for p in ("loopback", "redirect") if lane.sel("stream", p) or lane.sel("rr", p)]
+    paths = [p for p in STREAM_ORDER if lane.sel("stream", p) or lane.sel("rr", p)]
     if not paths:
         return None
     dat = os.path.join(tmp, f"stream-{lane.name}.dat")
@@ -585,7 +632,7 @@ set yrange [0:*]
 set xtics scale 0
 """
     gnuplot(TERM + f"""set output '{os.path.join(out, png)}'
-set multiplot layout 1,3 title "Same-node 1 KB messages: kmesh sk_msg redirect vs plain loopback - {lane.name} lane\\n(one connection; median of {reps} interleaved runs)"
+set multiplot layout 1,3 title "Same-node 1 KB messages: kmesh sk_msg redirect vs plain loopback and pod to pod (veth) - {lane.name} lane\\n(one connection; median of {reps} interleaved runs)"
 {panel}
 set title 'stream throughput'
 set ylabel 'Mbit/s'
@@ -633,6 +680,8 @@ def write_summary(out, md, fig, what):
     with open(os.path.join(out, "summary.md"), "w") as fh:
         fh.write("\n".join(md))
     for line in fig.lines():
+        print(line)
+    for line in fig.spread_lines():
         print(line)
     print(f"bench: results in {out}/summary.md{what}", file=sys.stderr)
 
@@ -749,6 +798,7 @@ def target_rows(lanes, fig):
                          f"{p}_{kind}",
                          "uses less CPU than direct" if less else fmt(v) + ("x" if v is not None else ""),
                          "met" if less else verdict(v, lambda x: x >= 3)))
+    rows.extend(l7_target_rows(lanes, fig))
     rows.extend(stream_target_rows(host, fig))
     v = fig.get("inbound_authz_overhead_ratio")
     rows.append((">= 0.95x an unprotected workload's throughput with inbound authorization (host, keep-alive)",
@@ -780,6 +830,11 @@ def target_rows(lanes, fig):
                  "apply_ms_1000svc_10000routes",
                  shown("apply_ms_1000svc_10000routes", " ms"),
                  verdict(v, lambda x: x <= 100)))
+    v = fig.get("reapply_unchanged_ms_1000svc_10000routes")
+    rows.append(("kmeshctl apply of an unchanged file <= 10 ms (1,000 services / 10,000 routes)",
+                 "reapply_unchanged_ms_1000svc_10000routes",
+                 shown("reapply_unchanged_ms_1000svc_10000routes", " ms"),
+                 verdict(v, lambda x: x <= 10)))
     v = fig.get("apply_cpu_ms_1000svc_10000routes")
     rows.append(("  kmeshctl apply's own CPU time (user + system), same config, host",
                  "apply_cpu_ms_1000svc_10000routes", shown("apply_cpu_ms_1000svc_10000routes", " ms"),
@@ -790,19 +845,192 @@ def target_rows(lanes, fig):
     return rows
 
 
+def with_spread(fig, name, unit="x"):
+    """A figure's value, and the spread of its repetitions when it has one."""
+    v = fig.get(name)
+    if v is None:
+        why = next((it[3] for it in fig.items if it[0] == name), None)
+        return f"n/a ({why})" if why else "n/a"
+    sp = fig.spread_text(name)
+    return fmt(v) + unit + (f" (runs: {sp})" if sp else "")
+
+
 def stream_target_rows(host, fig):
     rows = []
-    for name, kind, field, label in (
-            ("redirect_vs_loopback_1k", "stream", "mbps",
-             "sk_msg redirect >= 1.3x loopback, 1 KB stream"),
-            ("redirect_rr_vs_loopback_1k", "rr", "rps",
-             "  same, 1 KB request/response (round trips/s)")):
+    for name, label, goal in (
+            ("redirect_vs_veth_1k", "sk_msg redirect >= 1.3x pod to pod (veth), 1 KB stream", 1.3),
+            ("redirect_rr_vs_veth_1k", "sk_msg redirect >= 2x pod to pod (veth), 1 KB request/response", 2.0),
+            ("redirect_vs_loopback_1k", "  (for reference) sk_msg redirect vs loopback, 1 KB stream", None),
+            ("redirect_rr_vs_loopback_1k", "  (for reference) same, 1 KB request/response", None)):
         v = fig.get(name)
-        rng = paired_stream(host, kind, field) if host else None
-        rows.append((label, name,
-                     fmt(v) + "x" + (f" (runs: {fmt(rng[0])}..{fmt(rng[1])})" if rng else ""),
-                     "not measured" if v is None else "met" if v >= 1.3 else "missed"))
+        rows.append((label, name, with_spread(fig, name),
+                     "-" if goal is None else "not measured" if v is None else
+                     "met" if v >= goal else "missed"))
     return rows
+
+
+def l7_target_rows(lanes, fig):
+    """Issue 13: L7 against direct, closed loop, host lane (native), and the
+    VM lanes' for reference."""
+    rows = []
+    for where, c, goal, what in (("local", 16, 1.5, "meshed server on this node"),
+                                 ("local", 1, 1.0, "meshed server on this node"),
+                                 ("remote", 1, 0.95, "server not meshed"),
+                                 ("remote", 16, 0.95, "server not meshed")):
+        name = f"l7_{where}_c{c}_vs_direct"
+        v = fig.get(name)
+        rows.append((f"kmesh L7 ({what}) >= {goal}x direct, {c} connection{'s' if c > 1 else ''}, host",
+                     name, with_spread(fig, name),
+                     "not measured" if v is None else "met" if v >= goal else "missed"))
+        for l in lanes:
+            vname = f"vm_{l.name}_{name}"
+            if l.name != "host" and fig.get(vname) is not None:
+                rows.append((f"  (for reference) the same, {l.name} lane", vname,
+                             with_spread(fig, vname), "-"))
+    return rows
+
+
+BREAKDOWN_ORDER = ["direct", "l4", "l4redir", "l7", "l7local"]
+
+
+def breakdown(lane):
+    """Issue 13's cost breakdown from the runs with BPF run-time statistics
+    on (kind breakdown, 16 connections): per path, the medians over the
+    repetitions of requests/s, CPU us per request (client + server
+    cgroups, kernel time included), and for each of kmesh's programs that
+    ran, runs and ns per request (run_time_ns / requests)."""
+    out = {}
+    for p in BREAKDOWN_ORDER:
+        runs = {r["rep"]: r for r in lane.sel("breakdown", p) if num(r["requests"])}
+        if not runs:
+            continue
+        cpu = lane.cpu_per_req(p, conc=16, kind="breakdown")
+        progs = {}
+        for r in lane.sel("bprog", p):
+            run = runs.get(r["rep"])
+            m = re.search(r"prog=(\S+) runs=(\d+) run_ns=(\d+)", r["note"])
+            if not run or not m:
+                continue
+            req = num(run["requests"])
+            e = progs.setdefault(m.group(1), {"runs": [], "ns": []})
+            e["runs"].append(int(m.group(2)) / req)
+            e["ns"].append(int(m.group(3)) / req)
+        out[p] = {"rps": lane.m("breakdown", p, "rps", conc=16), "cpu_us": cpu["total"],
+                  "progs": {k: (med(v["runs"]), med(v["ns"])) for k, v in progs.items()}}
+    return out
+
+
+def breakdown_table(lane, md, fig, prefix):
+    bd = breakdown(lane)
+    if not bd:
+        return
+    names = sorted({k for v in bd.values() for k in v["progs"]})
+    base = bd.get("direct", {}).get("cpu_us")
+    md.append("Where the time per request goes, 16 connections, closed loop, one more run "
+              "per path and repetition with the kernel's BPF run-time statistics on "
+              "(`bench/src/bpfrun.c`; medians; ns per request = the program's run_time_ns "
+              "over the requests served, runs per request in brackets; \"kernel paths\" = "
+              "the CPU added over direct that no kmesh program accounts for: the "
+              "sockhash's send and receive paths (tcp_bpf), the redirect, the "
+              "connect-time work):\n")
+    md.append("| path | requests/s | CPU us/request | added over direct, ns | " +
+              " | ".join(f"`{n}` ns" for n in names) + " | kmesh programs, ns | kernel paths, ns |")
+    md.append("|---|---|---|---|" + "---|" * len(names) + "---|---|")
+    for p in BREAKDOWN_ORDER:
+        if p not in bd:
+            continue
+        b = bd[p]
+        added = (b["cpu_us"] - base) * 1e3 if base is not None and b["cpu_us"] is not None else None
+        cells = []
+        total = 0.0
+        for n in names:
+            rv = b["progs"].get(n)
+            if rv is None:
+                cells.append("-")
+                continue
+            total += rv[1]
+            cells.append(f"{fmt(rv[1], 0)} ({fmt(rv[0])})")
+        rest = added - total if added is not None and p != "direct" else None
+        md.append(f"| {LABEL.get(p, p)} | {fmt(b['rps'])} | {fmt(b['cpu_us'])} | "
+                  f"{fmt(added, 0) if p != 'direct' else '-'} | " + " | ".join(cells) +
+                  f" | {fmt(total, 0)} | {fmt(rest, 0) if rest is not None else '-'} |")
+        if p != "direct":
+            fig.add(f"{prefix}{p}_kmesh_prog_ns_per_req", total, digits=0)
+            if added is not None:
+                fig.add(f"{prefix}{p}_added_ns_per_req", added, digits=0)
+    md.append("")
+
+
+def plot_breakdown(lane, out, tmp):
+    bd = breakdown(lane)
+    base = bd.get("direct", {}).get("cpu_us")
+    paths = [p for p in BREAKDOWN_ORDER if p in bd and p != "direct"]
+    if not paths or base is None:
+        return None
+    names = sorted({k for p in paths for k in bd[p]["progs"]})
+    dat = os.path.join(tmp, f"breakdown-{lane.name}.dat")
+    with open(dat, "w") as f:
+        for p in paths:
+            b = bd[p]
+            vals = [(b["progs"].get(n) or (0, 0))[1] for n in names]
+            added = (b["cpu_us"] - base) * 1e3 if b["cpu_us"] is not None else 0
+            vals.append(max(added - sum(vals), 0))
+            f.write('"%s" %s\n' % (SHORT.get(p, p), " ".join(f"{v:.1f}" for v in vals)))
+    png = f"breakdown-{lane.name}.png"
+    cols = ", ".join(
+        (f"'{dat}' using {i + 2}:xtic(1)" if i == 0 else f"'' using {i + 2}") + f" title '{t}'"
+        for i, t in enumerate(names + ["kernel paths (added CPU not in a kmesh program)"]))
+    tcg = "  [TCG: compare ratios only]" if lane.name != "host" else ""
+    gnuplot(TERM + f"""set output '{os.path.join(out, png)}'
+set title "CPU added per request over direct, 16 connections - {lane.name} lane\\n(kmesh programs: kernel BPF run-time statistics; the rest: cgroup CPU minus direct's, not drawn when below zero){tcg}"
+set ylabel 'ns per request'
+set style data histograms
+set style histogram rowstacked
+set style fill solid 0.85 border -1
+set boxwidth 0.6
+set key top left opaque
+set grid ytics
+set yrange [0:*]
+set xtics rotate by -15
+plot {cols}
+""", tmp)
+    return png
+
+
+def plot_ratios(lane, fig, prefix, out, tmp):
+    """Issue 13's ratios with the spread of the repetitions as error bars."""
+    names = [("l7_local_c1_vs_direct", "L7 local c=1"), ("l7_local_c16_vs_direct", "L7 local c=16"),
+             ("l7_remote_c1_vs_direct", "L7 remote c=1"), ("l7_remote_c16_vs_direct", "L7 remote c=16"),
+             ("redirect_vs_veth_1k", "redirect/veth stream"),
+             ("redirect_rr_vs_veth_1k", "redirect/veth rr"),
+             ("redirect_vs_loopback_1k", "redirect/lo stream"),
+             ("redirect_rr_vs_loopback_1k", "redirect/lo rr")]
+    pts = []
+    for n, label in names:
+        v = fig.get(prefix + n)
+        sp = fig.spread.get(prefix + n)
+        if v is not None:
+            pts.append((label, v, sp[0] if sp else v, sp[1] if sp else v))
+    if not pts:
+        return None
+    dat = os.path.join(tmp, f"ratios-{lane.name}.dat")
+    with open(dat, "w") as f:
+        for i, (label, v, lo, hi) in enumerate(pts):
+            f.write(f'{i} "{label}" {v} {lo} {hi}\n')
+    png = f"ratios-{lane.name}.png"
+    tcg = "  [TCG]" if lane.name != "host" else ""
+    gnuplot(TERM + f"""set output '{os.path.join(out, png)}'
+set title "kmesh over its baseline (direct, or pod to pod / loopback for the 1 KB stream) - {lane.name} lane\\n(bar: ratio of medians; whiskers: min..max of the per-repetition ratios){tcg}"
+set ylabel 'ratio (1 = as fast as the baseline)'
+set style fill solid 0.85 border -1
+set boxwidth 0.6
+set grid ytics
+set yrange [0:*]
+set xrange [-0.6:{len(pts) - 0.4}]
+set xtics rotate by -25
+plot '{dat}' using 1:3:xtic(2) with boxes notitle lc rgb '#4477aa', '' using 1:3:4:5 with yerrorbars notitle lc rgb '#222222' pt 0, 1 notitle lc rgb '#bb5566' dt 2
+""", tmp)
+    return png
 
 
 def stream_table(lane, md):
@@ -812,7 +1040,7 @@ def stream_table(lane, md):
     md.append("| path | stream Mbit/s | messages/s | CPU us per message | "
               "1 KB round trips/s | rr p50 us | rr p99 us |")
     md.append("|---|---|---|---|---|---|---|")
-    for p in ("loopback", "redirect"):
+    for p in STREAM_ORDER:
         if not lane.sel("stream", p) and not lane.sel("rr", p):
             continue
         cpu = stream_cpu_us(lane, p)
@@ -829,7 +1057,7 @@ def stream_table(lane, md):
                   "redirect into the peer's queue.\n")
 
 
-def lane_tables(lane, md, rate):
+def lane_tables(lane, md, rate, fig):
     md.append(f"### {LANE_TITLE.get(lane.name, lane.name)}\n")
     if lane.name != "host":
         md.append("QEMU/TCG emulates every instruction: absolute times here are meaningless; "
@@ -883,6 +1111,7 @@ def lane_tables(lane, md, rate):
         md.append("")
     if lane.sel("stream") or lane.sel("rr"):
         stream_table(lane, md)
+    breakdown_table(lane, md, fig, "" if lane.name == "host" else f"vm_{lane.name}_")
     skipped = sorted({(k[0], k[1], k[2], why) for k, why in lane.skips.items()})
     if skipped:
         md.append("Skipped:\n")
@@ -943,6 +1172,11 @@ def main():
     fig.add("apply_ms_1000svc_10000routes", v,
             skipped=(host.skips.get(("apply", "kmeshctl_routes", "10000")) if host
                      else "needs the host lane"))
+    v = host.m("apply", "kmeshctl_routes_reapply", "value", n=10000) if host else None
+    fig.add("reapply_unchanged_ms_1000svc_10000routes", v,
+            skipped=(host.skips.get(("apply", "kmeshctl_routes_reapply", "10000")) or
+                     host.skips.get(("apply", "kmeshctl_routes", "10000")) if host
+                     else "needs the host lane"))
     for n, path, name in ((1000, "kmeshctl", "apply_cpu_ms_1000svc"),
                           (10000, "kmeshctl_routes", "apply_cpu_ms_1000svc_10000routes")):
         fig.add(name, apply_cpu_ms(host, path, n) if host else None,
@@ -964,6 +1198,14 @@ def main():
     for l in lanes:
         for fn in (lambda: plot_latency(l, a.out, tmp, rates[l.name]),
                    lambda: plot_throughput(l, a.out, tmp), lambda: plot_cpu(l, a.out, tmp)):
+            p = fn()
+            if p:
+                pngs.append(p)
+    for l in lanes:
+        pre = "" if l.name == "host" else f"vm_{l.name}_"
+        for fn in (lambda: plot_ratios(l, fig, pre, a.out, tmp),
+                   lambda: plot_breakdown(l, a.out, tmp),
+                   lambda: plot_stream(l, a.out, tmp, f"stream-{l.name}.png")):
             p = fn()
             if p:
                 pngs.append(p)
@@ -994,7 +1236,7 @@ def main():
     md.append("")
     md.append("## Per lane\n")
     for l in lanes:
-        lane_tables(l, md, rates[l.name])
+        lane_tables(l, md, rates[l.name], fig)
     md.append("## Memory (bytes as MiB)\n")
     md.append("| what | N=10 | N=1,000 | N=10,000 |")
     md.append("|---|---|---|---|")
@@ -1026,12 +1268,22 @@ def main():
             md.append(f"- 1,000 services + 10,000 routes (http ports): {fmt(v)} ms (median of "
                       f"{len(host.sel('apply', 'kmeshctl_routes', n=10000))}), "
                       f"CPU {fmt(apply_cpu_ms(host, 'kmeshctl_routes', 10000))} ms")
+            v = host.m("apply", "kmeshctl_routes_reapply", "value", n=10000)
+            md.append(f"- the same file applied again, unchanged: {fmt(v)} ms (median of "
+                      f"{len(host.sel('apply', 'kmeshctl_routes_reapply', n=10000))}), "
+                      f"CPU {fmt(apply_cpu_ms(host, 'kmeshctl_routes_reapply', 10000))} ms")
         elif why:
             md.append(f"- 1,000 services + 10,000 routes: skipped: {why}")
     md.append("")
     md.append("## Headline figures\n")
     md.append("```")
     md.extend(fig.lines())
+    md.append("```")
+    md.append("")
+    md.append("Spread of the repeated ratios (min..max of the per-repetition ratios, "
+              "each repetition running both paths back to back):\n")
+    md.append("```")
+    md.extend(fig.spread_lines())
     md.append("```")
     md.append("")
     md.append("## How each path is measured\n")

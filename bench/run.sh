@@ -51,7 +51,7 @@ die() { say "error: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (cgroups, bpffs, namespaces)"
 
 # ---- settings: durations in seconds; REPS repetitions of every path ----
-VM_PATHS="direct l4 l4redir l7 haproxy"
+VM_PATHS="direct l4 l4redir l7 l7local haproxy"
 VM_MEM_COUNTS=
 if [ "$SMOKE" = 1 ]; then
 	# memory only where a headline figure needs it: BPF maps at 1,000
@@ -60,7 +60,7 @@ if [ "$SMOKE" = 1 ]; then
 		APPLY_REPS=1 MEM_COUNTS="1000" PROXY_MEM_COUNTS="10"
 	VM_MEM_COUNTS="10000"
 	VM_SETTINGS="REPS=1 CONCS='16' D_TPUT=0.5 D_LAT=1 D_STREAM=0.3 WARMUP=0.2 RUN_CONN=0"
-	VM_PATHS="direct l7 haproxy"
+	VM_PATHS="direct l7 l7local haproxy"
 elif [ "$QUICK" = 1 ]; then
 	export REPS=2 CONCS="1 16 256" D_TPUT=1 D_LAT=2 D_STREAM=1 WARMUP=0.3 \
 		APPLY_REPS=3 MEM_COUNTS="10 1000 10000"
@@ -142,7 +142,7 @@ for lane in $lanes; do
 		echo "RUN_INBOUND=${BENCH_VM_INBOUND:-0}"
 		cat "$here/lib.sh" "$here/guest.sh"
 	} >"$guest"
-	extra="$BIN/loadgen $BIN/benchsrv $BIN/bpfmem $BIN/routemem ${HAPROXY_BIN}"
+	extra="$BIN/loadgen $BIN/benchsrv $BIN/bpfmem $BIN/bpfrun $BIN/routemem ${HAPROXY_BIN}"
 	KMESH_VM_EXTRA=$extra KMESH_VM_OUT=$RUN/vm-$lane \
 		"$top/scripts/vmtest.sh" --lane "$lane" --guest "$guest" --timeout 900 \
 		>"$RUN/vm-$lane.log" 2>&1 || say "$lane lane: the VM run reported a failure (see $RUN/vm-$lane.log)"
