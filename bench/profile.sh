@@ -26,6 +26,7 @@ if [ "${1:-}" = --in-netns ]; then
 	kmesh_up || { log "kmeshctl up failed: $KMESH_UP_ERR"; exit 1; }
 	start_backends || { log "backends did not start"; exit 1; }
 	setup_paths tput "$@"
+	KMESH_PIN=${KMESH_PIN_DIR:-/sys/fs/bpf/kmesh}
 	for p in $AVAIL; do
 		eval "_t=\$T_$p _c=\$C_$p"
 		perf record -q -a -e cpu-clock -F 4999 -o "$RUN/$p.data" -- \
@@ -41,6 +42,19 @@ if [ "${1:-}" = --in-netns ]; then
 				END { printf "%8.0f ns/req  TOTAL (loadgen + benchsrv)\n", t / 4999 * 1e9 / req }' |
 			sort -rn >"$RUN/$p.txt"
 		echo "path $p requests ${_req:-0}" >>"$RUN/summary.txt"
+		# bpftool prog profile: cycles and instructions per run of each
+		# of kmesh's programs, while the same load runs again
+		if command -v bpftool >/dev/null; then
+			for _prog in kmesh_sk_msg kmesh_inbound_ingress; do
+				[ -e "$KMESH_PIN/progs/$_prog" ] || continue
+				cg_spawn "$_c" "$RUN/$p.bg" "$BIN/loadgen" http --conns 16 --duration "$D" \
+					--warmup 0 --paths "$REQ_PATHS" --target "$_t"
+				timeout $((${D%.*} + 5)) bpftool prog profile pinned "$KMESH_PIN/progs/$_prog" \
+					duration "${D%.*}" cycles instructions >"$RUN/$p.$_prog.bpftool" 2>&1
+				wait "$LAST_PID"
+				echo "path $p $_prog bpftool: $(tr '\n' ' ' <"$RUN/$p.$_prog.bpftool")" >>"$RUN/summary.txt"
+			done
+		fi
 	done
 	exit 0
 fi
