@@ -591,6 +591,8 @@ run_tput() {	# PATHS...
 					--warmup "$WARMUP" --paths "$REQ_PATHS"
 			done
 		done
+		# the machine's load next to the figures (shared machine)
+		row loadavg tput "" "" "" "$_r" "" "" "$(cut -d' ' -f1 /proc/loadavg)" "1-minute load average after the repetition"
 		log "throughput: repetition $_r/$REPS done"
 		_r=$((_r + 1))
 	done

@@ -1065,6 +1065,9 @@ def lane_tables(lane, md, rate, fig):
     info = [r for r in lane.rows if r["kind"] == "info"]
     for r in info:
         md.append(f"- {r['path']}: {r['note']}")
+    loads = [r["value"] for r in lane.rows if r["kind"] == "loadavg" and r["value"]]
+    if loads:
+        md.append(f"- load: 1-minute load average after each throughput repetition: {', '.join(loads)}")
     if info:
         md.append("")
     paths = [p for p in PATH_ORDER if lane.sel("tput", p) or lane.sel("lat", p)]
