@@ -201,7 +201,7 @@ class Figures:
         sp = self.spread.get(name)
         if not sp:
             return ""
-        return f"{fmt(sp[0])}..{fmt(sp[1])} (n={sp[2]})"
+        return f"{fmt(sp[0])}..{fmt(sp[1])}, n={sp[2]}"
 
     def spread_lines(self):
         """The spread next to each repeated ratio (not kmesh-figure lines:
