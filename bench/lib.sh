@@ -668,7 +668,7 @@ run_breakdown() {	# PATHS...
 	[ -n "$KMESH_IS_UP" ] || return 0
 	[ -x "$BIN/bpfrun" ] || { skip_row breakdown l7 "bpfrun not built"; return 0; }
 	_r=1
-	while [ $_r -le "$REPS" ]; do
+	while [ $_r -le "${BREAKDOWN_REPS:-$REPS}" ]; do
 		for p in "$@"; do
 			MEASURE_WRAP="$BIN/bpfrun ${KMESH_PIN_DIR:-/sys/fs/bpf/kmesh}" \
 				measure breakdown "$p" 16 "" "$_r" http --conns 16 --duration "$D_TPUT" \
@@ -678,7 +678,7 @@ run_breakdown() {	# PATHS...
 					row bprog "$p" "" 16 "" "$_r" "" "" "$_ns" "$_note"
 				done
 		done
-		log "breakdown: repetition $_r/$REPS done"
+		log "breakdown: repetition $_r/${BREAKDOWN_REPS:-$REPS} done"
 		_r=$((_r + 1))
 	done
 }
