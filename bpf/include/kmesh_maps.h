@@ -48,8 +48,11 @@
  *     KMESH_RL_F_REPLACES_SERVICE, kmesh_rl_key.route_id,
  *     kmesh_rl_stats_key.route_id; struct l7_decision.route_limit
  *     (scratch)).
+ *  6: HTTP/2 where kmesh reads no HTTP/2 (l7_h2_detect.h):
+ *     kmesh_l7_stats.h2_l4, .h2_refused; KMESH_L7_G_H2_L4,
+ *     KMESH_L7_G_H2_REFUSED; KMESH_L7_LOG_F_H2.
  */
-#define KMESH_MAPS_ABI_VERSION	5
+#define KMESH_MAPS_ABI_VERSION	6
 
 /* ---- L4 data plane (bpf/include/l4_*.h, userspace/lib/l4_*.c) ---- */
 
