@@ -10,7 +10,9 @@
  * status given at its position instead (a comma list: -e 0,7): exit 1
  * on any mismatch.
  *
- *	grpc_client [-n N] [-c C] [-e CODES] [-t SECONDS] ADDRESS METHOD...
+ *	grpc_client [-p] [-n N] [-c C] [-e CODES] [-t SECONDS] ADDRESS METHOD...
+ *
+ * -p prints each reply message after its call's line ("reply TEXT").
  *
  * Load mode (-d): calls for D seconds, C at once, at most R per second
  * when -r is given, spread over the methods; prints one line:
@@ -29,6 +31,7 @@
 #include <unistd.h>
 
 #include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
@@ -54,7 +57,7 @@ struct slot {
 static const char *methods[MAX_METHODS];
 static int expected[MAX_METHODS];
 static unsigned int nr_methods;
-static bool have_expect;
+static bool have_expect, print_reply;
 static grpc_channel *channel;
 static grpc_completion_queue *cq;
 static struct slot slots[MAX_INFLIGHT];
@@ -73,7 +76,7 @@ static double now_s(void)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: grpc_client [-n N] [-c C] [-e CODES] [-t SECONDS] ADDRESS METHOD...\n"
+		"usage: grpc_client [-p] [-n N] [-c C] [-e CODES] [-t SECONDS] ADDRESS METHOD...\n"
 		"       grpc_client -d SECONDS [-r PER_SECOND] [-c C] ADDRESS METHOD...\n");
 	exit(2);
 }
@@ -178,6 +181,20 @@ static struct slot *reap(double wait_s)
 	return ev.tag;
 }
 
+static void print_message(grpc_byte_buffer *bb)
+{
+	grpc_byte_buffer_reader rd;
+	grpc_slice sl = grpc_empty_slice();
+
+	if (!grpc_byte_buffer_reader_init(&rd, bb))
+		return;
+	sl = grpc_byte_buffer_reader_readall(&rd);
+	printf("reply %.*s\n", (int)GRPC_SLICE_LENGTH(sl),
+	       (const char *)GRPC_SLICE_START_PTR(sl));
+	grpc_slice_unref(sl);
+	grpc_byte_buffer_reader_destroy(&rd);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -205,8 +222,11 @@ int main(int argc, char **argv)
 	const char *addr;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:c:e:t:d:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "pn:c:e:t:d:r:")) != -1) {
 		switch (opt) {
+		case 'p':
+			print_reply = true;
+			break;
 		case 'n':
 			n = parse_ul(optarg, "-n", 100000000);
 			break;
@@ -313,6 +333,8 @@ int main(int argc, char **argv)
 				mismatched++;
 			}
 			printf("\n");
+			if (print_reply && s->resp)
+				print_message(s->resp);
 		}
 		finish(s);
 	}

@@ -269,16 +269,17 @@ static void stats_prom(struct l7_names *nm, struct l7_stat_entry *v, size_t n,
 	printf("# HELP kmesh_http2_connections_total HTTP/2 connections on an http port where kmesh reads no HTTP/2, by outcome: l4 (carried at L4), refused (GOAWAY: the policy needs each request).\n");
 	printf("# TYPE kmesh_http2_connections_total counter\n");
 	for (i = 0; i < n; i++) {
+		const char *svc;
 		char b1[80];
 
 		if (!v[i].val.h2_l4 && !v[i].val.h2_refused)
 			continue;
-		service_name(nm, v[i].key.service_id, b1, sizeof(b1));
+		svc = service_name(nm, v[i].key.service_id, b1, sizeof(b1));
 		printf("kmesh_http2_connections_total{service=\"");
-		prom_str(b1);
+		prom_str(svc);
 		printf("\",outcome=\"l4\"} %llu\n", (unsigned long long)v[i].val.h2_l4);
 		printf("kmesh_http2_connections_total{service=\"");
-		prom_str(b1);
+		prom_str(svc);
 		printf("\",outcome=\"refused\"} %llu\n",
 		       (unsigned long long)v[i].val.h2_refused);
 	}
