@@ -56,6 +56,7 @@
 #define G_OPEN		"10.96.3.13"	/* grpc, no rules */
 #define G_GUARDED	"10.96.3.14"	/* grpc, DENY on one method */
 #define G_LENIENT	"10.96.3.15"	/* grpc, the same, failure_mode_allow */
+#define G_ROUTED	"10.96.3.16"	/* grpc, routes by gRPC service and method */
 #define DUAL_PORT	18311		/* HTTP/1.1 here, h2c relayed to nghttpd */
 #define NGHTTPD_PORT	18312
 #define GRPC_PORT	18313
@@ -96,11 +97,25 @@ static pid_t nghttpd_pid = -1, grpc_pid = -1;
 	"    ports: [{port: 80, protocol: grpc}]\n"			\
 	"    cluster: grpc\n"						\
 	"    failure_mode_allow: true\n"				\
+	"  - name: grouted\n"						\
+	"    addresses: [" G_ROUTED "]\n"				\
+	"    ports: [{port: 80, protocol: grpc}]\n"			\
+	"    cluster: grpc\n"						\
 	"clusters:\n"							\
 	"  - name: dual\n"						\
 	"    endpoints: [{address: 127.0.0.1, port: 18311}]\n"	\
 	"  - name: grpc\n"						\
 	"    endpoints: [{address: 127.0.0.1, port: 18313}]\n"	\
+	"routes:\n"							\
+	"  - service: grouted\n"					\
+	"    http:\n"							\
+	"      - name: hello\n"					\
+	"        match: [{grpc: {service: kmesh.test.Greeter, method: Hello}}]\n" \
+	"        route: [{cluster: grpc}]\n"				\
+	"      - name: vault\n"					\
+	"        match: [{grpc: {service: kmesh.test.Vault}}]\n"	\
+	"        deny: {status: 403}\n"				\
+	"      - route: [{cluster: grpc}]\n"				\
 	"authorization:\n"						\
 	"  - name: no-admin\n"						\
 	"    service: h2guarded\n"					\
@@ -478,6 +493,35 @@ static void test_guarded_refused(void)
 	tap_end();
 }
 
+/*
+ * Routes that choose by gRPC method need each call read: refused as a
+ * whole here. In kfunc mode the service's connect is deferred to its
+ * first request (the module routes it), which answers first: the calls
+ * fail there too, without kmesh's GOAWAY counter.
+ */
+static void test_grpc_routes_refused(void)
+{
+	static char out[65536];
+	long long s0;
+	long hello0;
+
+	tap_begin("h2l4: gRPC to a service with grpc method routes is refused as a whole: no call reaches the server");
+	if (!base() || !l4_only()) {
+		tap_end();
+		return;
+	}
+	s0 = h2_stat("grouted", "http2_refused");
+	hello0 = grpc_count("/kmesh.test.Greeter/Hello");
+	EXPECT(run(out, sizeof(out), "%s -n 2 -t 5 " G_ROUTED ":80 /kmesh.test.Greeter/Hello", grpc_client) != 0);
+	EXPECT(strstr(out, "calls 2 ok 0 failed 2"));
+	EXPECT_EQ(grpc_count("/kmesh.test.Greeter/Hello"), hello0);
+	if (!kfunc_common_hook())
+		EXPECT(h2_stat("grouted", "http2_refused") >= s0 + 1);
+	if (tap_failed_now())
+		diag_lines("grpc_client", out);
+	tap_end();
+}
+
 static void test_lenient_l4(void)
 {
 	static char out[65536];
@@ -643,6 +687,7 @@ static const struct subtest subtests[] = {
 	SUBTEST(open_nghttp),
 	SUBTEST(open_grpc),
 	SUBTEST(guarded_refused),
+	SUBTEST(grpc_routes_refused),
 	SUBTEST(lenient_l4),
 	SUBTEST(http1_same_port),
 	SUBTEST(split_preface),
