@@ -26,6 +26,8 @@
 #                        the route matcher; writes bench/parser/results.md + PNG
 #   make bench-h2        host micro-benchmark of the HTTP/2 core (HPACK, frames)
 #                        vs nghttp2; writes bench/h2/results.md + PNG
+#   make bench-h2-load   h2load and gRPC load: kmesh vs direct vs HAProxy (h2),
+#                        host lane; writes bench/h2/load-results.md + load.png
 #   make fuzz            the libFuzzer targets, long and time-bounded (see
 #                        selftests/fuzz/Makefile; CI runs the short `run`)
 #   make install         kmeshctl, man page, systemd units, completion, /etc examples
@@ -80,7 +82,7 @@ SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
 
 .PHONY: demo all module bpf userspace selftests agent print-module unit abi-layout vmtest vmtest-cluster check \
 	dkms-install dkms-uninstall clean stock-kernel bench install uninstall \
-	bench-parser fuzz bench-l4 vmtest-debug vmtest-load bench-xds bench-h2
+	bench-parser fuzz bench-l4 vmtest-debug vmtest-load bench-xds bench-h2 bench-h2-load
 
 all: module userspace selftests agent
 
@@ -233,6 +235,7 @@ check:
 bench:
 	scripts/install-bench-deps.sh
 	bench/run.sh
+	O=$(O) bench/h2/load.sh
 
 bench-l4:
 	bench/l4.sh
@@ -242,6 +245,9 @@ bench-parser:
 
 bench-h2:
 	O=$(O) bench/h2/run.sh
+
+bench-h2-load:
+	O=$(O) bench/h2/load.sh
 
 bench-xds: agent userspace
 	bench/xds.sh

@@ -14,7 +14,7 @@ set -euo pipefail
 log() { printf 'install-bench-deps: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-packages=(haproxy nginx-light wrk nghttp2-client apache2-utils gnuplot-nox
+packages=(haproxy nginx-light wrk nghttp2-client nghttp2-server apache2-utils gnuplot-nox
 	bpftool procps)
 
 missing=()

@@ -19,6 +19,8 @@ packages=(
 	libprotobuf-dev python3-grpcio python3-protobuf
 	# the HTTP/2 core's differential tests and benchmark (selftests/unit/test_h2_nghttp2.c)
 	libnghttp2-dev
+	# real HTTP/2 client and server for the h2l4 area (nghttp, nghttpd)
+	nghttp2-client nghttp2-server
 	"linux-headers-$KMESH_KVER" linux-source-6.1
 )
 

@@ -148,6 +148,13 @@ cp -r "$top/selftests/fuzz/corpus/http1" "$root/usr/selftests/fuzz/corpus/"
 # A real HTTP client for the defer selftests, when the host has one
 # (its libraries come with the loop below).
 if command -v curl >/dev/null; then cp "$(command -v curl)" "$root/usr/bin/"; fi
+# The gRPC test client and server (bench/src/grpc_*.c, on Debian's gRPC
+# core; the h2l4 area and the HTTP/2 bench), libraries by the loop below.
+make -s -C "$top/bench" O="$top/build/bench" "$top/build/bench/grpc_server" \
+	"$top/build/bench/grpc_client" >>"$out/build.log" 2>&1 ||
+	{ tail -30 "$out/build.log" >&2; die "building the gRPC test tools failed (libgrpc-dev?)"; }
+cp "$top/build/bench/grpc_server" "$top/build/bench/grpc_client" "$root/usr/bin/"
+for t in nghttp nghttpd h2load; do command -v $t >/dev/null && cp "$(command -v $t)" "$root/usr/bin/"; done
 for f in ${KMESH_VM_EXTRA:-}; do
 	[ -e "$f" ] || die "KMESH_VM_EXTRA: no such file: $f"
 	echo "$f"

@@ -36,6 +36,7 @@ static const struct {
 	{ "l7", test_l7 },
 	{ "inbound", test_inbound },
 	{ "resp", test_resp },
+	{ "h2l4", test_h2l4 },
 	{ "defer", test_defer },
 	{ "load", test_load },
 	{ "faults", test_faults },

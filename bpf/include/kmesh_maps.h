@@ -48,8 +48,11 @@
  *     KMESH_RL_F_REPLACES_SERVICE, kmesh_rl_key.route_id,
  *     kmesh_rl_stats_key.route_id; struct l7_decision.route_limit
  *     (scratch)).
+ *  6: HTTP/2 where kmesh reads no HTTP/2 (l7_h2_detect.h):
+ *     kmesh_l7_stats.h2_l4, .h2_refused; KMESH_L7_G_H2_L4,
+ *     KMESH_L7_G_H2_REFUSED; KMESH_L7_LOG_F_H2.
  */
-#define KMESH_MAPS_ABI_VERSION	5
+#define KMESH_MAPS_ABI_VERSION	6
 
 /* ---- L4 data plane (bpf/include/l4_*.h, userspace/lib/l4_*.c) ---- */
 
@@ -651,6 +654,10 @@ struct kmesh_l7_stats {
 	__u64 other_cluster;
 	/* responses whose head kmesh cannot parse (never guessed a class) */
 	__u64 unparsed;
+	/* HTTP/2 connections (client preface) where kmesh reads no HTTP/2
+	 * (route 0, method 0): carried at L4, or refused with GOAWAY */
+	__u64 h2_l4;
+	__u64 h2_refused;
 };
 
 /* Node-wide L7 counters (per-CPU array indexed by this enum). */
@@ -675,11 +682,14 @@ enum kmesh_l7_global {
 	KMESH_L7_G_RX_RESPONSES	= 15,	/* responses paired there */
 	KMESH_L7_G_RX_UNPARSED	= 16,	/* response heads kmesh cannot parse */
 	KMESH_L7_G_RX_OPAQUE	= 17,	/* connections passed unread from a point on */
+	/* HTTP/2 where kmesh reads no HTTP/2 (bpf/include/l7_h2_detect.h) */
+	KMESH_L7_G_H2_L4	= 18,	/* connections carried at L4 */
+	KMESH_L7_G_H2_REFUSED	= 19,	/* refused: policy needs L7 (GOAWAY) */
 	KMESH_L7_G_MAX,
 };
 
-_Static_assert(KMESH_L7_G_MAX == 18, "L7 counters ABI");
-_Static_assert(sizeof(struct kmesh_l7_stats) == (11 + KMESH_L7_LAT_BUCKETS) * 8,
+_Static_assert(KMESH_L7_G_MAX == 20, "L7 counters ABI");
+_Static_assert(sizeof(struct kmesh_l7_stats) == (13 + KMESH_L7_LAT_BUCKETS) * 8,
 	       "L7 stats ABI");
 
 /* Names of routes and policies, for stats and logs (userspace only). */
@@ -702,6 +712,9 @@ struct kmesh_l7_name {
 #define KMESH_L7_LOG_F_TRACKED	(1U << 0)	/* status and latency are real */
 #define KMESH_L7_LOG_F_REPLIED	(1U << 1)	/* kmesh answered (status is kmesh's) */
 #define KMESH_L7_LOG_F_UNPARSED	(1U << 2)	/* a response came; its head kmesh cannot parse */
+/* an HTTP/2 connection, not a request: carried at L4 (reason ALLOW) or
+ * refused with GOAWAY (reason UNDECIDABLE) */
+#define KMESH_L7_LOG_F_H2	(1U << 3)
 
 struct kmesh_l7_log {
 	__u64 timestamp_ns;	/* CLOCK_MONOTONIC */

@@ -1194,6 +1194,8 @@ __noinline int kmesh_l7_response_kf(struct sk_msg_md *msg)
 	return l7_response(msg, true);
 }
 
+#include "l7_h2_detect.h"
+
 /* ---- the program ---- */
 
 /*
@@ -1257,6 +1259,14 @@ static __always_inline int kmesh_l7_msg(struct sk_msg_md *msg, bool kfunc)
 		if (!(v & L7_AT_HEAD))
 			return v;
 		corked = v & L7_CORKED;
+		/* HTTP/2 (client preface): L4 or refused, l7_h2_detect.h */
+		if (kfunc)
+			/* KFUNC-MODE HTTP/2 PLANE: replace this call (h2kf) */
+			v = kmesh_l7_h2_detect(msg);
+		else
+			v = kmesh_l7_h2_detect(msg);
+		if (v != L7_H2_NOT)
+			return v;
 		return kfunc ? kmesh_l7_request_kf(msg, corked) :
 			       kmesh_l7_request_fb(msg, corked);
 	}

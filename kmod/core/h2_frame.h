@@ -56,8 +56,6 @@
 #include "h2_rules.h"
 #include "hpack.h"
 
-#define KMESH_H2_PREFACE	"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-#define KMESH_H2_PREFACE_LEN	24
 #define KMESH_H2_FRAME_HEADER_LEN 9
 
 /* Frame types [6] and flags. */

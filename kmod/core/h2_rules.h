@@ -28,6 +28,12 @@
 #define KMESH_H2_COMPRESSION_ERROR	0x9
 #define KMESH_H2_CONNECT_ERROR		0xa
 #define KMESH_H2_ENHANCE_YOUR_CALM	0xb
+#define KMESH_H2_INADEQUATE_SECURITY	0xc
+#define KMESH_H2_HTTP_1_1_REQUIRED	0xd
+
+/* The client connection preface [3.4]; the eBPF fallback detects it too. */
+#define KMESH_H2_PREFACE	"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define KMESH_H2_PREFACE_LEN	24
 
 /* A reason's scope and the RFC 9113 code that goes with it. */
 struct kmesh_h2_reason_info {

@@ -17,6 +17,7 @@ void test_l4(void);
 void test_l7(void);
 void test_inbound(void);
 void test_resp(void);
+void test_h2l4(void);	/* HTTP/2 where kmesh reads no HTTP/2: L4 or refused */
 void test_defer(void);
 void test_load(void);
 void test_faults(void);

@@ -227,7 +227,7 @@ static const struct {
 	{ "services:\n  - name: s\n    addresses: [10.96.0.1]\n",
 	  "t.yaml:2: services[0]: missing required field 'ports'" },
 	{ "services:\n  - name: s\n    addresses: [10.96.0.1]\n    ports: [{port: 80, protocol: udp}]\n",
-	  "t.yaml:4: services[0].ports[0].protocol: expected one of: tcp, http" },
+	  "t.yaml:4: services[0].ports[0].protocol: expected one of: tcp, http, http2, grpc" },
 	{ "services:\n  - {name: a, addresses: [10.96.0.1], ports: [{port: 80}], cluster: c}\n"
 	  "  - {name: b, addresses: [10.96.0.1], ports: [{port: 80}], cluster: c}\n"
 	  "clusters: [{name: c}]\n",
@@ -922,6 +922,80 @@ static const struct {
 	  "t.yaml:8: authorization[0].rules[0].when[0].key: expected request.headers[NAME], source.ip, destination.ip or destination.port" },
 };
 
+/* gRPC match forms: a method is an exact path, a service a prefix. */
+static void test_grpc_match(void)
+{
+	struct mesh_config cfg;
+	const struct mesh_http_route *r;
+	char err[512] = "";
+
+	tap_begin("config: protocol http2 and grpc name http ports; grpc matches compile to paths");
+	if (!EXPECT_EQ(parse("services:\n"
+			     "  - {name: g, addresses: [10.96.0.12], ports: [{port: 80, protocol: grpc}, {port: 81, protocol: http2}, {port: 82}], cluster: c}\n"
+			     "clusters: [{name: c, endpoints: [{address: 10.0.0.1}]}]\n"
+			     "routes:\n"
+			     "  - service: g\n"
+			     "    http:\n"
+			     "      - {name: m, match: [{grpc: {service: pkg.v1.Greeter, method: SayHello}}], route: [{cluster: c}]}\n"
+			     "      - {name: s, match: [{grpc: {service: Health}, headers: {te: {exact: trailers}}}], deny: {status: 403}}\n"
+			     "      - route: [{cluster: c}]\n", &cfg, err, sizeof(err)), 0)) {
+		tap_diag("%s", err);
+		tap_end();
+		return;
+	}
+	EXPECT_EQ(cfg.services[0].ports[0].http, 1);
+	EXPECT_EQ(cfg.services[0].ports[1].http, 1);
+	EXPECT_EQ(cfg.services[0].ports[2].http, 0);
+	r = &cfg.routes[0].http[0];
+	EXPECT(r->match[0].has_uri);
+	EXPECT_EQ(r->match[0].uri.kind, MESH_M_EXACT);
+	EXPECT_STR_EQ(r->match[0].uri.text, "/pkg.v1.Greeter/SayHello");
+	r = &cfg.routes[0].http[1];
+	EXPECT_EQ(r->match[0].uri.kind, MESH_M_PREFIX);
+	EXPECT_STR_EQ(r->match[0].uri.text, "/Health/");
+	EXPECT_EQ(r->match[0].nr_headers, 1);
+	mesh_config_free(&cfg);
+	tap_end();
+}
+
+static const struct {
+	const char *yaml;
+	const char *error;
+} grpc_bad[] = {
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [{grpc: {service: \"pkg..Svc\", method: M}}], route: [{cluster: c}]}\n",
+	  "t.yaml:10: routes[0].http[0].match[0].grpc.service: 'pkg..Svc': expected a gRPC service name, package.Service (identifiers joined by '.')" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [{grpc: {service: pkg.Svc, method: \"Say/Hello\"}}], route: [{cluster: c}]}\n",
+	  "t.yaml:10: routes[0].http[0].match[0].grpc.method: 'Say/Hello': expected a gRPC method name (letters, digits, '_'; not starting with a digit)" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [{grpc: {method: M}}], route: [{cluster: c}]}\n",
+	  "t.yaml:10: routes[0].http[0].match[0].grpc: missing required field 'service'" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [{uri: {prefix: /a}, grpc: {service: S}}], route: [{cluster: c}]}\n",
+	  "t.yaml:10: routes[0].http[0].match[0].grpc: give uri or grpc, not both (grpc is a path match: /package.Service/Method)" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [{grpc: {service: S, verb: M}}], route: [{cluster: c}]}\n",
+	  "t.yaml:10: routes[0].http[0].match[0].grpc.verb: unknown field (expected one of: service, method)" },
+	{ L7_HEAD "routes:\n  - service: web\n    http:\n      - {match: [{grpc: {service: 1pkg.S}}], route: [{cluster: c}]}\n",
+	  "t.yaml:10: routes[0].http[0].match[0].grpc.service: '1pkg.S': expected a gRPC service name, package.Service (identifiers joined by '.')" },
+};
+
+static void test_grpc_bad(void)
+{
+	struct mesh_config cfg;
+	char err[512];
+	size_t i;
+
+	tap_begin("config: bad grpc matches are refused with file:line: field: what");
+	for (i = 0; i < sizeof(grpc_bad) / sizeof(grpc_bad[0]); i++) {
+		err[0] = '\0';
+		if (!EXPECT(parse(grpc_bad[i].yaml, &cfg, err, sizeof(err)) != 0)) {
+			tap_diag("case %zu was accepted", i);
+			mesh_config_free(&cfg);
+			continue;
+		}
+		if (!EXPECT_STR_EQ(err, grpc_bad[i].error))
+			tap_diag("case %zu", i);
+	}
+	tap_end();
+}
+
 static void test_l7_bad(void)
 {
 	struct mesh_config cfg;
@@ -1231,6 +1305,8 @@ int main(void)
 	test_maglev();
 	test_l7_parse();
 	test_l7_bad();
+	test_grpc_match();
+	test_grpc_bad();
 	test_l7_limits();
 	test_l7_compile();
 	test_l7_cidr_sets();

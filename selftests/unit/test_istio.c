@@ -119,8 +119,8 @@ static const struct {
 	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.outlierDetection.maxEjectionPercent: expected an integer 0..100" },
 	{ "simple and consistentHash together", SE "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web}\nspec:\n  host: web\n  trafficPolicy: {loadBalancer: {simple: RANDOM, consistentHash: {useSourceIp: true}}}\n",
 	  "t.yaml:16: DestinationRule web: spec.trafficPolicy.loadBalancer: simple and consistentHash together" },
-	{ "HTTP2", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: g}\nspec:\n  hosts: [g]\n  addresses: [10.96.0.3]\n  ports: [{number: 80, protocol: GRPC}]\n  resolution: STATIC\n",
-	  "t.yaml:7: ServiceEntry g: spec.ports[0].protocol: GRPC: not supported (kmesh reads HTTP/1.1 requests; use TCP to pass it through)" },
+	{ "unknown protocol", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: g}\nspec:\n  hosts: [g]\n  addresses: [10.96.0.3]\n  ports: [{number: 80, protocol: THRIFT}]\n  resolution: STATIC\n",
+	  "t.yaml:7: ServiceEntry g: spec.ports[0].protocol: unknown protocol 'THRIFT'" },
 	{ "the compiler's error, named by resource", SE VS_HEAD("vs") "  - name: \"bad name!\"\n    route: [{destination: {host: web}}]\n",
 	  "t.yaml:17: VirtualService vs: spec.http[0]: as routes[0].http[0].name: expected a name of 1..63 letters, digits, '-', '_' or '.'" },
 };
@@ -223,6 +223,47 @@ static void test_authority(void)
 		EXPECT_EQ(m->headers[0].value.kind, MESH_M_EXACT);
 		EXPECT_STR_EQ(m->headers[0].value.text, "web.example.com");
 		EXPECT_STR_EQ(m->headers[1].name, "x-a");
+		mesh_config_free(&cfg);
+	} else {
+		tap_diag("%s", err);
+	}
+	tap_end();
+}
+
+/* HTTP2, GRPC, GRPC-WEB, their appProtocols and port names: http ports. */
+static void test_http2_ports(void)
+{
+	struct mesh_config cfg;
+	char err[768] = "";
+	size_t i;
+
+	tap_begin("istio: HTTP2, GRPC and GRPC-WEB ports, appProtocol http2/grpc/grpc-web and names http2-*/grpc-* are http ports");
+	if (EXPECT_EQ(parse("apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: g}\nspec:\n  hosts: [g]\n  addresses: [10.96.0.3]\n"
+			    "  ports: [{number: 80, protocol: HTTP2}, {number: 81, protocol: GRPC}, {number: 82, protocol: GRPC-WEB}, {number: 83, protocol: TCP}]\n"
+			    "  resolution: STATIC\n  endpoints: [{address: 10.0.0.1}]\n"
+			    "---\napiVersion: v1\nkind: Service\nmetadata: {name: k, namespace: default}\nspec:\n  clusterIP: 10.96.0.4\n"
+			    "  ports:\n"
+			    "  - {name: grpc-api, port: 80}\n"
+			    "  - {name: http2, port: 81}\n"
+			    "  - {name: web, port: 82, appProtocol: grpc}\n"
+			    "  - {name: web2, port: 83, appProtocol: http2}\n"
+			    "  - {name: grpcx, port: 84}\n"
+			    "  - {name: tcp-grpc, port: 85}\n",
+			    &cfg, err, sizeof(err)), 0)) {
+		for (i = 0; i < cfg.nr_services; i++) {
+			const struct mesh_service *s = &cfg.services[i];
+
+			if (s->nr_ports == 4) {
+				EXPECT(s->ports[0].http && s->ports[1].http && s->ports[2].http);
+				EXPECT(!s->ports[3].http);
+			} else if (EXPECT_EQ(s->nr_ports, 6)) {
+				EXPECT(s->ports[0].http && s->ports[1].http &&
+				       s->ports[2].http && s->ports[3].http);
+				EXPECT(!s->ports[4].http);	/* grpcx: not the grpc prefix */
+				EXPECT(!s->ports[5].http);
+			}
+		}
+		EXPECT_EQ(cfg.nr_services, 2);
 		mesh_config_free(&cfg);
 	} else {
 		tap_diag("%s", err);
@@ -523,6 +564,7 @@ int main(void)
 	test_locality();
 	test_domain();
 	test_policy_ports();
+	test_http2_ports();
 	test_authority();
 	test_corpus();
 	return tap_finish();

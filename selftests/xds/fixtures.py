@@ -296,6 +296,15 @@ def _bad_endpoint_weight(m):
     m[EDS][WEB].endpoints[0].lb_endpoints[0].load_balancing_weight.value = 70000
 
 
+def _bad_grpc_content_type(m):
+    # grpc: {} is translated to content-type matches: one of its own is refused
+    r = _route(m, 0)
+    r.match.grpc.SetInParent()
+    h = r.match.headers.add()
+    h.name = "content-type"
+    h.string_match.exact = "application/grpc"
+
+
 def _bad_filter(m):
     # a fault filter that does something (abort with 503): istiod's empty
     # placeholder is accepted, this is not (kmesh injects no faults). The
@@ -631,6 +640,9 @@ def _bad_stream_duration(m):
 BAD = {
     "regex-route": (_bad_regex, RDS,
                     "RouteConfiguration '80': virtual_hosts[0].routes[0].match.safe_regex: not supported by kmesh"),
+    "grpc-content-type": (_bad_grpc_content_type, RDS,
+                          "RouteConfiguration '80': virtual_hosts[0].routes[0].match: grpc and a content-type "
+                          "header match together: not supported"),
     "lb-policy": (_bad_lb, CDS,
                   "Cluster '" + WEB_V2 + "'.lb_policy: CLUSTER_PROVIDED: not supported"),
     "degraded": (_bad_degraded, EDS,

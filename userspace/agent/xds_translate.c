@@ -1251,12 +1251,94 @@ static int method_bit(const char *m, __u32 *bits)
 	return -1;
 }
 
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*oom = true;
+	return d;
+}
+
+/* A deep copy of match block @src into the zeroed @dst; 0 or -1 (memory). */
+static int copy_match(struct mesh_route_match *dst, const struct mesh_route_match *src)
+{
+	bool oom = false;
+	size_t i;
+
+	*dst = *src;
+	dst->uri.text = dup_or_null(src->uri.text, &oom);
+	dst->headers = src->nr_headers ? calloc(src->nr_headers, sizeof(*dst->headers)) : NULL;
+	dst->query = src->nr_query ? calloc(src->nr_query, sizeof(*dst->query)) : NULL;
+	dst->nr_headers = dst->headers ? src->nr_headers : 0;
+	dst->nr_query = dst->query ? src->nr_query : 0;
+	if ((src->nr_headers && !dst->headers) || (src->nr_query && !dst->query))
+		oom = true;
+	for (i = 0; i < dst->nr_headers; i++) {
+		dst->headers[i] = src->headers[i];
+		dst->headers[i].value.text = dup_or_null(src->headers[i].value.text, &oom);
+	}
+	for (i = 0; i < dst->nr_query; i++) {
+		dst->query[i].name = dup_or_null(src->query[i].name, &oom);
+		dst->query[i].value = dup_or_null(src->query[i].value, &oom);
+	}
+	return oom ? -1 : 0;
+}
+
+/*
+ * grpc: {} (GrpcRouteMatchOptions): only gRPC requests, which Envoy tells
+ * by content-type application/grpc or application/grpc+<subtype>. kmesh's
+ * header conditions have no alternative within one block, so the match
+ * becomes two blocks (the route matches when either does): the same
+ * conditions with content-type exactly application/grpc, and with the
+ * prefix application/grpc+. Both header matches are on the request
+ * head kmesh reads (HTTP/1.1, or the HTTP/2 HEADERS where the module's
+ * plane reads them).
+ */
+static int translate_grpc_match(struct tctx *t, struct mesh_http_route *r,
+				size_t idx, const char *where)
+{
+	struct mesh_header_match *h;
+	struct mesh_route_match *m, *m2;
+	size_t k;
+
+	m = &r->match[idx];
+	for (k = 0; k < m->nr_headers; k++)
+		if (!strcmp(m->headers[k].name, "content-type"))
+			return fail(t, "%s.match: grpc and a content-type header match together: not supported",
+				    where);
+	h = grow(m->headers, m->nr_headers, sizeof(*h));
+	if (!h)
+		return fail(t, "out of memory");
+	m->headers = h;
+	h = &m->headers[m->nr_headers++];
+	snprintf(h->name, sizeof(h->name), "content-type");
+	h->value.kind = MESH_M_EXACT;
+	h->value.text = strdup("application/grpc");
+	if (!h->value.text)
+		return fail(t, "out of memory");
+	m2 = GROW(t, r->match, r->nr_match);
+	m = &r->match[idx];	/* the array may have moved */
+	if (copy_match(m2, m))
+		return fail(t, "out of memory");
+	h = &m2->headers[m2->nr_headers - 1];
+	h->value.kind = MESH_M_PREFIX;
+	free(h->value.text);
+	h->value.text = strdup("application/grpc+");
+	if (!h->value.text)
+		return fail(t, "out of memory");
+	return 0;
+}
+
 static int translate_match(struct tctx *t, const Envoy__Config__Route__V3__RouteMatch *rm,
 			   const char *where, struct mesh_http_route *r)
 {
 	static const char *const rm_fields[] = {
 		"prefix", "path", "path_separated_prefix", "headers",
-		"query_parameters", "case_sensitive", NULL,
+		"query_parameters", "case_sensitive", "grpc", NULL,
 	};
 	static const char *const hm_fields[] = {
 		"name", "string_match", "present_match", "exact_match",
@@ -1388,6 +1470,14 @@ static int translate_match(struct tctx *t, const Envoy__Config__Route__V3__Route
 		q->value = strdup(qm->string_match->exact);
 		if (!q->name || !q->value)
 			return fail(t, "out of memory");
+	}
+	if (rm->grpc) {
+		static const char *const no_fields[] = { NULL };
+
+		snprintf(w, sizeof(w), "%s.match.grpc", where);
+		if (pb_only(&rm->grpc->base, no_fields, w, t->err, t->err_size))
+			return -1;
+		return translate_grpc_match(t, r, (size_t)(m - r->match), where);
 	}
 	return 0;
 }

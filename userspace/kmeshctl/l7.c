@@ -150,6 +150,8 @@ static const char *const global_names[KMESH_L7_G_MAX] = {
 	[KMESH_L7_G_RX_RESPONSES] = "rx_responses",
 	[KMESH_L7_G_RX_UNPARSED] = "rx_unparsed",
 	[KMESH_L7_G_RX_OPAQUE] = "rx_opaque",
+	[KMESH_L7_G_H2_L4] = "h2_l4",
+	[KMESH_L7_G_H2_REFUSED] = "h2_refused",
 };
 
 static const char *const global_help[KMESH_L7_G_MAX] = {
@@ -171,6 +173,8 @@ static const char *const global_help[KMESH_L7_G_MAX] = {
 	[KMESH_L7_G_RX_RESPONSES] = "Responses read on the client's receive path and paired with their request.",
 	[KMESH_L7_G_RX_UNPARSED] = "Response heads on the client's receive path that kmesh cannot parse.",
 	[KMESH_L7_G_RX_OPAQUE] = "Client connections passed unread from a point on (close-delimited body, unparsable head, 101, no state).",
+	[KMESH_L7_G_H2_L4] = "HTTP/2 connections (client preface) carried at L4: no per-request policy applied.",
+	[KMESH_L7_G_H2_REFUSED] = "HTTP/2 connections refused with GOAWAY (HTTP_1_1_REQUIRED): the service's policy needs each request.",
 };
 
 static __u64 seen(const struct kmesh_l7_stats *s)
@@ -262,6 +266,23 @@ static void stats_prom(struct l7_names *nm, struct l7_stat_entry *v, size_t n,
 		prom_labels(nm, &v[i].key, NULL, NULL);
 		printf(" %llu\n", (unsigned long long)v[i].val.other_cluster);
 	}
+	printf("# HELP kmesh_http2_connections_total HTTP/2 connections on an http port where kmesh reads no HTTP/2, by outcome: l4 (carried at L4), refused (GOAWAY: the policy needs each request).\n");
+	printf("# TYPE kmesh_http2_connections_total counter\n");
+	for (i = 0; i < n; i++) {
+		const char *svc;
+		char b1[80];
+
+		if (!v[i].val.h2_l4 && !v[i].val.h2_refused)
+			continue;
+		svc = service_name(nm, v[i].key.service_id, b1, sizeof(b1));
+		printf("kmesh_http2_connections_total{service=\"");
+		prom_str(svc);
+		printf("\",outcome=\"l4\"} %llu\n", (unsigned long long)v[i].val.h2_l4);
+		printf("kmesh_http2_connections_total{service=\"");
+		prom_str(svc);
+		printf("\",outcome=\"refused\"} %llu\n",
+		       (unsigned long long)v[i].val.h2_refused);
+	}
 	printf("# HELP kmesh_http_request_duration_seconds From a request head leaving the client to its response head: leaving a local meshed server, or arriving at the client from any other server.\n");
 	printf("# TYPE kmesh_http_request_duration_seconds histogram\n");
 	for (i = 0; i < n; i++) {
@@ -342,6 +363,10 @@ static void stats_text(struct l7_names *nm, struct l7_stat_entry *v, size_t n,
 		       (unsigned long long)s->unparsed,
 		       (unsigned long long)(s->allowed > resp ? s->allowed - resp : 0),
 		       (unsigned long long)s->other_cluster);
+		if (s->h2_l4 || s->h2_refused)
+			printf(" http2_l4 %llu http2_refused %llu",
+			       (unsigned long long)s->h2_l4,
+			       (unsigned long long)s->h2_refused);
 		printf(" latency_avg_us %llu p50_us %llu p99_us %llu\n",
 		       (unsigned long long)(resp > s->unparsed ?
 					    s->latency_ns / (resp - s->unparsed) / 1000 : 0),
@@ -439,6 +464,23 @@ static int on_l7_record(void *ctx, void *data, size_t size)
 		endpoint = l4_name(&lc->nm, KMESH_L4_KIND_ENDPOINT,
 				   r->endpoint_id, b5, sizeof(b5));
 	}
+	if (r->flags & KMESH_L7_LOG_F_H2) {
+		/* a connection, not a request: HTTP/2 kmesh reads no further */
+		const char *what = r->reason == KMESH_L7_R_ALLOW ?
+			"carried at L4" : "refused (GOAWAY: the policy needs each request)";
+
+		if (lc->json)
+			printf("{\"type\":\"http2\",\"time\":\"%s\",\"service\":\"%s\","
+			       "\"service_id\":%u,\"service_address\":\"%s\",\"source\":\"%s\","
+			       "\"decision\":\"%s\",\"reason\":\"%s\",\"l4\":true}\n",
+			       when, service, r->service_id, svc, src,
+			       r->reason == KMESH_L7_R_ALLOW ? "allow" : "deny",
+			       r->reason == KMESH_L7_R_ALLOW ? "http2_l4" : "http2_needs_l7");
+		else
+			printf("%s http %s HTTP/2 at L4: connection %s src %s svc %s\n",
+			       when, service, what, src, svc);
+		goto counted;
+	}
 	if (lc->json) {
 		printf("{\"type\":\"http\",\"time\":\"%s\",\"service\":\"%s\","
 		       "\"service_id\":%u,\"service_address\":\"%s\",\"source\":\"%s\","
@@ -485,6 +527,7 @@ static int on_l7_record(void *ctx, void *data, size_t size)
 		else
 			printf(" src %s svc %s\n", src, svc);
 	}
+counted:
 	(*lc->count)++;
 	return lc->max && *lc->count >= lc->max ? 1 : 0;
 }

@@ -6,6 +6,7 @@
 #include "caps.h"
 #include "kmeshctl.h"
 #include "kmesh_kfunc.h"
+#include <unistd.h>
 
 static void print_hooks(unsigned int hooks)
 {
@@ -27,6 +28,21 @@ static bool l7_kfunc_mode(const struct kmesh_node_caps *caps)
 	return caps->kfunc_callable[KMESH_PROBE_SK_MSG] &&
 	       caps->kfunc_callable[KMESH_PROBE_SOCKOPS] &&
 	       caps->kfunc_callable[KMESH_PROBE_CONNECT4];
+}
+
+/*
+ * HTTP/2 per stream needs kfunc mode and the module's HTTP/2 plane, which
+ * says it is there with caps/h2_streams. Otherwise l7_h2_detect.h runs:
+ * the preface detected, the connection carried at L4 or refused.
+ */
+static bool h2_per_stream(const struct kmesh_node_caps *caps)
+{
+	char path[512];
+
+	if (!caps->module_loaded || !l7_kfunc_mode(caps))
+		return false;
+	snprintf(path, sizeof(path), "%s/caps/h2_streams", kmesh_module_sysfs);
+	return access(path, F_OK) == 0;
 }
 
 int cmd_status(int argc, char **argv)
@@ -71,6 +87,9 @@ int cmd_status(int argc, char **argv)
 	printf("l7 mode:       %s\n", l7_kfunc_mode(&caps) ?
 	       "kfunc (HTTP parsing and routing in the kmesh module)" :
 	       "fallback (HTTP parsing in eBPF; kfuncs not callable from sk_msg/sockops/connect)");
+	printf("HTTP/2:        %s\n", h2_per_stream(&caps) ?
+	       "per-stream (routed, authorized and counted per stream in the kmesh module)" :
+	       "L4 only (fallback): detected by its preface, carried at L4; refused with GOAWAY where the policy needs each request, unless failure_mode_allow");
 	l4_status_print();
 	l7_status_print();
 	cp_status_print();

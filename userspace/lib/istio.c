@@ -542,6 +542,9 @@ static int check_export_to(struct ctx *c, yaml_node_t *spec)
 
 /* ---- ServiceEntry, WorkloadEntry ---- */
 
+static const char *const http_protocols[] = {
+	"HTTP", "HTTP2", "GRPC", "GRPC-WEB", NULL };
+
 static int port_protocol(struct ctx *c, yaml_node_t *n, const char *path,
 			 bool *http)
 {
@@ -554,14 +557,14 @@ static int port_protocol(struct ctx *c, yaml_node_t *n, const char *path,
 		return 0;	/* no protocol sniffing: bytes, like TCP */
 	if (!p)
 		return fail(c, n, path, "expected a string");
-	if (!strcmp(p, "HTTP")) {
+	/* an http port: HTTP/1.1 and h2c are told apart by their first
+	 * bytes (docs/http2.md) */
+	if (in_list(http_protocols, p)) {
 		*http = true;
 		return 0;
 	}
 	if (in_list(opaque, p))
 		return 0;
-	if (!strcmp(p, "HTTP2") || !strcmp(p, "GRPC") || !strcmp(p, "GRPC-WEB"))
-		return fail(c, n, path, "%s: not supported (kmesh reads HTTP/1.1 requests; use TCP to pass it through)", p);
 	return fail(c, n, path, "unknown protocol '%s'", p);
 }
 
@@ -839,12 +842,24 @@ static int check_workload_entry(struct xl *x, size_t ri)
 /* ---- Kubernetes Service, EndpointSlice, Pod ---- */
 
 /* Istio's protocol selection for Kubernetes ports: appProtocol, else the
- * port name's prefix ("http", "http-web"); anything else is bytes. */
+ * port name's prefix ("http", "http-web", "http2-x", "grpc-x",
+ * "grpc-web-x"); anything else is bytes. HTTP/2 and gRPC ports are http
+ * ports: kmesh tells h2c from HTTP/1.1 by the first bytes. */
 static bool k8s_http(const char *name, const char *app)
 {
+	static const char *const prefixes[] = { "http", "http2", "grpc", "grpc-web", NULL };
+	size_t i, n;
+
 	if (app)
-		return !strcmp(app, "http");
-	return name && (!strcmp(name, "http") || !strncmp(name, "http-", 5));
+		return !strcmp(app, "http") || !strcmp(app, "http2") ||
+		       !strcmp(app, "grpc") || !strcmp(app, "grpc-web") ||
+		       !strcmp(app, "kubernetes.io/h2c");
+	for (i = 0; name && prefixes[i]; i++) {
+		n = strlen(prefixes[i]);
+		if (!strncmp(name, prefixes[i], n) && (!name[n] || name[n] == '-'))
+			return true;
+	}
+	return false;
 }
 
 static int read_k8s_service(struct xl *x, size_t ri)

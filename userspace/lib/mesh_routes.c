@@ -7,7 +7,7 @@
 
 #include "mesh_reader.h"
 
-/* ---- match: uri, methods, headers, query_params ---- */
+/* ---- match: uri, grpc, methods, headers, query_params ---- */
 
 /* uri: exactly one of exact, prefix, segment_prefix, template. */
 static int read_uri(struct mesh_reader *r, yaml_node_t *v, const char *path,
@@ -94,12 +94,111 @@ static int read_match_uri(struct mesh_reader *r, yaml_node_t *v,
 	unsigned int seen;
 
 	(void)ctx;
+	if (m->has_uri)
+		return mesh_fail(r, v, path, "give uri or grpc, not both (grpc is a path match: /package.Service/Method)");
 	m->has_uri = true;
 	if (mesh_read_fields(r, v, path, &uri_schema, &m->uri, NULL, &seen))
 		return -1;
 	if (!seen)
 		return mesh_fail(r, v, path, "expected one of exact, prefix, segment_prefix, template");
 	return 0;
+}
+
+/*
+ * grpc: {service: package.Service, method: Method}: a gRPC call's path,
+ * /package.Service/Method (exact), or with the service alone every method
+ * of it (prefix /package.Service/). Names as protobuf writes them:
+ * identifiers ([A-Za-z_][A-Za-z0-9_]*), the service's dot-separated.
+ */
+struct grpc_match {
+	char *service;
+	char *method;
+};
+
+static bool grpc_ident(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!n || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+static int grpc_service(struct mesh_reader *r, yaml_node_t *v, const char *path,
+			void *obj, void *ctx)
+{
+	struct grpc_match *g = obj;
+	const char *p, *dot;
+
+	(void)ctx;
+	if (mesh_read_text(r, v, path, MESH_MAX_VALUE_LEN, false, &g->service))
+		return -1;
+	for (p = g->service;; p = dot + 1) {
+		dot = strchr(p, '.');
+		if (!grpc_ident(p, dot ? (size_t)(dot - p) : strlen(p)))
+			return mesh_fail(r, v, path, "'%s': expected a gRPC service name, package.Service (identifiers joined by '.')",
+					 g->service);
+		if (!dot)
+			return 0;
+	}
+}
+
+static int grpc_method(struct mesh_reader *r, yaml_node_t *v, const char *path,
+		       void *obj, void *ctx)
+{
+	struct grpc_match *g = obj;
+
+	(void)ctx;
+	if (mesh_read_text(r, v, path, MESH_MAX_VALUE_LEN, false, &g->method))
+		return -1;
+	if (!grpc_ident(g->method, strlen(g->method)))
+		return mesh_fail(r, v, path, "'%s': expected a gRPC method name (letters, digits, '_'; not starting with a digit)",
+				 g->method);
+	return 0;
+}
+
+static const struct mesh_field grpc_fields[] = {
+	MESH_CUSTOM("service", grpc_service, true),
+	MESH_CUSTOM("method", grpc_method, false),
+};
+static const struct mesh_schema grpc_schema = MESH_SCHEMA(grpc_fields);
+
+static int read_match_grpc(struct mesh_reader *r, yaml_node_t *v,
+			   const char *path, void *obj, void *ctx)
+{
+	struct mesh_route_match *m = obj;
+	struct grpc_match g = {};
+	size_t n;
+	int rc = -1;
+
+	(void)ctx;
+	if (m->has_uri)
+		return mesh_fail(r, v, path, "give uri or grpc, not both (grpc is a path match: /package.Service/Method)");
+	if (mesh_read_fields(r, v, path, &grpc_schema, &g, NULL, NULL))
+		goto out;
+	n = 1 + strlen(g.service) + 1 + (g.method ? strlen(g.method) : 0);
+	if (n > KMESH_RT_MAX_STR_LEN) {
+		mesh_fail(r, v, path, "/%s/%s: longer than %d bytes", g.service,
+			  g.method ? g.method : "", KMESH_RT_MAX_STR_LEN);
+		goto out;
+	}
+	m->uri.text = malloc(n + 1);
+	if (!m->uri.text) {
+		mesh_fail(r, v, path, "out of memory");
+		goto out;
+	}
+	snprintf(m->uri.text, n + 1, "/%s/%s", g.service, g.method ? g.method : "");
+	m->uri.kind = g.method ? MESH_M_EXACT : MESH_M_PREFIX;
+	m->has_uri = true;
+	rc = 0;
+out:
+	free(g.service);
+	free(g.method);
+	return rc;
 }
 
 /* headers: and query_params: map names to conditions. */
@@ -189,6 +288,7 @@ static int read_match_query(struct mesh_reader *r, yaml_node_t *v,
 
 static const struct mesh_field match_fields[] = {
 	MESH_CUSTOM("uri", read_match_uri, false),
+	MESH_CUSTOM("grpc", read_match_grpc, false),
 	MESH_LIST("methods", MESH_T_METHODS, struct mesh_route_match, methods),
 	MESH_CUSTOM("headers", read_match_headers, false),
 	MESH_CUSTOM("query_params", read_match_query, false),
@@ -206,7 +306,7 @@ static int match_item(struct mesh_reader *r, yaml_node_t *item,
 	if (mesh_read_fields(r, item, path, &match_schema, m, NULL, &seen))
 		return -1;
 	if (!seen)
-		return mesh_fail(r, item, path, "expected at least one of uri, methods, headers, query_params");
+		return mesh_fail(r, item, path, "expected at least one of uri, grpc, methods, headers, query_params");
 	return 0;
 }
 

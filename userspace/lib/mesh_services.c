@@ -8,7 +8,12 @@
 
 #include "mesh_reader.h"
 
-static const char *const protocols[] = { "tcp", "http" };
+/*
+ * "http2" and "grpc" name an http port too: kmesh tells HTTP/1.1 from
+ * h2c (prior knowledge) by the connection's first bytes on any http port
+ * (docs/http2.md), so the names say what the port carries, nothing more.
+ */
+static const char *const protocols[] = { "tcp", "http", "http2", "grpc" };
 static const char *const route_changes[] = { "keep", "refuse" };
 /* enum mesh_path_norm order */
 static const char *const path_norms[] = { "refuse", "escaped_slashes_literal" };
@@ -20,9 +25,23 @@ static int read_port_cluster(struct mesh_reader *r, yaml_node_t *v,
 	return mesh_read_ref(r, v, path, ctx);
 }
 
+static int read_port_protocol(struct mesh_reader *r, yaml_node_t *v,
+			      const char *path, void *obj, void *ctx)
+{
+	struct mesh_port *p = obj;
+	unsigned int e;
+
+	(void)ctx;
+	if (mesh_read_enum(r, v, path, protocols,
+			   sizeof(protocols) / sizeof(protocols[0]), &e))
+		return -1;
+	p->http = e != 0;
+	return 0;
+}
+
 static const struct mesh_field port_fields[] = {
 	MESH_UINT("port", struct mesh_port, port, 1, 65535),
-	MESH_ENUM("protocol", struct mesh_port, http, protocols),
+	MESH_CUSTOM("protocol", read_port_protocol, false),
 	MESH_CUSTOM("cluster", read_port_cluster, false),
 };
 static const struct mesh_schema port_schema = MESH_SCHEMA(port_fields);
