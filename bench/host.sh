@@ -29,7 +29,8 @@ apply_time() {	# N FILE: one row per apply, APPLY_REPS applies
 	for ((r = 1; r <= APPLY_REPS; r++)); do
 		# wall, user and system seconds of the command: wall is the figure,
 		# CPU says how much of it was kmeshctl's own work on a busy machine
-		if ! t=$( { time "$KMESHCTL" apply -f "$2" >"$WORK/apply.out" 2>&1; } 2>&1); then
+		# --force: the same file again would be a no-op (docs/config.md)
+		if ! t=$( { time "$KMESHCTL" apply --force -f "$2" >"$WORK/apply.out" 2>&1; } 2>&1); then
 			skip_row apply "${APPLY_PATH:-kmeshctl}" "apply failed: $(head -n1 "$WORK/apply.out" | tr ',' ';')" "$1"
 			return
 		fi

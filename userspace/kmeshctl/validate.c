@@ -12,6 +12,7 @@
 
 #include "kmeshctl.h"
 #include "pipeline.h"
+#include "stage_clock.h"
 
 static const char *const method_names[] = {
 	"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS",
@@ -239,6 +240,7 @@ int check_inputs(const char *const *files, size_t nr_files,
 	if (!rc)
 		rc = pipeline_model(&docs, opts, cfg, err, sizeof(err));
 	mesh_input_free(&docs);
+	stage_mark(STAGE_MODEL);	/* the documents' tree freed too */
 	if (rc) {
 		fprintf(stderr, "kmeshctl: %s\n", err);
 		return 1;
