@@ -47,6 +47,7 @@ for f in good good good2 good; do
 	"$kmeshctl" dump | sed -n 's/^generation //p'
 done >"$t/reapply.out" 2>&1
 "$kmeshctl" apply --force -f "$t/good.yaml" >"$t/force.out" 2>&1
+"$kmeshctl" apply -f "$t/good.yaml" >>"$t/force.out" 2>&1
 "$kmeshctl" down >"$t/down.out" 2>&1; echo \$? >"$t/down.rc"
 ls /sys/fs/bpf >"$t/after-down.ls"
 EXTRA
@@ -67,8 +68,9 @@ check "host: kmeshctl apply of the file the live generation came from does nothi
 check "host: ...a changed file, then the first again, are applied (generations 3, 4)" sh -c '
 	sed -n 5,8p "$1" | tr "\n" " " | grep -q "^applied .*good2.yaml as generation 3: .* 3 applied .*good.yaml as generation 4: .* 4 $" ||
 	{ cat "$1"; exit 1; }' sh "$t/reapply.out"
-check "host: ...and --force applies an unchanged file" \
-	grep -q "good.yaml as generation 5:" "$t/force.out"
+check "host: ...--force applies an unchanged file, and records it (the next apply does nothing)" sh -c '
+	grep -q "good.yaml as generation 5:" "$1" &&
+	grep -q "^unchanged: .*good.yaml is what generation 5 applied" "$1" || { cat "$1"; exit 1; }' sh "$t/force.out"
 check "host: down succeeds and removes every pin" \
 	sh -c "test \"\$(cat '$t/down.rc')\" = 0 && ! grep -qx kmesh '$t/after-down.ls'"
 tap_done

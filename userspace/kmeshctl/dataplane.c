@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <bpf/libbpf.h>
@@ -87,11 +88,15 @@ static void digest_add_stat(EVP_MD_CTX *ctx, const char *path)
 static int input_digest(const char *const *files, size_t nr,
 			const struct mesh_input_opts *o, unsigned char out[32])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	const char *mode = kmesh_mode_running();
+	EVP_MD_CTX *ctx;
 	int rc = 1;
 	size_t i;
 
+	/* a digest needs no openssl.cnf (reading it is milliseconds of a
+	 * no-op apply) */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+	ctx = EVP_MD_CTX_new();
 	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
 		goto out;
 	digest_add(ctx, "kmesh apply 1", 13);
@@ -363,11 +368,10 @@ int cmd_apply(int argc, char **argv)
 	stage_clock_start(NULL);
 	/* The files, options, binary and module the live generation was
 	 * applied from: nothing to do (--explain and --strict say what they
-	 * find, --force installs anyway). */
-	if (!dry && !ex && !strict && !force &&
-	    !input_digest(files, nr, &in_opts, digest)) {
+	 * find, --force installs anyway; every apply records its digest). */
+	if (!dry && !input_digest(files, nr, &in_opts, digest)) {
 		have_digest = true;
-		if (applied_already(files[0], digest))
+		if (!ex && !strict && !force && applied_already(files[0], digest))
 			return 0;
 	}
 	if (check_inputs(files, nr, &in_opts, ex, kmesh_mode_running(), strict, dry, &cfg))
