@@ -240,7 +240,6 @@ int check_inputs(const char *const *files, size_t nr_files,
 	if (!rc)
 		rc = pipeline_model(&docs, opts, cfg, err, sizeof(err));
 	mesh_input_free(&docs);
-	stage_mark(STAGE_MODEL);	/* the documents' tree freed too */
 	if (rc) {
 		fprintf(stderr, "kmeshctl: %s\n", err);
 		return 1;
@@ -266,6 +265,9 @@ int check_inputs(const char *const *files, size_t nr_files,
 			return 1;
 		}
 	}
+	/* the model stage with what it took besides (the documents' tree
+	 * freed, the mode's warnings) */
+	stage_mark(STAGE_MODEL);
 	return 0;
 }
 
