@@ -141,6 +141,20 @@ out:
  * last and nothing switched since)? 1: yes, said; 0: no; the pinned
  * state unreadable: 0 as well (the apply then says what is wrong).
  */
+/* The fill stamp of @slot (gen_maps.h), or ~0 when unreadable. */
+static __u64 next_slot_fill(__u32 slot)
+{
+	__u64 stamp = ~0ULL;
+	int fd = gen_slot_fill_open();
+
+	if (fd >= 0) {
+		if (gen_slot_fill_get(fd, slot, &stamp))
+			stamp = ~0ULL;
+		close(fd);
+	}
+	return stamp;
+}
+
 static int applied_already(const char *file, const unsigned char digest[32])
 {
 	struct gen_applied_input rec;
@@ -152,7 +166,9 @@ static int applied_already(const char *file, const unsigned char digest[32])
 		return 0;
 	fd = kmesh_map_fd("kmesh_applied_input");
 	if (fd >= 0 && !gen_applied_get(fd, &rec) && rec.generation &&
-	    rec.generation == t.cur.generation && !memcmp(rec.digest, digest, 32))
+	    rec.generation == t.cur.generation &&
+	    rec.next_slot_fill == next_slot_fill(t.next.slot) &&
+	    !memcmp(rec.digest, digest, 32))
 		same = 1;
 	if (fd >= 0)
 		close(fd);
@@ -178,7 +194,11 @@ static int apply_cfg(const char *file, struct mesh_config *cfg, bool timings,
 		rc = pipeline_install(&next, NULL, &gen, err, sizeof(err));
 	if (!rc && digest) {
 		/* still under the pins lock: nobody switched since */
-		struct gen_applied_input rec = { .generation = gen };
+		struct gen_applied_input rec = {
+			.generation = gen,
+			.next_slot_fill = next_slot_fill((next.txn.next.slot + 1) %
+							 KMESH_L4_SLOTS),
+		};
 		int fd = gen_applied_open();
 
 		memcpy(rec.digest, digest, sizeof(rec.digest));

@@ -119,10 +119,14 @@ int gen_slot_fill_set(int fd, __u32 slot, __u64 generation);
  * the kmeshctl binary, the module instance: kmeshctl/dataplane.c). An
  * apply whose digest is the one recorded for the live generation has
  * nothing to do. Any other switch (another apply, the agent) makes the
- * record name an older generation. Created on first use. fd, or -errno.
+ * record name an older generation; any install begun since and not
+ * finished (it failed, or died: it may have left route tables or maps
+ * half-written beside the live ones) reset the next slot's fill stamp,
+ * which the record keeps too. Created on first use. fd, or -errno.
  */
 struct gen_applied_input {
 	__u64 generation;
+	__u64 next_slot_fill;	/* the next slot's fill stamp then */
 	unsigned char digest[32];
 };
 int gen_applied_open(void);
