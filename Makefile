@@ -67,7 +67,7 @@ USER_LDLIBS := -static -lbpf -lelf -lz -lyaml
 # kmeshctl links dynamically: its metrics server uses libmicrohttpd, whose
 # static archive needs gnutls and p11-kit, and Debian ships no static
 # p11-kit. The VM harness copies its shared libraries (ldd) into the guest.
-KMESHCTL_LDLIBS := -lbpf -lelf -lz -lyaml -lmicrohttpd
+KMESHCTL_LDLIBS := -lbpf -lelf -lz -lyaml -lmicrohttpd -lcrypto
 
 # The ABI headers, one per boundary: kfuncs (module and BPF), /dev/kmesh and
 # route tables (module and userspace), maps (BPF and userspace).

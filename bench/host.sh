@@ -23,31 +23,33 @@ row info kmeshctl "" "" "" "" "" "" "" "l7 mode on this kernel: $(l7_mode); $("$
 row info load "" "" "" "" "" "" "" "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine)"
 
 # ---- kmeshctl apply time and kernel memory vs config size ----
-timed_apply() {	# PATH N REP FILE: one row, the apply's wall and CPU time
-	local t TIMEFORMAT='%R %U %S'
+timed_apply() {	# PATH N REP FILE [APPLY_OPTION...]: one row, the apply's wall and CPU time
+	local path=$1 n=$2 rep=$3 file=$4 t TIMEFORMAT='%R %U %S'
+	shift 4
 	# wall, user and system seconds of the command: wall is the figure,
 	# CPU says how much of it was kmeshctl's own work on a busy machine
-	if ! t=$( { time "$KMESHCTL" apply -f "$4" >"$WORK/apply.out" 2>&1; } 2>&1); then
-		skip_row apply "$1" "apply failed: $(head -n1 "$WORK/apply.out" | tr ',' ';')" "$2"
+	if ! t=$( { time "$KMESHCTL" apply "$@" -f "$file" >"$WORK/apply.out" 2>&1; } 2>&1); then
+		skip_row apply "$path" "apply failed: $(head -n1 "$WORK/apply.out" | tr ',' ';')" "$n"
 		return 1
 	fi
-	set -- "$1" "$2" "$3" "$4" $t
-	row apply "$1" "$2" "" "" "$3" "" "" \
-		"$(awk -v w="$5" 'BEGIN { printf "%.2f", w * 1000 }')" \
-		"wall ms of kmeshctl apply; cpu_ms $(awk -v u="$6" -v s="$7" 'BEGIN { printf "%.1f", (u + s) * 1000 }')"
+	set -- $t
+	row apply "$path" "$n" "" "" "$rep" "" "" \
+		"$(awk -v w="$1" 'BEGIN { printf "%.2f", w * 1000 }')" \
+		"wall ms of kmeshctl apply; cpu_ms $(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.1f", (u + s) * 1000 }')"
 }
 apply_time() {	# N FILE: one row per apply, APPLY_REPS applies
 	local r
 	# untimed: the file's ids and both slots' maps exist from here on
 	"$KMESHCTL" apply -f "$2" >/dev/null 2>&1
 	for ((r = 1; r <= APPLY_REPS; r++)); do
-		timed_apply "${APPLY_PATH:-kmeshctl}" "$1" "$r" "$2" || return
+		# --force: the same file again would be a no-op (docs/config.md)
+		timed_apply "${APPLY_PATH:-kmeshctl}" "$1" "$r" "$2" --force || return
 	done
 }
 # 1,000 http services / 10,000 routes, each repetition: the bench mesh
 # (untimed), then the file (timed: kmeshctl_routes, every table changes),
 # then the same file again (timed: kmeshctl_routes_reapply, nothing
-# changes: the figure a no-op apply should bring near zero).
+# changes: the no-op apply, docs/config.md).
 apply_change_time() {	# FROM_FILE FILE
 	local r
 	"$KMESHCTL" apply -f "$2" >/dev/null 2>&1

@@ -20,6 +20,17 @@
 #                                     all clusters' assignments) to the
 #                                     switch; median over RUNS, after one
 #                                     unmeasured push
+#   xdsbench_reapply_unchanged_ms_1000svc_10000routes (make bench prints
+#                                     reapply_unchanged_ms_..., host lane)
+#                                     kmeshctl apply of the file the live
+#                                     generation was applied from (the
+#                                     same services and routes as a mesh
+#                                     file, bench/lib.sh), wall ms of the
+#                                     command; median over RUNS
+# Each figure's stages (userspace/lib/stage_clock.h: decode, model, lock,
+# l4_build, l7_compile, L7 and L4 map writes, registry, switch) are
+# printed as "#" lines, medians and ranges over the runs, and so are
+# those of RUNS forced kmeshctl applies of that file.
 # Output: "kmesh-figure: NAME VALUE" lines; logs in build/bench/xds/.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +47,7 @@ eds_fig=xds_eds_update_ms_${SERVICES}svc
 na() {
 	echo "kmesh-figure: $apply_fig n/a (skipped: $1)"
 	echo "kmesh-figure: $eds_fig n/a (skipped: $1)"
+	echo "kmesh-figure: xdsbench_reapply_unchanged_ms_${SERVICES}svc_${routes}routes n/a (skipped: $1)"
 	exit 0
 }
 
@@ -82,6 +94,8 @@ median() {
 
 : >"$out/apply.ms"
 : >"$out/eds.ms"
+: >"$out/apply.ms.stages"
+: >"$out/eds.ms.stages"
 log=$out/agent.log
 "$top/build/kmesh-agent" --xds 127.0.0.1:15010 >"$log" 2>&1 &
 pid=$!
@@ -102,6 +116,18 @@ set_scenario() {
 	done
 	[ -n "$line" ] || na "$1 was not applied (see $log)"
 	[ -z "${3:-}" ] || echo "$line" | sed 's/.*switched \([0-9.]*\) ms.*/\1/' >>"$3"
+	[ -z "${3:-}" ] || echo "$line" | sed -n 's/.*; stages ms: //p' >>"$3.stages"
+}
+# Per-stage medians of file $1 (lines "name ms name ms ..."; "-": the
+# stage did not run): "name median (min-max)" per stage, in order.
+stage_medians() {
+	awk '{ for (i = 1; i < NF; i += 2) { if (!(($i) in seen)) { seen[$i] = 1; order[++n] = $i }
+		if ($(i + 1) != "-") v[$i] = v[$i] " " $(i + 1) } }
+	END { for (k = 1; k <= n; k++) { m = split(v[order[k]], a, " ")
+		if (!m) { printf "%s%s -", (k > 1 ? ", " : ""), order[k]; continue }
+		for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+		med = m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+		printf "%s%s %.2f (%s-%s)", (k > 1 ? ", " : ""), order[k], med, a[1], a[m] } print "" }' "$1"
 }
 # The whole mesh pushed to a running agent: from an empty mesh to the
 # full one, the last response (completing it) to the switch.
@@ -120,8 +146,58 @@ done
 kill "$pid"
 wait "$pid" 2>/dev/null
 grep -q "ClusterLoadAssignment version" "$log" || na "the updates were not EDS pushes"
+
+# The same compile path from a file: kmeshctl apply of SERVICES http
+# services with ROUTES_PER routes each (bench/lib.sh's l7_scale_yaml, the
+# host lane's apply file), RUNS applies with --force (each compiles and
+# installs) for the stage breakdown, then RUNS re-applies of the unchanged
+# file (a no-op: docs/config.md), wall ms of the command.
+. "$here/lib.sh"
+reapply_fig=xdsbench_reapply_unchanged_ms_${SERVICES}svc_${routes}routes
+l7_scale_yaml "$SERVICES" "$ROUTES_PER" >"$out/apply.yaml"
+# a fresh pinned state: the id registry keeps the xDS mesh's ids, and
+# both meshes' would not fit in it
+"$top/build/kmeshctl" down >/dev/null 2>&1
+"$top/build/kmeshctl" up --cgroup "$BENCH_CG" >>"$out/up.log" 2>&1
+: >"$out/kmeshctl.ms.stages"
+: >"$out/kmeshctl.ms"
+: >"$out/reapply.ms"
+wall_ms() {	# COMMAND...: run it, print its wall ms; stdout to $out/cmd.out
+	local s e
+	s=$EPOCHREALTIME	# bash's clock: no process around the command
+	"$@" >"$out/cmd.out" 2>&1 || return 1
+	e=$EPOCHREALTIME
+	awk -v s="$s" -v e="$e" 'BEGIN { printf "%.1f\n", (e - s) * 1000 }'
+}
+reapply=ok
+# untimed: both slots get their maps (later applies refill them in place)
+for r in 1 2; do
+	"$top/build/kmeshctl" apply --force -f "$out/apply.yaml" >"$out/cmd.out" 2>&1 ||
+		reapply="apply failed: $(head -1 "$out/cmd.out")"
+done
+for ((r = 1; r <= RUNS; r++)); do
+	[ "$reapply" = ok ] || break
+	wall_ms "$top/build/kmeshctl" apply --force --timings -f "$out/apply.yaml" >>"$out/kmeshctl.ms" || { reapply="apply failed: $(head -1 "$out/cmd.out")"; break; }
+	sed -n 's/^stages ms: //p' "$out/cmd.out" >>"$out/kmeshctl.ms.stages"
+done
+for ((r = 1; r <= RUNS; r++)); do
+	[ "$reapply" = ok ] || break
+	wall_ms "$top/build/kmeshctl" apply -f "$out/apply.yaml" >>"$out/reapply.ms" &&
+		grep -q "^unchanged: " "$out/cmd.out" || { reapply="the re-apply was not a no-op: $(head -1 "$out/cmd.out")"; break; }
+done
 "$top/build/kmeshctl" down >/dev/null 2>&1
 
 echo "# $SERVICES services, $((SERVICES * ENDPOINTS_PER)) endpoints, $routes routes; first switch of a fresh agent $cold ms; runs: apply $(tr '\n' ' ' <"$out/apply.ms")ms; eds $(tr '\n' ' ' <"$out/eds.ms")ms; load $(cut -d' ' -f1-3 /proc/loadavg)"
+# Where the time goes, stage by stage (stage_clock.h; ms, median (min-max)
+# over the runs; the stages' sum is the figure up to the log's rounding).
+echo "# apply stages ms: $(stage_medians "$out/apply.ms.stages")"
+echo "# eds stages ms: $(stage_medians "$out/eds.ms.stages")"
+echo "# kmeshctl apply --force of the file, runs: $(tr '\n' ' ' <"$out/kmeshctl.ms")ms; stages ms: $(stage_medians "$out/kmeshctl.ms.stages")"
 echo "kmesh-figure: $apply_fig $(median <"$out/apply.ms")"
 echo "kmesh-figure: $eds_fig $(median <"$out/eds.ms")"
+if [ "$reapply" = ok ]; then
+	echo "# kmeshctl apply of the unchanged file, runs: $(tr '\n' ' ' <"$out/reapply.ms")ms"
+	echo "kmesh-figure: $reapply_fig $(median <"$out/reapply.ms")"
+else
+	echo "kmesh-figure: $reapply_fig n/a (skipped: $reapply)"
+fi

@@ -111,8 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!resp)
 			continue;
 		t = xds_type_from_url(resp->type_url);
-		if (t < 0 || xds_decode(t, resp->resources, resp->n_resources, &next,
-					err, sizeof(err))) {
+		if (t < 0 || xds_decode(t, resp->resources, resp->n_resources,
+					&st.set[t], &next, err, sizeof(err))) {
 			CHECK(t < 0 || err[0]);
 			envoy__service__discovery__v3__discovery_response__free_unpacked(resp, NULL);
 			continue;

@@ -616,6 +616,77 @@ static void test_ids_stable(void)
 	tap_end();
 }
 
+static bool same_l4_gen(const struct l4_gen *x, const struct l4_gen *y)
+{
+	size_t i;
+
+	if (x->nr_clusters != y->nr_clusters || x->nr_eps != y->nr_eps ||
+	    x->nr_vips != y->nr_vips || x->nr_maglev != y->nr_maglev ||
+	    x->nr_ids != y->nr_ids || x->nr_fresh != y->nr_fresh ||
+	    x->nr_evicted != y->nr_evicted)
+		return false;
+	for (i = 0; i < x->nr_maglev; i++)
+		if (x->maglev[i].cluster_id != y->maglev[i].cluster_id ||
+		    memcmp(x->maglev[i].table, y->maglev[i].table, sizeof(*x->maglev[i].table)))
+			return false;
+	return !memcmp(x->clusters, y->clusters, x->nr_clusters * sizeof(*x->clusters)) &&
+	       !memcmp(x->eps, y->eps, x->nr_eps * sizeof(*x->eps)) &&
+	       !memcmp(x->vips, y->vips, x->nr_vips * sizeof(*x->vips)) &&
+	       !memcmp(x->ids, y->ids, x->nr_ids * sizeof(*x->ids)) &&
+	       !memcmp(x->fresh, y->fresh, x->nr_fresh * sizeof(*x->fresh)) &&
+	       !memcmp(x->cluster_ids, y->cluster_ids, x->nr_clusters * sizeof(__u32));
+}
+
+/*
+ * l4_build_reusing(), which kmesh-agent runs for updates of endpoints
+ * alone, gives what a whole build gives: the changed cluster (an endpoint
+ * moved, one added: new ids) built, the others (a maglev one among them)
+ * taken from the last build.
+ */
+static void test_build_reusing(void)
+{
+	const char *before =
+		"services:\n"
+		"  - {name: web, addresses: [10.96.0.10], ports: [{port: 80}, {port: 81, cluster: b}, {port: 82, cluster: c}], cluster: a}\n"
+		"clusters:\n"
+		"  - {name: a, endpoints: [{address: 10.0.0.1}, {address: 10.0.0.2}]}\n"
+		"  - {name: b, endpoints: [{address: 10.0.1.1}, {address: 10.0.1.2, state: draining}]}\n"
+		"  - {name: c, lb: maglev, endpoints: [{address: 10.0.2.1}, {address: 10.0.2.2}]}\n";
+	const char *after =
+		"services:\n"
+		"  - {name: web, addresses: [10.96.0.10], ports: [{port: 80}, {port: 81, cluster: b}, {port: 82, cluster: c}], cluster: a}\n"
+		"clusters:\n"
+		"  - {name: a, endpoints: [{address: 10.0.0.1}, {address: 10.0.0.2}]}\n"
+		"  - {name: b, endpoints: [{address: 10.0.1.3}, {address: 10.0.1.2}, {address: 10.0.1.4}]}\n"
+		"  - {name: c, lb: maglev, endpoints: [{address: 10.0.2.1}, {address: 10.0.2.2}]}\n";
+	const bool changed[] = { false, true, false };
+	struct mesh_config a, b;
+	struct l4_gen g1, whole, reused, stale;
+	char err[256];
+
+	tap_begin("build: reusing the last build's unchanged clusters gives the whole build");
+	EXPECT_EQ(parse(before, &a, err, sizeof(err)), 0);
+	EXPECT_EQ(parse(after, &b, err, sizeof(err)), 0);
+	EXPECT_EQ(l4_build(&a, NULL, 0, 1, &g1, err, sizeof(err)), 0);
+	EXPECT_EQ(l4_build(&b, g1.ids, g1.nr_ids, 2, &whole, err, sizeof(err)), 0);
+	EXPECT_EQ(l4_build_reusing(&b, g1.ids, g1.nr_ids, 2, &g1, changed, &reused,
+				   err, sizeof(err)), 0);
+	EXPECT_EQ(whole.nr_fresh, 2);	/* 10.0.1.3, 10.0.1.4 */
+	EXPECT_EQ(whole.nr_maglev, 1);
+	EXPECT(same_l4_gen(&whole, &reused));
+	/* the comparison sees a cluster taken when it should be built */
+	EXPECT_EQ(l4_build_reusing(&b, g1.ids, g1.nr_ids, 2, &g1, (const bool[]){ 0, 0, 0 },
+				   &stale, err, sizeof(err)), 0);
+	EXPECT(!same_l4_gen(&whole, &stale));
+	l4_gen_free(&g1);
+	l4_gen_free(&whole);
+	l4_gen_free(&reused);
+	l4_gen_free(&stale);
+	mesh_config_free(&a);
+	mesh_config_free(&b);
+	tap_end();
+}
+
 /*
  * Every service id held: new services take the lowest ids whose services
  * are gone, their registry entries are evicted, and ids in use stay.
@@ -1301,6 +1372,7 @@ int main(void)
 	test_rate_limit();
 	test_route_rate_limit();
 	test_ids_stable();
+	test_build_reusing();
 	test_ids_evicted();
 	test_maglev();
 	test_l7_parse();

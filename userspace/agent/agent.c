@@ -34,6 +34,7 @@
 #include "agent_status.h"
 #include "mesh_config.h"
 #include "pipeline.h"
+#include "stage_clock.h"
 #include "xds_translate.h"
 
 /* google.rpc.Code INVALID_ARGUMENT: what a NACK carries */
@@ -90,8 +91,12 @@ struct agent {
 	bool model_valid;
 	/* the L7 output installed last in each slot, compiled from the
 	 * model's L7 rules: an update of endpoints alone takes it again when
-	 * the ids are the same (pipeline_compile_rebinding()) */
+	 * the ids are the same (pipeline_compile_reusing()) */
 	struct l7_gen l7_installed[2];
+	/* the l4 part of the generation this agent switched to last: its
+	 * ids are the registry while nobody else installs, and an update of
+	 * endpoints alone takes its unchanged clusters (pipeline.h) */
+	struct l4_gen l4_last;
 };
 
 /* Rewrite the status file; a failure costs only the operator's view. */
@@ -299,12 +304,13 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 	struct xds_set next = {}, prev;
 	struct mesh_config whole_cfg, *cfg = &whole_cfg;
 	struct xds_eds_swap swap = {};
-	char err[1024], msg[1200];
+	char err[1024], msg[1200], stages[256];
 	double translated_ms;
 	bool eds_only = false, precompile = false;
 	int t, rc;
 	__u64 gen;
 
+	stage_clock_start(received);
 	resp = envoy__service__discovery__v3__discovery_response__unpack(NULL, len, buf);
 	if (!resp) {
 		logf_("undecodable DiscoveryResponse (%zu bytes): ignored", len);
@@ -316,8 +322,10 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 		goto out;
 	}
 	snprintf(a->nonce[t], sizeof(a->nonce[t]), "%s", resp->nonce);
-	if (xds_decode(t, resp->resources, resp->n_resources, &next, err, sizeof(err)))
+	if (xds_decode(t, resp->resources, resp->n_resources, &a->st.set[t], &next, err,
+		       sizeof(err)))
 		goto nack;
+	stage_mark(STAGE_DECODE);
 	/* Translate with this type replaced; keep the old set until it passes. */
 	prev = a->st.set[t];
 	a->st.set[t] = next;
@@ -336,6 +344,7 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 		if (!rc)
 			memcpy(cfg->node_locality, a->locality_text, sizeof(cfg->node_locality));
 	}
+	stage_mark(STAGE_MODEL);
 	translated_ms = ms_since(received);
 	if (notes_unlogged) {
 		logf_("%lu more notes not logged (too many distinct ones)", notes_unlogged);
@@ -361,9 +370,21 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 		int e;
 
 		/* model (above) -> compile -> install */
-		e = eds_only ? pipeline_compile_rebinding(cfg, true, a->l7_installed, &built,
-							  msg, sizeof(msg)) :
-			       pipeline_compile(cfg, true, &built, msg, sizeof(msg));
+		struct pipeline_reuse reuse = { .cache = &a->installed };
+		bool *changed = NULL;
+
+		if (a->l4_last.nr_ids)
+			reuse.l4_last = &a->l4_last;
+		if (eds_only) {
+			reuse.l7_installed = a->l7_installed;
+			/* the model a->l4_last was built from, but for these */
+			changed = calloc(cfg->nr_clusters + 1, sizeof(*changed));
+			for (size_t i = 0; changed && i < swap.n; i++)
+				changed[swap.idx[i]] = true;
+			reuse.changed = changed;
+		}
+		e = pipeline_compile_reusing(cfg, true, &reuse, &built, msg, sizeof(msg));
+		free(changed);
 		compiled_ms = ms_since(received);
 		if (!e)
 			e = pipeline_install(&built, &a->installed, &gen, msg, sizeof(msg));
@@ -375,6 +396,11 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 			l7_gen_free(&a->l7_installed[built.txn.next.slot]);
 			a->l7_installed[built.txn.next.slot] = built.l7;
 			memset(&built.l7, 0, sizeof(built.l7));
+		}
+		if (!e) {
+			l4_gen_free(&a->l4_last);
+			a->l4_last = built.l4;
+			memset(&built.l4, 0, sizeof(built.l4));
 		}
 		mesh_generation_free(&built);
 		if (e) {
@@ -403,11 +429,12 @@ static void handle_response(struct agent *a, struct ads_stream *s, const void *b
 				if (*c == '\n')
 					*c = ' ';
 		}
-		logf_("%s version %s: applied as generation %llu (%zu services, %zu clusters), switched %.1f ms after receipt (translated by %.1f ms: %s, compiled by %.1f ms, installed %s)",
+		logf_("%s version %s: applied as generation %llu (%zu services, %zu clusters), switched %.1f ms after receipt (translated by %.1f ms: %s, compiled by %.1f ms, installed %s); stages ms: %s",
 		      xds_type_short(t), resp->version_info, (unsigned long long)gen,
 		      cfg->nr_services, cfg->nr_clusters, a->switch_ms_last, translated_ms,
 		      eds_only ? "changed assignments" : "everything",
-		      compiled_ms, a->installed.incremental ? "what changed" : "whole");
+		      compiled_ms, a->installed.incremental ? "what changed" : "whole",
+		      stage_clock_format(stages, sizeof(stages)));
 		if (eds_only) {
 			xds_eds_commit(&swap);
 		} else {
@@ -740,6 +767,7 @@ int main(int argc, char **argv)
 	l4_install_cache_free(&a.installed);
 	mesh_config_free(&a.model);
 	drop_l7_installed(&a);
+	l4_gen_free(&a.l4_last);
 	ads_global_shutdown();
 	return 0;
 }

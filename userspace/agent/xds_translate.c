@@ -140,17 +140,87 @@ static const char *resource_name(enum xds_type t, const ProtobufCMessage *m)
 	}
 }
 
+static void resource_put(struct xds_resource *r)
+{
+	if (r->refs && --*r->refs)
+		return;
+	protobuf_c_message_free_unpacked(r->msg, NULL);
+	free(r->raw);
+	free(r->refs);
+}
+
 void xds_set_free(struct xds_set *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++) {
-		protobuf_c_message_free_unpacked(s->v[i].msg, NULL);
-		free(s->v[i].raw);
-	}
+	for (i = 0; i < s->n; i++)
+		resource_put(&s->v[i]);
 	free(s->v);
 	s->v = NULL;
 	s->n = 0;
+}
+
+/* A resource's bytes, eight at a time: a key to find them again, not a
+ * digest (equal bytes are compared). */
+static uint64_t bytes_hash(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	for (w = 0; len; len--)
+		w = w << 8 | p[len - 1];
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 29);
+}
+
+/* @prev's resources by their bytes' hash: open addressing, positions + 1. */
+struct raw_index {
+	size_t *slot;
+	size_t mask;
+};
+
+static int raw_index_build(struct raw_index *ix, const struct xds_set *prev)
+{
+	size_t size = 16, i, j;
+
+	ix->slot = NULL;
+	ix->mask = 0;
+	if (!prev || !prev->n)
+		return 0;
+	while (size < prev->n * 2)
+		size *= 2;
+	ix->slot = calloc(size, sizeof(*ix->slot));
+	if (!ix->slot)
+		return -1;
+	ix->mask = size - 1;
+	for (i = 0; i < prev->n; i++) {
+		for (j = prev->v[i].hash & ix->mask; ix->slot[j]; j = (j + 1) & ix->mask)
+			;
+		ix->slot[j] = i + 1;
+	}
+	return 0;
+}
+
+static const struct xds_resource *raw_index_find(const struct raw_index *ix,
+						 const struct xds_set *prev, uint64_t hash,
+						 const void *data, size_t len)
+{
+	size_t j;
+
+	if (!ix->slot)
+		return NULL;
+	for (j = hash & ix->mask; ix->slot[j]; j = (j + 1) & ix->mask) {
+		const struct xds_resource *r = &prev->v[ix->slot[j] - 1];
+
+		if (r->hash == hash && r->raw_len == len && !memcmp(r->raw, data, len))
+			return r;
+	}
+	return NULL;
 }
 
 static int cmp_res(const void *a, const void *b)
@@ -160,60 +230,80 @@ static int cmp_res(const void *a, const void *b)
 }
 
 int xds_decode(enum xds_type t, Google__Protobuf__Any *const *res, size_t n,
-	       struct xds_set *out, char *err, size_t err_size)
+	       const struct xds_set *prev, struct xds_set *out, char *err,
+	       size_t err_size)
 {
+	struct raw_index ix;
 	size_t i, k;
 
 	out->n = 0;
 	out->v = calloc(n ? n : 1, sizeof(*out->v));
-	if (!out->v) {
+	if (!out->v || raw_index_build(&ix, prev)) {
+		free(out->v);
+		out->v = NULL;
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
+		struct xds_resource *r = &out->v[out->n];
+		const struct xds_resource *same;
 		ProtobufCMessage *m;
-		const char *name;
+		size_t len = res[i]->value.len;
 
 		if (strcmp(res[i]->type_url, types[t].url)) {
 			snprintf(err, err_size, "resources[%zu]: type %s in a %s response",
 				 i, res[i]->type_url, types[t].short_name);
 			goto fail;
 		}
-		m = protobuf_c_message_unpack(types[t].desc, NULL, res[i]->value.len,
-					      res[i]->value.data);
+		r->hash = bytes_hash(res[i]->value.data, len);
+		same = raw_index_find(&ix, prev, r->hash, res[i]->value.data, len);
+		if (same) {
+			*r = *same;
+			++*r->refs;
+			out->n++;
+			continue;
+		}
+		m = protobuf_c_message_unpack(types[t].desc, NULL, len, res[i]->value.data);
 		if (!m) {
 			snprintf(err, err_size, "resources[%zu]: not a valid %s message",
 				 i, types[t].short_name);
 			goto fail;
 		}
-		out->v[out->n].msg = m;
-		out->v[out->n].raw = malloc(res[i]->value.len ? res[i]->value.len : 1);
-		if (!out->v[out->n].raw) {
+		r->msg = m;
+		r->raw = malloc(len ? len : 1);
+		r->refs = malloc(sizeof(*r->refs));
+		if (!r->raw || !r->refs) {
 			protobuf_c_message_free_unpacked(m, NULL);
+			free(r->raw);
+			free(r->refs);
 			snprintf(err, err_size, "out of memory");
 			goto fail;
 		}
-		if (res[i]->value.len)
-			memcpy(out->v[out->n].raw, res[i]->value.data, res[i]->value.len);
-		out->v[out->n].raw_len = res[i]->value.len;
-		name = resource_name(t, m);
-		out->v[out->n++].name = (char *)name;
-		if (!name[0]) {
+		*r->refs = 1;
+		if (len)
+			memcpy(r->raw, res[i]->value.data, len);
+		r->raw_len = len;
+		r->name = (char *)resource_name(t, m);
+		out->n++;
+		if (!r->name[0]) {
 			snprintf(err, err_size, "resources[%zu]: %s without a name", i,
 				 types[t].short_name);
 			goto fail;
 		}
 	}
+	free(ix.slot);
 	/* Sorted by name: lookups by name are binary searches. */
 	qsort(out->v, out->n, sizeof(*out->v), cmp_res);
 	for (k = 1; k < out->n; k++)
 		if (!strcmp(out->v[k - 1].name, out->v[k].name)) {
 			snprintf(err, err_size, "%s '%s': sent twice in one response",
 				 types[t].short_name, out->v[k].name);
-			goto fail;
+			goto fail_sorted;
 		}
 	return 0;
 fail:
+	free(ix.slot);
+fail_sorted:
 	xds_set_free(out);
 	return -1;
 }
@@ -2674,7 +2764,8 @@ static const struct xds_resource *find_resource(const struct xds_set *s, const c
 
 static bool same_bytes(const struct xds_resource *a, const struct xds_resource *b)
 {
-	return a && b && a->raw_len == b->raw_len && !memcmp(a->raw, b->raw, a->raw_len);
+	return a && b && (a->raw == b->raw ||
+			  (a->raw_len == b->raw_len && !memcmp(a->raw, b->raw, a->raw_len)));
 }
 
 void xds_eds_revert(struct mesh_config *cfg, struct xds_eds_swap *swap)

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
 
 #include "mesh_config.h"
@@ -30,6 +31,10 @@ struct xds_resource {
 	 * assignments whose bytes differ (xds_translate_eds()) */
 	void *raw;
 	size_t raw_len;
+	uint64_t hash;		/* of raw (xds_decode()) */
+	/* how many sets hold msg and raw: a resource that came again with
+	 * the same bytes shares them with the set before (xds_decode()) */
+	unsigned int *refs;
 };
 
 /* The resources of one type, as one state-of-the-world response left them. */
@@ -49,9 +54,15 @@ const char *xds_type_short(enum xds_type t);	/* "Cluster", ... */
 int xds_type_from_url(const char *url);
 
 #include "google/protobuf/any.pb-c.h"
-/* Unpack a response's resources (type and duplicate names checked). */
-int xds_decode(enum xds_type t, Google__Protobuf__Any *const *res,
-	       size_t n, struct xds_set *out, char *err, size_t err_size);
+/*
+ * Unpack a response's resources (type and duplicate names checked). A
+ * resource whose bytes are those of one in @prev (the set of this type
+ * held now, or NULL) is not decoded again: it shares that one's message
+ * (state of the world sends every resource each time; most are the same).
+ */
+int xds_decode(enum xds_type t, Google__Protobuf__Any *const *res, size_t n,
+	       const struct xds_set *prev, struct xds_set *out, char *err,
+	       size_t err_size);
 void xds_set_free(struct xds_set *s);
 
 /* The EDS (ClusterLoadAssignment) or RDS (RouteConfiguration) names the

@@ -5,6 +5,7 @@
  * switch and read it, so any of them may be killed at any time.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -14,6 +15,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <bpf/libbpf.h>
 
@@ -24,6 +29,8 @@
 #include "mode.h"
 #include "pins.h"
 #include "pipeline.h"
+#include "route_tables.h"
+#include "stage_clock.h"
 
 static int silent_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
@@ -46,17 +53,160 @@ static void summary(const struct mesh_config *cfg, char *buf, size_t size)
 		 cfg->nr_services, vips, cfg->nr_clusters, eps);
 }
 
-/* The pipeline's compile (against the pinned state) and install stages. */
-static int apply_cfg(const char *file, struct mesh_config *cfg)
+static void digest_add(EVP_MD_CTX *ctx, const void *data, size_t len)
+{
+	__u64 n = len;
+
+	EVP_DigestUpdate(ctx, &n, sizeof(n));	/* fields stay apart */
+	EVP_DigestUpdate(ctx, data, len);
+}
+
+static void digest_add_stat(EVP_MD_CTX *ctx, const char *path)
+{
+	struct stat st;
+	__u64 id[6] = {};
+
+	if (!stat(path, &st)) {
+		id[0] = st.st_dev;
+		id[1] = st.st_ino;
+		id[2] = st.st_rdev;
+		id[3] = (__u64)st.st_size;
+		id[4] = (__u64)st.st_mtim.tv_sec * 1000000000ULL + st.st_mtim.tv_nsec;
+		id[5] = (__u64)st.st_ctim.tv_sec * 1000000000ULL + st.st_ctim.tv_nsec;
+	}
+	digest_add(ctx, id, sizeof(id));
+}
+
+/*
+ * What an apply's outcome depends on besides the pinned state, SHA-256:
+ * the input files' bytes, the options that shape the model, the mode
+ * running, this kmeshctl binary (another version may compile the same
+ * file differently) and the module's device (a module loaded again has
+ * a new one, and has lost its route tables). 0 with @out; 1 when an input
+ * is not a regular file (stdin, a directory: always applied).
+ */
+static int input_digest(const char *const *files, size_t nr,
+			const struct mesh_input_opts *o, unsigned char out[32])
+{
+	const char *mode = kmesh_mode_running();
+	EVP_MD_CTX *ctx;
+	int rc = 1;
+	size_t i;
+
+	/* a digest needs no openssl.cnf (reading it is milliseconds of a
+	 * no-op apply) */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		goto out;
+	digest_add(ctx, "kmesh apply 1", 13);
+	for (i = 0; i < nr; i++) {
+		struct stat st;
+		char *buf;
+		ssize_t got = 0, r;
+		int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+		while (buf && got < st.st_size &&
+		       (r = read(fd, buf + got, (size_t)(st.st_size - got))) > 0)
+			got += r;
+		close(fd);
+		if (!buf || got != st.st_size) {
+			free(buf);
+			goto out;
+		}
+		digest_add(ctx, files[i], strlen(files[i]));
+		digest_add(ctx, buf, (size_t)got);
+		free(buf);
+	}
+	digest_add(ctx, o->locality ? o->locality : "", o->locality ? strlen(o->locality) + 1 : 0);
+	digest_add(ctx, o->domain ? o->domain : "", o->domain ? strlen(o->domain) + 1 : 0);
+	digest_add(ctx, mode ? mode : "", mode ? strlen(mode) + 1 : 0);
+	digest_add_stat(ctx, "/proc/self/exe");
+	digest_add_stat(ctx, "/dev/" KMESH_DEV_NAME);
+	if (EVP_DigestFinal_ex(ctx, out, NULL))
+		rc = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+/*
+ * Does the live generation hold what @digest describes (it was applied
+ * last and nothing switched since)? 1: yes, said; 0: no; the pinned
+ * state unreadable: 0 as well (the apply then says what is wrong).
+ */
+/* The fill stamp of @slot (gen_maps.h), or ~0 when unreadable. */
+static __u64 next_slot_fill(__u32 slot)
+{
+	__u64 stamp = ~0ULL;
+	int fd = gen_slot_fill_open();
+
+	if (fd >= 0) {
+		if (gen_slot_fill_get(fd, slot, &stamp))
+			stamp = ~0ULL;
+		close(fd);
+	}
+	return stamp;
+}
+
+static int applied_already(const char *file, const unsigned char digest[32])
+{
+	struct gen_applied_input rec;
+	struct l4_txn t;
+	char err[256];
+	int fd, same = 0;
+
+	if (l4_txn_begin(&t, err, sizeof(err)))
+		return 0;
+	fd = kmesh_map_fd("kmesh_applied_input");
+	if (fd >= 0 && !gen_applied_get(fd, &rec) && rec.generation &&
+	    rec.generation == t.cur.generation &&
+	    rec.next_slot_fill == next_slot_fill(t.next.slot) &&
+	    !memcmp(rec.digest, digest, 32))
+		same = 1;
+	if (fd >= 0)
+		close(fd);
+	if (same)
+		printf("unchanged: %s is what generation %llu applied; nothing to do\n",
+		       file, (unsigned long long)t.cur.generation);
+	l4_txn_end(&t);
+	return same;
+}
+
+/* The pipeline's compile (against the pinned state) and install stages.
+ * @digest (or NULL): of the inputs, recorded with the new generation. */
+static int apply_cfg(const char *file, struct mesh_config *cfg, bool timings,
+		     const unsigned char *digest)
 {
 	struct mesh_generation next;
-	char err[512], sum[160];
+	char err[512], sum[160], stages[256];
 	__u64 gen;
 	int rc;
 
 	rc = pipeline_compile(cfg, true, &next, err, sizeof(err));
 	if (!rc)
 		rc = pipeline_install(&next, NULL, &gen, err, sizeof(err));
+	if (!rc && digest) {
+		/* still under the pins lock: nobody switched since */
+		struct gen_applied_input rec = {
+			.generation = gen,
+			.next_slot_fill = next_slot_fill((next.txn.next.slot + 1) %
+							 KMESH_L4_SLOTS),
+		};
+		int fd = gen_applied_open();
+
+		memcpy(rec.digest, digest, sizeof(rec.digest));
+		if (fd >= 0) {	/* unrecorded: the next apply compiles */
+			gen_applied_set(fd, &rec);
+			close(fd);
+		}
+	}
 	mesh_generation_free(&next);
 	if (rc) {
 		fprintf(stderr, "kmeshctl: apply %s: %s (the running config is unchanged)\n",
@@ -67,6 +217,8 @@ static int apply_cfg(const char *file, struct mesh_config *cfg)
 	summary(cfg, sum, sizeof(sum));
 	printf("applied %s as generation %llu: %s\n", file,
 	       (unsigned long long)gen, sum);
+	if (timings)
+		printf("stages ms: %s\n", stage_clock_format(stages, sizeof(stages)));
 	mesh_config_free(cfg);
 	return 0;
 }
@@ -134,7 +286,7 @@ int cmd_up(int argc, char **argv)
 	else
 		printf("kmesh up: attached to cgroup %s, pinned under %s\n",
 		       cgroup, kmesh_pin_dir());
-	return file ? apply_cfg(file, &cfg) : 0;
+	return file ? apply_cfg(file, &cfg, false, NULL) : 0;
 }
 
 int cmd_down(int argc, char **argv)
@@ -164,16 +316,21 @@ int cmd_apply(int argc, char **argv)
 		{ "strict", no_argument, NULL, 's' },
 		{ "locality", required_argument, NULL, 'l' },
 		{ "domain", required_argument, NULL, 'd' },
+		{ "timings", no_argument, NULL, 't' },
+		{ "force", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	static const char usage[] =
 		"usage: kmeshctl apply -f FILE|DIR|- [-f ...] [--dry-run] [--explain] [--strict]\n"
-		"                      [--locality REGION[/ZONE[/SUBZONE]]] [--domain CLUSTER_DOMAIN]\n";
+		"                      [--locality REGION[/ZONE[/SUBZONE]]] [--domain CLUSTER_DOMAIN]\n"
+		"                      [--timings] [--force]\n";
 	struct mesh_input_opts in_opts = {};
 	const char *files[64];
 	struct mesh_config cfg;
-	bool dry = false, ex = false, strict = false;
+	bool dry = false, ex = false, strict = false, timings = false, force = false;
+	unsigned char digest[32];
+	bool have_digest = false;
 	size_t nr = 0;
 	int c;
 
@@ -201,6 +358,12 @@ int cmd_apply(int argc, char **argv)
 		case 'd':
 			in_opts.domain = optarg;
 			break;
+		case 't':
+			timings = true;
+			break;
+		case 'F':
+			force = true;
+			break;
 		case 'h':
 			printf("%s", usage);
 			return 0;
@@ -221,6 +384,16 @@ int cmd_apply(int argc, char **argv)
 	/* warnings for the mode this node runs (none before the first up) */
 	/* read -> model (-> compile without the kernel for --dry-run; apply
 	 * compiles against the pinned state, then installs) */
+	/* stage_clock.h: where this apply's time goes (--timings) */
+	stage_clock_start(NULL);
+	/* The files, options, binary and module the live generation was
+	 * applied from: nothing to do (--explain and --strict say what they
+	 * find, --force installs anyway; every apply records its digest). */
+	if (!dry && !input_digest(files, nr, &in_opts, digest)) {
+		have_digest = true;
+		if (!ex && !strict && !force && applied_already(files[0], digest))
+			return 0;
+	}
 	if (check_inputs(files, nr, &in_opts, ex, kmesh_mode_running(), strict, dry, &cfg))
 		return 1;
 	if (dry) {
@@ -229,7 +402,7 @@ int cmd_apply(int argc, char **argv)
 		mesh_config_free(&cfg);
 		return 0;
 	}
-	return apply_cfg(files[0], &cfg);
+	return apply_cfg(files[0], &cfg, timings, have_digest ? digest : NULL);
 }
 
 /* ---- dump ---- */

@@ -12,6 +12,7 @@
 
 #include "kmeshctl.h"
 #include "pipeline.h"
+#include "stage_clock.h"
 
 static const char *const method_names[] = {
 	"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS",
@@ -264,6 +265,9 @@ int check_inputs(const char *const *files, size_t nr_files,
 			return 1;
 		}
 	}
+	/* the model stage with what it took besides (the documents' tree
+	 * freed, the mode's warnings) */
+	stage_mark(STAGE_MODEL);
 	return 0;
 }
 

@@ -339,19 +339,20 @@ out:
 
 #define SLOT_FILL_MAP	"kmesh_slot_fill"
 
-int gen_slot_fill_open(void)
+/* Pinned map @name under maps/, created (an array) when missing. */
+static int userspace_map_open(const char *name, __u32 value_size, __u32 entries)
 {
 	char path[512];
 	int fd;
 
-	fd = kmesh_map_fd(SLOT_FILL_MAP);
+	fd = kmesh_map_fd(name);
 	if (fd != -ENOENT)
 		return fd;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, SLOT_FILL_MAP, sizeof(__u32),
-			    sizeof(__u64), KMESH_L4_SLOTS, NULL);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
+			    value_size, entries, NULL);
 	if (fd < 0)
 		return -errno;
-	kmesh_pin_path(path, sizeof(path), "maps", SLOT_FILL_MAP);
+	kmesh_pin_path(path, sizeof(path), "maps", name);
 	if (bpf_obj_pin(fd, path)) {
 		int e = -errno;
 
@@ -359,6 +360,11 @@ int gen_slot_fill_open(void)
 		return e;
 	}
 	return fd;
+}
+
+int gen_slot_fill_open(void)
+{
+	return userspace_map_open(SLOT_FILL_MAP, sizeof(__u64), KMESH_L4_SLOTS);
 }
 
 int gen_slot_fill_get(int fd, __u32 slot, __u64 *generation)
@@ -369,4 +375,27 @@ int gen_slot_fill_get(int fd, __u32 slot, __u64 *generation)
 int gen_slot_fill_set(int fd, __u32 slot, __u64 generation)
 {
 	return bpf_map_update_elem(fd, &slot, &generation, BPF_ANY) ? -errno : 0;
+}
+
+/* ---- what kmeshctl apply applied last ---- */
+
+#define APPLIED_MAP	"kmesh_applied_input"
+
+int gen_applied_open(void)
+{
+	return userspace_map_open(APPLIED_MAP, sizeof(struct gen_applied_input), 1);
+}
+
+int gen_applied_get(int fd, struct gen_applied_input *rec)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(fd, &zero, rec) ? -errno : 0;
+}
+
+int gen_applied_set(int fd, const struct gen_applied_input *rec)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(fd, &zero, rec, BPF_ANY) ? -errno : 0;
 }

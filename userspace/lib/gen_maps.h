@@ -66,6 +66,9 @@ struct gen_map_image {
 	__u32 key_size, value_size;
 	size_t n;
 	char *keys, *vals;	/* n each, sorted by key (memcmp) */
+	/* what the records were made from, for a caller that names it
+	 * (l7_fill(): the L7 output's serial); 0: not said */
+	__u64 source;
 };
 void gen_map_image_reset(struct gen_map_image *img);
 /* @img is to describe map @fd (one that is never emptied, outside the
@@ -108,5 +111,26 @@ int gen_map_sync(int fd, struct gen_map_image *img, bool keep_stale,
 int gen_slot_fill_open(void);
 int gen_slot_fill_get(int fd, __u32 slot, __u64 *generation);
 int gen_slot_fill_set(int fd, __u32 slot, __u64 generation);
+
+/*
+ * What `kmeshctl apply` applied last: maps/kmesh_applied_input (userspace
+ * only, one entry), the generation it switched to and a digest of what
+ * that generation was compiled from (the input files' bytes, the options,
+ * the kmeshctl binary, the module instance: kmeshctl/dataplane.c). An
+ * apply whose digest is the one recorded for the live generation has
+ * nothing to do. Any other switch (another apply, the agent) makes the
+ * record name an older generation; any install begun since and not
+ * finished (it failed, or died: it may have left route tables or maps
+ * half-written beside the live ones) reset the next slot's fill stamp,
+ * which the record keeps too. Created on first use. fd, or -errno.
+ */
+struct gen_applied_input {
+	__u64 generation;
+	__u64 next_slot_fill;	/* the next slot's fill stamp then */
+	unsigned char digest[32];
+};
+int gen_applied_open(void);
+int gen_applied_get(int fd, struct gen_applied_input *rec);
+int gen_applied_set(int fd, const struct gen_applied_input *rec);
 
 #endif /* KMESH_GEN_MAPS_H */

@@ -24,6 +24,7 @@
 #include "l7_bpf.h"
 #include "mode.h"
 #include "pins.h"
+#include "stage_clock.h"
 #include "kmesh.skel.h"
 
 static const char *const map_names[L4_NR_MAPS] = {
@@ -1081,6 +1082,9 @@ static void reset_fresh(struct l4_handle *h, const struct l4_gen *gen)
 	}
 }
 
+static bool cache_usable(const struct l4_install_cache *c,
+			 const struct l4_txn *t, int stamp_fd, __u32 slot);
+
 int l4_txn_begin(struct l4_txn *t, char *err, size_t err_size)
 {
 	memset(t, 0, sizeof(*t));
@@ -1090,8 +1094,7 @@ int l4_txn_begin(struct l4_txn *t, char *err, size_t err_size)
 	t->lock_fd = lock_pins(err, err_size);
 	if (t->lock_fd < 0)
 		goto fail;
-	if (l4_read_generation(&t->h, &t->cur) ||
-	    l4_read_registry(&t->h, &t->reg, &t->nr_reg)) {
+	if (l4_read_generation(&t->h, &t->cur)) {
 		snprintf(err, err_size, "read pinned state: %s", strerror(errno));
 		goto fail;
 	}
@@ -1105,6 +1108,36 @@ int l4_txn_begin(struct l4_txn *t, char *err, size_t err_size)
 fail:
 	l4_txn_end(t);
 	return -1;
+}
+
+int l4_txn_read_registry(struct l4_txn *t, const struct l4_install_cache *cache,
+			 const struct l4_gen *last, char *err, size_t err_size)
+{
+	int stamp_fd, rc;
+
+	if (cache && last && last->nr_ids) {
+		stamp_fd = gen_slot_fill_open();
+		if (stamp_fd >= 0 && cache_usable(cache, t, stamp_fd, t->next.slot)) {
+			close(stamp_fd);
+			t->reg = malloc(last->nr_ids * sizeof(*t->reg));
+			if (!t->reg) {
+				snprintf(err, err_size, "out of memory");
+				return -1;
+			}
+			memcpy(t->reg, last->ids, last->nr_ids * sizeof(*t->reg));
+			t->nr_reg = last->nr_ids;
+			t->reg_from_cache = true;
+			return 0;
+		}
+		if (stamp_fd >= 0)
+			close(stamp_fd);
+	}
+	rc = l4_read_registry(&t->h, &t->reg, &t->nr_reg);
+	if (rc) {
+		snprintf(err, err_size, "read pinned state: %s", strerror(-rc));
+		return -1;
+	}
+	return 0;
 }
 
 void l4_txn_end(struct l4_txn *t)
@@ -1190,9 +1223,12 @@ int l4_install(struct l4_txn *t, const struct mesh_config *cfg,
 		goto out;
 	}
 	if (l7_fill(cfg, gen, slot, l7, dev_fd, img ? &l7img : NULL, &l7a, err,
-		    err_size) ||
-	    fill_inner(&t->h, gen, slot, fd, fresh, img, err, err_size))
+		    err_size))
 		goto out;
+	stage_mark(STAGE_L7_MAPS);
+	if (fill_inner(&t->h, gen, slot, fd, fresh, img, err, err_size))
+		goto out;
+	stage_mark(STAGE_L4_MAPS);
 	/* Registry and counters are outside generations: safe before the flip. */
 	e = write_registry(t, gen);
 	if (e) {
@@ -1200,6 +1236,7 @@ int l4_install(struct l4_txn *t, const struct mesh_config *cfg,
 		goto out;
 	}
 	reset_fresh(&t->h, gen);
+	stage_mark(STAGE_REGISTRY);
 	/* New inner maps (a slot that had none) go in; the flip makes them live. */
 	for (i = 0; i < L4_NR_GEN_MAPS; i++) {
 		e = fresh[i] ? gen_map_install(t->h.fd[L4_MAP_SERVICES + i],
@@ -1223,6 +1260,7 @@ int l4_install(struct l4_txn *t, const struct mesh_config *cfg,
 			 (unsigned long long)t->next.generation, strerror(errno));
 		goto out;
 	}
+	stage_mark(STAGE_SWITCH);
 	if (cache) {
 		cache->switched = t->next.generation;
 		cache->filled[slot] = t->next.generation;

@@ -79,10 +79,23 @@ struct l4_txn {
 	struct l4_handle h;
 	int lock_fd;
 	struct kmesh_l4_generation cur, next;
-	struct l4_id_entry *reg;	/* the id registry */
+	struct l4_id_entry *reg;	/* the id registry (l4_txn_read_registry()) */
 	size_t nr_reg;
+	bool reg_from_cache;		/* known, not read: see there */
 };
 int l4_txn_begin(struct l4_txn *t, char *err, size_t err_size);
+struct l4_install_cache;
+/*
+ * The id registry into @t->reg. Read from the kernel; or, for a process
+ * that keeps @cache and the l4 part of the generation it switched to
+ * last (@last), taken from @last->ids (the registry that install left)
+ * when @cache proves nobody installed since (the same proof that lets
+ * the install write differences only: the live generation is the one it
+ * switched to and the next slot's fill stamp is the one it left: every
+ * install resets that stamp before it writes the registry). 0 or -1.
+ */
+int l4_txn_read_registry(struct l4_txn *t, const struct l4_install_cache *cache,
+			 const struct l4_gen *last, char *err, size_t err_size);
 void l4_txn_end(struct l4_txn *t);
 /* A slot's inner maps, as l4_install_cache keeps their images. */
 enum l4_slot_map {

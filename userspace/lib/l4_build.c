@@ -426,12 +426,58 @@ no_ids:
 	return -1;
 }
 
+/*
+ * Cluster @i of @prev (l4_build_reusing()) into @gen as it was: the same
+ * entries a build of it gives when its model and the ids it finds are
+ * the same, with its ids marked used as id_get() marks them.
+ * @prev_ep, @prev_maglev: where its endpoints and maglev table start.
+ */
+static int copy_cluster(const struct l4_gen *prev, size_t i, size_t prev_ep,
+			size_t prev_maglev, struct ids *ids, struct l4_gen *gen,
+			char *err, size_t err_size)
+{
+	const struct kmesh_cluster *pc = &prev->clusters[i];
+	size_t e;
+
+	gen->clusters[gen->nr_clusters++] = *pc;
+	if (id_valid(KMESH_L4_KIND_CLUSTER, pc->cluster_id))
+		ids->live[KMESH_L4_KIND_CLUSTER][pc->cluster_id] = 1;
+	for (e = 0; e < pc->nr_endpoints; e++) {
+		__u32 id = prev->eps[prev_ep + e].val.endpoint_id;
+
+		gen->eps[gen->nr_eps++] = prev->eps[prev_ep + e];
+		if (id_valid(KMESH_L4_KIND_ENDPOINT, id))
+			ids->live[KMESH_L4_KIND_ENDPOINT][id] = 1;
+	}
+	if (pc->lb == KMESH_LB_MAGLEV) {
+		struct l4_maglev *m = &gen->maglev[gen->nr_maglev];
+
+		m->table = malloc(sizeof(*m->table));
+		if (!m->table) {
+			snprintf(err, err_size, "out of memory");
+			return -1;
+		}
+		memcpy(m->table, prev->maglev[prev_maglev].table, sizeof(*m->table));
+		m->cluster_id = pc->cluster_id;
+		gen->nr_maglev++;
+	}
+	return 0;
+}
+
 int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 	     size_t nr_registry, __u64 generation, struct l4_gen *gen,
 	     char *err, size_t err_size)
 {
+	return l4_build_reusing(cfg, registry, nr_registry, generation, NULL, NULL,
+				gen, err, err_size);
+}
+
+int l4_build_reusing(const struct mesh_config *cfg, const struct l4_id_entry *registry,
+		     size_t nr_registry, __u64 generation, const struct l4_gen *prev,
+		     const bool *changed, struct l4_gen *gen, char *err, size_t err_size)
+{
 	struct ids ids = { .generation = generation };
-	size_t i, j, k, nr_eps = 0, nr_vips = 0;
+	size_t i, j, k, nr_eps = 0, nr_vips = 0, prev_ep = 0, prev_maglev = 0;
 
 	memset(gen, 0, sizeof(*gen));
 	gen->generation = generation;
@@ -451,11 +497,19 @@ int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 	    !gen->cluster_ids || !gen->service_ids)
 		goto oom;
 
+	if (prev && prev->nr_clusters != cfg->nr_clusters)
+		prev = NULL;
 	for (i = 0; i < cfg->nr_clusters; i++) {
-		if (build_cluster(&cfg->clusters[i], cfg->node_locality, &ids, gen,
+		if (prev && !changed[i] ?
+		    copy_cluster(prev, i, prev_ep, prev_maglev, &ids, gen, err, err_size) :
+		    build_cluster(&cfg->clusters[i], cfg->node_locality, &ids, gen,
 				  err, err_size))
 			goto fail;
 		gen->cluster_ids[i] = gen->clusters[i].cluster_id;
+		if (prev) {
+			prev_ep += prev->clusters[i].nr_endpoints;
+			prev_maglev += prev->clusters[i].lb == KMESH_LB_MAGLEV;
+		}
 	}
 	for (i = 0; i < cfg->nr_services; i++) {
 		const struct mesh_service *s = &cfg->services[i];

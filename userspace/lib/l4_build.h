@@ -8,6 +8,7 @@
 #ifndef KMESH_L4_BUILD_H
 #define KMESH_L4_BUILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -65,6 +66,19 @@ struct l4_gen {
 int l4_build(const struct mesh_config *cfg, const struct l4_id_entry *registry,
 	     size_t nr_registry, __u64 generation, struct l4_gen *gen,
 	     char *err, size_t err_size);
+/*
+ * The same, taking from @prev (or NULL) the clusters not @changed (one
+ * flag per cluster of @cfg): @prev must be this function's output for a
+ * model that differs from @cfg in the changed clusters only (the same
+ * node locality, services and cluster list), built from a registry that
+ * held the ids @registry holds (so its unchanged clusters' entries are
+ * what a build of them gives; prev->ids is that registry). The output is
+ * l4_build()'s for the same arguments, in the time of the changed
+ * clusters' endpoints. kmesh-agent, for updates of endpoints alone.
+ */
+int l4_build_reusing(const struct mesh_config *cfg, const struct l4_id_entry *registry,
+		     size_t nr_registry, __u64 generation, const struct l4_gen *prev,
+		     const bool *changed, struct l4_gen *gen, char *err, size_t err_size);
 void l4_gen_free(struct l4_gen *gen);
 
 /* The id @gen gives the service or cluster @name (@kind), or 0. */

@@ -110,9 +110,16 @@ int l7_fill(const struct mesh_config *cfg, const struct l4_gen *gen,
 					err, err_size);
 	if (a->inbound_fd < 0)
 		return -1;
-	e = gen_map_sync_arrays(a->policy_fd, img ? img->policy : NULL, false,
-				l7->pol_ids, l7->pols, l7->nr_pols,
-				sizeof(*l7->pol_ids), sizeof(*l7->pols));
+	/* The slot's map holds this very output (taken again by
+	 * l7_rebind()): nothing to compare, 13 KB per policy. */
+	if (img && l7->serial && img->policy->source == l7->serial)
+		e = 0;
+	else
+		e = gen_map_sync_arrays(a->policy_fd, img ? img->policy : NULL, false,
+					l7->pol_ids, l7->pols, l7->nr_pols,
+					sizeof(*l7->pol_ids), sizeof(*l7->pols));
+	if (!e && img)
+		img->policy->source = l7->serial;
 	if (!e)
 		e = gen_map_sync(a->cidrs_fd, img ? img->cidrs : NULL, false,
 				 l7->cidrs.v, l7->cidrs.n, sizeof(*l7->cidrs.v),

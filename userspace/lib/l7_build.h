@@ -136,6 +136,9 @@ struct l7_gen {
 	bool bound_tables;
 	__u32 *bound_service_ids, *bound_cluster_ids;
 	size_t bound_nr_services, bound_nr_clusters, bound_nr_cidrs;
+	/* one per l7_compile() output (l7_rebind() keeps it): a slot whose
+	 * policy map holds this output's policies need not compare them */
+	__u64 serial;
 };
 
 /*

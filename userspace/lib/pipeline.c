@@ -6,30 +6,38 @@
 
 #include "pipeline.h"
 #include "route_tables.h"
+#include "stage_clock.h"
 
 int pipeline_read(const char *const *paths, size_t nr_paths,
 		  struct mesh_docs *docs, char *err, size_t err_size)
 {
-	return mesh_input_read(paths, nr_paths, docs, err, err_size);
+	int rc = mesh_input_read(paths, nr_paths, docs, err, err_size);
+
+	stage_mark(STAGE_DECODE);
+	return rc;
 }
 
 int pipeline_model(struct mesh_docs *docs, const struct mesh_input_opts *opts,
 		   struct mesh_config *cfg, char *err, size_t err_size)
 {
-	return mesh_input_model(docs, opts, cfg, err, err_size);
+	int rc = mesh_input_model(docs, opts, cfg, err, err_size);
+
+	stage_mark(STAGE_MODEL);
+	return rc;
 }
 
 int pipeline_compile(const struct mesh_config *cfg, bool live,
 		     struct mesh_generation *g, char *err, size_t err_size)
 {
-	return pipeline_compile_rebinding(cfg, live, NULL, g, err, err_size);
+	return pipeline_compile_reusing(cfg, live, NULL, g, err, err_size);
 }
 
-int pipeline_compile_rebinding(const struct mesh_config *cfg, bool live,
-			       struct l7_gen l7_installed[2],
-			       struct mesh_generation *g, char *err, size_t err_size)
+int pipeline_compile_reusing(const struct mesh_config *cfg, bool live,
+			     const struct pipeline_reuse *reuse,
+			     struct mesh_generation *g, char *err, size_t err_size)
 {
 	const struct l4_id_entry *reg = NULL;
+	const struct l4_gen *prev = NULL;
 	size_t nr_reg = 0;
 	__u64 generation = 1;
 	__u32 slot = 0;
@@ -42,6 +50,9 @@ int pipeline_compile_rebinding(const struct mesh_config *cfg, bool live,
 		if (l4_txn_begin(&g->txn, err, err_size))
 			return -1;
 		g->live = true;
+		if (l4_txn_read_registry(&g->txn, reuse ? reuse->cache : NULL,
+					 reuse ? reuse->l4_last : NULL, err, err_size))
+			return -1;
 		g->dev_fd = kmesh_dev_open();
 		if (g->dev_fd < 0)
 			g->dev_fd = -1;	/* no module: fallback routes alone */
@@ -49,14 +60,21 @@ int pipeline_compile_rebinding(const struct mesh_config *cfg, bool live,
 		nr_reg = g->txn.nr_reg;
 		generation = g->txn.next.generation;
 		slot = g->txn.next.slot;
+		/* the last build's clusters hold for this registry */
+		if (reuse && reuse->changed && g->txn.reg_from_cache)
+			prev = reuse->l4_last;
 	}
-	if (l4_build(cfg, reg, nr_reg, generation, &g->l4, err, err_size))
+	stage_mark(STAGE_LOCK);
+	if (l4_build_reusing(cfg, reg, nr_reg, generation, prev,
+			     reuse ? reuse->changed : NULL, &g->l4, err, err_size))
 		return -1;
-	if (l7_installed && slot < 2 &&
-	    l7_rebind(&l7_installed[slot], cfg, &g->l4, slot, g->dev_fd >= 0, &g->l7))
-		return 0;
-	if (l7_compile(cfg, &g->l4, slot, g->dev_fd >= 0, &g->l7, err, err_size))
+	stage_mark(STAGE_L4_BUILD);
+	if (!(reuse && reuse->l7_installed && slot < 2 &&
+	      l7_rebind(&reuse->l7_installed[slot], cfg, &g->l4, slot, g->dev_fd >= 0,
+			&g->l7)) &&
+	    l7_compile(cfg, &g->l4, slot, g->dev_fd >= 0, &g->l7, err, err_size))
 		return -1;
+	stage_mark(STAGE_L7_COMPILE);
 	return 0;
 }
 

@@ -60,15 +60,31 @@ struct mesh_generation {
 int pipeline_compile(const struct mesh_config *cfg, bool live,
 		     struct mesh_generation *g, char *err, size_t err_size);
 /*
- * The same, for a caller that keeps what it installed in each slot
- * (@l7_installed[slot], moved out of the generation after its install)
- * and knows the model's L7 rules did not change since: when the ids are
- * the same, that L7 output is taken again (l7_rebind()) rather than
- * compiled. kmesh-agent, for updates of endpoints alone.
+ * What a long-running caller (kmesh-agent) keeps from its earlier
+ * compiles and installs, for an update that changed the endpoints of a
+ * few clusters only (each field may be NULL):
+ *   l7_installed  the L7 output it installed in each slot (moved out of
+ *                 the generation after its install), taken again
+ *                 (l7_rebind()) when the ids are the same; the caller
+ *                 knows the model's L7 rules did not change since
+ *   cache         its install cache (l4_bpf.h), which proves whether
+ *                 anybody installed since its last switch
+ *   l4_last       the l4 part of the generation it switched to last
+ *                 (moved out after its install); while @cache proves
+ *                 it current, its ids are the registry (not read again)
+ *   changed       one flag per cluster of the model: the clusters that
+ *                 differ from the model @l4_last was built from (the
+ *                 others are taken from @l4_last: l4_build_reusing())
  */
-int pipeline_compile_rebinding(const struct mesh_config *cfg, bool live,
-			       struct l7_gen l7_installed[2],
-			       struct mesh_generation *g, char *err, size_t err_size);
+struct pipeline_reuse {
+	struct l7_gen *l7_installed;		/* [2] */
+	const struct l4_install_cache *cache;
+	const struct l4_gen *l4_last;
+	const bool *changed;
+};
+int pipeline_compile_reusing(const struct mesh_config *cfg, bool live,
+			     const struct pipeline_reuse *reuse,
+			     struct mesh_generation *g, char *err, size_t err_size);
 /* Install a live @g and switch to it: *@generation is its number.
  * @cache (or NULL): a long-running caller's memory of what it installed
  * (l4_install_cache in l4_bpf.h), for installs that write only what
