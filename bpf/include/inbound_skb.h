@@ -643,6 +643,117 @@ __noinline int kmesh_inbound_syn(struct __sk_buff *skb, __u32 hl, __u32 v4)
  */
 const volatile __u32 kmesh_in_early_parsed = 0;
 
+#define IN_O_NONBLOCK	00004000	/* O_NONBLOCK (asm-generic, x86, arm64) */
+
+/*
+ * Is the listener that the data segment @skb came to (its destination
+ * address and port; @hl: IP header length) non-blocking? A lookup with no
+ * source finds no connection, only the listener.
+ */
+static __always_inline bool in_listener_nonblocking(struct __sk_buff *skb,
+						    __u32 hl, __u32 v4)
+{
+	struct bpf_sock_tuple t = {};
+	struct tcp_sock *tp;
+	struct bpf_sock *l;
+	struct socket *sock;
+	struct file *file;
+	bool nb = false;
+	__u16 dport;
+
+	if (bpf_skb_load_bytes(skb, hl + 2, &dport, sizeof(dport)))
+		return false;
+	if (v4) {
+		if (bpf_skb_load_bytes(skb, 16, &t.ipv4.daddr, 4))
+			return false;
+		t.ipv4.dport = dport;
+		l = bpf_sk_lookup_tcp(skb, &t, sizeof(t.ipv4), IN_CURRENT_NETNS, 0);
+	} else {
+		if (bpf_skb_load_bytes(skb, 24, t.ipv6.daddr, 16))
+			return false;
+		t.ipv6.dport = dport;
+		l = bpf_sk_lookup_tcp(skb, &t, sizeof(t.ipv6), IN_CURRENT_NETNS, 0);
+	}
+	if (!l)
+		return false;
+	if (l->state == BPF_TCP_LISTEN) {
+		tp = bpf_skc_to_tcp_sock(l);
+		sock = tp ? tp->inet_conn.icsk_inet.sk.sk_socket : NULL;
+		file = sock ? sock->file : NULL;
+		nb = file && (file->f_flags & IN_O_NONBLOCK);
+	}
+	bpf_sk_release(l);
+	return nb;
+}
+
+/*
+ * Data before accept() (see in_ingress), the payload of @skb from byte
+ * @off on, at sequence @seq, @rcv_nxt the socket's next expected byte: pass
+ * it only if it continues exactly what passed before and holds complete
+ * request heads, each allowed, and their Content-Length bodies. Checked
+ * on a per-CPU copy of the connection (the stream parser may take the
+ * real one as soon as accept() returns); nothing is counted here: the
+ * stream parser checks and counts these bytes again after accept().
+ * Returns 1 (pass) or 0 (drop; from then on every segment until accept()
+ * is dropped). Global: verified once.
+ */
+__noinline int kmesh_inbound_early(struct __sk_buff *skb, struct inbound_conn *st,
+				   __u32 off, __u32 seq, __u32 rcv_nxt)
+{
+	__u32 zero = 0, pos = off, end, i, n;
+	struct inbound_conn *d;
+	struct l7_scratch *sc;
+	int r;
+
+	if (!skb || !st || st->early == IN_EARLY_DROPPING)
+		return 0;
+	end = skb->len;
+	if (seq != rcv_nxt || (st->early == IN_EARLY_PASSING && seq != st->early_next))
+		goto drop;
+	d = bpf_map_lookup_elem(&kmesh_inbound_door, &zero);
+	if (!d)
+		goto drop;
+	kmesh_addr_copy(d->local, st->local);
+	kmesh_addr_copy(d->remote, st->remote);
+	d->local_port = st->local_port;
+	d->remote_port = st->remote_port;
+	__builtin_memset(&d->tmp, 0, sizeof(d->tmp));
+	d->tmp.body_left = st->early_body;
+	d->refuse = 0;
+	sc = l7_scratch_get();
+	if (!sc)
+		goto drop;
+	for (i = 0; i < IN_STEPS; i++) {
+		if (pos >= end)
+			break;
+		if (d->tmp.body_left) {
+			n = end - pos;
+			if (d->tmp.body_left < n)
+				n = (__u32)d->tmp.body_left;
+			d->tmp.body_left -= n;
+			pos += n;
+			continue;
+		}
+		/* chunked bodies and unchecked streams: the stream parser's */
+		if (d->tmp.chunked || d->tmp.opaque)
+			break;
+		r = kmesh_inbound_head(skb, sc, d, pos, end);
+		if (r <= 0)	/* incomplete, refused or unchecked */
+			break;
+		pos += (__u32)r;
+	}
+	l7_scratch_put(sc);
+	if (pos != end || d->refuse || d->tmp.chunked || d->tmp.opaque)
+		goto drop;
+	st->early_body = d->tmp.body_left;
+	st->early_next = seq + (end - off);
+	st->early = IN_EARLY_PASSING;
+	return 1;
+drop:
+	st->early = IN_EARLY_DROPPING;
+	return 0;
+}
+
 /*
  * The door of the meshed cgroup, on every packet it receives: returns at
  * once for anything but a SYN to a listener, a segment of a connection
@@ -653,14 +764,21 @@ const volatile __u32 kmesh_in_early_parsed = 0;
  *
  * Data before accept(): a socket has no struct socket until accept()
  * returns it, and the stream parser cannot read it then: data that
- * arrives early stays in the receive queue. Where the module takes the
- * accepted sockets (kmesh_in_early_parsed), it hands those bytes to the
- * parser when accept() returns them, and they pass here. Elsewhere the
- * application's first read would fail with EAGAIN while the kernel hands
- * them to the parser late (tcp_bpf_recvmsg_parser), so a checked
- * connection's data segments are dropped until the application has
- * accepted it; the client retransmits them (one RTO, 200 ms or more, for
- * data that beat accept()). Pure ACKs and FINs pass.
+ * arrives early stays in the receive queue until the application's
+ * first read, which hands it to the parser late (tcp_bpf_recvmsg_parser)
+ * and fails with EAGAIN meanwhile. Where the module takes the accepted
+ * sockets (kmesh_in_early_parsed), it hands those bytes to the parser
+ * when accept() returns them, and they pass here. Elsewhere:
+ *  - the listener is non-blocking (an event-driven server, which takes
+ *    EAGAIN for "not yet"): the door checks the data itself
+ *    (kmesh_inbound_early) and passes what it allowed, whole heads and
+ *    their bodies in sequence; the stream parser checks it again when
+ *    the application first reads. Anything else (a split head, a
+ *    refusal, a chunked body, a gap) is dropped as below;
+ *  - a blocking listener (its server would take EAGAIN for an error):
+ *    data segments are dropped until the application has accepted the
+ *    socket; the client retransmits them (one RTO, 200 ms or more).
+ * Pure ACKs and FINs pass.
  */
 static __always_inline int in_ingress(struct __sk_buff *skb, bool kf)
 {
@@ -730,6 +848,10 @@ static __always_inline int in_ingress(struct __sk_buff *skb, bool kf)
 		return 1;
 	tot = hl + (doff >> 4) * 4;
 	if (skb->len <= tot)
+		return 1;
+	if (in_listener_nonblocking(skb, hl, v4) &&
+	    !bpf_skb_load_bytes(skb, hl + 4, &seq, sizeof(seq)) &&
+	    kmesh_inbound_early(skb, st, tot, bpf_ntohl(seq), tp->rcv_nxt))
 		return 1;
 	inbound_global(KMESH_IN_G_EARLY, 1);
 	return 0;
