@@ -133,6 +133,19 @@ struct kmesh_inbound_door_map {
 };
 KMESH_IN_MAP(kmesh_inbound_door_map, kmesh_inbound_door);
 
+/*
+ * Workloads (address:port) whose last accepted socket was non-blocking:
+ * an event-driven server, which takes EAGAIN for "not yet" (the door
+ * learns it after accept() and uses it for data before the next one).
+ */
+struct kmesh_inbound_nonblock_map {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KMESH_INBOUND_MAX_WORKLOADS);
+	__type(key, struct kmesh_inbound_key);
+	__type(value, __u8);
+};
+KMESH_IN_MAP(kmesh_inbound_nonblock_map, kmesh_inbound_nonblock);
+
 /* Local meshed clients of http service ports, by their own 4-tuple. */
 struct kmesh_inbound_clients_map {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -646,44 +646,32 @@ const volatile __u32 kmesh_in_early_parsed = 0;
 #define IN_O_NONBLOCK	00004000	/* O_NONBLOCK (asm-generic, x86, arm64) */
 
 /*
- * Is the listener that the data segment @skb came to (its destination
- * address and port; @hl: IP header length) non-blocking? A lookup with no
- * source finds no connection, only the listener.
+ * After accept(): note whether the workload's server took the socket
+ * non-blocking (accept4(SOCK_NONBLOCK) or O_NONBLOCK set before its
+ * first read), for the data that beats its next accept().
  */
-static __always_inline bool in_listener_nonblocking(struct __sk_buff *skb,
-						    __u32 hl, __u32 v4)
+static __always_inline void in_learn_nonblocking(const struct inbound_conn *st,
+						 struct socket *sock)
 {
-	struct bpf_sock_tuple t = {};
-	struct tcp_sock *tp;
-	struct bpf_sock *l;
-	struct socket *sock;
-	struct file *file;
-	bool nb = false;
-	__u16 dport;
+	struct kmesh_inbound_key key = {};
+	struct file *file = sock->file;
+	__u8 one = 1;
 
-	if (bpf_skb_load_bytes(skb, hl + 2, &dport, sizeof(dport)))
-		return false;
-	if (v4) {
-		if (bpf_skb_load_bytes(skb, 16, &t.ipv4.daddr, 4))
-			return false;
-		t.ipv4.dport = dport;
-		l = bpf_sk_lookup_tcp(skb, &t, sizeof(t.ipv4), IN_CURRENT_NETNS, 0);
-	} else {
-		if (bpf_skb_load_bytes(skb, 24, t.ipv6.daddr, 16))
-			return false;
-		t.ipv6.dport = dport;
-		l = bpf_sk_lookup_tcp(skb, &t, sizeof(t.ipv6), IN_CURRENT_NETNS, 0);
-	}
-	if (!l)
-		return false;
-	if (l->state == BPF_TCP_LISTEN) {
-		tp = bpf_skc_to_tcp_sock(l);
-		sock = tp ? tp->inet_conn.icsk_inet.sk.sk_socket : NULL;
-		file = sock ? sock->file : NULL;
-		nb = file && (file->f_flags & IN_O_NONBLOCK);
-	}
-	bpf_sk_release(l);
-	return nb;
+	kmesh_addr_copy(key.addr, st->local);
+	key.port = st->local_port;
+	if (file && (file->f_flags & IN_O_NONBLOCK))
+		bpf_map_update_elem(&kmesh_inbound_nonblock, &key, &one, BPF_ANY);
+	else
+		bpf_map_delete_elem(&kmesh_inbound_nonblock, &key);
+}
+
+static __always_inline bool in_nonblocking(const struct inbound_conn *st)
+{
+	struct kmesh_inbound_key key = {};
+
+	kmesh_addr_copy(key.addr, st->local);
+	key.port = st->local_port;
+	return bpf_map_lookup_elem(&kmesh_inbound_nonblock, &key);
 }
 
 /*
@@ -769,21 +757,24 @@ drop:
  * and fails with EAGAIN meanwhile. Where the module takes the accepted
  * sockets (kmesh_in_early_parsed), it hands those bytes to the parser
  * when accept() returns them, and they pass here. Elsewhere:
- *  - the listener is non-blocking (an event-driven server, which takes
- *    EAGAIN for "not yet"): the door checks the data itself
+ *  - the workload's last accepted socket was non-blocking (an
+ *    event-driven server, which takes EAGAIN for "not yet";
+ *    in_learn_nonblocking): the door checks the data itself
  *    (kmesh_inbound_early) and passes what it allowed, whole heads and
  *    their bodies in sequence; the stream parser checks it again when
  *    the application first reads. Anything else (a split head, a
  *    refusal, a chunked body, a gap) is dropped as below;
- *  - a blocking listener (its server would take EAGAIN for an error):
- *    data segments are dropped until the application has accepted the
- *    socket; the client retransmits them (one RTO, 200 ms or more).
+ *  - a blocking server (it would take EAGAIN for an error), or one not
+ *    seen yet: data segments are dropped until the application has
+ *    accepted the socket; the client retransmits them (one RTO, 200 ms
+ *    or more).
  * Pure ACKs and FINs pass.
  */
 static __always_inline int in_ingress(struct __sk_buff *skb, bool kf)
 {
 	struct bpf_sock *sk = skb->sk;
 	struct inbound_conn *st;
+	struct socket *sock;
 	struct tcp_sock *tp;
 	__u32 hl, tot, v4, seq;
 	int r;
@@ -837,8 +828,11 @@ static __always_inline int in_ingress(struct __sk_buff *skb, bool kf)
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp)
 		return 1;
-	if (tp->inet_conn.icsk_inet.sk.sk_socket) {
+	sock = tp->inet_conn.icsk_inet.sk.sk_socket;
+	if (sock) {
 		st->accepted = 1;
+		if (!kmesh_in_early_parsed)
+			in_learn_nonblocking(st, sock);
 		return 1;
 	}
 	if (kmesh_in_early_parsed)
@@ -849,7 +843,7 @@ static __always_inline int in_ingress(struct __sk_buff *skb, bool kf)
 	tot = hl + (doff >> 4) * 4;
 	if (skb->len <= tot)
 		return 1;
-	if (in_listener_nonblocking(skb, hl, v4) &&
+	if (in_nonblocking(st) &&
 	    !bpf_skb_load_bytes(skb, hl + 4, &seq, sizeof(seq)) &&
 	    kmesh_inbound_early(skb, st, tot, bpf_ntohl(seq), tp->rcv_nxt))
 		return 1;
