@@ -9,6 +9,8 @@
 #
 #   bench/inbound.sh                 full run (about 3 minutes)
 #   BENCH_QUICK=1 bench/inbound.sh   short run
+#   INBOUND_KMESHCTL=PATH            use that kmeshctl (e.g. a build with
+#                                    parts of the check switched off)
 #
 # Then one more keep-alive run to the protected workload (not a measured
 # one: timing costs a little itself) with BPF_ENABLE_STATS on, for the
@@ -80,9 +82,15 @@ else
 fi
 
 say "building kmeshctl and the bench tools"
-make -s -C "$top" userspace >/dev/null || die "make userspace failed"
 make -s -C "$here" O="$top/build/bench" >/dev/null || die "building bench tools failed"
-export BIN=$top/build/bench KMESHCTL=$top/build/kmeshctl
+export BIN=$top/build/bench
+# INBOUND_KMESHCTL: another build's kmeshctl (its BPF programs), to compare
+if [ -n "${INBOUND_KMESHCTL:-}" ]; then
+	export KMESHCTL=$INBOUND_KMESHCTL
+else
+	make -s -C "$top" userspace >/dev/null || die "make userspace failed"
+	export KMESHCTL=$top/build/kmeshctl
+fi
 export RUN=$top/build/bench/inbound-$(date +%Y%m%d-%H%M%S)
 export CG=$cg_root/kmesh-bench-in-$$
 mkdir -p "$RUN"
