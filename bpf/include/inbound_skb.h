@@ -137,7 +137,7 @@ inbound_parse_opts(const struct kmesh_inbound_workload *w)
 
 /*
  * The request head at frame byte @pos: parse it (@kf: with the module's
- * parser, about ten times cheaper than the eBPF one: bench/METHOD.md),
+ * parser, the C core, instead of the eBPF one: bench/METHOD.md),
  * check it against every protected service of the workload (deny wins).
  * Returns its length (allowed; st->tmp has its body's framing), IN_HOLD
  * (incomplete), IN_REFUSED (st->refuse and why) or IN_OPAQUE (passed
