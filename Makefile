@@ -20,6 +20,8 @@
 #                        BENCH_SMOKE=1 run is check's bench-smoke suite)
 #   make bench-l4        same-node sk_msg redirect vs plain loopback, 1 KB stream
 #                        and request/response, host only (BENCH_QUICK=1: < 1 min)
+#   make bench-inbound   inbound authorization alone, protected vs unprotected
+#                        workload, host only, with ns per program (bench/inbound.sh)
 #   make bench-xds       xDS push to switched generation, 1,000 services / 10,000
 #                        routes through kmesh-agent, host only (bench/xds.sh)
 #   make bench-parser    host micro-benchmark of the parser (vs http-parser) and
@@ -82,7 +84,7 @@ SELFTEST_SRCS := selftests/runner.c $(wildcard selftests/prog_tests/*.c) \
 
 .PHONY: demo all module bpf userspace selftests agent print-module unit abi-layout vmtest vmtest-cluster check \
 	dkms-install dkms-uninstall clean stock-kernel bench install uninstall \
-	bench-parser fuzz bench-l4 vmtest-debug vmtest-load bench-xds bench-h2 bench-h2-load
+	bench-parser fuzz bench-l4 bench-inbound vmtest-debug vmtest-load bench-xds bench-h2 bench-h2-load
 
 all: module userspace selftests agent
 
@@ -239,6 +241,9 @@ bench:
 
 bench-l4:
 	bench/l4.sh
+
+bench-inbound:
+	bench/inbound.sh
 
 bench-parser:
 	O=$(O) bench/parser/run.sh

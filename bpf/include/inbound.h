@@ -88,8 +88,19 @@ struct inbound_conn {
 	__u32 sids[KMESH_INBOUND_MAX_SERVICES];
 	__u8 path_len;
 	__u8 accepted;			/* the application has accepted it */
-	__u8 pad[6];
+	__u8 early;			/* enum inbound_early: the door, before accept() */
+	__u8 pad[5];
+	__u32 early_next;		/* sequence of the next byte the door may pass */
+	__u32 pad2;
+	__u64 early_body;		/* body bytes after what the door passed */
 	char path[KMESH_L7_LOG_PATH];
+};
+
+/* What the door did with data before accept() (inbound_skb.h). */
+enum inbound_early {
+	IN_EARLY_NONE = 0,		/* none arrived yet */
+	IN_EARLY_PASSING,		/* all so far checked and passed */
+	IN_EARLY_DROPPING,		/* dropped from here until accept() */
 };
 
 struct kmesh_inbound_conns_map {
@@ -108,6 +119,32 @@ struct kmesh_inbound_zero_map {
 	__type(value, struct inbound_conn);
 };
 KMESH_IN_MAP(kmesh_inbound_zero_map, kmesh_inbound_zero);
+
+/*
+ * The door's check of data before accept(), per CPU: a connection of its
+ * own, since the stream parser may run on the real one as soon as
+ * accept() returns.
+ */
+struct kmesh_inbound_door_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct inbound_conn);
+};
+KMESH_IN_MAP(kmesh_inbound_door_map, kmesh_inbound_door);
+
+/*
+ * Workloads (address:port) whose last accepted socket was non-blocking:
+ * an event-driven server, which takes EAGAIN for "not yet" (the door
+ * learns it after accept() and uses it for data before the next one).
+ */
+struct kmesh_inbound_nonblock_map {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KMESH_INBOUND_MAX_WORKLOADS);
+	__type(key, struct kmesh_inbound_key);
+	__type(value, __u8);
+};
+KMESH_IN_MAP(kmesh_inbound_nonblock_map, kmesh_inbound_nonblock);
 
 /* Local meshed clients of http service ports, by their own 4-tuple. */
 struct kmesh_inbound_clients_map {

@@ -136,14 +136,17 @@ inbound_parse_opts(const struct kmesh_inbound_workload *w)
 }
 
 /*
- * The request head at frame byte @pos: parse it, check it against every
- * protected service of the workload (deny wins). Returns its length
- * (allowed; st->tmp has its body's framing), IN_HOLD (incomplete),
- * IN_REFUSED (st->refuse and why) or IN_OPAQUE (passed unchecked from
- * here on: failure_mode_allow, or the workload lost its policies).
+ * The request head at frame byte @pos: parse it (@kf: with the module's
+ * parser, the C core, instead of the eBPF one: bench/METHOD.md),
+ * check it against every protected service of the workload (deny wins).
+ * Returns its length (allowed; st->tmp has its body's framing), IN_HOLD
+ * (incomplete), IN_REFUSED (st->refuse and why) or IN_OPAQUE (passed
+ * unchecked from here on: failure_mode_allow, or the workload lost its
+ * policies).
  */
-__noinline int kmesh_inbound_head(struct __sk_buff *skb, struct l7_scratch *sc,
-				  struct inbound_conn *st, __u32 pos, __u32 end)
+static __always_inline int in_head(struct __sk_buff *skb, struct l7_scratch *sc,
+				   struct inbound_conn *st, __u32 pos, __u32 end,
+				   bool kf)
 {
 	const struct kmesh_inbound_workload *w;
 	const struct kmesh_l7_policy *pol;
@@ -172,7 +175,14 @@ __noinline int kmesh_inbound_head(struct __sk_buff *skb, struct l7_scratch *sc,
 	}
 	sc->len = n;
 	w = inbound_workload(st->local, st->local_port);
-	status = kmesh_l7_parse(sc, inbound_parse_opts(w));
+	if (kf) {
+		L7_ZERO(&sc->req, sizeof(sc->req));
+		if (inbound_parse_opts(w) & KMESH_L7_PARSE_ESCAPED_SLASHES)
+			sc->req.parse_opts = KMESH_HTTP_REQ_OPT_ESCAPED_SLASHES;
+		status = bpf_kmesh_http_parse(&sc->req, sizeof(sc->req), sc->buf, n);
+	} else {
+		status = kmesh_l7_parse(sc, inbound_parse_opts(w));
+	}
 	if (status == KMESH_HTTP_NEED_MORE && n < KMESH_L7_MAX_HEAD)
 		return IN_HOLD;
 	if (!w || !w->nr || in_cfg_get(&cfg)) {
@@ -190,7 +200,7 @@ __noinline int kmesh_inbound_head(struct __sk_buff *skb, struct l7_scratch *sc,
 			fail_open = true;
 	}
 	if (status != KMESH_HTTP_OK) {
-		if (fail_open && l7_cannot_check(sc, status, n, false)) {
+		if (fail_open && l7_cannot_check(sc, status, n, kf)) {
 			inbound_global(KMESH_IN_G_UNCHECKED, 1);
 			st->tmp.opaque = 1;
 			return IN_OPAQUE;
@@ -245,6 +255,19 @@ __noinline int kmesh_inbound_head(struct __sk_buff *skb, struct l7_scratch *sc,
 	return (int)head_len;
 }
 
+/* Global: verified once each. */
+__noinline int kmesh_inbound_head(struct __sk_buff *skb, struct l7_scratch *sc,
+				  struct inbound_conn *st, __u32 pos, __u32 end)
+{
+	return in_head(skb, sc, st, pos, end, false);
+}
+
+__noinline int kmesh_inbound_head_kf(struct __sk_buff *skb, struct l7_scratch *sc,
+				     struct inbound_conn *st, __u32 pos, __u32 end)
+{
+	return in_head(skb, sc, st, pos, end, true);
+}
+
 static __always_inline void in_count(__u32 sid, bool refused, bool bad, __u64 n)
 {
 	struct kmesh_inbound_stats *s, zero = {};
@@ -290,8 +313,7 @@ static __always_inline void in_log(const struct inbound_conn *st)
 	bpf_ringbuf_submit(r, 0);
 }
 
-SEC("sk_skb/stream_parser")
-int kmesh_inbound_parser(struct __sk_buff *skb)
+static __always_inline int in_parser(struct __sk_buff *skb, bool kf)
 {
 	__u64 cookie = bpf_get_socket_cookie(skb);
 	__u32 end = skb->len, pos = 0, i, n;
@@ -335,7 +357,8 @@ int kmesh_inbound_parser(struct __sk_buff *skb)
 			}
 			continue;
 		}
-		r = kmesh_inbound_head(skb, sc, st, pos, end);
+		r = kf ? kmesh_inbound_head_kf(skb, sc, st, pos, end) :
+			 kmesh_inbound_head(skb, sc, st, pos, end);
 		if (r == IN_HOLD) {
 			l7_scratch_put(sc);
 			return 0;	/* the rest of a head: hold the frame */
@@ -369,6 +392,19 @@ int kmesh_inbound_parser(struct __sk_buff *skb)
 		st->fr = st->tmp;
 	}
 	return end;
+}
+
+SEC("sk_skb/stream_parser")
+int kmesh_inbound_parser(struct __sk_buff *skb)
+{
+	return in_parser(skb, false);
+}
+
+/* Where sk_skb programs may call the module's kfuncs (common hook). */
+SEC("sk_skb/stream_parser")
+int kmesh_inbound_parser_kf(struct __sk_buff *skb)
+{
+	return in_parser(skb, true);
 }
 
 /* ---- the reply, in place ---- */
@@ -643,6 +679,105 @@ __noinline int kmesh_inbound_syn(struct __sk_buff *skb, __u32 hl, __u32 v4)
  */
 const volatile __u32 kmesh_in_early_parsed = 0;
 
+#define IN_O_NONBLOCK	00004000	/* O_NONBLOCK (asm-generic, x86, arm64) */
+
+/*
+ * After accept(): note whether the workload's server took the socket
+ * non-blocking (accept4(SOCK_NONBLOCK) or O_NONBLOCK set before its
+ * first read), for the data that beats its next accept().
+ */
+static __always_inline void in_learn_nonblocking(const struct inbound_conn *st,
+						 struct socket *sock)
+{
+	struct kmesh_inbound_key key = {};
+	struct file *file = sock->file;
+	__u8 one = 1;
+
+	kmesh_addr_copy(key.addr, st->local);
+	key.port = st->local_port;
+	if (file && (file->f_flags & IN_O_NONBLOCK))
+		bpf_map_update_elem(&kmesh_inbound_nonblock, &key, &one, BPF_ANY);
+	else
+		bpf_map_delete_elem(&kmesh_inbound_nonblock, &key);
+}
+
+static __always_inline bool in_nonblocking(const struct inbound_conn *st)
+{
+	struct kmesh_inbound_key key = {};
+
+	kmesh_addr_copy(key.addr, st->local);
+	key.port = st->local_port;
+	return bpf_map_lookup_elem(&kmesh_inbound_nonblock, &key);
+}
+
+/*
+ * Data before accept() (see in_ingress), the payload of @skb from byte
+ * @off on, at sequence @seq, @rcv_nxt the socket's next expected byte: pass
+ * it only if it continues exactly what passed before and holds complete
+ * request heads, each allowed, and their Content-Length bodies. Checked
+ * on a per-CPU copy of the connection (the stream parser may take the
+ * real one as soon as accept() returns); nothing is counted here: the
+ * stream parser checks and counts these bytes again after accept().
+ * Returns 1 (pass) or 0 (drop; from then on every segment until accept()
+ * is dropped). Global: verified once.
+ */
+__noinline int kmesh_inbound_early(struct __sk_buff *skb, struct inbound_conn *st,
+				   __u32 off, __u32 seq, __u32 rcv_nxt)
+{
+	__u32 zero = 0, pos = off, end, i, n;
+	struct inbound_conn *d;
+	struct l7_scratch *sc;
+	int r;
+
+	if (!skb || !st || st->early == IN_EARLY_DROPPING)
+		return 0;
+	end = skb->len;
+	if (seq != rcv_nxt || (st->early == IN_EARLY_PASSING && seq != st->early_next))
+		goto drop;
+	d = bpf_map_lookup_elem(&kmesh_inbound_door, &zero);
+	if (!d)
+		goto drop;
+	kmesh_addr_copy(d->local, st->local);
+	kmesh_addr_copy(d->remote, st->remote);
+	d->local_port = st->local_port;
+	d->remote_port = st->remote_port;
+	__builtin_memset(&d->tmp, 0, sizeof(d->tmp));
+	d->tmp.body_left = st->early_body;
+	d->refuse = 0;
+	sc = l7_scratch_get();
+	if (!sc)
+		goto drop;
+	for (i = 0; i < IN_STEPS; i++) {
+		if (pos >= end)
+			break;
+		if (d->tmp.body_left) {
+			n = end - pos;
+			if (d->tmp.body_left < n)
+				n = (__u32)d->tmp.body_left;
+			d->tmp.body_left -= n;
+			pos += n;
+			continue;
+		}
+		/* chunked bodies and unchecked streams: the stream parser's */
+		if (d->tmp.chunked || d->tmp.opaque)
+			break;
+		r = kmesh_inbound_head(skb, sc, d, pos, end);
+		if (r <= 0)	/* incomplete, refused or unchecked */
+			break;
+		pos += (__u32)r;
+	}
+	l7_scratch_put(sc);
+	if (pos != end || d->refuse || d->tmp.chunked || d->tmp.opaque)
+		goto drop;
+	st->early_body = d->tmp.body_left;
+	st->early_next = seq + (end - off);
+	st->early = IN_EARLY_PASSING;
+	return 1;
+drop:
+	st->early = IN_EARLY_DROPPING;
+	return 0;
+}
+
 /*
  * The door of the meshed cgroup, on every packet it receives: returns at
  * once for anything but a SYN to a listener, a segment of a connection
@@ -653,19 +788,29 @@ const volatile __u32 kmesh_in_early_parsed = 0;
  *
  * Data before accept(): a socket has no struct socket until accept()
  * returns it, and the stream parser cannot read it then: data that
- * arrives early stays in the receive queue. Where the module takes the
- * accepted sockets (kmesh_in_early_parsed), it hands those bytes to the
- * parser when accept() returns them, and they pass here. Elsewhere the
- * application's first read would fail with EAGAIN while the kernel hands
- * them to the parser late (tcp_bpf_recvmsg_parser), so a checked
- * connection's data segments are dropped until the application has
- * accepted it; the client retransmits them (one RTO, 200 ms or more, for
- * data that beat accept()). Pure ACKs and FINs pass.
+ * arrives early stays in the receive queue until the application's
+ * first read, which hands it to the parser late (tcp_bpf_recvmsg_parser)
+ * and fails with EAGAIN meanwhile. Where the module takes the accepted
+ * sockets (kmesh_in_early_parsed), it hands those bytes to the parser
+ * when accept() returns them, and they pass here. Elsewhere:
+ *  - the workload's last accepted socket was non-blocking (an
+ *    event-driven server, which takes EAGAIN for "not yet";
+ *    in_learn_nonblocking): the door checks the data itself
+ *    (kmesh_inbound_early) and passes what it allowed, whole heads and
+ *    their bodies in sequence; the stream parser checks it again when
+ *    the application first reads. Anything else (a split head, a
+ *    refusal, a chunked body, a gap) is dropped as below;
+ *  - a blocking server (it would take EAGAIN for an error), or one not
+ *    seen yet: data segments are dropped until the application has
+ *    accepted the socket; the client retransmits them (one RTO, 200 ms
+ *    or more).
+ * Pure ACKs and FINs pass.
  */
 static __always_inline int in_ingress(struct __sk_buff *skb, bool kf)
 {
 	struct bpf_sock *sk = skb->sk;
 	struct inbound_conn *st;
+	struct socket *sock;
 	struct tcp_sock *tp;
 	__u32 hl, tot, v4, seq;
 	int r;
@@ -719,8 +864,11 @@ static __always_inline int in_ingress(struct __sk_buff *skb, bool kf)
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp)
 		return 1;
-	if (tp->inet_conn.icsk_inet.sk.sk_socket) {
+	sock = tp->inet_conn.icsk_inet.sk.sk_socket;
+	if (sock) {
 		st->accepted = 1;
+		if (!kmesh_in_early_parsed)
+			in_learn_nonblocking(st, sock);
 		return 1;
 	}
 	if (kmesh_in_early_parsed)
@@ -730,6 +878,10 @@ static __always_inline int in_ingress(struct __sk_buff *skb, bool kf)
 		return 1;
 	tot = hl + (doff >> 4) * 4;
 	if (skb->len <= tot)
+		return 1;
+	if (in_nonblocking(st) &&
+	    !bpf_skb_load_bytes(skb, hl + 4, &seq, sizeof(seq)) &&
+	    kmesh_inbound_early(skb, st, tot, bpf_ntohl(seq), tp->rcv_nxt))
 		return 1;
 	inbound_global(KMESH_IN_G_EARLY, 1);
 	return 0;

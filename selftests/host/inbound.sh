@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Inbound authorization on the host's own kernel, module-less (the
-# receive check is the eBPF parser on every kernel): the VM's inbound
+# receive check is the eBPF parser without it): the VM's inbound
 # selftests in a private mount and network namespace (own bpffs, loopback,
 # veth and a netns for the other-netns client) against a child cgroup
 # created here and always removed. Same pattern as l7.sh.

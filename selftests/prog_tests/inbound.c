@@ -65,6 +65,8 @@ static pid_t server;
 static struct remote_ns peer_ns;	/* the other netns, behind kmi0 */
 static long *accepts;		/* shared with the server */
 static volatile long *accept_hold;	/* the server waits to accept while set */
+/* the server takes its sockets non-blocking, as an event-driven one */
+static volatile long *server_nonblock;
 
 /* ---- config ---- */
 
@@ -170,6 +172,13 @@ static ssize_t serve_recv(void *ctx, void *buf, size_t size)
 		r = read(fd, buf, size);
 		if (r >= 0)
 			return r;
+		if (errno == EAGAIN && (fcntl(fd, F_GETFL) & O_NONBLOCK)) {
+			/* not yet, for a non-blocking socket: wait for more */
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+			poll(&pf, 1, 1000);
+			continue;
+		}
 		server_error(fd, errno);
 		if (errno != EAGAIN && errno != EINTR)
 			return r;
@@ -210,13 +219,15 @@ static int web_server_start(void)
 	int pipefd[2], fd, one = 1;
 	char ok = 0;
 
-	accepts = mmap(NULL, 2 * sizeof(*accepts), PROT_READ | PROT_WRITE,
+	accepts = mmap(NULL, 3 * sizeof(*accepts), PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (accepts == MAP_FAILED || pipe(pipefd))
 		return -1;
 	accept_hold = accepts + 1;
+	server_nonblock = accepts + 2;
 	*accepts = 0;
 	*accept_hold = 0;
+	*server_nonblock = 0;
 	server = fork();
 	if (server < 0)
 		return -1;
@@ -240,7 +251,7 @@ static int web_server_start(void)
 			/* not blocked in accept(): a hold counts at once */
 			if (poll(&pf, 1, 10) <= 0 || *accept_hold)
 				continue;
-			c = accept(fd, NULL, NULL);
+			c = accept4(fd, NULL, NULL, *server_nonblock ? SOCK_NONBLOCK : 0);
 
 			if (c < 0)
 				continue;
@@ -1241,6 +1252,76 @@ static void test_early_data(void)
 }
 
 /*
+ * The same without the module, to a server that takes its sockets
+ * non-blocking (an event-driven one): once the door has seen that (one
+ * connection first), it checks data before accept() itself and passes an
+ * allowed request, answered right after the late accept(); a refused one
+ * is dropped there (early_drops) and refused on receive after its
+ * retransmission, never reaching the application; and a blocking server
+ * again gets its data only after accept() (dropped before).
+ */
+static void test_early_data_door(void)
+{
+	static const struct { const char *path; int status; bool fast; } cases[] = {
+		{ "/early-door-ok", 200, true }, { "/admin/early-door", 403, false },
+		{ "/early-door-ok2", 200, true },
+	};
+	const struct client *c = &clients[C_UNMESHED];
+	long long drops, d;
+	size_t i;
+
+	tap_begin("inbound: data before accept() without the module, event-driven server: checked at the door, an allowed request answered without a retransmission wait, a refused one never served");
+	if (accept_hooked) {
+		tap_skip("the module hands data before accept() to the stream parser here");
+		tap_end();
+		return;
+	}
+	*server_nonblock = 1;
+	/* one connection first: the door learns the server's sockets */
+	EXPECT_EQ(req(c, GET("/early-door-learn"), NULL), 200);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct outcome o;
+		char r[256];
+
+		drops = stat_get("inbound node:", "early_drops");
+		snprintf(r, sizeof(r), GET("%s"), cases[i].path);
+		*accept_hold = 1;
+		release_ms = 700;
+		EXPECT_EQ(req(c, r, &o), cases[i].status);
+		release_ms = 0;
+		*accept_hold = 0;
+		EXPECT(o.held);		/* the request really came before accept() */
+		d = stat_get("inbound node:", "early_drops") - drops;
+		if (cases[i].fast) {
+			EXPECT(o.after_release_ms < 150);
+			EXPECT_EQ(d, 0);
+		} else {
+			EXPECT(d >= 1);
+		}
+		if (tap_failed_now())
+			tap_diag("%s: response %ld ms after the accept()s were let go, %lld early drops",
+				 cases[i].path, o.after_release_ms, d);
+		EXPECT_EQ(seen(cases[i].path), cases[i].status == 200);
+	}
+	/* a blocking server: dropped before accept() again */
+	*server_nonblock = 0;
+	EXPECT_EQ(req(c, GET("/early-door-blocking-learn"), NULL), 200);
+	drops = stat_get("inbound node:", "early_drops");
+	{
+		struct outcome o;
+
+		*accept_hold = 1;
+		release_ms = 700;
+		EXPECT_EQ(req(c, GET("/early-door-blocking"), &o), 200);
+		release_ms = 0;
+		*accept_hold = 0;
+		EXPECT(o.held);
+		EXPECT(stat_get("inbound node:", "early_drops") > drops);
+	}
+	tap_end();
+}
+
+/*
  * The server is a plain blocking reader: a read that fails (EAGAIN on a
  * blocking socket, the stream parser's, kmod/inbound.c) would drop an
  * ordinary server's connection, and its client would see no response
@@ -1310,6 +1391,7 @@ void test_inbound(void)
 	test_bad_config();
 	test_tcp_port();
 	test_early_data();
+	test_early_data_door();
 	test_unprotected();
 	test_server_reads();
 	cleanup();

@@ -19,17 +19,18 @@ void inbound_status_print(void)
 		printf("inbound authz: not running (kmeshctl up)\n");
 		return;
 	}
-	printf("inbound authz: on receive at protected workloads (sk_skb stream parser+verdict, eBPF parser on every kernel)\n"
+	mode = kmesh_mode_running();
+	printf("inbound authz: on receive at protected workloads (sk_skb stream parser+verdict, %s)\n"
 	       "  http requests to an endpoint of a service with authorization, accepted in the meshed cgroup, are checked before the application reads them;\n"
 	       "  source-only rules refuse the connection at the door (SYN dropped by cgroup_skb/ingress, before accept());\n"
-	       "  local meshed clients of http service ports are checked by their own sk_msg (source) and not again\n");
-	mode = kmesh_mode_running();
+	       "  local meshed clients of http service ports are checked by their own sk_msg (source) and not again\n",
+	       mode && !strcmp(mode, "kfunc") ? "the module's parser (kfunc)" : "eBPF parser");
 	if (inbound_accept_hooked())
 		printf("  accepted sockets: the kmesh module's recvmsg (fexit on inet_accept): blocking reads never get the stream parser's spurious EAGAIN; bytes before accept() are parsed at once\n");
 	else if (mode && !strcmp(mode, "kfunc"))
 		printf("  accepted sockets: the kmesh module's recvmsg (inherited from the listener, taken at its first SYN by the door): blocking reads never get the stream parser's spurious EAGAIN; bytes before accept() are parsed at once\n");
 	else
-		printf("  accepted sockets: no module hook (module not loaded, or no BPF trampolines and no kfuncs from cgroup_skb): a blocking read may get EAGAIN when bytes wait for the stream parser's work; data before accept() is dropped at the door until the application accepts (the client retransmits it)\n");
+		printf("  accepted sockets: no module hook (module not loaded, or no BPF trampolines and no kfuncs from cgroup_skb): a blocking read may get EAGAIN when bytes wait for the stream parser's work; data before accept() is checked at the door and passed to a server seen taking its sockets non-blocking, else dropped until the application accepts (the client retransmits it)\n");
 	if (!inbound_read_global(g))
 		printf("  %llu connections refused at the door, %llu checked on receive, %llu left to the source check; %llu request heads checked, %llu denied, %llu invalid (%llu answered, %llu dropped)\n",
 		       (unsigned long long)g[KMESH_IN_G_L4_REFUSED],

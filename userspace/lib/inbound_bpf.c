@@ -17,6 +17,7 @@
 #include "pins.h"
 
 #define PARSER	"kmesh_inbound_parser"
+#define PARSER_KF	"kmesh_inbound_parser_kf"	/* same pins as PARSER */
 #define VERDICT	"kmesh_inbound_verdict"
 #define SOCKS	"kmesh_inbound_socks"
 #define INGRESS	"kmesh_inbound_ingress"
@@ -370,6 +371,12 @@ void inbound_select(struct bpf_object *obj, bool module, bool kfunc)
 	p = bpf_object__find_program_by_name(obj, INGRESS_KF);
 	if (p)
 		bpf_program__set_autoload(p, kfunc);
+	p = bpf_object__find_program_by_name(obj, PARSER);
+	if (p)
+		bpf_program__set_autoload(p, !kfunc);
+	p = bpf_object__find_program_by_name(obj, PARSER_KF);
+	if (p)
+		bpf_program__set_autoload(p, kfunc);
 }
 
 /* The module's hook on accepted sockets (bpf/sockops.bpf.c): a
@@ -428,6 +435,9 @@ int inbound_attach(struct bpf_object *obj, int cg_fd, char *err, size_t err_size
 	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		struct bpf_program *p = bpf_object__find_program_by_name(obj, progs[i].name);
 
+		/* the kfunc variant where it was loaded instead (inbound_select) */
+		if (p && !bpf_program__autoload(p) && !strcmp(progs[i].name, PARSER))
+			p = bpf_object__find_program_by_name(obj, PARSER_KF);
 		if (!p) {
 			snprintf(err, err_size, "BPF object without %s", progs[i].name);
 			return -1;
