@@ -307,7 +307,6 @@ static __always_inline __u8 l7_method_code(__u64 w, __u32 n)
 
 struct l7_parse_ctx {
 	struct l7_scratch *sc;
-	__u32 pos;	/* the next byte to parse */
 	__u32 len;	/* bytes in the head buffer */
 };
 
@@ -1188,6 +1187,43 @@ static __always_inline __u32 l7_run_token(struct l7_scratch *sc, __u32 p,
 	return p;
 }
 
+/* A host name's bytes in a Host value (H_NAME): the value ends after each. */
+static __always_inline __u32 l7_run_host(struct l7_scratch *sc, __u32 p,
+					 __u32 len)
+{
+	__u32 n;
+	__u8 c;
+
+	for (n = 0; n < L7_RUN_BYTES; n++) {
+		if (p >= len)
+			break;
+		c = l7_byte(sc, p);
+		if (!(kmesh_http_cls[c] & KMESH_C_HOST))
+			break;
+		sc->ps.vend = (__u16)(p + 1);
+		p++;
+	}
+	return p;
+}
+
+/* A version's bytes (request or status line): up to a SP or a CTL. */
+static __always_inline __u32 l7_run_version(struct l7_scratch *sc, __u32 p,
+					    __u32 len)
+{
+	__u32 n;
+	__u8 c;
+
+	for (n = 0; n < 8; n++) {
+		if (p >= len)
+			break;
+		c = l7_byte(sc, p);
+		if ((kmesh_http_cls[c] & KMESH_C_CTL) || c == ' ')
+			break;
+		p++;
+	}
+	return p;
+}
+
 /* After a byte step: the run that follows from @p, if the state has one. */
 static __always_inline __u32 l7_run(struct l7_scratch *sc, __u32 p, __u32 len)
 {
@@ -1210,7 +1246,12 @@ static __always_inline __u32 l7_run(struct l7_scratch *sc, __u32 p, __u32 len)
 	case P_VALUE:
 		if (ps->hkind == HK_NONE)
 			return l7_run_text(sc, p, len, true);
+		if (ps->hkind == HK_HOST && ps->sub == H_NAME)
+			return l7_run_host(sc, p, len);
 		break;
+	case P_VERSION:
+	case R_VERSION:
+		return l7_run_version(sc, p, len);
 	case R_REASON:
 		return l7_run_text(sc, p, len, false);
 	}
@@ -1218,19 +1259,26 @@ static __always_inline __u32 l7_run(struct l7_scratch *sc, __u32 p, __u32 len)
 }
 
 /*
- * The bpf_loop callback: a byte step at ctx->pos, then the run after it.
- * Each call takes one byte at least: len calls are enough.
+ * The bpf_loop callback: a byte step at ps->pos, then the run after it.
+ * Each call takes one byte at least: len calls are enough. The position
+ * lives in map memory, not in @ctx: Linux 6.1's verifier checks a
+ * callback once, with the stack as at the bpf_loop call, and would take
+ * a position kept there for the constant 0 and drop the code it rules
+ * out.
  */
 static long l7_parse_step(__u32 n, struct l7_parse_ctx *ctx)
 {
 	struct l7_scratch *sc = ctx->sc;
-	__u32 i = ctx->pos, len = ctx->len;
+	__u32 i, len = ctx->len;
 
-	if (!sc || i >= len || len > KMESH_L7_MAX_HEAD)
+	if (!sc)
+		return 1;
+	i = sc->ps.pos;
+	if (i >= len || len > KMESH_L7_MAX_HEAD)
 		return 1;
 	if (l7_parse_byte(i, sc))
 		return 1;
-	ctx->pos = l7_run(sc, i + 1, len);
+	sc->ps.pos = l7_run(sc, i + 1, len);
 	return 0;
 }
 
