@@ -1060,8 +1060,8 @@ name_byte:
  * Every class in a run excludes KMESH_C_CTL (so CR and LF too), the bytes
  * the byte step checks before its state.
  */
-#define L7_RUN_WORDS	16	/* 8-byte words of a header value or reason */
-#define L7_RUN_BYTES	32	/* byte steps of the other runs */
+#define L7_RUN_WORDS	8	/* 8-byte words of a header value or reason */
+#define L7_RUN_BYTES	8	/* byte steps of the other runs */
 
 #define L7_ONES		0x0101010101010101ULL
 #define L7_HIGHS	0x8080808080808080ULL
@@ -1259,6 +1259,19 @@ static __always_inline __u32 l7_run(struct l7_scratch *sc, __u32 p, __u32 len)
 }
 
 /*
+ * Global: the verifier checks the runs once, on their own, not inside
+ * every pass over the callback (Linux 6.18 checks a callback until its
+ * states converge; kmesh_sk_msg must stay below 1M instructions checked).
+ * Returns where the run ends, @p when there is none.
+ */
+__noinline int kmesh_l7_run(struct l7_scratch *sc, __u32 p, __u32 len)
+{
+	if (!sc || len > KMESH_L7_MAX_HEAD)
+		return p;
+	return l7_run(sc, p, len);
+}
+
+/*
  * The bpf_loop callback: a byte step at ps->pos, then the run after it.
  * Each call takes one byte at least: len calls are enough. The position
  * lives in map memory, not in @ctx: Linux 6.1's verifier checks a
@@ -1278,7 +1291,7 @@ static long l7_parse_step(__u32 n, struct l7_parse_ctx *ctx)
 		return 1;
 	if (l7_parse_byte(i, sc))
 		return 1;
-	sc->ps.pos = l7_run(sc, i + 1, len);
+	sc->ps.pos = kmesh_l7_run(sc, i + 1, len);
 	return 0;
 }
 
