@@ -25,8 +25,11 @@
  * Content-Length, Transfer-Encoding: the end of a response) in both modes,
  * as kmesh_http1_parse_response() does.
  *
- * One bpf_loop callback per byte over the copied head; all state is in
- * the per-CPU scratch (map memory), so the verifier sees the callback once.
+ * One bpf_loop callback per decision over the copied head: a byte step,
+ * then the run of bytes after it that need none (kmesh_l7_run(): tokens,
+ * path and query characters, host names, header values 8 bytes a step).
+ * All state is in the per-CPU scratch (map memory), so the verifier sees
+ * the callback once.
  */
 #ifndef KMESH_L7_HTTP_H
 #define KMESH_L7_HTTP_H
