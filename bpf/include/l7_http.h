@@ -25,8 +25,11 @@
  * Content-Length, Transfer-Encoding: the end of a response) in both modes,
  * as kmesh_http1_parse_response() does.
  *
- * One bpf_loop callback per byte over the copied head; all state is in
- * the per-CPU scratch (map memory), so the verifier sees the callback once.
+ * One bpf_loop callback per decision over the copied head: a byte step,
+ * then the run of bytes after it that need none (kmesh_l7_run(): tokens,
+ * path and query characters, host names, header values 8 bytes a step).
+ * All state is in the per-CPU scratch (map memory), so the verifier sees
+ * the callback once.
  */
 #ifndef KMESH_L7_HTTP_H
 #define KMESH_L7_HTTP_H
@@ -307,6 +310,7 @@ static __always_inline __u8 l7_method_code(__u64 w, __u32 n)
 
 struct l7_parse_ctx {
 	struct l7_scratch *sc;
+	__u32 len;	/* bytes in the head buffer */
 };
 
 static __always_inline long l7_bad(struct kmesh_http_req *req, __u16 status,
@@ -723,9 +727,38 @@ static __always_inline long l7_finish(struct l7_scratch *sc, __u32 i)
 	return 1;
 }
 
-static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
+/*
+ * Byte @j of a header name (@c, a tchar): which known names it still may
+ * be (ps->known).
+ */
+static __always_inline void l7_name_byte(struct l7_pstate *ps, __u8 c, __u32 j)
 {
-	struct l7_scratch *sc = ctx->sc;
+	__u8 lc = l7_lower(c);
+
+	if (!ps->known)
+		return;
+	if (j >= 17) {
+		ps->known = 0;
+		return;
+	}
+	j &= 31;
+	barrier_var(j);	/* index with the masked value, not a copy */
+	if (lc != (__u8)l7_known[W_HOST][j & 31])
+		ps->known &= ~KN_HOST;
+	if (lc != (__u8)l7_known[W_CL][j & 31])
+		ps->known &= ~KN_CL;
+	if (lc != (__u8)l7_known[W_TE][j & 31])
+		ps->known &= ~KN_TE;
+	if (lc != (__u8)l7_known[W_CONNECTION][j & 31])
+		ps->known &= ~KN_CONNECTION;
+	if (lc != (__u8)l7_known[W_UPGRADE][j & 31])
+		ps->known &= ~KN_UPGRADE;
+	if (lc != (__u8)l7_known[W_EXPECT][j & 31])
+		ps->known &= ~KN_EXPECT;
+}
+
+static __always_inline long l7_parse_byte(__u32 i, struct l7_scratch *sc)
+{
 	struct kmesh_http_req *req;
 	struct l7_pstate *ps;
 	__u8 c, k;
@@ -924,25 +957,7 @@ static long l7_parse_byte(__u32 i, struct l7_parse_ctx *ctx)
 		if (!(k & KMESH_C_TCHAR))
 			return l7_defer0(sc, KMESH_HTTP_E_BAD_HEADER_NAME, i, c, i);
 name_byte:
-		j = i - ps->line;
-		if (j >= 17) {
-			ps->known = 0;
-			break;
-		}
-		j &= 31;
-		barrier_var(j);	/* index with the masked value, not a copy */
-		if (l7_lower(c) != (__u8)l7_known[W_HOST][j & 31])
-			ps->known &= ~KN_HOST;
-		if (l7_lower(c) != (__u8)l7_known[W_CL][j & 31])
-			ps->known &= ~KN_CL;
-		if (l7_lower(c) != (__u8)l7_known[W_TE][j & 31])
-			ps->known &= ~KN_TE;
-		if (l7_lower(c) != (__u8)l7_known[W_CONNECTION][j & 31])
-			ps->known &= ~KN_CONNECTION;
-		if (l7_lower(c) != (__u8)l7_known[W_UPGRADE][j & 31])
-			ps->known &= ~KN_UPGRADE;
-		if (l7_lower(c) != (__u8)l7_known[W_EXPECT][j & 31])
-			ps->known &= ~KN_EXPECT;
+		l7_name_byte(ps, c, i - ps->line);
 		break;
 	case P_OWS:
 		if (kmesh_http_ows(c))
@@ -1039,6 +1054,250 @@ name_byte:
 	return 0;
 }
 
+/*
+ * Runs: bytes that l7_parse_byte() would take without a decision, in the
+ * states where they come in long stretches. l7_run() takes them in one go
+ * after a byte step (what the byte step would do to each, no more) and
+ * stops before the first byte that may need a decision: a byte of another
+ * class, the end of the buffer, or L7_RUN_WORDS / L7_RUN_BYTES steps.
+ * Every class in a run excludes KMESH_C_CTL (so CR and LF too), the bytes
+ * the byte step checks before its state.
+ */
+#define L7_RUN_WORDS	8	/* 8-byte words of a header value or reason */
+#define L7_RUN_BYTES	8	/* byte steps of the other runs */
+
+#define L7_ONES		0x0101010101010101ULL
+#define L7_HIGHS	0x8080808080808080ULL
+
+/*
+ * All 8 bytes of @w are in 0x20..0x7e: SP or VCHAR, never CTL. A byte
+ * below 0x20 is the first to borrow in w - 0x20..., one of 0x7f carries
+ * into its high bit in w + 0x01..., one of 0x80..0xff has it already
+ * (obs-text: the byte loop takes those).
+ */
+static __always_inline bool l7_word_plain(__u64 w)
+{
+	return !(((w - 0x20 * L7_ONES) | w | (w + L7_ONES)) & L7_HIGHS);
+}
+
+/* A plain word (l7_word_plain()) at @p: the header value ends after its last non-SP byte. */
+static __always_inline void l7_word_vend(struct l7_pstate *ps, __u64 w, __u32 p)
+{
+	__u64 y = w ^ (0x20 * L7_ONES), nz;
+	__u32 idx = 0;
+
+	if ((w >> 56) != ' ') {
+		ps->vend = (__u16)(p + 8);
+		return;
+	}
+	/* high bit of every byte that is not SP (all bytes are below 0x80) */
+	nz = (((y & ~L7_HIGHS) + ~L7_HIGHS) | y) & L7_HIGHS;
+	if (!nz)
+		return;
+	if (nz >> 32) {
+		idx = 4;
+		nz >>= 32;
+	}
+	if (nz >> 16) {
+		idx += 2;
+		nz >>= 16;
+	}
+	if (nz >> 8)
+		idx += 1;
+	ps->vend = (__u16)(p + idx + 1);
+}
+
+/*
+ * A header value of no known header, or a status line's reason, from @p:
+ * any byte but a CTL (HTAB and obs-text included). 8 bytes a step while
+ * they are plain, then a byte at a time. @vend: track the value's end.
+ */
+static __always_inline __u32 l7_run_text(struct l7_scratch *sc, __u32 p,
+					 __u32 len, bool vend)
+{
+	struct l7_pstate *ps = &sc->ps;
+	__u32 n, off;
+	__u64 w;
+	__u8 c;
+
+	for (n = 0; n < L7_RUN_WORDS; n++) {
+		if (p + 8 > len)
+			break;
+		/*
+		 * p < KMESH_L7_MAX_HEAD, half the buffer: the word is inside.
+		 * The mask is for the verifier: keep clang from dropping it.
+		 */
+		off = p;
+		barrier_var(off);
+		w = *(const __u64 *)&sc->buf[off & (KMESH_L7_MAX_HEAD - 1)];
+		if (!l7_word_plain(w))
+			break;
+		if (vend)
+			l7_word_vend(ps, w, p);
+		p += 8;
+	}
+	for (n = 0; n < 8; n++) {
+		if (p >= len)
+			break;
+		c = l7_byte(sc, p);
+		if (kmesh_http_cls[c] & KMESH_C_CTL)
+			break;
+		if (vend && !kmesh_http_ows(c))
+			ps->vend = (__u16)(p + 1);
+		p++;
+	}
+	return p;
+}
+
+/* Bytes of class @cls from @p, @except excluded. */
+static __always_inline __u32 l7_run_class(struct l7_scratch *sc, __u32 p,
+					  __u32 len, __u8 cls, __u8 except)
+{
+	__u32 n;
+	__u8 c;
+
+	for (n = 0; n < L7_RUN_BYTES; n++) {
+		if (p >= len)
+			break;
+		c = l7_byte(sc, p);
+		if (!(kmesh_http_cls[c] & cls) || c == except)
+			break;
+		p++;
+	}
+	return p;
+}
+
+/* A method's or header name's tchars from @p, as the byte step takes them. */
+static __always_inline __u32 l7_run_token(struct l7_scratch *sc, __u32 p,
+					  __u32 len, bool name)
+{
+	struct l7_pstate *ps = &sc->ps;
+	__u32 n;
+	__u8 c;
+
+	for (n = 0; n < L7_RUN_BYTES; n++) {
+		if (p >= len)
+			break;
+		c = l7_byte(sc, p);
+		if (!(kmesh_http_cls[c] & KMESH_C_TCHAR))
+			break;
+		if (name)
+			l7_name_byte(ps, c, p - ps->line);
+		else
+			ps->word = ps->word << 8 | c;
+		p++;
+	}
+	return p;
+}
+
+/* A host name's bytes in a Host value (H_NAME): the value ends after each. */
+static __always_inline __u32 l7_run_host(struct l7_scratch *sc, __u32 p,
+					 __u32 len)
+{
+	__u32 n;
+	__u8 c;
+
+	for (n = 0; n < L7_RUN_BYTES; n++) {
+		if (p >= len)
+			break;
+		c = l7_byte(sc, p);
+		if (!(kmesh_http_cls[c] & KMESH_C_HOST))
+			break;
+		sc->ps.vend = (__u16)(p + 1);
+		p++;
+	}
+	return p;
+}
+
+/* A version's bytes (request or status line): up to a SP or a CTL. */
+static __always_inline __u32 l7_run_version(struct l7_scratch *sc, __u32 p,
+					    __u32 len)
+{
+	__u32 n;
+	__u8 c;
+
+	for (n = 0; n < 8; n++) {
+		if (p >= len)
+			break;
+		c = l7_byte(sc, p);
+		if ((kmesh_http_cls[c] & KMESH_C_CTL) || c == ' ')
+			break;
+		p++;
+	}
+	return p;
+}
+
+/* After a byte step: the run that follows from @p, if the state has one. */
+static __always_inline __u32 l7_run(struct l7_scratch *sc, __u32 p, __u32 len)
+{
+	struct l7_pstate *ps = &sc->ps;
+
+	switch (ps->st) {
+	case P_METHOD:
+		return l7_run_token(sc, p, len, false);
+	case P_NAME:
+		return l7_run_token(sc, p, len, true);
+	case P_PATH:
+		/* '/' ends a segment: the byte step checks it */
+		if (!ps->pct)
+			return l7_run_class(sc, p, len, KMESH_C_PATH, '/');
+		break;
+	case P_QUERY:
+		if (!ps->pct)
+			return l7_run_class(sc, p, len, KMESH_C_QUERY, 0);
+		break;
+	case P_VALUE:
+		if (ps->hkind == HK_NONE)
+			return l7_run_text(sc, p, len, true);
+		if (ps->hkind == HK_HOST && ps->sub == H_NAME)
+			return l7_run_host(sc, p, len);
+		break;
+	case P_VERSION:
+	case R_VERSION:
+		return l7_run_version(sc, p, len);
+	case R_REASON:
+		return l7_run_text(sc, p, len, false);
+	}
+	return p;
+}
+
+/*
+ * Global: the verifier checks the runs once, on their own, not inside
+ * every pass over the callback (Linux 6.18 checks a callback until its
+ * states converge; kmesh_sk_msg must stay below 1M instructions checked).
+ * Returns where the run ends, @p when there is none.
+ */
+__noinline int kmesh_l7_run(struct l7_scratch *sc, __u32 p, __u32 len)
+{
+	if (!sc || len > KMESH_L7_MAX_HEAD)
+		return p;
+	return l7_run(sc, p, len);
+}
+
+/*
+ * The bpf_loop callback: a byte step at ps->pos, then the run after it.
+ * Each call takes one byte at least: len calls are enough. The position
+ * lives in map memory, not in @ctx: Linux 6.1's verifier checks a
+ * callback once, with the stack as at the bpf_loop call, and would take
+ * a position kept there for the constant 0 and drop the code it rules
+ * out.
+ */
+static long l7_parse_step(__u32 n, struct l7_parse_ctx *ctx)
+{
+	struct l7_scratch *sc = ctx->sc;
+	__u32 i, len = ctx->len;
+
+	if (!sc)
+		return 1;
+	i = sc->ps.pos;
+	if (i >= len || len > KMESH_L7_MAX_HEAD)
+		return 1;
+	if (l7_parse_byte(i, sc))
+		return 1;
+	sc->ps.pos = kmesh_l7_run(sc, i + 1, len);
+	return 0;
+}
+
 /* kmesh_l7_parse() @how */
 #define KMESH_L7_PARSE_RESP		(1U << 0)	/* a response head */
 #define KMESH_L7_PARSE_ESCAPED_SLASHES	(1U << 1)	/* the core's OPT_PATH_ESCAPED_SLASHES */
@@ -1075,7 +1334,8 @@ __noinline int kmesh_l7_parse(struct l7_scratch *sc, __u32 how)
 	sc->ps.st = resp ? R_VERSION : P_START;
 	if (len > KMESH_L7_MAX_HEAD)
 		len = KMESH_L7_MAX_HEAD;
-	bpf_loop(len, l7_parse_byte, &ctx, 0);
+	ctx.len = len;
+	bpf_loop(len, l7_parse_step, &ctx, 0);
 	if (sc->req.status == KMESH_HTTP_NEED_MORE && len == KMESH_L7_MAX_HEAD) {
 		sc->req.status = KMESH_HTTP_E_HEAD_TOO_LARGE;
 		sc->req.err_off = KMESH_L7_MAX_HEAD;	/* the limit, as the core */

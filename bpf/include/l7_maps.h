@@ -212,6 +212,7 @@ struct l7_pstate {
 	__u16 trail;		/* Content-Length: first trailing OWS */
 	__u8 rl_err;		/* perr is in the request-target */
 	__u8 escaped_slashes;	/* KMESH_L7_PARSE_ESCAPED_SLASHES was asked for */
+	__u32 pos;		/* the next byte to parse (l7_parse_step()) */
 };
 
 /* What conditions look at, derived from a parsed head. */
