@@ -8,6 +8,45 @@
 #include "h2_util.h"
 #include "tap.h"
 
+static int h2p_split_pieces(const struct h2buf *w, enum kmesh_h2_dir dir,
+			    const struct kmesh_h2_limits *lim, struct h2p *u)
+{
+	__u32 st = kmesh_h2_state_size(lim), sn = kmesh_h2_scratch_size(lim);
+	unsigned int seed = 11;
+	__u8 *scratch;
+	size_t i, piece;
+	int rc = 0;
+
+	memset(&u->log, 0, sizeof(u->log));
+	u->mem = aligned_alloc(8, (st + 7) & ~7U);
+	scratch = aligned_alloc(8, (sn + 7) & ~7U);
+	if (!st || !sn || !u->mem || !scratch)
+		abort();
+	if (kmesh_h2_init_state(&u->p, dir, lim, u->mem, st, h2log_event,
+				&u->log))
+		abort();
+	EXPECT_EQ(kmesh_h2_parse(&u->p, w->b, 1), KMESH_H2_E_INVAL);
+	for (i = 0; i < w->n && !rc; i += piece) {
+		seed = seed * 1103515245 + 12345;
+		piece = 1 + (seed >> 16) % 29;
+		if (piece > w->n - i)
+			piece = w->n - i;
+		if (!kmesh_h2_in_block(&u->p))
+			memset(scratch, 0xa5, sn);
+		else
+			EXPECT_EQ(kmesh_h2_attach_scratch(&u->p, scratch, sn),
+				  KMESH_H2_E_INVAL);
+		if (!kmesh_h2_in_block(&u->p) &&
+		    kmesh_h2_attach_scratch(&u->p, scratch, sn))
+			abort();
+		rc = kmesh_h2_parse(&u->p, w->b + i, (__u32)piece);
+		if (!kmesh_h2_in_block(&u->p))
+			kmesh_h2_detach_scratch(&u->p);
+	}
+	free(scratch);
+	return rc;
+}
+
 /* Whole, then byte by byte, then in pieces of 1..13: the same log. */
 static int parse_all(const struct h2buf *w, enum kmesh_h2_dir dir,
 		     const struct kmesh_h2_limits *lim, char *log, size_t cap)
@@ -42,6 +81,18 @@ static int parse_all(const struct h2buf *w, enum kmesh_h2_dir dir,
 	if (rc2 != rc || strcmp(u.log.s, t.log.s))
 		tap_check(false, __FILE__, __LINE__,
 			  "in pieces: rc %d log \"%s\", whole: rc %d", rc2,
+			  u.log.s, rc);
+	h2p_free(&u);
+
+	/*
+	 * Split memory (the module's per-connection state): the scratch is
+	 * lent for each piece and overwritten between pieces, except while
+	 * a header block is partly gathered.
+	 */
+	rc2 = h2p_split_pieces(w, dir, lim, &u);
+	if (rc2 != rc || strcmp(u.log.s, t.log.s))
+		tap_check(false, __FILE__, __LINE__,
+			  "split memory: rc %d log \"%s\", whole: rc %d", rc2,
 			  u.log.s, rc);
 	if (rc)
 		EXPECT_EQ(kmesh_h2_parse(&t.p, (const __u8 *)"x", 1), rc);
