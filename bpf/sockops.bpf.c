@@ -9,11 +9,12 @@
 /* A client of an http service port may speak HTTP/2 (l7_h2.h). */
 static __always_inline void kmesh_h2_watch(struct bpf_sock_ops *ops)
 {
+	struct bpf_sock *sk = ops->sk;
 	struct kmesh_sk_state *s;
 
-	if (!ops->sk)
+	if (!sk)
 		return;
-	s = bpf_sk_storage_get(&kmesh_sk_state, ops->sk, 0, 0);
+	s = bpf_sk_storage_get(&kmesh_sk_state, sk, 0, 0);
 	if (s && (s->flags & KMESH_SK_F_SERVICE) && kmesh_resp_http(s))
 		bpf_kmesh_h2_watch(ops);
 }

@@ -1123,12 +1123,13 @@ __bpf_kfunc int bpf_kmesh_h2_edits(struct sk_msg_md *md, void *edits,
  * @what: KMESH_H2_WRITE_RST: 13 bytes were pushed at @off, one byte
  *	  before where the RST_STREAM(CANCEL) of stream @arg goes (6.1
  *	  cannot push at a message's end): that byte is moved back and the
- *	  frame written after it (14 bytes); KMESH_H2_WRITE_REPLY: the whole
- *	  reply (it is then forgotten)
+ *	  frame written after it (14 bytes); KMESH_H2_WRITE_REPLY: the same
+ *	  for the whole reply, pushed one byte before the message's end (it
+ *	  is then forgotten)
  * @arg: the stream id for RST
  *
- * Return: bytes written; -EINVAL when they do not fit at @off, -ENOENT
- * without state.
+ * Return: bytes written (the moved byte included); -EINVAL when they do
+ * not fit at @off, -ENOENT without state.
  */
 __bpf_kfunc int bpf_kmesh_h2_write(struct sk_msg_md *md, u32 off, u32 what,
 				   u32 arg)
@@ -1152,12 +1153,15 @@ __bpf_kfunc int bpf_kmesh_h2_write(struct sk_msg_md *md, u32 off, u32 what,
 		kmesh_msg_write(msg, off, &b, 1);
 		return 1 + kmesh_msg_write(msg, off + 1, rst, sizeof(rst));
 	}
+	/* the reply goes at the message's end: room made one byte early */
 	if (what != KMESH_H2_WRITE_REPLY || !c->reply_len ||
-	    off > msg->sg.size || msg->sg.size - off < c->reply_len)
+	    off > msg->sg.size || msg->sg.size - off < c->reply_len + 1)
 		return -EINVAL;
-	n = kmesh_msg_write(msg, off, c->reply, c->reply_len);
+	kmesh_msg_copy(msg, off + c->reply_len, &b, 1);
+	kmesh_msg_write(msg, off, &b, 1);
+	n = kmesh_msg_write(msg, off + 1, c->reply, c->reply_len);
 	c->reply_len = 0;
-	return n;
+	return n + 1;
 }
 
 /**

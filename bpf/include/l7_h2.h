@@ -16,17 +16,20 @@
  * from the decision or a gRPC trailers-only response. The response goes
  * into the client's own receive queue (redirect to self, BPF_F_INGRESS),
  * which is read before TCP's queue: so only when the module says that is
- * safe (reply_ready), else it waits for a later message. The reply is
- * put in front of the message and redirected alone
- * (bpf_msg_apply_bytes); the kernel runs the program again on the rest,
- * already read and edited, which st->body_left marks (an HTTP/2 client
- * has no body to count) to be passed as it is.
+ * safe (reply_ready), else it waits for a later message. The reply rides
+ * at the end of the message: the part before it is passed
+ * (bpf_msg_apply_bytes), and the kernel runs the program again on the
+ * reply, which st->body_left marks (an HTTP/2 client has no body to
+ * count), to redirect it.
  */
 #ifndef KMESH_L7_H2_H
 #define KMESH_L7_H2_H
 
 /* Requests judged per program run; more in one message: close. */
 #define L7_H2_STEPS	32
+/* The head of a stream goes in sc->buf, the step's info after it (the
+ * verifier's stack is spent: the request path is at 512 bytes). */
+#define L7_H2_HEAD_ROOM	(L7_BUF_SIZE - 64)
 
 /* kmesh_l7_h2_stream(): a step status, or these */
 #define L7_H2_FAILED	(-1)	/* drop, and the connection with it */
@@ -42,7 +45,7 @@ static __always_inline __u32 l7_h2_how(const struct l7_decision *d, bool grpc)
 /* One request stream: read up to it, judge it, count and log it. */
 __noinline int kmesh_l7_h2_stream(struct sk_msg_md *msg)
 {
-	struct kmesh_h2_info info = {};
+	struct kmesh_h2_info *info;
 	struct kmesh_sk_state *s4;
 	struct kmesh_l7_sk *st;
 	struct l7_decision *d;
@@ -59,7 +62,7 @@ __noinline int kmesh_l7_h2_stream(struct sk_msg_md *msg)
 	if (!sc)
 		return L7_H2_FAILED;
 	rc = bpf_kmesh_h2_step(msg, &sc->req, sizeof(sc->req), sc->buf,
-			       sizeof(sc->buf));
+			       L7_H2_HEAD_ROOM);
 	if (rc != KMESH_H2_STEP_REQUEST) {
 		l7_scratch_put(sc);
 		if (rc == KMESH_H2_STEP_DONE)
@@ -70,7 +73,8 @@ __noinline int kmesh_l7_h2_stream(struct sk_msg_md *msg)
 			l7_global(KMESH_L7_G_INTERNAL);
 		return L7_H2_FAILED;
 	}
-	if (bpf_kmesh_h2_info(msg, &info, sizeof(info))) {
+	info = (struct kmesh_h2_info *)&sc->buf[L7_H2_HEAD_ROOM];
+	if (bpf_kmesh_h2_info(msg, info, sizeof(*info))) {
 		l7_scratch_put(sc);
 		return L7_H2_FAILED;
 	}
@@ -80,15 +84,15 @@ __noinline int kmesh_l7_h2_stream(struct sk_msg_md *msg)
 	l7_svc_get(s4, &svc);
 	if (!svc.service_id)
 		svc.service_id = st->service_id;
-	sc->len = info.head_len;
-	if ((info.flags & KMESH_H2_INFO_F_STREAM_ERROR) ||
-	    info.head_status != KMESH_HTTP_OK) {
-		d->reason = info.head_status == KMESH_HTTP_E_HEAD_TOO_LARGE ||
-			    info.head_status == KMESH_HTTP_E_TOO_MANY_HEADERS ?
+	sc->len = info->head_len;
+	if ((info->flags & KMESH_H2_INFO_F_STREAM_ERROR) ||
+	    info->head_status != KMESH_HTTP_OK) {
+		d->reason = info->head_status == KMESH_HTTP_E_HEAD_TOO_LARGE ||
+			    info->head_status == KMESH_HTTP_E_TOO_MANY_HEADERS ?
 			    KMESH_L7_R_TOO_LARGE : KMESH_L7_R_BAD_REQUEST;
 		d->status = d->reason == KMESH_L7_R_TOO_LARGE ? 431 : 400;
-		if (bpf_kmesh_h2_deny(msg, info.stream_id,
-				      l7_h2_how(d, info.flags & KMESH_H2_INFO_F_GRPC)))
+		if (bpf_kmesh_h2_deny(msg, info->stream_id,
+				      l7_h2_how(d, info->flags & KMESH_H2_INFO_F_GRPC)))
 			goto failed;
 		l7_global(KMESH_L7_G_DENIED);
 		l7_log_request(st, s4, sc, svc.service_id, 0, 0, 0, d->reason,
@@ -102,8 +106,8 @@ __noinline int kmesh_l7_h2_stream(struct sk_msg_md *msg)
 		struct kmesh_l7_stats *s = l7_stats(svc.service_id, route_id,
 						    sc->view.method);
 
-		if (bpf_kmesh_h2_deny(msg, info.stream_id,
-				      l7_h2_how(d, info.flags & KMESH_H2_INFO_F_GRPC)))
+		if (bpf_kmesh_h2_deny(msg, info->stream_id,
+				      l7_h2_how(d, info->flags & KMESH_H2_INFO_F_GRPC)))
 			goto failed;
 		l7_global(KMESH_L7_G_DENIED);
 		if (s) {
@@ -177,19 +181,22 @@ static __always_inline int l7_h2_drop(struct sk_msg_md *msg,
 	return SK_DROP;
 }
 
+/* kmesh_l7_h2_begin(): read the message's streams (with L7_CORKED) */
+#define L7_H2_GO	0x800
+/* kmesh_l7_h2_end() @how */
+#define L7_H2_END_FAILED	0x1000
+
 /*
  * A message of an HTTP/2 client, or the first message of an http client
  * (L7_AT_HEAD when it is not HTTP/2: the HTTP/1.1 request step goes on).
+ * L7_H2_GO: the streams are read next (kmesh_l7_h2_stream()).
  */
-__noinline int kmesh_l7_h2(struct sk_msg_md *msg, __u32 corked)
+__noinline int kmesh_l7_h2_begin(struct sk_msg_md *msg, __u32 corked)
 {
 	struct kmesh_sk_state *s4;
 	struct kmesh_l7_sk *st;
-	struct kmesh_h2_edits *ed;
-	struct kmesh_h2_info info = {};
-	struct l7_scratch *sc;
 	struct l7_svc svc;
-	__u32 size = KMESH_CTX_LOAD(msg, size), i, reply;
+	__u32 size = KMESH_CTX_LOAD(msg, size), need;
 	int rc;
 
 	s4 = bpf_sk_storage_get(&kmesh_sk_state, msg->sk, 0, 0);
@@ -201,11 +208,13 @@ __noinline int kmesh_l7_h2(struct sk_msg_md *msg, __u32 corked)
 		st->corked = 0;
 	}
 	if (st->role == L7_ROLE_H2 && st->body_left) {
-		/* the bytes that followed a reply: read and edited already */
+		/* the reply the run before left at the end: to the client */
 		if (st->body_left != size)
 			return l7_h2_drop(msg, st);
 		st->body_left = 0;
-		return l7_pass(msg, s4, st, size, false);
+		l7_global(KMESH_L7_G_REPLIED);
+		return bpf_msg_redirect_hash(msg, &kmesh_sockhash, &st->key,
+					     BPF_F_INGRESS);
 	}
 	if (st->dead)
 		return l7_h2_drop(msg, st);
@@ -213,8 +222,18 @@ __noinline int kmesh_l7_h2(struct sk_msg_md *msg, __u32 corked)
 	if (rc == KMESH_H2_STEP_NOT_H2 && st->role != L7_ROLE_H2)
 		return L7_AT_HEAD | (corked ? L7_CORKED : 0);
 	if (rc == KMESH_H2_STEP_NEED_MORE) {
-		bpf_kmesh_h2_info(msg, &info, sizeof(info));
-		bpf_msg_cork_bytes(msg, size + (info.need ? info.need : 1));
+		struct l7_scratch *sc = l7_scratch_get();
+		struct kmesh_h2_info *info;
+
+		need = 1;
+		if (sc) {
+			info = (struct kmesh_h2_info *)&sc->buf[L7_H2_HEAD_ROOM];
+			if (!bpf_kmesh_h2_info(msg, info, sizeof(*info)) &&
+			    info->need)
+				need = info->need;
+			l7_scratch_put(sc);
+		}
+		bpf_msg_cork_bytes(msg, size + need);
 		bpf_msg_apply_bytes(msg, 0);
 		st->corked = 1;
 		l7_global(KMESH_L7_G_CORKED);
@@ -230,14 +249,24 @@ __noinline int kmesh_l7_h2(struct sk_msg_md *msg, __u32 corked)
 	if (rc != KMESH_H2_STEP_DONE)
 		return l7_h2_drop(msg, st);
 	st->role = L7_ROLE_H2;
-	for (i = 0; i < L7_H2_STEPS; i++) {
-		rc = kmesh_l7_h2_stream(msg);
-		if (rc == KMESH_H2_STEP_DONE)
-			break;
-		if (rc != KMESH_H2_STEP_REQUEST)
-			return l7_h2_drop(msg, st);
-	}
-	if (i == L7_H2_STEPS)
+	return L7_H2_GO | (corked ? L7_CORKED : 0);
+}
+
+/* After the streams: the edits, the reply, the verdict. */
+__noinline int kmesh_l7_h2_end(struct sk_msg_md *msg, __u32 how)
+{
+	struct kmesh_sk_state *s4;
+	struct kmesh_l7_sk *st;
+	struct kmesh_h2_edits *ed;
+	struct l7_scratch *sc;
+	bool corked = how & L7_CORKED;
+	__u32 size, reply;
+
+	s4 = bpf_sk_storage_get(&kmesh_sk_state, msg->sk, 0, 0);
+	st = bpf_sk_storage_get(&kmesh_l7_sk, msg->sk, 0, 0);
+	if (!s4 || !st)
+		return SK_DROP;
+	if (how & L7_H2_END_FAILED)
 		return l7_h2_drop(msg, st);
 	sc = l7_scratch_get();
 	if (!sc)
@@ -247,29 +276,27 @@ __noinline int kmesh_l7_h2(struct sk_msg_md *msg, __u32 corked)
 	if (bpf_kmesh_h2_edits(msg, ed, sizeof(*ed)))
 		goto fail;
 	/*
-	 * The reply goes first, in front of the message, and is redirected
-	 * alone (the rest gets another run). Not with a corked message: the
-	 * kernel frees what follows a redirected part of one; the reply
-	 * then waits.
+	 * The reply goes last: pushed at the message's end (one byte early,
+	 * 6.1 cannot push at the end itself), the bytes before it passed
+	 * (bpf_msg_apply_bytes), and the kernel runs the program again on the
+	 * reply, which st->body_left marks, to send it to the client itself.
+	 * Not when the server is a local socket writing straight into the
+	 * client (its frames are not followed), nor when every byte was cut
+	 * (no byte to push before): the reply then waits in the module.
 	 */
-	reply = ed->reply_ready && !corked ? ed->reply_len : 0;
-	if (reply && (bpf_msg_push_data(msg, 0, reply, 0) ||
-		      bpf_kmesh_h2_write(msg, 0, KMESH_H2_WRITE_REPLY, 0) !=
-		      (int)reply))
+	reply = ed->reply_ready && s4->redir != KMESH_REDIR_YES ?
+		ed->reply_len : 0;
+	if (l7_h2_edit(msg, ed, 0))
 		goto fail;
-	if (l7_h2_edit(msg, ed, reply))
-		goto fail;
-	l7_scratch_put(sc);
 	size = KMESH_CTX_LOAD(msg, size);
-	if (reply) {
-		l7_global(KMESH_L7_G_REPLIED);
-		/* what follows the reply, read already: passed on the next run */
-		st->body_left = size - reply;
-		if (size > reply)
-			bpf_msg_apply_bytes(msg, reply);
-		return bpf_msg_redirect_hash(msg, &kmesh_sockhash, &st->key,
-					     BPF_F_INGRESS);
+	if (reply && size) {
+		if (bpf_msg_push_data(msg, size - 1, reply, 0) ||
+		    bpf_kmesh_h2_write(msg, size - 1, KMESH_H2_WRITE_REPLY, 0) !=
+		    (int)reply + 1)
+			goto fail;
+		st->body_left = reply;
 	}
+	l7_scratch_put(sc);
 	if (!size)
 		return SK_PASS;	/* every frame was cut */
 	return l7_pass(msg, s4, st, size, corked);
@@ -277,6 +304,24 @@ fail:
 	l7_scratch_put(sc);
 	l7_global(KMESH_L7_G_INTERNAL);
 	return l7_h2_drop(msg, st);
+}
+
+/* The HTTP/2 client's message (kfunc mode): begin, streams, end. */
+static __always_inline int kmesh_l7_h2(struct sk_msg_md *msg, __u32 corked)
+{
+	int v, i, rc;
+
+	v = kmesh_l7_h2_begin(msg, corked);
+	if (!(v & L7_H2_GO))
+		return v;
+	for (i = 0; i < L7_H2_STEPS; i++) {
+		rc = kmesh_l7_h2_stream(msg);
+		if (rc == KMESH_H2_STEP_DONE)
+			return kmesh_l7_h2_end(msg, v & L7_CORKED);
+		if (rc != KMESH_H2_STEP_REQUEST)
+			break;
+	}
+	return kmesh_l7_h2_end(msg, L7_H2_END_FAILED);
 }
 
 #endif /* KMESH_L7_H2_H */
