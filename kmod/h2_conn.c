@@ -39,9 +39,12 @@
 
 #include "kmesh.h"
 #include "core/h2_frame.h"
+#include "core/h2_reply.h"
 #include "core/http1.h"
 
 static_assert(KMESH_H2_STEP_MAX <= KMESH_KFUNC_OUTCOME_MAX);
+static_assert(KMESH_H2_DENY_GRPC == KMESH_H2_REPLY_GRPC);
+static_assert(KMESH_H2_RST_LEN == KMESH_H2_RST_FRAME_LEN);
 static_assert(sizeof(struct kmesh_h2_info) == 32);
 static_assert(sizeof(struct kmesh_h2_edit) == 16);
 static_assert(sizeof(struct kmesh_h2_edits) == 16 + 16 * KMESH_H2_MAX_EDITS);
@@ -153,14 +156,6 @@ struct kmesh_h2_conn {
 
 static DEFINE_HASHTABLE(kmesh_h2_conns, 10);
 static DEFINE_SPINLOCK(kmesh_h2_lock);
-
-static void kmesh_put_be32(u8 *b, u32 v)
-{
-	b[0] = v >> 24;
-	b[1] = v >> 16;
-	b[2] = v >> 8;
-	b[3] = v;
-}
 
 static struct kmesh_h2_conn *kmesh_h2_find(const struct sock *sk)
 {
@@ -767,7 +762,6 @@ static int kmesh_h2_walk(struct kmesh_h2_conn *c, struct sk_msg *msg)
 static int kmesh_h2_reset(struct kmesh_h2_conn *c, u32 id)
 {
 	struct kmesh_h2_denied *dn;
-	u8 *b;
 
 	if (c->reply_len + KMESH_H2_RST_LEN > KMESH_H2_REPLY_MAX)
 		return KMESH_H2_E_TOO_MANY_STREAMS;
@@ -775,13 +769,8 @@ static int kmesh_h2_reset(struct kmesh_h2_conn *c, u32 id)
 	dn->id = id;
 	dn->cut = 0;
 	kmesh_h2_edit(c, KMESH_H2_EDIT_RST, c->pos, KMESH_H2_RST_LEN, id);
-	b = c->reply + c->reply_len;
-	memset(b, 0, KMESH_H2_RST_LEN);
-	b[2] = 4;
-	b[3] = KMESH_H2_RST_STREAM;
-	kmesh_put_be32(b + 5, id);
-	kmesh_put_be32(b + 9, KMESH_H2_PROTOCOL_ERROR);
-	c->reply_len += KMESH_H2_RST_LEN;
+	c->reply_len += kmesh_h2_frame_rst(c->reply + c->reply_len, id,
+					   KMESH_H2_PROTOCOL_ERROR);
 	return 0;
 }
 
@@ -797,74 +786,6 @@ static bool kmesh_h2_reply_safe(struct sock *sk)
 		empty = list_empty(&psock->ingress_msg);
 	rcu_read_unlock();
 	return empty && kmesh_h2_rx_at_boundary(sk);
-}
-
-static u32 kmesh_h2_grpc_status(u32 status)
-{
-	switch (status) {
-	case 403:
-		return 7;	/* PERMISSION_DENIED */
-	case 429:
-		return 8;	/* RESOURCE_EXHAUSTED */
-	case 404:
-		return 12;	/* UNIMPLEMENTED */
-	case 400:
-	case 431:
-		return 13;	/* INTERNAL */
-	}
-	return 14;		/* UNAVAILABLE */
-}
-
-/*
- * The response on a refused stream: HPACK literals "without indexing"
- * and static-table indexes only, so the client's dynamic table is never
- * touched (RFC 7541 6.2.2).
- */
-static u32 kmesh_h2_reply_for(u8 *b, u32 id, u32 how)
-{
-	static const u8 grpc_head[] = {
-		0x88,				/* :status 200, static index 8 */
-		0x0f, 0x10, 16, 'a', 'p', 'p', 'l', 'i', 'c', 'a', 't', 'i',
-		'o', 'n', '/', 'g', 'r', 'p', 'c',	/* content-type, index 31 */
-		0x00, 11, 'g', 'r', 'p', 'c', '-', 's', 't', 'a', 't', 'u',
-		's',
-	};
-	static const u8 grpc_msg[] = {
-		0x00, 12, 'g', 'r', 'p', 'c', '-', 'm', 'e', 's', 's', 'a',
-		'g', 'e', 22, 'd', 'e', 'n', 'i', 'e', 'd', ' ', 'b', 'y',
-		' ', 'k', 'm', 'e', 's', 'h', ' ', 'p', 'o', 'l', 'i', 'c',
-		'y',
-	};
-	u32 status = how & 0xffff, len = 0, g;
-	u8 *p = b + KMESH_H2_FRAME_HEADER_LEN;
-
-	if (how & KMESH_H2_DENY_GRPC) {
-		memcpy(p, grpc_head, sizeof(grpc_head));
-		len = sizeof(grpc_head);
-		g = kmesh_h2_grpc_status(status);
-		if (g >= 10) {
-			p[len++] = 2;
-			p[len++] = '0' + g / 10;
-		} else {
-			p[len++] = 1;
-		}
-		p[len++] = '0' + g % 10;
-		memcpy(p + len, grpc_msg, sizeof(grpc_msg));
-		len += sizeof(grpc_msg);
-	} else {
-		p[len++] = 0x08;	/* literal, no indexing, name :status */
-		p[len++] = 3;
-		p[len++] = '0' + status / 100;
-		p[len++] = '0' + status / 10 % 10;
-		p[len++] = '0' + status % 10;
-	}
-	b[0] = 0;
-	b[1] = len >> 8;
-	b[2] = len;
-	b[3] = KMESH_H2_HEADERS;
-	b[4] = KMESH_H2_FLAG_END_HEADERS | KMESH_H2_FLAG_END_STREAM;
-	kmesh_put_be32(b + 5, id);
-	return KMESH_H2_FRAME_HEADER_LEN + len;
 }
 
 static struct kmesh_h2_conn *kmesh_h2_of(struct sk_msg_md *md)
@@ -1047,7 +968,7 @@ __bpf_kfunc int bpf_kmesh_h2_deny(struct sk_msg_md *md, u32 stream_id, u32 how)
 	if (!stream_id || stream_id != c->info.stream_id ||
 	    c->info.status != KMESH_H2_STEP_REQUEST || c->blk_stream != stream_id)
 		return -EINVAL;
-	if (c->reply_len + 128 > KMESH_H2_REPLY_MAX)
+	if (c->reply_len + KMESH_H2_REPLY_MAX_LEN > KMESH_H2_REPLY_MAX)
 		return -ENOSPC;
 	dn = &c->denied[c->denied_next++ % KMESH_H2_DENIED];
 	dn->id = stream_id;
@@ -1065,8 +986,8 @@ __bpf_kfunc int bpf_kmesh_h2_deny(struct sk_msg_md *md, u32 stream_id, u32 how)
 	}
 	if (c->edits_full)
 		return -ENOSPC;
-	c->reply_len += kmesh_h2_reply_for(c->reply + c->reply_len, stream_id,
-					   how);
+	c->reply_len += kmesh_h2_reply_refused(c->reply + c->reply_len,
+					       stream_id, how);
 	return 0;
 }
 
@@ -1101,14 +1022,10 @@ __bpf_kfunc int bpf_kmesh_h2_edits(struct sk_msg_md *md, void *edits,
 	out->nr = c->nr_edits;
 	for (i = 0; i < c->nr_edits; i++)
 		out->e[i] = c->edits[c->nr_edits - 1 - i];
-	if (c->window_owed && c->reply_len + 13 <= KMESH_H2_REPLY_MAX) {
-		u8 *b = c->reply + c->reply_len;
-
-		memset(b, 0, 9);
-		b[2] = 4;
-		b[3] = KMESH_H2_WINDOW_UPDATE;
-		kmesh_put_be32(b + 9, c->window_owed);
-		c->reply_len += 13;
+	if (c->window_owed &&
+	    c->reply_len + KMESH_H2_RST_FRAME_LEN <= KMESH_H2_REPLY_MAX) {
+		c->reply_len += kmesh_h2_frame_window_update(c->reply + c->reply_len,
+							     0, c->window_owed);
 		c->window_owed = 0;
 	}
 	out->reply_len = c->reply_len;
@@ -1136,7 +1053,7 @@ __bpf_kfunc int bpf_kmesh_h2_write(struct sk_msg_md *md, u32 off, u32 what,
 {
 	struct sk_msg *msg = (struct sk_msg *)md;
 	struct kmesh_h2_conn *c;
-	u8 rst[KMESH_H2_RST_LEN] = { 0, 0, 4, KMESH_H2_RST_STREAM, 0 };
+	u8 rst[KMESH_H2_RST_LEN];
 	u32 n;
 	u8 b;
 
@@ -1148,8 +1065,7 @@ __bpf_kfunc int bpf_kmesh_h2_write(struct sk_msg_md *md, u32 off, u32 what,
 		if (off > msg->sg.size || msg->sg.size - off < sizeof(rst) + 1)
 			return -EINVAL;
 		kmesh_msg_copy(msg, off + sizeof(rst), &b, 1);
-		kmesh_put_be32(rst + 5, arg & 0x7fffffff);
-		kmesh_put_be32(rst + 9, KMESH_H2_CANCEL);
+		kmesh_h2_frame_rst(rst, arg, KMESH_H2_CANCEL);
 		kmesh_msg_write(msg, off, &b, 1);
 		return 1 + kmesh_msg_write(msg, off + 1, rst, sizeof(rst));
 	}
