@@ -49,10 +49,29 @@ static_assert(sizeof(struct kmesh_h2_info) == 32);
 static_assert(sizeof(struct kmesh_h2_edit) == 16);
 static_assert(sizeof(struct kmesh_h2_edits) == 16 + 16 * KMESH_H2_MAX_EDITS);
 
-/* ---- parameters (read at load: they size the per-CPU scratch) ---- */
+/* ---- parameters (read at load, but h2_max_conns: they size memory) ---- */
 
 static unsigned int h2_max_conns = 4096;
-module_param(h2_max_conns, uint, 0444);
+
+/* The one that may change at runtime: it sizes nothing. */
+static int kmesh_h2_set_max_conns(const char *text, const struct kernel_param *kp)
+{
+	unsigned int v;
+
+	if (kstrtouint(text, 0, &v) || v > 1048576) {
+		pr_err("invalid %s=%s: expected an integer in [0, 1048576]\n",
+		       kp->name, strim((char *)text));
+		return -EINVAL;
+	}
+	WRITE_ONCE(h2_max_conns, v);
+	return 0;
+}
+
+static const struct kernel_param_ops kmesh_h2_max_conns_ops = {
+	.set = kmesh_h2_set_max_conns,
+	.get = param_get_uint,
+};
+module_param_cb(h2_max_conns, &kmesh_h2_max_conns_ops, &h2_max_conns, 0644);
 MODULE_PARM_DESC(h2_max_conns, "HTTP/2 connections with per-stream state at once; more are handled by the service's failure_mode [0..1048576]");
 static unsigned int h2_max_table_bytes = 4096;
 module_param(h2_max_table_bytes, uint, 0444);

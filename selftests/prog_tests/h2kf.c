@@ -37,6 +37,7 @@
 #define SRV_LOG		"/tmp/kmesh-h2kf-nghttpd.log"
 #define SRV_PID		"/tmp/kmesh-h2kf-nghttpd.pid"
 #define VIP		"10.96.17.10"
+#define VIP_LENIENT	"10.96.17.11"	/* failure_mode_allow */
 #define SRV_PORT	18317
 #define URL		"http://" VIP
 
@@ -46,6 +47,11 @@ static const char mesh[] =
 	"    addresses: [" VIP "]\n"
 	"    ports: [{port: 80, protocol: http}]\n"
 	"    cluster: h2srv\n"
+	"  - name: h2lenient\n"
+	"    addresses: [" VIP_LENIENT "]\n"
+	"    ports: [{port: 80, protocol: http}]\n"
+	"    cluster: h2srv\n"
+	"    failure_mode_allow: true\n"
 	"clusters:\n"
 	"  - name: h2srv\n"
 	"    endpoints: [{address: 127.0.0.1, port: 18317}]\n"
@@ -66,6 +72,11 @@ static const char mesh[] =
 	"authorization:\n"
 	"  - name: deny-secret\n"
 	"    service: h2web\n"
+	"    action: DENY\n"
+	"    rules:\n"
+	"      - to: [{operation: {paths: [\"/secret*\"]}}]\n"
+	"  - name: deny-secret-lenient\n"
+	"    service: h2lenient\n"
 	"    action: DENY\n"
 	"    rules:\n"
 	"      - to: [{operation: {paths: [\"/secret*\"]}}]\n";
@@ -370,6 +381,32 @@ out:
 	tap_end();
 }
 
+static void test_over_cap(void)
+{
+	long over;
+
+	tap_begin("h2kf: over h2_max_conns, a connection is refused (fail closed) or carried unchecked at L4 (failure_mode_allow), and counted");
+	if (!base())
+		goto out;
+	over = modparam("h2_over_cap");
+	EXPECT_EQ(run_cmd(NULL, 0, "echo 0 > /sys/module/kmesh/parameters/h2_max_conns"), 0);
+	EXPECT(nghttp(URL "/a") != 0 || !strstr(out, ":status: 200"));
+	EXPECT(!strstr(out, ":status: 200"));
+	/* lenient: L4, so even the denied path reaches nghttpd (its 404) */
+	EXPECT_EQ(nghttp("http://" VIP_LENIENT "/secret"), 0);
+	EXPECT(strstr(out, ":status: 404"));
+	EXPECT_EQ(modparam("h2_over_cap"), over + 2);
+	EXPECT_EQ(modparam("h2_conns"), 0);
+	EXPECT_EQ(run_cmd(NULL, 0, "echo 4096 > /sys/module/kmesh/parameters/h2_max_conns"), 0);
+	/* and with room again, the policy holds */
+	EXPECT_EQ(nghttp("http://" VIP_LENIENT "/secret"), 0);
+	EXPECT(strstr(out, ":status: 403"));
+	if (tap_failed_now())
+		tap_diag("%s", out);
+out:
+	tap_end();
+}
+
 static void cleanup(void)
 {
 	char pid[32];
@@ -388,6 +425,7 @@ static const struct subtest subtests[] = {
 	SUBTEST(h2_routes),
 	SUBTEST(access_log),
 	SUBTEST(malformed),
+	SUBTEST(over_cap),
 };
 
 void test_h2kf(void)
