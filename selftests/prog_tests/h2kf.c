@@ -165,6 +165,36 @@ static bool server_answered(unsigned int id)
 	return strstr(from, pat);
 }
 
+/* nghttpd's log since the mark has @text (with %u for @id). */
+static bool server_log_has(const char *fmt, unsigned int id)
+{
+	static char log[1 << 20];
+	char pat[128];
+	const char *from;
+
+	if (read_text(SRV_LOG, log, sizeof(log)))
+		return false;
+	from = (long)strlen(log) >= log_mark ? log + log_mark : log;
+	snprintf(pat, sizeof(pat), fmt, id);
+	return strstr(from, pat);
+}
+
+/* The @n-th (0-based) stream nghttp got @status on, or 0. */
+static unsigned int nth_stream_with(const char *status, int n)
+{
+	char pat[64];
+	const char *p = out;
+
+	snprintf(pat, sizeof(pat), ":status: %s", status);
+	while ((p = strstr(p, pat)) && n--)
+		p++;
+	if (!p)
+		return 0;
+	while (p > out && strncmp(p, "(stream_id=", 11))
+		p--;
+	return (unsigned int)strtoul(p + 11, NULL, 10);
+}
+
 static bool base(void)
 {
 	if (!ready) {
@@ -213,6 +243,70 @@ static void test_deny_one_stream(void)
 	if (tap_failed_now()) {
 		tap_diag("%s", out);
 		run_cmd(out, sizeof(out), "tail -c 3000 " SRV_LOG);
+		tap_diag("%s", out);
+	}
+out:
+	tap_end();
+}
+
+static void test_cut_or_reset(void)
+{
+	unsigned int first, second;
+
+	tap_begin("h2kf: a denied block that adds to the HPACK table is reset toward the server; one that does not is cut: nghttpd never sees it");
+	if (!base())
+		goto out;
+	mark_log();
+	/*
+	 * Refused by a header route: the first request's fields enter the
+	 * client's table (reset), the second's are all indexed (":path /" and
+	 * "/index.html" are static entries): cut. nghttp asks each URI once.
+	 */
+	EXPECT_EQ(nghttp("-n -H 'x-block: 1' " URL "/ " URL "/index.html"), 0);
+	EXPECT_EQ(count(out, ":status: 451"), 2);
+	first = nth_stream_with("451", 0);
+	second = nth_stream_with("451", 1);
+	if (first > second) {
+		unsigned int t = first;
+
+		first = second;
+		second = t;
+	}
+	EXPECT(first && second);
+	EXPECT(server_log_has("recv RST_STREAM frame <length=4, flags=0x00, stream_id=%u>", first));
+	EXPECT(!server_answered(first));
+	EXPECT(!server_log_has("(stream_id=%u)", second));
+	EXPECT(!server_log_has("stream_id=%u>", second));
+	if (tap_failed_now()) {
+		tap_diag("%s", out);
+		run_cmd(out, sizeof(out), "tail -c 4000 " SRV_LOG);
+		tap_diag("%s", out);
+	}
+out:
+	tap_end();
+}
+
+static void test_denied_upload(void)
+{
+	unsigned int denied;
+
+	tap_begin("h2kf: a denied upload's DATA never reaches the server; the client gets its connection window back (WINDOW_UPDATE)");
+	if (!base())
+		goto out;
+	EXPECT_EQ(run_cmd(NULL, 0, "head -c 3000 /dev/zero > /tmp/kmesh-h2kf-body"), 0);
+	mark_log();
+	EXPECT_EQ(nghttp("-n -d /tmp/kmesh-h2kf-body " URL "/a " URL "/secret/up"), 0);
+	EXPECT_EQ(count(out, ":status: 200"), 1);
+	EXPECT_EQ(count(out, ":status: 403"), 1);
+	denied = stream_with("403");
+	EXPECT(denied > 0);
+	EXPECT(server_log_has("recv DATA frame <length=3000, flags=0x01, stream_id=%u>", denied - 2));
+	EXPECT(!server_log_has("recv DATA frame <length=3000, flags=0x01, stream_id=%u>", denied));
+	EXPECT(strstr(out, "recv WINDOW_UPDATE frame <length=4, flags=0x00, stream_id=0>"));
+	EXPECT(strstr(out, "(window_size_increment=3000)"));
+	if (tap_failed_now()) {
+		tap_diag("%s", out);
+		run_cmd(out, sizeof(out), "tail -c 4000 " SRV_LOG);
 		tap_diag("%s", out);
 	}
 out:
@@ -421,6 +515,8 @@ static void cleanup(void)
 static const struct subtest subtests[] = {
 	SUBTEST(one_stream),
 	SUBTEST(deny_one_stream),
+	SUBTEST(cut_or_reset),
+	SUBTEST(denied_upload),
 	SUBTEST(grpc_denied),
 	SUBTEST(h2_routes),
 	SUBTEST(access_log),
