@@ -659,8 +659,7 @@ static int kmesh_h2_on_event(void *ctx, const struct kmesh_h2_event *ev)
 			c->late_error = ev->stream_id;
 			return 0;
 		}
-		/* refused by RFC 9113 before the server saw it: the program
-		 * refuses the stream as a bad request */
+		/* refused by RFC 9113 before the server saw it: a bad request */
 		memset(c->req, 0, sizeof(*c->req));
 		c->got = true;
 		c->info.stream_id = ev->stream_id;

@@ -64,8 +64,7 @@ __u32 kmesh_h2_reply_refused(__u8 *b, __u32 id, __u32 how)
 		return 0;
 	if (how & KMESH_H2_REPLY_GRPC) {
 		p[len++] = 0x88;	/* :status 200, static index 8 */
-		/* content-type (static index 31), literal without indexing:
-		 * a 4-bit prefix, 31 = 15 + 16 */
+		/* content-type (index 31), no indexing: 4-bit prefix, 15 + 16 */
 		p[len++] = 0x0f;
 		p[len++] = 0x10;
 		p[len++] = sizeof(ctype) - 1;
