@@ -125,6 +125,20 @@ MODULE_PARM_DESC(h2_over_cap, "HTTP/2 connections refused state: over h2_max_con
 module_param_cb(h2_conn_errors, &kmesh_h2_long_ops, &kmesh_h2_conn_errors, 0444);
 MODULE_PARM_DESC(h2_conn_errors, "HTTP/2 connections closed for a protocol error (read-only)");
 
+static atomic_t kmesh_h2_last_error = ATOMIC_INIT(0);
+
+static int kmesh_h2_get_reason(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", kmesh_h2_strreason(atomic_read(kp->arg)));
+}
+
+static const struct kernel_param_ops kmesh_h2_reason_ops = {
+	.get = kmesh_h2_get_reason,
+};
+
+module_param_cb(h2_last_error, &kmesh_h2_reason_ops, &kmesh_h2_last_error, 0444);
+MODULE_PARM_DESC(h2_last_error, "Why the last HTTP/2 connection closed for a protocol error was (read-only)");
+
 static struct kmesh_h2_limits kmesh_h2_lim;
 
 /* ---- per connection ---- */
@@ -145,7 +159,6 @@ struct kmesh_h2_conn {
 	/* the frame walk, carried from message to message */
 	u32 pre_left;		/* preface bytes still to come */
 	u32 frame_left;		/* payload bytes of a frame that goes on */
-	u8 frame_cut;		/* and they are cut (a denied stream's) */
 	bool failed;		/* connection error: only release is left */
 	/* this message */
 	u32 msg_size;
@@ -282,7 +295,7 @@ static void kmesh_h2_data_ready(struct sock *sk)
 	rx = kmesh_h2_rx_find(sk);
 	if (rx) {
 		kmesh_h2_rx_walk(sk, rx);
-		next = rx->saved_data_ready;
+		next = READ_ONCE(rx->saved_data_ready);
 	} else {
 		/* unwatched meanwhile: the original is back in place */
 		next = READ_ONCE(sk->sk_data_ready);
@@ -292,8 +305,15 @@ static void kmesh_h2_data_ready(struct sock *sk)
 		next(sk);
 }
 
-/* Caller holds kmesh_h2_lock; @rx unhashed and freed here. */
-static void kmesh_h2_rx_drop_locked(struct kmesh_h2_rx *rx)
+/*
+ * Unwrap and free @rx (found hashed, the global lock not held). Lock
+ * order: a socket's sk_callback_lock is never taken under kmesh_h2_lock
+ * (data_ready runs under the former, from a redirect into the socket, and
+ * takes the latter). The wrapper is put back first, while @rx is still
+ * found, so a data_ready in flight still reaches the original; then @rx
+ * is unhashed under the lock every wrapper holds while it uses @rx.
+ */
+static void kmesh_h2_rx_drop(struct kmesh_h2_rx *rx)
 {
 	struct sock *sk = rx->sk;
 
@@ -301,21 +321,24 @@ static void kmesh_h2_rx_drop_locked(struct kmesh_h2_rx *rx)
 	if (sk->sk_data_ready == kmesh_h2_data_ready)
 		WRITE_ONCE(sk->sk_data_ready, rx->saved_data_ready);
 	write_unlock_bh(&sk->sk_callback_lock);
+	spin_lock_bh(&kmesh_h2_lock);
 	hash_del(&rx->node);
+	spin_unlock_bh(&kmesh_h2_lock);
 	atomic_dec(&kmesh_h2_nr_rx);
 	sock_put(sk);
 	kfree(rx);
 }
 
+/* Callers hold the socket (its lock, or it is closing): one at a time. */
 static void kmesh_h2_unwatch(const struct sock *sk)
 {
 	struct kmesh_h2_rx *rx;
 
 	spin_lock_bh(&kmesh_h2_lock);
 	rx = kmesh_h2_rx_find(sk);
-	if (rx)
-		kmesh_h2_rx_drop_locked(rx);
 	spin_unlock_bh(&kmesh_h2_lock);
+	if (rx)
+		kmesh_h2_rx_drop(rx);
 }
 
 /* The server's stream is between frames and the client read all of it. */
@@ -546,22 +569,29 @@ static struct kmesh_h2_denied *kmesh_h2_denied_of(struct kmesh_h2_conn *c,
 	return NULL;
 }
 
-/* Add an edit (message order); adjacent cuts merge. */
+/*
+ * Hide the frame whose header starts at @off from the server: its type
+ * becomes one of the experimental range, which a receiver ignores and
+ * discards whole (RFC 9113 5.5), length and payload unchanged. In place:
+ * bpf_msg_pop_data() is not used, it corrupts messages and crashes 6.1
+ * kernels (a pop at a message's start dereferences NULL; several pops in
+ * one message lose the wrong bytes).
+ */
+#define KMESH_H2_HIDDEN_TYPE	0xf5
+
+static void kmesh_h2_hide(struct sk_msg *msg, u32 off)
+{
+	u8 t = KMESH_H2_HIDDEN_TYPE;
+
+	kmesh_msg_write(msg, off + 3, &t, 1);
+}
+
+/* Add an edit (message order). */
 static void kmesh_h2_edit(struct kmesh_h2_conn *c, u32 kind, u32 off, u32 len,
 			  u32 id)
 {
-	struct kmesh_h2_edit *e;
-
 	if (!len)
 		return;
-	if (c->nr_edits) {
-		e = &c->edits[c->nr_edits - 1];
-		if (kind == KMESH_H2_EDIT_POP && e->kind == KMESH_H2_EDIT_POP &&
-		    e->off + e->len == off) {
-			e->len += len;
-			return;
-		}
-	}
 	if (c->nr_edits == KMESH_H2_MAX_EDITS) {
 		c->edits_full = true;
 		return;
@@ -673,6 +703,10 @@ static int kmesh_h2_on_event(void *ctx, const struct kmesh_h2_event *ev)
 
 static int kmesh_h2_fail(struct kmesh_h2_conn *c, int reason)
 {
+	atomic_set(&kmesh_h2_last_error, reason);
+	pr_info_ratelimited("HTTP/2 connection closed: %s (frame at byte %llu of the client's stream)\n",
+			    kmesh_h2_strreason(reason),
+			    (unsigned long long)c->p.err_off);
 	c->info.status = KMESH_H2_STEP_CLOSE;
 	c->info.reason = reason;
 	c->failed = true;
@@ -705,8 +739,7 @@ static int kmesh_h2_walk(struct kmesh_h2_conn *c, struct sk_msg *msg)
 		rc = kmesh_h2_feed(c, msg, c->pos, n);
 		if (rc)
 			return rc;
-		if (c->frame_cut)
-			kmesh_h2_edit(c, KMESH_H2_EDIT_POP, c->pos, n, 0);
+		/* a hidden frame's rest: its header said all there is */
 		c->frame_left -= n;
 		c->pos += n;
 	}
@@ -731,7 +764,6 @@ static int kmesh_h2_walk(struct kmesh_h2_conn *c, struct sk_msg *msg)
 		if (rc)
 			return rc;
 		dn = h.stream ? kmesh_h2_denied_of(c, h.stream) : NULL;
-		c->frame_cut = 0;
 		if (dn && (h.type == KMESH_H2_HEADERS ||
 			   h.type == KMESH_H2_CONTINUATION)) {
 			/*
@@ -746,12 +778,10 @@ static int kmesh_h2_walk(struct kmesh_h2_conn *c, struct sk_msg *msg)
 					c->p.hpack.max_size != c->tbl_max))
 				return KMESH_H2_E_STREAM_CLOSED;
 			if (dn->cut)
-				kmesh_h2_edit(c, KMESH_H2_EDIT_POP, c->pos, n,
-					      h.stream);
+				kmesh_h2_hide(msg, c->pos);
 		} else if (dn) {
 			/* DATA, WINDOW_UPDATE, RST_STREAM, PRIORITY */
-			c->frame_cut = 1;
-			kmesh_h2_edit(c, KMESH_H2_EDIT_POP, c->pos, n, h.stream);
+			kmesh_h2_hide(msg, c->pos);
 			if (h.type == KMESH_H2_DATA)
 				c->window_owed += h.len;
 		}
@@ -878,8 +908,10 @@ __bpf_kfunc int bpf_kmesh_h2_begin(struct sk_msg_md *md)
  * @head__sz: its size; at most 65535
  *
  * Return: REQUEST (info says which stream, @req and @head hold it),
- * DONE (the message is read), CLOSE (a connection error: the state is
- * freed; info.reason), -EINVAL for sizes, -ENOENT without state.
+ * DONE (the message is read), PAUSE (the edits are nearly full: the
+ * program passes what was read, info.pos, and the rest gets another run),
+ * CLOSE (a connection error: the state is freed; info.reason), -EINVAL
+ * for sizes, -ENOENT without state.
  */
 __bpf_kfunc int bpf_kmesh_h2_step(struct sk_msg_md *md, void *req, u32 req__sz,
 				  void *head, u32 head__sz)
@@ -906,6 +938,12 @@ __bpf_kfunc int bpf_kmesh_h2_step(struct sk_msg_md *md, void *req, u32 req__sz,
 	if (c->pos >= c->msg_size) {
 		c->info.status = KMESH_H2_STEP_DONE;
 		return KMESH_H2_STEP_DONE;
+	}
+	/* room for one more request's edit (an RST) */
+	if (c->nr_edits + 1 >= KMESH_H2_MAX_EDITS) {
+		c->info.status = KMESH_H2_STEP_PAUSE;
+		c->info.pos = c->pos;
+		return KMESH_H2_STEP_PAUSE;
 	}
 	scratch = kmesh_h2_scratch_get(&len);
 	if (!scratch)
@@ -992,8 +1030,16 @@ __bpf_kfunc int bpf_kmesh_h2_deny(struct sk_msg_md *md, u32 stream_id, u32 how)
 	dn->id = stream_id;
 	dn->cut = !(c->info.flags & KMESH_H2_INFO_F_TABLE_CHANGED);
 	if (dn->cut) {
-		kmesh_h2_edit(c, KMESH_H2_EDIT_POP, c->blk_off,
-			      c->pos - c->blk_off, stream_id);
+		struct kmesh_h2_fhdr h;
+		u32 off;
+
+		/* HEADERS and its CONTINUATIONs, all in this message */
+		for (off = c->blk_off; off < c->pos;
+		     off += KMESH_H2_FRAME_HEADER_LEN + h.len) {
+			if (!kmesh_h2_fhdr_at(msg, off, &h))
+				return -EINVAL;
+			kmesh_h2_hide(msg, off);
+		}
 	} else {
 		/* the HEADERS frame's flags: no END_STREAM toward the server */
 		kmesh_msg_copy(msg, c->blk_off + 4, &fl, 1);
@@ -1122,22 +1168,25 @@ __bpf_kfunc int bpf_kmesh_h2_watch(struct bpf_sock_ops *ops)
 	rx = kzalloc(sizeof(*rx), GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
 	if (!rx)
 		return -ENOMEM;
-	spin_lock_bh(&kmesh_h2_lock);
-	if (kmesh_h2_rx_find(sk)) {
-		spin_unlock_bh(&kmesh_h2_lock);
-		kfree(rx);
-		return -EEXIST;
-	}
 	sock_hold(sk);
 	rx->sk = sk;
 	rx->next = READ_ONCE(tcp_sk(sk)->rcv_nxt);
-	write_lock_bh(&sk->sk_callback_lock);
-	rx->saved_data_ready = sk->sk_data_ready;
-	WRITE_ONCE(sk->sk_data_ready, kmesh_h2_data_ready);
-	write_unlock_bh(&sk->sk_callback_lock);
+	spin_lock_bh(&kmesh_h2_lock);
+	if (kmesh_h2_rx_find(sk)) {
+		spin_unlock_bh(&kmesh_h2_lock);
+		sock_put(sk);
+		kfree(rx);
+		return -EEXIST;
+	}
 	hash_add(kmesh_h2_rxs, &rx->node, (unsigned long)sk);
 	atomic_inc(&kmesh_h2_nr_rx);
 	spin_unlock_bh(&kmesh_h2_lock);
+	/* not under kmesh_h2_lock: see kmesh_h2_rx_drop() */
+	write_lock_bh(&sk->sk_callback_lock);
+	WRITE_ONCE(rx->saved_data_ready, sk->sk_data_ready);
+	smp_wmb();	/* the wrapper finds the original before it runs */
+	WRITE_ONCE(sk->sk_data_ready, kmesh_h2_data_ready);
+	write_unlock_bh(&sk->sk_callback_lock);
 	return 0;
 }
 
@@ -1209,9 +1258,18 @@ void kmesh_h2_conn_exit(void)
 		hash_del(&c->node);
 		kmesh_h2_free(c);
 	}
-	hash_for_each_safe(kmesh_h2_rxs, bkt, tmp, rx, node)
-		kmesh_h2_rx_drop_locked(rx);
 	spin_unlock_bh(&kmesh_h2_lock);
+	for (;;) {
+		rx = NULL;
+		spin_lock_bh(&kmesh_h2_lock);
+		for (bkt = 0; bkt < HASH_SIZE(kmesh_h2_rxs) && !rx; bkt++)
+			hlist_for_each_entry(rx, &kmesh_h2_rxs[bkt], node)
+				break;
+		spin_unlock_bh(&kmesh_h2_lock);
+		if (!rx)
+			break;
+		kmesh_h2_rx_drop(rx);
+	}
 	/* a kmesh_h2_data_ready() that took the old pointer is done */
 	synchronize_net();
 }

@@ -428,6 +428,9 @@ enum kmesh_h2_step_status {
 					 * state is freed; close the connection */
 	KMESH_H2_STEP_NO_STATE	= 4,	/* over h2_max_conns, or no memory */
 	KMESH_H2_STEP_NOT_H2	= 5,	/* the first bytes are not the preface */
+	KMESH_H2_STEP_PAUSE	= 6,	/* the edits are (nearly) full: apply
+					 * them, pass the info.pos bytes read,
+					 * and read the rest in another run */
 	KMESH_H2_STEP_MAX,
 };
 
@@ -459,8 +462,11 @@ struct kmesh_h2_info {
  */
 #define KMESH_H2_DENY_GRPC	(1U << 16)
 
-/* kmesh_h2_edit.kind */
-#define KMESH_H2_EDIT_POP	1	/* bpf_msg_pop_data(off, len) */
+/*
+ * kmesh_h2_edit.kind. Frames kept from the server are hidden in place by
+ * the module (an experimental frame type the server discards), never cut:
+ * bpf_msg_pop_data() corrupts messages and crashes 6.1 kernels.
+ */
 #define KMESH_H2_EDIT_RST	2	/* bpf_msg_push_data(off - 1, len), then
 					 * bpf_kmesh_h2_write(off - 1, KMESH_H2_WRITE_RST) */
 #define KMESH_H2_MAX_EDITS	16

@@ -253,7 +253,7 @@ static void test_cut_or_reset(void)
 {
 	unsigned int first, second;
 
-	tap_begin("h2kf: a denied block that adds to the HPACK table is reset toward the server; one that does not is cut: nghttpd never sees it");
+	tap_begin("h2kf: a denied block that adds to the HPACK table is reset toward the server; one that does not is hidden (a discarded frame type): nghttpd never sees it");
 	if (!base())
 		goto out;
 	mark_log();
@@ -308,6 +308,29 @@ static void test_denied_upload(void)
 		tap_diag("%s", out);
 		run_cmd(out, sizeof(out), "tail -c 4000 " SRV_LOG);
 		tap_diag("%s", out);
+	}
+out:
+	tap_end();
+}
+
+static void test_many_streams(void)
+{
+	long errs = modparam("h2_conn_errors"), before;
+
+	tap_begin("h2kf: h2load, 100 streams at once on one connection: 200 requests, all 2xx, each stream judged");
+	if (!base())
+		goto out;
+	before = ctl_stat("http h2web route default GET:", "allowed", 0);
+	EXPECT_EQ(run_cmd(out, sizeof(out), "timeout 60 h2load -n 200 -c 1 -m 100 "
+			  URL "/a " URL "/b 2>&1"), 0);
+	EXPECT(strstr(out, "200 done"));
+	EXPECT(strstr(out, "status codes: 200 2xx, 0 3xx, 0 4xx"));
+	EXPECT_EQ(modparam("h2_conn_errors"), errs);
+	EXPECT_EQ(ctl_stat("http h2web route default GET:", "allowed", 0), before + 200);
+	if (tap_failed_now()) {
+		tap_diag("%s", out);
+		run_cmd(out, sizeof(out), "cat /sys/module/kmesh/parameters/h2_last_error");
+		tap_diag("last error: %s", out);
 	}
 out:
 	tap_end();
@@ -517,6 +540,7 @@ static const struct subtest subtests[] = {
 	SUBTEST(deny_one_stream),
 	SUBTEST(cut_or_reset),
 	SUBTEST(denied_upload),
+	SUBTEST(many_streams),
 	SUBTEST(grpc_denied),
 	SUBTEST(h2_routes),
 	SUBTEST(access_log),
