@@ -6,8 +6,20 @@
 #include "l4_sock.h"
 #include <bpf/bpf_tracing.h>
 
-SEC("sockops")
-int kmesh_sockops(struct bpf_sock_ops *ops)
+/* A client of an http service port may speak HTTP/2 (l7_h2.h). */
+static __always_inline void kmesh_h2_watch(struct bpf_sock_ops *ops)
+{
+	struct bpf_sock *sk = ops->sk;
+	struct kmesh_sk_state *s;
+
+	if (!sk)
+		return;
+	s = bpf_sk_storage_get(&kmesh_sk_state, sk, 0, 0);
+	if (s && (s->flags & KMESH_SK_F_SERVICE) && kmesh_resp_http(s))
+		bpf_kmesh_h2_watch(ops);
+}
+
+static __always_inline void kmesh_sockops_do(struct bpf_sock_ops *ops, bool kfunc)
 {
 	switch (ops->op) {
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
@@ -15,6 +27,8 @@ int kmesh_sockops(struct bpf_sock_ops *ops)
 		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 		kmesh_on_active(ops);
+		if (kfunc)
+			kmesh_h2_watch(ops);
 		break;
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		kmesh_on_passive(ops);
@@ -24,9 +38,26 @@ int kmesh_sockops(struct bpf_sock_ops *ops)
 			kmesh_on_close(ops);
 			kmesh_inbound_close(ops);
 			kmesh_resp_close(ops);
+			/* an HTTP/2 client's state in the module */
+			if (kfunc)
+				bpf_kmesh_h2_release(ops);
 		}
 		break;
 	}
+}
+
+SEC("sockops")
+int kmesh_sockops(struct bpf_sock_ops *ops)
+{
+	kmesh_sockops_do(ops, false);
+	return 1;
+}
+
+/* kfunc mode (loaded with kmesh_sk_msg_l7): also frees module state */
+SEC("sockops")
+int kmesh_sockops_l7(struct bpf_sock_ops *ops)
+{
+	kmesh_sockops_do(ops, true);
 	return 1;
 }
 

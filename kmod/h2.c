@@ -156,9 +156,40 @@ __bpf_kfunc int bpf_kmesh_h2_parse(void *req, u32 req__sz, const void *buf,
 
 __bpf_kfunc_end_defs();
 
+/*
+ * This CPU's parser memory for one kfunc call (h2_conn.c lends it to a
+ * connection's parser as its scratch): preemption stays off until
+ * kmesh_h2_scratch_put(). NULL (preemption back on) when an interrupted
+ * call holds it.
+ */
+void *kmesh_h2_scratch_get(u32 *len)
+{
+	struct kmesh_h2_scratch *sc;
+
+	preempt_disable();
+	sc = *this_cpu_ptr(kmesh_h2_scratch);
+	if (sc->busy) {
+		preempt_enable();
+		return NULL;
+	}
+	sc->busy = true;
+	barrier();
+	*len = sc->mem_len;
+	return sc->mem;
+}
+
+void kmesh_h2_scratch_put(void)
+{
+	struct kmesh_h2_scratch *sc = *this_cpu_ptr(kmesh_h2_scratch);
+
+	barrier();
+	sc->busy = false;
+	preempt_enable();
+}
+
 int kmesh_h2_init_scratch(void)
 {
-	u32 len = kmesh_h2_mem_size(NULL);
+	u32 len = max(kmesh_h2_mem_size(NULL), kmesh_h2_conn_scratch_size());
 	int cpu;
 
 	kmesh_h2_scratch = alloc_percpu(struct kmesh_h2_scratch *);

@@ -171,6 +171,14 @@ BTF_ID_FLAGS(func, bpf_kmesh_route_match)
 BTF_ID_FLAGS(func, bpf_kmesh_chunk_scan)	/* l7.c */
 BTF_ID_FLAGS(func, bpf_kmesh_msg_chunks)	/* l7.c */
 BTF_ID_FLAGS(func, bpf_kmesh_h2_parse)		/* h2.c */
+BTF_ID_FLAGS(func, bpf_kmesh_h2_begin)		/* h2_conn.c */
+BTF_ID_FLAGS(func, bpf_kmesh_h2_step)
+BTF_ID_FLAGS(func, bpf_kmesh_h2_info)
+BTF_ID_FLAGS(func, bpf_kmesh_h2_deny)
+BTF_ID_FLAGS(func, bpf_kmesh_h2_edits)
+BTF_ID_FLAGS(func, bpf_kmesh_h2_write)
+BTF_ID_FLAGS(func, bpf_kmesh_h2_watch)
+BTF_ID_FLAGS(func, bpf_kmesh_h2_release)
 BTF_ID_FLAGS(func, bpf_kmesh_defer_connect)	/* defer.c */
 BTF_ID_FLAGS(func, bpf_kmesh_deferred_route)	/* defer.c */
 BTF_ID_FLAGS(func, bpf_kmesh_deferred_reply)	/* defer.c */

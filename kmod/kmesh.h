@@ -32,6 +32,12 @@ static inline int kmesh_kfunc_route_ret(int err)
 /* HTTP/2 (h2.c): each CPU's parser memory for bpf_kmesh_h2_parse() */
 int kmesh_h2_init_scratch(void);
 void kmesh_h2_free_scratch(void);
+void *kmesh_h2_scratch_get(u32 *len);
+void kmesh_h2_scratch_put(void);
+/* HTTP/2 per connection (h2_conn.c): limits fixed at load, state freed */
+int kmesh_h2_conn_init(void);
+void kmesh_h2_conn_exit(void);
+u32 kmesh_h2_conn_scratch_size(void);
 
 int kmesh_tables_init(void);
 void kmesh_tables_exit(void);

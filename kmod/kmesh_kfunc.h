@@ -35,8 +35,13 @@
  *  4: bpf_kmesh_inbound_accepted() (tracing programs: fexit on
  *     inet_accept) and bpf_kmesh_inbound_listener() (cgroup_skb, through
  *     the common hook); no struct changed.
+ *  5: HTTP/2 per connection (kmod/h2_conn.c): bpf_kmesh_h2_begin(),
+ *     bpf_kmesh_h2_step(), bpf_kmesh_h2_info(), bpf_kmesh_h2_deny(),
+ *     bpf_kmesh_h2_edits(), bpf_kmesh_h2_write(), bpf_kmesh_h2_watch(),
+ *     bpf_kmesh_h2_release();
+ *     struct kmesh_h2_info, struct kmesh_h2_edits.
  */
-#define KMESH_KFUNC_ABI_VERSION	4
+#define KMESH_KFUNC_ABI_VERSION	5
 
 /* Release of the module and tools built from this tree. */
 #define KMESH_VERSION_MAJOR	0
@@ -402,6 +407,93 @@ struct kmesh_h2_req {
 	__u8 text[KMESH_H2_REQ_TEXT];
 };
 
+/* ---- HTTP/2 per connection (kmod/h2_conn.c, docs/http2.md) ---- */
+
+/*
+ * The client->server direction of an HTTP/2 connection, parsed by the
+ * module with state kept per socket (HPACK table, stream slots) from the
+ * first message to the socket's close. An sk_msg program calls, per
+ * message: bpf_kmesh_h2_begin() once, then bpf_kmesh_h2_step() until it
+ * says DONE (each REQUEST is one request's header block, given as an
+ * HTTP/1.1 head so that the same evaluator and route table judge it),
+ * bpf_kmesh_h2_deny() for each refused stream, and at the end
+ * bpf_kmesh_h2_edits() for what to cut from the message and add to it.
+ */
+enum kmesh_h2_step_status {
+	KMESH_H2_STEP_DONE	= 0,	/* every byte of the message is read */
+	KMESH_H2_STEP_REQUEST	= 1,	/* a request's header block: req, head */
+	KMESH_H2_STEP_NEED_MORE	= 2,	/* ends inside a header block: cork
+					 * info.need more bytes; nothing read */
+	KMESH_H2_STEP_CLOSE	= 3,	/* connection error (info.reason): the
+					 * state is freed; close the connection */
+	KMESH_H2_STEP_NO_STATE	= 4,	/* over h2_max_conns, or no memory */
+	KMESH_H2_STEP_NOT_H2	= 5,	/* the first bytes are not the preface */
+	KMESH_H2_STEP_PAUSE	= 6,	/* the edits are (nearly) full: apply
+					 * them, pass the info.pos bytes read,
+					 * and read the rest in another run */
+	KMESH_H2_STEP_MAX,
+};
+
+/* kmesh_h2_info.flags */
+#define KMESH_H2_INFO_F_GRPC		(1U << 0)	/* content-type application/grpc* */
+#define KMESH_H2_INFO_F_END_STREAM	(1U << 1)
+/* the header block changed the HPACK dynamic table: it cannot be cut */
+#define KMESH_H2_INFO_F_TABLE_CHANGED	(1U << 2)
+/* RFC 9113 refused the stream (info.reason): refuse it (400) */
+#define KMESH_H2_INFO_F_STREAM_ERROR	(1U << 3)
+
+struct kmesh_h2_info {
+	__u32 status;		/* enum kmesh_h2_step_status of the last call */
+	__u32 reason;		/* CLOSE, STREAM_ERROR: enum kmesh_h2_reason */
+	__u32 stream_id;	/* REQUEST */
+	__u32 flags;		/* KMESH_H2_INFO_F_* */
+	__u32 pos;		/* message bytes read so far */
+	__u32 need;		/* NEED_MORE: at least this many more bytes */
+	__u32 head_status;	/* REQUEST: enum kmesh_http_status of the head */
+	__u32 head_len;		/* REQUEST: bytes of the head in @head */
+};
+
+/*
+ * bpf_kmesh_h2_deny() @how: the HTTP status (100..599) the client gets
+ * (HEADERS :status, END_STREAM), or with KMESH_H2_DENY_GRPC a
+ * trailers-only gRPC response (:status 200, grpc-status from the HTTP
+ * status: 403 -> 7 PERMISSION_DENIED, 429 -> 8 RESOURCE_EXHAUSTED, 404 ->
+ * 12 UNIMPLEMENTED, 400/431 -> 13 INTERNAL, else 14 UNAVAILABLE).
+ */
+#define KMESH_H2_DENY_GRPC	(1U << 16)
+
+/*
+ * kmesh_h2_edit.kind. Frames kept from the server are hidden in place by
+ * the module (an experimental frame type the server discards), never cut:
+ * bpf_msg_pop_data() corrupts messages and crashes 6.1 kernels.
+ */
+#define KMESH_H2_EDIT_RST	2	/* bpf_msg_push_data(off - 1, len), then
+					 * bpf_kmesh_h2_write(off - 1, KMESH_H2_WRITE_RST) */
+#define KMESH_H2_MAX_EDITS	16
+
+/* bpf_kmesh_h2_write() @what */
+#define KMESH_H2_WRITE_RST	1	/* RST_STREAM(CANCEL) of edit @arg */
+#define KMESH_H2_WRITE_REPLY	2	/* the reply to the client */
+
+/* 13: an RST_STREAM frame */
+#define KMESH_H2_RST_LEN	13
+
+struct kmesh_h2_edit {
+	__u32 off;		/* in the message as it is before any edit */
+	__u32 len;
+	__u32 kind;		/* KMESH_H2_EDIT_* */
+	__u32 stream_id;
+};
+
+/* Edits in descending offset order: apply them as listed. */
+struct kmesh_h2_edits {
+	__u32 nr;
+	__u32 reply_len;	/* bytes of the reply to the client, 0: none */
+	__u32 reply_ready;	/* 1: safe to deliver now (docs/http2.md) */
+	__u32 pad;
+	struct kmesh_h2_edit e[KMESH_H2_MAX_EDITS];
+};
+
 /* ---- Route lookup through the kfunc ---- */
 
 /* Outcome of one match (kmesh_route_verdict.kind); 0: no verdict (error). */
@@ -549,6 +641,20 @@ extern int bpf_kmesh_msg_chunks(struct sk_msg_md *md, __u32 off, void *st,
 				__u32 st__sz) KMESH_KSYM_WEAK;
 extern int bpf_kmesh_h2_parse(void *req, __u32 req__sz, const void *buf,
 			      __u32 buf__sz) KMESH_KSYM_WEAK;
+struct bpf_sock_ops;
+extern int bpf_kmesh_h2_begin(struct sk_msg_md *md) KMESH_KSYM_WEAK;
+extern int bpf_kmesh_h2_step(struct sk_msg_md *md, void *req, __u32 req__sz,
+			     void *head, __u32 head__sz) KMESH_KSYM_WEAK;
+extern int bpf_kmesh_h2_info(struct sk_msg_md *md, struct kmesh_h2_info *info,
+			     __u32 info__sz) KMESH_KSYM_WEAK;
+extern int bpf_kmesh_h2_deny(struct sk_msg_md *md, __u32 stream_id,
+			     __u32 how) KMESH_KSYM_WEAK;
+extern int bpf_kmesh_h2_edits(struct sk_msg_md *md, void *edits,
+			      __u32 edits__sz) KMESH_KSYM_WEAK;
+extern int bpf_kmesh_h2_write(struct sk_msg_md *md, __u32 off, __u32 what,
+			      __u32 arg) KMESH_KSYM_WEAK;
+extern int bpf_kmesh_h2_watch(struct bpf_sock_ops *ops) KMESH_KSYM_WEAK;
+extern int bpf_kmesh_h2_release(struct bpf_sock_ops *ops) KMESH_KSYM_WEAK;
 #endif
 
 #endif /* KMESH_KFUNC_H */

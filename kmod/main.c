@@ -82,6 +82,9 @@ static int __init kmesh_init(void)
 	err = kmesh_defer_init();
 	if (err)
 		goto err_caps;
+	err = kmesh_h2_conn_init();
+	if (err)
+		goto err_defer;
 	err = kmesh_h2_init_scratch();
 	if (err) {
 		pr_err("allocating the HTTP/2 parsers failed: %d\n", err);
@@ -101,6 +104,7 @@ static int __init kmesh_init(void)
 	return 0;
 
 err_h2:
+	kmesh_h2_conn_exit();
 	kmesh_h2_free_scratch();
 err_defer:
 	kmesh_defer_exit();
@@ -115,6 +119,7 @@ static void __exit kmesh_exit(void)
 {
 	/* The kfunc sets go away with the module's BTF; nothing to undo. */
 	kmesh_defer_exit();
+	kmesh_h2_conn_exit();
 	kmesh_h2_free_scratch();
 	kobject_put(kmesh_caps_kobj);
 	kmesh_tables_exit();

@@ -141,6 +141,11 @@ for m in ${KMESH_VM_KMODS:-}; do copy_kmod "$m"; done
 depmod -b "$root" "$kver"
 cp "$top/build/kmeshctl" "$top/build/kmesh_selftests" "$top/build/bench/loadgen" \
 	"$top/build/bench/benchsrv" "$root/usr/bin/"
+# nghttp2's client, server and load generator (Debian nghttp2-client), for
+# the HTTP/2 areas; their libraries come with the loop below.
+for t in nghttp nghttpd h2load; do
+	if command -v "$t" >/dev/null; then cp "$(command -v "$t")" "$root/usr/bin/"; fi
+done
 # The fuzz corpus, as more request vectors for the conformance area (the
 # selftests look for it next to their binary: ../selftests/fuzz/corpus).
 mkdir -p "$root/usr/selftests/fuzz/corpus"

@@ -27,6 +27,7 @@ static const struct {
 	{ "kfunc", test_kfunc },
 	{ "http", test_http },
 	{ "h2", test_h2 },
+	{ "h2kf", test_h2kf },
 	{ "conformance", test_conformance },
 	{ "routes", test_routes },
 	{ "route_policy", test_route_policy },

@@ -58,6 +58,7 @@ enum l7_role {
 	L7_ROLE_OFF		= 1,	/* not HTTP, or tracking gave up: L4 only */
 	L7_ROLE_CLIENT		= 2,	/* requests of an http service port */
 	L7_ROLE_SERVER		= 3,	/* responses to an L7 client (local) */
+	L7_ROLE_H2		= 4,	/* an HTTP/2 client, kfunc mode (l7_h2.h) */
 };
 
 struct kmesh_l7_sk {

@@ -764,6 +764,58 @@ static __always_inline int l7_unchecked(struct sk_msg_md *msg,
 	return kmesh_msg_verdict(msg);
 }
 
+/*
+ * Judge the request in sc->req (spans into sc->buf): policy, route (the
+ * module's table in kfunc mode when the service has one), rate limits;
+ * the outcome in @d. Also the HTTP/2 streams' judge (l7_h2.h). -1 when
+ * the head cannot be viewed (400 in @d).
+ */
+static __always_inline int l7_judge(struct l7_scratch *sc,
+				    const struct l7_svc *svc,
+				    const struct kmesh_sk_state *s4,
+				    struct kmesh_l7_sk *st, bool kfunc,
+				    struct l7_decision *d)
+{
+	int rc;
+
+	if (kmesh_l7_view(sc, svc->pol, st->svc_port)) {
+		d->reason = KMESH_L7_R_BAD_REQUEST;
+		d->status = 400;
+		return -1;
+	}
+	if (svc->pol) {
+		if (svc->pol->flags & KMESH_L7_PF_SRC_SETS)
+			sc->view.src_sets = l7_sets(svc->cidrs, svc->service_id,
+						    KMESH_L7_DIR_SRC, st->key.local);
+		if (svc->pol->flags & KMESH_L7_PF_DST_SETS)
+			sc->view.dst_sets = l7_sets(svc->cidrs, svc->service_id,
+						    KMESH_L7_DIR_DST, st->key.remote);
+		/* kfunc mode routes with the module's table when there is one */
+		kmesh_l7_decide(sc, svc->pol, !kfunc || !svc->route_table_id, d);
+		if (kfunc && svc->route_table_id &&
+		    (svc->pol->flags & KMESH_L7_PF_HAS_ROUTES)) {
+			struct kmesh_route_query *q = &sc->q;
+
+			__builtin_memset(q, 0, sizeof(*q));
+			q->table_id = svc->route_table_id;
+			q->rand = bpf_get_prandom_u32();
+			q->stay_cluster = s4->cluster_id;
+			rc = l7_route_by_module(sc, svc->pol, q, d);
+			if (rc >= 0 && (q->verdict.kind == KMESH_RT_V_ROUTE ||
+					q->verdict.kind == KMESH_RT_V_DENY ||
+					q->verdict.kind == KMESH_RT_V_DIRECT) &&
+			    (q->verdict.flags & KMESH_RT_VF_OTHER_CLUSTER))
+				l7_other_cluster(svc->service_id,
+						 svc->pol->flags, sc, d);
+		}
+	}
+	if (!d->reason && ((svc->rate_limit && svc->rate_limit->interval_ns) ||
+			   (svc->pol && svc->pol->nr_route_limits)))
+		kmesh_l7_rate_limit(sc, svc->pol, svc->rate_limit,
+				    svc->service_id, st);
+	return 0;
+}
+
 /* A request head at the start of the message. */
 static __always_inline int l7_request(struct sk_msg_md *msg, bool kfunc,
 				      bool corked)
@@ -838,40 +890,8 @@ static __always_inline int l7_request(struct sk_msg_md *msg, bool kfunc,
 		return v;
 	}
 	head_len = sc->req.head_len;
-	if (kmesh_l7_view(sc, svc.pol, st->svc_port)) {
-		d->reason = KMESH_L7_R_BAD_REQUEST;
-		d->status = 400;
+	if (l7_judge(sc, &svc, s4, st, kfunc, d))
 		goto refuse;
-	}
-	if (svc.pol) {
-		if (svc.pol->flags & KMESH_L7_PF_SRC_SETS)
-			sc->view.src_sets = l7_sets(svc.cidrs, svc.service_id,
-						    KMESH_L7_DIR_SRC, st->key.local);
-		if (svc.pol->flags & KMESH_L7_PF_DST_SETS)
-			sc->view.dst_sets = l7_sets(svc.cidrs, svc.service_id,
-						    KMESH_L7_DIR_DST, st->key.remote);
-		/* kfunc mode routes with the module's table when there is one */
-		kmesh_l7_decide(sc, svc.pol, !kfunc || !svc.route_table_id, d);
-		if (kfunc && svc.route_table_id &&
-		    (svc.pol->flags & KMESH_L7_PF_HAS_ROUTES)) {
-			struct kmesh_route_query *q = &sc->q;
-
-			__builtin_memset(q, 0, sizeof(*q));
-			q->table_id = svc.route_table_id;
-			q->rand = bpf_get_prandom_u32();
-			q->stay_cluster = s4->cluster_id;
-			rc = l7_route_by_module(sc, svc.pol, q, d);
-			if (rc >= 0 && (q->verdict.kind == KMESH_RT_V_ROUTE ||
-					q->verdict.kind == KMESH_RT_V_DENY ||
-					q->verdict.kind == KMESH_RT_V_DIRECT) &&
-			    (q->verdict.flags & KMESH_RT_VF_OTHER_CLUSTER))
-				l7_other_cluster(svc.service_id,
-						 svc.pol->flags, sc, d);
-		}
-	}
-	if (!d->reason && ((svc.rate_limit && svc.rate_limit->interval_ns) ||
-			   (svc.pol && svc.pol->nr_route_limits)))
-		kmesh_l7_rate_limit(sc, svc.pol, svc.rate_limit, svc.service_id, st);
 	/* the body: Content-Length counted, chunked scanned */
 	n = head_len;
 	cl = sc->req.content_length;
@@ -939,6 +959,7 @@ __noinline int kmesh_l7_request_kf(struct sk_msg_md *msg, __u32 corked)
 /* l7_client(): not a verdict, a request head starts the message */
 #define L7_AT_HEAD	0x100
 #define L7_CORKED	0x200
+#define L7_FIRST	0x400	/* nothing passed yet */
 
 static __always_inline int l7_client(struct sk_msg_md *msg, bool kfunc)
 {
@@ -1001,7 +1022,7 @@ static __always_inline int l7_client(struct sk_msg_md *msg, bool kfunc)
 		}
 	}
 	/* a head: the caller runs the request step (one frame less deep) */
-	return L7_AT_HEAD | (corked ? L7_CORKED : 0);
+	return L7_AT_HEAD | (corked ? L7_CORKED : 0) | (st->passed ? 0 : L7_FIRST);
 }
 
 __noinline int kmesh_l7_client_fb(struct sk_msg_md *msg)
@@ -1195,6 +1216,7 @@ __noinline int kmesh_l7_response_kf(struct sk_msg_md *msg)
 }
 
 #include "l7_h2_detect.h"
+#include "l7_h2.h"
 
 /* ---- the program ---- */
 
@@ -1254,19 +1276,26 @@ static __always_inline int kmesh_l7_msg(struct sk_msg_md *msg, bool kfunc)
 		l7_global(KMESH_L7_G_INTERNAL);
 		return SK_DROP;
 	}
+	if (role == L7_ROLE_H2)
+		return kfunc ? kmesh_l7_h2(msg, 0) : SK_DROP;
 	if (role == L7_ROLE_CLIENT) {
 		v = kfunc ? kmesh_l7_client_kf(msg) : kmesh_l7_client_fb(msg);
 		if (!(v & L7_AT_HEAD))
 			return v;
 		corked = v & L7_CORKED;
-		/* HTTP/2 (client preface): L4 or refused, l7_h2_detect.h */
-		if (kfunc)
-			/* KFUNC-MODE HTTP/2 PLANE: replace this call (h2kf) */
+		/*
+		 * HTTP/2's preface? kfunc mode: every stream read and
+		 * judged (l7_h2.h); fallback: L4 or refused (l7_h2_detect.h)
+		 */
+		if (kfunc && (v & L7_FIRST)) {
+			v = kmesh_l7_h2(msg, corked);
+			if (!(v & L7_AT_HEAD))
+				return v;
+		} else if (!kfunc && (v & L7_FIRST)) {
 			v = kmesh_l7_h2_detect(msg);
-		else
-			v = kmesh_l7_h2_detect(msg);
-		if (v != L7_H2_NOT)
-			return v;
+			if (v != L7_H2_NOT)
+				return v;
+		}
 		return kfunc ? kmesh_l7_request_kf(msg, corked) :
 			       kmesh_l7_request_fb(msg, corked);
 	}

@@ -55,21 +55,38 @@ static int h2_limits_ok(const struct kmesh_h2_limits *l)
 
 __u32 kmesh_h2_mem_size(const struct kmesh_h2_limits *in)
 {
+	__u32 st = kmesh_h2_state_size(in), sc = kmesh_h2_scratch_size(in);
+
+	return st && sc ? ALIGN8(st) + sc : 0;
+}
+
+__u32 kmesh_h2_state_size(const struct kmesh_h2_limits *in)
+{
 	struct kmesh_h2_limits l;
 
 	h2_limits(&l, in);
 	if (!h2_limits_ok(&l))
 		return 0;
-	return ALIGN8(kmesh_hpack_mem_size(l.table_max, l.max_header_list)) +
-	       ALIGN8(l.max_header_block) + ALIGN8(l.max_header_list) +
+	return ALIGN8(kmesh_hpack_table_size(l.table_max)) +
 	       l.max_streams * (__u32)sizeof(struct kmesh_h2_stream);
 }
 
-int kmesh_h2_init(struct kmesh_h2_parser *p, enum kmesh_h2_dir dir,
-		  const struct kmesh_h2_limits *lim, void *mem, __u32 mem_len,
-		  kmesh_h2_event_fn cb, void *ctx)
+__u32 kmesh_h2_scratch_size(const struct kmesh_h2_limits *in)
 {
-	__u32 need, hp;
+	struct kmesh_h2_limits l;
+
+	h2_limits(&l, in);
+	if (!h2_limits_ok(&l))
+		return 0;
+	return ALIGN8(l.max_header_list) + ALIGN8(l.max_header_block) +
+	       ALIGN8(l.max_header_list);
+}
+
+int kmesh_h2_init_state(struct kmesh_h2_parser *p, enum kmesh_h2_dir dir,
+			const struct kmesh_h2_limits *lim, void *mem,
+			__u32 mem_len, kmesh_h2_event_fn cb, void *ctx)
+{
+	__u32 need, tbl;
 	__u8 *m = mem;
 
 	if (!p || !mem || ((unsigned long)mem & 7) ||
@@ -77,19 +94,14 @@ int kmesh_h2_init(struct kmesh_h2_parser *p, enum kmesh_h2_dir dir,
 		return KMESH_H2_E_INVAL;
 	memset(p, 0, sizeof(*p));
 	h2_limits(&p->lim, lim);
-	need = kmesh_h2_mem_size(&p->lim);
+	need = kmesh_h2_state_size(&p->lim);
 	if (!need || mem_len < need)
 		return KMESH_H2_E_INVAL;
-	hp = ALIGN8(kmesh_hpack_mem_size(p->lim.table_max,
-					 p->lim.max_header_list));
-	if (kmesh_hpack_init(&p->hpack, m, hp, p->lim.table_max,
-			     p->lim.max_header_list))
+	tbl = ALIGN8(kmesh_hpack_table_size(p->lim.table_max));
+	if (kmesh_hpack_init_table(&p->hpack, m, tbl, p->lim.table_max,
+				   p->lim.max_header_list))
 		return KMESH_H2_E_INVAL;
-	m += hp;
-	p->block = m;
-	m += ALIGN8(p->lim.max_header_block);
-	p->text = m;
-	m += ALIGN8(p->lim.max_header_list);
+	m += tbl;
 	p->streams = (struct kmesh_h2_stream *)m;
 	p->dir = dir;
 	p->cb = cb;
@@ -97,6 +109,58 @@ int kmesh_h2_init(struct kmesh_h2_parser *p, enum kmesh_h2_dir dir,
 	p->max_frame = KMESH_H2_MIN_FRAME_SIZE;
 	p->phase = dir == KMESH_H2_FROM_CLIENT ? PH_PREFACE : PH_HEADER;
 	return 0;
+}
+
+int kmesh_h2_in_block(const struct kmesh_h2_parser *p)
+{
+	return p->in_block || ((p->type == KMESH_H2_HEADERS ||
+				p->type == KMESH_H2_CONTINUATION) &&
+			       p->phase != PH_HEADER && p->phase != PH_PREFACE &&
+			       p->phase != PH_ERROR);
+}
+
+int kmesh_h2_attach_scratch(struct kmesh_h2_parser *p, void *mem,
+			    __u32 mem_len)
+{
+	__u8 *m = mem;
+
+	if (!p || !mem || ((unsigned long)mem & 7) || kmesh_h2_in_block(p) ||
+	    mem_len < kmesh_h2_scratch_size(&p->lim))
+		return KMESH_H2_E_INVAL;
+	kmesh_hpack_set_scratch(&p->hpack, m);
+	m += ALIGN8(p->lim.max_header_list);
+	p->block = m;
+	m += ALIGN8(p->lim.max_header_block);
+	p->text = m;
+	return 0;
+}
+
+void kmesh_h2_detach_scratch(struct kmesh_h2_parser *p)
+{
+	kmesh_hpack_set_scratch(&p->hpack, 0);
+	p->block = 0;
+	p->text = 0;
+	p->msg.text = 0;
+}
+
+int kmesh_h2_init(struct kmesh_h2_parser *p, enum kmesh_h2_dir dir,
+		  const struct kmesh_h2_limits *lim, void *mem, __u32 mem_len,
+		  kmesh_h2_event_fn cb, void *ctx)
+{
+	__u32 need, st;
+	int rc;
+
+	if (!p || !mem)
+		return KMESH_H2_E_INVAL;
+	need = kmesh_h2_mem_size(lim);
+	if (!need || mem_len < need)
+		return KMESH_H2_E_INVAL;
+	rc = kmesh_h2_init_state(p, dir, lim, mem, mem_len, cb, ctx);
+	if (rc)
+		return rc;
+	st = kmesh_h2_state_size(&p->lim);
+	st = ALIGN8(st);
+	return kmesh_h2_attach_scratch(p, (__u8 *)mem + st, mem_len - st);
 }
 
 int kmesh_h2_peer_setting(struct kmesh_h2_parser *p, __u16 id, __u32 value)

@@ -226,6 +226,26 @@ int kmesh_h2_init(struct kmesh_h2_parser *p, enum kmesh_h2_dir dir,
 		  kmesh_h2_event_fn cb, void *ctx);
 
 /*
+ * The same memory in two parts, for a parser kept per connection whose
+ * transient buffers are lent per call: the state (HPACK table, stream
+ * slots; kmesh_h2_state_size()) lives as long as the parser; the scratch
+ * (decoded strings, the compressed block being gathered, the message
+ * text; kmesh_h2_scratch_size()) is attached before kmesh_h2_parse() and
+ * may be detached and reused after it, unless kmesh_h2_in_block() says a
+ * header block is partly gathered (then it holds that block's bytes).
+ * kmesh_h2_mem_size() is their sum (each part 8-byte aligned).
+ */
+__u32 kmesh_h2_state_size(const struct kmesh_h2_limits *lim);
+__u32 kmesh_h2_scratch_size(const struct kmesh_h2_limits *lim);
+int kmesh_h2_init_state(struct kmesh_h2_parser *p, enum kmesh_h2_dir dir,
+			const struct kmesh_h2_limits *lim, void *mem,
+			__u32 mem_len, kmesh_h2_event_fn cb, void *ctx);
+int kmesh_h2_attach_scratch(struct kmesh_h2_parser *p, void *mem,
+			    __u32 mem_len);
+void kmesh_h2_detach_scratch(struct kmesh_h2_parser *p);
+int kmesh_h2_in_block(const struct kmesh_h2_parser *p);
+
+/*
  * Feed the next @len bytes. Returns 0 (all consumed, go on), a
  * connection error (enum kmesh_h2_reason; final, p->err_off), or what the
  * callback returned to stop.

@@ -143,21 +143,29 @@ static __u32 hpack_ring_cap(__u32 table_max)
 	return table_max / KMESH_HPACK_ENTRY_OVERHEAD + 1;
 }
 
+__u32 kmesh_hpack_table_size(__u32 table_max)
+{
+	if (table_max > KMESH_HPACK_MAX_TABLE)
+		return 0;
+	return hpack_ring_cap(table_max) * sizeof(struct kmesh_hpack_entry) +
+	       2 * table_max;
+}
+
 __u32 kmesh_hpack_mem_size(__u32 table_max, __u32 list_max)
 {
 	if (table_max > KMESH_HPACK_MAX_TABLE || list_max > KMESH_HPACK_MAX_LIST)
 		return 0;
-	return hpack_ring_cap(table_max) * sizeof(struct kmesh_hpack_entry) +
-	       2 * table_max + list_max;
+	return kmesh_hpack_table_size(table_max) + list_max;
 }
 
-int kmesh_hpack_init(struct kmesh_hpack *h, void *mem, __u32 mem_len,
-		     __u32 table_max, __u32 list_max)
+int kmesh_hpack_init_table(struct kmesh_hpack *h, void *mem, __u32 mem_len,
+			   __u32 table_max, __u32 list_max)
 {
-	__u32 need = kmesh_hpack_mem_size(table_max, list_max);
+	__u32 need = kmesh_hpack_table_size(table_max);
 	__u8 *p = mem;
 
-	if (!h || !mem || !need || !list_max || mem_len < need ||
+	if (!h || !mem || !list_max || list_max > KMESH_HPACK_MAX_LIST ||
+	    table_max > KMESH_HPACK_MAX_TABLE || mem_len < need ||
 	    ((unsigned long)mem & 3))
 		return KMESH_H2_E_INVAL;
 	memset(h, 0, sizeof(*h));
@@ -166,14 +174,33 @@ int kmesh_hpack_init(struct kmesh_hpack *h, void *mem, __u32 mem_len,
 	p += h->ring_cap * sizeof(struct kmesh_hpack_entry);
 	h->text = p;
 	h->text_cap = 2 * table_max;
-	p += h->text_cap;
-	h->scratch = p;
 	h->scratch_cap = list_max;
 	h->table_max = table_max;
 	h->limit = table_max < KMESH_HPACK_DEFAULT_TABLE ? table_max :
 		   KMESH_HPACK_DEFAULT_TABLE;
 	h->max_size = h->limit;
 	h->list_max = list_max;
+	return 0;
+}
+
+void kmesh_hpack_set_scratch(struct kmesh_hpack *h, void *scratch)
+{
+	h->scratch = scratch;
+}
+
+int kmesh_hpack_init(struct kmesh_hpack *h, void *mem, __u32 mem_len,
+		     __u32 table_max, __u32 list_max)
+{
+	__u32 need = kmesh_hpack_mem_size(table_max, list_max);
+	__u32 tbl = kmesh_hpack_table_size(table_max);
+	int rc;
+
+	if (!h || !mem || !need || !list_max || mem_len < need)
+		return KMESH_H2_E_INVAL;
+	rc = kmesh_hpack_init_table(h, mem, tbl, table_max, list_max);
+	if (rc)
+		return rc;
+	kmesh_hpack_set_scratch(h, (__u8 *)mem + tbl);
 	return 0;
 }
 
@@ -454,7 +481,7 @@ static int hpack_decode(struct kmesh_hpack *h, const __u8 *blk, __u32 len,
 int kmesh_hpack_decode(struct kmesh_hpack *h, const __u8 *blk, __u32 len,
 		       kmesh_hpack_emit_fn emit, void *ctx)
 {
-	if (!h || !h->text || (!blk && len))
+	if (!h || !h->text || !h->scratch || (!blk && len))
 		return KMESH_H2_E_INVAL;
 	return hpack_decode(h, blk, len, emit, ctx);
 }

@@ -97,6 +97,18 @@ struct kmesh_hpack {
 __u32 kmesh_hpack_mem_size(__u32 table_max, __u32 list_max);
 
 /*
+ * Split memory, for a decoder whose table lives long and whose scratch is
+ * lent per call (the module's per-connection state): the table's bytes
+ * (ring and text) alone, and the scratch (@list_max bytes) given by
+ * kmesh_hpack_set_scratch() before each kmesh_hpack_decode(). The scratch
+ * holds nothing between blocks.
+ */
+__u32 kmesh_hpack_table_size(__u32 table_max);
+int kmesh_hpack_init_table(struct kmesh_hpack *h, void *mem, __u32 mem_len,
+			   __u32 table_max, __u32 list_max);
+void kmesh_hpack_set_scratch(struct kmesh_hpack *h, void *scratch);
+
+/*
  * Carve @mem (@mem_len bytes, any alignment of 4) for a decoder whose
  * table may grow to @table_max and whose header lists may reach
  * @list_max. The encoder's limit starts at min(4096, @table_max).

@@ -216,6 +216,10 @@ static const struct {
 	NULL_ARG("h2_buf_null", KMESH_H2_REQ_NEED_MORE),
 	HOOK_REFUSED("msg_parse_overrun"),
 	HOOK_REFUSED("msg_chunks_overrun"),
+	HOOK_REFUSED("h2_step_req_overrun"),
+	HOOK_REFUSED("h2_step_head_overrun"),
+	HOOK_REFUSED("h2_info_overrun"),
+	HOOK_REFUSED("h2_edits_overrun"),
 	HOOK_NULL_ARG("deferred_route_null"),
 	HOOK_REFUSED("deferred_route_short"),
 };

@@ -8,6 +8,7 @@ void test_btf(void);
 void test_kfunc(void);
 void test_http(void);
 void test_h2(void);
+void test_h2kf(void);
 void test_conformance(void);	/* selftests/conformance/ */
 void test_routes(void);
 void test_route_policy(void);	/* selftests/conformance/route_conformance.c */

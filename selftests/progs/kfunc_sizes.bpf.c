@@ -363,6 +363,44 @@ int msg_chunks_overrun(struct sk_msg_md *msg)
 	return SK_PASS;
 }
 
+/* HTTP/2 per connection: sized arguments the program cannot cover */
+SEC("?sk_msg")
+int h2_step_req_overrun(struct sk_msg_md *msg)
+{
+	__u64 small[2] = {}, head[8] = {};
+
+	bpf_kmesh_h2_step(msg, small, sizeof(req), head, sizeof(head));
+	return SK_PASS;
+}
+
+SEC("?sk_msg")
+int h2_step_head_overrun(struct sk_msg_md *msg)
+{
+	__u64 head[8] = {};
+
+	bpf_kmesh_h2_step(msg, &req, sizeof(req), head, sizeof(head) + 64);
+	return SK_PASS;
+}
+
+SEC("?sk_msg")
+int h2_info_overrun(struct sk_msg_md *msg)
+{
+	__u64 small = 0;
+
+	bpf_kmesh_h2_info(msg, (struct kmesh_h2_info *)&small,
+			  sizeof(struct kmesh_h2_info));
+	return SK_PASS;
+}
+
+SEC("?sk_msg")
+int h2_edits_overrun(struct sk_msg_md *msg)
+{
+	__u64 small[4] = {};
+
+	bpf_kmesh_h2_edits(msg, small, sizeof(struct kmesh_h2_edits));
+	return SK_PASS;
+}
+
 /* Run by a connect from a cgroup it is attached to (no test run here). */
 SEC("?cgroup/connect4")
 int deferred_route_null(struct bpf_sock_addr *ctx)

@@ -6,7 +6,47 @@
  * its reason, on frames built by hand.
  */
 #include "h2_util.h"
+#include "h2_reply.h"
 #include "tap.h"
+
+static int h2p_split_pieces(const struct h2buf *w, enum kmesh_h2_dir dir,
+			    const struct kmesh_h2_limits *lim, struct h2p *u)
+{
+	__u32 st = kmesh_h2_state_size(lim), sn = kmesh_h2_scratch_size(lim);
+	unsigned int seed = 11;
+	__u8 *scratch;
+	size_t i, piece;
+	int rc = 0;
+
+	memset(&u->log, 0, sizeof(u->log));
+	u->mem = aligned_alloc(8, (st + 7) & ~7U);
+	scratch = aligned_alloc(8, (sn + 7) & ~7U);
+	if (!st || !sn || !u->mem || !scratch)
+		abort();
+	if (kmesh_h2_init_state(&u->p, dir, lim, u->mem, st, h2log_event,
+				&u->log))
+		abort();
+	EXPECT_EQ(kmesh_h2_parse(&u->p, w->b, 1), KMESH_H2_E_INVAL);
+	for (i = 0; i < w->n && !rc; i += piece) {
+		seed = seed * 1103515245 + 12345;
+		piece = 1 + (seed >> 16) % 29;
+		if (piece > w->n - i)
+			piece = w->n - i;
+		if (!kmesh_h2_in_block(&u->p))
+			memset(scratch, 0xa5, sn);
+		else
+			EXPECT_EQ(kmesh_h2_attach_scratch(&u->p, scratch, sn),
+				  KMESH_H2_E_INVAL);
+		if (!kmesh_h2_in_block(&u->p) &&
+		    kmesh_h2_attach_scratch(&u->p, scratch, sn))
+			abort();
+		rc = kmesh_h2_parse(&u->p, w->b + i, (__u32)piece);
+		if (!kmesh_h2_in_block(&u->p))
+			kmesh_h2_detach_scratch(&u->p);
+	}
+	free(scratch);
+	return rc;
+}
 
 /* Whole, then byte by byte, then in pieces of 1..13: the same log. */
 static int parse_all(const struct h2buf *w, enum kmesh_h2_dir dir,
@@ -42,6 +82,18 @@ static int parse_all(const struct h2buf *w, enum kmesh_h2_dir dir,
 	if (rc2 != rc || strcmp(u.log.s, t.log.s))
 		tap_check(false, __FILE__, __LINE__,
 			  "in pieces: rc %d log \"%s\", whole: rc %d", rc2,
+			  u.log.s, rc);
+	h2p_free(&u);
+
+	/*
+	 * Split memory (the module's per-connection state): the scratch is
+	 * lent for each piece and overwritten between pieces, except while
+	 * a header block is partly gathered.
+	 */
+	rc2 = h2p_split_pieces(w, dir, lim, &u);
+	if (rc2 != rc || strcmp(u.log.s, t.log.s))
+		tap_check(false, __FILE__, __LINE__,
+			  "split memory: rc %d log \"%s\", whole: rc %d", rc2,
 			  u.log.s, rc);
 	if (rc)
 		EXPECT_EQ(kmesh_h2_parse(&t.p, (const __u8 *)"x", 1), rc);
@@ -720,6 +772,105 @@ static void test_api(void)
 	tap_end();
 }
 
+/* A response on stream 1, as a client's parser reads it. */
+struct reply_seen {
+	int headers, end;
+	__u16 status, grpc_status;
+	__u32 flags, stream;
+	char ctype[32];
+};
+
+static int reply_event(void *ctx, const struct kmesh_h2_event *ev)
+{
+	struct reply_seen *r = ctx;
+	const struct kmesh_h2_msg *m = ev->msg;
+
+	if (ev->type == KMESH_H2_EV_END_STREAM)
+		r->end++;
+	if (ev->type != KMESH_H2_EV_HEADERS)
+		return 0;
+	r->headers++;
+	r->stream = ev->stream_id;
+	r->status = m->status;
+	r->grpc_status = m->grpc_status;
+	r->flags = m->flags;
+	if (m->content_type.len < sizeof(r->ctype))
+		memcpy(r->ctype, m->text + m->content_type.off, m->content_type.len);
+	return 0;
+}
+
+static int parse_reply(const __u8 *b, __u32 n, struct reply_seen *r)
+{
+	static const __u8 settings[9] = { 0, 0, 0, KMESH_H2_SETTINGS };
+	struct kmesh_h2_parser p;
+	__u32 len = kmesh_h2_mem_size(NULL);
+	void *mem = aligned_alloc(8, (len + 7) & ~7U);
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (!mem || kmesh_h2_init(&p, KMESH_H2_FROM_SERVER, NULL, mem, len,
+				  reply_event, r))
+		abort();
+	rc = kmesh_h2_parse(&p, settings, sizeof(settings));
+	if (!rc)
+		rc = kmesh_h2_parse(&p, b, n);
+	/* the client's decoder table: untouched */
+	EXPECT_EQ(p.hpack.count, 0);
+	EXPECT_EQ(p.hpack.size, 0);
+	free(mem);
+	return rc;
+}
+
+static void test_reply(void)
+{
+	struct reply_seen r;
+	__u8 b[KMESH_H2_REPLY_MAX_LEN + 32];
+	__u32 n;
+
+	tap_begin("h2 reply: a refused stream's 403 parses as a response that ends the stream, the client's table untouched");
+	n = kmesh_h2_reply_refused(b, 13, 403);
+	EXPECT(n > 9 && n <= KMESH_H2_REPLY_MAX_LEN);
+	EXPECT_EQ(parse_reply(b, n, &r), 0);
+	EXPECT_EQ(r.headers, 1);
+	EXPECT_EQ(r.stream, 13);
+	EXPECT_EQ(r.status, 403);
+	EXPECT_EQ(r.end, 1);
+	n = kmesh_h2_reply_refused(b, 7, 451);
+	EXPECT_EQ(parse_reply(b, n, &r), 0);
+	EXPECT_EQ(r.status, 451);
+	EXPECT_EQ(kmesh_h2_reply_refused(b, 1, 99), 0);
+	EXPECT_EQ(kmesh_h2_reply_refused(b, 1, 600), 0);
+	tap_end();
+
+	tap_begin("h2 reply: a refused gRPC call is trailers-only: 200, application/grpc, grpc-status 7 (12 for 404, 14 for 503)");
+	n = kmesh_h2_reply_refused(b, 15, 403 | KMESH_H2_REPLY_GRPC);
+	EXPECT(n <= KMESH_H2_REPLY_MAX_LEN);
+	EXPECT_EQ(parse_reply(b, n, &r), 0);
+	EXPECT_EQ(r.status, 200);
+	EXPECT(r.flags & KMESH_H2_M_HAS_GRPC_STATUS);
+	EXPECT_EQ(r.grpc_status, 7);
+	EXPECT_STR_EQ(r.ctype, "application/grpc");
+	EXPECT_EQ(r.end, 1);
+	n = kmesh_h2_reply_refused(b, 15, 404 | KMESH_H2_REPLY_GRPC);
+	EXPECT_EQ(parse_reply(b, n, &r), 0);
+	EXPECT_EQ(r.grpc_status, 12);
+	n = kmesh_h2_reply_refused(b, 15, 503 | KMESH_H2_REPLY_GRPC);
+	EXPECT(n <= KMESH_H2_REPLY_MAX_LEN);
+	EXPECT_EQ(parse_reply(b, n, &r), 0);
+	EXPECT_EQ(r.grpc_status, 14);
+	tap_end();
+
+	tap_begin("h2 reply: RST_STREAM and WINDOW_UPDATE frames as a parser reads them");
+	n = kmesh_h2_frame_window_update(b, 0, 1234);
+	n += kmesh_h2_frame_rst(b + n, 1, KMESH_H2_CANCEL);
+	EXPECT_EQ(n, 26);
+	EXPECT_EQ(b[3], KMESH_H2_WINDOW_UPDATE);
+	EXPECT_EQ(b[12] | b[11] << 8, 1234);
+	EXPECT_EQ(b[13 + 3], KMESH_H2_RST_STREAM);
+	EXPECT_EQ(b[13 + 12], KMESH_H2_CANCEL);
+	tap_end();
+}
+
 int main(void)
 {
 	tap_header();
@@ -727,5 +878,6 @@ int main(void)
 	test_conn_errors();
 	test_stream_errors();
 	test_api();
+	test_reply();
 	return tap_finish();
 }

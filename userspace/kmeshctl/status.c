@@ -31,18 +31,15 @@ static bool l7_kfunc_mode(const struct kmesh_node_caps *caps)
 }
 
 /*
- * HTTP/2 per stream needs kfunc mode and the module's HTTP/2 plane, which
- * says it is there with caps/h2_streams. Otherwise l7_h2_detect.h runs:
- * the preface detected, the connection carried at L4 or refused.
+ * HTTP/2 per stream needs kfunc mode: a module of this kmeshctl's kfunc
+ * ABI (anything else is refused above) has the HTTP/2 plane (l7_h2.h).
+ * Otherwise l7_h2_detect.h runs: the preface detected, the connection
+ * carried at L4 or refused.
  */
 static bool h2_per_stream(const struct kmesh_node_caps *caps)
 {
-	char path[512];
-
-	if (!caps->module_loaded || !l7_kfunc_mode(caps))
-		return false;
-	snprintf(path, sizeof(path), "%s/caps/h2_streams", kmesh_module_sysfs);
-	return access(path, F_OK) == 0;
+	return caps->module_loaded && !caps->abi_mismatch[0] &&
+	       l7_kfunc_mode(caps);
 }
 
 int cmd_status(int argc, char **argv)

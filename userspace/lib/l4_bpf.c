@@ -221,7 +221,8 @@ static bool has_l7_variant(enum l4_prog p)
 
 static bool uses_kfunc_variant(const struct kmesh_mode *mode, enum l4_prog p)
 {
-	if (p == L4_PROG_SK_MSG)
+	/* sockops frees the HTTP/2 state the kfunc sk_msg makes */
+	if (p == L4_PROG_SK_MSG || p == L4_PROG_SOCKOPS)
 		return mode->kfunc_msg;
 	return mode->kfunc_connect && has_l7_variant(p);
 }
@@ -240,7 +241,8 @@ static void select_variants(struct kmesh_bpf *skel, const struct kmesh_mode *mod
 	for (p = 0; p < L4_NR_PROGS; p++) {
 		bool kfunc = uses_kfunc_variant(mode, p);
 
-		if (p != L4_PROG_SK_MSG && !has_l7_variant(p))
+		if (p != L4_PROG_SK_MSG && p != L4_PROG_SOCKOPS &&
+		    !has_l7_variant(p))
 			continue;
 		bpf_program__set_autoload(find_prog(skel, p, false), !kfunc);
 		bpf_program__set_autoload(find_prog(skel, p, true), kfunc);
