@@ -189,7 +189,13 @@ $(O)/kmesh_selftests: $(SELFTEST_SRCS) $(wildcard selftests/*/*.h) \
 		$(BPF_O)/h2_parse.skel.h $(BPF_O)/kmesh.skel.h
 	$(CC) $(USER_CFLAGS) -Iselftests/prog_tests -o $@ $(SELFTEST_SRCS) $(USER_LDLIBS)
 
-selftests: $(O)/kmesh_selftests
+# The h2l4 selftests' gRPC client and server (Debian's gRPC core, built
+# by bench/Makefile), found next to kmesh_selftests in bench/.
+SELFTEST_TOOLS := $(O)/bench/grpc_server $(O)/bench/grpc_client
+selftests: $(O)/kmesh_selftests $(SELFTEST_TOOLS)
+
+$(SELFTEST_TOOLS): $(O)/bench/%: bench/src/%.c
+	$(MAKE) -s -C bench O=$(abspath $(O))/bench $(abspath $@)
 
 # ---- tests ----
 
